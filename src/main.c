@@ -1,0 +1,126 @@
+/* inetkit: one binary, git-style subcommands. This file is only the
+ * dispatch table and the top-level options. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "inetkit_config.h"
+#include "core/cli.h"
+#include "core/str.h"
+#include "tools/tools.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{"addr", cmd_addr, "IPv4/IPv6 address calculator: class, type, CIDR, subnets"},
+	{"lookup", cmd_lookup, "names and services: hosts, reverse, ports, protocols"},
+};
+
+#define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])
+
+static const struct subcommand *find(const char *name)
+{
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+		if (strcmp(subcommands[i].name, name) == 0)
+			return &subcommands[i];
+	return NULL;
+}
+
+static void list_subcommands(FILE *f)
+{
+	for (size_t i = 0; i < N_SUBCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
+}
+
+static int usage(FILE *f, int code)
+{
+	fprintf(f,
+		"Usage: inetkit SUBCOMMAND [OPTIONS] [ARGS]\n"
+		"       inetkit help SUBCOMMAND   (its manual page)\n"
+		"       inetkit --version\n\n"
+		"The classic internet services and tools in one program.\n\n"
+		"Subcommands:\n");
+	list_subcommands(f);
+	fprintf(f, "\nEach subcommand has --help. Exit status: 0 success, 1 failure, 2 bad usage.\n");
+	return code;
+}
+
+/* The manual page for a subcommand: INETKIT_DOCDIR, the installed man
+ * directory, then the source tree's docs/ (for an uninstalled build). */
+static int find_manpage(const char *name, char *path, size_t pathsz)
+{
+	const char *dirs[3];
+	char installed[512];
+	size_t n = 0;
+	const char *env = getenv("INETKIT_DOCDIR");
+	if (env != NULL && *env != '\0')
+		dirs[n++] = env;
+	if (str_fmt(installed, sizeof installed, "%s/man1", INETKIT_MANDIR) > 0)
+		dirs[n++] = installed;
+	dirs[n++] = INETKIT_SRC_DOCDIR;
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+		if (str_fmt(path, pathsz, "%s/inetkit-%s.1", dirs[i], name) > 0 &&
+		    stat(path, &st) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static int help(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stdout, CLI_OK);
+	const struct subcommand *sc = find(argv[1]);
+	if (sc == NULL) {
+		fprintf(stderr, "inetkit help: unknown subcommand '%s'. Known subcommands:\n", argv[1]);
+		list_subcommands(stderr);
+		return CLI_USAGE;
+	}
+	char path[640];
+	if (find_manpage(sc->name, path, sizeof path) == 0) {
+		fflush(stdout);
+		pid_t pid = fork();
+		if (pid == 0) {
+			execlp("man", "man", "-l", path, (char *)NULL);
+			_exit(127);
+		}
+		int status;
+		if (pid > 0 && waitpid(pid, &status, 0) == pid &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			return CLI_OK;
+	}
+	/* No manual page or no man(1): the built-in help says the same in short. */
+	char *hargv[] = {(char *)sc->name, (char *)"--help", NULL};
+	return sc->run(2, hargv);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr, CLI_USAGE);
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+		return usage(stdout, CLI_OK);
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+		printf("inetkit %s\n", INETKIT_VERSION);
+		return CLI_OK;
+	}
+	if (strcmp(name, "help") == 0)
+		return help(argc - 1, argv + 1);
+	const struct subcommand *sc = find(name);
+	if (sc == NULL) {
+		fprintf(stderr, "inetkit: unknown subcommand '%s'. Known subcommands:\n", name);
+		list_subcommands(stderr);
+		fprintf(stderr, "Run 'inetkit --help' for more.\n");
+		return CLI_USAGE;
+	}
+	return sc->run(argc - 1, argv + 1);
+}
