@@ -1,0 +1,184 @@
+#include "core/listener.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/listener.h>
+
+#include "core/log.h"
+
+/* Why bind() failed, in words a user can act on. */
+static int bind_error(ik_err *e, int err, const struct endpoint *ep, int socktype)
+{
+	const char *proto = socktype == SOCK_DGRAM ? "udp" : "tcp";
+	switch (err) {
+	case EADDRINUSE:
+		return ik_err_set(e, "cannot listen on %s (%s): address already in use; another "
+			"program has this port (see: ss -lnp 'sport = :%u') or choose another port",
+			ep->text, proto, endpoint_port((const struct sockaddr *)&ep->ss));
+	case EACCES:
+		return ik_err_set(e, "cannot listen on %s (%s): permission denied; ports below "
+			"1024 need root or CAP_NET_BIND_SERVICE, choose a port from 1024 up", ep->text, proto);
+	case EADDRNOTAVAIL:
+		return ik_err_set(e, "cannot listen on %s (%s): this machine has no such address",
+			ep->text, proto);
+	default:
+		return ik_err_errno(e, err, "cannot listen on %s (%s)", ep->text, proto);
+	}
+}
+
+int listen_bind_one(const struct endpoint *ep, int socktype, unsigned flags, ik_err *e)
+{
+	int family = ep->ss.ss_family;
+	int fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ik_err_errno(e, errno, "cannot create a socket for %s", ep->text);
+	int one = 1;
+	/* Restarting a server must not wait for TIME_WAIT to clear. */
+	if (socktype == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if ((flags & LISTEN_REUSEPORT) &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+		int err = errno;
+		close(fd);
+		return ik_err_errno(e, err, "cannot share %s between workers (SO_REUSEPORT)", ep->text);
+	}
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+	if (bind(fd, (const struct sockaddr *)&ep->ss, ep->len) < 0) {
+		int err = errno;
+		close(fd);
+		bind_error(e, err, ep, socktype);
+		errno = err;
+		return -1;
+	}
+	if (socktype == SOCK_STREAM && listen(fd, SOMAXCONN) < 0) {
+		int err = errno;
+		close(fd);
+		bind_error(e, err, ep, socktype);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+int listen_bind_specs(struct listen_set *set, const char *const *specs, size_t nspecs,
+		      int socktype, unsigned flags, ik_err *e)
+{
+	for (size_t i = 0; i < nspecs; i++) {
+		struct endpoint eps[8];
+		size_t n;
+		if (endpoint_resolve_listen(specs[i], eps, 8, &n, e) < 0)
+			return -1;
+		for (size_t k = 0; k < n; k++) {
+			if (set->n >= LISTEN_MAX_SOCKETS)
+				return ik_err_set(e, "too many listen addresses (at most %d)", LISTEN_MAX_SOCKETS);
+			int fd = listen_bind_one(&eps[k], socktype, flags, e);
+			if (fd < 0) {
+				if (eps[k].wildcard && eps[k].ss.ss_family == AF_INET6 &&
+				    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL))
+					continue;	/* no IPv6 on this machine */
+				return -1;
+			}
+			/* Port 0 asks the kernel for one: record what it chose. */
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof ss;
+			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+				bool wild = eps[k].wildcard;
+				endpoint_from_sockaddr(&eps[k], (struct sockaddr *)&ss, len);
+				eps[k].wildcard = wild;
+			}
+			set->fd[set->n] = fd;
+			set->socktype[set->n] = socktype;
+			set->ep[set->n] = eps[k];
+			set->n++;
+		}
+	}
+	return 0;
+}
+
+void listen_set_close(struct listen_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->fd[i] >= 0)
+			close(set->fd[i]);
+	set->n = 0;
+}
+
+struct listener {
+	struct loop *loop;
+	struct evconnlistener *ev;
+	struct event *retry;
+	listener_accept_cb cb;
+	void *arg;
+};
+
+static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
+		      int len, void *arg)
+{
+	(void)ev;
+	struct listener *li = arg;
+	li->cb((int)fd, sa, (socklen_t)len, li->arg);
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct listener *li = arg;
+	evconnlistener_enable(li->ev);
+}
+
+/* Out of file descriptors: stop accepting for a moment instead of spinning
+ * on a listen socket that stays readable. */
+static void on_accept_error(struct evconnlistener *ev, void *arg)
+{
+	struct listener *li = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+		log_event(LOG_WARNING, "accept_paused", "reason=\"%s\" retry_ms=100", strerror(err));
+		evconnlistener_disable(ev);
+		struct timeval tv = loop_tv(100);
+		event_add(li->retry, &tv);
+	}
+}
+
+struct listener *listener_new(struct loop *l, int fd, listener_accept_cb cb, void *arg,
+			      ik_err *e)
+{
+	struct listener *li = calloc(1, sizeof *li);
+	if (li == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	li->loop = l;
+	li->cb = cb;
+	li->arg = arg;
+	/* backlog 0: the socket already listens (listen_bind_one). */
+	li->ev = evconnlistener_new(loop_base(l), on_accept, li, LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	li->retry = evtimer_new(loop_base(l), on_retry, li);
+	if (li->ev == NULL || li->retry == NULL) {
+		listener_free(li);
+		ik_err_set(e, "cannot accept connections on fd %d", fd);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(li->ev, on_accept_error);
+	return li;
+}
+
+void listener_pause(struct listener *li) { evconnlistener_disable(li->ev); }
+void listener_resume(struct listener *li) { evconnlistener_enable(li->ev); }
+
+void listener_free(struct listener *li)
+{
+	if (li == NULL)
+		return;
+	if (li->ev != NULL)
+		evconnlistener_free(li->ev);
+	if (li->retry != NULL)
+		event_free(li->retry);
+	free(li);
+}

@@ -1,0 +1,54 @@
+/* Listening sockets for every server: bind a list of "HOST:PORT" specs
+ * (IPv4 and IPv6), with errors that name the address and say what to do,
+ * and accept connections on the loop. Binding is separate from accepting
+ * so that a supervisor can bind as root, drop privileges, and hand the
+ * sockets to its workers. */
+#ifndef INETKIT_CORE_LISTENER_H
+#define INETKIT_CORE_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "core/error.h"
+#include "core/loop.h"
+#include "net/endpoint.h"
+
+enum {
+	LISTEN_REUSEPORT = 1 << 0,	/* several processes share the port */
+};
+
+#define LISTEN_MAX_SOCKETS 32
+
+struct listen_set {
+	size_t n;
+	int fd[LISTEN_MAX_SOCKETS];
+	int socktype[LISTEN_MAX_SOCKETS];
+	struct endpoint ep[LISTEN_MAX_SOCKETS];	/* bound address (port filled in) */
+};
+
+/* Bind one socket (SOCK_STREAM listens with backlog SOMAXCONN). IPv6 sockets
+ * are IPV6_V6ONLY so that "*:PORT" can bind 0.0.0.0 and :: side by side.
+ * Non-blocking, close-on-exec. Returns the fd, or -1 with e like
+ * "cannot listen on 127.0.0.1:80: permission denied (...)". */
+int listen_bind_one(const struct endpoint *ep, int socktype, unsigned flags, ik_err *e);
+
+/* Resolve every spec and bind each address into set (appends). A wildcard
+ * IPv6 address that the machine lacks is skipped, not an error. */
+int listen_bind_specs(struct listen_set *set, const char *const *specs, size_t nspecs,
+		      int socktype, unsigned flags, ik_err *e);
+void listen_set_close(struct listen_set *set);
+
+/* Accepting TCP connections on the loop. The callback receives a
+ * non-blocking, close-on-exec socket; it owns it. */
+typedef void (*listener_accept_cb)(int fd, const struct sockaddr *peer, socklen_t len,
+				   void *arg);
+struct listener;
+struct listener *listener_new(struct loop *l, int fd, listener_accept_cb cb, void *arg,
+			      ik_err *e);
+void listener_pause(struct listener *li);
+void listener_resume(struct listener *li);
+/* Frees the listener; the fd is not closed (the listen_set owns it). */
+void listener_free(struct listener *li);
+
+#endif

@@ -1,0 +1,132 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "core/config.h"
+
+static const char *sample =
+	"; comment\n"
+	"[serve]\n"
+	"state_dir = ./var\n"
+	"workers = 2\n"
+	"\n"
+	"[ftp]\n"
+	"listen = 127.0.0.1:2121, [::1]:2121\n"
+	"anonymous = yes\n"
+	"max_size = 10M\n"
+	"idle = 5m\n"
+	"mode = upload\n"
+	"[empty]\n";
+
+static void typed_getters(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct cfg *c = cfg_load_string("test.conf", sample, &e);
+	assert_non_null(c);
+	const char *s;
+	uint64_t u;
+	bool b;
+	int idx;
+	assert_int_equal(cfg_get_str(c, "serve", "state_dir", "/x", &s, &e), 0);
+	assert_string_equal(s, "./var");
+	assert_int_equal(cfg_get_str(c, "serve", "user", "nobody", &s, &e), 0);
+	assert_string_equal(s, "nobody");
+	assert_int_equal(cfg_get_uint(c, "serve", "workers", 1, 1, 64, &u, &e), 0);
+	assert_true(u == 2);
+	assert_int_equal(cfg_get_bool(c, "ftp", "anonymous", false, &b, &e), 0);
+	assert_true(b);
+	assert_int_equal(cfg_get_size(c, "ftp", "max_size", 0, &u, &e), 0);
+	assert_true(u == 10ULL << 20);
+	assert_int_equal(cfg_get_duration(c, "ftp", "idle", 0, &u, &e), 0);
+	assert_true(u == 300000);
+	static const char *const modes[] = {"ro", "rw", "upload", NULL};
+	assert_int_equal(cfg_get_enum(c, "ftp", "mode", modes, 0, &idx, &e), 0);
+	assert_int_equal(idx, 2);
+	const char *items[CFG_MAX_LIST];
+	size_t n;
+	assert_int_equal(cfg_get_list(c, "ftp", "listen", NULL, items, &n, &e), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(items[0], "127.0.0.1:2121");
+	assert_string_equal(items[1], "[::1]:2121");
+	assert_true(cfg_has_section(c, "empty"));
+	assert_int_equal(cfg_section_count(c), 3);
+	cfg_section_seen(c, "empty");
+	assert_int_equal(cfg_check_unused(c, &e), 0);
+	cfg_free(c);
+}
+
+static void bad_values_name_file_line_key(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct cfg *c = cfg_load_string("t.conf", "[a]\nn = 70000\nb = maybe\nd = 3 weeks\nm = x\n", &e);
+	assert_non_null(c);
+	uint64_t u;
+	bool b;
+	int idx;
+	assert_int_equal(cfg_get_uint(c, "a", "n", 1, 1, 65535, &u, &e), -1);
+	assert_string_equal(e.msg, "t.conf:2: [a] n: '70000' is not a whole number from 1 to 65535");
+	assert_int_equal(cfg_get_bool(c, "a", "b", false, &b, &e), -1);
+	assert_string_equal(e.msg, "t.conf:3: [a] b: 'maybe' is not yes or no");
+	assert_int_equal(cfg_get_duration(c, "a", "d", 0, &u, &e), -1);
+	assert_string_equal(e.msg, "t.conf:4: [a] d: '3 weeks' is not a duration (examples: 30s, 5m, 2h, 250ms)");
+	static const char *const words[] = {"ro", "rw", NULL};
+	assert_int_equal(cfg_get_enum(c, "a", "m", words, 0, &idx, &e), -1);
+	assert_string_equal(e.msg, "t.conf:5: [a] m: 'x' is not one of: ro, rw");
+	cfg_free(c);
+}
+
+static void unknown_keys_and_sections(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct cfg *c = cfg_load_string("t.conf", "[a]\nknown = 1\ntypo = 2\n", &e);
+	const char *s;
+	cfg_get_str(c, "a", "known", NULL, &s, &e);
+	assert_int_equal(cfg_check_unused(c, &e), -1);
+	assert_string_equal(e.msg, "t.conf:3: [a] unknown key 'typo'; see inetkit.conf(5) for the keys of [a]");
+	cfg_free(c);
+	c = cfg_load_string("t.conf", "[a]\nx = 1\n\n[nosuch]\n", &e);
+	cfg_get_str(c, "a", "x", NULL, &s, &e);
+	assert_int_equal(cfg_check_unused(c, &e), -1);
+	assert_string_equal(e.msg, "t.conf:4: unknown section [nosuch]; see inetkit.conf(5) for the sections");
+	cfg_free(c);
+}
+
+static void syntax_errors(void **state)
+{
+	(void)state;
+	ik_err e;
+	assert_null(cfg_load_string("t.conf", "[a]\nx = 1\nthis line has no equals\n", &e));
+	assert_string_equal(e.msg, "t.conf:3: syntax error: expected [section], key = value, or a ; comment");
+	assert_null(cfg_load_string("t.conf", "x = 1\n", &e));
+	assert_string_equal(e.msg, "t.conf:1: key 'x' is outside any [section]");
+	assert_null(cfg_load_string("t.conf", "[a]\nx = 1\nx = 2\n", &e));
+	assert_string_equal(e.msg, "t.conf:3: [a] key 'x' is set twice");
+	assert_null(cfg_load_string("t.conf", "[a]\n[b]\n[a]\n", &e));
+	assert_string_equal(e.msg, "t.conf:3: section [a] appears twice; merge the two");
+	char big[400];
+	memcpy(big, "[a]\nx = ", 8);
+	memset(big + 8, 'v', 300);
+	memcpy(big + 308, "\ny = 1\n", 8);
+	assert_null(cfg_load_string("t.conf", big, &e));
+	assert_string_equal(e.msg, "t.conf:2: line longer than 199 bytes; shorten it");
+	assert_null(cfg_load("/nonexistent/inetkit.conf", &e));
+	assert_string_equal(e.msg, "cannot read config file /nonexistent/inetkit.conf: No such file or directory");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(typed_getters),
+		cmocka_unit_test(bad_values_name_file_line_key),
+		cmocka_unit_test(unknown_keys_and_sections),
+		cmocka_unit_test(syntax_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,138 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <signal.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <cmocka.h>
+
+#include "core/listener.h"
+#include "core/loop.h"
+
+static void port_in_use_is_named(void **state)
+{
+	(void)state;
+	struct listen_set a = {0}, b = {0};
+	ik_err e;
+	const char *spec[] = {"127.0.0.1:0"};
+	assert_int_equal(listen_bind_specs(&a, spec, 1, SOCK_STREAM, 0, &e), 0);
+	assert_int_equal(a.n, 1);
+	char again[64];
+	snprintf(again, sizeof again, "%s", a.ep[0].text);
+	const char *spec2[] = {again};
+	assert_int_equal(listen_bind_specs(&b, spec2, 1, SOCK_STREAM, 0, &e), -1);
+	char want[256];
+	snprintf(want, sizeof want, "cannot listen on %s (tcp): address already in use; another "
+		 "program has this port (see: ss -lnp 'sport = :%u') or choose another port",
+		 again, endpoint_port((struct sockaddr *)&a.ep[0].ss));
+	assert_string_equal(e.msg, want);
+	listen_set_close(&a);
+	listen_set_close(&b);
+}
+
+static void reuseport_shares(void **state)
+{
+	(void)state;
+	struct listen_set a = {0}, b = {0};
+	ik_err e;
+	const char *spec[] = {"127.0.0.1:0"};
+	assert_int_equal(listen_bind_specs(&a, spec, 1, SOCK_STREAM, LISTEN_REUSEPORT, &e), 0);
+	const char *spec2[] = {a.ep[0].text};
+	assert_int_equal(listen_bind_specs(&b, spec2, 1, SOCK_STREAM, LISTEN_REUSEPORT, &e), 0);
+	listen_set_close(&a);
+	listen_set_close(&b);
+}
+
+static void unavailable_address(void **state)
+{
+	(void)state;
+	struct listen_set a = {0};
+	ik_err e;
+	const char *spec[] = {"192.0.2.1:0"};	/* TEST-NET-1: never on this machine */
+	assert_int_equal(listen_bind_specs(&a, spec, 1, SOCK_DGRAM, 0, &e), -1);
+	assert_string_equal(e.msg, "cannot listen on 192.0.2.1:0 (udp): this machine has no such address");
+}
+
+struct accept_state {
+	struct loop *loop;
+	int accepted;
+};
+
+static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *arg)
+{
+	(void)peer;
+	(void)len;
+	struct accept_state *st = arg;
+	st->accepted++;
+	close(fd);
+	loop_exit(st->loop);
+}
+
+static void accepts_on_loop(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct accept_state st = {0};
+	st.loop = loop_new(&e);
+	assert_non_null(st.loop);
+	struct listen_set set = {0};
+	const char *spec[] = {"[::1]:0"};
+	assert_int_equal(listen_bind_specs(&set, spec, 1, SOCK_STREAM, 0, &e), 0);
+	struct listener *li = listener_new(st.loop, set.fd[0], on_accept, &st, &e);
+	assert_non_null(li);
+	int c = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&set.ep[0].ss, set.ep[0].len), 0);
+	loop_run(st.loop);
+	assert_int_equal(st.accepted, 1);
+	close(c);
+	listener_free(li);
+	listen_set_close(&set);
+	loop_free(st.loop);
+}
+
+static int order[8];
+static int norder;
+
+static void deferred(void *arg) { order[norder++] = (int)(long)arg; }
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	order[norder++] = 3;
+	raise(SIGTERM);	/* the default stop handler leaves the loop */
+	(void)arg;
+}
+
+static void defer_timer_and_stop_signal(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct loop *l = loop_new(&e);
+	assert_non_null(l);
+	struct event *t = loop_timer(l, 20, false, on_timer, NULL);
+	loop_defer(l, deferred, (void *)1L);
+	loop_defer(l, deferred, (void *)2L);
+	assert_int_equal(loop_run(l), 0);
+	assert_true(loop_stopping(l));
+	assert_int_equal(norder, 3);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_int_equal(order[2], 3);
+	event_free(t);
+	loop_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(port_in_use_is_named),
+		cmocka_unit_test(reuseport_shares),
+		cmocka_unit_test(unavailable_address),
+		cmocka_unit_test(accepts_on_loop),
+		cmocka_unit_test(defer_timer_and_stop_signal),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
