@@ -21,6 +21,11 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{"addr", cmd_addr, "IPv4/IPv6 address calculator: class, type, CIDR, subnets"},
 	{"lookup", cmd_lookup, "names and services: hosts, reverse, ports, protocols"},
+	{"tcp", cmd_tcp, "TCP servers (echo, discard, chat, exec), client, port scan, load generator"},
+	{"udp", cmd_udp, "UDP echo/print server, datagram client, load generator"},
+	{"ftp", cmd_ftp, "FTP/FTPS client: ls, get, put, mirror, interactive shell"},
+	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
+	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
 
 #define N_SUBCOMMANDS (sizeof subcommands / sizeof subcommands[0])

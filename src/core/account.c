@@ -1,0 +1,301 @@
+/* Account vocabulary (names, classes, rights, statuses, service lists) and
+ * the configuration of accounts: [accounts], [serve] state_dir, and the
+ * anonymous keys of a service section (RFC 1635). */
+#include "core/account.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/str.h"
+
+const char *const account_services[] = {"ftp", "smtp", "pop3", "imap", NULL};
+
+static const char *const status_words[] = {
+	[ACCOUNT_OK] = "ok", [ACCOUNT_UNKNOWN] = "unknown",
+	[ACCOUNT_BAD_PASSWORD] = "bad_password", [ACCOUNT_WRONG_SERVICE] = "wrong_service",
+	[ACCOUNT_EXPIRED] = "expired", [ACCOUNT_DISABLED] = "disabled",
+	[ACCOUNT_LOCKED] = "locked", [ACCOUNT_NO_ANONYMOUS] = "anonymous_off",
+	[ACCOUNT_BUSY] = "busy", [ACCOUNT_ERROR] = "error",
+};
+
+const char *account_status_word(enum account_status s)
+{
+	return (unsigned)s < sizeof status_words / sizeof status_words[0] ? status_words[s] : "error";
+}
+
+const char *account_status_public(enum account_status s)
+{
+	switch (s) {
+	case ACCOUNT_OK: return "logged in";
+	case ACCOUNT_UNKNOWN:
+	case ACCOUNT_BAD_PASSWORD:
+	case ACCOUNT_WRONG_SERVICE: return "login incorrect";
+	case ACCOUNT_EXPIRED: return "account expired";
+	case ACCOUNT_DISABLED: return "account disabled";
+	case ACCOUNT_LOCKED: return "too many failed logins; try again later";
+	case ACCOUNT_NO_ANONYMOUS: return "anonymous login is not allowed here";
+	case ACCOUNT_BUSY: return "server busy; try again later";
+	case ACCOUNT_ERROR: break;
+	}
+	return "temporary server error; try again later";
+}
+
+const char *account_class_name(enum account_class c)
+{
+	return c == ACCOUNT_GUEST ? "guest" : c == ACCOUNT_ANON ? "anonymous" : "real";
+}
+
+const char *account_rights_name(enum account_rights r)
+{
+	return r == ACCOUNT_RO ? "ro" : r == ACCOUNT_UPLOAD ? "upload" : "rw";
+}
+
+int account_class_parse(const char *s, enum account_class *out)
+{
+	if (strcmp(s, "real") == 0)
+		*out = ACCOUNT_REAL;
+	else if (strcmp(s, "guest") == 0)
+		*out = ACCOUNT_GUEST;
+	else
+		return -1;
+	return 0;
+}
+
+int account_rights_parse(const char *s, enum account_rights *out)
+{
+	if (strcmp(s, "rw") == 0)
+		*out = ACCOUNT_RW;
+	else if (strcmp(s, "ro") == 0)
+		*out = ACCOUNT_RO;
+	else if (strcmp(s, "upload") == 0)
+		*out = ACCOUNT_UPLOAD;
+	else
+		return -1;
+	return 0;
+}
+
+bool account_name_is_anonymous(const char *name)
+{
+	return str_eq_nocase(name, "anonymous") || str_eq_nocase(name, "ftp");
+}
+
+int account_name_check(const char *name, ik_err *e)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > ACCOUNT_NAME_MAX)
+		return ik_err_set(e, "invalid account name '%s': use 1-%d characters", name,
+				  ACCOUNT_NAME_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+			  (i > 0 && (c == '.' || c == '_' || c == '-'));
+		if (!ok)
+			return ik_err_set(e, "invalid account name '%s': use a-z, 0-9, '.', '_' "
+					  "and '-', starting with a letter or digit", name);
+	}
+	if (account_name_is_anonymous(name))
+		return ik_err_set(e, "invalid account name '%s': it is reserved for anonymous "
+				  "login (enable it with anonymous = yes in the service's section)", name);
+	return 0;
+}
+
+int account_label_check(const char *label, ik_err *e)
+{
+	size_t n = strlen(label);
+	if (n == 0 || n > ACCOUNT_LABEL_MAX)
+		return ik_err_set(e, "invalid label '%s': use 1-%d characters", label, ACCOUNT_LABEL_MAX);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)label[i] < 0x20 || label[i] == 0x7f)
+			return ik_err_set(e, "invalid label: control characters are not allowed");
+	return 0;
+}
+
+int account_services_parse(const char *list, char *out, size_t outsz, ik_err *e)
+{
+	bool want[8] = {false};
+	char copy[256];
+	if (str_copy(copy, sizeof copy, list) < 0)
+		return ik_err_set(e, "service list too long");
+	bool any = false;
+	for (char *s = copy; *s;) {
+		while (*s == ',' || *s == ' ')
+			s++;
+		if (*s == '\0')
+			break;
+		char *end = s;
+		while (*end && *end != ',' && *end != ' ')
+			end++;
+		char saved = *end;
+		*end = '\0';
+		size_t i = 0;
+		while (account_services[i] != NULL && strcmp(account_services[i], s) != 0)
+			i++;
+		if (account_services[i] == NULL)
+			return ik_err_set(e, "unknown service '%s' (known: ftp, smtp, pop3, imap)", s);
+		want[i] = true;
+		any = true;
+		*end = saved;
+		s = end;
+	}
+	if (!any)
+		return ik_err_set(e, "empty service list (known: ftp, smtp, pop3, imap)");
+	size_t used = 0;
+	out[0] = '\0';
+	for (size_t i = 0; account_services[i] != NULL; i++) {
+		if (!want[i])
+			continue;
+		int k = str_fmt(out + used, outsz - used, "%s%s", used ? "," : "", account_services[i]);
+		if (k < 0)
+			return ik_err_set(e, "service list too long");
+		used += (size_t)k;
+	}
+	return 0;
+}
+
+bool account_services_has(const char *list, const char *service)
+{
+	size_t n = strlen(service);
+	for (const char *p = list; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && strncmp(p, service, n) == 0)
+			return true;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+void account_policy_defaults(struct account_policy *p)
+{
+	memset(p, 0, sizeof *p);
+	p->hash_threads = 2;
+	p->hash_queue = 256;
+	p->hash_cost = 0;
+	p->failure_delay_ms = 1000;
+	p->user_failures = 5;
+	p->ip_failures = 20;
+	p->window_ms = 15 * 60 * 1000;
+	p->lockout_ms = 15 * 60 * 1000;
+	p->log_keep_ms = 90ULL * 86400 * 1000;
+	account_policy_set_state_dir(p, ACCOUNT_DEFAULT_STATE_DIR, NULL);
+}
+
+/* dir made absolute against the current directory, without touching the
+ * file system (it may not exist yet). */
+static int absolute(const char *dir, char *out, size_t outsz, ik_err *e)
+{
+	if (dir[0] == '\0')
+		return ik_err_set(e, "empty directory name");
+	if (dir[0] == '/')
+		return str_copy(out, outsz, dir) < 0 ? ik_err_set(e, "path too long: %s", dir) : 0;
+	char cwd[ACCOUNT_PATH_MAX];
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return ik_err_errno(e, errno, "cannot find the current directory");
+	while (dir[0] == '.' && dir[1] == '/')
+		dir += 2;
+	if (strcmp(dir, ".") == 0)
+		return str_copy(out, outsz, cwd) < 0 ? ik_err_set(e, "path too long: %s", cwd) : 0;
+	if (str_fmt(out, outsz, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir) < 0)
+		return ik_err_set(e, "path too long: %s/%s", cwd, dir);
+	return 0;
+}
+
+int account_policy_set_state_dir(struct account_policy *p, const char *dir, ik_err *e)
+{
+	if (absolute(dir, p->state_dir, sizeof p->state_dir, e) < 0)
+		return -1;
+	size_t n = strlen(p->state_dir);
+	while (n > 1 && p->state_dir[n - 1] == '/')
+		p->state_dir[--n] = '\0';
+	if (str_fmt(p->db_path, sizeof p->db_path, "%s/%s", p->state_dir, ACCOUNT_DB_NAME) < 0)
+		return ik_err_set(e, "path too long: %s", p->state_dir);
+	return 0;
+}
+
+int account_state_dir(struct cfg *c, char *out, size_t outsz, ik_err *e)
+{
+	const char *dir;
+	cfg_get_str(c, "serve", "state_dir", ACCOUNT_DEFAULT_STATE_DIR, &dir, e);
+	if (absolute(dir, out, outsz, e) < 0)
+		return cfg_error(c, "serve", "state_dir", e, "%s", e->msg);
+	return 0;
+}
+
+int account_policy_configure(struct cfg *c, struct account_policy *p, ik_err *e)
+{
+	account_policy_defaults(p);
+	char dir[ACCOUNT_PATH_MAX];
+	if (account_state_dir(c, dir, sizeof dir, e) < 0 ||
+	    account_policy_set_state_dir(p, dir, e) < 0)
+		return -1;
+	const char *sec = "accounts";
+	uint64_t u;
+	if (cfg_get_uint(c, sec, "hash_threads", 2, 1, 64, &u, e) < 0)
+		return -1;
+	p->hash_threads = (unsigned)u;
+	if (cfg_get_uint(c, sec, "hash_queue", 256, 1, 1000000, &u, e) < 0)
+		return -1;
+	p->hash_queue = (unsigned)u;
+	if (cfg_get_uint(c, sec, "hash_cost", 0, 0, 11, &u, e) < 0)
+		return -1;
+	p->hash_cost = (unsigned)u;
+	if (cfg_get_uint(c, sec, "lockout_failures", 5, 0, 1000000, &u, e) < 0)
+		return -1;
+	p->user_failures = (unsigned)u;
+	if (cfg_get_uint(c, sec, "lockout_ip_failures", 20, 0, 1000000, &u, e) < 0)
+		return -1;
+	p->ip_failures = (unsigned)u;
+	if (cfg_get_duration(c, sec, "failure_delay", 1000, &p->failure_delay_ms, e) < 0 ||
+	    cfg_get_duration(c, sec, "lockout_window", 15 * 60 * 1000, &p->window_ms, e) < 0 ||
+	    cfg_get_duration(c, sec, "lockout_time", 15 * 60 * 1000, &p->lockout_ms, e) < 0 ||
+	    cfg_get_duration(c, sec, "login_log_keep", 90ULL * 86400 * 1000, &p->log_keep_ms, e) < 0)
+		return -1;
+	if (p->failure_delay_ms > 60000)
+		return cfg_error(c, sec, "failure_delay", e, "at most 60s (clients give up sooner)");
+	return 0;
+}
+
+/* A directory under the anonymous root: relative, no "." or ".." parts. */
+static int relative_dir_check(const char *d)
+{
+	if (d[0] == '/')
+		return -1;
+	for (const char *p = d; *p;) {
+		const char *end = strchr(p, '/');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+			return -1;
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	return 0;
+}
+
+int account_anon_configure(struct cfg *c, const char *section, struct account_anon *a,
+			   ik_err *e)
+{
+	memset(a, 0, sizeof *a);
+	char state[ACCOUNT_PATH_MAX];
+	if (account_state_dir(c, state, sizeof state, e) < 0)
+		return -1;
+	char def[ACCOUNT_PATH_MAX + 8];
+	str_fmt(def, sizeof def, "%s/ftp", state);
+	const char *root, *upload;
+	if (cfg_get_bool(c, section, "anonymous", false, &a->enabled, e) < 0)
+		return -1;
+	cfg_get_str(c, section, "anonymous_root", def, &root, e);
+	cfg_get_str(c, section, "anonymous_upload", "", &upload, e);
+	if (absolute(root, a->root, sizeof a->root, e) < 0)
+		return cfg_error(c, section, "anonymous_root", e, "%s", e->msg);
+	if (relative_dir_check(upload) < 0)
+		return cfg_error(c, section, "anonymous_upload", e,
+				 "'%s' must be a directory under anonymous_root, written without "
+				 "a leading '/' and without '.' or '..' parts (example: incoming)", upload);
+	if (str_copy(a->upload, sizeof a->upload, upload) < 0)
+		return cfg_error(c, section, "anonymous_upload", e, "too long");
+	return 0;
+}

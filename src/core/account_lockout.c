@@ -1,0 +1,100 @@
+/* Login failure counters and temporary lockout, in the account store. */
+#include "core/account_lockout.h"
+
+#include "core/account_store_int.h"
+#include "core/str.h"
+
+void account_lockout_key(char *out, size_t outsz, const char *kind, const char *value)
+{
+	/* Truncation is fine: a key only has to be stable for one value. */
+	if (str_fmt(out, outsz, "%s:%s", kind, value) < 0 && outsz > 0)
+		out[outsz - 1] = '\0';
+}
+
+int account_lockout_check(struct account_store *s, const char *key, int64_t now_ms,
+			  int64_t *until, ik_err *e)
+{
+	sqlite3_stmt *st;
+	if (store_prep(s, "SELECT locked_until FROM failures WHERE key = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_finalize(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return store_fail(s, st, e);
+	int64_t t = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (t <= now_ms)
+		return 0;
+	*until = t;
+	return 1;
+}
+
+int account_lockout_fail(struct account_store *s, const char *key, unsigned limit,
+			 uint64_t window_ms, uint64_t lockout_ms, int64_t now_ms, ik_err *e)
+{
+	if (limit == 0)
+		return 0;
+	sqlite3_stmt *st;
+	if (store_prep(s, "SELECT count, since, locked_until FROM failures WHERE key = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	int64_t count = 0, since = now_ms, locked = 0;
+	if (rc == SQLITE_ROW) {
+		count = sqlite3_column_int64(st, 0);
+		since = sqlite3_column_int64(st, 1);
+		locked = sqlite3_column_int64(st, 2);
+	} else if (rc != SQLITE_DONE) {
+		return store_fail(s, st, e);
+	}
+	sqlite3_finalize(st);
+	if (locked > now_ms)
+		return 0;	/* already locked: a failure now does not extend it */
+	if (now_ms - since >= (int64_t)window_ms || locked != 0) {
+		count = 0;
+		since = now_ms;
+		locked = 0;
+	}
+	count++;
+	int locked_now = 0;
+	if (count >= (int64_t)limit) {
+		locked = now_ms + (int64_t)lockout_ms;
+		count = 0;
+		since = now_ms;
+		locked_now = 1;
+	}
+	if (store_prep(s, "INSERT INTO failures (key, count, since, locked_until) VALUES (?, ?, ?, ?)"
+		       " ON CONFLICT (key) DO UPDATE SET count = excluded.count,"
+		       " since = excluded.since, locked_until = excluded.locked_until", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, count);
+	sqlite3_bind_int64(st, 3, since);
+	sqlite3_bind_int64(st, 4, locked);
+	if (store_run(s, st, e) < 0)
+		return -1;
+	return locked_now;
+}
+
+int account_lockout_clear(struct account_store *s, const char *key, ik_err *e)
+{
+	sqlite3_stmt *st;
+	if (store_prep(s, "DELETE FROM failures WHERE key = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	return store_run(s, st, e) < 0 ? -1 : 0;
+}
+
+int account_lockout_prune(struct account_store *s, uint64_t window_ms, int64_t now_ms, ik_err *e)
+{
+	sqlite3_stmt *st;
+	if (store_prep(s, "DELETE FROM failures WHERE locked_until <= ? AND since < ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, now_ms - (int64_t)window_ms);
+	return store_run(s, st, e) < 0 ? -1 : 0;
+}

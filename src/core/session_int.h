@@ -1,0 +1,58 @@
+/* The session's insides, shared by the session_*.c files only. Protocols
+ * use core/session.h. */
+#ifndef INETKIT_CORE_SESSION_INT_H
+#define INETKIT_CORE_SESSION_INT_H
+
+#include <sys/socket.h>
+
+#include <event2/bufferevent.h>
+
+#include "core/session.h"
+#include "net/endpoint.h"
+
+struct session {
+	struct loop *loop;
+	struct bufferevent *bev;	/* what we read and write (TLS: plaintext side) */
+	struct bufferevent *under;	/* after session_starttls: the socket's own */
+	struct event *timer;
+	struct event *kick;		/* created on first session_kick */
+	struct evbuffer_cb_entry *in_cb, *out_cb, *wire_cb;
+	session_io_fn io;
+	void *arg;
+	struct session_opts o;
+	struct session_linescan ls;
+	char *linebuf;			/* max_line + 1, allocated on first line */
+	enum session_mode mode;
+	int fd;
+	int depth;			/* > 0 while the protocol's callback runs */
+	uint64_t id;
+	uint64_t bytes_in, bytes_out, refused;
+	uint64_t start_ms, last_in_ms, last_out_ms;
+	size_t kq_last;			/* kernel send queue at the last timer tick */
+	unsigned state;
+	bool logged_in;
+	bool closing;
+	bool busy, again;		/* process() is running / must run once more */
+	bool paused;
+	bool direct;			/* plain socket: we write it ourselves */
+	bool write_armed;		/* direct, and output waits for EV_WRITE */
+	bool tls;
+	bool out_over;			/* output over out_high: not reading */
+	bool eof_seen, eof_done;	/* peer's EOF read / delivered */
+	bool keep_writing;
+	bool wr_finish, wr_done, finishing, alert_sent;
+	char proto[32];
+	char reason[128];
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	char peer_text[ENDPOINT_TEXT_MAX];
+};
+
+uint64_t session_now_ms(void);
+void session_deliver(struct session *s, enum session_ev_type type, const struct session_ev *ev);
+void session_drop(struct session *s, const char *reason);
+void session_watch_buffers(struct session *s);
+void session_unwatch_buffers(struct session *s);
+void session_setup_bev(struct session *s);
+
+#endif

@@ -1,0 +1,108 @@
+/* Transfer progress on stderr (only when it is a terminal: the caller
+ * decides) and --limit-rate pacing. No RFC; the format follows what curl
+ * and wget users expect: name, percent, bytes, rate, ETA. */
+#include "ftp/ftp_client.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/str.h"
+
+double ftp_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void human(char *buf, size_t sz, double v)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	int u = 0;
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		str_fmt(buf, sz, "%.0f %s", v, units[u]);
+	else
+		str_fmt(buf, sz, "%.1f %s", v, units[u]);
+}
+
+static void draw(struct ftp_progress *p, bool final)
+{
+	double now = ftp_now();
+	double secs = now - p->start;
+	double rate = secs > 0 ? (double)(p->done - p->start_done) / secs : 0;
+	char done[32], rtext[32], eta[32] = "";
+	human(done, sizeof done, (double)p->done);
+	human(rtext, sizeof rtext, rate);
+	char pct[8] = "   ";
+	if (p->total > 0) {
+		str_fmt(pct, sizeof pct, "%3d%%", (int)(p->done * 100 / p->total));
+		if (!final && rate > 0 && p->done < p->total) {
+			unsigned long s = (unsigned long)((double)(p->total - p->done) / rate);
+			str_fmt(eta, sizeof eta, " ETA %02lu:%02lu:%02lu", s / 3600, s / 60 % 60,
+				s % 60);
+		}
+	}
+	if (final)
+		str_fmt(eta, sizeof eta, " in %.1fs", secs);
+	fprintf(stderr, "\r%-30.30s %s %10s %10s/s%s\033[K", p->label, pct, done, rtext, eta);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+	p->last_draw = now;
+}
+
+void ftp_progress_begin(struct ftp_progress *p, bool on, const char *label, uint64_t total,
+			uint64_t already)
+{
+	memset(p, 0, sizeof *p);
+	p->on = on;
+	/* Control bytes in a remote name must not reach the terminal. */
+	size_t n = 0;
+	for (const unsigned char *s = (const unsigned char *)label; *s && n + 1 < sizeof p->label;
+	     s++)
+		p->label[n++] = (char)(*s < 0x20 || *s == 0x7f ? '?' : *s);
+	p->label[n] = '\0';
+	p->total = total;
+	p->done = p->start_done = already;
+	p->start = ftp_now();
+}
+
+void ftp_progress_add(struct ftp_progress *p, uint64_t n)
+{
+	p->done += n;
+	if (p->on && ftp_now() - p->last_draw >= 0.2)
+		draw(p, false);
+}
+
+void ftp_progress_end(struct ftp_progress *p)
+{
+	if (p->on)
+		draw(p, true);
+}
+
+void ftp_limiter_begin(struct ftp_limiter *l, uint64_t rate)
+{
+	l->rate = rate;
+	l->start = ftp_now();
+	l->sent = 0;
+}
+
+void ftp_limiter_wait(struct ftp_limiter *l, uint64_t n)
+{
+	if (l->rate == 0)
+		return;
+	l->sent += n;
+	double due = l->start + (double)l->sent / (double)l->rate;
+	double now = ftp_now();
+	if (due > now) {
+		double d = due - now;
+		struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+		while (nanosleep(&ts, &ts) < 0)
+			;
+	}
+}

@@ -1,0 +1,179 @@
+/* Walking trees for mirror: the remote one through listings (MLSD or
+ * LIST, see ftp_dir.c), the local one with readdir. Names a server gives
+ * us become local path components, so each must pass ftp_name_safe (no
+ * "..", no '/'): a hostile listing cannot write outside the target. */
+#include "ftp/ftp_tree.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/str.h"
+
+void ftp_tree_free(struct ftp_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].rel);
+	free(t->v);
+	memset(t, 0, sizeof *t);
+}
+
+int ftp_tree_add(struct ftp_tree *t, const char *rel, bool dir, uint64_t size, time_t mtime,
+		 int prec)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct ftp_node *v = realloc(t->v, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		t->v = v;
+		t->cap = cap;
+	}
+	char *copy = strdup(rel);
+	if (copy == NULL)
+		return -1;
+	t->v[t->n++] = (struct ftp_node){copy, dir, size, mtime, prec};
+	return 0;
+}
+
+static int cmp_node(const void *a, const void *b)
+{
+	return strcmp(((const struct ftp_node *)a)->rel, ((const struct ftp_node *)b)->rel);
+}
+
+void ftp_tree_sort(struct ftp_tree *t)
+{
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof t->v[0], cmp_node);
+}
+
+const struct ftp_node *ftp_tree_find(const struct ftp_tree *t, const char *rel)
+{
+	struct ftp_node key = {.rel = (char *)rel};
+	return t->n ? bsearch(&key, t->v, t->n, sizeof t->v[0], cmp_node) : NULL;
+}
+
+static void note_skip(bool verbose, const char *side, const char *rel, const char *why)
+{
+	if (!verbose)
+		return;
+	fprintf(stdout, "skip %s ", side);
+	for (const unsigned char *p = (const unsigned char *)rel; *p; p++)
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
+	fprintf(stdout, " (%s)\n", why);
+}
+
+int ftp_tree_remote(struct ftp *f, const char *root, bool missing_ok, bool verbose,
+		    struct ftp_tree *t, ik_err *e)
+{
+	memset(t, 0, sizeof *t);
+	/* Directories are listed breadth first; t itself is the queue. */
+	size_t next_dir = 0;
+	bool first = true;
+	for (;;) {
+		const char *rel = "";
+		if (!first) {
+			while (next_dir < t->n && !t->v[next_dir].dir)
+				next_dir++;
+			if (next_dir >= t->n)
+				break;
+			rel = t->v[next_dir++].rel;
+		}
+		char path[FTP_PATH_MAX];
+		if (ftp_path_join(path, sizeof path, root, rel) < 0)
+			return ik_err_set(e, "remote path too long under %s", root);
+		struct ftp_listing l;
+		if (ftp_list_dir(f, path, &l, e) < 0) {
+			if (first && missing_ok && ftp_connected(f) &&
+			    ftp_reply_class(f->r.code) == 5)
+				return 0;
+			return ik_err_prefix(e, "listing %s", path);
+		}
+		first = false;
+		t->skipped += l.skipped;
+		char relcopy[FTP_PATH_MAX];
+		str_copy(relcopy, sizeof relcopy, rel);	/* t->v may move */
+		for (size_t i = 0; i < l.n; i++) {
+			const struct ftp_item *it = &l.items[i];
+			char child[FTP_PATH_MAX];
+			if (ftp_path_join(child, sizeof child, relcopy, it->name) < 0)
+				continue;
+			if (!ftp_name_safe(it->name)) {
+				t->skipped++;
+				note_skip(verbose, "remote", child, "unsafe name");
+				continue;
+			}
+			if (it->type != FTP_FT_FILE && it->type != FTP_FT_DIR) {
+				t->skipped++;
+				note_skip(verbose, "remote", child, "not a file or directory");
+				continue;
+			}
+			if (ftp_tree_add(t, child, it->type == FTP_FT_DIR, it->size, it->mtime,
+					 it->prec) < 0) {
+				ftp_listing_free(&l);
+				return ik_err_set(e, "out of memory");
+			}
+		}
+		ftp_listing_free(&l);
+	}
+	return 0;
+}
+
+static int walk_local(const char *root, const char *rel, bool verbose, struct ftp_tree *t,
+		      int depth, ik_err *e)
+{
+	char path[FTP_PATH_MAX];
+	if (ftp_path_join(path, sizeof path, root, rel) < 0)
+		return ik_err_set(e, "local path too long under %s", root);
+	if (depth > 256)
+		return ik_err_set(e, "%s: directories nested too deep", path);
+	DIR *d = opendir(path);
+	if (d == NULL) {
+		if (errno == ENOENT && *rel == '\0')
+			return 0;
+		return ik_err_errno(e, errno, "cannot read directory %s", path);
+	}
+	size_t first_child = t->n;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char child[FTP_PATH_MAX];
+		if (ftp_path_join(child, sizeof child, rel, de->d_name) < 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			t->skipped++;
+			note_skip(verbose, "local", child, "not a file or directory");
+			continue;
+		}
+		if (ftp_tree_add(t, child, S_ISDIR(st.st_mode), (uint64_t)st.st_size, st.st_mtime,
+				 1) < 0) {
+			closedir(d);
+			return ik_err_set(e, "out of memory");
+		}
+	}
+	closedir(d);
+	size_t end = t->n;
+	for (size_t i = first_child; i < end; i++) {
+		if (!t->v[i].dir)
+			continue;
+		char sub[FTP_PATH_MAX];
+		str_copy(sub, sizeof sub, t->v[i].rel);	/* t->v may move */
+		if (walk_local(root, sub, verbose, t, depth + 1, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ftp_tree_local(const char *root, bool verbose, struct ftp_tree *t, ik_err *e)
+{
+	memset(t, 0, sizeof *t);
+	return walk_local(root, "", verbose, t, 0, e);
+}

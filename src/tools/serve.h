@@ -1,0 +1,96 @@
+/* `inetkit serve`: every service of the config file in one supervised
+ * process tree (core/service.h is the contract each service follows).
+ *
+ *   serve.c          command line, start-up order, banner
+ *   serve_conf.c     the whole config: [serve], [tls], [accounts], services
+ *   serve_state.c    the state directory, its skeleton, privilege drop
+ *   serve_tls.c      [tls] files, and the self-signed pair made on first start
+ *   serve_worker.c   a worker process: loop, services, stop, reload
+ *   serve_registry.c the services serve knows
+ *
+ * Ownership of service configs: serve owns every conf that configure()
+ * returns, including the new one given to reload(), and frees them all
+ * with free_conf() only after free_running(). A service's reload() that
+ * succeeds switches to the new conf; one that fails keeps the old. */
+#ifndef INETKIT_TOOLS_SERVE_H
+#define INETKIT_TOOLS_SERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "core/account.h"
+#include "core/config.h"
+#include "core/listener.h"
+#include "core/service.h"
+
+#define SERVE_CMD "serve"
+#define SERVE_DEFAULT_CONFIG "/etc/inetkit/inetkit.conf"
+#define SERVE_MAX_SERVICES 16
+#define SERVE_USER_MAX 64
+
+/* Every service serve can run, NULL-terminated (serve_registry.c). */
+extern const struct service_ops *const serve_registry[];
+
+struct serve_service {
+	const struct service_ops *ops;
+	void *conf;		/* from configure(); NULL if the section is absent */
+	bool enabled;
+};
+
+struct serve_conf {
+	struct cfg *cfg;
+	char path[ACCOUNT_PATH_MAX];	/* as given */
+	struct stat file;		/* the file when it was read */
+	/* [serve] */
+	char state_dir[ACCOUNT_PATH_MAX];
+	unsigned workers;
+	char user[SERVE_USER_MAX];
+	const char *log_target;
+	int log_level;
+	uint64_t grace_ms;
+	char skeleton[ACCOUNT_PATH_MAX];
+	/* [tls] */
+	char tls_cert[ACCOUNT_PATH_MAX];
+	char tls_key[ACCOUNT_PATH_MAX];
+	bool tls_self_signed;		/* no cert given: state_dir/tls/ */
+	/* [accounts] */
+	struct account_policy accounts;
+	struct serve_service svc[SERVE_MAX_SERVICES];
+	size_t nsvc;
+};
+
+/* Read and check the whole file: every key of every section, unknown keys
+ * and sections, bad values (file:line: [section] key: ...). */
+struct serve_conf *serve_conf_load(const char *path, ik_err *e);
+/* Frees the services' confs too (free_conf). */
+void serve_conf_free(struct serve_conf *sc);
+/* True when the file on disk is not the one sc was read from. */
+bool serve_conf_changed(const struct serve_conf *sc);
+size_t serve_conf_enabled(const struct serve_conf *sc);
+
+/* [tls] cert/key as a service should load them: the configured files, or
+ * the self-signed pair in STATE/tls/ that serve makes on its first start. */
+int serve_tls_files(struct cfg *c, char *cert, size_t certsz, char *key, size_t keysz,
+		    ik_err *e);
+/* Check configured files (readable, key matches), or make the self-signed
+ * pair when it is missing or expires within a day. */
+int serve_tls_prepare(const struct serve_conf *sc, bool create, unsigned uid, unsigned gid,
+		      ik_err *e);
+
+/* The state directory: created, copied from the skeleton, given to the
+ * service user; accounts.db created and migrated. */
+int serve_state_prepare(const struct serve_conf *sc, unsigned uid, unsigned gid, ik_err *e);
+/* Resolve [serve] user (when root): uid/gid, or (unsigned)-1 when not root. */
+int serve_user_lookup(const struct serve_conf *sc, unsigned *uid, unsigned *gid, ik_err *e);
+int serve_drop_privileges(const struct serve_conf *sc, unsigned uid, unsigned gid, ik_err *e);
+
+/* What the workers share: the config read at start and the bound sockets. */
+struct serve_ctx {
+	struct serve_conf *conf;
+	struct listen_set sets[SERVE_MAX_SERVICES];
+};
+int serve_worker_main(int index, void *arg);
+
+#endif

@@ -1,0 +1,140 @@
+/* The configuration `serve` runs from (docs/inetkit.conf.5). Every key of
+ * every section is read here or by a service's configure(), so that
+ * cfg_check_unused() can name anything else as unknown. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/str.h"
+#include "tools/serve.h"
+
+static int read_workers(struct serve_conf *sc, ik_err *e)
+{
+	const char *v;
+	cfg_get_str(sc->cfg, "serve", "workers", "auto", &v, e);
+	if (strcmp(v, "auto") == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		sc->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+		return 0;
+	}
+	uint64_t n;
+	if (str_to_u64(v, 256, &n) < 0)
+		return cfg_error(sc->cfg, "serve", "workers", e, "'%s' is not auto or a number "
+				 "from 0 (no worker processes) to 256", v);
+	sc->workers = (unsigned)n;
+	return 0;
+}
+
+static int read_serve(struct serve_conf *sc, ik_err *e)
+{
+	struct cfg *c = sc->cfg;
+	if (account_state_dir(c, sc->state_dir, sizeof sc->state_dir, e) < 0 ||
+	    read_workers(sc, e) < 0)
+		return -1;
+	const char *v;
+	cfg_get_str(c, "serve", "user", "nobody", &v, e);
+	if (v[0] == '\0' || str_copy(sc->user, sizeof sc->user, v) < 0)
+		return cfg_error(c, "serve", "user", e, "'%s' is not a user name", v);
+	static const char *const targets[] = {"stderr", "syslog", "none", NULL};
+	int t;
+	if (cfg_get_enum(c, "serve", "log", targets, 0, &t, e) < 0)
+		return -1;
+	sc->log_target = targets[t];
+	cfg_get_str(c, "serve", "log_level", "info", &v, e);
+	sc->log_level = log_level_parse(v);
+	if (sc->log_level < 0 || sc->log_level < LOG_ERR)
+		return cfg_error(c, "serve", "log_level", e, "'%s' is not one of: error, warning, "
+				 "notice, info, debug", v);
+	if (cfg_get_duration(c, "serve", "grace", 10000, &sc->grace_ms, e) < 0)
+		return -1;
+	if (sc->grace_ms > 3600000)
+		return cfg_error(c, "serve", "grace", e, "at most 1h");
+	cfg_get_str(c, "serve", "skeleton", "", &v, e);
+	if (str_copy(sc->skeleton, sizeof sc->skeleton, v) < 0)
+		return cfg_error(c, "serve", "skeleton", e, "path too long");
+	return 0;
+}
+
+static int read_tls(struct serve_conf *sc, ik_err *e)
+{
+	if (serve_tls_files(sc->cfg, sc->tls_cert, sizeof sc->tls_cert, sc->tls_key,
+			    sizeof sc->tls_key, e) < 0)
+		return -1;
+	const char *cert;
+	cfg_get_str(sc->cfg, "tls", "cert", "", &cert, e);
+	sc->tls_self_signed = cert[0] == '\0';
+	return 0;
+}
+
+static int read_services(struct serve_conf *sc, ik_err *e)
+{
+	for (size_t i = 0; serve_registry[i] != NULL; i++) {
+		const struct service_ops *ops = serve_registry[i];
+		if (sc->nsvc == SERVE_MAX_SERVICES)
+			return ik_err_set(e, "too many services (at most %d)", SERVE_MAX_SERVICES);
+		struct serve_service *s = &sc->svc[sc->nsvc++];
+		s->ops = ops;
+		if (!cfg_has_section(sc->cfg, ops->section))
+			continue;	/* absent: not run */
+		s->conf = ops->configure(sc->cfg, ops->section, &s->enabled, e);
+		if (s->conf == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+struct serve_conf *serve_conf_load(const char *path, ik_err *e)
+{
+	struct serve_conf *sc = calloc(1, sizeof *sc);
+	if (sc == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	if (str_copy(sc->path, sizeof sc->path, path) < 0) {
+		ik_err_set(e, "config path too long");
+		free(sc);
+		return NULL;
+	}
+	if (stat(path, &sc->file) < 0)
+		memset(&sc->file, 0, sizeof sc->file);
+	sc->cfg = cfg_load(path, e);
+	if (sc->cfg == NULL || read_serve(sc, e) < 0 || read_tls(sc, e) < 0 ||
+	    account_policy_configure(sc->cfg, &sc->accounts, e) < 0 ||
+	    read_services(sc, e) < 0 || cfg_check_unused(sc->cfg, e) < 0) {
+		serve_conf_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void serve_conf_free(struct serve_conf *sc)
+{
+	if (sc == NULL)
+		return;
+	for (size_t i = 0; i < sc->nsvc; i++)
+		if (sc->svc[i].conf != NULL && sc->svc[i].ops->free_conf != NULL)
+			sc->svc[i].ops->free_conf(sc->svc[i].conf);
+	cfg_free(sc->cfg);
+	free(sc);
+}
+
+bool serve_conf_changed(const struct serve_conf *sc)
+{
+	struct stat st;
+	if (stat(sc->path, &st) < 0)
+		return false;	/* gone: keep what we have */
+	return st.st_ino != sc->file.st_ino || st.st_dev != sc->file.st_dev ||
+	       st.st_size != sc->file.st_size ||
+	       st.st_mtim.tv_sec != sc->file.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != sc->file.st_mtim.tv_nsec;
+}
+
+size_t serve_conf_enabled(const struct serve_conf *sc)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < sc->nsvc; i++)
+		if (sc->svc[i].conf != NULL && sc->svc[i].enabled)
+			n++;
+	return n;
+}

@@ -1,0 +1,13 @@
+/* The services `inetkit serve` can run, in the order they start and are
+ * listed. A new service is one line here (and its header). */
+#include <stddef.h>
+
+#include "tools/serve.h"
+#include "tools/tcp.h"
+#include "tools/udp.h"
+
+const struct service_ops *const serve_registry[] = {
+	&service_tcp_echo,
+	&service_udp_echo,
+	NULL,
+};

@@ -1,0 +1,64 @@
+/* `inetkit tcp`: dispatch to listen, connect and bench, and what they
+ * share. RFC 9293 (TCP), RFC 862 (echo), RFC 863 (discard). */
+#include <string.h>
+#include <sys/resource.h>
+
+#include "core/cli.h"
+#include "core/str.h"
+#include "tools/tcp.h"
+#include "tools/tcp_int.h"
+#include "tools/tools.h"
+
+static const char tcp_help[] =
+	"Usage: inetkit tcp listen [OPTIONS] [HOST:]PORT...\n"
+	"       inetkit tcp connect [OPTIONS] HOST PORT\n"
+	"       inetkit tcp connect --scan LOW-HIGH [OPTIONS] HOST\n"
+	"       inetkit tcp bench [OPTIONS] HOST PORT\n"
+	"\n"
+	"TCP servers, a netcat-style client, a port scan and a load generator.\n"
+	"\n"
+	"  listen    serve: --echo (default), --discard, --chat, --exec CMD,\n"
+	"            --send FILE, --recv FILE; --tls, --workers N, --log ...\n"
+	"  connect   stdin to the server, the server to stdout; --tls, --hex,\n"
+	"            --crlf, --timeout; --scan LOW-HIGH probes a port range\n"
+	"  bench     requests/s and latency percentiles over many connections\n"
+	"\n"
+	"Each has --help. Manual: inetkit help tcp.\n"
+	"Exit status: 0 success, 1 the operation failed (refused, timed out,\n"
+	"unknown host), 2 bad usage (e.g. port out of range or in use).\n";
+
+uint64_t tcp_raise_nofile(uint64_t want)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 1024;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rlim_t to = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? (rlim_t)want : rl.rlim_max;
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = to;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			rl.rlim_cur = old;
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+}
+
+int tcp_parse_seconds(const char *s, uint64_t *ms)
+{
+	return str_to_duration_ms(s, ms);
+}
+
+int cmd_tcp(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("tcp", "missing action: listen, connect or bench");
+	const char *a = argv[1];
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		return cli_help(tcp_help);
+	if (strcmp(a, "listen") == 0)
+		return tcp_listen_main(argc - 1, argv + 1);
+	if (strcmp(a, "connect") == 0)
+		return tcp_connect_main(argc - 1, argv + 1);
+	if (strcmp(a, "bench") == 0)
+		return tcp_bench_main(argc - 1, argv + 1);
+	return cli_usage_error("tcp", "unknown action '%s': use listen, connect or bench", a);
+}

@@ -1,0 +1,109 @@
+/* What the tcp_*.c files share. The server is one code path for
+ * `inetkit tcp listen` (configured from options) and the [tcp-echo]
+ * service (configured from the config file). */
+#ifndef INETKIT_TOOLS_TCP_INT_H
+#define INETKIT_TOOLS_TCP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <openssl/ssl.h>
+
+#include "core/error.h"
+#include "core/listener.h"
+#include "core/loop.h"
+#include "core/session.h"
+
+enum tcp_mode { TCP_ECHO, TCP_DISCARD, TCP_CHAT, TCP_EXEC, TCP_SEND, TCP_RECV };
+
+#define TCP_DEFAULT_MAX_CONNS 1000
+#define TCP_DEFAULT_IDLE_MS 300000
+#define TCP_DEFAULT_WRITE_MS 30000
+#define TCP_CHAT_MAX_LINE 1024
+
+struct tcp_conf {
+	const char *name;		/* "tcp" or the config section, for log lines */
+	enum tcp_mode mode;
+	char *listen[LISTEN_MAX_SOCKETS];
+	size_t nlisten;
+	uint64_t max_conns;		/* 0: no limit */
+	uint64_t idle_ms, write_ms;
+	size_t max_line;
+	bool tls;
+	char *cert, *key;
+	bool log, once;
+	char **exec_argv;		/* --exec CMD split on spaces */
+	char *file;			/* --send / --recv */
+	int file_fd;
+	off_t file_size;
+	SSL_CTX *ssl;			/* made by tcp_conf_prepare */
+};
+
+struct tcp_conn;
+
+struct tcp_server {
+	struct tcp_conf *conf;
+	struct loop *loop;
+	struct listener *li[LISTEN_MAX_SOCKETS];
+	size_t nli;
+	struct tcp_conn *conns;		/* every open connection */
+	size_t nconns;
+	uint64_t accepted;
+	bool stopping, freeing, standalone, done_scheduled;
+	void (*done)(void *arg);
+	void *done_arg;
+	struct event *sigchld;
+	int result;			/* exit code of a one-shot transfer */
+};
+
+struct tcp_exec;
+
+struct tcp_conn {
+	struct tcp_server *srv;
+	struct session *s;
+	struct tcp_conn *prev, *next;
+	struct tcp_exec *exec;
+	bool complete;			/* --recv: the peer's end of file came */
+};
+
+/* Configuration life cycle (tcp_server.c). */
+struct tcp_conf *tcp_conf_new(void);
+void tcp_conf_free(struct tcp_conf *c);
+int tcp_conf_add_listen(struct tcp_conf *c, const char *spec, ik_err *e);
+/* Open --send/--recv files, make the TLS context. Before binding. */
+int tcp_conf_prepare(struct tcp_conf *c, ik_err *e);
+const char *tcp_mode_name(enum tcp_mode m);
+
+/* The running server (tcp_server.c). */
+struct tcp_server *tcp_server_start(struct tcp_conf *c, struct loop *l,
+				    const struct listen_set *set, ik_err *e);
+void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg);
+void tcp_server_close_all(struct tcp_server *srv, const char *reason);
+void tcp_server_free(struct tcp_server *srv);
+
+/* Modes (tcp_chat.c, tcp_exec.c, tcp_xfer.c). */
+void tcp_chat_join(struct tcp_conn *c);
+void tcp_chat_io(struct tcp_conn *c, const struct session_ev *ev);
+int tcp_exec_check(char **argv, ik_err *e);
+int tcp_exec_split(const char *cmd, char ***argv, ik_err *e);
+int tcp_exec_start(struct tcp_conn *c, ik_err *e);
+void tcp_exec_io(struct tcp_conn *c, const struct session_ev *ev);
+void tcp_exec_reap(struct tcp_server *srv);
+void tcp_xfer_start(struct tcp_conn *c);
+void tcp_xfer_io(struct tcp_conn *c, const struct session_ev *ev);
+
+/* Subcommands (tcp_listen.c, tcp_connect.c, tcp_scan.c, tcp_bench.c). */
+int tcp_listen_main(int argc, char **argv);
+int tcp_connect_main(int argc, char **argv);
+int tcp_scan_run(const char *host, const char *range, int family, uint64_t timeout_ms,
+		 unsigned parallel, bool json);
+int tcp_bench_main(int argc, char **argv);
+
+/* Shared by the clients: raise the soft open-file limit towards want
+ * (or the hard limit); returns the new soft limit. */
+uint64_t tcp_raise_nofile(uint64_t want);
+/* A whole-seconds option ("2", "0.5" for half a second) in ms; -1 if bad. */
+int tcp_parse_seconds(const char *s, uint64_t *ms);
+
+#endif

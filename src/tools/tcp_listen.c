@@ -1,0 +1,282 @@
+/* `inetkit tcp listen`: the tcp server configured from the command line,
+ * run in this process or in --workers processes that each have their own
+ * SO_REUSEPORT sockets on the same addresses (the kernel spreads the
+ * connections among them). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/workers.h"
+#include "tools/tcp_int.h"
+
+#define STOP_GRACE_MS 2000
+
+static const char listen_help[] =
+	"Usage: inetkit tcp listen [OPTIONS] [HOST:]PORT...\n"
+	"\n"
+	"Serve TCP on each address (IPv4 and IPv6; PORT alone or *:PORT means\n"
+	"every address). One mode:\n"
+	"  --echo            send back what each client sends (default)\n"
+	"  --discard         read and drop everything\n"
+	"  --chat            a line from one client goes to all the others\n"
+	"  --exec CMD        run CMD per connection on its stdin/stdout (split on\n"
+	"                    spaces, no shell)\n"
+	"  --send FILE       send FILE to the first client, then exit\n"
+	"  --recv FILE       write what the first client sends to FILE, then exit\n"
+	"Options:\n"
+	"  --max-conns N     at most N clients at once; more are closed (default 1000)\n"
+	"  --idle-timeout T  close a client idle for T seconds (default 300, 0: never)\n"
+	"  --write-timeout T drop a client that reads nothing for T s (default 30)\n"
+	"  --max-line BYTES  chat: longest line (default 1024)\n"
+	"  --once            serve one client, then exit\n"
+	"  --tls             TLS; without --cert a self-signed certificate is made\n"
+	"  --cert FILE       PEM certificate chain (implies --tls)\n"
+	"  --key FILE        PEM private key (default: in the --cert file)\n"
+	"  --workers N       N processes sharing the port (SO_REUSEPORT)\n"
+	"  --log             one line per connection when it closes\n"
+	"  -h, --help        this help\n"
+	"\n"
+	"Examples:\n"
+	"  inetkit tcp listen 127.0.0.1:2007\n"
+	"  inetkit tcp listen --chat --log '[::1]:6000' 127.0.0.1:6000\n"
+	"  inetkit tcp listen --exec '/usr/bin/tr a-z A-Z' 127.0.0.1:7000\n"
+	"  inetkit tcp listen --recv out.bin 127.0.0.1:9000\n";
+
+enum {
+	OPT_ECHO = 256, OPT_DISCARD, OPT_CHAT, OPT_EXEC, OPT_SEND, OPT_RECV, OPT_MAX_CONNS,
+	OPT_IDLE, OPT_WRITE, OPT_MAX_LINE, OPT_ONCE, OPT_TLS, OPT_CERT, OPT_KEY, OPT_WORKERS,
+	OPT_LOG,
+};
+
+static const struct option listen_opts[] = {
+	{"echo", no_argument, NULL, OPT_ECHO},
+	{"discard", no_argument, NULL, OPT_DISCARD},
+	{"chat", no_argument, NULL, OPT_CHAT},
+	{"exec", required_argument, NULL, OPT_EXEC},
+	{"send", required_argument, NULL, OPT_SEND},
+	{"recv", required_argument, NULL, OPT_RECV},
+	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE},
+	{"write-timeout", required_argument, NULL, OPT_WRITE},
+	{"max-line", required_argument, NULL, OPT_MAX_LINE},
+	{"once", no_argument, NULL, OPT_ONCE},
+	{"tls", no_argument, NULL, OPT_TLS},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"log", no_argument, NULL, OPT_LOG},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct listen_run {
+	struct tcp_conf *conf;
+	struct listen_set *sets;
+	unsigned nsets;
+	struct tcp_server *srv;
+	struct event *grace;
+};
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct listen_run *r = arg;
+	tcp_server_close_all(r->srv, "server stopping");
+}
+
+static void on_stop(struct loop *l, int sig, void *arg)
+{
+	(void)sig;
+	struct listen_run *r = arg;
+	if (r->srv->stopping) {
+		tcp_server_close_all(r->srv, "server stopping");
+		return;
+	}
+	tcp_server_stop(r->srv, NULL, NULL);
+	if (r->srv->nconns > 0)
+		r->grace = loop_timer(l, STOP_GRACE_MS, false, on_grace, r);
+}
+
+static int listen_worker(int index, void *arg)
+{
+	struct listen_run *r = arg;
+	unsigned mine = r->nsets > 1 ? (unsigned)index : 0;
+	/* The other workers' sockets stay open in the supervisor only. */
+	for (unsigned i = 0; i < r->nsets; i++)
+		if (i != mine)
+			listen_set_close(&r->sets[i]);
+	ik_err e;
+	struct loop *l = loop_new(&e);
+	if (l == NULL)
+		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
+	r->srv = tcp_server_start(r->conf, l, &r->sets[mine], &e);
+	if (r->srv == NULL) {
+		loop_free(l);
+		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
+	}
+	r->srv->standalone = true;
+	loop_on_stop(l, on_stop, r);
+	loop_run(l);
+	int rc = r->srv->result;
+	tcp_server_free(r->srv);
+	if (r->grace != NULL)
+		event_free(r->grace);
+	loop_free(l);
+	return rc;
+}
+
+static int set_mode(struct tcp_conf *c, enum tcp_mode m, bool *chosen)
+{
+	if (*chosen && c->mode != m)
+		return cli_usage_error("tcp", "choose one mode: --echo, --discard, --chat, --exec, "
+				       "--send or --recv");
+	*chosen = true;
+	c->mode = m;
+	return 0;
+}
+
+static int parse_count(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
+{
+	if (str_to_u64(v, max, out) < 0 || *out < min)
+		return cli_usage_error("tcp", "%s '%s' must be a number from %llu to %llu", opt, v,
+				       (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
+static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *workers)
+{
+	bool chosen = false;
+	ik_err e;
+	uint64_t v;
+	int o;
+	opterr = 0;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, ":h", listen_opts, NULL)) != -1) {
+		int rc = 0;
+		switch (o) {
+		case OPT_ECHO: rc = set_mode(c, TCP_ECHO, &chosen); break;
+		case OPT_DISCARD: rc = set_mode(c, TCP_DISCARD, &chosen); break;
+		case OPT_CHAT: rc = set_mode(c, TCP_CHAT, &chosen); break;
+		case OPT_EXEC:
+			if ((rc = set_mode(c, TCP_EXEC, &chosen)) == 0 &&
+			    tcp_exec_split(optarg, &c->exec_argv, &e) < 0)
+				rc = cli_usage_error("tcp", "%s", e.msg);
+			break;
+		case OPT_SEND:
+		case OPT_RECV:
+			if ((rc = set_mode(c, o == OPT_SEND ? TCP_SEND : TCP_RECV, &chosen)) == 0) {
+				free(c->file);
+				c->file = strdup(optarg);
+				c->once = true;
+			}
+			break;
+		case OPT_MAX_CONNS: rc = parse_count("--max-conns", optarg, 1, 1000000, &c->max_conns); break;
+		case OPT_IDLE:
+		case OPT_WRITE:
+			if (tcp_parse_seconds(optarg, o == OPT_IDLE ? &c->idle_ms : &c->write_ms) < 0)
+				rc = cli_usage_error("tcp", "%s '%s' is not a duration (seconds, or 500ms, 5m)",
+						     o == OPT_IDLE ? "--idle-timeout" : "--write-timeout", optarg);
+			break;
+		case OPT_MAX_LINE:
+			if ((rc = parse_count("--max-line", optarg, 1, 1 << 20, &v)) == 0)
+				c->max_line = (size_t)v;
+			break;
+		case OPT_ONCE: c->once = true; break;
+		case OPT_TLS: c->tls = true; break;
+		case OPT_CERT: free(c->cert); c->cert = strdup(optarg); c->tls = true; break;
+		case OPT_KEY: free(c->key); c->key = strdup(optarg); break;
+		case OPT_WORKERS: rc = parse_count("--workers", optarg, 0, WORKERS_MAX, workers); break;
+		case OPT_LOG: c->log = true; break;
+		case 'h': return -1;
+		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error("tcp", "unknown option '%s'", argv[optind - 1]);
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (optind >= argc)
+		return cli_usage_error("tcp", "missing [HOST:]PORT to listen on");
+	for (int i = optind; i < argc; i++)
+		if (tcp_conf_add_listen(c, argv[i], &e) < 0)
+			return cli_usage_error("tcp", "bad listen address: %s", e.msg);
+	if (c->key != NULL && c->cert == NULL)
+		return cli_usage_error("tcp", "--key needs --cert");
+	if (*workers > 0 && c->once)
+		return cli_usage_error("tcp", "--workers cannot be combined with --once, --send or --recv");
+	return 0;
+}
+
+/* Bind the first set, then one more per worker on the same ports. */
+static int bind_sets(struct listen_run *r, unsigned workers, ik_err *e)
+{
+	struct tcp_conf *c = r->conf;
+	r->nsets = workers > 0 ? workers : 1;
+	r->sets = calloc(r->nsets, sizeof *r->sets);
+	if (r->sets == NULL)
+		return ik_err_set(e, "out of memory");
+	unsigned flags = workers > 0 ? LISTEN_REUSEPORT : 0;
+	if (listen_bind_specs(&r->sets[0], (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
+			      flags, e) < 0)
+		return -1;
+	const char *again[LISTEN_MAX_SOCKETS];
+	for (size_t k = 0; k < r->sets[0].n; k++)
+		again[k] = r->sets[0].ep[k].text;
+	for (unsigned i = 1; i < r->nsets; i++)
+		if (listen_bind_specs(&r->sets[i], again, r->sets[0].n, SOCK_STREAM, flags, e) < 0)
+			return -1;
+	return 0;
+}
+
+int tcp_listen_main(int argc, char **argv)
+{
+	struct tcp_conf *c = tcp_conf_new();
+	if (c == NULL)
+		return cli_error("tcp", CLI_FAIL, "out of memory");
+	uint64_t workers = 0;
+	struct listen_run r = {.conf = c};
+	ik_err e;
+	int rc = parse_listen(argc, argv, c, &workers);
+	if (rc < 0) {
+		rc = cli_help(listen_help);
+		goto out;
+	}
+	if (rc != 0)
+		goto out;
+	if (c->mode == TCP_EXEC && tcp_exec_check(c->exec_argv, &e) < 0) {
+		rc = cli_usage_error("tcp", "%s", e.msg);
+		goto out;
+	}
+	if (tcp_conf_prepare(c, &e) < 0 || bind_sets(&r, (unsigned)workers, &e) < 0) {
+		rc = cli_error("tcp", CLI_USAGE, "%s", e.msg);
+		goto out;
+	}
+	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : 1;
+	uint64_t limit = tcp_raise_nofile(c->max_conns * per_conn + 64);
+	if (limit < c->max_conns * per_conn + 16)
+		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
+			  (unsigned long long)limit, (unsigned long long)c->max_conns);
+	for (size_t i = 0; i < r.sets[0].n; i++)
+		log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
+			  r.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
+			  (unsigned long long)workers);
+	struct workers_opts wo = {.count = (unsigned)workers, .name = "tcp"};
+	rc = workers_run(&wo, listen_worker, &r, &e);
+	if (rc < 0)
+		rc = cli_error("tcp", CLI_FAIL, "%s", e.msg);
+out:
+	if (r.sets != NULL) {
+		for (unsigned i = 0; i < r.nsets; i++)
+			listen_set_close(&r.sets[i]);
+		free(r.sets);
+	}
+	tcp_conf_free(c);
+	return rc;
+}

@@ -1,0 +1,339 @@
+/* The TCP server behind `inetkit tcp listen` and the [tcp-echo] service:
+ * accepting, connection limits, the echo (RFC 862) and discard (RFC 863)
+ * modes; chat, exec and file transfer live in their own files. Every
+ * connection is a core/session in raw mode (line mode for chat), so
+ * limits, timeouts, back-pressure, TLS and the end-of-file policy are the
+ * session core's. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "core/log.h"
+#include "core/str.h"
+#include "core/tls.h"
+#include "tools/tcp_int.h"
+
+const char *tcp_mode_name(enum tcp_mode m)
+{
+	static const char *const names[] = {"echo", "discard", "chat", "exec", "send", "recv"};
+	return names[m];
+}
+
+struct tcp_conf *tcp_conf_new(void)
+{
+	struct tcp_conf *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	c->name = "tcp";
+	c->max_conns = TCP_DEFAULT_MAX_CONNS;
+	c->idle_ms = TCP_DEFAULT_IDLE_MS;
+	c->write_ms = TCP_DEFAULT_WRITE_MS;
+	c->max_line = TCP_CHAT_MAX_LINE;
+	c->file_fd = -1;
+	return c;
+}
+
+void tcp_conf_free(struct tcp_conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	free(c->cert);
+	free(c->key);
+	free(c->file);
+	if (c->exec_argv != NULL) {
+		free(c->exec_argv[0]);	/* one buffer holds every word */
+		free(c->exec_argv);
+	}
+	if (c->file_fd >= 0)
+		close(c->file_fd);
+	if (c->ssl != NULL)
+		SSL_CTX_free(c->ssl);
+	free(c);
+}
+
+int tcp_conf_add_listen(struct tcp_conf *c, const char *spec, ik_err *e)
+{
+	char host[256];
+	uint16_t port;
+	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
+		return -1;
+	if (c->nlisten >= LISTEN_MAX_SOCKETS)
+		return ik_err_set(e, "too many listen addresses (at most %d)", LISTEN_MAX_SOCKETS);
+	c->listen[c->nlisten] = strdup(spec);
+	if (c->listen[c->nlisten] == NULL)
+		return ik_err_set(e, "out of memory");
+	c->nlisten++;
+	return 0;
+}
+
+int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)
+{
+	if (c->mode == TCP_SEND) {
+		int fd = open(c->file, O_RDONLY | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0)
+			return ik_err_errno(e, errno, "cannot read '%s'", c->file);
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return ik_err_set(e, "'%s' is not a regular file; --send sends a file", c->file);
+		}
+		c->file_fd = fd;
+		c->file_size = st.st_size;
+	} else if (c->mode == TCP_RECV) {
+		int fd = open(c->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return ik_err_errno(e, errno, "cannot write '%s'", c->file);
+		c->file_fd = fd;
+	}
+	if (c->tls && c->ssl == NULL) {
+		struct tls_server_opts o = {c->cert, c->key};
+		c->ssl = tls_server_ctx(&o, e);
+		if (c->ssl == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* ---- connections ---- */
+
+static void server_check_done(struct tcp_server *srv);
+
+static void conn_closed(struct tcp_conn *c)
+{
+	struct tcp_server *srv = c->srv;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		srv->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	srv->nconns--;
+	free(c);
+	if (srv->conf->once && !srv->stopping)
+		tcp_server_stop(srv, NULL, NULL);
+	server_check_done(srv);
+}
+
+static void conn_io(struct session *s, const struct session_ev *ev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	switch (c->srv->conf->mode) {
+	case TCP_ECHO:
+		if (ev->type == SESSION_EV_DATA)
+			evbuffer_add_buffer(session_output(s), session_input(s));
+		break;
+	case TCP_DISCARD:
+		if (ev->type == SESSION_EV_DATA)
+			evbuffer_drain(session_input(s), evbuffer_get_length(session_input(s)));
+		break;
+	case TCP_CHAT:
+		tcp_chat_io(c, ev);
+		break;
+	case TCP_EXEC:
+		tcp_exec_io(c, ev);
+		break;
+	case TCP_SEND:
+	case TCP_RECV:
+		tcp_xfer_io(c, ev);
+		break;
+	}
+	if (ev->type == SESSION_EV_CLOSED)
+		conn_closed(c);
+}
+
+static void session_opts_for(const struct tcp_conf *conf, struct session_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->proto = conf->name;
+	o->mode = conf->mode == TCP_CHAT ? SESSION_MODE_LINE : SESSION_MODE_RAW;
+	o->max_line = conf->max_line;
+	o->eol = SESSION_EOL_LF;
+	o->idle_ms = conf->idle_ms;
+	o->write_ms = conf->write_ms;
+	o->log_close = conf->log;
+	if (conf->mode == TCP_CHAT) {
+		/* One slow reader must not hold everyone's messages: it is
+		 * dropped once this much waits for it. */
+		o->out_high = 64 * 1024;
+		o->out_max = 256 * 1024;
+	} else if (conf->mode == TCP_SEND) {
+		o->out_max = (size_t)-1;	/* the file is queued whole, by reference */
+	}
+}
+
+static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *arg)
+{
+	struct tcp_server *srv = arg;
+	struct tcp_conf *conf = srv->conf;
+	char text[ENDPOINT_TEXT_MAX];
+	if (srv->stopping || (conf->once && srv->accepted > 0)) {
+		close(fd);
+		return;
+	}
+	if (conf->max_conns > 0 && srv->nconns >= conf->max_conns) {
+		log_event(LOG_WARNING, "refuse", "proto=%s peer=%s reason=\"max-conns %llu reached\"",
+			  conf->name, endpoint_format(peer, text, sizeof text),
+			  (unsigned long long)conf->max_conns);
+		close(fd);
+		return;
+	}
+	struct tcp_conn *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		close(fd);
+		return;
+	}
+	c->srv = srv;
+	struct session_opts o;
+	session_opts_for(conf, &o);
+	ik_err e;
+	c->s = session_new(srv->loop, fd, peer, len, conf->ssl, &o, conn_io, c, &e);
+	if (c->s == NULL) {
+		log_event(LOG_ERR, "accept_failed", "proto=%s reason=\"%s\"", conf->name, e.msg);
+		free(c);
+		return;
+	}
+	c->next = srv->conns;
+	if (srv->conns != NULL)
+		srv->conns->prev = c;
+	srv->conns = c;
+	srv->nconns++;
+	srv->accepted++;
+	if (conf->once)
+		for (size_t i = 0; i < srv->nli; i++)
+			listener_pause(srv->li[i]);
+	switch (conf->mode) {
+	case TCP_CHAT:
+		tcp_chat_join(c);
+		break;
+	case TCP_EXEC:
+		if (tcp_exec_start(c, &e) < 0) {
+			log_event(LOG_ERR, "exec_failed", "proto=%s peer=%s reason=\"%s\"", conf->name,
+				  session_peer(c->s), e.msg);
+			session_close(c->s, "cannot start the command");
+		}
+		break;
+	case TCP_SEND:
+	case TCP_RECV:
+		tcp_xfer_start(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	tcp_exec_reap(arg);
+}
+
+struct tcp_server *tcp_server_start(struct tcp_conf *conf, struct loop *l,
+				    const struct listen_set *set, ik_err *e)
+{
+	struct tcp_server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	srv->conf = conf;
+	srv->loop = l;
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->socktype[i] != SOCK_STREAM)
+			continue;
+		srv->li[srv->nli] = listener_new(l, set->fd[i], on_accept, srv, e);
+		if (srv->li[srv->nli] == NULL) {
+			tcp_server_free(srv);
+			return NULL;
+		}
+		srv->nli++;
+	}
+	if (conf->mode == TCP_EXEC) {
+		srv->sigchld = evsignal_new(loop_base(l), SIGCHLD, on_sigchld, srv);
+		if (srv->sigchld == NULL || evsignal_add(srv->sigchld, NULL) < 0) {
+			tcp_server_free(srv);
+			ik_err_set(e, "cannot watch child processes");
+			return NULL;
+		}
+	}
+	return srv;
+}
+
+static void run_done(void *arg)
+{
+	struct tcp_server *srv = arg;
+	void (*done)(void *) = srv->done;
+	srv->done = NULL;
+	if (done != NULL)
+		done(srv->done_arg);
+	if (srv->standalone)
+		loop_exit(srv->loop);
+}
+
+static void server_check_done(struct tcp_server *srv)
+{
+	if (srv->freeing && srv->nconns == 0) {
+		tcp_server_free(srv);
+		return;
+	}
+	if (srv->stopping && srv->nconns == 0 && !srv->done_scheduled) {
+		srv->done_scheduled = true;
+		loop_defer(srv->loop, run_done, srv);
+	}
+}
+
+void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg)
+{
+	if (done != NULL) {
+		srv->done = done;
+		srv->done_arg = arg;
+	}
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	for (size_t i = 0; i < srv->nli; i++)
+		listener_free(srv->li[i]);
+	srv->nli = 0;
+	/* Let every session finish the way it ends at the peer's EOF. */
+	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->exec != NULL)
+			session_close(c->s, "server stopping");
+		else
+			session_shutdown_write(c->s);
+	}
+	server_check_done(srv);
+}
+
+void tcp_server_close_all(struct tcp_server *srv, const char *reason)
+{
+	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next)
+		session_close(c->s, reason);
+}
+
+void tcp_server_free(struct tcp_server *srv)
+{
+	if (srv == NULL)
+		return;
+	for (size_t i = 0; i < srv->nli; i++)
+		listener_free(srv->li[i]);
+	srv->nli = 0;
+	if (srv->nconns > 0) {
+		/* Their deferred frees still refer to us: the last one frees. */
+		srv->freeing = true;
+		tcp_server_close_all(srv, "server stopping");
+		return;
+	}
+	if (srv->sigchld != NULL)
+		event_free(srv->sigchld);
+	free(srv);
+}

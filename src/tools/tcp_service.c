@@ -1,0 +1,122 @@
+/* The [tcp-echo] service of `inetkit serve`: the same server as
+ * `inetkit tcp listen`, configured from the config file. Keys (all read
+ * here, so that cfg_check_unused can report unknown ones):
+ *   enabled       yes|no, default yes
+ *   listen        list of [HOST:]PORT, default 127.0.0.1:2007
+ *   mode          echo|discard|chat, default echo
+ *   max_conns     1..1000000, default 1000
+ *   idle_timeout  duration, default 300s (0: never)
+ *   tls           yes|no, default no (self-signed unless cert is set)
+ *   cert, key     PEM files for tls (key default: in the cert file)
+ *   log           yes|no, one line per connection, default no */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/str.h"
+#include "tools/tcp.h"
+#include "tools/tcp_int.h"
+
+static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_err *e)
+{
+	static const char *const modes[] = {"echo", "discard", "chat", NULL};
+	struct tcp_conf *c = tcp_conf_new();
+	if (c == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	const char *items[CFG_MAX_LIST];
+	size_t n = 0;
+	int mode = 0;
+	uint64_t idle = 0;
+	const char *cert = NULL, *key = NULL;
+	if (cfg_get_bool(cfg, sec, "enabled", true, enabled, e) < 0 ||
+	    cfg_get_list(cfg, sec, "listen", "127.0.0.1:2007", items, &n, e) < 0 ||
+	    cfg_get_enum(cfg, sec, "mode", modes, 0, &mode, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_conns", TCP_DEFAULT_MAX_CONNS, 1, 1000000, &c->max_conns, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "idle_timeout", TCP_DEFAULT_IDLE_MS, &idle, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "tls", false, &c->tls, e) < 0 ||
+	    cfg_get_str(cfg, sec, "cert", NULL, &cert, e) < 0 ||
+	    cfg_get_str(cfg, sec, "key", NULL, &key, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "log", false, &c->log, e) < 0)
+		goto fail;
+	c->mode = mode == 1 ? TCP_DISCARD : mode == 2 ? TCP_CHAT : TCP_ECHO;
+	c->idle_ms = idle;
+	c->name = "tcp-echo";
+	if (n == 0) {
+		cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT");
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ik_err le;
+		if (tcp_conf_add_listen(c, items[i], &le) < 0) {
+			cfg_error(cfg, sec, "listen", e, "%s", le.msg);
+			goto fail;
+		}
+	}
+	if ((cert != NULL || key != NULL) && !c->tls) {
+		cfg_error(cfg, sec, cert != NULL ? "cert" : "key", e, "set tls = yes to use a certificate");
+		goto fail;
+	}
+	if (key != NULL && cert == NULL) {
+		cfg_error(cfg, sec, "key", e, "key needs cert");
+		goto fail;
+	}
+	if ((cert != NULL && (c->cert = strdup(cert)) == NULL) ||
+	    (key != NULL && (c->key = strdup(key)) == NULL)) {
+		ik_err_set(e, "out of memory");
+		goto fail;
+	}
+	return c;
+fail:
+	tcp_conf_free(c);
+	return NULL;
+}
+
+static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
+{
+	struct tcp_conf *c = conf;
+	/* The key is read here, while the supervisor may still be root. */
+	if (tcp_conf_prepare(c, e) < 0)
+		return -1;
+	return listen_bind_specs(set, (const char *const *)c->listen, c->nlisten, SOCK_STREAM, 0, e);
+}
+
+static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
+{
+	return tcp_server_start(conf, l, set, e);
+}
+
+static void svc_stop(void *running, void (*done)(void *), void *arg)
+{
+	tcp_server_stop(running, done, arg);
+}
+
+static void svc_free_running(void *running) { tcp_server_free(running); }
+static void svc_free_conf(void *conf) { tcp_conf_free(conf); }
+
+static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+{
+	struct tcp_conf *c = conf;
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->socktype[i] != SOCK_STREAM)
+			continue;
+		char host[ENDPOINT_TEXT_MAX];
+		const struct sockaddr *sa = (const struct sockaddr *)&set->ep[i].ss;
+		sbuf_printf(out, "tcp %-7s  %-22s try: inetkit tcp connect%s %s %u\n",
+			    tcp_mode_name(c->mode), set->ep[i].text, c->tls ? " --tls --insecure" : "",
+			    endpoint_format_host(sa, host, sizeof host), endpoint_port(sa));
+	}
+}
+
+const struct service_ops service_tcp_echo = {
+	.section = "tcp-echo",
+	.summary = "TCP echo, discard or chat server (RFC 862, RFC 863)",
+	.configure = svc_configure,
+	.bind = svc_bind,
+	.start = svc_start,
+	.stop = svc_stop,
+	.reload = NULL,
+	.free_running = svc_free_running,
+	.free_conf = svc_free_conf,
+	.describe = svc_describe,
+};

@@ -1,0 +1,151 @@
+/* `inetkit udp`: dispatch, and `udp listen` (the UDP server run from the
+ * command line). RFC 768 (UDP), RFC 862 (echo). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "tools/tools.h"
+#include "tools/udp_int.h"
+
+static const char udp_help[] =
+	"Usage: inetkit udp listen [OPTIONS] [HOST:]PORT...\n"
+	"       inetkit udp send [OPTIONS] HOST PORT [MESSAGE]\n"
+	"       inetkit udp bench [OPTIONS] HOST PORT\n"
+	"\n"
+	"UDP server, datagram client and load generator.\n"
+	"\n"
+	"  listen   --echo (default) answers each datagram to its sender;\n"
+	"           --print shows each datagram with its sender\n"
+	"  send     sends MESSAGE (or each line of stdin) as a datagram and\n"
+	"           prints the replies until --timeout after the last send\n"
+	"  bench    requests/s and latency percentiles of an echo server\n"
+	"\n"
+	"Each has --help. Manual: inetkit help udp.\n"
+	"Exit status: 0 success, 1 the operation failed, 2 bad usage (e.g. a\n"
+	"message too large for one datagram, a port out of range or in use).\n";
+
+static const char listen_help[] =
+	"Usage: inetkit udp listen [OPTIONS] [HOST:]PORT...\n"
+	"\n"
+	"Serve UDP on each address (IPv4 and IPv6; PORT alone or *:PORT means\n"
+	"every address).\n"
+	"  --echo          send each datagram back to its sender (default)\n"
+	"  --print         print each datagram on stdout: [PEER] TEXT\n"
+	"  --buffer BYTES  receive buffer per datagram (default 65537: any\n"
+	"                  datagram fits; a smaller one reports cut datagrams)\n"
+	"  --log           a log line per datagram\n"
+	"  -h, --help      this help\n"
+	"\n"
+	"Examples:\n"
+	"  inetkit udp listen 127.0.0.1:2007\n"
+	"  inetkit udp listen --print '[::1]:5140' 127.0.0.1:5140\n";
+
+enum { OPT_ECHO = 256, OPT_PRINT, OPT_BUFFER, OPT_LOG };
+
+static const struct option listen_opts[] = {
+	{"echo", no_argument, NULL, OPT_ECHO},
+	{"print", no_argument, NULL, OPT_PRINT},
+	{"buffer", required_argument, NULL, OPT_BUFFER},
+	{"log", no_argument, NULL, OPT_LOG},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+static void on_stop(struct loop *l, int sig, void *arg)
+{
+	(void)sig;
+	(void)arg;
+	loop_exit(l);
+}
+
+int udp_listen_main(int argc, char **argv)
+{
+	struct udp_conf *c = udp_conf_new();
+	if (c == NULL)
+		return cli_error("udp", CLI_FAIL, "out of memory");
+	struct listen_set set = {0};
+	struct loop *l = NULL;
+	struct udp_server *srv = NULL;
+	ik_err e;
+	int rc = CLI_OK, o;
+	bool chosen = false;
+	uint64_t v;
+	opterr = 0;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, ":h", listen_opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_ECHO:
+		case OPT_PRINT: {
+			enum udp_mode m = o == OPT_ECHO ? UDP_ECHO : UDP_PRINT;
+			if (chosen && c->mode != m) {
+				rc = cli_usage_error("udp", "choose one mode: --echo or --print");
+				goto out;
+			}
+			chosen = true;
+			c->mode = m;
+			break;
+		}
+		case OPT_BUFFER:
+			if (str_to_u64(optarg, UDP_DEFAULT_BUFFER, &v) < 0 || v == 0) {
+				rc = cli_usage_error("udp", "--buffer '%s' must be a number from 1 to %d",
+						     optarg, UDP_DEFAULT_BUFFER);
+				goto out;
+			}
+			c->buffer = (size_t)v;
+			break;
+		case OPT_LOG: c->log = true; break;
+		case 'h': rc = cli_help(listen_help); goto out;
+		case ':': rc = cli_usage_error("udp", "option '%s' needs a value", argv[optind - 1]); goto out;
+		default: rc = cli_usage_error("udp", "unknown option '%s'", argv[optind - 1]); goto out;
+		}
+	}
+	if (optind >= argc) {
+		rc = cli_usage_error("udp", "missing [HOST:]PORT to listen on");
+		goto out;
+	}
+	for (int i = optind; i < argc; i++)
+		if (udp_conf_add_listen(c, argv[i], &e) < 0) {
+			rc = cli_usage_error("udp", "bad listen address: %s", e.msg);
+			goto out;
+		}
+	if (listen_bind_specs(&set, (const char *const *)c->listen, c->nlisten, SOCK_DGRAM, 0, &e) < 0) {
+		rc = cli_error("udp", CLI_USAGE, "%s", e.msg);
+		goto out;
+	}
+	if ((l = loop_new(&e)) == NULL || (srv = udp_server_start(c, l, &set, &e)) == NULL) {
+		rc = cli_error("udp", CLI_FAIL, "%s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < set.n; i++)
+		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s", set.ep[i].text,
+			  c->mode == UDP_PRINT ? "print" : "echo");
+	loop_on_stop(l, on_stop, NULL);
+	loop_run(l);
+out:
+	udp_server_free(srv);
+	if (l != NULL)
+		loop_free(l);
+	listen_set_close(&set);
+	udp_conf_free(c);
+	return rc;
+}
+
+int cmd_udp(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("udp", "missing action: listen, send or bench");
+	const char *a = argv[1];
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		return cli_help(udp_help);
+	if (strcmp(a, "listen") == 0)
+		return udp_listen_main(argc - 1, argv + 1);
+	if (strcmp(a, "send") == 0)
+		return udp_send_main(argc - 1, argv + 1);
+	if (strcmp(a, "bench") == 0)
+		return udp_bench_main(argc - 1, argv + 1);
+	return cli_usage_error("udp", "unknown action '%s': use listen, send or bench", a);
+}

@@ -1,0 +1,160 @@
+/* libFuzzer harness for the FTP server command line: the parser (Telnet
+ * IAC removal, verb lookup, word split), the table checks in every state,
+ * the argument parsers a handler would call next, and the virtual path
+ * join every path argument goes through. Invariants are checked with
+ * __builtin_trap so a violation is a crash the fuzzer reports. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jail.h"
+#include "core/sbuf.h"
+#include "ftp/ftpd_args.h"
+#include "ftp/ftpd_cmd.h"
+#include "ftp/ftpd_glob.h"
+#include "ftp/ftpd_list.h"
+#include "ftp/ftpd_reply.h"
+
+#define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
+
+static void check_vpath(const char *v)
+{
+	CHECK(v[0] == '/');
+	size_t n = strlen(v);
+	CHECK(n == 1 || v[n - 1] != '/');
+	CHECK(strstr(v, "//") == NULL);
+	CHECK(strstr(v, "/./") == NULL && strstr(v, "/../") == NULL);
+	CHECK(n < 2 || strcmp(v + n - 2, "/.") != 0);
+	CHECK(n < 3 || strcmp(v + n - 3, "/..") != 0);
+}
+
+/* A reply must be CRLF-terminated lines with no other CR or LF. */
+static void check_reply(const struct sbuf *b)
+{
+	for (size_t i = 0; i < b->len; i++) {
+		if (b->data[i] == '\n')
+			CHECK(i > 0 && b->data[i - 1] == '\r');
+		if (b->data[i] == '\r')
+			CHECK(i + 1 < b->len && (b->data[i + 1] == '\n' || b->data[i + 1] == '\0'));
+	}
+}
+
+static void args_of(struct ftpd_cmd *c)
+{
+	struct ftpd_cmd_refusal r;
+	char *copy = strdup(c->arg);
+	if (copy == NULL)
+		return;
+	switch (c->def->id) {
+	case FTPD_CMD_TYPE: {
+		char t;
+		if (ftpd_args_type(c->argv, c->argc, &t, &r) == 0)
+			CHECK(t == 'A' || t == 'I');
+		break;
+	}
+	case FTPD_CMD_SITE: {
+		struct ftpd_site s;
+		if (ftpd_site_parse(copy, &s, &r) == 0 && s.def->id == FTPD_SITE_CHMOD)
+			CHECK(s.mode <= 07777 && s.path[0] != '\0');
+		break;
+	}
+	case FTPD_CMD_OPTS: {
+		struct ftpd_opts o;
+		if (ftpd_args_opts(copy, &o, &r) == 0 && o.kind == FTPD_OPTS_MLST) {
+			char buf[128];
+			CHECK(ftpd_list_facts_text(ftpd_list_facts_parse(o.mlst_facts), true, buf,
+						   sizeof buf) == 0);
+		}
+		break;
+	}
+	case FTPD_CMD_HOST:
+		ftpd_args_host(copy, &r);
+		break;
+	case FTPD_CMD_REST: {
+		uint64_t off;
+		if (c->argc == 1 && ftpd_args_rest(c->argv[0], &off, &r) == 0)
+			CHECK(off <= INT64_MAX);
+		break;
+	}
+	case FTPD_CMD_PROT: {
+		char l;
+		if (c->argc == 1 && ftpd_args_prot(c->argv[0], &l, &r) == 0)
+			CHECK(l == 'C' || l == 'P');
+		break;
+	}
+	case FTPD_CMD_LIST:
+	case FTPD_CMD_NLST: {
+		struct ftpd_list_opts o;
+		const char *path = ftpd_list_parse_args(copy, &o);
+		CHECK(path >= copy && path <= copy + strlen(copy));
+		const char *base = strrchr(path, '/');
+		base = base != NULL ? base + 1 : path;
+		if (ftpd_glob_has_magic(base)) {
+			ftpd_glob_match(base, "notes.txt");
+			ftpd_glob_match(base, ".hidden");
+			ftpd_glob_match(base, copy);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	free(copy);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 2048)
+		return 0;
+	char *line = malloc(size + 1);
+	if (line == NULL)
+		return 0;
+	memcpy(line, data, size);
+	line[size] = '\0';
+	struct ftpd_cmd c;
+	struct ftpd_cmd_refusal r;
+	if (ftpd_cmd_parse(line, size, &c, &r) < 0) {
+		CHECK(r.code == 500);
+		free(line);
+		return 0;
+	}
+	CHECK(c.arg >= line && c.arg <= line + size);
+	CHECK(c.has_arg == (c.arglen > 0));
+	CHECK(c.argc <= FTPD_ARGS_MAX);
+	CHECK(c.def == NULL || strcmp(c.verb, c.def->verb) == 0);
+	for (size_t i = 0; i < c.argc; i++)
+		CHECK(c.argv[i][0] != '\0' && strchr(c.argv[i], ' ') == NULL);
+
+	static const unsigned states[] = {FTPD_ST_AUTH, FTPD_ST_PASS, FTPD_ST_READY,
+					  FTPD_ST_RNFR, FTPD_ST_XFER};
+	for (size_t s = 0; s < sizeof states / sizeof states[0]; s++)
+		for (int flags = 0; flags < 4; flags++) {
+			struct ftpd_cmd_ctx ctx = {states[s], flags & 1, flags & 2};
+			if (ftpd_cmd_check(&c, &ctx, &r) < 0)
+				CHECK(r.code >= 500 && r.code <= 599 && r.text[0] != '\0');
+			else
+				CHECK(c.def != NULL && (c.def->states & states[s]));
+		}
+
+	struct sbuf out = SBUF_INIT(64 * 1024);
+	if (c.def != NULL && (c.def->flags & FTPD_F_TAKES_PATH)) {
+		char vpath[JAIL_VPATH_MAX];
+		if (jail_vpath_join_len("/home/x", c.arg, c.arglen, vpath, sizeof vpath, NULL) == 0) {
+			check_vpath(vpath);
+			if (ftpd_reply_path(&out, 257, vpath, "created") == 0)
+				CHECK(out.len >= strlen(vpath) + 8);
+		} else {
+			CHECK(c.arglen > NAME_MAX);
+		}
+		sbuf_reset(&out);
+	}
+	if (c.def != NULL)
+		args_of(&c);
+	ftpd_reply(&out, 550, "%s: %s", c.verb, c.arg);
+	ftpd_reply_multi(&out, 211, c.arg, c.arg, "End");
+	ftpd_cmd_help(&out, c.argc > 0 ? c.argv[0] : c.arg);
+	check_reply(&out);
+	sbuf_free(&out);
+	free(line);
+	return 0;
+}

@@ -1,0 +1,456 @@
+"""`inetkit serve`: config checking with file:line errors, start-up (state
+directory, skeleton, self-signed pair, privilege drop), the tcp and udp echo
+services on their ports, worker restart after kill -9, graceful SIGTERM,
+SIGHUP reload (a changed value takes effect, an open connection survives,
+an invalid new file is refused)."""
+import os
+import pwd
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from conftest import BIN, ROOT, free_port, run, wait_port
+
+ENV = {"TZ": "UTC", "NO_COLOR": "1"}
+
+
+def conf_text(state, port, workers=1, level="info", extra=""):
+    return ("[serve]\nstate_dir = %s\nworkers = %d\nlog_level = %s\ngrace = 1s\nuser = root\n"
+            "[accounts]\nfailure_delay = 0\n"
+            "[tcp-echo]\nlisten = 127.0.0.1:%d\n"
+            "[udp-echo]\nlisten = 127.0.0.1:%d\n%s" % (state, workers, level, port, port, extra))
+
+
+class Serve:
+    """inetkit serve with its output in files (read while it runs)."""
+
+    def __init__(self, conf, port, cwd=None):
+        d = os.path.dirname(str(conf))
+        self.out_path = os.path.join(d, "serve.out")
+        self.err_path = os.path.join(d, "serve.err")
+        e = dict(os.environ)
+        e.update(ENV)
+        self.proc = subprocess.Popen([BIN, "serve", "--config", str(conf)],
+                                     stdout=open(self.out_path, "wb"),
+                                     stderr=open(self.err_path, "wb"), env=e, cwd=cwd)
+        wait_port(port, proc=self.proc)
+
+    def log(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def out(self):
+        with open(self.out_path, errors="replace") as f:
+            return f.read()
+
+    def wait_log(self, text, count=1, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.log().count(text) >= count:
+                return
+            assert self.proc.poll() is None, "serve exited:\n" + self.log()
+            time.sleep(0.05)
+        raise AssertionError("no %r in the log:\n%s" % (text, self.log()))
+
+    def workers(self):
+        try:
+            with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
+                return [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            return []
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+
+@pytest.fixture
+def serve_proc():
+    started = []
+
+    def start(conf, port, cwd=None):
+        s = Serve(conf, port, cwd)
+        started.append(s)
+        return s
+    yield start
+    for s in started:
+        if s.proc.poll() is None:
+            s.stop()
+
+
+def echo_tcp(port, data=b"hello\n", sock=None):
+    own = sock is None
+    if own:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    try:
+        sock.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        return got
+    finally:
+        if own:
+            sock.close()
+
+
+def echo_udp(port, data=b"ping"):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(5)
+        s.sendto(data, ("127.0.0.1", port))
+        return s.recvfrom(2048)[0]
+
+
+def serve(*args, check=None):
+    return run("serve", *args, check=check, env=ENV)
+
+
+def usage(p, msg):
+    assert p.returncode == 2, (p.stdout, p.stderr)
+    assert p.stderr == "inetkit serve: %s\n" % msg, p.stderr
+
+
+# --- the command line and config checking ------------------------------------
+
+def test_help():
+    p = serve("--help", check=0)
+    assert p.stdout.startswith("Usage: inetkit serve [--config FILE] [--check]\n")
+    p = run("help", "serve", check=0)
+    assert "inetkit-serve" in p.stdout or "INETKIT-SERVE" in p.stdout
+
+
+def test_bad_arguments():
+    p = serve("--frob")
+    assert p.returncode == 2
+    assert p.stderr == "inetkit serve: unknown option '--frob'\nTry 'inetkit serve --help'.\n"
+    p = serve("--config")
+    assert p.stderr == ("inetkit serve: option '--config' needs a value\n"
+                        "Try 'inetkit serve --help'.\n")
+    p = serve("extra")
+    assert p.stderr == "inetkit serve: unexpected argument 'extra'\nTry 'inetkit serve --help'.\n"
+
+
+def test_check_the_example_config():
+    p = run("serve", "--check", "--config", os.path.join(ROOT, "examples", "inetkit.conf"),
+            check=0)
+    assert p.stdout.endswith("inetkit.conf: valid; 2 services enabled (tcp-echo, udp-echo)\n")
+
+
+def test_check(tmp_path):
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", 9))
+    p = serve("--check", "--config", conf, check=0)
+    assert p.stdout == "%s: valid; 2 services enabled (tcp-echo, udp-echo)\n" % conf
+    assert not (tmp_path / "var").exists()  # --check creates nothing
+
+
+@pytest.mark.parametrize("text,line,msg", [
+    ("[serve]\nworkers = many\n", 2,
+     "[serve] workers: 'many' is not auto or a number from 0 (no worker processes) to 256"),
+    ("[serve]\nlog_level = loud\n", 2,
+     "[serve] log_level: 'loud' is not one of: error, warning, notice, info, debug"),
+    ("[serve]\n\nlog = carrier-pigeon\n", 3,
+     "[serve] log: 'carrier-pigeon' is not one of: stderr, syslog, none"),
+    ("[serve]\ngrace = soon\n", 2,
+     "[serve] grace: 'soon' is not a duration (examples: 30s, 5m, 2h, 250ms)"),
+    ("[tls]\nkey = /x.pem\n", 2,
+     "[tls] key: set without cert; give both, or neither for a self-signed certificate"),
+    ("[accounts]\nlockout_time = forever\n", 2,
+     "[accounts] lockout_time: 'forever' is not a duration (examples: 30s, 5m, 2h, 250ms)"),
+    ("[tcp-echo]\nenabled = maybe\n", 2, "[tcp-echo] enabled: 'maybe' is not yes or no"),
+    ("[udp-echo]\nmode = shout\n", 2, "[udp-echo] mode: 'shout' is not one of: echo, print"),
+])
+def test_bad_values_name_file_line_and_key(tmp_path, text, line, msg):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(text)
+    usage(serve("--check", "--config", conf), "%s:%d: %s" % (conf, line, msg))
+    usage(serve("--config", conf), "%s:%d: %s" % (conf, line, msg))
+
+
+def test_unknown_keys_and_sections(tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("[serve]\nworkers = 1\n[tcp-echo]\nlisten = 127.0.0.1:9\nlistn = x\n")
+    usage(serve("--check", "--config", conf), "%s:5: [tcp-echo] unknown key 'listn'; see "
+          "inetkit.conf(5) for the keys of [tcp-echo]" % conf)
+    conf.write_text("[serve]\nworkers = 1\n\n[gopher]\nport = 70\n")
+    usage(serve("--check", "--config", conf),
+          "%s:4: unknown section [gopher]; see inetkit.conf(5) for the sections" % conf)
+    conf.write_text("[accounts]\nfailure_dely = 1s\n")
+    usage(serve("--check", "--config", conf), "%s:2: [accounts] unknown key 'failure_dely'; see "
+          "inetkit.conf(5) for the keys of [accounts]" % conf)
+
+
+def test_missing_file_and_nothing_enabled(tmp_path):
+    usage(serve("--config", tmp_path / "none.conf"),
+          "cannot read config file %s: No such file or directory" % (tmp_path / "none.conf"))
+    conf = tmp_path / "empty.conf"
+    conf.write_text("[serve]\nstate_dir = %s\n[tcp-echo]\nenabled = no\n" % (tmp_path / "v"))
+    usage(serve("--config", conf), "%s: no service is enabled; add a section such as "
+          "[tcp-echo] (see inetkit.conf(5))" % conf)
+    p = serve("--check", "--config", conf, check=0)
+    assert p.stdout == "%s: valid; 0 services enabled\n" % conf
+
+
+def test_tls_files_are_checked(tmp_path):
+    for name in ("a", "b"):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "2", "-keyout", str(tmp_path / (name + ".key")),
+                        "-out", str(tmp_path / (name + ".crt"))],
+                       check=True, capture_output=True)
+    conf = tmp_path / "ik.conf"
+    conf.write_text("[serve]\nstate_dir = %s\n[tls]\ncert = %s\nkey = %s\n"
+                    "[tcp-echo]\nlisten = 127.0.0.1:9\n"
+                    % (tmp_path / "v", tmp_path / "a.crt", tmp_path / "a.key"))
+    serve("--check", "--config", conf, check=0)
+    conf.write_text("[serve]\nstate_dir = %s\n[tls]\ncert = %s\nkey = %s\n"
+                    "[tcp-echo]\nlisten = 127.0.0.1:9\n"
+                    % (tmp_path / "v", tmp_path / "a.crt", tmp_path / "b.key"))
+    p = serve("--check", "--config", conf)
+    assert p.returncode == 2
+    assert p.stderr.startswith("inetkit serve: %s:4: [tls] cert: " % conf), p.stderr
+
+
+def test_port_in_use(tmp_path):
+    port = free_port()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", port))
+        s.listen()
+        conf = tmp_path / "ik.conf"
+        conf.write_text(conf_text(tmp_path / "var", port))
+        p = serve("--config", conf)
+    assert p.returncode == 1
+    assert p.stderr.endswith(
+        "inetkit serve: [tcp-echo]: cannot listen on 127.0.0.1:%d (tcp): address already in use; "
+        "another program has this port (see: ss -lnp 'sport = :%d') or choose another port\n"
+        % (port, port))
+
+
+# --- running ------------------------------------------------------------------
+
+def test_starts_answers_and_stops(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    skel = tmp_path / "skel"
+    (skel / "ftp" / "pub").mkdir(parents=True)
+    (skel / "ftp" / "pub" / "hello.txt").write_text("hello\n")
+    conf.write_text(conf_text(tmp_path / "var", port, workers=2,
+                              extra="").replace("grace = 1s\n",
+                                                "grace = 1s\nskeleton = %s\n" % skel))
+    s = serve_proc(conf, port)
+    assert echo_tcp(port) == b"hello\n"
+    assert echo_udp(port) == b"ping"
+    out = s.out()
+    assert out.startswith("inetkit serve ")
+    assert ": 2 services, 2 workers, state in %s\n" % (tmp_path / "var") in out
+    assert "try: inetkit tcp connect 127.0.0.1 %d\n" % port in out
+    assert "try: inetkit udp send 127.0.0.1 %d hello\n" % port in out
+    assert "accounts: inetkit user add NAME --config %s\n" % conf in out
+    s.wait_log("event=worker_ready", 2)
+    # The state directory, with the skeleton, the store and a self-signed pair.
+    var = tmp_path / "var"
+    assert (var / "ftp" / "pub" / "hello.txt").read_text() == "hello\n"
+    assert (var / "accounts.db").exists()
+    assert stat.S_IMODE(os.stat(var / "tls" / "key.pem").st_mode) == 0o600
+    assert (var / "tls" / "cert.pem").read_text().startswith("-----BEGIN CERTIFICATE-----")
+    assert "event=login" not in s.log()
+    # The store is usable by `user` at once.
+    run("user", "add", "zoe", "--config", conf, "--password-stdin", input="zoe-pass1\n", check=0)
+    assert s.stop() == 0
+    log = s.log()
+    assert "event=serve_exit code=0" in log
+    assert "level=error" not in log
+
+
+def test_restart_keeps_state_and_pair(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    cert = (tmp_path / "var" / "tls" / "cert.pem").read_text()
+    assert s.stop() == 0
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    assert (tmp_path / "var" / "tls" / "cert.pem").read_text() == cert
+    assert "tls_self_signed" not in s.log()
+    assert s.stop() == 0
+
+
+def test_worker_killed_is_restarted(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port, workers=1))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    assert echo_tcp(port) == b"hello\n"
+    (victim,) = s.workers()
+    os.kill(victim, signal.SIGKILL)
+    s.wait_log("event=worker_restart")
+    s.wait_log("event=worker_ready", 2)
+    assert "pid=%d status=signal_9" % victim in s.log()
+    (new,) = s.workers()
+    assert new != victim
+    # The service answers again.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            assert echo_tcp(port) == b"hello\n"
+            assert echo_udp(port) == b"ping"
+            break
+        except (OSError, AssertionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    assert s.stop() == 0
+
+
+def test_sigterm_is_graceful(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port, workers=1))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    polite = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stubborn = socket.create_connection(("127.0.0.1", port), timeout=10)
+    assert echo_tcp(port, b"x\n", sock=polite) == b"x\n"
+    assert echo_tcp(port, b"y\n", sock=stubborn) == b"y\n"
+    s.proc.send_signal(signal.SIGTERM)
+    # Sessions are ended cleanly (the service half-closes them) ...
+    assert polite.recv(16) == b""
+    polite.close()
+    assert stubborn.recv(16) == b""
+    # ... and one whose client never closes is cut when the grace is over.
+    assert s.proc.wait(timeout=15) == 0
+    stubborn.close()
+    log = s.log()
+    assert "event=workers_stop name=serve signal=15" in log
+    assert "event=stop index=0 signal=15 grace_ms=1000" in log
+    assert 'reason="grace period over: closing the rest"' in log
+    assert "event=serve_exit code=0" in log
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_sigterm_without_sessions_stops_at_once(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port, workers=2).replace("grace = 1s",
+                                                                           "grace = 1h"))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready", 2)
+    assert echo_tcp(port) == b"hello\n"
+    # With no session open, nobody waits for the (long) grace period.
+    assert s.stop(signal.SIGTERM, timeout=20) == 0
+    assert "grace period over" not in s.log()
+
+
+def test_in_process_mode(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port, workers=0))
+    s = serve_proc(conf, port)
+    assert echo_tcp(port) == b"hello\n"
+    assert s.workers() == []
+    assert ": 2 services, 0 workers, " in s.out()
+    assert s.stop() == 0
+
+
+def test_sighup_reloads_and_keeps_connections(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port, workers=2, level="warning"))
+    s = serve_proc(conf, port)
+    held = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert echo_tcp(port, b"before\n", sock=held) == b"before\n"
+    assert "event=worker_ready" not in s.log()  # info is below "warning"
+    # A changed value: log_level = info, which the reload itself then shows.
+    conf.write_text(conf_text(tmp_path / "var", port, workers=2, level="info"))
+    s.proc.send_signal(signal.SIGHUP)
+    s.wait_log("event=reloaded config=%s" % conf, 2)
+    assert echo_tcp(port, b"during\n", sock=held) == b"during\n"
+    assert echo_tcp(port) == b"hello\n"
+    assert echo_udp(port) == b"ping"
+    # An invalid new file is refused; the running config stays.
+    conf.write_text(conf_text(tmp_path / "var", port, workers=2, level="info",
+                              extra="[accounts2]\nx = 1\n"))
+    s.proc.send_signal(signal.SIGHUP)
+    s.wait_log("event=reload_failed", 2)
+    assert ("event=reload_failed config=%s reason=\"%s:13: unknown section [accounts2]; see "
+            "inetkit.conf(5) for the sections\" keeping=old" % (conf, conf)) in s.log()
+    assert echo_tcp(port, b"after\n", sock=held) == b"after\n"
+    held.close()
+    assert echo_tcp(port) == b"hello\n"
+    assert s.stop() == 0
+
+
+def test_restarted_worker_follows_a_reload(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", port, workers=1, level="warning"))
+    s = serve_proc(conf, port)
+    conf.write_text(conf_text(tmp_path / "var", port, workers=1, level="info"))
+    s.proc.send_signal(signal.SIGHUP)
+    s.wait_log("event=reloaded")
+    (victim,) = s.workers()
+    os.kill(victim, signal.SIGKILL)
+    # The new worker logs at info too: it read the reloaded file.
+    s.wait_log("event=worker_ready")
+    assert s.stop() == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+def test_drops_privileges_as_root(serve_proc):
+    nobody = pwd.getpwnam("nobody")
+    base = tempfile.mkdtemp(prefix="ik-serve-")
+    try:
+        os.chmod(base, 0o755)  # nobody must reach the state directory
+        port = free_port()
+        conf = os.path.join(base, "ik.conf")
+        with open(conf, "w") as f:
+            f.write(conf_text(os.path.join(base, "var"), port).replace("user = root",
+                                                                       "user = nobody"))
+        os.chmod(conf, 0o644)
+        s = serve_proc(conf, port)
+        s.wait_log("event=worker_ready")
+        assert echo_tcp(port) == b"hello\n"
+        assert "event=privileges user=nobody uid=%d" % nobody.pw_uid in s.log()
+        var = os.path.join(base, "var")
+        for p in (var, os.path.join(var, "accounts.db"), os.path.join(var, "tls", "key.pem")):
+            assert os.stat(p).st_uid == nobody.pw_uid, p
+        for pid in [s.proc.pid] + s.workers():
+            with open("/proc/%d/status" % pid) as f:
+                uids = [l for l in f if l.startswith("Uid:")][0].split()[1:]
+            assert uids == [str(nobody.pw_uid)] * 4, (pid, uids)
+        # An account added by root afterwards stays usable by the service user.
+        run("user", "add", "root-made", "--config", conf, "--password-stdin",
+            input="password1\n", check=0)
+        assert os.stat(os.path.join(var, "accounts.db")).st_uid == nobody.pw_uid
+        assert os.stat(os.path.join(var, "home", "root-made")).st_uid == nobody.pw_uid
+        assert s.stop() == 0
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_unknown_user_as_root(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    conf = tmp_path / "ik.conf"
+    conf.write_text(conf_text(tmp_path / "var", 9).replace("user = root", "user = no-such-user-x"))
+    usage(serve("--check", "--config", conf),
+          "%s:6: [serve] user: no user 'no-such-user-x' on this system; create it "
+          "(useradd --system no-such-user-x) or name another" % conf)

@@ -1,0 +1,535 @@
+/* The session core: the line splitter on its own, then real sessions over
+ * socketpairs driven by the event loop (modes, limits, NUL, EOF policy,
+ * timeouts, back-pressure, deferred free, STARTTLS discarding plaintext),
+ * and the command table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "core/session.h"
+#include "core/tls.h"
+
+/* ---- the splitter ---- */
+
+static enum session_line_status scan(struct session_linescan *ls, const char *buf, size_t *len,
+				     size_t *used)
+{
+	return session_line_scan(ls, buf, strlen(buf), len, used);
+}
+
+static void split_lf_and_crlf(void **state)
+{
+	(void)state;
+	struct session_linescan ls = {.max = 10, .eol = SESSION_EOL_LF};
+	size_t len, used;
+	assert_int_equal(scan(&ls, "ab\r\ncd", &len, &used), SESSION_LINE_OK);
+	assert_int_equal(len, 2);
+	assert_int_equal(used, 4);
+	assert_int_equal(scan(&ls, "cd\nx", &len, &used), SESSION_LINE_OK);
+	assert_int_equal(len, 2);
+	assert_int_equal(used, 3);
+	assert_int_equal(scan(&ls, "\n", &len, &used), SESSION_LINE_OK);
+	assert_int_equal(len, 0);
+	assert_int_equal(scan(&ls, "partial", &len, &used), SESSION_LINE_MORE);
+	assert_int_equal(used, 0);
+}
+
+static void limit_before_line_ends(void **state)
+{
+	(void)state;
+	struct session_linescan ls = {.max = 4, .eol = SESSION_EOL_LF};
+	size_t len, used;
+	/* Exactly max bytes and a CR that may start CRLF: not yet too long. */
+	assert_int_equal(scan(&ls, "abcd\r", &len, &used), SESSION_LINE_MORE);
+	assert_int_equal(scan(&ls, "abcd\r\n", &len, &used), SESSION_LINE_OK);
+	assert_int_equal(len, 4);
+	/* max + 1 bytes with no end: refused now, not when the line ends. */
+	assert_int_equal(scan(&ls, "abcde", &len, &used), SESSION_LINE_TOO_LONG);
+	assert_int_equal(used, 5);
+	assert_true(ls.skipping);
+	/* The rest of that line is dropped, up to and with its LF. */
+	assert_int_equal(scan(&ls, "fgh", &len, &used), SESSION_LINE_MORE);
+	assert_int_equal(used, 3);
+	assert_int_equal(scan(&ls, "ij\nok\n", &len, &used), SESSION_LINE_MORE);
+	assert_int_equal(used, 3);
+	assert_false(ls.skipping);
+	assert_int_equal(scan(&ls, "ok\n", &len, &used), SESSION_LINE_OK);
+	/* A complete line over the limit is refused whole, without skipping. */
+	assert_int_equal(scan(&ls, "abcde\nok\n", &len, &used), SESSION_LINE_TOO_LONG);
+	assert_int_equal(used, 6);
+	assert_false(ls.skipping);
+	/* The window: only max + 2 bytes are ever looked at. */
+	char big[100];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	assert_int_equal(scan(&ls, big, &len, &used), SESSION_LINE_TOO_LONG);
+	assert_int_equal(used, 6);
+}
+
+static void nul_and_bare_lf(void **state)
+{
+	(void)state;
+	struct session_linescan ls = {.max = 10, .eol = SESSION_EOL_CRLF};
+	size_t len, used;
+	const char nul[] = "a\0b\r\nok\r\n";
+	assert_int_equal(session_line_scan(&ls, nul, sizeof nul - 1, &len, &used), SESSION_LINE_NUL);
+	assert_int_equal(used, 5);
+	assert_int_equal(scan(&ls, "bare\nok\r\n", &len, &used), SESSION_LINE_BARE_LF);
+	assert_int_equal(used, 5);
+	assert_int_equal(scan(&ls, "ok\r\n", &len, &used), SESSION_LINE_OK);
+	assert_int_equal(len, 2);
+	/* A CR alone inside a line is data. */
+	assert_int_equal(scan(&ls, "a\rb\r\n", &len, &used), SESSION_LINE_OK);
+	assert_int_equal(len, 3);
+	assert_string_equal(session_line_status_text(SESSION_LINE_BARE_LF),
+			    "bare LF (lines must end in CRLF)");
+}
+
+/* ---- sessions over socketpairs ---- */
+
+enum action { ACT_NONE, ACT_ECHO, ACT_PAUSE_FIRST, ACT_RAW_AFTER_FIRST, ACT_CLOSE_FIRST,
+	      ACT_STARTTLS };
+
+struct rec {
+	struct loop *loop;
+	struct session *s;
+	enum action act;
+	char lines[16][64];
+	int nlines;
+	enum session_line_status errors[8];
+	int nerrors;
+	int eofs, timeouts, closed, drained;
+	char raw[256];
+	size_t nraw;
+	char reason[128];
+	SSL_CTX *tls;
+};
+
+static void rec_io(struct session *s, const struct session_ev *ev, void *arg)
+{
+	struct rec *r = arg;
+	struct evbuffer *in;
+	switch (ev->type) {
+	case SESSION_EV_LINE:
+		if (r->nlines < 16)
+			snprintf(r->lines[r->nlines++], 64, "%s", ev->line);
+		if (r->act == ACT_PAUSE_FIRST && r->nlines == 1)
+			session_pause(s);
+		if (r->act == ACT_RAW_AFTER_FIRST && r->nlines == 1)
+			session_set_mode(s, SESSION_MODE_RAW);
+		if (r->act == ACT_CLOSE_FIRST && r->nlines == 1) {
+			session_printf(s, "bye\n");
+			session_close(s, "asked to");
+		}
+		if (r->act == ACT_STARTTLS && strcmp(ev->line, "STARTTLS") == 0) {
+			ik_err e;
+			session_printf(s, "220 go\r\n");
+			assert_int_equal(session_starttls(s, r->tls, &e), 0);
+		}
+		break;
+	case SESSION_EV_LINE_ERROR:
+		r->errors[r->nerrors++] = ev->error;
+		break;
+	case SESSION_EV_DATA:
+		in = session_input(s);
+		if (r->act == ACT_ECHO) {
+			evbuffer_add_buffer(session_output(s), in);
+		} else {
+			size_t n = evbuffer_get_length(in);
+			if (n > sizeof r->raw - r->nraw)
+				n = sizeof r->raw - r->nraw;
+			evbuffer_remove(in, r->raw + r->nraw, n);
+			r->nraw += n;
+		}
+		break;
+	case SESSION_EV_EOF:
+		r->eofs++;
+		break;
+	case SESSION_EV_DRAINED:
+		r->drained++;
+		break;
+	case SESSION_EV_TIMEOUT:
+		r->timeouts++;
+		session_printf(s, "timeout\n");
+		break;
+	case SESSION_EV_CLOSED:
+		r->closed++;
+		snprintf(r->reason, sizeof r->reason, "%s", ev->reason);
+		loop_exit(r->loop);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_guard(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	loop_exit(arg);
+}
+
+/* A session on sv[0]; the test plays the peer on *peer. */
+static void start(struct rec *r, struct session_opts *o, int *peer)
+{
+	int sv[2];
+	ik_err e;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	r->loop = loop_new(&e);
+	assert_non_null(r->loop);
+	if (o->proto == NULL)
+		o->proto = "test";
+	r->s = session_new(r->loop, sv[0], NULL, 0, NULL, o, rec_io, r, &e);
+	assert_non_null(r->s);
+	*peer = sv[1];
+}
+
+static void run(struct rec *r)
+{
+	struct event *guard = loop_timer(r->loop, 5000, false, on_guard, r->loop);
+	loop_run(r->loop);
+	event_free(guard);
+}
+
+static void finish(struct rec *r, int peer)
+{
+	if (!r->closed) {
+		session_close(r->s, "test over");
+		run(r);
+	}
+	close(peer);
+	loop_free(r->loop);
+}
+
+static void put(int fd, const void *p, size_t n)
+{
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+}
+
+static size_t get_all(int fd, char *buf, size_t bufsz)
+{
+	size_t n = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + n, bufsz - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+static void lines_limits_and_eof(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct session_opts o = {.mode = SESSION_MODE_LINE, .max_line = 8};
+	int peer;
+	start(&r, &o, &peer);
+	const char in[] = "ab\r\ncd\n0123456789abcdef\nok\nn\0l\nlast\nunterm";
+	put(peer, in, sizeof in - 1);
+	shutdown(peer, SHUT_WR);
+	run(&r);
+	assert_int_equal(r.nlines, 4);
+	assert_string_equal(r.lines[0], "ab");
+	assert_string_equal(r.lines[1], "cd");
+	assert_string_equal(r.lines[2], "ok");
+	assert_string_equal(r.lines[3], "last");
+	assert_int_equal(r.nerrors, 2);
+	assert_int_equal(r.errors[0], SESSION_LINE_TOO_LONG);
+	assert_int_equal(r.errors[1], SESSION_LINE_NUL);
+	assert_int_equal(r.eofs, 1);
+	assert_int_equal(r.closed, 1);
+	assert_string_equal(r.reason, "eof");
+	/* Our side was shut too: the peer reads its end of file. */
+	char buf[16];
+	assert_int_equal(read(peer, buf, sizeof buf), 0);
+	finish(&r, peer);
+}
+
+static void raw_echo_half_close(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_ECHO};
+	struct session_opts o = {.mode = SESSION_MODE_RAW};
+	int peer;
+	start(&r, &o, &peer);
+	put(peer, "hello, world", 12);
+	shutdown(peer, SHUT_WR);
+	run(&r);
+	assert_string_equal(r.reason, "eof");
+	char buf[64];
+	assert_int_equal(get_all(peer, buf, sizeof buf), 12);
+	assert_string_equal(buf, "hello, world");
+	finish(&r, peer);
+}
+
+static void pause_holds_lines(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_PAUSE_FIRST};
+	struct session_opts o = {.mode = SESSION_MODE_LINE, .idle_ms = 300};
+	int peer;
+	start(&r, &o, &peer);
+	put(peer, "one\ntwo\n", 8);
+	run(&r);	/* ends at the idle timeout: "two" waited, paused */
+	assert_int_equal(r.nlines, 1);
+	assert_int_equal(r.timeouts, 1);
+	finish(&r, peer);
+
+	struct rec r2 = {.act = ACT_PAUSE_FIRST};
+	struct session_opts o2 = {.mode = SESSION_MODE_LINE};
+	start(&r2, &o2, &peer);
+	put(peer, "one\ntwo\n", 8);
+	shutdown(peer, SHUT_WR);
+	struct event *guard = loop_timer(r2.loop, 100, false, on_guard, r2.loop);
+	loop_run(r2.loop);
+	event_free(guard);
+	assert_int_equal(r2.nlines, 1);
+	assert_int_equal(r2.eofs, 0);	/* not before the buffered line */
+	session_resume(r2.s);
+	run(&r2);
+	assert_int_equal(r2.nlines, 2);
+	assert_string_equal(r2.lines[1], "two");
+	assert_int_equal(r2.eofs, 1);
+	finish(&r2, peer);
+}
+
+static void line_then_raw(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_RAW_AFTER_FIRST};
+	struct session_opts o = {.mode = SESSION_MODE_LINE};
+	int peer;
+	start(&r, &o, &peer);
+	put(peer, "HEAD\nraw\nbytes", 14);
+	shutdown(peer, SHUT_WR);
+	run(&r);
+	assert_int_equal(r.nlines, 1);
+	assert_int_equal(r.nraw, 9);
+	assert_memory_equal(r.raw, "raw\nbytes", 9);
+	finish(&r, peer);
+}
+
+static void close_inside_callback(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_CLOSE_FIRST};
+	struct session_opts o = {.mode = SESSION_MODE_LINE};
+	int peer;
+	start(&r, &o, &peer);
+	put(peer, "first\nsecond\n", 13);
+	run(&r);
+	/* Closed inside its own callback: no later line, freed afterwards. */
+	assert_int_equal(r.nlines, 1);
+	assert_int_equal(r.closed, 1);
+	assert_string_equal(r.reason, "asked to");
+	char buf[16];
+	assert_int_equal(get_all(peer, buf, sizeof buf), 4);
+	assert_string_equal(buf, "bye\n");
+	close(peer);
+	loop_free(r.loop);
+}
+
+static void idle_timeout(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct session_opts o = {.mode = SESSION_MODE_LINE, .idle_ms = 100};
+	int peer;
+	start(&r, &o, &peer);
+	run(&r);
+	assert_int_equal(r.timeouts, 1);
+	assert_string_equal(r.reason, "idle timeout (100 ms)");
+	char buf[32];
+	assert_int_equal(get_all(peer, buf, sizeof buf), 8);
+	assert_string_equal(buf, "timeout\n");
+	close(peer);
+	loop_free(r.loop);
+}
+
+static void reader_that_never_reads(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_ECHO};
+	struct session_opts o = {.mode = SESSION_MODE_RAW, .out_high = 4096, .in_max = 4096,
+				 .idle_ms = 10000, .write_ms = 200};
+	int peer;
+	start(&r, &o, &peer);
+	/* Send much more than both socket buffers and our marks can hold. */
+	char chunk[4096];
+	memset(chunk, 'x', sizeof chunk);
+	size_t sent = 0;
+	for (int i = 0; i < 4096; i++) {
+		ssize_t k = write(peer, chunk, sizeof chunk);
+		if (k <= 0) {
+			/* The session stopped reading: back-pressure reached us. */
+			struct event *guard = loop_timer(r.loop, 20, false, on_guard, r.loop);
+			loop_run(r.loop);
+			event_free(guard);
+			if (write(peer, chunk, sizeof chunk) <= 0)
+				break;
+			continue;
+		}
+		sent += (size_t)k;
+	}
+	assert_true(sent < 4096u * 4096u);
+	run(&r);
+	assert_int_equal(r.closed, 1);
+	assert_true(strncmp(r.reason, "client not reading", 18) == 0);
+	close(peer);
+	loop_free(r.loop);
+}
+
+/* ---- STARTTLS: plaintext sent before the handshake is discarded ---- */
+
+struct tls_peer {
+	int fd;
+	int ok;
+	char got[64];
+};
+
+static void *tls_client(void *arg)
+{
+	struct tls_peer *p = arg;
+	const char pre[] = "STARTTLS\r\nINJECTED\r\n";
+	if (write(p->fd, pre, sizeof pre - 1) != (ssize_t)(sizeof pre - 1))
+		return NULL;
+	/* Read exactly the plaintext reply, then speak TLS. */
+	size_t n = 0;
+	while (n < 8) {
+		ssize_t k = read(p->fd, p->got + n, 8 - n);
+		if (k <= 0)
+			return NULL;
+		n += (size_t)k;
+	}
+	struct tls_client_opts co = {.insecure = true};
+	ik_err e;
+	SSL_CTX *ctx = tls_client_ctx(&co, &e);
+	SSL *ssl = SSL_new(ctx);
+	SSL_set_fd(ssl, p->fd);
+	if (SSL_connect(ssl) == 1 && SSL_write(ssl, "AFTER\r\n", 7) == 7) {
+		SSL_shutdown(ssl);
+		char buf[16];
+		while (SSL_read(ssl, buf, sizeof buf) > 0)
+			;
+		p->ok = 1;
+	}
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+static void starttls_discards_plaintext(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct rec r = {.act = ACT_STARTTLS};
+	r.tls = tls_server_ctx(NULL, &e);
+	assert_non_null(r.tls);
+	struct session_opts o = {.mode = SESSION_MODE_LINE, .eol = SESSION_EOL_CRLF};
+	int peer;
+	start(&r, &o, &peer);
+	/* The client side blocks: make its end blocking again. */
+	struct tls_peer p = {.fd = peer};
+	fcntl(peer, F_SETFL, fcntl(peer, F_GETFL) & ~O_NONBLOCK);
+	pthread_t t;
+	pthread_create(&t, NULL, tls_client, &p);
+	run(&r);
+	pthread_join(t, NULL);
+	assert_int_equal(p.ok, 1);
+	assert_memory_equal(p.got, "220 go\r\n", 8);
+	assert_int_equal(r.nlines, 2);
+	assert_string_equal(r.lines[0], "STARTTLS");
+	assert_string_equal(r.lines[1], "AFTER");	/* never "INJECTED" */
+	assert_string_equal(r.reason, "eof");
+	close(peer);
+	loop_free(r.loop);
+	SSL_CTX_free(r.tls);
+}
+
+/* ---- command tables ---- */
+
+enum { ST_GREET = 1, ST_AUTH = 2 };
+static int ran_helo, ran_pass, ran_data;
+static char last_args[64];
+
+static void h_helo(struct session *s, void *p, char *args)
+{
+	(void)p;
+	ran_helo++;
+	snprintf(last_args, sizeof last_args, "%s", args);
+	session_set_state(s, ST_AUTH, "auth");
+}
+static void h_pass(struct session *s, void *p, char *args) { (void)s; (void)p; (void)args; ran_pass++; }
+static void h_data(struct session *s, void *p, char *args) { (void)s; (void)p; (void)args; ran_data++; }
+
+static const struct session_cmd table[] = {
+	{"HELO", ST_GREET, 0, h_helo},
+	{"PASS", ST_AUTH, SESSION_CMD_SECRET | SESSION_CMD_NEEDS_TLS, h_pass},
+	{"DATA", ST_AUTH, SESSION_CMD_NEEDS_LOGIN, h_data},
+};
+
+static void command_table(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct session_opts o = {.mode = SESSION_MODE_LINE};
+	int peer;
+	start(&r, &o, &peer);
+	struct session *s = r.s;
+	const struct session_cmd *found;
+	char l1[] = "NOOP";
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l1, NULL, &found), SESSION_CMD_UNKNOWN);
+	assert_null(found);
+	char l0[] = "   ";
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l0, NULL, NULL), SESSION_CMD_EMPTY);
+	session_set_state(s, ST_GREET, "greet");
+	char l2[] = "data";
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l2, NULL, &found), SESSION_CMD_BAD_STATE);
+	assert_ptr_equal(found, &table[2]);
+	char l3[] = "helo   client.example";
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l3, NULL, NULL), SESSION_CMD_DONE);
+	assert_int_equal(ran_helo, 1);
+	assert_string_equal(last_args, "client.example");
+	assert_int_equal(session_state(s), ST_AUTH);
+	char l4[] = "PASS secret";
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l4, NULL, NULL), SESSION_CMD_TLS_REQUIRED);
+	char l5[] = "DATA";
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l5, NULL, NULL), SESSION_CMD_LOGIN_REQUIRED);
+	session_set_login(s, true);
+	assert_int_equal(session_cmd_dispatch(s, table, 3, l5, NULL, NULL), SESSION_CMD_DONE);
+	assert_int_equal(ran_pass, 0);
+	assert_int_equal(ran_data, 1);
+	finish(&r, peer);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(split_lf_and_crlf),
+		cmocka_unit_test(limit_before_line_ends),
+		cmocka_unit_test(nul_and_bare_lf),
+		cmocka_unit_test(lines_limits_and_eof),
+		cmocka_unit_test(raw_echo_half_close),
+		cmocka_unit_test(pause_holds_lines),
+		cmocka_unit_test(line_then_raw),
+		cmocka_unit_test(close_inside_callback),
+		cmocka_unit_test(idle_timeout),
+		cmocka_unit_test(reader_that_never_reads),
+		cmocka_unit_test(starttls_discards_plaintext),
+		cmocka_unit_test(command_table),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
