@@ -24,6 +24,7 @@ static const struct subcommand subcommands[] = {
 	{"tcp", cmd_tcp, "TCP servers (echo, discard, chat, exec), client, port scan, load generator"},
 	{"udp", cmd_udp, "UDP echo/print server, datagram client, load generator"},
 	{"ftp", cmd_ftp, "FTP/FTPS client: ls, get, put, mirror, interactive shell"},
+	{"ftpd", cmd_ftpd, "FTP/FTPS server: real, guest and anonymous users"},
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
@@ -57,24 +58,28 @@ static int usage(FILE *f, int code)
 	return code;
 }
 
-/* The manual page for a subcommand: INETKIT_DOCDIR, the installed man
- * directory, then the source tree's docs/ (for an uninstalled build). */
+/* The manual page for a subcommand (section 1 for tools, 8 for daemons):
+ * INETKIT_DOCDIR, the installed man directories, then the source tree's
+ * docs/ (for an uninstalled build). */
 static int find_manpage(const char *name, char *path, size_t pathsz)
 {
-	const char *dirs[3];
-	char installed[512];
-	size_t n = 0;
+	static const char sections[] = "18";
 	const char *env = getenv("INETKIT_DOCDIR");
-	if (env != NULL && *env != '\0')
-		dirs[n++] = env;
-	if (str_fmt(installed, sizeof installed, "%s/man1", INETKIT_MANDIR) > 0)
-		dirs[n++] = installed;
-	dirs[n++] = INETKIT_SRC_DOCDIR;
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-		if (str_fmt(path, pathsz, "%s/inetkit-%s.1", dirs[i], name) > 0 &&
-		    stat(path, &st) == 0)
-			return 0;
+	for (const char *sec = sections; *sec; sec++) {
+		char dirs[3][512];
+		size_t n = 0;
+		if (env != NULL && *env != '\0' && str_copy(dirs[n], sizeof dirs[n], env) == 0)
+			n++;
+		if (str_fmt(dirs[n], sizeof dirs[n], "%s/man%c", INETKIT_MANDIR, *sec) > 0)
+			n++;
+		if (str_copy(dirs[n], sizeof dirs[n], INETKIT_SRC_DOCDIR) == 0)
+			n++;
+		for (size_t i = 0; i < n; i++) {
+			struct stat st;
+			if (str_fmt(path, pathsz, "%s/inetkit-%s.%c", dirs[i], name, *sec) > 0 &&
+			    stat(path, &st) == 0)
+				return 0;
+		}
 	}
 	return -1;
 }

@@ -4,6 +4,7 @@
  * buffer with EPOLLOUT and reading paused. No limits, no timeouts, no
  * logging: what is left is the cost of the system calls.
  * Usage: epoll_echo PORT   (binds 127.0.0.1) */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

@@ -16,6 +16,10 @@ struct session {
 	struct bufferevent *under;	/* after session_starttls: the socket's own */
 	struct event *timer;
 	struct event *kick;		/* created on first session_kick */
+	struct event *rev;		/* plain socket: our own read event */
+	size_t rd_chunk;		/* its read size, 16 or 64 KiB */
+	unsigned rd_small;		/* small reads in a row */
+	bool reading;			/* rev added, or the bufferevent's EV_READ on */
 	struct evbuffer_cb_entry *in_cb, *out_cb, *wire_cb;
 	session_io_fn io;
 	void *arg;
@@ -36,6 +40,7 @@ struct session {
 	bool paused;
 	bool direct;			/* plain socket: we write it ourselves */
 	bool write_armed;		/* direct, and output waits for EV_WRITE */
+	bool out_file;			/* output holds a file segment */
 	bool tls;
 	bool out_over;			/* output over out_high: not reading */
 	bool eof_seen, eof_done;	/* peer's EOF read / delivered */
@@ -53,6 +58,16 @@ void session_deliver(struct session *s, enum session_ev_type type, const struct 
 void session_drop(struct session *s, const char *reason);
 void session_watch_buffers(struct session *s);
 void session_unwatch_buffers(struct session *s);
-void session_setup_bev(struct session *s);
+int session_setup_bev(struct session *s);
+void session_close_errno(struct session *s, int err, const char *what);
+/* session_in.c */
+void session_process(struct session *s);
+void session_update_reading(struct session *s);
+void session_peer_eof(struct session *s);
+int session_direct_reader(struct session *s);
+void session_set_read_mark(struct session *s);
+/* session_out.c */
+int session_direct_write(struct session *s);
+void session_finish_write(struct session *s);
 
 #endif

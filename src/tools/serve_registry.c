@@ -5,9 +5,11 @@
 #include "tools/serve.h"
 #include "tools/tcp.h"
 #include "tools/udp.h"
+#include "tools/ftpd_tool.h"
 
 const struct service_ops *const serve_registry[] = {
 	&service_tcp_echo,
 	&service_udp_echo,
+	&service_ftp,
 	NULL,
 };

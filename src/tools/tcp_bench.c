@@ -1,4 +1,5 @@
-/* `inetkit tcp bench`: a load generator in the spirit of redis-benchmark.
+/* `inetkit tcp bench`: a load generator in the spirit of redis-benchmark,
+ * for RFC 862 echo servers over TCP (RFC 9293).
  * Request/response: every connection sends SIZE bytes, waits until SIZE
  * bytes come back (an echo server), records the round trip in a
  * histogram, and sends again. --stream: every connection writes as fast

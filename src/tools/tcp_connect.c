@@ -168,8 +168,8 @@ static void hexdump(char dir, uint64_t *off, const unsigned char *p, size_t n)
 
 static void half_close(struct nc *n)
 {
-	if (n->wr_shut)
-		return;
+	if (n->wr_shut || (n->tls && !n->tls_ready))
+		return;		/* TLS: after the handshake (on_event calls again) */
 	n->wr_shut = true;
 	if (n->tls) {
 		ERR_clear_error();
@@ -282,6 +282,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	const char *addr = n->eps[n->cur].text;
 	if (what & BEV_EVENT_CONNECTED) {
 		n->tls_ready = true;
+		if (n->stdin_eof && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			half_close(n);
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {

@@ -1,4 +1,5 @@
-/* Log-linear latency histogram and the load generators' report. */
+/* Log-linear latency histogram and the load generators' report. No wire
+ * protocol here; the JSON report follows RFC 8259 (core/json). */
 #include "tools/tcp_hist.h"
 
 #include <stdio.h>

@@ -1,4 +1,5 @@
-/* `inetkit tcp listen`: the tcp server configured from the command line,
+/* `inetkit tcp listen` (RFC 9293 TCP; RFC 862 echo, RFC 863 discard): the
+ * tcp server configured from the command line,
  * run in this process or in --workers processes that each have their own
  * SO_REUSEPORT sockets on the same addresses (the kernel spreads the
  * connections among them). */

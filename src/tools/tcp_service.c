@@ -1,4 +1,5 @@
-/* The [tcp-echo] service of `inetkit serve`: the same server as
+/* The [tcp-echo] service of `inetkit serve` (RFC 862 echo, RFC 863
+ * discard, or chat): the same server as
  * `inetkit tcp listen`, configured from the config file. Keys (all read
  * here, so that cfg_check_unused can report unknown ones):
  *   enabled       yes|no, default yes

@@ -1,4 +1,5 @@
-/* `inetkit udp bench`: request/response load on a UDP echo server. Each
+/* `inetkit udp bench`: request/response load on a UDP (RFC 768) echo
+ * server (RFC 862). Each
  * "connection" is a connected UDP socket with one datagram in flight; a
  * reply that does not come within --timeout counts as lost and the next
  * request goes out. Requests carry a sequence number in their first 8

@@ -22,7 +22,9 @@ from conftest import ROOT, free_port, wait_port
 PEERS_SCRIPT = os.path.join(ROOT, "scripts", "peers-pure-ftpd")
 PURE_FTPD = os.path.join(os.environ.get("INETKIT_PEERS", "/var/cache/inetkit-peers"),
                          "pure-ftpd", "usr", "sbin", "pure-ftpd")
-USER = "ikftpc"
+# One user per test run, so that runs in parallel (several people, or
+# several builds, on one machine) never share or delete each other's.
+USER = "ikftpc%d" % (os.getpid() % 100000)
 PASSWORD = "ik-Secret-7"
 
 
@@ -35,7 +37,12 @@ def ensure_pure_ftpd():
     if not os.access(PURE_FTPD, os.X_OK):
         subprocess.run([PEERS_SCRIPT], check=False, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=300)
-    return PURE_FTPD if os.access(PURE_FTPD, os.X_OK) else None
+    if not os.access(PURE_FTPD, os.X_OK):
+        return None
+    # Unpacked, not installed: its libraries (libsodium23 ...) may be missing.
+    ok = subprocess.run([PURE_FTPD, "--help"], stdout=subprocess.DEVNULL,
+                        stderr=subprocess.DEVNULL).returncode == 0
+    return PURE_FTPD if ok else None
 
 
 class FtpUser:

@@ -2,7 +2,13 @@
 import os
 import re
 
-from conftest import run
+from conftest import ROOT, run
+
+
+def subcommands():
+    """The subcommands `inetkit --help` lists."""
+    p = run("--help", check=0)
+    return re.findall(r"^  (\S+)\s", p.stdout.split("Subcommands:\n", 1)[1], re.M)
 
 
 def test_version():
@@ -13,8 +19,9 @@ def test_version():
 def test_help_lists_subcommands():
     p = run("--help", check=0)
     assert p.stdout.startswith("Usage: inetkit SUBCOMMAND")
-    for name in ("addr", "lookup"):
-        assert re.search(r"^  %s\s" % name, p.stdout, re.M)
+    names = subcommands()
+    for name in ("addr", "lookup", "tcp", "udp", "ftp", "ftpd", "user", "serve"):
+        assert name in names
 
 
 def test_no_arguments_is_usage_error():
@@ -41,8 +48,12 @@ def test_help_shows_man_page():
 
 
 def test_every_subcommand_has_help_and_man_page():
-    docs = os.path.join(os.path.dirname(__file__), "..", "..", "docs")
-    for name in ("addr", "lookup"):
+    docs = os.path.join(ROOT, "docs")
+    for name in subcommands():
         p = run(name, "--help", check=0)
-        assert p.stdout.startswith("Usage: inetkit %s" % name), p.stdout
-        assert os.path.exists(os.path.join(docs, "inetkit-%s.1" % name))
+        assert p.stdout.startswith("Usage: inetkit %s" % name), (name, p.stdout[:200])
+        pages = [f for f in ("inetkit-%s.1" % name, "inetkit-%s.8" % name)
+                 if os.path.exists(os.path.join(docs, f))]
+        assert pages, "no manual page docs/inetkit-%s.[18]" % name
+        h = run("help", name, env={"MANWIDTH": "80"}, check=0)
+        assert name in h.stdout.lower()

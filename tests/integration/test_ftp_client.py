@@ -309,6 +309,21 @@ def test_mirror_both_ways(work, peer, rdir, local):
     assert digest_tree(os.path.join(path, "up")) == digest_tree(str(dst))
 
 
+def test_mirror_parallel_with_connection_limit(work, user, local):
+    """A server that allows fewer connections than --parallel asks for."""
+    s = Vsftpd(os.path.dirname(user.home), user, extra={"max_per_ip": "2"})
+    try:
+        name = "t-limit"
+        for i in range(20):
+            write(os.path.join(user.home, name, "f%02d" % i), "x" * i)
+        user.chown_tree(os.path.join(user.home, name))
+        p = ftp(work, "mirror", "--parallel", "4", s.url(name), str(local / "m"), check=0)
+        assert "going on with fewer" in p.stderr and "421 " in p.stderr
+        assert digest_tree(str(local / "m")) == digest_tree(os.path.join(user.home, name))
+    finally:
+        s.stop()
+
+
 def test_netrc(work, peer, rdir, local):
     name, path = rdir
     write(os.path.join(path, "n.txt"), "netrc\n")
@@ -358,11 +373,12 @@ def test_trace_masks_password(work, peer):
         assert "> LIST" in p.stderr
 
 
-def test_ipv6(work, user, rdir):
+def test_ipv6(work, user):
     if not socket.has_ipv6:
         pytest.skip("no IPv6")
-    name, path = rdir
-    write(os.path.join(path, "six.txt"), "6")
+    name = "t-ipv6"
+    write(os.path.join(user.home, name, "six.txt"), "6")
+    user.chown_tree(os.path.join(user.home, name))
     s = Vsftpd(os.path.dirname(user.home), user, host="::1")
     try:
         assert ftp(work, "ls", s.url(name), check=0).stdout == "six.txt\n"
@@ -589,19 +605,26 @@ def test_shell_piped_stdin(work, peer, rdir):
     assert p.stdout == "p.txt\n"
 
 
-def test_shell_interactive_completion(work, vsftpd, rdir, local):
+def test_shell_interactive_completion(work, peer, rdir, local):
     pexpect = pytest.importorskip("pexpect")
     name, path = rdir
     write(os.path.join(path, "completion-target.txt"), "done\n")
     write(os.path.join(path, "other.txt"), "o\n")
     env = dict(os.environ, HOME=work, TERM="dumb")
-    child = pexpect.spawn(BIN, ["ftp", "open", vsftpd.url(name)], env=env, cwd=str(local),
+    child = pexpect.spawn(BIN, ["ftp", "open", peer.url(name)], env=env, cwd=str(local),
                           timeout=20, encoding="utf-8")
     try:
         child.expect("ftp 127.0.0.1> ")
         child.send("get comp\t")
         child.expect("completion-target.txt")
         child.send("\r")
+        # on a terminal, a progress line ends the transfer
+        child.expect("completion-target.txt +100% ")
+        child.expect("ftp 127.0.0.1> ")
+        child.send("pw\t")
+        child.expect("pwd ")
+        child.send("\r")
+        child.expect("/%s" % name)
         child.expect("ftp 127.0.0.1> ")
         child.send("bye\r")
         child.expect(pexpect.EOF)

@@ -147,7 +147,7 @@ def test_bad_arguments():
 def test_check_the_example_config():
     p = run("serve", "--check", "--config", os.path.join(ROOT, "examples", "inetkit.conf"),
             check=0)
-    assert p.stdout.endswith("inetkit.conf: valid; 2 services enabled (tcp-echo, udp-echo)\n")
+    assert p.stdout.endswith("inetkit.conf: valid; 3 services enabled (tcp-echo, udp-echo, ftp)\n")
 
 
 def test_check(tmp_path):

@@ -103,8 +103,10 @@ def test_help():
     for action in ("listen", "connect", "bench"):
         p = run("tcp", action, "--help", check=0)
         assert p.stdout.startswith("Usage: inetkit tcp %s" % action)
-    assert os.path.exists(os.path.join(os.path.dirname(BIN), "..", "docs", "inetkit-tcp.1")) or \
-        os.path.exists(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "inetkit-tcp.1"))
+    assert os.path.exists(os.path.join(os.path.dirname(__file__), "..", "..", "docs",
+                                       "inetkit-tcp.1"))
+    p = run("help", "tcp", env={"MANWIDTH": "80"}, check=0)
+    assert "END OF FILE (HALF-CLOSE)" in p.stdout or "END OF FILE (HALF‐CLOSE)" in p.stdout
 
 
 def test_listen_port_out_of_range_exit_2():
@@ -696,3 +698,40 @@ def test_bench_refused_exit_1():
     port = free_port()
     p = run("tcp", "bench", "--conns", "2", "--duration", "1", LOCAL, port, check=1)
     assert p.stderr == "inetkit tcp: cannot connect to 127.0.0.1:%d: connection refused\n" % port
+
+
+def test_chat_slow_reader_dropped():
+    with listen("--chat", "--write-timeout", "30") as srv:
+        slow = connect(srv.port)
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        talker = connect(srv.port)
+        recv_until(slow, b"joined\n")
+        line = b"y" * 1000 + b"\n"
+        # The slow one never reads: what waits for it passes 256 KiB
+        # (after the kernel's buffers fill) and it is dropped at once.
+        talker.settimeout(10)
+        for _ in range(12000):
+            talker.sendall(line)
+        srv.wait_log(r"level=warning event=drop proto=tcp session=\d+ peer=127\.0\.0\.1:%d "
+                     r"reason=\"slow reader: more than 262144 bytes queued\"" %
+                     slow.getsockname()[1], timeout=20)
+        # The talker is not held up: it still gets the others' lines.
+        with connect(srv.port) as third:
+            recv_until(third, b"commands\n")
+            third.sendall(b"after\n")
+            assert b"] after\n" in recv_until(talker, b"] after\n")
+        slow.close()
+        talker.close()
+
+
+def test_connect_idle_timeout_exit_1():
+    ls = socket.socket()
+    ls.bind((LOCAL, 0))
+    ls.listen()
+    port = ls.getsockname()[1]
+    try:
+        p = run("tcp", "connect", "--timeout", "1", LOCAL, port, input="", check=1)
+    finally:
+        ls.close()
+    assert p.stderr == ("inetkit tcp: nothing sent or received for 1000 ms; closing "
+                        "(--timeout)\n")

@@ -91,6 +91,8 @@ def test_help():
     for action in ("listen", "send", "bench"):
         p = run("udp", action, "--help", check=0)
         assert p.stdout.startswith("Usage: inetkit udp %s" % action)
+    p = run("help", "udp", env={"MANWIDTH": "80"}, check=0)
+    assert "65,507" in p.stdout
 
 
 def test_python_client_gets_echo():

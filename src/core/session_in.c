@@ -1,0 +1,277 @@
+/* Session input: reading, the input modes (line, raw, paused), and the
+ * end-of-file policy's receiving side. See session.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "core/session_int.h"
+
+#define READ_MIN 16384
+#define READ_MAX 65536
+#define READ_SMALL 4096		/* reads under this many bytes are "small" */
+
+/* Reading is on unless something says stop: paused, output over its mark,
+ * end of file seen, or raw input nobody took up to in_max. */
+void session_update_reading(struct session *s)
+{
+	if (s->closing)
+		return;
+	bool want = !s->paused && !s->out_over && !s->eof_seen &&
+		    !(s->mode == SESSION_MODE_RAW &&
+		      evbuffer_get_length(bufferevent_get_input(s->bev)) >= s->o.in_max);
+	if (want == s->reading)
+		return;
+	s->reading = want;
+	if (s->rev != NULL) {
+		if (want)
+			event_add(s->rev, NULL);
+		else
+			event_del(s->rev);
+	} else if (want) {
+		bufferevent_enable(s->bev, EV_READ);
+	} else {
+		bufferevent_disable(s->bev, EV_READ);
+	}
+}
+
+/* Raw input that nobody takes must not grow without bound. Our own reader
+ * checks in_max itself (session_update_reading); the bufferevent, when it
+ * reads (TLS), is told with its read watermark. */
+void session_set_read_mark(struct session *s)
+{
+	size_t high = s->mode == SESSION_MODE_RAW && s->rev == NULL && !s->direct ? s->o.in_max : 0;
+	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
+}
+
+static void deliver_eof(struct session *s)
+{
+	s->eof_done = true;
+	s->keep_writing = false;
+	session_deliver(s, SESSION_EV_EOF, NULL);
+	if (s->closing)
+		return;
+	if (s->wr_done) {
+		session_close(s, "eof");
+		return;
+	}
+	if (!s->keep_writing)
+		session_shutdown_write(s);
+}
+
+static void process_lines(struct session *s)
+{
+	while (!s->closing && !s->paused && s->mode == SESSION_MODE_LINE) {
+		struct evbuffer *in = bufferevent_get_input(s->bev);
+		size_t avail = evbuffer_get_length(in);
+		if (avail == 0)
+			return;
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > s->o.out_high) {
+			/* Pipelined input waits until the peer reads its replies. */
+			session_flush(s);
+			if (s->out_over)
+				return;
+		}
+		size_t window = avail < s->ls.max + 2 ? avail : s->ls.max + 2;
+		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)window);
+		if (p == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		size_t len, consumed;
+		enum session_line_status st = session_line_scan(&s->ls, p, window, &len, &consumed);
+		if (st == SESSION_LINE_OK) {
+			/* Allocated on first use: raw sessions never need it. */
+			if (s->linebuf == NULL && (s->linebuf = malloc(s->o.max_line + 1)) == NULL) {
+				session_close(s, "out of memory");
+				return;
+			}
+			memcpy(s->linebuf, p, len);
+			s->linebuf[len] = '\0';
+			evbuffer_drain(in, consumed);
+			struct session_ev ev = {.line = s->linebuf, .len = len};
+			session_deliver(s, SESSION_EV_LINE, &ev);
+			continue;
+		}
+		evbuffer_drain(in, consumed);
+		if (st == SESSION_LINE_MORE) {
+			if (consumed == 0)
+				return;
+			continue;
+		}
+		s->refused++;
+		struct session_ev ev = {.error = st};
+		session_deliver(s, SESSION_EV_LINE_ERROR, &ev);
+	}
+}
+
+static void process_once(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	if (s->wr_done) {
+		/* We said goodbye: what still comes is read only to see the end. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+	} else if (s->mode == SESSION_MODE_LINE) {
+		process_lines(s);
+	} else if (!s->paused && evbuffer_get_length(in) > 0) {
+		session_deliver(s, SESSION_EV_DATA, NULL);
+	}
+	if (s->closing || !s->eof_seen || s->eof_done || s->paused)
+		return;
+	in = bufferevent_get_input(s->bev);
+	if (s->mode == SESSION_MODE_LINE) {
+		if (s->out_over)
+			return;
+		/* An unterminated last line is not a line (RFC 5321 2.3.8). */
+		evbuffer_drain(in, evbuffer_get_length(in));
+	} else if (evbuffer_get_length(in) > 0) {
+		return;		/* the protocol will take it later (session_kick) */
+	}
+	deliver_eof(s);
+}
+
+/* Everything that came in goes through here; safe to re-enter. */
+void session_process(struct session *s)
+{
+	if (s->busy) {
+		s->again = true;
+		return;
+	}
+	s->busy = true;
+	s->depth++;
+	do {
+		s->again = false;
+		if (!s->closing)
+			process_once(s);
+	} while (s->again && !s->closing);
+	s->depth--;
+	s->busy = false;
+	session_flush(s);
+	session_update_reading(s);
+}
+
+void session_peer_eof(struct session *s)
+{
+	s->eof_seen = true;
+	session_update_reading(s);
+	session_process(s);
+}
+
+/* Plain sockets are read here rather than by the bufferevent, which asks
+ * the kernel with FIONREAD how much to read before every read: one system
+ * call per request saved. The read size adapts between 16 and 64 KiB. */
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct session *s = arg;
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer_iovec v[2];
+	/* The bufferevent freezes its input's end; we are its reader now. */
+	evbuffer_unfreeze(in, 0);
+	int nv = evbuffer_reserve_space(in, (ev_ssize_t)s->rd_chunk, v, 2);
+	if (nv < 0) {
+		evbuffer_freeze(in, 0);
+		session_close(s, "out of memory");
+		return;
+	}
+	struct iovec iov[2];
+	for (int i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	ssize_t n = nv == 1 ? read((int)fd, iov[0].iov_base, iov[0].iov_len) : readv((int)fd, iov, nv);
+	int err = errno;
+	if (n <= 0)
+		evbuffer_freeze(in, 0);
+	if (n < 0) {
+		if (err != EAGAIN && err != EWOULDBLOCK && err != EINTR)
+			session_close_errno(s, err, "read error");
+		return;
+	}
+	if (n == 0) {
+		session_peer_eof(s);
+		return;
+	}
+	size_t left = (size_t)n;
+	int used = 0;
+	for (; used < nv && left > 0; used++) {
+		if (v[used].iov_len > left)
+			v[used].iov_len = left;
+		left -= v[used].iov_len;
+	}
+	evbuffer_commit_space(in, v, used);
+	evbuffer_freeze(in, 0);
+	s->bytes_in += (uint64_t)n;
+	s->last_in_ms = session_now_ms();
+	/* A full read means a stream: read big at once. Back to small only
+	 * after a run of small reads, or a stream's ragged reads would flap. */
+	if ((size_t)n == s->rd_chunk) {
+		s->rd_chunk = READ_MAX;
+		s->rd_small = 0;
+	} else if ((size_t)n < READ_SMALL && s->rd_chunk > READ_MIN && ++s->rd_small >= 16) {
+		s->rd_chunk = READ_MIN;
+		s->rd_small = 0;
+	}
+	session_process(s);
+}
+
+int session_direct_reader(struct session *s)
+{
+	s->rd_chunk = READ_MIN;
+	s->rev = event_new(bufferevent_get_base(s->bev), s->fd, EV_READ | EV_PERSIST, on_readable, s);
+	return s->rev != NULL ? 0 : -1;
+}
+
+static void on_kick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	session_process(arg);
+}
+
+void session_kick(struct session *s)
+{
+	if (s->closing)
+		return;
+	if (s->kick == NULL) {
+		s->kick = event_new(bufferevent_get_base(s->bev), -1, 0, on_kick, s);
+		if (s->kick == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+	}
+	event_active(s->kick, EV_TIMEOUT, 0);
+}
+
+void session_pause(struct session *s)
+{
+	s->paused = true;
+	session_update_reading(s);
+}
+
+void session_resume(struct session *s)
+{
+	if (!s->paused)
+		return;
+	s->paused = false;
+	session_update_reading(s);
+	session_kick(s);
+}
+
+void session_set_mode(struct session *s, enum session_mode mode)
+{
+	s->mode = mode;
+	session_set_read_mark(s);
+	if (mode == SESSION_MODE_LINE)
+		s->ls.skipping = false;
+	if (s->busy)
+		s->again = true;	/* the rest of the input, read the new way */
+	else
+		session_kick(s);
+}
+
+enum session_mode session_mode(const struct session *s) { return s->mode; }

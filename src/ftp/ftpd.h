@@ -1,0 +1,103 @@
+/* The FTP server: `inetkit ftpd` and the [ftp] service of `inetkit serve`.
+ *
+ * RFC 959 (FTP), RFC 1123 4.1 (STOU, PASV fixes), RFC 1635 (anonymous FTP),
+ * RFC 2228 / RFC 4217 (AUTH TLS, PBSZ, PROT; implicit FTPS on its own
+ * port), RFC 2389 (FEAT, OPTS), RFC 2428 (EPRT, EPSV, EPSV ALL), RFC 2577
+ * (security: bounce, port theft, brute force), RFC 2640 (UTF-8 paths),
+ * RFC 3659 (MLST, MLSD, SIZE, MDTM, REST STREAM), RFC 7151 (HOST), and
+ * the wu-ftpd xferlog(5) format.
+ *
+ *   ftpd_conf.c     the [ftp] keys, their defaults and checks; TLS context
+ *   ftpd_server.c   listeners, session limits (total, per address), stop
+ *   ftpd_session.c  the control connection: one I/O entry point, the
+ *                   command table dispatch, replies, timeouts
+ *   ftpd_settings.c TYPE, MODE, REST, FEAT, OPTS, AUTH, PROT, STAT, ...
+ *   ftpd_auth.c     USER/PASS through core/account, roots, rights, quota
+ *   ftpd_fs.c       CWD, PWD, MKD, RMD, DELE, RNFR/RNTO, SIZE, MDTM, SITE
+ *   ftpd_list.c     listing lines (LIST, NLST, MLSD, MLST); ftpd_dir.c
+ *                   reads directories and globs for them and for STAT
+ *   ftpd_data.c     PASV/EPSV/PORT/EPRT: the data connection
+ *   ftpd_tls.c      TLS on it: the session reuse check
+ *   ftpd_xcmd.c     RETR/STOR/APPE/STOU/LIST/NLST/MLSD: checks, commit
+ *   ftpd_xfer.c     the transfer engine; ftpd_upload.c the upload side
+ *
+ * The public part is the configuration and the server's life cycle; the
+ * service glue for `serve` is in src/tools/ftpd_service.c. */
+#ifndef INETKIT_FTP_FTPD_H
+#define INETKIT_FTP_FTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include <openssl/ssl.h>
+
+#include "core/account.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/listener.h"
+#include "core/loop.h"
+
+#define FTPD_DEFAULT_LISTEN "127.0.0.1:2121"
+#define FTPD_DEFAULT_BANNER "inetkit FTP server ready."
+
+struct ftpd_conf {
+	const char *section;		/* "ftp" */
+	char *listen[LISTEN_MAX_SOCKETS];
+	size_t nlisten;
+	char *implicit[LISTEN_MAX_SOCKETS];	/* implicit FTPS listeners */
+	size_t nimplicit;
+	size_t implicit_from;		/* set by ftpd_bind: first implicit socket */
+	char banner[200];
+	/* limits */
+	uint64_t max_sessions, max_per_ip;
+	uint64_t idle_ms, login_ms, data_ms, accept_ms;
+	size_t max_line;
+	unsigned max_login_failures;
+	uint64_t list_max, glob_max, stat_max, ascii_size_max;
+	uint64_t download_rate, upload_rate;	/* bytes per second, 0: no limit */
+	/* TLS */
+	bool tls;			/* AUTH TLS offered */
+	bool require_tls_login, require_tls_data, tls_reuse;
+	char cert[ACCOUNT_PATH_MAX], key[ACCOUNT_PATH_MAX];	/* "" : self-signed */
+	SSL_CTX *ssl;			/* made by ftpd_conf_prepare */
+	/* data connections */
+	bool pasv_enable, port_enable;
+	uint16_t pasv_min, pasv_max;	/* 0, 0: any port */
+	bool has_pasv_addr;
+	struct in_addr pasv_addr;	/* what 227 replies announce (NAT) */
+	/* accounts and files */
+	struct account_anon anon;
+	unsigned file_mode, dir_mode;
+	char xferlog[ACCOUNT_PATH_MAX];	/* "" : none */
+	int xferlog_fd;
+	bool log_commands;		/* every command at info level */
+};
+
+/* Read every key of [section] (and nothing else). cert/key are the files
+ * of [tls]; cert NULL or "" means a self-signed certificate (made in
+ * memory when the file does not exist). Returns NULL with e set. */
+struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *section, const char *cert,
+				 const char *key, bool *enabled, ik_err *e);
+void ftpd_conf_free(struct ftpd_conf *c);
+/* Before binding, while still privileged: the TLS context and the
+ * xferlog file. Idempotent. */
+int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e);
+/* Bind the plain listeners, then the implicit FTPS ones, into set. */
+int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e);
+
+struct ftpd_server;
+
+/* Serve on the loop with the sockets ftpd_bind made. auth verifies
+ * logins (NULL: anonymous logins only, checked here). */
+struct ftpd_server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
+				      const struct listen_set *set, struct account_auth *auth,
+				      ik_err *e);
+/* Graceful: stop accepting, tell idle sessions 421, let transfers end;
+ * done(arg) when the last session has gone. */
+void ftpd_server_stop(struct ftpd_server *srv, void (*done)(void *), void *arg);
+void ftpd_server_free(struct ftpd_server *srv);
+size_t ftpd_server_sessions(const struct ftpd_server *srv);
+
+#endif

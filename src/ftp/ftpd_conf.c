@@ -1,0 +1,256 @@
+/* The [ftp] section: every key is read here (the getters are the schema,
+ * see core/config.h), checked, and documented in inetkit-ftpd(8) and
+ * inetkit.conf(5). RFC 2577 and RFC 4217 explain the security defaults:
+ * active connections only to the client itself, TLS offered, the data
+ * channel bound to the control channel's TLS session. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/str.h"
+#include "core/tls.h"
+#include "ftp/ftpd_glob.h"
+#include "ftp/ftpd_int.h"
+
+static int add_listen(struct cfg *cfg, const char *sec, const char *key, char **out, size_t *n,
+		      const char *def, ik_err *e)
+{
+	const char *items[CFG_MAX_LIST];
+	size_t k = 0;
+	if (cfg_get_list(cfg, sec, key, def, items, &k, e) < 0)
+		return -1;
+	for (size_t i = 0; i < k; i++) {
+		char host[256];
+		uint16_t port;
+		ik_err le;
+		if (endpoint_split(items[i], host, sizeof host, &port, &le) < 0)
+			return cfg_error(cfg, sec, key, e, "%s", le.msg);
+		if ((out[*n] = strdup(items[i])) == NULL)
+			return ik_err_set(e, "out of memory");
+		(*n)++;
+	}
+	return 0;
+}
+
+static int read_mode(struct cfg *cfg, const char *sec, const char *key, const char *def,
+		     unsigned *out, ik_err *e)
+{
+	const char *v;
+	if (cfg_get_str(cfg, sec, key, def, &v, e) < 0)
+		return -1;
+	unsigned m = 0;
+	size_t len = strlen(v);
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '7' || len > 4)
+			return cfg_error(cfg, sec, key, e, "'%s' is not an octal mode such as %s", v,
+					 def);
+		m = m * 8 + (unsigned)(v[i] - '0');
+	}
+	if (len == 0 || (m & 0700) == 0)
+		return cfg_error(cfg, sec, key, e, "'%s' leaves the owner no access; use e.g. %s",
+				 v, def);
+	*out = m;
+	return 0;
+}
+
+static int read_ports(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
+{
+	const char *v;
+	if (cfg_get_str(cfg, sec, "pasv_ports", "", &v, e) < 0)
+		return -1;
+	if (v[0] == '\0')
+		return 0;
+	char buf[32];
+	if (str_copy(buf, sizeof buf, v) < 0)
+		return cfg_error(cfg, sec, "pasv_ports", e, "'%s' is not a range such as "
+				 "40000-40999", v);
+	char *hi = str_split(buf, '-');
+	uint64_t a, b;
+	if (hi == NULL || str_to_u64(buf, 65535, &a) < 0 || str_to_u64(hi, 65535, &b) < 0 ||
+	    a < 1024 || b < a)
+		return cfg_error(cfg, sec, "pasv_ports", e, "'%s' is not a range such as "
+				 "40000-40999 (ports 1024 to 65535, low first)", v);
+	c->pasv_min = (uint16_t)a;
+	c->pasv_max = (uint16_t)b;
+	return 0;
+}
+
+static int read_addr(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
+{
+	const char *v;
+	if (cfg_get_str(cfg, sec, "pasv_address", "", &v, e) < 0)
+		return -1;
+	if (v[0] == '\0')
+		return 0;
+	if (inet_pton(AF_INET, v, &c->pasv_addr) != 1)
+		return cfg_error(cfg, sec, "pasv_address", e, "'%s' is not an IPv4 address (the "
+				 "public address PASV replies announce, e.g. 203.0.113.5)", v);
+	c->has_pasv_addr = true;
+	return 0;
+}
+
+static int read_limits(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
+{
+	uint64_t u;
+	if (cfg_get_uint(cfg, sec, "max_sessions", 2000, 1, 1000000, &c->max_sessions, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_per_ip", 50, 0, 1000000, &c->max_per_ip, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "idle_timeout", 300000, &c->idle_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "login_timeout", 60000, &c->login_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "data_timeout", 120000, &c->data_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "accept_timeout", 60000, &c->accept_ms, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_line", 8192, 512, 1048576, &u, e) < 0)
+		return -1;
+	c->max_line = (size_t)u;
+	if (cfg_get_uint(cfg, sec, "max_login_failures", 3, 1, 1000, &u, e) < 0)
+		return -1;
+	c->max_login_failures = (unsigned)u;
+	if (cfg_get_uint(cfg, sec, "list_max", 100000, 1, 100000000, &c->list_max, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "glob_max", FTPD_GLOB_DEFAULT_MAX, 1, 100000000, &c->glob_max,
+			 e) < 0 ||
+	    cfg_get_size(cfg, sec, "stat_max", 64 * 1024, &c->stat_max, e) < 0 ||
+	    cfg_get_size(cfg, sec, "ascii_size_max", 16 * 1024 * 1024, &c->ascii_size_max, e) < 0 ||
+	    cfg_get_size(cfg, sec, "download_rate", 0, &c->download_rate, e) < 0 ||
+	    cfg_get_size(cfg, sec, "upload_rate", 0, &c->upload_rate, e) < 0)
+		return -1;
+	if (c->accept_ms < 1000)
+		return cfg_error(cfg, sec, "accept_timeout", e, "at least 1s (a data connection "
+				 "needs a moment to open)");
+	if (c->stat_max < 1024)
+		return cfg_error(cfg, sec, "stat_max", e, "at least 1k");
+	/* libevent's token buckets count in ev_ssize_t per tick. */
+	if (c->download_rate > (1ULL << 30) || c->upload_rate > (1ULL << 30))
+		return cfg_error(cfg, sec, c->download_rate > (1ULL << 30) ? "download_rate"
+				 : "upload_rate", e, "at most 1G (bytes per second); 0 is no limit");
+	if ((c->download_rate != 0 && c->download_rate < 1024) ||
+	    (c->upload_rate != 0 && c->upload_rate < 1024))
+		return cfg_error(cfg, sec, c->download_rate != 0 && c->download_rate < 1024
+				 ? "download_rate" : "upload_rate", e,
+				 "at least 1k (bytes per second), or 0 for no limit");
+	return 0;
+}
+
+static int read_tls(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
+{
+	if (cfg_get_bool(cfg, sec, "tls", true, &c->tls, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "require_tls_login", false, &c->require_tls_login, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "require_tls_data", false, &c->require_tls_data, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "tls_data_reuse", true, &c->tls_reuse, e) < 0)
+		return -1;
+	if (!c->tls && (c->require_tls_login || c->require_tls_data))
+		return cfg_error(cfg, sec, c->require_tls_login ? "require_tls_login"
+				 : "require_tls_data", e, "needs tls = yes");
+	return 0;
+}
+
+struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *cert,
+				 const char *key, bool *enabled, ik_err *e)
+{
+	struct ftpd_conf *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	c->section = sec;
+	c->xferlog_fd = -1;
+	const char *v;
+	if (cfg_get_bool(cfg, sec, "enabled", true, enabled, e) < 0 ||
+	    add_listen(cfg, sec, "listen", c->listen, &c->nlisten, FTPD_DEFAULT_LISTEN, e) < 0 ||
+	    add_listen(cfg, sec, "implicit_tls_listen", c->implicit, &c->nimplicit, NULL, e) < 0 ||
+	    cfg_get_str(cfg, sec, "banner", FTPD_DEFAULT_BANNER, &v, e) < 0)
+		goto fail;
+	if (str_copy(c->banner, sizeof c->banner, v) < 0) {
+		cfg_error(cfg, sec, "banner", e, "at most %zu bytes", sizeof c->banner - 1);
+		goto fail;
+	}
+	if (c->nlisten + c->nimplicit == 0) {
+		cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT to listen on");
+		goto fail;
+	}
+	if (read_limits(cfg, sec, c, e) < 0 || read_tls(cfg, sec, c, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "pasv_enable", true, &c->pasv_enable, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "port_enable", true, &c->port_enable, e) < 0 ||
+	    read_ports(cfg, sec, c, e) < 0 || read_addr(cfg, sec, c, e) < 0 ||
+	    account_anon_configure(cfg, sec, &c->anon, e) < 0 ||
+	    read_mode(cfg, sec, "file_mode", "644", &c->file_mode, e) < 0 ||
+	    read_mode(cfg, sec, "dir_mode", "755", &c->dir_mode, e) < 0 ||
+	    cfg_get_str(cfg, sec, "xferlog", "", &v, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "log_commands", false, &c->log_commands, e) < 0)
+		goto fail;
+	if (str_copy(c->xferlog, sizeof c->xferlog, v) < 0) {
+		cfg_error(cfg, sec, "xferlog", e, "path too long");
+		goto fail;
+	}
+	if (!c->pasv_enable && !c->port_enable) {
+		cfg_error(cfg, sec, "pasv_enable", e, "with port_enable = no too, no transfer "
+			  "could ever run; enable one of them");
+		goto fail;
+	}
+	if (c->nimplicit > 0 && !c->tls) {
+		cfg_error(cfg, sec, "implicit_tls_listen", e, "needs tls = yes");
+		goto fail;
+	}
+	if ((cert != NULL && str_copy(c->cert, sizeof c->cert, cert) < 0) ||
+	    (key != NULL && str_copy(c->key, sizeof c->key, key) < 0)) {
+		ik_err_set(e, "[tls] certificate path too long");
+		goto fail;
+	}
+	return c;
+fail:
+	ftpd_conf_free(c);
+	return NULL;
+}
+
+void ftpd_conf_free(struct ftpd_conf *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->nlisten; i++)
+		free(c->listen[i]);
+	for (size_t i = 0; i < c->nimplicit; i++)
+		free(c->implicit[i]);
+	if (c->ssl != NULL)
+		SSL_CTX_free(c->ssl);
+	if (c->xferlog_fd >= 0)
+		close(c->xferlog_fd);
+	free(c);
+}
+
+int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e)
+{
+	if (c->tls && c->ssl == NULL) {
+		struct tls_server_opts o = {c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL};
+		c->ssl = tls_server_ctx(&o, e);
+		if (c->ssl == NULL)
+			return -1;
+		/* RFC 7301 and the ALPACA paper: a client that names another
+		 * protocol is not talking to an FTP server on purpose. */
+		static const char *const alpn[] = {"ftp"};
+		if (tls_server_set_alpn(c->ssl, alpn, 1, true, e) < 0 ||
+		    ftpd_tls_setup_ctx(c->ssl, e) < 0)
+			return -1;
+	}
+	if (c->xferlog[0] != '\0' && c->xferlog_fd < 0) {
+		c->xferlog_fd = open(c->xferlog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (c->xferlog_fd < 0)
+			return ik_err_errno(e, errno, "[%s] xferlog: cannot open '%s' for appending",
+					    c->section, c->xferlog);
+	}
+	return 0;
+}
+
+int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e)
+{
+	if (ftpd_conf_prepare(c, e) < 0)
+		return -1;
+	if (c->nlisten > 0 && listen_bind_specs(set, (const char *const *)c->listen, c->nlisten,
+						SOCK_STREAM, 0, e) < 0)
+		return -1;
+	c->implicit_from = set->n;
+	if (c->nimplicit > 0 && listen_bind_specs(set, (const char *const *)c->implicit,
+						  c->nimplicit, SOCK_STREAM, 0, e) < 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,302 @@
+/* What the ftpd_*.c files of the server share (see ftpd.h for the map).
+ * Protocol code only: sockets are reached through core/session for the
+ * control connection and through ftpd_data.c for data connections. */
+#ifndef INETKIT_FTP_FTPD_INT_H
+#define INETKIT_FTP_FTPD_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "core/account.h"
+#include "core/jail.h"
+#include "core/offload.h"
+#include "core/sbuf.h"
+#include "core/session.h"
+#include "ftp/ftpd.h"
+#include "ftp/ftpd_ascii.h"
+#include "ftp/ftpd_cmd.h"
+#include "ftp/ftpd_reply.h"
+
+#define FTPD_TOKEN_LEN 16
+
+struct ftpd_sess;
+
+struct ftpd_server {
+	struct ftpd_conf *conf;
+	struct loop *loop;
+	struct listener *li[LISTEN_MAX_SOCKETS];
+	bool li_implicit[LISTEN_MAX_SOCKETS];
+	size_t nli;
+	struct account_auth *auth;	/* NULL: anonymous only */
+	struct offload *pool;		/* quota scans */
+	struct ev_token_bucket_cfg *rate_down, *rate_up;
+	struct ftpd_sess *sessions;
+	size_t nsess;
+	uint64_t refused;
+	bool stopping, freeing, done_scheduled;
+	void (*done)(void *arg);
+	void *done_arg;
+};
+
+/* What a logged-in user may do where it is. */
+/* NAV: CWD only; READ: file contents and listings; WRITE: change or remove
+ * what exists; CREATE: make a new file. */
+enum ftpd_access { FTPD_NAV, FTPD_READ, FTPD_WRITE, FTPD_CREATE };
+
+/* The data side of a session: an open passive port, a PORT address, a
+ * connection made before the transfer command, and the transfer. */
+struct ftpd_xfer;
+struct ftpd_scan;
+
+struct ftpd_data {
+	int pasv_fd;			/* listening, -1 if none */
+	struct event *pasv_ev;
+	uint16_t pasv_port;
+	int conn_fd;			/* connected, waiting for a transfer command */
+	bool have_port;			/* PORT/EPRT given */
+	struct sockaddr_storage port_addr;
+	socklen_t port_len;
+	struct event *connect_ev;	/* active connect under way */
+	struct event *timer;		/* accept / connect deadline */
+	bool pasv_timed_out;
+};
+
+struct ftpd_sess {
+	struct ftpd_server *srv;
+	struct session *s;
+	struct ftpd_sess *prev, *next;
+	struct event *timer;		/* idle / login timeout */
+	uint64_t start_ms, last_ms;	/* connected, last command */
+	unsigned state;			/* FTPD_ST_* */
+	bool implicit_tls;
+	bool tls_ready;			/* the control connection's handshake is done */
+	bool quit_pending;		/* QUIT during a transfer */
+	bool closing;
+	char host[64];			/* peer address without port */
+	/* login */
+	char user[ACCOUNT_LABEL_MAX + 1];
+	struct account_request *auth_req;
+	unsigned failures;
+	enum account_class cls;
+	enum account_rights rights;
+	char name[ACCOUNT_NAME_MAX + 1];
+	int64_t expires;
+	uint64_t quota, used;		/* bytes; quota 0: none */
+	struct ftpd_scan *scan;		/* quota usage scan under way */
+	struct jail jail;		/* the user's root */
+	struct jail upjail;		/* anonymous upload directory, or -1 */
+	char *upvpath;			/* its virtual path, "/incoming" */
+	char *cwd;			/* virtual */
+	char *rnfr;			/* virtual path of RNFR */
+	/* settings */
+	char type;			/* 'A' or 'I' */
+	char prot;			/* 'C' or 'P' */
+	bool pbsz, epsv_all;
+	unsigned facts;
+	uint64_t rest;
+	/* TLS session reuse: the token the control connection's tickets carry */
+	unsigned char token[FTPD_TOKEN_LEN];
+	struct ftpd_data *data;		/* made on first use */
+	struct ftpd_xfer *xfer;
+};
+
+/* ---- ftpd_server.c ---- */
+void ftpd_server_add(struct ftpd_server *srv, struct ftpd_sess *fs);
+void ftpd_server_remove(struct ftpd_server *srv, struct ftpd_sess *fs);
+
+/* ---- ftpd_session.c ---- */
+void ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+		      socklen_t len, bool implicit);
+void ftpd_sess_shutdown(struct ftpd_sess *fs, const char *text);
+/* Send a formatted one-line reply. */
+void ftpd_send(struct ftpd_sess *fs, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Send what a builder wrote (by length: 257 replies may hold NUL). */
+void ftpd_send_sbuf(struct ftpd_sess *fs, struct sbuf *b);
+void ftpd_send_errno(struct ftpd_sess *fs, int err, const char *what);
+void ftpd_set_state(struct ftpd_sess *fs, unsigned state);
+/* (Re)arm the idle or login timeout if it is not running. */
+void ftpd_sess_timer(struct ftpd_sess *fs);
+/* Called by ftpd_xfer.c when a transfer has ended and its reply is out. */
+void ftpd_xfer_ended(struct ftpd_sess *fs);
+bool ftpd_tls_required_for_data(const struct ftpd_sess *fs);
+
+/* ---- ftpd_settings.c ---- */
+void ftpd_cmd_noop(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_syst(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_quit(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_abor(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_type(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_mode(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_stru(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_rest(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_allo(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_features(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_helptext(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_opts(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_host(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_auth(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_pbsz(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_prot(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_stat(struct ftpd_sess *fs, struct ftpd_cmd *c);
+
+/* ---- ftpd_auth.c ---- */
+void ftpd_cmd_user(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_pass(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_auth_cancel(struct ftpd_sess *fs);
+/* Resolve a client path: virtual path into out, and the jail and the
+ * kernel path to use for the access wanted. Replies and returns -1 when
+ * refused. */
+int ftpd_path(struct ftpd_sess *fs, const char *arg, size_t arglen, enum ftpd_access want,
+	      char *out, size_t outsz, const struct jail **jail, const char **kpath);
+bool ftpd_may_overwrite(const struct ftpd_sess *fs);
+bool ftpd_expired(const struct ftpd_sess *fs);
+const char *ftpd_who(const struct ftpd_sess *fs);
+
+/* ---- ftpd_fs.c ---- */
+void ftpd_cmd_cwd(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_cdup(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_pwd(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_rmd(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_dele(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_rnto(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_mdtm(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_site(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_mlst(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_stat_path(struct ftpd_sess *fs, struct ftpd_cmd *c);
+struct ftpd_list_ctx;
+void ftpd_list_ctx_for(const struct ftpd_sess *fs, struct ftpd_list_ctx *ctx);
+/* The size of a file as TYPE A sends it (LF -> CRLF). */
+int ftpd_ascii_size(int fd, uint64_t limit, uint64_t *out);
+
+/* ---- ftpd_dir.c: directory reading for listings ---- */
+enum ftpd_list_kind { FTPD_LIST_LS, FTPD_LIST_NLST, FTPD_LIST_MLSD, FTPD_LIST_STAT };
+
+struct ftpd_dir {
+	enum ftpd_list_kind kind;
+	int dir_fd;			/* the listed directory (O_RDONLY) */
+	char *vdir;			/* its virtual path */
+	char *prefix;			/* NLST: what to put before each name */
+	char **names;			/* sorted; NULL for a single entry */
+	size_t n, next;
+	char *single;			/* listing one non-directory: its name */
+	bool truncated;
+	bool cdir_done;
+	struct ftpd_list_ctx *ctx;	/* owned */
+	const struct jail *jail;
+};
+
+/* Read what a LIST/NLST/MLSD/STAT argument names. Replies and returns
+ * NULL when refused. */
+struct ftpd_dir *ftpd_dir_open(struct ftpd_sess *fs, enum ftpd_list_kind kind,
+			       const char *arg, size_t arglen);
+/* Append lines to out until it holds about want bytes or the listing
+ * ends. Returns 1 when more remain, 0 at the end, -1 on error. */
+int ftpd_dir_fill(struct ftpd_dir *d, struct sbuf *out, size_t want);
+void ftpd_dir_free(struct ftpd_dir *d);
+
+/* ---- ftpd_data.c ---- */
+void ftpd_cmd_pasv(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_epsv(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_port(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_eprt(struct ftpd_sess *fs, struct ftpd_cmd *c);
+/* Whether a transfer command has a data connection to use (PASV or PORT
+ * given); if not, replies 425 and returns false. */
+bool ftpd_data_ready_check(struct ftpd_sess *fs);
+/* Get the data connection for x: calls ftpd_xfer_connected(x, fd) once
+ * connected, or ftpd_xfer_failed(x, ...) when that fails. */
+void ftpd_data_open(struct ftpd_sess *fs, struct ftpd_xfer *x);
+/* Forget passive port, PORT address and any connection. */
+void ftpd_data_reset(struct ftpd_sess *fs);
+void ftpd_data_free(struct ftpd_sess *fs);
+/* TLS for data connections: the reuse check (ftpd_tls.c). */
+int ftpd_tls_setup_ctx(SSL_CTX *ctx, ik_err *e);
+void ftpd_tls_bind_control(struct ftpd_sess *fs);
+void ftpd_tls_unbind_control(struct ftpd_sess *fs);
+SSL *ftpd_tls_data_ssl(struct ftpd_sess *fs);
+/* After a data handshake: 0 if it resumed the control session, else -1
+ * with why filled. */
+int ftpd_tls_check_reuse(struct ftpd_sess *fs, SSL *ssl, char *why, size_t whysz);
+
+/* ---- ftpd_xfer.c ---- */
+enum ftpd_xfer_kind { FTPD_X_RETR, FTPD_X_STOR, FTPD_X_APPE, FTPD_X_STOU, FTPD_X_LIST };
+
+/* One transfer, from the command to its final reply. */
+struct ftpd_xfer {
+	struct ftpd_sess *fs;
+	enum ftpd_xfer_kind kind;
+	char *vpath;			/* what the client named (logs, replies) */
+	int file_fd;			/* RETR source, or an upload written in place */
+	struct jail_upload up;		/* STOR/STOU through a temporary */
+	bool tmp;
+	bool noreplace;			/* commit must not replace a file */
+	const struct jail *jail;	/* STOU: where the names are tried */
+	char *kpath;			/* uploads: the target's kernel path (STOU: the name announced) */
+	bool created;			/* in place: the file did not exist before */
+	off_t offset;			/* RETR start, or upload start in place */
+	off_t size;			/* RETR: the file's size */
+	off_t orig_size;		/* in place: the size before */
+	uint64_t old_size;		/* replacing a file: its size (quota) */
+	uint64_t skip;			/* TYPE A RETR after REST: wire bytes to drop */
+	bool ascii;
+	struct ftpd_ascii asc;
+	struct ftpd_dir *dir;		/* listings */
+	char *buf;			/* bounded buffer for TLS, TYPE A, listings */
+	int sock;			/* data connection before its bufferevent */
+	struct bufferevent *bev;
+	SSL *ssl;
+	bool handshake_done, running, file_eof, sendfile, waiting;
+	bool tls;			/* PROT P: the data connection uses TLS */
+	bool over_quota;		/* upload stopped: the rest is read and dropped */
+	uint64_t drop_left;		/* how much more may be dropped before closing */
+	uint64_t bytes;			/* payload bytes moved */
+	uint64_t start_ms;
+};
+
+void ftpd_cmd_retr(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_stor(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_appe(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_stou(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_list(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_nlst(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_mlsd(struct ftpd_sess *fs, struct ftpd_cmd *c);
+/* ftpd_xfer.c: the engine. new: a transfer for fs (NULL after a reply);
+ * begin: wait for the data connection, then run it. */
+struct ftpd_xfer *ftpd_xfer_new(struct ftpd_sess *fs, enum ftpd_xfer_kind kind, const char *vpath);
+void ftpd_xfer_begin(struct ftpd_xfer *x);
+void ftpd_xfer_free(struct ftpd_xfer *x);
+/* ftpd_xcmd.c: an upload is complete: move it into place. 0, or -1 with
+ * the reply code and text. */
+int ftpd_xfer_commit(struct ftpd_xfer *x, int *code, char *text, size_t textsz);
+/* An upload did not complete: remove the temporary, or give back what a
+ * quota refusal added in place. */
+void ftpd_xfer_discard(struct ftpd_xfer *x, bool truncate);
+void ftpd_xfer_connected(struct ftpd_xfer *x, int fd);
+/* The end: close the data connection, commit or discard an upload, log,
+ * reply, free x. */
+void ftpd_xfer_finish(struct ftpd_xfer *x, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ftpd_xfer_finish_ok(struct ftpd_xfer *x);
+bool ftpd_xfer_is_upload(const struct ftpd_xfer *x);
+/* ftpd_upload.c: start reading, take what arrived (0, or -1 after
+ * finishing), and the client's end of the data. */
+void ftpd_upload_run(struct ftpd_xfer *x);
+int ftpd_upload_input(struct ftpd_xfer *x);
+void ftpd_upload_end(struct ftpd_xfer *x);
+void ftpd_xfer_failed(struct ftpd_xfer *x, int code, const char *text);
+/* ABOR: stop the transfer; replies 426 then 226. */
+void ftpd_xfer_abort(struct ftpd_sess *fs);
+/* The session is going away: stop without replies. */
+void ftpd_xfer_drop(struct ftpd_sess *fs);
+const char *ftpd_xfer_name(const struct ftpd_xfer *x);
+uint64_t ftpd_xfer_bytes(const struct ftpd_xfer *x);
+
+#endif

@@ -1,0 +1,225 @@
+/* The FTP server's listeners and its session limits. RFC 959 section 5.4
+ * (421 "service not available, closing control connection" is the reply
+ * for a refused connection) and RFC 2577 section 5 (limit connections per
+ * address against denial of service). Limits are per process: with
+ * several workers each counts its own sessions. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+
+#include "core/log.h"
+#include "core/str.h"
+#include "ftp/ftpd_int.h"
+#include "net/endpoint.h"
+
+/* Write a refusal on a connection we will not serve, then close it. The
+ * client has not spoken yet, so the line fits the empty send buffer. */
+static void refuse(struct ftpd_server *srv, int fd, const struct sockaddr *peer, bool implicit,
+		   const char *why, const char *reply)
+{
+	char text[ENDPOINT_TEXT_MAX], q[160];
+	srv->refused++;
+	log_event(LOG_WARNING, "ftp_refused", "peer=%s reason=%s",
+		  endpoint_format(peer, text, sizeof text), log_quote(q, sizeof q, why));
+	/* Implicit FTPS would need a handshake before any reply: just close. */
+	if (!implicit) {
+		ssize_t n = write(fd, reply, strlen(reply));
+		(void)n;
+	}
+	close(fd);
+}
+
+static size_t count_peer(const struct ftpd_server *srv, const struct sockaddr *peer)
+{
+	size_t n = 0;
+	for (const struct ftpd_sess *fs = srv->sessions; fs != NULL; fs = fs->next)
+		if (endpoint_same_host(session_peer_addr(fs->s, NULL), peer))
+			n++;
+	return n;
+}
+
+static void accept_conn(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+			socklen_t len, bool implicit)
+{
+	const struct ftpd_conf *c = srv->conf;
+	char reply[160], why[120];
+	if (srv->stopping) {
+		refuse(srv, fd, peer, implicit, "server stopping",
+		       "421 Server shutting down; try again later.\r\n");
+		return;
+	}
+	if (srv->nsess >= c->max_sessions) {
+		str_fmt(why, sizeof why, "max_sessions %llu reached",
+			(unsigned long long)c->max_sessions);
+		str_fmt(reply, sizeof reply, "421 Too many users: the server is full (%llu "
+			"sessions); try again later.\r\n", (unsigned long long)c->max_sessions);
+		refuse(srv, fd, peer, implicit, why, reply);
+		return;
+	}
+	if (c->max_per_ip > 0 && count_peer(srv, peer) >= c->max_per_ip) {
+		str_fmt(why, sizeof why, "max_per_ip %llu reached", (unsigned long long)c->max_per_ip);
+		str_fmt(reply, sizeof reply, "421 Too many connections from your address (limit "
+			"%llu); close some and try again.\r\n", (unsigned long long)c->max_per_ip);
+		refuse(srv, fd, peer, implicit, why, reply);
+		return;
+	}
+	ftpd_sess_accept(srv, fd, peer, len, implicit);
+}
+
+static void on_accept_plain(int fd, const struct sockaddr *peer, socklen_t len, void *arg)
+{
+	accept_conn(arg, fd, peer, len, false);
+}
+
+static void on_accept_implicit(int fd, const struct sockaddr *peer, socklen_t len, void *arg)
+{
+	accept_conn(arg, fd, peer, len, true);
+}
+
+/* Token buckets of 100 ms ticks, so that a limited transfer flows evenly
+ * instead of in one-second bursts. */
+static struct ev_token_bucket_cfg *bucket(uint64_t rate, bool write)
+{
+	if (rate == 0)
+		return NULL;
+	size_t per_tick = (size_t)(rate / 10);
+	size_t burst = per_tick * 2;
+	struct timeval tick = {0, 100000};
+	if (write)
+		return ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, per_tick, burst,
+					       &tick);
+	return ev_token_bucket_cfg_new(per_tick, burst, EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+				       &tick);
+}
+
+struct ftpd_server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
+				      const struct listen_set *set, struct account_auth *auth,
+				      ik_err *e)
+{
+	struct ftpd_server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	srv->conf = c;
+	srv->loop = l;
+	srv->auth = auth;
+	if (c->tls && c->ssl == NULL && ftpd_conf_prepare(c, e) < 0)
+		goto fail;
+	srv->pool = offload_new(l, 1, 1024, e);
+	if (srv->pool == NULL)
+		goto fail;
+	srv->rate_down = bucket(c->download_rate, true);
+	srv->rate_up = bucket(c->upload_rate, false);
+	if ((c->download_rate && srv->rate_down == NULL) || (c->upload_rate && srv->rate_up == NULL)) {
+		ik_err_set(e, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->socktype[i] != SOCK_STREAM)
+			continue;
+		bool implicit = i >= c->implicit_from;
+		srv->li[srv->nli] = listener_new(l, set->fd[i], implicit ? on_accept_implicit
+						 : on_accept_plain, srv, e);
+		if (srv->li[srv->nli] == NULL)
+			goto fail;
+		srv->li_implicit[srv->nli++] = implicit;
+	}
+	return srv;
+fail:
+	ftpd_server_free(srv);
+	return NULL;
+}
+
+void ftpd_server_add(struct ftpd_server *srv, struct ftpd_sess *fs)
+{
+	fs->next = srv->sessions;
+	if (srv->sessions != NULL)
+		srv->sessions->prev = fs;
+	srv->sessions = fs;
+	srv->nsess++;
+}
+
+static void run_done(void *arg)
+{
+	struct ftpd_server *srv = arg;
+	void (*done)(void *) = srv->done;
+	srv->done = NULL;
+	if (done != NULL)
+		done(srv->done_arg);
+}
+
+static void check_done(struct ftpd_server *srv)
+{
+	if (srv->stopping && srv->nsess == 0 && !srv->done_scheduled && !srv->freeing) {
+		srv->done_scheduled = true;
+		loop_defer(srv->loop, run_done, srv);
+	}
+}
+
+void ftpd_server_remove(struct ftpd_server *srv, struct ftpd_sess *fs)
+{
+	if (fs->prev != NULL)
+		fs->prev->next = fs->next;
+	else
+		srv->sessions = fs->next;
+	if (fs->next != NULL)
+		fs->next->prev = fs->prev;
+	fs->prev = fs->next = NULL;
+	srv->nsess--;
+	check_done(srv);
+}
+
+void ftpd_server_stop(struct ftpd_server *srv, void (*done)(void *), void *arg)
+{
+	if (done != NULL) {
+		srv->done = done;
+		srv->done_arg = arg;
+	}
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	for (size_t i = 0; i < srv->nli; i++)
+		listener_free(srv->li[i]);
+	srv->nli = 0;
+	for (struct ftpd_sess *fs = srv->sessions; fs != NULL; fs = fs->next) {
+		if (fs->xfer != NULL)
+			fs->quit_pending = true;	/* 421 once the transfer is done */
+		else
+			ftpd_sess_shutdown(fs, "421 Server shutting down; goodbye.");
+	}
+	check_done(srv);
+}
+
+size_t ftpd_server_sessions(const struct ftpd_server *srv) { return srv->nsess; }
+
+void ftpd_server_free(struct ftpd_server *srv)
+{
+	if (srv == NULL)
+		return;
+	for (size_t i = 0; i < srv->nli; i++)
+		listener_free(srv->li[i]);
+	srv->nli = 0;
+	srv->freeing = true;
+	if (srv->nsess > 0) {
+		for (struct ftpd_sess *fs = srv->sessions; fs != NULL; fs = fs->next)
+			session_close(fs->s, "server stopping");
+		/* Their frees are deferred to the loop: let it run them. */
+		for (int i = 0; i < 8 && srv->nsess > 0; i++)
+			event_base_loop(loop_base(srv->loop), EVLOOP_NONBLOCK);
+		if (srv->nsess > 0) {
+			log_event(LOG_WARNING, "ftp_stop", "sessions=%zu reason=\"still open at exit\"",
+				  srv->nsess);
+			return;
+		}
+	}
+	offload_free(srv->pool);
+	if (srv->rate_down != NULL)
+		ev_token_bucket_cfg_free(srv->rate_down);
+	if (srv->rate_up != NULL)
+		ev_token_bucket_cfg_free(srv->rate_up);
+	free(srv);
+}

@@ -1,0 +1,475 @@
+/* The transfer engine: one data connection from the 150 reply to the
+ * final 226 (or 4xx/5xx). RFC 959 3.2 and 4.1.3 (stream mode: the end of
+ * the data is the close of the connection; the reply comes after it),
+ * RFC 959 4.1.3 ABOR (426 for the aborted transfer, then 226), RFC 4217
+ * section 7 (TLS on the data connection, PROT P), RFC 3659 section 5
+ * (REST STREAM), RFC 959 3.1.1.1 (TYPE A conversion on the wire).
+ *
+ * Plain binary downloads are queued whole as a file segment, which
+ * libevent sends with sendfile(2): no copy through user space. Everything
+ * else (TLS, TYPE A, listings) goes through a bounded buffer, refilled as
+ * the connection drains. Uploads are written as they arrive. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "core/log.h"
+#include "core/str.h"
+#include "ftp/ftpd_int.h"
+#include "ftp/ftpd_xferlog.h"
+
+#define CHUNK (64 * 1024)
+#define FILL_HIGH (256 * 1024)
+#define FILL_LOW (64 * 1024)
+#define SENDFILE_MAX_WRITE (16 * 1024 * 1024)
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+bool ftpd_xfer_is_upload(const struct ftpd_xfer *x)
+{
+	return x->kind == FTPD_X_STOR || x->kind == FTPD_X_APPE || x->kind == FTPD_X_STOU;
+}
+
+const char *ftpd_xfer_name(const struct ftpd_xfer *x) { return x->vpath; }
+uint64_t ftpd_xfer_bytes(const struct ftpd_xfer *x) { return x->bytes; }
+
+struct ftpd_xfer *ftpd_xfer_new(struct ftpd_sess *fs, enum ftpd_xfer_kind kind, const char *vpath)
+{
+	struct ftpd_xfer *x = calloc(1, sizeof *x);
+	if (x == NULL || (x->vpath = strdup(vpath)) == NULL) {
+		free(x);
+		ftpd_send(fs, FTPD_R_LOCAL_ERROR, "Out of memory.");
+		return NULL;
+	}
+	x->fs = fs;
+	x->kind = kind;
+	x->file_fd = -1;
+	x->sock = -1;
+	x->up.fd = -1;
+	x->up.dir_fd = -1;
+	x->ascii = fs->type == 'A' && kind != FTPD_X_LIST;
+	ftpd_ascii_init(&x->asc);
+	return x;
+}
+
+void ftpd_xfer_free(struct ftpd_xfer *x)
+{
+	if (x == NULL)
+		return;
+	if (x->bev != NULL)
+		bufferevent_free(x->bev);	/* closes the socket, frees the SSL */
+	else if (x->sock >= 0)
+		close(x->sock);
+	if (x->file_fd >= 0)
+		close(x->file_fd);
+	if (x->tmp)
+		jail_abort_upload(&x->up);
+	ftpd_dir_free(x->dir);
+	free(x->buf);
+	free(x->kpath);
+	free(x->vpath);
+	free(x);
+}
+
+/* ---- the end of a transfer ---- */
+
+static void write_xferlog(struct ftpd_xfer *x, bool complete)
+{
+	struct ftpd_sess *fs = x->fs;
+	const struct ftpd_conf *c = fs->srv->conf;
+	if (x->kind == FTPD_X_LIST)
+		return;
+	uint64_t ms = now_ms() - x->start_ms;
+	char q[256];
+	log_event(LOG_INFO, "ftp_transfer", "session=%llu user=%s dir=%s path=%s bytes=%llu ms=%llu "
+		  "tls=%s result=%s", (unsigned long long)session_id(fs->s), ftpd_who(fs),
+		  ftpd_xfer_is_upload(x) ? "in" : "out", log_quote(q, sizeof q, x->vpath),
+		  (unsigned long long)x->bytes, (unsigned long long)ms, x->tls ? "yes" : "no",
+		  complete ? "complete" : "incomplete");
+	if (c->xferlog_fd < 0)
+		return;
+	struct ftpd_xferlog_rec r = {
+		.when = time(NULL),
+		.seconds = (unsigned long)((ms + 999) / 1000),
+		.host = fs->host,
+		.bytes = x->bytes,
+		.path = x->vpath,
+		.ascii = x->ascii,
+		.direction = ftpd_xfer_is_upload(x) ? FTPD_XFER_INCOMING : FTPD_XFER_OUTGOING,
+		.access = fs->cls == ACCOUNT_ANON ? FTPD_XFER_ANONYMOUS
+			  : fs->cls == ACCOUNT_GUEST ? FTPD_XFER_GUEST : FTPD_XFER_REAL,
+		/* The anonymous "password" is what xferlog(5) wants here, but a
+		 * password is never logged: the account name instead. */
+		.user = fs->name,
+		.service = "ftp",
+		.complete = complete,
+	};
+	struct sbuf b = SBUF_INIT(8192);
+	if (ftpd_xferlog_format(&b, &r) == 0) {
+		ssize_t n = write(c->xferlog_fd, b.data, b.len);
+		(void)n;
+	}
+	sbuf_free(&b);
+}
+
+/* Close the data connection; TLS says close_notify first. */
+static void close_data(struct ftpd_xfer *x)
+{
+	if (x->bev != NULL) {
+		if (x->ssl != NULL && x->handshake_done) {
+			ERR_clear_error();
+			SSL_shutdown(x->ssl);
+		}
+		bufferevent_free(x->bev);
+		x->bev = NULL;
+		x->ssl = NULL;
+	} else if (x->sock >= 0) {
+		close(x->sock);
+	}
+	x->sock = -1;
+}
+
+static void finish_v(struct ftpd_xfer *x, int code, const char *fmt, va_list ap)
+{
+	struct ftpd_sess *fs = x->fs;
+	char text[FTPD_REPLY_LINE_MAX];
+	vsnprintf(text, sizeof text, fmt, ap);
+	close_data(x);
+	bool ok = code < 400;
+	if (ftpd_xfer_is_upload(x)) {
+		if (ok && ftpd_xfer_commit(x, &code, text, sizeof text) < 0)
+			ok = false;
+		else if (!ok)
+			ftpd_xfer_discard(x, code == FTPD_R_NO_SPACE);
+	}
+	write_xferlog(x, ok);
+	ftpd_send(fs, code, "%s", text);
+	fs->xfer = NULL;
+	ftpd_set_state(fs, FTPD_ST_READY);
+	ftpd_xfer_free(x);
+	ftpd_xfer_ended(fs);
+}
+
+void ftpd_xfer_finish(struct ftpd_xfer *x, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	finish_v(x, code, fmt, ap);
+	va_end(ap);
+}
+
+void ftpd_xfer_finish_ok(struct ftpd_xfer *x)
+{
+	if (x->kind == FTPD_X_LIST)
+		ftpd_xfer_finish(x, FTPD_R_TRANSFER_DONE, "Directory send OK.");
+	else
+		ftpd_xfer_finish(x, FTPD_R_TRANSFER_DONE, "Transfer complete (%llu bytes).",
+		       (unsigned long long)x->bytes);
+}
+
+void ftpd_xfer_failed(struct ftpd_xfer *x, int code, const char *text)
+{
+	ftpd_xfer_finish(x, code, "%s", text);
+}
+
+void ftpd_xfer_abort(struct ftpd_sess *fs)
+{
+	struct ftpd_xfer *x = fs->xfer;
+	if (x->waiting)
+		ftpd_data_reset(fs);
+	close_data(x);
+	if (ftpd_xfer_is_upload(x))
+		ftpd_xfer_discard(x, false);
+	write_xferlog(x, false);
+	ftpd_send(fs, FTPD_R_TRANSFER_ABORTED, "Connection closed; transfer aborted.");
+	ftpd_send(fs, FTPD_R_TRANSFER_DONE, "ABOR successful.");
+	fs->xfer = NULL;
+	ftpd_set_state(fs, FTPD_ST_READY);
+	ftpd_xfer_free(x);
+	ftpd_xfer_ended(fs);
+}
+
+void ftpd_xfer_drop(struct ftpd_sess *fs)
+{
+	struct ftpd_xfer *x = fs->xfer;
+	if (x == NULL)
+		return;
+	if (x->waiting)
+		ftpd_data_reset(fs);
+	close_data(x);
+	if (ftpd_xfer_is_upload(x))
+		ftpd_xfer_discard(x, false);
+	write_xferlog(x, false);
+	fs->xfer = NULL;
+	if (fs->state == FTPD_ST_XFER)
+		ftpd_set_state(fs, FTPD_ST_READY);
+	ftpd_xfer_free(x);
+}
+
+/* ---- downloads and listings ---- */
+
+/* Refill the output from the file or the listing. 0, or -1 after finish. */
+static int fill(struct ftpd_xfer *x)
+{
+	struct evbuffer *out = bufferevent_get_output(x->bev);
+	while (!x->file_eof && evbuffer_get_length(out) < FILL_HIGH) {
+		if (x->dir != NULL) {
+			struct sbuf b = SBUF_INIT(CHUNK * 2);
+			int r = ftpd_dir_fill(x->dir, &b, CHUNK);
+			if (b.len > 0)
+				evbuffer_add(out, b.data, b.len);
+			sbuf_free(&b);
+			if (r < 0) {
+				ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Cannot read the directory.");
+				return -1;
+			}
+			x->file_eof = r == 0;
+			continue;
+		}
+		ssize_t n = read(x->file_fd, x->buf, CHUNK);
+		if (n < 0) {
+			ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Read error: %s.", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			x->file_eof = true;
+			break;
+		}
+		const char *data = x->buf;
+		size_t len = (size_t)n;
+		if (x->ascii) {
+			len = ftpd_ascii_to_wire(&x->asc, x->buf, len, x->buf + CHUNK);
+			data = x->buf + CHUNK;
+			size_t drop = x->skip < len ? (size_t)x->skip : len;
+			data += drop;
+			len -= drop;
+			x->skip -= drop;
+		}
+		if (len > 0)
+			evbuffer_add(out, data, len);
+	}
+	if (x->file_eof)
+		bufferevent_setwatermark(x->bev, EV_WRITE, 0, 0);
+	return 0;
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct ftpd_xfer *x = arg;
+	if (!x->running || ftpd_xfer_is_upload(x))
+		return;
+	if (!x->file_eof && fill(x) < 0)
+		return;
+	if (x->file_eof && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		ftpd_xfer_finish_ok(x);
+}
+
+static void count_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	(void)b;
+	struct ftpd_xfer *x = arg;
+	x->bytes += info->n_deleted;
+}
+
+static void run_download(struct ftpd_xfer *x)
+{
+	struct ftpd_sess *fs = x->fs;
+	struct evbuffer *out = bufferevent_get_output(x->bev);
+	evbuffer_add_cb(out, count_out, x);
+	if (fs->srv->rate_down != NULL)
+		bufferevent_set_rate_limit(x->bev, fs->srv->rate_down);
+	bufferevent_enable(x->bev, EV_READ | EV_WRITE);
+	if (x->sendfile) {
+		off_t len = x->size - x->offset;
+		bufferevent_set_max_single_write(x->bev, SENDFILE_MAX_WRITE);
+		bufferevent_setwatermark(x->bev, EV_WRITE, 0, 0);
+		x->file_eof = true;
+		if (len == 0) {
+			ftpd_xfer_finish_ok(x);
+			return;
+		}
+		/* The evbuffer owns the file from here and closes it. */
+		int fd = x->file_fd;
+		x->file_fd = -1;
+		if (evbuffer_add_file(out, fd, x->offset, len) < 0) {
+			ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Cannot send the file.");
+			return;
+		}
+		return;
+	}
+	if (x->dir == NULL && x->buf == NULL && (x->buf = malloc(CHUNK * 3)) == NULL) {
+		ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Out of memory.");
+		return;
+	}
+	if (x->file_fd >= 0 && !x->ascii && lseek(x->file_fd, x->offset, SEEK_SET) < 0) {
+		ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Cannot seek: %s.", strerror(errno));
+		return;
+	}
+	bufferevent_setwatermark(x->bev, EV_WRITE, FILL_LOW, 0);
+	if (fill(x) < 0)
+		return;
+	if (x->file_eof && evbuffer_get_length(out) == 0)
+		ftpd_xfer_finish_ok(x);
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct ftpd_xfer *x = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	if (!x->running || !ftpd_xfer_is_upload(x)) {
+		evbuffer_drain(in, evbuffer_get_length(in));	/* nothing to read here */
+		return;
+	}
+	ftpd_upload_input(x);
+}
+
+static void run(struct ftpd_xfer *x)
+{
+	x->running = true;
+	uint64_t ms = x->fs->srv->conf->data_ms;
+	if (ms > 0) {
+		/* Only the direction that moves data can stall. */
+		struct timeval tv = loop_tv(ms);
+		bool up = ftpd_xfer_is_upload(x);
+		bufferevent_set_timeouts(x->bev, up ? &tv : NULL, up ? NULL : &tv);
+	}
+	if (ftpd_xfer_is_upload(x))
+		ftpd_upload_run(x);
+	else
+		run_download(x);
+}
+
+/* ---- connection events ---- */
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ftpd_xfer *x = arg;
+	const struct ftpd_conf *c = x->fs->srv->conf;
+	if (what & BEV_EVENT_CONNECTED) {
+		x->handshake_done = true;
+		char why[200];
+		if (ftpd_tls_check_reuse(x->fs, x->ssl, why, sizeof why) < 0) {
+			log_event(LOG_NOTICE, "ftp_tls_reuse_refused", "session=%llu reason=\"%s\"",
+				  (unsigned long long)session_id(x->fs->s), why);
+			ftpd_xfer_finish(x, FTPD_R_BAD_PROTOCOL, "TLS session reuse required: %s.", why);
+			return;
+		}
+		run(x);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Data connection timed out (%llu s without "
+		       "progress); transfer aborted.", (unsigned long long)(c->data_ms / 1000));
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && x->running && ftpd_xfer_is_upload(x)) {
+		ftpd_upload_end(x);
+		return;
+	}
+	if (x->ssl != NULL && !x->handshake_done) {
+		char buf[160] = "connection closed";
+		unsigned long err = bufferevent_get_openssl_error(bev);
+		if (err != 0)
+			ERR_error_string_n(err, buf, sizeof buf);
+		ftpd_xfer_finish(x, FTPD_R_BAD_PROTOCOL, "TLS negotiation on the data connection failed: %s.",
+		       buf);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Connection closed by the client; transfer "
+		       "aborted.");
+		return;
+	}
+	int err = EVUTIL_SOCKET_ERROR();
+	ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Data connection error: %s; transfer aborted.",
+	       err != 0 ? strerror(err) : "connection reset");
+}
+
+static const char *opening_text(const struct ftpd_xfer *x, char *buf, size_t bufsz)
+{
+	switch (x->kind) {
+	case FTPD_X_LIST:
+		return "Here comes the directory listing.";
+	case FTPD_X_RETR:
+		str_fmt(buf, bufsz, "Opening %s mode data connection for %s (%llu bytes).",
+			x->ascii ? "ASCII" : "BINARY", x->vpath, (unsigned long long)x->size);
+		return buf;
+	case FTPD_X_STOU:
+		str_fmt(buf, bufsz, "FILE: %s", jail_vpath_base(x->kpath));
+		return buf;
+	default:
+		str_fmt(buf, bufsz, "Ok to send data (%s mode).", x->ascii ? "ASCII" : "BINARY");
+		return buf;
+	}
+}
+
+void ftpd_xfer_connected(struct ftpd_xfer *x, int fd)
+{
+	struct ftpd_sess *fs = x->fs;
+	const struct ftpd_conf *c = fs->srv->conf;
+	struct event_base *base = loop_base(fs->srv->loop);
+	x->waiting = false;
+	x->sock = fd;
+	char buf[FTPD_REPLY_LINE_MAX];
+	ftpd_send(fs, FTPD_R_OPENING_DATA, "%s", opening_text(x, buf, sizeof buf));
+	if (fs->prot == 'P') {
+		x->tls = true;
+		x->ssl = ftpd_tls_data_ssl(fs);
+		if (x->ssl == NULL) {
+			ftpd_xfer_finish(x, FTPD_R_NO_DATA_CONN, "Cannot start TLS on the data connection.");
+			return;
+		}
+		x->bev = bufferevent_openssl_socket_new(base, fd, x->ssl, BUFFEREVENT_SSL_ACCEPTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		if (x->bev == NULL) {
+			SSL_free(x->ssl);
+			x->ssl = NULL;
+		} else {
+			/* RFC 4217 12.6: a truncated upload is still the client's
+			 * choice to make; its FIN ends the data. */
+			bufferevent_openssl_set_allow_dirty_shutdown(x->bev, 1);
+		}
+	} else {
+		x->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+		x->sendfile = x->kind == FTPD_X_RETR && !x->ascii && x->skip == 0;
+	}
+	if (x->bev == NULL) {
+		ftpd_xfer_finish(x, FTPD_R_NO_DATA_CONN, "Cannot set up the data connection.");
+		return;
+	}
+	x->sock = -1;
+	bufferevent_setcb(x->bev, on_read, on_write, on_event, x);
+	if (c->data_ms > 0 && x->ssl != NULL) {
+		struct timeval tv = loop_tv(c->data_ms);
+		bufferevent_set_timeouts(x->bev, &tv, &tv);
+	}
+	if (x->ssl != NULL) {
+		bufferevent_enable(x->bev, EV_READ | EV_WRITE);	/* the handshake */
+		return;
+	}
+	run(x);
+}
+
+void ftpd_xfer_begin(struct ftpd_xfer *x)
+{
+	struct ftpd_sess *fs = x->fs;
+	fs->xfer = x;
+	fs->rest = 0;
+	x->waiting = true;
+	x->start_ms = now_ms();
+	ftpd_set_state(fs, FTPD_ST_XFER);
+	ftpd_data_open(fs, x);
+}

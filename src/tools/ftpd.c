@@ -1,0 +1,421 @@
+/* `inetkit ftpd`: the FTP server alone, configured from the [ftp] section
+ * of a config file (the same section `inetkit serve` runs), or from a few
+ * options for a one-line start ("--root DIR" serves DIR to anonymous
+ * users). Binds, drops privileges when started as root ([serve] user),
+ * then serves in this process or in [serve] workers processes. RFCs: see
+ * src/ftp/ftpd.h. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/cli.h"
+#include "core/log.h"
+#include "core/sbuf.h"
+#include "core/str.h"
+#include "core/workers.h"
+#include "ftp/ftpd.h"
+#include "tools/ftpd_tool.h"
+#include "tools/serve.h"
+#include "tools/tools.h"
+
+#define CMD "ftpd"
+#define STOP_GRACE_MS 5000
+
+static const char help_text[] =
+	"Usage: inetkit ftpd --config FILE [--check] [--workers N]\n"
+	"       inetkit ftpd [--root DIR] [--upload SUBDIR] [--listen ADDR]... [OPTIONS]\n"
+	"\n"
+	"FTP and FTPS server (RFC 959, RFC 4217) for real, guest and anonymous users.\n"
+	"With --config it runs the [ftp] section of FILE, the same section that\n"
+	"`inetkit serve` runs (see inetkit-ftpd(8) for every key). Without it, the\n"
+	"options below make the configuration:\n"
+	"  --root DIR            serve DIR read-only to anonymous users\n"
+	"  --upload SUBDIR       anonymous users may upload (only) into DIR/SUBDIR\n"
+	"  --listen ADDR         [HOST:]PORT to listen on (default " FTPD_DEFAULT_LISTEN ");\n"
+	"                        may be repeated\n"
+	"  --implicit-tls ADDR   also serve implicit FTPS (TLS from the start) on ADDR\n"
+	"  --no-tls              do not offer AUTH TLS\n"
+	"  --cert FILE           PEM certificate chain (default: self-signed, in memory)\n"
+	"  --key FILE            PEM private key (default: in the --cert file)\n"
+	"  --state-dir DIR       where accounts.db is, for real and guest users\n"
+	"                        (default " ACCOUNT_DEFAULT_STATE_DIR "; without it only\n"
+	"                        anonymous logins work)\n"
+	"  --xferlog FILE        write a wu-ftpd style transfer log\n"
+	"  --user NAME           started as root: serve as NAME (default nobody)\n"
+	"Common options:\n"
+	"  --workers N           N worker processes (default: [serve] workers, or 0 =\n"
+	"                        serve in this process)\n"
+	"  --check               check the configuration and exit (0 valid, 2 invalid)\n"
+	"  -h, --help            this help\n"
+	"\n"
+	"Examples:\n"
+	"  inetkit ftpd --root /srv/ftp --listen 127.0.0.1:2121\n"
+	"  curl ftp://127.0.0.1:2121/\n"
+	"  inetkit ftpd --config /etc/inetkit/inetkit.conf\n"
+	"\n"
+	"Stop with Ctrl-C or SIGTERM (transfers get 5 seconds to finish).\n"
+	"Exit status: 0 stopped normally, 1 failed to start or run, 2 bad usage.\n";
+
+enum {
+	OPT_CONFIG = 256, OPT_CHECK, OPT_ROOT, OPT_UPLOAD, OPT_LISTEN, OPT_IMPLICIT, OPT_NO_TLS,
+	OPT_CERT, OPT_KEY, OPT_STATE, OPT_XFERLOG, OPT_WORKERS, OPT_ANON, OPT_USER,
+};
+
+static const struct option opts[] = {
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"root", required_argument, NULL, OPT_ROOT},
+	{"anonymous", no_argument, NULL, OPT_ANON},
+	{"upload", required_argument, NULL, OPT_UPLOAD},
+	{"listen", required_argument, NULL, OPT_LISTEN},
+	{"implicit-tls", required_argument, NULL, OPT_IMPLICIT},
+	{"no-tls", no_argument, NULL, OPT_NO_TLS},
+	{"cert", required_argument, NULL, OPT_CERT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"state-dir", required_argument, NULL, OPT_STATE},
+	{"xferlog", required_argument, NULL, OPT_XFERLOG},
+	{"user", required_argument, NULL, OPT_USER},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+struct run {
+	struct serve_conf *sc;		/* --config */
+	struct cfg *cfg;
+	bool own_conf;
+	int log_level;
+	const char *log_target;
+	struct ftpd_conf *conf;
+	struct account_policy policy;
+	struct listen_set set;
+	struct ftpd_server *srv;
+	struct loop *loop;
+	struct event *grace;
+	bool have_db;
+};
+
+/* ---- the quick configuration ---- */
+
+/* A value written into the generated INI text must survive it whole. */
+static int ini_value(const char *opt, const char *v)
+{
+	if (v[0] == '\0' || strpbrk(v, "\r\n;#") != NULL || v[0] == ' ' || v[strlen(v) - 1] == ' ')
+		return cli_usage_error(CMD, "%s '%s': empty, or holds a character (line break, ';', "
+				       "'#', edge space) the configuration cannot hold", opt, v);
+	return 0;
+}
+
+struct quick {
+	struct sbuf serve, tls, ftp;
+	bool any;
+};
+
+static int quick_add(struct quick *q, struct sbuf *sec, const char *opt, const char *key,
+		     const char *v)
+{
+	if (ini_value(opt, v) != 0)
+		return CLI_USAGE;
+	q->any = true;
+	if (sbuf_printf(sec, "%s = %s\n", key, v) < 0)
+		return cli_usage_error(CMD, "too many options");
+	return 0;
+}
+
+static int parse(int argc, char **argv, const char **config, bool *check, uint64_t *workers,
+		 bool *workers_set, struct quick *q)
+{
+	opterr = 0;
+	optind = 0;
+	int o, rc = 0;
+	struct sbuf listen = SBUF_INIT(4096), implicit = SBUF_INIT(4096);
+	while (rc == 0 && (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (o) {
+		case OPT_CONFIG: *config = optarg; break;
+		case OPT_CHECK: *check = true; break;
+		case OPT_ROOT:
+			rc = quick_add(q, &q->ftp, "--root", "anonymous_root", optarg);
+			if (rc == 0)
+				rc = quick_add(q, &q->ftp, "--root", "anonymous", "yes");
+			break;
+		case OPT_ANON: rc = quick_add(q, &q->ftp, "--anonymous", "anonymous", "yes"); break;
+		case OPT_UPLOAD: rc = quick_add(q, &q->ftp, "--upload", "anonymous_upload", optarg); break;
+		case OPT_LISTEN:
+		case OPT_IMPLICIT:
+			rc = ini_value(o == OPT_LISTEN ? "--listen" : "--implicit-tls", optarg);
+			q->any = true;
+			if (rc == 0)
+				sbuf_printf(o == OPT_LISTEN ? &listen : &implicit, "%s%s",
+					    (o == OPT_LISTEN ? listen.len : implicit.len) ? ", " : "",
+					    optarg);
+			break;
+		case OPT_NO_TLS: rc = quick_add(q, &q->ftp, "--no-tls", "tls", "no"); break;
+		case OPT_CERT: rc = quick_add(q, &q->tls, "--cert", "cert", optarg); break;
+		case OPT_KEY: rc = quick_add(q, &q->tls, "--key", "key", optarg); break;
+		case OPT_STATE: rc = quick_add(q, &q->serve, "--state-dir", "state_dir", optarg); break;
+		case OPT_USER: rc = quick_add(q, &q->serve, "--user", "user", optarg); break;
+		case OPT_XFERLOG: rc = quick_add(q, &q->ftp, "--xferlog", "xferlog", optarg); break;
+		case OPT_WORKERS:
+			if (str_to_u64(optarg, WORKERS_MAX, workers) < 0)
+				rc = cli_usage_error(CMD, "--workers '%s' must be a number from 0 to %d",
+						     optarg, WORKERS_MAX);
+			*workers_set = true;
+			break;
+		case 'h': rc = -1; break;
+		case ':': rc = cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]); break;
+		default: rc = cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]); break;
+		}
+	}
+	if (rc == 0 && optind < argc)
+		rc = cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
+	if (rc == 0 && *config != NULL && q->any)
+		rc = cli_usage_error(CMD, "--config cannot be combined with the quick options "
+				     "(--root, --listen, ...); put them in the file's [ftp] section");
+	if (rc == 0 && listen.len > 0)
+		sbuf_printf(&q->ftp, "listen = %s\n", sbuf_cstr(&listen));
+	if (rc == 0 && implicit.len > 0)
+		sbuf_printf(&q->ftp, "implicit_tls_listen = %s\n", sbuf_cstr(&implicit));
+	sbuf_free(&listen);
+	sbuf_free(&implicit);
+	return rc;
+}
+
+/* ---- the config ---- */
+
+static int read_serve(struct cfg *cfg, uint64_t *workers, bool workers_set, ik_err *e)
+{
+	const char *v;
+	cfg_get_str(cfg, "serve", "workers", "0", &v, e);
+	if (!workers_set && str_to_u64(v, WORKERS_MAX, workers) < 0)
+		return cfg_error(cfg, "serve", "workers", e, "'%s' is not a number", v);
+	cfg_get_str(cfg, "serve", "user", "nobody", &v, e);
+	return 0;
+}
+
+/* Options: a config of our own making, with only the keys we read. */
+static int load_quick(struct run *r, const struct quick *q, uint64_t *workers,
+		      bool workers_set, ik_err *e)
+{
+	struct sbuf t = SBUF_INIT(64 * 1024);
+	sbuf_printf(&t, "[serve]\n%s[tls]\n%s[ftp]\n%s", sbuf_cstr(&q->serve),
+		    sbuf_cstr(&q->tls), sbuf_cstr(&q->ftp));
+	r->cfg = cfg_load_string("(inetkit ftpd options)", sbuf_cstr(&t), e);
+	sbuf_free(&t);
+	if (r->cfg == NULL || read_serve(r->cfg, workers, workers_set, e) < 0 ||
+	    account_policy_configure(r->cfg, &r->policy, e) < 0)
+		return -1;
+	char cert[ACCOUNT_PATH_MAX], key[ACCOUNT_PATH_MAX];
+	if (ftpd_tls_paths(r->cfg, true, cert, sizeof cert, key, sizeof key, e) < 0)
+		return -1;
+	bool enabled;
+	r->conf = ftpd_conf_read(r->cfg, "ftp", cert, key, &enabled, e);
+	if (r->conf == NULL)
+		return -1;
+	r->own_conf = true;
+	r->log_level = LOG_INFO;
+	r->log_target = "stderr";
+	return cfg_check_unused(r->cfg, e);
+}
+
+/* A config file: read and checked whole, as serve reads it. */
+static int load_file(struct run *r, const char *path, uint64_t *workers, bool workers_set,
+		     ik_err *e)
+{
+	r->sc = serve_conf_load(path, e);
+	if (r->sc == NULL)
+		return -1;
+	for (size_t i = 0; i < r->sc->nsvc; i++)
+		if (strcmp(r->sc->svc[i].ops->section, "ftp") == 0)
+			r->conf = r->sc->svc[i].conf;
+	if (r->conf == NULL)
+		return ik_err_set(e, "%s has no [ftp] section; add one (see inetkit-ftpd(8))", path);
+	r->cfg = r->sc->cfg;
+	r->policy = r->sc->accounts;
+	if (!workers_set)
+		*workers = r->sc->workers;
+	r->log_level = r->sc->log_level;
+	r->log_target = r->sc->log_target;
+	/* serve makes the self-signed pair on its first start; alone, a
+	 * certificate made in memory stands in until then. */
+	if (r->sc->tls_self_signed && access(r->conf->cert, R_OK) != 0) {
+		r->conf->cert[0] = '\0';
+		r->conf->key[0] = '\0';
+	}
+	return 0;
+}
+
+/* ---- running ---- */
+
+static void on_stopped(void *arg)
+{
+	struct run *r = arg;
+	loop_exit(r->loop);
+}
+
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct run *r = arg;
+	log_event(LOG_WARNING, "ftp_stop", "reason=\"grace period over: closing the rest\"");
+	loop_exit(r->loop);
+}
+
+static void on_stop(struct loop *l, int sig, void *arg)
+{
+	(void)sig;
+	struct run *r = arg;
+	if (r->grace != NULL) {
+		loop_exit(l);
+		return;
+	}
+	r->grace = loop_timer(l, STOP_GRACE_MS, false, on_grace, r);
+	ftpd_server_stop(r->srv, on_stopped, r);
+}
+
+static int worker(int index, void *arg)
+{
+	(void)index;
+	struct run *r = arg;
+	ik_err e = {""};
+	struct account_auth *auth = NULL;
+	int rc = CLI_FAIL;
+	r->loop = loop_new(&e);
+	if (r->loop == NULL)
+		return cli_error(CMD, CLI_FAIL, "%s", e.msg);
+	if (r->have_db && (auth = account_auth_new(r->loop, &r->policy, &e)) == NULL) {
+		cli_error(CMD, CLI_FAIL, "%s", e.msg);
+		goto out;
+	}
+	r->srv = ftpd_server_start(r->conf, r->loop, &r->set, auth, &e);
+	if (r->srv == NULL) {
+		cli_error(CMD, CLI_FAIL, "%s", e.msg);
+		goto out;
+	}
+	loop_on_stop(r->loop, on_stop, r);
+	log_event(LOG_INFO, "worker_ready", "service=ftp pid=%d", (int)getpid());
+	loop_run(r->loop);
+	rc = CLI_OK;
+out:
+	ftpd_server_free(r->srv);
+	account_auth_free(auth);
+	if (r->grace != NULL)
+		event_free(r->grace);
+	loop_free(r->loop);
+	return rc;
+}
+
+static void raise_nofile(uint64_t want)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+/* Root binds, then becomes [serve] user, as serve does. */
+static int drop_privileges(struct run *r, ik_err *e)
+{
+	if (geteuid() != 0)
+		return 0;
+	struct serve_conf *sc = r->sc;
+	if (sc == NULL) {
+		/* Options: the default service user, as serve has it. */
+		if ((sc = calloc(1, sizeof *sc)) == NULL)
+			return ik_err_set(e, "out of memory");
+		sc->cfg = r->cfg;
+		const char *user;
+		cfg_get_str(r->cfg, "serve", "user", "nobody", &user, e);
+		str_copy(sc->user, sizeof sc->user, user);
+	}
+	unsigned uid, gid;
+	int rc = serve_user_lookup(sc, &uid, &gid, e);
+	if (rc == 0)
+		rc = serve_drop_privileges(sc, uid, gid, e);
+	if (sc != r->sc)
+		free(sc);
+	return rc;
+}
+
+static void announce(const struct run *r)
+{
+	const struct ftpd_conf *c = r->conf;
+	for (size_t i = 0; i < r->set.n; i++)
+		log_event(LOG_INFO, "listen", "service=ftp addr=%s tls=%s", r->set.ep[i].text,
+			  i >= c->implicit_from ? "implicit" : c->ssl != NULL ? "auth" : "no");
+	if (c->anon.enabled)
+		log_event(LOG_INFO, "ftp_anonymous", "root=%s upload=%s", c->anon.root,
+			  c->anon.upload[0] ? c->anon.upload : "-");
+	if (!r->have_db)
+		log_event(LOG_NOTICE, "ftp_accounts", "db=%s reason=\"no accounts database: only "
+			  "anonymous logins\"", r->policy.db_path);
+}
+
+int cmd_ftpd(int argc, char **argv)
+{
+	const char *config = NULL;
+	bool check = false, workers_set = false;
+	uint64_t workers = 0;
+	struct quick q = {SBUF_INIT(8192), SBUF_INIT(8192), SBUF_INIT(16384), false};
+	struct run r;
+	memset(&r, 0, sizeof r);
+	ik_err e = {""};
+	int rc = parse(argc, argv, &config, &check, &workers, &workers_set, &q);
+	if (rc < 0) {
+		rc = cli_help(help_text);
+		goto out;
+	}
+	if (rc == 0) {
+		int lr = config != NULL ? load_file(&r, config, &workers, workers_set, &e)
+					: load_quick(&r, &q, &workers, workers_set, &e);
+		rc = lr < 0 ? -1 : 0;
+	}
+	if (rc != 0) {
+		if (rc < 0)
+			rc = cli_error(CMD, CLI_USAGE, "%s", e.msg);
+		goto out;
+	}
+	if (check) {
+		printf("%s: valid\n", cfg_path(r.cfg));
+		goto out;
+	}
+	if (log_open(r.log_target, "inetkit-ftpd", &e) < 0) {
+		rc = cli_error(CMD, CLI_USAGE, "%s", e.msg);
+		goto out;
+	}
+	log_set_level(r.log_level);
+	r.have_db = access(r.policy.db_path, F_OK) == 0;
+	if (ftpd_bind(r.conf, &r.set, &e) < 0) {
+		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
+		goto out;
+	}
+	raise_nofile(r.conf->max_sessions * 3 + 64);
+	if (drop_privileges(&r, &e) < 0) {
+		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
+		goto out;
+	}
+	announce(&r);
+	struct workers_opts wo = {.count = (unsigned)workers, .grace_ms = STOP_GRACE_MS + 1000,
+				  .name = "ftpd"};
+	rc = workers_run(&wo, worker, &r, &e);
+	if (rc < 0)
+		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
+	else
+		rc = rc == 0 ? CLI_OK : CLI_FAIL;
+out:
+	listen_set_close(&r.set);
+	if (r.sc != NULL) {
+		serve_conf_free(r.sc);
+	} else {
+		ftpd_conf_free(r.conf);
+		cfg_free(r.cfg);
+	}
+	sbuf_free(&q.serve);
+	sbuf_free(&q.tls);
+	sbuf_free(&q.ftp);
+	return rc;
+}

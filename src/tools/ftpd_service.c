@@ -1,0 +1,81 @@
+/* The [ftp] service of `inetkit serve` (core/service.h): the FTP server of
+ * src/ftp with the certificate of [tls] and the accounts of the worker.
+ * RFC 959 and friends: see src/ftp/ftpd.h. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/str.h"
+#include "ftp/ftpd.h"
+#include "net/endpoint.h"
+#include "tools/ftpd_tool.h"
+#include "tools/serve.h"
+
+int ftpd_tls_paths(struct cfg *cfg, bool standalone, char *cert, size_t certsz, char *key,
+		   size_t keysz, ik_err *e)
+{
+	if (serve_tls_files(cfg, cert, certsz, key, keysz, e) < 0)
+		return -1;
+	const char *given;
+	cfg_get_str(cfg, "tls", "cert", "", &given, e);
+	if (standalone && given[0] == '\0' && access(cert, R_OK) != 0) {
+		cert[0] = '\0';
+		key[0] = '\0';
+	}
+	return 0;
+}
+
+static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_err *e)
+{
+	char cert[ACCOUNT_PATH_MAX], key[ACCOUNT_PATH_MAX];
+	if (ftpd_tls_paths(cfg, false, cert, sizeof cert, key, sizeof key, e) < 0)
+		return NULL;
+	return ftpd_conf_read(cfg, sec, cert, key, enabled, e);
+}
+
+static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
+{
+	return ftpd_bind(conf, set, e);
+}
+
+static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
+{
+	return ftpd_server_start(conf, l, set, account_auth_current(), e);
+}
+
+static void svc_stop(void *running, void (*done)(void *), void *arg)
+{
+	ftpd_server_stop(running, done, arg);
+}
+
+static void svc_free_running(void *running) { ftpd_server_free(running); }
+static void svc_free_conf(void *conf) { ftpd_conf_free(conf); }
+
+static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+{
+	const struct ftpd_conf *c = conf;
+	for (size_t i = 0; i < set->n; i++) {
+		bool implicit = i >= c->implicit_from;
+		const struct sockaddr *sa = (const struct sockaddr *)&set->ep[i].ss;
+		char host[ENDPOINT_TEXT_MAX + 2], h[ENDPOINT_TEXT_MAX];
+		endpoint_format_host(sa, h, sizeof h);
+		str_fmt(host, sizeof host, sa->sa_family == AF_INET6 ? "[%s]" : "%s", h);
+		sbuf_printf(out, "%-11s  %-22s try: curl %s%s://%s:%u/%s\n", implicit ? "ftps" : "ftp",
+			    set->ep[i].text, implicit ? "-k " : "",
+			    implicit ? "ftps" : "ftp", host, endpoint_port(sa),
+			    c->anon.enabled ? "pub/" : " -u USER");
+	}
+}
+
+const struct service_ops service_ftp = {
+	.section = "ftp",
+	.summary = "FTP and FTPS server: real, guest and anonymous users (RFC 959, RFC 4217)",
+	.configure = svc_configure,
+	.bind = svc_bind,
+	.start = svc_start,
+	.stop = svc_stop,
+	.reload = NULL,
+	.free_running = svc_free_running,
+	.free_conf = svc_free_conf,
+	.describe = svc_describe,
+};
