@@ -95,11 +95,6 @@ int account_parse_expiry(const char *s, int64_t now, int64_t *out, ik_err *e);
 /* "2026-12-31T18:00:00Z" (UTC). */
 const char *account_format_time(int64_t t, char *buf, size_t bufsz);
 
-/* mkdir -p: create path and any missing parents with mode; those it
- * creates are given to uid/gid when uid is not (uid_t)-1 (a home made by
- * root for the service user). A generic helper: core may adopt it. */
-int account_make_dirs(const char *path, unsigned mode, unsigned uid, unsigned gid, ik_err *e);
-
 /* [accounts] and [serve] state_dir, with their documented defaults. */
 struct account_policy {
 	char state_dir[ACCOUNT_PATH_MAX];	/* absolute */

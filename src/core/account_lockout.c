@@ -18,13 +18,9 @@ int account_lockout_check(struct account_store *s, const char *key, int64_t now_
 	if (store_prep(s, "SELECT locked_until FROM failures WHERE key = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	if (rc != SQLITE_ROW)
-		return store_fail(s, st, e);
+	int got = store_row(s, st, e);
+	if (got <= 0)
+		return got;
 	int64_t t = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (t <= now_ms)
@@ -42,16 +38,16 @@ int account_lockout_fail(struct account_store *s, const char *key, unsigned limi
 	if (store_prep(s, "SELECT count, since, locked_until FROM failures WHERE key = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
+	int got = store_row(s, st, e);
+	if (got < 0)
+		return -1;
 	int64_t count = 0, since = now_ms, locked = 0;
-	if (rc == SQLITE_ROW) {
+	if (got) {
 		count = sqlite3_column_int64(st, 0);
 		since = sqlite3_column_int64(st, 1);
 		locked = sqlite3_column_int64(st, 2);
-	} else if (rc != SQLITE_DONE) {
-		return store_fail(s, st, e);
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
 	if (locked > now_ms)
 		return 0;	/* already locked: a failure now does not extend it */
 	if (now_ms - since >= (int64_t)window_ms || locked != 0) {

@@ -58,10 +58,7 @@ int account_store_token_list(struct account_store *s, int64_t account_id, accoun
 		if (fn(&t, arg) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(s, st, e);
-	sqlite3_finalize(st);
-	return 0;
+	return store_rows_end(s, st, rc, e);
 }
 
 int account_store_token_count(struct account_store *s, int64_t account_id, int64_t *n, ik_err *e)
@@ -90,13 +87,9 @@ static int token_get(struct account_store *s, const char *where, int64_t account
 		return -1;
 	sqlite3_bind_int64(st, 1, account_id);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	if (rc != SQLITE_ROW)
-		return store_fail(s, st, e);
+	int got = store_row(s, st, e);
+	if (got <= 0)
+		return got;
 	row_token(st, t);
 	sqlite3_finalize(st);
 	return 1;
@@ -181,10 +174,7 @@ int account_store_log_list(struct account_store *s, const char *user, unsigned l
 		if (fn(&l, arg) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(s, st, e);
-	sqlite3_finalize(st);
-	return 0;
+	return store_rows_end(s, st, rc, e);
 }
 
 int account_store_log_prune(struct account_store *s, int64_t before_ms, ik_err *e)

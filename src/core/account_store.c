@@ -50,6 +50,25 @@ int store_run(struct account_store *s, sqlite3_stmt *st, ik_err *e)
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }
 
+int store_row(struct account_store *s, sqlite3_stmt *st, ik_err *e)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		return store_fail(s, st, e);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int store_rows_end(struct account_store *s, sqlite3_stmt *st, int rc, ik_err *e)
+{
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_fail(s, st, e);
+	sqlite3_finalize(st);
+	return 0;
+}
+
 void store_text(sqlite3_stmt *st, int col, char *out, size_t outsz)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -232,13 +251,9 @@ int account_store_get(struct account_store *s, const char *name, struct account 
 	if (store_prep(s, "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = ?", &st, e) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_finalize(st);
-		return 0;
-	}
-	if (rc != SQLITE_ROW)
-		return store_fail(s, st, e);
+	int got = store_row(s, st, e);
+	if (got <= 0)
+		return got;
 	row_account(st, a);
 	if (hash != NULL)
 		store_text(st, 9, hash, hashsz);
@@ -258,10 +273,7 @@ int account_store_list(struct account_store *s, account_each_fn fn, void *arg, i
 		if (fn(&a, arg) < 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return store_fail(s, st, e);
-	sqlite3_finalize(st);
-	return 0;
+	return store_rows_end(s, st, rc, e);
 }
 
 int account_store_del(struct account_store *s, const char *name, ik_err *e)

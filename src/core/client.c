@@ -11,6 +11,8 @@
 
 #include "core/log.h"
 #include "core/str.h"
+#include "core/term.h"
+#include "core/timeutil.h"
 
 struct client {
 	const struct client_dialect *d;
@@ -86,23 +88,14 @@ void client_free(struct client *c)
 	free(c);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void trace_line(struct client *c, char dir, const char *s, size_t n)
 {
 	if (c->o.trace == NULL)
 		return;
 	flockfile(c->o.trace);
 	fprintf(c->o.trace, "%s%c ", c->o.trace_tag, dir);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		putc_unlocked(ch < 0x20 || ch == 0x7f ? '?' : ch, c->o.trace);
-	}
+	for (size_t i = 0; i < n; i++)
+		putc_unlocked(term_safe_char((unsigned char)s[i]), c->o.trace);
 	putc_unlocked('\n', c->o.trace);
 	funlockfile(c->o.trace);
 	fflush(c->o.trace);
@@ -232,7 +225,7 @@ static int fill(struct client *c, uint64_t deadline, ik_err *e)
 		c->in_len -= c->in_off;
 		c->in_off = 0;
 	}
-	uint64_t now = now_ms();
+	uint64_t now = time_mono_ms();
 	if (now >= deadline)
 		return ik_err_set(e, "no complete reply from %s within %llu ms", c->conn.peer_text,
 				  (unsigned long long)c->o.reply_timeout_ms);
@@ -242,7 +235,7 @@ static int fill(struct client *c, uint64_t deadline, ik_err *e)
 	if (r == 0)
 		return ik_err_set(e, "%s closed the connection", c->conn.peer_text);
 	if (r < 0) {
-		if (now_ms() >= deadline)
+		if (time_mono_ms() >= deadline)
 			return ik_err_set(e, "no complete reply from %s within %llu ms "
 					  "(raise --timeout?)", c->conn.peer_text,
 					  (unsigned long long)c->o.reply_timeout_ms);
@@ -288,10 +281,8 @@ static int store_line(struct client_reply *r, const char *line, size_t len)
 	char *dst = sbuf_reserve(&r->text, len);
 	if (dst == NULL)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)line[i];
-		dst[i] = (char)(ch < 0x20 || ch == 0x7f ? '?' : ch);
-	}
+	for (size_t i = 0; i < len; i++)
+		dst[i] = term_safe_char((unsigned char)line[i]);
 	sbuf_commit(&r->text, len);
 	r->nlines++;
 	return 0;
@@ -304,7 +295,7 @@ int client_read_reply(struct client *c, struct client_reply *r, ik_err *e)
 	r->code = 0;
 	r->phase = 0;
 	r->nlines = 0;
-	uint64_t deadline = now_ms() + c->o.reply_timeout_ms;
+	uint64_t deadline = time_mono_ms() + c->o.reply_timeout_ms;
 	for (;;) {
 		char *line = NULL;
 		size_t len = 0;

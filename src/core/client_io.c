@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 
 #include "core/str.h"
+#include "core/timeutil.h"
 #include "core/tls.h"
 #include "net/endpoint.h"
 
@@ -40,6 +41,20 @@ static int wait_fd(int fd, short events, uint64_t timeout_ms)
 			continue;
 		return r;	/* 1 ready, 0 timeout, -1 error */
 	}
+}
+
+/* After EAGAIN on the connection itself: 0 once it is ready for events, or
+ * -1 with e saying the peer stayed silent (or stopped reading) too long. */
+static int wait_peer(const struct client_conn *cc, short events, uint64_t timeout_ms, ik_err *e)
+{
+	int w = wait_fd(cc->fd, events, timeout_ms);
+	if (w == 0)
+		return ik_err_set(e, "%s %s nothing for %llu ms", cc->peer_text,
+				  events == POLLIN ? "sent" : "accepted",
+				  (unsigned long long)timeout_ms);
+	if (w < 0)
+		return ik_err_errno(e, errno, "poll");
+	return 0;
 }
 
 static void fill_names(struct client_conn *cc)
@@ -240,12 +255,8 @@ ssize_t client_conn_read(struct client_conn *cc, void *buf, size_t n, uint64_t t
 			continue;
 		if (errno != EAGAIN)
 			return ik_err_errno(e, errno, "read from %s", cc->peer_text);
-		int p = wait_fd(cc->fd, POLLIN, timeout_ms);
-		if (p == 0)
-			return ik_err_set(e, "%s sent nothing for %llu ms", cc->peer_text,
-					  (unsigned long long)timeout_ms);
-		if (p < 0)
-			return ik_err_errno(e, errno, "poll");
+		if (wait_peer(cc, POLLIN, timeout_ms, e) < 0)
+			return -1;
 	}
 }
 
@@ -281,12 +292,8 @@ int client_conn_write(struct client_conn *cc, const void *buf, size_t n, uint64_
 			continue;
 		if (r < 0 && errno != EAGAIN)
 			return ik_err_errno(e, errno, "write to %s", cc->peer_text);
-		int w = wait_fd(cc->fd, POLLOUT, timeout_ms);
-		if (w == 0)
-			return ik_err_set(e, "%s accepted nothing for %llu ms", cc->peer_text,
-					  (unsigned long long)timeout_ms);
-		if (w < 0)
-			return ik_err_errno(e, errno, "poll");
+		if (wait_peer(cc, POLLOUT, timeout_ms, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -315,12 +322,8 @@ ssize_t client_conn_sendfile(struct client_conn *cc, int filefd, off_t *off, siz
 			continue;
 		if (errno != EAGAIN)
 			return ik_err_errno(e, errno, "send to %s", cc->peer_text);
-		int w = wait_fd(cc->fd, POLLOUT, timeout_ms);
-		if (w == 0)
-			return ik_err_set(e, "%s accepted nothing for %llu ms", cc->peer_text,
-					  (unsigned long long)timeout_ms);
-		if (w < 0)
-			return ik_err_errno(e, errno, "poll");
+		if (wait_peer(cc, POLLOUT, timeout_ms, e) < 0)
+			return -1;
 	}
 }
 
@@ -345,12 +348,8 @@ ssize_t client_conn_splice(struct client_conn *cc, int outfd, size_t max, uint64
 			continue;
 		if (errno != EAGAIN)
 			return ik_err_errno(e, errno, "read from %s", cc->peer_text);
-		int p = wait_fd(cc->fd, POLLIN, timeout_ms);
-		if (p == 0)
-			return ik_err_set(e, "%s sent nothing for %llu ms", cc->peer_text,
-					  (unsigned long long)timeout_ms);
-		if (p < 0)
-			return ik_err_errno(e, errno, "poll");
+		if (wait_peer(cc, POLLIN, timeout_ms, e) < 0)
+			return -1;
 	}
 	size_t left = (size_t)in;
 	while (left > 0) {
@@ -458,13 +457,9 @@ int client_listen_like(const struct client_conn *control, int *lfd,
 int client_accept_from(int lfd, const struct sockaddr *expect_host, uint64_t timeout_ms,
 		       struct client_conn *cc, ik_err *e)
 {
-	struct timespec start;
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	uint64_t start = time_mono_ms();
 	for (;;) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t spent = (uint64_t)(now.tv_sec - start.tv_sec) * 1000 +
-				 (uint64_t)((now.tv_nsec - start.tv_nsec) / 1000000);
+		uint64_t spent = time_mono_ms() - start;
 		if (spent >= timeout_ms || wait_fd(lfd, POLLIN, timeout_ms - spent) == 0) {
 			close(lfd);
 			return ik_err_set(e, "the server did not open the data connection within "

@@ -351,30 +351,33 @@ int cfg_get_uint(struct cfg *c, const char *sec, const char *key, uint64_t def,
 	return 0;
 }
 
-int cfg_get_size(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		 uint64_t *out, ik_err *e)
+/* A value with units, read by parse; `what` completes "'v' is not ...". */
+static int get_parsed(struct cfg *c, const char *sec, const char *key, uint64_t def,
+		      int (*parse)(const char *, uint64_t *), const char *what, uint64_t *out,
+		      ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
 		return 0;
 	}
-	if (str_to_size(v, out) < 0)
-		return cfg_error(c, sec, key, e, "'%s' is not a size (examples: 512, 64k, 10M, 2G)", v);
+	if (parse(v, out) < 0)
+		return cfg_error(c, sec, key, e, "'%s' is not %s", v, what);
 	return 0;
+}
+
+int cfg_get_size(struct cfg *c, const char *sec, const char *key, uint64_t def,
+		 uint64_t *out, ik_err *e)
+{
+	return get_parsed(c, sec, key, def, str_to_size,
+			  "a size (examples: 512, 64k, 10M, 2G)", out, e);
 }
 
 int cfg_get_duration(struct cfg *c, const char *sec, const char *key, uint64_t def_ms,
 		     uint64_t *out_ms, ik_err *e)
 {
-	const char *v = lookup(c, sec, key);
-	if (v == NULL) {
-		*out_ms = def_ms;
-		return 0;
-	}
-	if (str_to_duration_ms(v, out_ms) < 0)
-		return cfg_error(c, sec, key, e, "'%s' is not a duration (examples: 30s, 5m, 2h, 250ms)", v);
-	return 0;
+	return get_parsed(c, sec, key, def_ms, str_to_duration_ms,
+			  "a duration (examples: 30s, 5m, 2h, 250ms)", out_ms, e);
 }
 
 int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *const *words,

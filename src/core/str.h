@@ -28,6 +28,8 @@ int str_to_duration_ms(const char *s, uint64_t *out);
 
 bool str_has_prefix(const char *s, const char *prefix);
 bool str_eq_nocase(const char *a, const char *b);
+/* The value 0-15 of a hex digit (either case), or -1. */
+int str_hex_digit(char c);
 
 /* Split s at the first occurrence of sep: returns a pointer just after it
  * and writes a NUL over it, or NULL if sep is absent (s unchanged). */

@@ -58,3 +58,23 @@ int term_read_secret(const char *prompt, char *buf, size_t bufsz)
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return 0;
 }
+
+char term_safe_char(unsigned char c)
+{
+	return (char)(c < 0x20 || c == 0x7f ? '?' : c);
+}
+
+void term_put_safe(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		fputc(term_safe_char(*p), f);
+}
+
+char *term_safe_copy(char *dst, size_t dstsz, const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p && n + 1 < dstsz; p++)
+		dst[n++] = term_safe_char(*p);
+	dst[n] = '\0';
+	return dst;
+}

@@ -21,4 +21,13 @@ void term_colors_for(FILE *f, struct term_colors *c);
  * Returns 0, or -1 on EOF/error. */
 int term_read_secret(const char *prompt, char *buf, size_t bufsz);
 
+/* Text from the network or a log (file names, user names, replies) may hold
+ * control bytes that would drive the terminal; these show each C0 byte and
+ * DEL as '?' and every other byte as it is. */
+char term_safe_char(unsigned char c);
+/* Writes s to f that way (no newline added). */
+void term_put_safe(FILE *f, const char *s);
+/* Copies s into dst (size dstsz, > 0) that way, truncating; returns dst. */
+char *term_safe_copy(char *dst, size_t dstsz, const char *s);
+
 #endif

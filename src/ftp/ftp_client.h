@@ -164,7 +164,6 @@ struct ftp_limiter {
 };
 void ftp_limiter_begin(struct ftp_limiter *l, uint64_t rate);
 void ftp_limiter_wait(struct ftp_limiter *l, uint64_t n);
-double ftp_now(void);
 
 /* ---- TLS context (core/tls.h with the --cacert/--insecure options) ---- */
 SSL_CTX *ftp_tls_ctx_new(const struct ftp_opts *o, ik_err *e);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/str.h"
+#include "core/term.h"
 
 static time_t floor_to(time_t t, int prec)
 {
@@ -47,8 +48,7 @@ static void say(bool verbose, const char *verb, const char *rel)
 		return;
 	fputs(verb, stdout);
 	fputc(' ', stdout);
-	for (const unsigned char *p = (const unsigned char *)rel; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
+	term_put_safe(stdout, rel);
 	fputc('\n', stdout);
 }
 

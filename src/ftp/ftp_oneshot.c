@@ -11,6 +11,7 @@
 #include "core/cli.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "core/term.h"
 
 struct oneshot {
 	struct ftp_url u;
@@ -61,19 +62,17 @@ static int fail(struct oneshot *s, const ik_err *e)
 	return end(s, cli_error("ftp", CLI_FAIL, "%s", e->msg));
 }
 
-static int need_file(struct oneshot *s, const char *url)
+/* begin() on the first argument, a URL that must name a path: CLI_OK, or
+ * the exit code once the session has ended. */
+static int begin_path(struct ftp_cli *c, struct oneshot *s)
 {
+	int r = begin(c, c->args[0], s);
+	if (r != CLI_OK)
+		return end(s, r);
 	if (s->u.path[0] == '\0')
-		return end(s, cli_error("ftp", CLI_USAGE, "URL '%s' names no file (add /PATH)", url));
+		return end(s, cli_error("ftp", CLI_USAGE, "URL '%s' names no file (add /PATH)",
+					c->args[0]));
 	return CLI_OK;
-}
-
-/* Names from a server may hold control bytes; never send them raw to a
- * terminal. */
-static void put_name(FILE *out, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
 }
 
 static void format_time(char *buf, size_t sz, const struct ftp_item *it, bool iso)
@@ -143,10 +142,10 @@ int ftp_print_listing(const struct ftp_listing *l, bool long_list, bool json, FI
 				str_copy(size, sizeof size, "-");
 			fprintf(out, "%s %12s %s ", perm, size, t);
 		}
-		put_name(out, it->name);
+		term_put_safe(out, it->name);
 		if (long_list && it->target != NULL) {
 			fputs(" -> ", out);
-			put_name(out, it->target);
+			term_put_safe(out, it->target);
 		}
 		fputc('\n', out);
 	}
@@ -175,10 +174,8 @@ int ftp_cli_ls(struct ftp_cli *c)
 static int get_to(struct ftp_cli *c, const char *out)
 {
 	struct oneshot s;
-	int r = begin(c, c->args[0], &s);
+	int r = begin_path(c, &s);
 	if (r != CLI_OK)
-		return end(&s, r);
-	if ((r = need_file(&s, c->args[0])) != CLI_OK)
 		return r;
 	char local[FTP_PATH_MAX];
 	if (out == NULL) {
@@ -227,10 +224,8 @@ int ftp_cli_put(struct ftp_cli *c)
 static int simple(struct ftp_cli *c, const char *verb)
 {
 	struct oneshot s;
-	int r = begin(c, c->args[0], &s);
+	int r = begin_path(c, &s);
 	if (r != CLI_OK)
-		return end(&s, r);
-	if ((r = need_file(&s, c->args[0])) != CLI_OK)
 		return r;
 	ik_err e;
 	if (ftp_expect(&s.f, verb, s.u.path, 2, &e) < 0)
@@ -246,10 +241,8 @@ int ftp_cli_mkdir(struct ftp_cli *c)
 	if (!c->parents)
 		return simple(c, "MKD");
 	struct oneshot s;
-	int r = begin(c, c->args[0], &s);
+	int r = begin_path(c, &s);
 	if (r != CLI_OK)
-		return end(&s, r);
-	if ((r = need_file(&s, c->args[0])) != CLI_OK)
 		return r;
 	ik_err e;
 	if (ftp_mkdir_p(&s.f, s.u.path, &e) < 0)
@@ -263,10 +256,8 @@ int ftp_cli_mv(struct ftp_cli *c)
 	if (*to == '\0')
 		return cli_usage_error("ftp", "the new name is empty");
 	struct oneshot s;
-	int r = begin(c, c->args[0], &s);
+	int r = begin_path(c, &s);
 	if (r != CLI_OK)
-		return end(&s, r);
-	if ((r = need_file(&s, c->args[0])) != CLI_OK)
 		return r;
 	char dir[FTP_PATH_MAX], target[FTP_PATH_MAX];
 	ftp_path_dir(s.u.path, dir, sizeof dir);

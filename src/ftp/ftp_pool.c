@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/str.h"
+#include "core/term.h"
 
 struct pool {
 	const struct ftp_pool_opts *po;
@@ -49,8 +50,7 @@ static void print_action(const char *verb, const char *rel)
 	flockfile(stdout);
 	fputs(verb, stdout);
 	fputc(' ', stdout);
-	for (const unsigned char *c = (const unsigned char *)rel; *c; c++)
-		putc_unlocked(*c < 0x20 || *c == 0x7f ? '?' : *c, stdout);
+	term_put_safe(stdout, rel);
 	putc_unlocked('\n', stdout);
 	funlockfile(stdout);
 }

@@ -8,13 +8,8 @@
 #include <time.h>
 
 #include "core/str.h"
-
-double ftp_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "core/term.h"
+#include "core/timeutil.h"
 
 static void human(char *buf, size_t sz, double v)
 {
@@ -32,7 +27,7 @@ static void human(char *buf, size_t sz, double v)
 
 static void draw(struct ftp_progress *p, bool final)
 {
-	double now = ftp_now();
+	double now = time_mono_s();
 	double secs = now - p->start;
 	double rate = secs > 0 ? (double)(p->done - p->start_done) / secs : 0;
 	char done[32], rtext[32], eta[32] = "";
@@ -62,20 +57,16 @@ void ftp_progress_begin(struct ftp_progress *p, bool on, const char *label, uint
 	memset(p, 0, sizeof *p);
 	p->on = on;
 	/* Control bytes in a remote name must not reach the terminal. */
-	size_t n = 0;
-	for (const unsigned char *s = (const unsigned char *)label; *s && n + 1 < sizeof p->label;
-	     s++)
-		p->label[n++] = (char)(*s < 0x20 || *s == 0x7f ? '?' : *s);
-	p->label[n] = '\0';
+	term_safe_copy(p->label, sizeof p->label, label);
 	p->total = total;
 	p->done = p->start_done = already;
-	p->start = ftp_now();
+	p->start = time_mono_s();
 }
 
 void ftp_progress_add(struct ftp_progress *p, uint64_t n)
 {
 	p->done += n;
-	if (p->on && ftp_now() - p->last_draw >= 0.2)
+	if (p->on && time_mono_s() - p->last_draw >= 0.2)
 		draw(p, false);
 }
 
@@ -88,7 +79,7 @@ void ftp_progress_end(struct ftp_progress *p)
 void ftp_limiter_begin(struct ftp_limiter *l, uint64_t rate)
 {
 	l->rate = rate;
-	l->start = ftp_now();
+	l->start = time_mono_s();
 	l->sent = 0;
 }
 
@@ -98,7 +89,7 @@ void ftp_limiter_wait(struct ftp_limiter *l, uint64_t n)
 		return;
 	l->sent += n;
 	double due = l->start + (double)l->sent / (double)l->rate;
-	double now = ftp_now();
+	double now = time_mono_s();
 	if (due > now) {
 		double d = due - now;
 		struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};

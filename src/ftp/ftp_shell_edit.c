@@ -189,8 +189,7 @@ static unsigned char complete(EditLine *el, int ch)
 		} else {
 			fputc('\n', stdout);
 			for (size_t i = 0; i < c.n; i++) {
-				for (const unsigned char *p = (const unsigned char *)c.v[i]; *p; p++)
-					fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
+				term_put_safe(stdout, c.v[i]);
 				fputs(i + 1 < c.n ? "  " : "\n", stdout);
 			}
 			fflush(stdout);

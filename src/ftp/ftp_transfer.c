@@ -109,22 +109,10 @@ static int retr(struct ftp *f, const char *rpath, struct sink *s, uint64_t total
 			 (total == 0 || total - s->offset >= 256 * 1024) &&
 			 fstat(s->fd, &st) == 0 && S_ISREG(st.st_mode);
 	for (;;) {
-		if (zero_copy) {
-			ssize_t r = client_conn_splice(&d.conn, s->fd, chunk, f->o.data_timeout_ms, e);
-			if (r == 0)
-				break;
-			if (r < 0) {
-				ik_err_prefix(e, "transfer of %s stopped after %llu bytes", rpath,
-					      (unsigned long long)(s->offset + n));
-				rc = -1;
-				break;
-			}
-			n += (uint64_t)r;
-			ftp_progress_add(&pr, (uint64_t)r);
-			ftp_limiter_wait(&lim, (uint64_t)r);
-			continue;
-		}
-		ssize_t r = client_conn_read(&d.conn, buf, chunk, f->o.data_timeout_ms, e);
+		/* Zero copy: splice writes to s->fd itself. */
+		ssize_t r = zero_copy
+			? client_conn_splice(&d.conn, s->fd, chunk, f->o.data_timeout_ms, e)
+			: client_conn_read(&d.conn, buf, chunk, f->o.data_timeout_ms, e);
 		if (r == 0)
 			break;
 		if (r < 0) {
@@ -134,10 +122,12 @@ static int retr(struct ftp *f, const char *rpath, struct sink *s, uint64_t total
 			break;
 		}
 		n += (uint64_t)r;
-		size_t len = f->ascii ? ascii_in(s, buf, (size_t)r) : (size_t)r;
-		if (write_all(s->fd, buf, len, s->path ? s->path : "output", e) < 0) {
-			rc = -1;
-			break;
+		if (!zero_copy) {
+			size_t len = f->ascii ? ascii_in(s, buf, (size_t)r) : (size_t)r;
+			if (write_all(s->fd, buf, len, s->path ? s->path : "output", e) < 0) {
+				rc = -1;
+				break;
+			}
 		}
 		ftp_progress_add(&pr, (uint64_t)r);
 		ftp_limiter_wait(&lim, (uint64_t)r);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/str.h"
+#include "core/term.h"
 
 void ftp_tree_free(struct ftp_tree *t)
 {
@@ -62,8 +63,7 @@ static void note_skip(bool verbose, const char *side, const char *rel, const cha
 	if (!verbose)
 		return;
 	fprintf(stdout, "skip %s ", side);
-	for (const unsigned char *p = (const unsigned char *)rel; *p; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, stdout);
+	term_put_safe(stdout, rel);
 	fprintf(stdout, " (%s)\n", why);
 }
 

@@ -9,25 +9,14 @@
 #include "core/str.h"
 #include "net/endpoint.h"
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ftp_url_decode(const char *s, size_t len, char *out, size_t outsz, const char **why)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
-			int hi = i + 1 < len ? hexval(s[i + 1]) : -1;
-			int lo = i + 2 < len ? hexval(s[i + 2]) : -1;
+			int hi = i + 1 < len ? str_hex_digit(s[i + 1]) : -1;
+			int lo = i + 2 < len ? str_hex_digit(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				*why = "a '%' that is not followed by two hex digits";
 				return -1;

@@ -112,9 +112,7 @@ const struct ftpd_cmd_def *ftpd_cmd_find(const char *verb, size_t verblen)
 	return bsearch(up, cmd_table, N_CMDS, sizeof cmd_table[0], cmp_verb);
 }
 
-static int refuse(struct ftpd_cmd_refusal *r, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int refuse(struct ftpd_cmd_refusal *r, int code, const char *fmt, ...)
+int ftpd_refuse(struct ftpd_cmd_refusal *r, int code, const char *fmt, ...)
 {
 	r->code = code;
 	va_list ap;
@@ -196,7 +194,7 @@ int ftpd_cmd_parse(char *line, size_t len, struct ftpd_cmd *c, struct ftpd_cmd_r
 	if (n == (size_t)-1) {
 		line[0] = '\0';
 		c->arg = line;
-		return refuse(r, FTPD_R_SYNTAX, "Command line holds a NUL byte.");
+		return ftpd_refuse(r, FTPD_R_SYNTAX, "Command line holds a NUL byte.");
 	}
 	line[n] = '\0';
 	char *p = line;
@@ -204,7 +202,7 @@ int ftpd_cmd_parse(char *line, size_t len, struct ftpd_cmd *c, struct ftpd_cmd_r
 		p++;
 	c->arg = line + n;
 	if (*p == '\0')
-		return refuse(r, FTPD_R_SYNTAX, "Empty command line.");
+		return ftpd_refuse(r, FTPD_R_SYNTAX, "Empty command line.");
 	size_t vlen = 0;
 	while (p[vlen] != '\0' && p[vlen] != ' ')
 		vlen++;
@@ -225,25 +223,25 @@ static int refuse_state(const struct ftpd_cmd_def *d, const struct ftpd_cmd_ctx 
 			struct ftpd_cmd_refusal *r)
 {
 	if ((ctx->state & FTPD_ST_PRELOGIN) && (d->flags & FTPD_F_NEEDS_LOGIN))
-		return refuse(r, FTPD_R_NOT_LOGGED_IN, "Please log in with USER and PASS first.");
+		return ftpd_refuse(r, FTPD_R_NOT_LOGGED_IN, "Please log in with USER and PASS first.");
 	if (ctx->state & FTPD_ST_XFER)
-		return refuse(r, FTPD_R_BAD_SEQUENCE,
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE,
 			      "%s is not allowed during a transfer; ABOR stops it.", d->verb);
 	switch (d->id) {
 	case FTPD_CMD_PASS:
 		if (ctx->state & FTPD_ST_AUTH)
-			return refuse(r, FTPD_R_BAD_SEQUENCE, "Send USER first.");
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "Already logged in.");
+			return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send USER first.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Already logged in.");
 	case FTPD_CMD_USER:
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "Already logged in.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Already logged in.");
 	case FTPD_CMD_RNTO:
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "Send RNFR first.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send RNFR first.");
 	case FTPD_CMD_HOST:
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "HOST must come before USER.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "HOST must come before USER.");
 	case FTPD_CMD_AUTH:
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "AUTH must come before login.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "AUTH must come before login.");
 	default:
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "Bad sequence of commands.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Bad sequence of commands.");
 	}
 }
 
@@ -252,22 +250,22 @@ int ftpd_cmd_check(const struct ftpd_cmd *c, const struct ftpd_cmd_ctx *ctx,
 {
 	const struct ftpd_cmd_def *d = c->def;
 	if (d == NULL)
-		return refuse(r, FTPD_R_SYNTAX, "Unknown command.");
+		return ftpd_refuse(r, FTPD_R_SYNTAX, "Unknown command.");
 	if (d->flags & FTPD_F_NOT_IMPL)
-		return refuse(r, FTPD_R_NOT_IMPLEMENTED, "%s not implemented.", d->verb);
+		return ftpd_refuse(r, FTPD_R_NOT_IMPLEMENTED, "%s not implemented.", d->verb);
 	if (!(d->states & ctx->state))
 		return refuse_state(d, ctx, r);
 	if ((d->flags & FTPD_F_NEEDS_TLS) && !ctx->tls)
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "Send AUTH TLS first.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send AUTH TLS first.");
 	if ((d->flags & FTPD_F_NO_EPSV_ALL) && ctx->epsv_all)
-		return refuse(r, FTPD_R_BAD_SEQUENCE, "Only EPSV may be used after EPSV ALL.");
+		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Only EPSV may be used after EPSV ALL.");
 	size_t nargs;
 	if (d->flags & (FTPD_F_TAKES_PATH | FTPD_F_RAW_ARG))
 		nargs = c->has_arg ? 1 : 0;
 	else
 		nargs = c->argc + (c->too_many_args ? 1 : 0);
 	if (nargs < d->min_args || nargs > d->max_args)
-		return refuse(r, FTPD_R_BAD_ARGS, "Syntax: %s", d->help);
+		return ftpd_refuse(r, FTPD_R_BAD_ARGS, "Syntax: %s", d->help);
 	return 0;
 }
 
@@ -345,7 +343,7 @@ int ftpd_site_parse(char *arg, struct ftpd_site *s, struct ftpd_cmd_refusal *r)
 		if (str_eq_nocase(name, site_table[i].name))
 			s->def = &site_table[i];
 	if (s->def == NULL)
-		return refuse(r, FTPD_R_SYNTAX, "Unknown SITE command; SITE HELP lists them.");
+		return ftpd_refuse(r, FTPD_R_SYNTAX, "Unknown SITE command; SITE HELP lists them.");
 	if (s->def->id == FTPD_SITE_HELP) {
 		s->path = rest != NULL ? rest : name + strlen(name);
 		return 0;
@@ -354,16 +352,16 @@ int ftpd_site_parse(char *arg, struct ftpd_site *s, struct ftpd_cmd_refusal *r)
 	char *mode = rest;
 	char *path = mode != NULL ? str_split(mode, ' ') : NULL;
 	if (mode == NULL || path == NULL || *path == '\0' || *mode == '\0' || strlen(mode) > 5)
-		return refuse(r, FTPD_R_BAD_ARGS, "Syntax: SITE %s", s->def->help);
+		return ftpd_refuse(r, FTPD_R_BAD_ARGS, "Syntax: SITE %s", s->def->help);
 	unsigned m = 0;
 	for (const char *p = mode; *p; p++) {
 		if (*p < '0' || *p > '7')
-			return refuse(r, FTPD_R_BAD_ARGS, "SITE CHMOD: the mode must be octal, "
+			return ftpd_refuse(r, FTPD_R_BAD_ARGS, "SITE CHMOD: the mode must be octal, "
 				      "0 to 7777, such as 644.");
 		m = m * 8 + (unsigned)(*p - '0');
 	}
 	if (m > 07777)
-		return refuse(r, FTPD_R_BAD_ARGS, "SITE CHMOD: the mode must be octal, "
+		return ftpd_refuse(r, FTPD_R_BAD_ARGS, "SITE CHMOD: the mode must be octal, "
 			      "0 to 7777, such as 644.");
 	s->mode = m;
 	s->path = path;

@@ -95,6 +95,9 @@ struct ftpd_cmd_refusal {
 	int code;
 	char text[160];
 };
+/* Fills r with a reply code and text (truncated to fit); returns -1. */
+int ftpd_refuse(struct ftpd_cmd_refusal *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Parse one command line (terminator already removed) in place: Telnet
  * IAC sequences are removed (IAC IAC is a 0xFF byte), "CR NUL" becomes CR

@@ -22,6 +22,16 @@ static void log_fs(struct ftpd_sess *fs, const char *what, const char *path, con
 		  extra != NULL ? " to=" : "", extra != NULL ? log_quote(q2, sizeof q2, extra) : "");
 }
 
+/* Answers with errno and returns true when a jail call (its result rc)
+ * failed on the virtual path v. */
+static bool refused(struct ftpd_sess *fs, int rc, const char *v)
+{
+	if (rc >= 0)
+		return false;
+	ftpd_send_errno(fs, errno, v);
+	return true;
+}
+
 void ftpd_cmd_cwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
 	char v[JAIL_VPATH_MAX];
@@ -73,10 +83,8 @@ void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	const char *k;
 	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
 		return;
-	if (jail_mkdir(j, k, fs->srv->conf->dir_mode) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_mkdir(j, k, fs->srv->conf->dir_mode), v))
 		return;
-	}
 	log_fs(fs, "ftp_mkdir", v, NULL);
 	struct sbuf b = SBUF_INIT(JAIL_VPATH_MAX * 2 + 128);
 	if (ftpd_reply_path(&b, FTPD_R_PATH_CREATED, v, "created") < 0) {
@@ -98,10 +106,8 @@ void ftpd_cmd_rmd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "/: the root cannot be removed.");
 		return;
 	}
-	if (jail_rmdir(j, k) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_rmdir(j, k), v))
 		return;
-	}
 	log_fs(fs, "ftp_rmdir", v, NULL);
 	ftpd_send(fs, FTPD_R_FILE_OK, "Directory removed.");
 }
@@ -114,18 +120,14 @@ void ftpd_cmd_dele(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
 		return;
 	struct stat st;
-	if (jail_lstat(j, k, &st) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_lstat(j, k, &st), v))
 		return;
-	}
 	if (S_ISDIR(st.st_mode)) {
 		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: Is a directory (use RMD).", v);
 		return;
 	}
-	if (jail_unlink(j, k) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_unlink(j, k), v))
 		return;
-	}
 	if (S_ISREG(st.st_mode))
 		fs->used = fs->used > (uint64_t)st.st_size ? fs->used - (uint64_t)st.st_size : 0;
 	log_fs(fs, "ftp_delete", v, NULL);
@@ -140,10 +142,8 @@ void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
 		return;
 	struct stat st;
-	if (jail_lstat(j, k, &st) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_lstat(j, k, &st), v))
 		return;
-	}
 	if (strcmp(v, "/") == 0) {
 		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "/: the root cannot be renamed.");
 		return;
@@ -254,10 +254,8 @@ void ftpd_cmd_mdtm(struct ftpd_sess *fs, struct ftpd_cmd *c)
 		return;
 	struct stat st;
 	char t[32];
-	if (jail_stat(j, k, &st) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_stat(j, k, &st), v))
 		return;
-	}
 	if (!S_ISREG(st.st_mode)) {
 		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: Not a regular file.", v);
 		return;
@@ -288,10 +286,8 @@ void ftpd_cmd_site(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	const char *k;
 	if (ftpd_path(fs, site.path, strlen(site.path), FTPD_WRITE, v, sizeof v, &j, &k) < 0)
 		return;
-	if (jail_chmod(j, k, site.mode) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_chmod(j, k, site.mode), v))
 		return;
-	}
 	char mode[8];
 	str_fmt(mode, sizeof mode, "%04o", site.mode);
 	log_fs(fs, "ftp_chmod", v, mode);
@@ -322,10 +318,8 @@ void ftpd_cmd_mlst(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	if (ftpd_path(fs, arg, len, FTPD_READ, v, sizeof v, &j, &k) < 0)
 		return;
 	struct stat st;
-	if (jail_stat(j, k, &st) < 0) {
-		ftpd_send_errno(fs, errno, v);
+	if (refused(fs, jail_stat(j, k, &st), v))
 		return;
-	}
 	struct ftpd_list_ctx ctx;
 	ftpd_list_ctx_for(fs, &ctx);
 	struct sbuf b = SBUF_INIT(JAIL_VPATH_MAX * 2 + 1024);

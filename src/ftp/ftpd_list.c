@@ -7,13 +7,10 @@
 #include <strings.h>
 
 #include "core/str.h"
+#include "core/timeutil.h"
 
 /* Half of the mean Gregorian year, as GNU ls uses for "recent". */
 #define SIX_MONTHS_S (31556952 / 2)
-
-static const char *const month_names[12] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-};
 
 bool ftpd_list_name_ok(const char *name)
 {
@@ -51,7 +48,7 @@ int ftpd_list_date(time_t t, time_t now, char *buf, size_t bufsz)
 	struct tm tm;
 	if (gmtime_r(&t, &tm) == NULL)
 		return str_fmt(buf, bufsz, "Jan 01  1970") < 0 ? -1 : 0;
-	const char *mon = month_names[tm.tm_mon % 12];
+	const char *mon = time_month_abbr(tm.tm_mon);
 	bool recent = t > now - SIX_MONTHS_S && t <= now;
 	int r = recent ? str_fmt(buf, bufsz, "%s %02d %02d:%02d", mon, tm.tm_mday, tm.tm_hour,
 				 tm.tm_min)

@@ -15,18 +15,12 @@
 
 #include "core/log.h"
 #include "core/str.h"
+#include "core/timeutil.h"
 #include "ftp/ftpd_int.h"
 #include "ftp/ftpd_list.h"
 #include "net/endpoint.h"
 
 #define CLOSE_LINGER_MS 5000	/* after a last reply: wait this long for the peer */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- replies ---- */
 
@@ -104,7 +98,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	uint64_t limit = in ? c->idle_ms : c->login_ms;
 	if (limit == 0)
 		return;
-	uint64_t now = now_ms();
+	uint64_t now = time_mono_coarse_ms();
 	if (fs->xfer != NULL || fs->auth_req != NULL || fs->scan != NULL) {
 		/* A transfer has its own data timeout; a login waits for its check. */
 		arm_timer(fs, limit);
@@ -137,7 +131,7 @@ void ftpd_sess_timer(struct ftpd_sess *fs)
 
 void ftpd_xfer_ended(struct ftpd_sess *fs)
 {
-	fs->last_ms = now_ms();
+	fs->last_ms = time_mono_coarse_ms();
 	if (!fs->quit_pending || fs->closing)
 		return;
 	ftpd_sess_shutdown(fs, fs->srv->stopping ? "421 Server shutting down; goodbye."
@@ -225,7 +219,7 @@ static void log_command(struct ftpd_sess *fs, const struct ftpd_cmd *c)
 
 static void on_line(struct ftpd_sess *fs, char *line, size_t len)
 {
-	fs->last_ms = now_ms();
+	fs->last_ms = time_mono_coarse_ms();
 	struct ftpd_cmd c;
 	struct ftpd_cmd_refusal r;
 	if (ftpd_cmd_parse(line, len, &c, &r) < 0)
@@ -254,7 +248,7 @@ static void on_line(struct ftpd_sess *fs, char *line, size_t len)
 
 static void on_line_error(struct ftpd_sess *fs, enum session_line_status st)
 {
-	fs->last_ms = now_ms();
+	fs->last_ms = time_mono_coarse_ms();
 	switch (st) {
 	case SESSION_LINE_TOO_LONG:
 		ftpd_send(fs, FTPD_R_SYNTAX, "Command line too long (the limit is %zu bytes).",
@@ -346,7 +340,7 @@ void ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *pe
 	fs->prot = 'C';
 	fs->facts = FTPD_FACTS_ALL;
 	fs->implicit_tls = implicit;
-	fs->last_ms = fs->start_ms = now_ms();
+	fs->last_ms = fs->start_ms = time_mono_coarse_ms();
 	endpoint_format_host(peer, fs->host, sizeof fs->host);
 	/* ABOR comes with urgent data (Python's ftplib sends it with
 	 * MSG_OOB); inline, the line stays whole. */

@@ -23,6 +23,7 @@
 
 #include "core/log.h"
 #include "core/str.h"
+#include "core/timeutil.h"
 #include "ftp/ftpd_int.h"
 #include "ftp/ftpd_xferlog.h"
 
@@ -30,13 +31,6 @@
 #define FILL_HIGH (256 * 1024)
 #define FILL_LOW (64 * 1024)
 #define SENDFILE_MAX_WRITE (16 * 1024 * 1024)
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 bool ftpd_xfer_is_upload(const struct ftpd_xfer *x)
 {
@@ -92,7 +86,7 @@ static void write_xferlog(struct ftpd_xfer *x, bool complete)
 	const struct ftpd_conf *c = fs->srv->conf;
 	if (x->kind == FTPD_X_LIST)
 		return;
-	uint64_t ms = now_ms() - x->start_ms;
+	uint64_t ms = time_mono_coarse_ms() - x->start_ms;
 	char q[256];
 	log_event(LOG_INFO, "ftp_transfer", "session=%llu user=%s dir=%s path=%s bytes=%llu ms=%llu "
 		  "tls=%s result=%s", (unsigned long long)session_id(fs->s), ftpd_who(fs),
@@ -185,15 +179,23 @@ void ftpd_xfer_failed(struct ftpd_xfer *x, int code, const char *text)
 	ftpd_xfer_finish(x, code, "%s", text);
 }
 
-void ftpd_xfer_abort(struct ftpd_sess *fs)
+/* The end of a transfer that did not finish (ABOR, or the session goes):
+ * no more data, an upload's temporary removed (an in-place one is kept for
+ * resuming), and an incomplete xferlog line. */
+static void cut_short(struct ftpd_sess *fs, struct ftpd_xfer *x)
 {
-	struct ftpd_xfer *x = fs->xfer;
 	if (x->waiting)
 		ftpd_data_reset(fs);
 	close_data(x);
 	if (ftpd_xfer_is_upload(x))
 		ftpd_xfer_discard(x, false);
 	write_xferlog(x, false);
+}
+
+void ftpd_xfer_abort(struct ftpd_sess *fs)
+{
+	struct ftpd_xfer *x = fs->xfer;
+	cut_short(fs, x);
 	ftpd_send(fs, FTPD_R_TRANSFER_ABORTED, "Connection closed; transfer aborted.");
 	ftpd_send(fs, FTPD_R_TRANSFER_DONE, "ABOR successful.");
 	fs->xfer = NULL;
@@ -207,12 +209,7 @@ void ftpd_xfer_drop(struct ftpd_sess *fs)
 	struct ftpd_xfer *x = fs->xfer;
 	if (x == NULL)
 		return;
-	if (x->waiting)
-		ftpd_data_reset(fs);
-	close_data(x);
-	if (ftpd_xfer_is_upload(x))
-		ftpd_xfer_discard(x, false);
-	write_xferlog(x, false);
+	cut_short(fs, x);
 	fs->xfer = NULL;
 	if (fs->state == FTPD_ST_XFER)
 		ftpd_set_state(fs, FTPD_ST_READY);
@@ -469,7 +466,7 @@ void ftpd_xfer_begin(struct ftpd_xfer *x)
 	fs->xfer = x;
 	fs->rest = 0;
 	x->waiting = true;
-	x->start_ms = now_ms();
+	x->start_ms = time_mono_coarse_ms();
 	ftpd_set_state(fs, FTPD_ST_XFER);
 	ftpd_data_open(fs, x);
 }

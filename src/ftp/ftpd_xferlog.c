@@ -3,10 +3,9 @@
 
 #include <string.h>
 
+#include "core/timeutil.h"
+
 static const char *const day_names[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-static const char *const month_names[12] = {
-	"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-};
 
 /* One space-free field: white space and control bytes become '_'. */
 static int add_field(struct sbuf *out, const char *s)
@@ -30,7 +29,7 @@ int ftpd_xferlog_format(struct sbuf *out, const struct ftpd_xferlog_rec *r)
 		memset(&tm, 0, sizeof tm);
 	/* The ctime(3) layout, with English names whatever the locale. */
 	int rc = sbuf_printf(out, "%s %s %2d %02d:%02d:%02d %d %lu ", day_names[tm.tm_wday % 7],
-			     month_names[tm.tm_mon % 12], tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     time_month_abbr(tm.tm_mon), tm.tm_mday, tm.tm_hour, tm.tm_min,
 			     tm.tm_sec, tm.tm_year + 1900, r->seconds);
 	if (rc == 0)
 		rc = add_field(out, r->host);

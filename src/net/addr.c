@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/str.h"
 
 /* Describe the byte at s[i] for a message: 'x' or 0x07. */
 static int err_char(ik_err *e, const char *s, size_t i, const char *expect)
@@ -22,17 +23,6 @@ static int err_char(ik_err *e, const char *s, size_t i, const char *expect)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Strict dotted quad in s[0..len); also reads dotted netmasks. */
@@ -121,7 +111,7 @@ static int parse_v6(const char *s, size_t len, uint8_t out[16], ik_err *e)
 			return ik_err_set(e, "more than 8 groups; an IPv6 address has 8");
 		unsigned v = 0;
 		for (size_t k = start; k < i; k++) {
-			int h = hex_value(s[k]);
+			int h = str_hex_digit(s[k]);
 			if (h < 0)
 				return err_char(e, s, k, "expected a hex digit, ':' or '.'");
 			v = (v << 4) | (unsigned)h;

@@ -8,18 +8,9 @@
 
 #include <string.h>
 
-enum num_kind { NUM_DEC, NUM_OCT, NUM_HEX };
+#include "core/str.h"
 
-static int digit_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return 99;
-}
+enum num_kind { NUM_DEC, NUM_OCT, NUM_HEX };
 
 /* One number in s[0..len): 0x hex, 0-led octal or decimal, at most max.
  * what names it in messages ("part '0x1g'", "'0x1g'"). */
@@ -42,9 +33,9 @@ static int parse_number(const char *s, size_t len, ik_u128 max, ik_u128 *out,
 	}
 	ik_u128 v = 0;
 	for (; i < len; i++) {
-		int d = digit_value(s[i]);
-		if (d >= (int)base) {
-			if (base == 8 && d < 10)
+		int d = str_hex_digit(s[i]);
+		if (d < 0 || d >= (int)base) {
+			if (base == 8 && d >= 8 && d < 10)
 				return ik_err_set(e, "%s '%.*s' is not octal (a leading 0 means octal; "
 						  "'%c' is not an octal digit)", what, (int)len, s, s[i]);
 			unsigned char c = (unsigned char)s[i];

@@ -92,14 +92,30 @@ static void row(const struct out *o, const char *label, const char *color,
 	printf("%s\n", o->c.reset);
 }
 
-static int json_emit(struct json *j, struct sbuf *sb)
+/* One JSON object for stdout: json_start opens it, json_emit closes and
+ * prints it. */
+struct jout {
+	struct sbuf sb;
+	struct json j;
+};
+
+static struct json *json_start(struct jout *o)
 {
+	sbuf_init(&o->sb, JSON_MAX);
+	json_init(&o->j, &o->sb);
+	json_obj_begin(&o->j);
+	return &o->j;
+}
+
+static int json_emit(struct jout *o)
+{
+	json_obj_end(&o->j);
 	int rc = CLI_OK;
-	if (json_status(j) < 0)
+	if (json_status(&o->j) < 0)
 		rc = cli_error(CMD, CLI_FAIL, "the JSON output is larger than %u bytes", JSON_MAX);
 	else
-		printf("%s\n", sbuf_cstr(sb));
-	sbuf_free(sb);
+		printf("%s\n", sbuf_cstr(&o->sb));
+	sbuf_free(&o->sb);
 	return rc;
 }
 
@@ -154,23 +170,20 @@ static int run_host(const struct opts *o)
 		return lookup_failed(st, &e);
 	warn_truncated(r.truncated, "more addresses than inetkit shows; only the first ones are listed");
 	if (o->json) {
-		struct sbuf sb = SBUF_INIT(JSON_MAX);
-		struct json j;
-		json_init(&j, &sb);
-		json_obj_begin(&j);
-		json_kv_str(&j, "query", o->arg);
-		json_kv_str(&j, "canonical_name", r.canonical[0] ? r.canonical : NULL);
-		json_key(&j, "addresses");
-		json_arr_begin(&j);
+		struct jout jo;
+		struct json *j = json_start(&jo);
+		json_kv_str(j, "query", o->arg);
+		json_kv_str(j, "canonical_name", r.canonical[0] ? r.canonical : NULL);
+		json_key(j, "addresses");
+		json_arr_begin(j);
 		for (size_t i = 0; i < r.count; i++) {
-			json_obj_begin(&j);
-			json_kv_str(&j, "address", r.addrs[i].text);
-			json_kv_str(&j, "family", family_name(r.addrs[i].family));
-			json_obj_end(&j);
+			json_obj_begin(j);
+			json_kv_str(j, "address", r.addrs[i].text);
+			json_kv_str(j, "family", family_name(r.addrs[i].family));
+			json_obj_end(j);
 		}
-		json_arr_end(&j);
-		json_obj_end(&j);
-		return json_emit(&j, &sb);
+		json_arr_end(j);
+		return json_emit(&jo);
 	}
 	struct out out;
 	out_init(&out, 9);
@@ -190,16 +203,13 @@ static int run_addr(const struct opts *o)
 	if (st != LOOKUP_OK)
 		return lookup_failed(st, &e);
 	if (o->json) {
-		struct sbuf sb = SBUF_INIT(JSON_MAX);
-		struct json j;
-		json_init(&j, &sb);
-		json_obj_begin(&j);
-		json_kv_str(&j, "query", o->arg);
-		json_kv_str(&j, "address", r.addr.text);
-		json_kv_str(&j, "family", family_name(r.addr.family));
-		json_kv_str(&j, "name", r.name);
-		json_obj_end(&j);
-		return json_emit(&j, &sb);
+		struct jout jo;
+		struct json *j = json_start(&jo);
+		json_kv_str(j, "query", o->arg);
+		json_kv_str(j, "address", r.addr.text);
+		json_kv_str(j, "family", family_name(r.addr.family));
+		json_kv_str(j, "name", r.name);
+		return json_emit(&jo);
 	}
 	struct out out;
 	out_init(&out, 7);
@@ -221,29 +231,26 @@ static int run_service(const struct opts *o)
 	for (size_t i = 0; i < r.count; i++)
 		warn_truncated(r.entries[i].truncated, "some aliases were too many or too long to show");
 	if (o->json) {
-		struct sbuf sb = SBUF_INIT(JSON_MAX);
-		struct json j;
-		json_init(&j, &sb);
-		json_obj_begin(&j);
-		json_kv_str(&j, "query", o->arg);
-		json_kv_uint(&j, "port", r.port);
-		json_kv_str(&j, "range", lookup_port_range_name(r.port));
-		json_kv_uint(&j, "range_first", first);
-		json_kv_uint(&j, "range_last", last);
-		json_key(&j, "services");
-		json_arr_begin(&j);
+		struct jout jo;
+		struct json *j = json_start(&jo);
+		json_kv_str(j, "query", o->arg);
+		json_kv_uint(j, "port", r.port);
+		json_kv_str(j, "range", lookup_port_range_name(r.port));
+		json_kv_uint(j, "range_first", first);
+		json_kv_uint(j, "range_last", last);
+		json_key(j, "services");
+		json_arr_begin(j);
 		for (size_t i = 0; i < r.count; i++) {
 			struct lookup_service_entry *s = &r.entries[i];
-			json_obj_begin(&j);
-			json_kv_str(&j, "name", s->name);
-			json_kv_uint(&j, "port", s->port);
-			json_kv_str(&j, "protocol", s->proto);
-			json_aliases(&j, s->aliases, s->alias_count);
-			json_obj_end(&j);
+			json_obj_begin(j);
+			json_kv_str(j, "name", s->name);
+			json_kv_uint(j, "port", s->port);
+			json_kv_str(j, "protocol", s->proto);
+			json_aliases(j, s->aliases, s->alias_count);
+			json_obj_end(j);
 		}
-		json_arr_end(&j);
-		json_obj_end(&j);
-		return json_emit(&j, &sb);
+		json_arr_end(j);
+		return json_emit(&jo);
 	}
 	/* The label column holds "65535/tcp" at most. */
 	struct out out;
@@ -273,16 +280,13 @@ static int run_proto(const struct opts *o)
 		return lookup_failed(st, &e);
 	warn_truncated(r.truncated, "some aliases were too many or too long to show");
 	if (o->json) {
-		struct sbuf sb = SBUF_INIT(JSON_MAX);
-		struct json j;
-		json_init(&j, &sb);
-		json_obj_begin(&j);
-		json_kv_str(&j, "query", o->arg);
-		json_kv_str(&j, "name", r.name);
-		json_kv_int(&j, "number", r.number);
-		json_aliases(&j, r.aliases, r.alias_count);
-		json_obj_end(&j);
-		return json_emit(&j, &sb);
+		struct jout jo;
+		struct json *j = json_start(&jo);
+		json_kv_str(j, "query", o->arg);
+		json_kv_str(j, "name", r.name);
+		json_kv_int(j, "number", r.number);
+		json_aliases(j, r.aliases, r.alias_count);
+		return json_emit(&jo);
 	}
 	char aliases[1024];
 	join_aliases(aliases, sizeof aliases, r.aliases, r.alias_count);
@@ -304,15 +308,12 @@ static int run_hostname(const struct opts *o)
 	const char *dot = strchr(r.fqdn, '.');
 	const char *domain = dot != NULL && dot[1] != '\0' ? dot + 1 : NULL;
 	if (o->json) {
-		struct sbuf sb = SBUF_INIT(JSON_MAX);
-		struct json j;
-		json_init(&j, &sb);
-		json_obj_begin(&j);
-		json_kv_str(&j, "hostname", r.hostname);
-		json_kv_str(&j, "fqdn", r.fqdn);
-		json_kv_str(&j, "domain", domain);
-		json_obj_end(&j);
-		return json_emit(&j, &sb);
+		struct jout jo;
+		struct json *j = json_start(&jo);
+		json_kv_str(j, "hostname", r.hostname);
+		json_kv_str(j, "fqdn", r.fqdn);
+		json_kv_str(j, "domain", domain);
+		return json_emit(&jo);
 	}
 	struct out out;
 	out_init(&out, 8);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/account_store.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "tools/serve.h"
@@ -132,7 +133,7 @@ static void give_tree(int fd, int depth, unsigned uid, unsigned gid)
 
 int serve_state_prepare(const struct serve_conf *sc, unsigned uid, unsigned gid, ik_err *e)
 {
-	if (account_make_dirs(sc->state_dir, 0750, uid, gid, e) < 0)
+	if (fs_mkdir_p(sc->state_dir, 0750, uid, gid, e) < 0)
 		return -1;
 	int dfd = open(sc->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)

@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/tls.h"
@@ -110,7 +111,7 @@ static int make_pair(const struct serve_conf *sc, unsigned uid, unsigned gid, ik
 {
 	char dir[ACCOUNT_PATH_MAX + 8];
 	str_fmt(dir, sizeof dir, "%s/tls", sc->state_dir);
-	if (account_make_dirs(dir, 0700, uid, gid, e) < 0)
+	if (fs_mkdir_p(dir, 0700, uid, gid, e) < 0)
 		return -1;
 	EVP_PKEY *key = NULL;
 	X509 *cert = NULL;

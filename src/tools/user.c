@@ -3,6 +3,7 @@
  * options that apply to it, and any other is an error naming it. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "core/account_hash.h"
 #include "core/cli.h"
 #include "core/config.h"
+#include "core/fsutil.h"
 #include "core/sbuf.h"
 #include "core/str.h"
 #include "core/term.h"
@@ -164,6 +166,35 @@ int user_print_json(struct sbuf *b)
 	return CLI_OK;
 }
 
+void user_rows_begin(const struct user_ctx *c, struct user_rows *r, size_t json_max,
+		     const char *heading_fmt, ...)
+{
+	r->j = NULL;
+	sbuf_init(&r->b, json_max);
+	if (c->json) {
+		json_init(&r->json, &r->b);
+		json_arr_begin(&r->json);
+		r->j = &r->json;
+		return;
+	}
+	va_list ap;
+	va_start(ap, heading_fmt);
+	vprintf(heading_fmt, ap);
+	va_end(ap);
+}
+
+int user_rows_end(struct user_rows *r, int rc, const ik_err *e)
+{
+	if (rc < 0) {
+		sbuf_free(&r->b);
+		return cli_error(USER_CMD, CLI_FAIL, "%s", e->msg);
+	}
+	if (r->j == NULL)
+		return CLI_OK;
+	json_arr_end(r->j);
+	return user_print_json(&r->b);
+}
+
 int user_get(struct user_ctx *c, struct account *a)
 {
 	ik_err e;
@@ -202,7 +233,7 @@ int user_open(struct user_ctx *c, bool create)
 	}
 	if (create) {
 		/* The state directory: serve gives it to its user later. */
-		if (account_make_dirs(c->policy.state_dir, 0750, (unsigned)-1, 0, &e) < 0)
+		if (fs_mkdir_p(c->policy.state_dir, 0750, (unsigned)-1, 0, &e) < 0)
 			return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
 	}
 	if (account_store_open(c->policy.db_path, create ? ACCOUNT_STORE_CREATE : 0, &c->store,

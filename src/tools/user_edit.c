@@ -8,6 +8,7 @@
 #include "core/account_hash.h"
 #include "core/account_lockout.h"
 #include "core/cli.h"
+#include "core/fsutil.h"
 #include "core/str.h"
 #include "tools/user_tool.h"
 
@@ -92,7 +93,7 @@ int user_add(struct user_ctx *c)
 		uid = st.st_uid;
 		gid = st.st_gid;
 	}
-	if (account_make_dirs(a.home, 0750, uid, gid, &e) < 0)
+	if (fs_mkdir_p(a.home, 0750, uid, gid, &e) < 0)
 		return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
 	rc = account_store_add(c->store, &a, hash, &e);
 	if (rc < 0)

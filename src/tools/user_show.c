@@ -10,6 +10,7 @@
 #include "core/cli.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "core/term.h"
 #include "tools/user_tool.h"
 
 #define JSON_MAX (64u << 20)
@@ -38,16 +39,6 @@ static const char *size_text(uint64_t v, char *buf, size_t bufsz)
 			return buf;
 		}
 	str_fmt(buf, bufsz, "%llu", (unsigned long long)v);
-	return buf;
-}
-
-/* Text typed by clients (the log's user names) may hold anything. */
-static const char *printable(const char *s, char *buf, size_t bufsz)
-{
-	size_t n = 0;
-	for (; *s && n + 1 < bufsz; s++)
-		buf[n++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-	buf[n] = '\0';
 	return buf;
 }
 
@@ -204,13 +195,9 @@ int user_show(struct user_ctx *c)
 	return CLI_OK;
 }
 
-struct log_out {
-	struct json *j;
-};
-
 static int print_login(const struct account_login *l, void *arg)
 {
-	struct log_out *o = arg;
+	const struct user_rows *o = arg;
 	char t[32], user[ACCOUNT_LABEL_MAX + 1];
 	account_format_time(l->time_ms / 1000, t, sizeof t);
 	if (o->j != NULL) {
@@ -223,8 +210,9 @@ static int print_login(const struct account_login *l, void *arg)
 		json_obj_end(o->j);
 		return 0;
 	}
+	/* User names in the log were typed by clients: they may hold anything. */
 	printf("%-20s  %-7s  %-16s  %-24s  %s\n", t, l->service,
-	       printable(l->user, user, sizeof user), l->peer, l->result);
+	       term_safe_copy(user, sizeof user, l->user), l->peer, l->result);
 	return 0;
 }
 
@@ -236,23 +224,9 @@ int user_log(struct user_ctx *c)
 				       c->limit);
 	const char *user = c->nargs > 0 ? c->args[0] : NULL;
 	ik_err e;
-	struct sbuf b = SBUF_INIT(JSON_MAX);
-	struct json j;
-	struct log_out o = {NULL};
-	if (c->json) {
-		json_init(&j, &b);
-		json_arr_begin(&j);
-		o.j = &j;
-	} else {
-		printf("%-20s  %-7s  %-16s  %-24s  %s\n", "TIME", "SERVICE", "USER", "PEER", "RESULT");
-	}
-	if (account_store_log_list(c->store, user, (unsigned)limit, print_login, &o, &e) < 0) {
-		sbuf_free(&b);
-		return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
-	}
-	if (c->json) {
-		json_arr_end(&j);
-		return user_print_json(&b);
-	}
-	return CLI_OK;
+	struct user_rows rows;
+	user_rows_begin(c, &rows, JSON_MAX, "%-20s  %-7s  %-16s  %-24s  %s\n", "TIME", "SERVICE",
+			"USER", "PEER", "RESULT");
+	int rc = account_store_log_list(c->store, user, (unsigned)limit, print_login, &rows, &e);
+	return user_rows_end(&rows, rc, &e);
 }

@@ -75,13 +75,9 @@ int user_token_add(struct user_ctx *c)
 	return CLI_OK;
 }
 
-struct token_out {
-	struct json *j;
-};
-
 static int print_token(const struct account_token *t, void *arg)
 {
-	struct token_out *o = arg;
+	const struct user_rows *o = arg;
 	char created[32], used[32] = "never";
 	account_format_time(t->created, created, sizeof created);
 	if (t->last_used != 0)
@@ -120,26 +116,11 @@ int user_token_list(struct user_ctx *c)
 	if (rc != 0)
 		return rc;
 	ik_err e;
-	struct sbuf b = SBUF_INIT(16u << 20);
-	struct json j;
-	struct token_out o = {NULL};
-	if (c->json) {
-		json_init(&j, &b);
-		json_arr_begin(&j);
-		o.j = &j;
-	} else {
-		printf("%-4s  %-20s  %-18s  %-20s  %s\n", "ID", "LABEL", "SERVICES", "CREATED",
-		       "LAST USED");
-	}
-	if (account_store_token_list(c->store, a.id, print_token, &o, &e) < 0) {
-		sbuf_free(&b);
-		return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
-	}
-	if (c->json) {
-		json_arr_end(&j);
-		return user_print_json(&b);
-	}
-	return CLI_OK;
+	struct user_rows rows;
+	user_rows_begin(c, &rows, 16u << 20, "%-4s  %-20s  %-18s  %-20s  %s\n", "ID", "LABEL",
+			"SERVICES", "CREATED", "LAST USED");
+	rc = account_store_token_list(c->store, a.id, print_token, &rows, &e);
+	return user_rows_end(&rows, rc, &e);
 }
 
 int user_token_revoke(struct user_ctx *c)

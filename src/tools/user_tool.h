@@ -10,6 +10,8 @@
 
 #include "core/account.h"
 #include "core/account_store.h"
+#include "core/json.h"
+#include "core/sbuf.h"
 
 #define USER_CMD "user"
 
@@ -58,7 +60,20 @@ int user_token_revoke(struct user_ctx *c);
 int user_verify(struct user_ctx *c);
 
 /* Write an sbuf holding JSON to stdout with a newline. */
-struct sbuf;
 int user_print_json(struct sbuf *b);
+
+/* A listing printed a row at a time by a store callback (given the
+ * user_rows as its argument): a JSON array with --json, else a table under
+ * a heading line. */
+struct user_rows {
+	struct json *j;		/* where a row goes as JSON; NULL for the table */
+	struct sbuf b;
+	struct json json;
+};
+void user_rows_begin(const struct user_ctx *c, struct user_rows *r, size_t json_max,
+		     const char *heading_fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Ends the listing after the store call that returned rc (e says why when
+ * it failed); returns the exit code. */
+int user_rows_end(struct user_rows *r, int rc, const ik_err *e);
 
 #endif

@@ -1,15 +1,16 @@
-/* Directories for accounts and the state directory. */
+/* Local file-system helpers (POSIX mkdir, chown). */
+#include "core/fsutil.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/account.h"
 #include "core/str.h"
 
-int account_make_dirs(const char *path, unsigned mode, unsigned uid, unsigned gid, ik_err *e)
+int fs_mkdir_p(const char *path, unsigned mode, unsigned uid, unsigned gid, ik_err *e)
 {
-	char p[ACCOUNT_PATH_MAX];
+	char p[FS_PATH_MAX];
 	if (str_copy(p, sizeof p, path) < 0)
 		return ik_err_set(e, "path too long: %s", path);
 	size_t n = strlen(p);
