@@ -97,7 +97,18 @@ struct ftpd_server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
 /* Graceful: stop accepting, tell idle sessions 421, let transfers end;
  * done(arg) when the last session has gone. */
 void ftpd_server_stop(struct ftpd_server *srv, void (*done)(void *), void *arg);
+/* Frees the retired generations too. */
 void ftpd_server_free(struct ftpd_server *srv);
+/* Sessions of every generation. */
 size_t ftpd_server_sessions(const struct ftpd_server *srv);
+/* New settings (SIGHUP): a new generation of the server, with conf c, takes
+ * over the listening sockets of cur (set, as given to start); cur keeps its
+ * sessions, which go on with the settings they started with, and frees
+ * itself when the last one ends. c must outlive those generations' sessions
+ * (serve frees confs only at exit). Returns the new current server, or NULL
+ * with e set and cur untouched (a TLS key that does not load, an xferlog
+ * that cannot be opened, ...). Listen addresses of c are not bound. */
+struct ftpd_server *ftpd_server_reload(struct ftpd_server *cur, struct ftpd_conf *c,
+				       const struct listen_set *set, ik_err *e);
 
 #endif

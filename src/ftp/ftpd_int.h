@@ -41,6 +41,10 @@ struct ftpd_server {
 	bool stopping, freeing, done_scheduled;
 	void (*done)(void *arg);
 	void *done_arg;
+	/* Generations (ftpd_server_reload): the current server links to the
+	 * retired ones, which keep their sessions and conf until those end. */
+	struct ftpd_server *older, *newer;
+	bool retired;
 };
 
 /* What a logged-in user may do where it is. */

@@ -2,7 +2,10 @@
  * (421 "service not available, closing control connection" is the reply
  * for a refused connection) and RFC 2577 section 5 (limit connections per
  * address against denial of service). Limits are per process: with
- * several workers each counts its own sessions. */
+ * several workers each counts its own sessions. A reload starts a new
+ * generation of the server on the same sockets; older generations keep
+ * their sessions (and the settings those started with) and count towards
+ * the limits until their last session ends. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +35,23 @@ static void refuse(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
 	close(fd);
 }
 
+/* Limits count the sessions of every generation: a reload must not let
+ * in more than max_sessions at once. */
+static size_t count_all(const struct ftpd_server *srv)
+{
+	size_t n = 0;
+	for (const struct ftpd_server *g = srv; g != NULL; g = g->older)
+		n += g->nsess;
+	return n;
+}
+
 static size_t count_peer(const struct ftpd_server *srv, const struct sockaddr *peer)
 {
 	size_t n = 0;
-	for (const struct ftpd_sess *fs = srv->sessions; fs != NULL; fs = fs->next)
-		if (endpoint_same_host(session_peer_addr(fs->s, NULL), peer))
-			n++;
+	for (const struct ftpd_server *g = srv; g != NULL; g = g->older)
+		for (const struct ftpd_sess *fs = g->sessions; fs != NULL; fs = fs->next)
+			if (endpoint_same_host(session_peer_addr(fs->s, NULL), peer))
+				n++;
 	return n;
 }
 
@@ -51,7 +65,7 @@ static void accept_conn(struct ftpd_server *srv, int fd, const struct sockaddr *
 		       "421 Server shutting down; try again later.\r\n");
 		return;
 	}
-	if (srv->nsess >= c->max_sessions) {
+	if (count_all(srv) >= c->max_sessions) {
 		str_fmt(why, sizeof why, "max_sessions %llu reached",
 			(unsigned long long)c->max_sessions);
 		str_fmt(reply, sizeof reply, "421 Too many users: the server is full (%llu "
@@ -152,13 +166,18 @@ static void run_done(void *arg)
 		done(srv->done_arg);
 }
 
+/* done() belongs to the current generation and waits for every one. */
 static void check_done(struct ftpd_server *srv)
 {
-	if (srv->stopping && srv->nsess == 0 && !srv->done_scheduled && !srv->freeing) {
+	while (srv->newer != NULL)
+		srv = srv->newer;
+	if (srv->stopping && count_all(srv) == 0 && !srv->done_scheduled && !srv->freeing) {
 		srv->done_scheduled = true;
 		loop_defer(srv->loop, run_done, srv);
 	}
 }
+
+static void free_one(struct ftpd_server *srv);
 
 void ftpd_server_remove(struct ftpd_server *srv, struct ftpd_sess *fs)
 {
@@ -171,6 +190,10 @@ void ftpd_server_remove(struct ftpd_server *srv, struct ftpd_sess *fs)
 	fs->prev = fs->next = NULL;
 	srv->nsess--;
 	check_done(srv);
+	/* sess_free calls us last: nothing uses a retired generation after
+	 * its last session, so it goes now. */
+	if (srv->retired && srv->nsess == 0 && !srv->freeing)
+		free_one(srv);
 }
 
 void ftpd_server_stop(struct ftpd_server *srv, void (*done)(void *), void *arg)
@@ -181,29 +204,63 @@ void ftpd_server_stop(struct ftpd_server *srv, void (*done)(void *), void *arg)
 	}
 	if (srv->stopping)
 		return;
-	srv->stopping = true;
-	for (size_t i = 0; i < srv->nli; i++)
-		listener_free(srv->li[i]);
-	srv->nli = 0;
-	for (struct ftpd_sess *fs = srv->sessions; fs != NULL; fs = fs->next) {
-		if (fs->xfer != NULL)
-			fs->quit_pending = true;	/* 421 once the transfer is done */
-		else
-			ftpd_sess_shutdown(fs, "421 Server shutting down; goodbye.");
+	/* Sessions go from the loop, later: the generations stay linked. */
+	for (struct ftpd_server *g = srv; g != NULL; g = g->older) {
+		g->stopping = true;
+		for (size_t i = 0; i < g->nli; i++)
+			listener_free(g->li[i]);
+		g->nli = 0;
+		for (struct ftpd_sess *fs = g->sessions; fs != NULL; fs = fs->next) {
+			if (fs->xfer != NULL)
+				fs->quit_pending = true;	/* 421 once the transfer is done */
+			else
+				ftpd_sess_shutdown(fs, "421 Server shutting down; goodbye.");
+		}
 	}
 	check_done(srv);
 }
 
-size_t ftpd_server_sessions(const struct ftpd_server *srv) { return srv->nsess; }
+size_t ftpd_server_sessions(const struct ftpd_server *srv) { return count_all(srv); }
 
-void ftpd_server_free(struct ftpd_server *srv)
+struct ftpd_server *ftpd_server_reload(struct ftpd_server *cur, struct ftpd_conf *c,
+				       const struct listen_set *set, ik_err *e)
 {
+	if (cur->stopping) {
+		ik_err_set(e, "the server is stopping; the new settings apply at its next start");
+		return NULL;
+	}
+	/* The sockets stay the ones bound at start, whatever c lists. */
+	c->implicit_from = cur->conf->implicit_from;
+	if (c->implicit_from < set->n && !c->tls) {
+		ik_err_set(e, "[%s] tls = no, but implicit FTPS sockets are open; restart serve to "
+			   "close them, or keep tls = yes", c->section);
+		return NULL;
+	}
+	if (ftpd_conf_prepare(c, e) < 0)
+		return NULL;
+	struct ftpd_server *srv = ftpd_server_start(c, cur->loop, set, cur->auth, e);
 	if (srv == NULL)
-		return;
+		return NULL;
+	/* Both listened on the same sockets for a moment; the loop has not
+	 * run in between, so no connection went to the old one. */
+	for (size_t i = 0; i < cur->nli; i++)
+		listener_free(cur->li[i]);
+	cur->nli = 0;
+	cur->retired = true;
+	srv->refused = cur->refused;
+	srv->older = cur;
+	cur->newer = srv;
+	if (cur->nsess == 0)
+		free_one(cur);
+	return srv;
+}
+
+/* Close one generation's sessions; true when none is left. */
+static bool close_gen(struct ftpd_server *srv)
+{
 	for (size_t i = 0; i < srv->nli; i++)
 		listener_free(srv->li[i]);
 	srv->nli = 0;
-	srv->freeing = true;
 	if (srv->nsess > 0) {
 		for (struct ftpd_sess *fs = srv->sessions; fs != NULL; fs = fs->next)
 			session_close(fs->s, "server stopping");
@@ -213,13 +270,44 @@ void ftpd_server_free(struct ftpd_server *srv)
 		if (srv->nsess > 0) {
 			log_event(LOG_WARNING, "ftp_stop", "sessions=%zu reason=\"still open at exit\"",
 				  srv->nsess);
-			return;
+			return false;
 		}
 	}
+	return true;
+}
+
+/* Unlink one generation and free it (its sessions are gone). */
+static void free_one(struct ftpd_server *srv)
+{
+	if (srv->newer != NULL)
+		srv->newer->older = srv->older;
+	if (srv->older != NULL)
+		srv->older->newer = srv->newer;
 	offload_free(srv->pool);
 	if (srv->rate_down != NULL)
 		ev_token_bucket_cfg_free(srv->rate_down);
 	if (srv->rate_up != NULL)
 		ev_token_bucket_cfg_free(srv->rate_up);
 	free(srv);
+}
+
+void ftpd_server_free(struct ftpd_server *srv)
+{
+	if (srv == NULL)
+		return;
+	/* No generation frees itself or reports done while we close. */
+	for (struct ftpd_server *g = srv; g != NULL; g = g->older)
+		g->freeing = true;
+	while (srv->older != NULL) {
+		struct ftpd_server *g = srv->older;
+		if (close_gen(g)) {
+			free_one(g);
+		} else {
+			srv->older = g->older;	/* left to the process's end */
+			if (g->older != NULL)
+				g->older->newer = srv;
+		}
+	}
+	if (close_gen(srv))
+		free_one(srv);
 }

@@ -1,10 +1,17 @@
 /* The [ftp] service of `inetkit serve` (core/service.h): the FTP server of
  * src/ftp with the certificate of [tls] and the accounts of the worker.
- * RFC 959 and friends: see src/ftp/ftpd.h. */
+ * RFC 959 and friends: see src/ftp/ftpd.h.
+ *
+ * Reload (SIGHUP): every [ftp] setting but the listen addresses applies to
+ * sessions that connect afterwards, and the [tls] files are read again
+ * (ftpd_server_reload). Open sessions keep the conf they started with:
+ * serve frees confs only at exit, and each conf frees its own SSL_CTX. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/str.h"
 #include "ftp/ftpd.h"
 #include "net/endpoint.h"
@@ -38,17 +45,69 @@ static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 	return ftpd_bind(conf, set, e);
 }
 
+/* What serve holds: the current generation, and the sockets for the next. */
+struct ftp_running {
+	struct ftpd_server *cur;
+	const struct listen_set *set;	/* serve's, alive as long as the worker */
+	const struct ftpd_conf *bound;	/* whose listen addresses set holds */
+};
+
 static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
 {
-	return ftpd_server_start(conf, l, set, account_auth_current(), e);
+	struct ftp_running *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	r->set = set;
+	r->bound = conf;
+	r->cur = ftpd_server_start(conf, l, set, account_auth_current(), e);
+	if (r->cur == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
 }
 
 static void svc_stop(void *running, void (*done)(void *), void *arg)
 {
-	ftpd_server_stop(running, done, arg);
+	struct ftp_running *r = running;
+	ftpd_server_stop(r->cur, done, arg);
 }
 
-static void svc_free_running(void *running) { ftpd_server_free(running); }
+static void svc_free_running(void *running)
+{
+	struct ftp_running *r = running;
+	ftpd_server_free(r->cur);
+	free(r);
+}
+
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static int svc_reload(void *running, void *new_conf, ik_err *e)
+{
+	struct ftp_running *r = running;
+	const struct ftpd_conf *old = r->bound;
+	struct ftpd_conf *c = new_conf;
+	bool relisten = !same_list(old->listen, old->nlisten, c->listen, c->nlisten) ||
+			!same_list(old->implicit, old->nimplicit, c->implicit, c->nimplicit);
+	struct ftpd_server *srv = ftpd_server_reload(r->cur, c, r->set, e);
+	if (srv == NULL)
+		return -1;
+	r->cur = srv;
+	if (relisten)
+		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
+			  "restart serve to apply them\"", c->section);
+	return 0;
+}
 static void svc_free_conf(void *conf) { ftpd_conf_free(conf); }
 
 static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
@@ -74,7 +133,7 @@ const struct service_ops service_ftp = {
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = svc_stop,
-	.reload = NULL,
+	.reload = svc_reload,
 	.free_running = svc_free_running,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,

@@ -106,6 +106,21 @@ int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)
 
 /* ---- connections ---- */
 
+/* A connection with the conf it was accepted under: a reload of the
+ * [tcp-echo] service swaps srv->conf, and a connection open by then keeps
+ * its mode. Confs outlive their connections (serve frees them at exit).
+ * The session took its limits, timeouts and TLS context when it was made;
+ * the SSL object holds its own reference to that SSL_CTX. */
+struct tcp_conn_gen {
+	struct tcp_conn c;	/* first: a tcp_conn * is a struct tcp_conn_gen * */
+	const struct tcp_conf *conf;
+};
+
+static const struct tcp_conf *conn_conf(const struct tcp_conn *c)
+{
+	return ((const struct tcp_conn_gen *)(const void *)c)->conf;
+}
+
 static void server_check_done(struct tcp_server *srv);
 
 static void conn_closed(struct tcp_conn *c)
@@ -127,7 +142,7 @@ static void conn_closed(struct tcp_conn *c)
 static void conn_io(struct session *s, const struct session_ev *ev, void *arg)
 {
 	struct tcp_conn *c = arg;
-	switch (c->srv->conf->mode) {
+	switch (conn_conf(c)->mode) {
 	case TCP_ECHO:
 		if (ev->type == SESSION_EV_DATA)
 			evbuffer_add_buffer(session_output(s), session_input(s));
@@ -187,11 +202,13 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 		close(fd);
 		return;
 	}
-	struct tcp_conn *c = calloc(1, sizeof *c);
-	if (c == NULL) {
+	struct tcp_conn_gen *g = calloc(1, sizeof *g);
+	if (g == NULL) {
 		close(fd);
 		return;
 	}
+	g->conf = conf;
+	struct tcp_conn *c = &g->c;
 	c->srv = srv;
 	struct session_opts o;
 	session_opts_for(conf, &o);
@@ -199,7 +216,7 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 	c->s = session_new(srv->loop, fd, peer, len, conf->ssl, &o, conn_io, c, &e);
 	if (c->s == NULL) {
 		log_event(LOG_ERR, "accept_failed", "proto=%s reason=\"%s\"", conf->name, e.msg);
-		free(c);
+		free(g);
 		return;
 	}
 	c->next = srv->conns;

@@ -9,10 +9,17 @@
  *   idle_timeout  duration, default 300s (0: never)
  *   tls           yes|no, default no (self-signed unless cert is set)
  *   cert, key     PEM files for tls (key default: in the cert file)
- *   log           yes|no, one line per connection, default no */
+ *   log           yes|no, one line per connection, default no
+ * Reload (SIGHUP): every key but listen applies to connections accepted
+ * afterwards; cert and key are read again into a new SSL_CTX. Ownership:
+ * the running server points at the conf in force, each connection at the
+ * conf it was accepted under (tcp_server.c), and serve frees confs only at
+ * exit, so an old conf and its SSL_CTX live as long as any connection
+ * might use them. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/str.h"
 #include "tools/tcp.h"
 #include "tools/tcp_int.h"
@@ -82,17 +89,82 @@ static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 	return listen_bind_specs(set, (const char *const *)c->listen, c->nlisten, SOCK_STREAM, 0, e);
 }
 
+/* What serve holds: the server, and the conf whose listen addresses are
+ * the bound sockets (to tell whether a new conf changed them). */
+struct tcp_running {
+	struct tcp_server *srv;
+	const struct tcp_conf *bound;
+};
+
 static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
 {
-	return tcp_server_start(conf, l, set, e);
+	struct tcp_running *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	r->bound = conf;
+	r->srv = tcp_server_start(conf, l, set, e);
+	if (r->srv == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
 }
 
 static void svc_stop(void *running, void (*done)(void *), void *arg)
 {
-	tcp_server_stop(running, done, arg);
+	struct tcp_running *r = running;
+	tcp_server_stop(r->srv, done, arg);
 }
 
-static void svc_free_running(void *running) { tcp_server_free(running); }
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+static int svc_reload(void *running, void *new_conf, ik_err *e)
+{
+	struct tcp_running *r = running;
+	struct tcp_server *srv = r->srv;
+	struct tcp_conf *old = srv->conf, *c = new_conf;
+	if (srv->stopping)
+		return ik_err_set(e, "the server is stopping; the new settings apply at its next "
+				  "start");
+	/* Chat talks to every connection of the server: open echo or discard
+	 * connections must not receive it, nor open chatters lose it. */
+	if (c->mode != old->mode && (c->mode == TCP_CHAT || old->mode == TCP_CHAT) &&
+	    srv->nconns > 0)
+		return ik_err_set(e, "[%s] mode: cannot switch from %s to %s while %zu "
+				  "connections are open; reload again once they have closed, "
+				  "or restart serve", c->name, tcp_mode_name(old->mode),
+				  tcp_mode_name(c->mode), srv->nconns);
+	/* No cert before or now: keep the self-signed certificate clients may
+	 * have pinned rather than make another; both confs hold a reference. */
+	if (c->tls && c->cert == NULL && old->tls && old->cert == NULL && old->ssl != NULL &&
+	    c->ssl == NULL && SSL_CTX_up_ref(old->ssl) == 1)
+		c->ssl = old->ssl;
+	ik_err te = {""};
+	if (tcp_conf_prepare(c, &te) < 0)
+		return ik_err_set(e, "[%s] cert: %s", c->name, te.msg);
+	if (!same_list(r->bound->listen, r->bound->nlisten, c->listen, c->nlisten))
+		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
+			  "restart serve to apply them\"", c->name);
+	srv->conf = c;
+	return 0;
+}
+
+static void svc_free_running(void *running)
+{
+	struct tcp_running *r = running;
+	tcp_server_free(r->srv);
+	free(r);
+}
 static void svc_free_conf(void *conf) { tcp_conf_free(conf); }
 
 static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
@@ -116,7 +188,7 @@ const struct service_ops service_tcp_echo = {
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = svc_stop,
-	.reload = NULL,
+	.reload = svc_reload,
 	.free_running = svc_free_running,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,

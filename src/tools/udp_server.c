@@ -25,7 +25,8 @@
 #define ROUNDS 8	/* batches per wake-up, so one socket cannot starve others */
 
 struct udp_server {
-	struct udp_conf *conf;
+	struct udp_conf *conf;		/* in force */
+	const struct udp_conf *bound;	/* whose listen addresses are the sockets */
 	struct loop *loop;
 	struct event *ev[LISTEN_MAX_SOCKETS];
 	size_t nev;
@@ -122,15 +123,6 @@ static void on_datagrams(evutil_socket_t fd, short what, void *arg)
 	struct udp_server *srv = arg;
 	struct udp_conf *conf = srv->conf;
 	for (int round = 0; round < ROUNDS; round++) {
-		for (unsigned i = 0; i < BATCH; i++) {
-			srv->iov[i].iov_base = srv->bufs + (size_t)i * conf->buffer;
-			srv->iov[i].iov_len = conf->buffer;
-			memset(&srv->in[i].msg_hdr, 0, sizeof srv->in[i].msg_hdr);
-			srv->in[i].msg_hdr.msg_name = &srv->peers[i];
-			srv->in[i].msg_hdr.msg_namelen = sizeof srv->peers[i];
-			srv->in[i].msg_hdr.msg_iov = &srv->iov[i];
-			srv->in[i].msg_hdr.msg_iovlen = 1;
-		}
 		/* MSG_TRUNC: msg_len is the datagram's real size, even when cut. */
 		int n = recvmmsg((int)fd, srv->in, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 		if (n <= 0)
@@ -170,6 +162,9 @@ static void on_datagrams(evutil_socket_t fd, short what, void *arg)
 		}
 		if (k > 0)
 			send_batch(srv, (int)fd, k);
+		/* The kernel wrote the peers' address lengths: ready them again. */
+		for (int i = 0; i < n; i++)
+			srv->in[i].msg_hdr.msg_namelen = sizeof srv->peers[i];
 		if (conf->mode == UDP_PRINT)
 			fflush(stdout);
 		if (n < BATCH)
@@ -187,7 +182,16 @@ struct udp_server *udp_server_start(struct udp_conf *conf, struct loop *l,
 		return NULL;
 	}
 	srv->conf = conf;
+	srv->bound = conf;
 	srv->loop = l;
+	for (unsigned i = 0; i < BATCH; i++) {
+		srv->iov[i].iov_base = srv->bufs + (size_t)i * conf->buffer;
+		srv->iov[i].iov_len = conf->buffer;
+		srv->in[i].msg_hdr.msg_name = &srv->peers[i];
+		srv->in[i].msg_hdr.msg_namelen = sizeof srv->peers[i];
+		srv->in[i].msg_hdr.msg_iov = &srv->iov[i];
+		srv->in[i].msg_hdr.msg_iovlen = 1;
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->socktype[i] != SOCK_DGRAM)
 			continue;
@@ -301,6 +305,32 @@ static void svc_stop(void *running, void (*done)(void *), void *arg)
 	udp_server_stop(running, done, arg);
 }
 
+static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}
+
+/* Reload (SIGHUP): the mode applies from the next datagram on; there are
+ * no sessions to keep. serve frees confs only at exit, so the old one may
+ * simply be dropped. The receive buffers keep their size. */
+static int svc_reload(void *running, void *new_conf, ik_err *e)
+{
+	(void)e;
+	struct udp_server *srv = running;
+	struct udp_conf *c = new_conf;
+	if (!same_list(srv->bound->listen, srv->bound->nlisten, c->listen, c->nlisten))
+		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
+			  "restart serve to apply them\"", c->name);
+	c->buffer = srv->conf->buffer;
+	srv->conf = c;
+	return 0;
+}
+
 static void svc_free_running(void *running) { udp_server_free(running); }
 static void svc_free_conf(void *conf) { udp_conf_free(conf); }
 
@@ -325,7 +355,7 @@ const struct service_ops service_udp_echo = {
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = svc_stop,
-	.reload = NULL,
+	.reload = svc_reload,
 	.free_running = svc_free_running,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,

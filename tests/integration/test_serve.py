@@ -2,12 +2,15 @@
 directory, skeleton, self-signed pair, privilege drop), the tcp and udp echo
 services on their ports, worker restart after kill -9, graceful SIGTERM,
 SIGHUP reload (a changed value takes effect, an open connection survives,
-an invalid new file is refused)."""
+an invalid new file is refused; tcp-echo, udp-echo and ftp take their new
+settings and certificates for new sessions only)."""
+import ftplib
 import os
 import pwd
 import shutil
 import signal
 import socket
+import ssl
 import stat
 import subprocess
 import tempfile
@@ -454,3 +457,190 @@ def test_unknown_user_as_root(tmp_path):
     usage(serve("--check", "--config", conf),
           "%s:6: [serve] user: no user 'no-such-user-x' on this system; create it "
           "(useradd --system no-such-user-x) or name another" % conf)
+
+
+# --- reload of the services' own settings -------------------------------------
+
+def make_cert(path):
+    """A self-signed P-256 pair in path.crt / path.key; returns the DER."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost", "-days", "2",
+                    "-keyout", "%s.key" % path, "-out", "%s.crt" % path],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open("%s.crt" % path) as f:
+        return ssl.PEM_cert_to_DER_cert(f.read())
+
+
+def tls_client():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def tls_connect(port):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    return tls_client().wrap_socket(raw, server_hostname="localhost")
+
+
+def tcp_conf(state, port, tcp, extra=""):
+    return ("[serve]\nstate_dir = %s\nworkers = 1\nlog_level = info\ngrace = 1s\nuser = root\n"
+            "[accounts]\nfailure_delay = 0\n"
+            "[tcp-echo]\nlisten = 127.0.0.1:%d\n%s"
+            "[udp-echo]\nlisten = 127.0.0.1:%d\n%s" % (state, port, tcp, port, extra))
+
+
+def reload(s, conf, text, count):
+    conf.write_text(text)
+    s.proc.send_signal(signal.SIGHUP)
+    s.wait_log("event=reloaded config=%s" % conf, count)
+
+
+def test_reload_tcp_echo_certificate_and_mode(tmp_path, serve_proc):
+    a = make_cert(tmp_path / "a")
+    b = make_cert(tmp_path / "b")
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    tls = "tls = yes\ncert = %s.crt\nkey = %s.key\n"
+    conf.write_text(tcp_conf(tmp_path / "var", port, tls % (tmp_path / "a", tmp_path / "a")))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    held = tls_connect(port)
+    assert held.getpeercert(binary_form=True) == a
+    assert echo_tcp(port, b"one\n", sock=held) == b"one\n"
+    # New certificate files: new connections get them, the open one goes on.
+    reload(s, conf, tcp_conf(tmp_path / "var", port, tls % (tmp_path / "b", tmp_path / "b")), 1)
+    with tls_connect(port) as fresh:
+        assert fresh.getpeercert(binary_form=True) == b
+        assert echo_tcp(port, b"two\n", sock=fresh) == b"two\n"
+    assert echo_tcp(port, b"three\n", sock=held) == b"three\n"
+    # A certificate that cannot be read: logged, and B is still served.
+    reload(s, conf, tcp_conf(tmp_path / "var", port,
+                             tls % (tmp_path / "gone", tmp_path / "gone")), 2)
+    log = s.log()
+    assert ("event=reload_failed service=tcp-echo reason=\"[tcp-echo] cert: cannot load the "
+            "certificate '%s.crt': " % (tmp_path / "gone")) in log
+    assert "(give a PEM file, leaf certificate first)\"\n" in log
+    assert "event=reloaded config=%s services=1\n" % conf in log
+    with tls_connect(port) as fresh:
+        assert fresh.getpeercert(binary_form=True) == b
+        assert echo_tcp(port, b"four\n", sock=fresh) == b"four\n"
+    # Discard without TLS from now on; the open connection still echoes over TLS.
+    reload(s, conf, tcp_conf(tmp_path / "var", port, "mode = discard\n"), 3)
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as plain:
+        plain.sendall(b"into the void\n")
+        plain.shutdown(socket.SHUT_WR)
+        assert plain.recv(4096) == b""  # discarded, then closed at our EOF
+    assert echo_tcp(port, b"five\n", sock=held) == b"five\n"
+    held.close()
+    # Same listen addresses all along: nothing to restart for.
+    assert "restart serve" not in s.log()
+    assert s.stop() == 0
+
+
+def test_reload_tcp_echo_chat_switch_waits_for_connections(tmp_path, serve_proc):
+    port = free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(tcp_conf(tmp_path / "var", port, ""))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    held = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert echo_tcp(port, b"x\n", sock=held) == b"x\n"
+    reload(s, conf, tcp_conf(tmp_path / "var", port, "mode = chat\n"), 1)
+    assert ("event=reload_failed service=tcp-echo reason=\"[tcp-echo] mode: cannot switch "
+            "from echo to chat while 1 connections are open; reload again once they have "
+            "closed, or restart serve\"") in s.log()
+    assert echo_tcp(port, b"y\n", sock=held) == b"y\n"
+    held.close()
+    assert s.stop() == 0
+
+
+def test_reload_udp_echo_mode_and_listen(tmp_path, serve_proc):
+    port = free_port()
+    other = free_port(kind=socket.SOCK_DGRAM)
+    conf = tmp_path / "ik.conf"
+    conf.write_text(tcp_conf(tmp_path / "var", port, ""))
+    s = serve_proc(conf, port)
+    s.wait_log("event=worker_ready")
+    assert echo_udp(port) == b"ping"
+    # Print instead of echo, from the next datagram on.
+    reload(s, conf, tcp_conf(tmp_path / "var", port, "", "mode = print\n"), 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.sendto(b"printed", ("127.0.0.1", port))
+        deadline = time.monotonic() + 10
+        while "] printed\n" not in s.out():
+            assert time.monotonic() < deadline, s.out()
+            time.sleep(0.05)
+    assert "restart serve" not in s.log()
+    # A new listen address is not bound: the log says so, the service goes on.
+    reload(s, conf, tcp_conf(tmp_path / "var", port, "").replace(
+        "[udp-echo]\nlisten = 127.0.0.1:%d\n" % port,
+        "[udp-echo]\nlisten = 127.0.0.1:%d, 127.0.0.1:%d\n" % (port, other)), 2)
+    assert ("event=reload service=udp-echo reason=\"listen addresses changed: restart serve "
+            "to apply them\"") in s.log()
+    assert "service=tcp-echo reason=\"listen" not in s.log()
+    assert echo_udp(port) == b"ping"
+    assert s.stop() == 0
+
+
+def ftp_conf(state, port, ftp_port, cert, ftp):
+    return ("[serve]\nstate_dir = %s\nskeleton = %s\nworkers = 1\nlog_level = info\n"
+            "grace = 1s\nuser = root\n[tls]\ncert = %s.crt\nkey = %s.key\n"
+            "[accounts]\nfailure_delay = 0\n"
+            "[tcp-echo]\nlisten = 127.0.0.1:%d\n"
+            "[ftp]\nlisten = 127.0.0.1:%d\n%s"
+            % (state, os.path.join(ROOT, "examples", "var-skel"), cert, cert, port, ftp_port,
+               ftp))
+
+
+def test_reload_ftp_settings_and_certificate(tmp_path, serve_proc):
+    a = make_cert(tmp_path / "a")
+    b = make_cert(tmp_path / "b")
+    port, ftp_port = free_port(), free_port()
+    conf = tmp_path / "ik.conf"
+    conf.write_text(ftp_conf(tmp_path / "var", port, ftp_port, tmp_path / "a",
+                             "anonymous = yes\nbanner = first banner\n"))
+    s = serve_proc(conf, port)
+    wait_port(ftp_port, proc=s.proc)
+    s.wait_log("event=worker_ready")
+    held = ftplib.FTP_TLS(context=tls_client(), timeout=10)
+    assert "first banner" in held.connect("127.0.0.1", ftp_port)
+    held.auth()
+    assert held.sock.getpeercert(binary_form=True) == a
+    held.login("anonymous", "me@example.org")
+    assert "pub/hello.txt" in held.nlst("pub")
+    lingering = ftplib.FTP(timeout=10)
+    lingering.connect("127.0.0.1", ftp_port)
+    lingering.login("anonymous", "me@example.org")
+    # Anonymous off, another banner, certificate B: for new sessions only.
+    reload(s, conf, ftp_conf(tmp_path / "var", port, ftp_port, tmp_path / "b",
+                             "anonymous = no\nbanner = second banner\n"), 1)
+    fresh = ftplib.FTP_TLS(context=tls_client(), timeout=10)
+    assert "second banner" in fresh.connect("127.0.0.1", ftp_port)
+    fresh.auth()
+    assert fresh.sock.getpeercert(binary_form=True) == b
+    with pytest.raises(ftplib.error_perm) as err:
+        fresh.login("anonymous", "me@example.org")
+    assert str(err.value).startswith("530")
+    fresh.close()
+    # The open session keeps its login, its settings and its TLS.
+    assert "pub/hello.txt" in held.nlst("pub")
+    assert held.pwd() == "/"
+    # A [tls] certificate that cannot be read: the whole reload is refused.
+    reload_count = s.log().count("event=reloaded")
+    conf.write_text(ftp_conf(tmp_path / "var", port, ftp_port, tmp_path / "gone",
+                             "anonymous = yes\nbanner = third banner\n"))
+    s.proc.send_signal(signal.SIGHUP)
+    s.wait_log("event=reload_failed config=%s" % conf)
+    assert s.log().count("event=reloaded") == reload_count
+    fresh = ftplib.FTP_TLS(context=tls_client(), timeout=10)
+    assert "second banner" in fresh.connect("127.0.0.1", ftp_port)
+    fresh.auth()
+    assert fresh.sock.getpeercert(binary_form=True) == b
+    fresh.close()
+    held.quit()
+    assert "restart serve" not in s.log()
+    # A session of the old settings still open at SIGTERM is ended like any.
+    assert s.stop() == 0
+    assert lingering.getline().startswith("421 ")
+    lingering.close()
