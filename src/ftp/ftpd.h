@@ -73,6 +73,9 @@ struct ftpd_conf {
 	char xferlog[ACCOUNT_PATH_MAX];	/* "" : none */
 	int xferlog_fd;
 	bool log_commands;		/* every command at info level */
+	/* Session counts shared by the workers (ftpd_share_limits); NULL:
+	 * each process counts its own. Not freed by ftpd_conf_free. */
+	struct shmcount *counts;
 };
 
 /* Read every key of [section] (and nothing else). cert/key are the files
@@ -86,6 +89,12 @@ void ftpd_conf_free(struct ftpd_conf *c);
 int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e);
 /* Bind the plain listeners, then the implicit FTPS ones, into set. */
 int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e);
+
+/* In the parent, after ftpd_bind and before the workers fork: make
+ * max_sessions and max_per_ip count the sessions of every worker
+ * (core/shmcount.h). ftpd_unshare_limits undoes it (any process). */
+int ftpd_share_limits(struct ftpd_conf *c, ik_err *e);
+void ftpd_unshare_limits(struct ftpd_conf *c);
 
 struct ftpd_server;
 

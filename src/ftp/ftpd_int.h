@@ -45,6 +45,9 @@ struct ftpd_server {
 	 * retired ones, which keep their sessions and conf until those end. */
 	struct ftpd_server *older, *newer;
 	bool retired;
+	/* Shared with the other workers and generations: the first
+	 * generation's conf->counts (NULL: count this process's sessions). */
+	struct shmcount *counts;
 };
 
 /* What a logged-in user may do where it is. */
@@ -82,6 +85,8 @@ struct ftpd_sess {
 	bool quit_pending;		/* QUIT during a transfer */
 	bool closing;
 	char host[64];			/* peer address without port */
+	bool counted;			/* holds one count in srv->counts */
+	struct sockaddr_storage count_peer;	/* the address it was counted for */
 	/* login */
 	char user[ACCOUNT_LABEL_MAX + 1];
 	struct account_request *auth_req;
@@ -114,7 +119,9 @@ void ftpd_server_add(struct ftpd_server *srv, struct ftpd_sess *fs);
 void ftpd_server_remove(struct ftpd_server *srv, struct ftpd_sess *fs);
 
 /* ---- ftpd_session.c ---- */
-void ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+/* False when no session was made (fd is closed then); a session made
+ * gives back its count through ftpd_server_remove. */
+bool ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
 		      socklen_t len, bool implicit);
 void ftpd_sess_shutdown(struct ftpd_sess *fs, const char *text);
 /* Send a formatted one-line reply. */

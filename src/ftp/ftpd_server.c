@@ -1,8 +1,10 @@
 /* The FTP server's listeners and its session limits. RFC 959 section 5.4
  * (421 "service not available, closing control connection" is the reply
  * for a refused connection) and RFC 2577 section 5 (limit connections per
- * address against denial of service). Limits are per process: with
- * several workers each counts its own sessions. A reload starts a new
+ * address against denial of service). With ftpd_share_limits (what
+ * serve and `inetkit ftpd` do) the counts live in shared memory
+ * (core/shmcount.h), so the limits hold across all worker processes;
+ * without it each process counts its own sessions. A reload starts a new
  * generation of the server on the same sockets; older generations keep
  * their sessions (and the settings those started with) and count towards
  * the limits until their last session ends. */
@@ -14,6 +16,7 @@
 #include <event2/bufferevent.h>
 
 #include "core/log.h"
+#include "core/shmcount.h"
 #include "core/str.h"
 #include "ftp/ftpd_int.h"
 #include "net/endpoint.h"
@@ -55,29 +58,76 @@ static size_t count_peer(const struct ftpd_server *srv, const struct sockaddr *p
 	return n;
 }
 
+static void refuse_total(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+			 bool implicit)
+{
+	const struct ftpd_conf *c = srv->conf;
+	char reply[160], why[120];
+	str_fmt(why, sizeof why, "max_sessions %llu reached", (unsigned long long)c->max_sessions);
+	str_fmt(reply, sizeof reply, "421 Too many users: the server is full (%llu "
+		"sessions); try again later.\r\n", (unsigned long long)c->max_sessions);
+	refuse(srv, fd, peer, implicit, why, reply);
+}
+
+static void refuse_per_ip(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+			  bool implicit, const char *why)
+{
+	const struct ftpd_conf *c = srv->conf;
+	char reply[160], whybuf[120];
+	if (why == NULL) {
+		str_fmt(whybuf, sizeof whybuf, "max_per_ip %llu reached",
+			(unsigned long long)c->max_per_ip);
+		why = whybuf;
+	}
+	str_fmt(reply, sizeof reply, "421 Too many connections from your address (limit "
+		"%llu); close some and try again.\r\n", (unsigned long long)c->max_per_ip);
+	refuse(srv, fd, peer, implicit, why, reply);
+}
+
+/* Counted in shared memory: the limits of every worker together. */
+static void accept_shared(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+			  socklen_t len, bool implicit)
+{
+	const struct ftpd_conf *c = srv->conf;
+	switch (shmcount_acquire(srv->counts, peer, c->max_sessions, c->max_per_ip)) {
+	case SHMCOUNT_OK:
+		if (!ftpd_sess_accept(srv, fd, peer, len, implicit))
+			shmcount_release(srv->counts, peer);
+		return;
+	case SHMCOUNT_TOTAL:
+		refuse_total(srv, fd, peer, implicit);
+		return;
+	case SHMCOUNT_PER_IP:
+		refuse_per_ip(srv, fd, peer, implicit, NULL);
+		return;
+	case SHMCOUNT_TABLE_FULL:
+	default:
+		/* More distinct addresses than the table holds: refusing one
+		 * more is safer than not counting it. */
+		refuse_per_ip(srv, fd, peer, implicit, "address table full");
+		return;
+	}
+}
+
 static void accept_conn(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
 			socklen_t len, bool implicit)
 {
 	const struct ftpd_conf *c = srv->conf;
-	char reply[160], why[120];
 	if (srv->stopping) {
 		refuse(srv, fd, peer, implicit, "server stopping",
 		       "421 Server shutting down; try again later.\r\n");
 		return;
 	}
+	if (srv->counts != NULL) {
+		accept_shared(srv, fd, peer, len, implicit);
+		return;
+	}
 	if (count_all(srv) >= c->max_sessions) {
-		str_fmt(why, sizeof why, "max_sessions %llu reached",
-			(unsigned long long)c->max_sessions);
-		str_fmt(reply, sizeof reply, "421 Too many users: the server is full (%llu "
-			"sessions); try again later.\r\n", (unsigned long long)c->max_sessions);
-		refuse(srv, fd, peer, implicit, why, reply);
+		refuse_total(srv, fd, peer, implicit);
 		return;
 	}
 	if (c->max_per_ip > 0 && count_peer(srv, peer) >= c->max_per_ip) {
-		str_fmt(why, sizeof why, "max_per_ip %llu reached", (unsigned long long)c->max_per_ip);
-		str_fmt(reply, sizeof reply, "421 Too many connections from your address (limit "
-			"%llu); close some and try again.\r\n", (unsigned long long)c->max_per_ip);
-		refuse(srv, fd, peer, implicit, why, reply);
+		refuse_per_ip(srv, fd, peer, implicit, NULL);
 		return;
 	}
 	ftpd_sess_accept(srv, fd, peer, len, implicit);
@@ -121,7 +171,11 @@ struct ftpd_server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
 	srv->conf = c;
 	srv->loop = l;
 	srv->auth = auth;
+	srv->counts = c->counts;
 	if (c->tls && c->ssl == NULL && ftpd_conf_prepare(c, e) < 0)
+		goto fail;
+	/* In a restarted worker this clears its crashed predecessor's counts. */
+	if (srv->counts != NULL && shmcount_attach(srv->counts, e) < 0)
 		goto fail;
 	srv->pool = offload_new(l, 1, 1024, e);
 	if (srv->pool == NULL)
@@ -155,6 +209,17 @@ void ftpd_server_add(struct ftpd_server *srv, struct ftpd_sess *fs)
 		srv->sessions->prev = fs;
 	srv->sessions = fs;
 	srv->nsess++;
+	if (srv->counts != NULL) {
+		socklen_t len = 0;
+		const struct sockaddr *sa = session_peer_addr(fs->s, &len);
+		if (sa != NULL && len <= sizeof fs->count_peer) {
+			memcpy(&fs->count_peer, sa, len);
+		} else {
+			memset(&fs->count_peer, 0, sizeof fs->count_peer);
+			fs->count_peer.ss_family = AF_UNSPEC;
+		}
+		fs->counted = true;
+	}
 }
 
 static void run_done(void *arg)
@@ -189,6 +254,10 @@ void ftpd_server_remove(struct ftpd_server *srv, struct ftpd_sess *fs)
 		fs->next->prev = fs->prev;
 	fs->prev = fs->next = NULL;
 	srv->nsess--;
+	if (fs->counted) {
+		fs->counted = false;
+		shmcount_release(srv->counts, (const struct sockaddr *)&fs->count_peer);
+	}
 	check_done(srv);
 	/* sess_free calls us last: nothing uses a retired generation after
 	 * its last session, so it goes now. */
@@ -248,6 +317,7 @@ struct ftpd_server *ftpd_server_reload(struct ftpd_server *cur, struct ftpd_conf
 	cur->nli = 0;
 	cur->retired = true;
 	srv->refused = cur->refused;
+	srv->counts = cur->counts;	/* the one table made before the fork */
 	srv->older = cur;
 	cur->newer = srv;
 	if (cur->nsess == 0)
@@ -310,4 +380,20 @@ void ftpd_server_free(struct ftpd_server *srv)
 	}
 	if (close_gen(srv))
 		free_one(srv);
+}
+
+int ftpd_share_limits(struct ftpd_conf *c, ik_err *e)
+{
+	if (c->counts != NULL)
+		return 0;
+	c->counts = shmcount_new(SHMCOUNT_SLOTS, SHMCOUNT_COLS, e);
+	return c->counts != NULL ? 0 : -1;
+}
+
+void ftpd_unshare_limits(struct ftpd_conf *c)
+{
+	if (c == NULL)
+		return;
+	shmcount_free(c->counts);
+	c->counts = NULL;
 }

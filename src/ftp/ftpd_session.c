@@ -324,14 +324,14 @@ static void ctl_io(struct session *s, const struct session_ev *ev, void *arg)
 	}
 }
 
-void ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
+bool ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *peer,
 		      socklen_t len, bool implicit)
 {
 	const struct ftpd_conf *c = srv->conf;
 	struct ftpd_sess *fs = calloc(1, sizeof *fs);
 	if (fs == NULL) {
 		close(fd);
-		return;
+		return false;
 	}
 	fs->srv = srv;
 	fs->jail.root_fd = -1;
@@ -362,13 +362,13 @@ void ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *pe
 	if (fs->s == NULL) {
 		log_event(LOG_ERR, "ftp_accept_failed", "reason=\"%s\"", e.msg);
 		free(fs);
-		return;
+		return false;
 	}
 	ftpd_server_add(srv, fs);
 	fs->timer = event_new(loop_base(srv->loop), -1, 0, on_timer, fs);
 	if (fs->timer == NULL) {
 		session_close(fs->s, "out of memory");
-		return;
+		return true;
 	}
 	ftpd_set_state(fs, FTPD_ST_AUTH);
 	if (implicit)
@@ -380,4 +380,5 @@ void ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *pe
 	uint64_t limit = c->login_ms;
 	if (limit > 0)
 		arm_timer(fs, limit);
+	return true;
 }

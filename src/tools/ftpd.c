@@ -389,7 +389,7 @@ int cmd_ftpd(int argc, char **argv)
 	}
 	log_set_level(r.log_level);
 	r.have_db = access(r.policy.db_path, F_OK) == 0;
-	if (ftpd_bind(r.conf, &r.set, &e) < 0) {
+	if (ftpd_bind(r.conf, &r.set, &e) < 0 || ftpd_share_limits(r.conf, &e) < 0) {
 		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
 		goto out;
 	}
@@ -408,6 +408,8 @@ int cmd_ftpd(int argc, char **argv)
 		rc = rc == 0 ? CLI_OK : CLI_FAIL;
 out:
 	listen_set_close(&r.set);
+	if (r.conf != NULL)
+		ftpd_unshare_limits(r.conf);
 	if (r.sc != NULL) {
 		serve_conf_free(r.sc);
 	} else {

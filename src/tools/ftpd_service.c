@@ -42,7 +42,11 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 
 static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 {
-	return ftpd_bind(conf, set, e);
+	/* Here, in the parent before the fork: the session counts every
+	 * worker shares (max_sessions, max_per_ip). */
+	if (ftpd_bind(conf, set, e) < 0)
+		return -1;
+	return ftpd_share_limits(conf, e);
 }
 
 /* What serve holds: the current generation, and the sockets for the next. */
@@ -108,7 +112,11 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 			  "restart serve to apply them\"", c->section);
 	return 0;
 }
-static void svc_free_conf(void *conf) { ftpd_conf_free(conf); }
+static void svc_free_conf(void *conf)
+{
+	ftpd_unshare_limits(conf);
+	ftpd_conf_free(conf);
+}
 
 static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
 {

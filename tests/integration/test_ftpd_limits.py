@@ -5,6 +5,7 @@ PASV cannot describe an IPv6 address)."""
 import ftplib
 import io
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -141,3 +142,101 @@ def test_data_timeout(srv):
     conn.close()
     f.quit()
     assert not os.path.exists(os.path.join(srv.root, "incoming", "stalled.bin"))
+
+
+def _hold(port, n, deadline=10.0):
+    """n control connections that got the greeting (a refused one, e.g.
+    while the start-up probe is still counted, is retried)."""
+    held, end = [], time.monotonic() + deadline
+    while len(held) < n:
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        if c.makefile("rb").readline().startswith(b"220"):
+            held.append(c)
+        else:
+            c.close()
+            assert time.monotonic() < end, "could not open %d sessions" % n
+            time.sleep(0.05)
+    return held
+
+
+PER_IP_421 = b"421 Too many connections from your address (limit 3); close some and try again.\r\n"
+
+
+def test_per_ip_limit_holds_across_workers(tmp_path):
+    s = Ftpd(tmp_path, extra="max_per_ip = 3\n", workers=2)
+    try:
+        held = _hold(s.port, 3)
+        # With SO_REUSEPORT these land on either worker: each must refuse.
+        for _ in range(3):
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            assert c.makefile("rb").readline() == PER_IP_421
+            c.close()
+        held.pop().close()
+        held += _hold(s.port, 1)       # the freed place is taken again
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        assert c.makefile("rb").readline() == PER_IP_421
+        c.close()
+        for x in held:
+            x.close()
+    finally:
+        s.stop()
+
+
+def test_session_limit_total_across_workers(tmp_path):
+    s = Ftpd(tmp_path, extra="max_sessions = 2\n", workers=2)
+    try:
+        held = _hold(s.port, 2)
+        for _ in range(6):             # spread over both workers
+            c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+            assert c.makefile("rb").readline() == (
+                b"421 Too many users: the server is full (2 sessions); try again later.\r\n")
+            c.close()
+        for x in held:
+            x.close()
+    finally:
+        s.stop()
+
+
+def _children(pid):
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open("/proc/%s/stat" % d) as fh:
+                    st = fh.read()
+            except OSError:
+                continue
+            if int(st.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(d))
+    return kids
+
+
+def test_killed_worker_counts_are_cleared(tmp_path):
+    s = Ftpd(tmp_path, extra="max_per_ip = 3\n", workers=2)
+    try:
+        held = _hold(s.port, 3)
+        kids = _children(s.proc.pid)
+        assert len(kids) == 2
+        os.kill(kids[0], signal.SIGKILL)
+        alive = []
+        for c in held:                 # the killed worker's sessions end with it
+            c.settimeout(0.5)
+            try:
+                gone = c.recv(1) == b""
+            except socket.timeout:
+                gone = False
+            except OSError:
+                gone = True
+            if gone:
+                c.close()
+            else:
+                alive.append(c)
+        # Its replacement clears what it held: the whole limit is free again.
+        held = alive + _hold(s.port, 3 - len(alive))
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        assert c.makefile("rb").readline() == PER_IP_421
+        c.close()
+        for x in held:
+            x.close()
+    finally:
+        s.stop()
