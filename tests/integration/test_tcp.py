@@ -289,19 +289,17 @@ def test_chat_three_clients():
     with listen("--chat") as srv:
         cs = [connect(srv.port) for _ in range(3)]
         try:
-            for c in cs:
-                recv_until(c, b"here; /help for commands\n")
-            # Everyone sees the joins of those after them; drain them.
-            recv_until(cs[0], b"joined\n" * 1)
-            time.sleep(0.2)
-            for c in cs:
-                c.setblocking(False)
-                try:
-                    while c.recv(4096):
-                        pass
-                except BlockingIOError:
-                    pass
-                c.setblocking(True)
+            # Each client sees its welcome, then the joins of those after
+            # it: client i waits for exactly 2 - i join notices, however the
+            # bytes happen to be split into reads.
+            for i, c in enumerate(cs):
+                c.settimeout(5)
+                seen = b""
+                while (b"here; /help for commands\n" not in seen
+                       or seen.count(b"joined\n") < 2 - i):
+                    chunk = c.recv(4096)
+                    assert chunk, "server closed the chat early"
+                    seen += chunk
             names = ["[%s:%d]" % c.getsockname() for c in cs]
             cs[0].sendall(b"hello from zero\n")
             for i in (1, 2):
