@@ -144,3 +144,13 @@ char *str_trim(char *s)
 		s[--n] = '\0';
 	return s;
 }
+
+bool str_list_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return false;
+	return true;
+}

@@ -35,6 +35,9 @@ int str_hex_digit(char c);
  * and writes a NUL over it, or NULL if sep is absent (s unchanged). */
 char *str_split(char *s, char sep);
 
+/* Two lists of strings hold the same strings in the same order. */
+bool str_list_equal(char *const *a, size_t na, char *const *b, size_t nb);
+
 /* Trim ASCII white space at both ends, in place. */
 char *str_trim(char *s);
 

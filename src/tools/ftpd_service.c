@@ -86,23 +86,13 @@ static void svc_free_running(void *running)
 	free(r);
 }
 
-static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
 static int svc_reload(void *running, void *new_conf, ik_err *e)
 {
 	struct ftp_running *r = running;
 	const struct ftpd_conf *old = r->bound;
 	struct ftpd_conf *c = new_conf;
-	bool relisten = !same_list(old->listen, old->nlisten, c->listen, c->nlisten) ||
-			!same_list(old->implicit, old->nimplicit, c->implicit, c->nimplicit);
+	bool relisten = !str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
+			!str_list_equal(old->implicit, old->nimplicit, c->implicit, c->nimplicit);
 	struct ftpd_server *srv = ftpd_server_reload(r->cur, c, r->set, e);
 	if (srv == NULL)
 		return -1;

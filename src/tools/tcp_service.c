@@ -118,16 +118,6 @@ static void svc_stop(void *running, void (*done)(void *), void *arg)
 	tcp_server_stop(r->srv, done, arg);
 }
 
-static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
 static int svc_reload(void *running, void *new_conf, ik_err *e)
 {
 	struct tcp_running *r = running;
@@ -152,7 +142,7 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 	ik_err te = {""};
 	if (tcp_conf_prepare(c, &te) < 0)
 		return ik_err_set(e, "[%s] cert: %s", c->name, te.msg);
-	if (!same_list(r->bound->listen, r->bound->nlisten, c->listen, c->nlisten))
+	if (!str_list_equal(r->bound->listen, r->bound->nlisten, c->listen, c->nlisten))
 		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
 			  "restart serve to apply them\"", c->name);
 	srv->conf = c;

@@ -305,16 +305,6 @@ static void svc_stop(void *running, void (*done)(void *), void *arg)
 	udp_server_stop(running, done, arg);
 }
 
-static bool same_list(char *const *a, size_t na, char *const *b, size_t nb)
-{
-	if (na != nb)
-		return false;
-	for (size_t i = 0; i < na; i++)
-		if (strcmp(a[i], b[i]) != 0)
-			return false;
-	return true;
-}
-
 /* Reload (SIGHUP): the mode applies from the next datagram on; there are
  * no sessions to keep. serve frees confs only at exit, so the old one may
  * simply be dropped. The receive buffers keep their size. */
@@ -323,7 +313,7 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 	(void)e;
 	struct udp_server *srv = running;
 	struct udp_conf *c = new_conf;
-	if (!same_list(srv->bound->listen, srv->bound->nlisten, c->listen, c->nlisten))
+	if (!str_list_equal(srv->bound->listen, srv->bound->nlisten, c->listen, c->nlisten))
 		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
 			  "restart serve to apply them\"", c->name);
 	c->buffer = srv->conf->buffer;

@@ -69,6 +69,12 @@ static void split_trim(void **state)
 	assert_null(str_split(t, ':'));
 	assert_true(str_has_prefix("inetkit", "inet"));
 	assert_true(str_eq_nocase("QUIT", "quit"));
+	char *a[] = {"127.0.0.1:21", "[::1]:21"}, *b[] = {"127.0.0.1:21", "[::1]:21"};
+	char *c[] = {"[::1]:21", "127.0.0.1:21"};
+	assert_true(str_list_equal(a, 2, b, 2));
+	assert_false(str_list_equal(a, 2, c, 2));
+	assert_false(str_list_equal(a, 2, b, 1));
+	assert_true(str_list_equal(a, 0, c, 0));
 }
 
 int main(void)
