@@ -30,6 +30,20 @@ static int bind_error(ik_err *e, int err, const struct endpoint *ep, int socktyp
 	}
 }
 
+int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e)
+{
+	char host[256];
+	uint16_t port;
+	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
+		return -1;
+	if (*n >= LISTEN_MAX_SOCKETS)
+		return ik_err_set(e, "too many listen addresses (at most %d)", LISTEN_MAX_SOCKETS);
+	if ((list[*n] = strdup(spec)) == NULL)
+		return ik_err_set(e, "out of memory");
+	(*n)++;
+	return 0;
+}
+
 int listen_bind_one(const struct endpoint *ep, int socktype, unsigned flags, ik_err *e)
 {
 	int family = ep->ss.ss_family;

@@ -27,6 +27,10 @@ struct listen_set {
 	struct endpoint ep[LISTEN_MAX_SOCKETS];	/* bound address (port filled in) */
 };
 
+/* Append a copy of spec to a list of listen specs (at most
+ * LISTEN_MAX_SOCKETS), after checking its form with endpoint_split. */
+int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e);
+
 /* Bind one socket (SOCK_STREAM listens with backlog SOMAXCONN). IPv6 sockets
  * are IPV6_V6ONLY so that "*:PORT" can bind 0.0.0.0 and :: side by side.
  * Non-blocking, close-on-exec. Returns the fd, or -1 with e like

@@ -12,6 +12,7 @@
 
 #include "core/str.h"
 #include "core/tls.h"
+#include "core/listener.h"
 #include "ftp/ftpd_glob.h"
 #include "ftp/ftpd_int.h"
 
@@ -23,14 +24,9 @@ static int add_listen(struct cfg *cfg, const char *sec, const char *key, char **
 	if (cfg_get_list(cfg, sec, key, def, items, &k, e) < 0)
 		return -1;
 	for (size_t i = 0; i < k; i++) {
-		char host[256];
-		uint16_t port;
 		ik_err le;
-		if (endpoint_split(items[i], host, sizeof host, &port, &le) < 0)
+		if (listen_spec_add(out, n, items[i], &le) < 0)
 			return cfg_error(cfg, sec, key, e, "%s", le.msg);
-		if ((out[*n] = strdup(items[i])) == NULL)
-			return ik_err_set(e, "out of memory");
-		(*n)++;
 	}
 	return 0;
 }

@@ -63,17 +63,7 @@ void tcp_conf_free(struct tcp_conf *c)
 
 int tcp_conf_add_listen(struct tcp_conf *c, const char *spec, ik_err *e)
 {
-	char host[256];
-	uint16_t port;
-	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
-		return -1;
-	if (c->nlisten >= LISTEN_MAX_SOCKETS)
-		return ik_err_set(e, "too many listen addresses (at most %d)", LISTEN_MAX_SOCKETS);
-	c->listen[c->nlisten] = strdup(spec);
-	if (c->listen[c->nlisten] == NULL)
-		return ik_err_set(e, "out of memory");
-	c->nlisten++;
-	return 0;
+	return listen_spec_add(c->listen, &c->nlisten, spec, e);
 }
 
 int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)

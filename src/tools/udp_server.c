@@ -58,16 +58,7 @@ void udp_conf_free(struct udp_conf *c)
 
 int udp_conf_add_listen(struct udp_conf *c, const char *spec, ik_err *e)
 {
-	char host[256];
-	uint16_t port;
-	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
-		return -1;
-	if (c->nlisten >= LISTEN_MAX_SOCKETS)
-		return ik_err_set(e, "too many listen addresses (at most %d)", LISTEN_MAX_SOCKETS);
-	if ((c->listen[c->nlisten] = strdup(spec)) == NULL)
-		return ik_err_set(e, "out of memory");
-	c->nlisten++;
-	return 0;
+	return listen_spec_add(c->listen, &c->nlisten, spec, e);
 }
 
 /* One datagram per line: trailing line end dropped, control bytes and

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <unistd.h>
@@ -53,6 +54,24 @@ static void unavailable_address(void **state)
 	const char *spec[] = {"192.0.2.1:0"};	/* TEST-NET-1: never on this machine */
 	assert_int_equal(listen_bind_specs(&a, spec, 1, SOCK_DGRAM, 0, &e), -1);
 	assert_string_equal(e.msg, "cannot listen on 192.0.2.1:0 (udp): this machine has no such address");
+}
+
+static void spec_list(void **state)
+{
+	(void)state;
+	char *list[LISTEN_MAX_SOCKETS];
+	size_t n = 0;
+	ik_err e;
+	assert_int_equal(listen_spec_add(list, &n, "[::1]:21", &e), 0);
+	assert_int_equal(listen_spec_add(list, &n, "::1:21", &e), -1);
+	assert_string_equal(e.msg, "'::1:21': write an IPv6 address in brackets, as [::1]:PORT");
+	while (n < LISTEN_MAX_SOCKETS)
+		assert_int_equal(listen_spec_add(list, &n, "127.0.0.1:21", &e), 0);
+	assert_int_equal(listen_spec_add(list, &n, "127.0.0.1:22", &e), -1);
+	assert_string_equal(e.msg, "too many listen addresses (at most 32)");
+	assert_string_equal(list[0], "[::1]:21");
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
 }
 
 struct accept_state {
@@ -131,6 +150,7 @@ int main(void)
 		cmocka_unit_test(port_in_use_is_named),
 		cmocka_unit_test(reuseport_shares),
 		cmocka_unit_test(unavailable_address),
+		cmocka_unit_test(spec_list),
 		cmocka_unit_test(accepts_on_loop),
 		cmocka_unit_test(defer_timer_and_stop_signal),
 	};
