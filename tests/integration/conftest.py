@@ -8,6 +8,7 @@ Servers bind loopback only, on free ports, and are always stopped.
 import contextlib
 import glob
 import os
+import random
 import shutil
 import signal
 import socket
@@ -77,15 +78,31 @@ def run(*args, input=None, timeout=60, env=None, check=None):
     return p
 
 
+def _port_pool():
+    """Ports below the kernel's ephemeral range: no outgoing connection can
+    take one of them between the check here and the server's bind."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(1024, low - 12000), low) if low > 13024 else None
+
+
+_rng = random.Random(os.getpid())
+
+
 def free_port(family=socket.AF_INET, kind=socket.SOCK_STREAM):
     """A port that is free for both TCP and UDP on loopback right now."""
     host = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-    for _ in range(50):
-        with socket.socket(family, kind) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+    pool = _port_pool()
+    for _ in range(200):
+        port = _rng.choice(pool) if pool else 0
         try:
+            with socket.socket(family, kind) as s:
+                s.bind((host, port))
+                port = s.getsockname()[1]
+            other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
             with socket.socket(family, other) as s2:
                 s2.bind((host, port))
         except OSError:
