@@ -1,5 +1,6 @@
 #include "core/loop.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,14 @@ struct loop *loop_new(ik_err *e)
 		ik_err_set(e, "cannot install signal handlers");
 		return NULL;
 	}
+	/* A supervisor keeps these blocked while its worker starts
+	 * (core/workers); now that they have handlers, pending ones arrive. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	return l;
 }
 

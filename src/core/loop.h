@@ -1,7 +1,9 @@
 /* The event loop every server runs on: a libevent base plus the process's
  * signal policy. SIGINT/SIGTERM call the stop handler (default: leave the
  * loop), SIGHUP calls the reload handler, SIGPIPE is ignored (a write to a
- * closed socket is an error return, not a death). */
+ * closed socket is an error return, not a death). loop_new unblocks
+ * SIGINT, SIGTERM and SIGHUP, which core/workers keeps blocked while a
+ * worker starts, so a signal sent during start-up is handled, not fatal. */
 #ifndef INETKIT_CORE_LOOP_H
 #define INETKIT_CORE_LOOP_H
 

@@ -69,7 +69,15 @@ static int spawn(struct sup *s, unsigned i, ik_err *e)
 		if (getppid() != s->self)
 			_exit(0);	/* the supervisor died before prctl */
 		signal(SIGCHLD, SIG_DFL);
-		sigprocmask(SIG_SETMASK, &s->old_mask, NULL);
+		/* Stop, reload and interrupt stay blocked until the worker's loop
+		 * has its handlers (loop_new unblocks them): one that arrives
+		 * while the worker starts is delivered then, instead of killing
+		 * it with the default action. */
+		sigset_t mask = s->old_mask;
+		sigaddset(&mask, SIGHUP);
+		sigaddset(&mask, SIGTERM);
+		sigaddset(&mask, SIGINT);
+		sigprocmask(SIG_SETMASK, &mask, NULL);
 		int rc = s->main((int)i, s->arg);
 		fflush(NULL);
 		/* _exit: the supervisor's atexit handlers are not ours to run. */
