@@ -1,4 +1,4 @@
-/* Local file-system helpers (POSIX mkdir, chown). */
+/* Local file-system helpers (POSIX mkdir, chown, write). */
 #include "core/fsutil.h"
 
 #include <errno.h>
@@ -33,6 +33,22 @@ int fs_mkdir_p(const char *path, unsigned mode, unsigned uid, unsigned gid, ik_e
 				return ik_err_set(e, "%s exists and is not a directory", p);
 		}
 		p[i] = saved;
+	}
+	return 0;
+}
+
+int fs_write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }

@@ -196,3 +196,46 @@ void listener_free(struct listener *li)
 		event_free(li->retry);
 	free(li);
 }
+
+/* ---- one socket set per worker process ---- */
+
+int worker_sets_bind(struct worker_sets *ws, const char *const *specs, size_t nspecs,
+		     int socktype, unsigned workers, ik_err *e)
+{
+	ws->n = workers > 0 ? workers : 1;
+	ws->sets = calloc(ws->n, sizeof *ws->sets);
+	if (ws->sets == NULL) {
+		ws->n = 0;
+		return ik_err_set(e, "out of memory");
+	}
+	unsigned flags = workers > 0 ? LISTEN_REUSEPORT : 0;
+	if (listen_bind_specs(&ws->sets[0], specs, nspecs, socktype, flags, e) < 0)
+		return -1;
+	/* The addresses the first set got, so that port 0 is one port for all. */
+	const char *again[LISTEN_MAX_SOCKETS];
+	for (size_t k = 0; k < ws->sets[0].n; k++)
+		again[k] = ws->sets[0].ep[k].text;
+	for (unsigned i = 1; i < ws->n; i++)
+		if (listen_bind_specs(&ws->sets[i], again, ws->sets[0].n, socktype, flags, e) < 0)
+			return -1;
+	return 0;
+}
+
+struct listen_set *worker_sets_take(struct worker_sets *ws, int index)
+{
+	unsigned mine = ws->n > 1 ? (unsigned)index : 0;
+	/* The other workers' sockets stay open in the supervisor only. */
+	for (unsigned i = 0; i < ws->n; i++)
+		if (i != mine)
+			listen_set_close(&ws->sets[i]);
+	return &ws->sets[mine];
+}
+
+void worker_sets_close(struct worker_sets *ws)
+{
+	for (unsigned i = 0; i < ws->n; i++)
+		listen_set_close(&ws->sets[i]);
+	free(ws->sets);
+	ws->sets = NULL;
+	ws->n = 0;
+}

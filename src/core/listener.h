@@ -55,4 +55,19 @@ void listener_resume(struct listener *li);
 /* Frees the listener; the fd is not closed (the listen_set owns it). */
 void listener_free(struct listener *li);
 
+/* Sockets for N worker processes (`tcp listen`, `udp listen`): each worker its
+ * own set, bound with SO_REUSEPORT to the same addresses, so that the
+ * kernel spreads connections or datagrams among them; one set without
+ * SO_REUSEPORT when workers is 0. */
+struct worker_sets {
+	struct listen_set *sets;
+	unsigned n;
+};
+int worker_sets_bind(struct worker_sets *ws, const char *const *specs, size_t nspecs,
+		     int socktype, unsigned workers, ik_err *e);
+/* In worker index (core/workers): close the other workers' sets (the
+ * supervisor keeps them); returns this worker's. */
+struct listen_set *worker_sets_take(struct worker_sets *ws, int index);
+void worker_sets_close(struct worker_sets *ws);
+
 #endif

@@ -116,6 +116,7 @@ static void finalize(void *arg)
 		event_free(s->kick);
 	if (s->rev != NULL)
 		event_free(s->rev);
+	session_splice_free(s);
 	if (s->wire_cb != NULL && s->under != NULL)
 		evbuffer_remove_cb_entry(bufferevent_get_output(s->under), s->wire_cb);
 	session_unwatch_buffers(s);
@@ -136,6 +137,8 @@ void session_close(struct session *s, const char *reason)
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	if (s->rev != NULL)
 		event_del(s->rev);
+	if (s->wev != NULL)
+		event_del(s->wev);
 	if (s->timer != NULL)
 		event_del(s->timer);
 	if (s->kick != NULL)
@@ -261,7 +264,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (kq < s->kq_last)
 		s->last_out_ms = now;
 	s->kq_last = kq;
-	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + kq;
+	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + kq + s->in_pipe;
 	char reason[128];
 	if (queued > 0 && s->o.write_ms > 0 && now - s->last_out_ms >= s->o.write_ms) {
 		str_fmt(reason, sizeof reason, "client not reading: %zu bytes unsent for %llu ms",
@@ -295,7 +298,8 @@ static void arm_timer(struct session *s, uint64_t now)
 		/* Output may start waiting at any moment: look at least every
 		 * write_ms, and at its deadline when it waits now. */
 		uint64_t w = s->o.write_ms;
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0 || s->kq_last > 0) {
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0 || s->kq_last > 0 ||
+		    s->in_pipe > 0) {
 			uint64_t due = s->last_out_ms + s->o.write_ms;
 			w = due > now ? due - now : 1;
 		}
@@ -365,6 +369,7 @@ struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
 	s->io = io;
 	s->arg = arg;
 	s->fd = fd;
+	s->pipe_r = s->pipe_w = -1;
 	s->id = next_id++;
 	s->start_ms = s->last_in_ms = s->last_out_ms = session_now_ms();
 	if (peer != NULL && peerlen <= sizeof s->peer) {

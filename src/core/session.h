@@ -140,6 +140,13 @@ struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
 
 void session_set_mode(struct session *s, enum session_mode mode);
 enum session_mode session_mode(const struct session *s);
+/* Reflect mode (RFC 862 echo done by the core): every byte read is sent
+ * back; the protocol gets no SESSION_EV_DATA, only EOF, TIMEOUT and
+ * CLOSED. A plain socket that streams moves the bytes with splice(2)
+ * through a pipe made for it, never through user space. The protocol must
+ * not write to a reflecting session. */
+void session_reflect(struct session *s);
+bool session_splicing(const struct session *s);
 /* Stop reading (offloaded work is running) / read again; buffered input is
  * delivered on resume, from the loop, not inside the resume call. */
 void session_pause(struct session *s);

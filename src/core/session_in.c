@@ -11,9 +11,6 @@
 
 #include "core/session_int.h"
 
-#define READ_MIN 16384
-#define READ_MAX 65536
-#define READ_SMALL 4096		/* reads under this many bytes are "small" */
 
 /* Reading is on unless something says stop: paused, output over its mark,
  * end of file seen, or raw input nobody took up to in_max. */
@@ -21,7 +18,7 @@ void session_update_reading(struct session *s)
 {
 	if (s->closing)
 		return;
-	bool want = !s->paused && !s->out_over && !s->eof_seen &&
+	bool want = !s->paused && !s->out_over && !s->eof_seen && !session_splice_full(s) &&
 		    !(s->mode == SESSION_MODE_RAW &&
 		      evbuffer_get_length(bufferevent_get_input(s->bev)) >= s->o.in_max);
 	if (want == s->reading)
@@ -117,6 +114,8 @@ static void process_once(struct session *s)
 		evbuffer_drain(in, evbuffer_get_length(in));
 	} else if (s->mode == SESSION_MODE_LINE) {
 		process_lines(s);
+	} else if (s->reflect) {
+		evbuffer_add_buffer(bufferevent_get_output(s->bev), in);
 	} else if (!s->paused && evbuffer_get_length(in) > 0) {
 		session_deliver(s, SESSION_EV_DATA, NULL);
 	}
@@ -168,6 +167,15 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
 	struct session *s = arg;
+	if (s->pipe_r >= 0) {
+		session_splice_readable(s);
+		return;
+	}
+	if (s->reflect && !s->write_armed && !s->wr_finish &&
+	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+		session_reflect_readable(s);
+		return;
+	}
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	struct evbuffer_iovec v[2];
 	/* The bufferevent freezes its input's end; we are its reader now. */
@@ -207,21 +215,32 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	evbuffer_freeze(in, 0);
 	s->bytes_in += (uint64_t)n;
 	s->last_in_ms = session_now_ms();
-	/* A full read means a stream: read big at once. Back to small only
-	 * after a run of small reads, or a stream's ragged reads would flap. */
-	if ((size_t)n == s->rd_chunk) {
-		s->rd_chunk = READ_MAX;
+	bool streaming = session_read_size(s, (size_t)n);
+	session_process(s);
+	if (streaming && s->reflect)
+		session_splice_maybe_start(s);
+}
+
+/* A full read means a stream: read big at once. Back to small only after
+ * a run of small reads, or a stream's ragged reads would flap. Returns
+ * true for a big read after a full one: the peer streams. ("Full" is at
+ * least rd_chunk: the space reserved may be more.) */
+bool session_read_size(struct session *s, size_t n)
+{
+	bool streaming = s->rd_chunk == SESSION_READ_MAX && n >= SESSION_READ_MIN;
+	if (n >= s->rd_chunk) {
+		s->rd_chunk = SESSION_READ_MAX;
 		s->rd_small = 0;
-	} else if ((size_t)n < READ_SMALL && s->rd_chunk > READ_MIN && ++s->rd_small >= 16) {
-		s->rd_chunk = READ_MIN;
+	} else if (n < SESSION_READ_SMALL && s->rd_chunk > SESSION_READ_MIN && ++s->rd_small >= 16) {
+		s->rd_chunk = SESSION_READ_MIN;
 		s->rd_small = 0;
 	}
-	session_process(s);
+	return streaming;
 }
 
 int session_direct_reader(struct session *s)
 {
-	s->rd_chunk = READ_MIN;
+	s->rd_chunk = SESSION_READ_MIN;
 	s->rev = event_new(bufferevent_get_base(s->bev), s->fd, EV_READ | EV_PERSIST, on_readable, s);
 	return s->rev != NULL ? 0 : -1;
 }

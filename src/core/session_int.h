@@ -10,6 +10,11 @@
 #include "core/session.h"
 #include "net/endpoint.h"
 
+/* Plain sockets: the read size adapts between these (session_read_size). */
+#define SESSION_READ_MIN 16384
+#define SESSION_READ_MAX 65536
+#define SESSION_READ_SMALL 4096		/* reads under this many bytes are "small" */
+
 struct session {
 	struct loop *loop;
 	struct bufferevent *bev;	/* what we read and write (TLS: plaintext side) */
@@ -20,6 +25,12 @@ struct session {
 	size_t rd_chunk;		/* its read size, 16 or 64 KiB */
 	unsigned rd_small;		/* small reads in a row */
 	bool reading;			/* rev added, or the bufferevent's EV_READ on */
+	/* reflect mode (session_reflect.c) */
+	bool reflect;			/* the core echoes what it reads */
+	bool splice_eof;		/* splicing: the peer's EOF read, pipe not empty */
+	int pipe_r, pipe_w;		/* splicing: -1 until a stream starts */
+	size_t in_pipe, pipe_cap;	/* bytes in the pipe, its size */
+	struct event *wev;		/* splicing: the pipe waits for EV_WRITE */
 	struct evbuffer_cb_entry *in_cb, *out_cb, *wire_cb;
 	session_io_fn io;
 	void *arg;
@@ -65,7 +76,14 @@ void session_process(struct session *s);
 void session_update_reading(struct session *s);
 void session_peer_eof(struct session *s);
 int session_direct_reader(struct session *s);
+bool session_read_size(struct session *s, size_t n);
 void session_set_read_mark(struct session *s);
+/* session_reflect.c */
+void session_splice_maybe_start(struct session *s);
+void session_splice_readable(struct session *s);
+void session_reflect_readable(struct session *s);
+bool session_splice_full(const struct session *s);
+void session_splice_free(struct session *s);
 /* session_out.c */
 int session_direct_write(struct session *s);
 void session_finish_write(struct session *s);

@@ -278,3 +278,13 @@ int workers_run(const struct workers_opts *o, int (*worker_main)(int index, void
 	sigprocmask(SIG_SETMASK, &s.old_mask, NULL);
 	return rc;
 }
+
+void workers_hold_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}

@@ -40,4 +40,10 @@ struct workers_opts {
 int workers_run(const struct workers_opts *o, int (*worker_main)(int index, void *arg),
 		void *arg, ik_err *e);
 
+/* Before a server says it listens:
+ * hold SIGINT, SIGTERM and SIGHUP until its loop handles them (loop_new
+ * unblocks them; the workers' supervisor waits for them), so that one sent
+ * as soon as the listen line is out is acted on instead of killing it. */
+void workers_hold_signals(void);
+
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fsutil.h"
 #include "core/str.h"
 #include "core/term.h"
 
@@ -43,16 +44,8 @@ static int sink_open(struct sink *s, ik_err *e)
 
 static int write_all(int fd, const char *p, size_t n, const char *what, ik_err *e)
 {
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return ik_err_errno(e, errno, "write %s", what);
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	if (fs_write_all(fd, p, n) < 0)
+		return ik_err_errno(e, errno, "write %s", what);
 	return 0;
 }
 

@@ -40,6 +40,11 @@
 #include "core/loop.h"
 
 #define FTPD_DEFAULT_LISTEN "127.0.0.1:2121"
+/* A download's socket send buffer: SO_SNDBUF, which the kernel doubles and
+ * caps at net.core.wmem_max. A fixed large buffer lets one sendfile call
+ * queue more, so the sender sleeps and wakes less often than with the
+ * autotuned size (measured in bench/ftp: about 3% more on loopback). */
+#define FTPD_DEFAULT_SNDBUF (4 * 1024 * 1024)
 #define FTPD_DEFAULT_BANNER "inetkit FTP server ready."
 
 struct ftpd_conf {
@@ -57,6 +62,7 @@ struct ftpd_conf {
 	unsigned max_login_failures;
 	uint64_t list_max, glob_max, stat_max, ascii_size_max;
 	uint64_t download_rate, upload_rate;	/* bytes per second, 0: no limit */
+	uint64_t data_send_buffer;	/* SO_SNDBUF of downloads, 0: autotuning */
 	/* TLS */
 	bool tls;			/* AUTH TLS offered */
 	bool require_tls_login, require_tls_data, tls_reuse;

@@ -109,8 +109,13 @@ static int read_limits(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik
 	    cfg_get_size(cfg, sec, "stat_max", 64 * 1024, &c->stat_max, e) < 0 ||
 	    cfg_get_size(cfg, sec, "ascii_size_max", 16 * 1024 * 1024, &c->ascii_size_max, e) < 0 ||
 	    cfg_get_size(cfg, sec, "download_rate", 0, &c->download_rate, e) < 0 ||
-	    cfg_get_size(cfg, sec, "upload_rate", 0, &c->upload_rate, e) < 0)
+	    cfg_get_size(cfg, sec, "upload_rate", 0, &c->upload_rate, e) < 0 ||
+	    cfg_get_size(cfg, sec, "data_send_buffer", FTPD_DEFAULT_SNDBUF, &c->data_send_buffer,
+			 e) < 0)
 		return -1;
+	if (c->data_send_buffer > (64ULL << 20))
+		return cfg_error(cfg, sec, "data_send_buffer", e, "at most 64M; 0 leaves the size "
+				 "to the kernel");
 	if (c->accept_ms < 1000)
 		return cfg_error(cfg, sec, "accept_timeout", e, "at least 1s (a data connection "
 				 "needs a moment to open)");

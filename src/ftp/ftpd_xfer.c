@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
@@ -420,6 +422,11 @@ void ftpd_xfer_connected(struct ftpd_xfer *x, int fd)
 	struct event_base *base = loop_base(fs->srv->loop);
 	x->waiting = false;
 	x->sock = fd;
+	if (!ftpd_xfer_is_upload(x) && c->data_send_buffer > 0) {
+		int size = (int)c->data_send_buffer;
+		/* Best effort: without it the kernel's autotuning still works. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	}
 	char buf[FTPD_REPLY_LINE_MAX];
 	ftpd_send(fs, FTPD_R_OPENING_DATA, "%s", opening_text(x, buf, sizeof buf));
 	if (fs->prot == 'P') {

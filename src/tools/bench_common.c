@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/cli.h"
 #include "core/loop.h"
@@ -152,6 +153,8 @@ static void bench_free(struct bench *b)
 	}
 	free(b->t);
 	free(b->payload);
+	if (b->payload_fd > 0)
+		close(b->payload_fd);
 }
 
 static int parse_u64(const char *proto, const char *opt, const char *v, uint64_t min,

@@ -4,8 +4,9 @@
  *
  * Reload (SIGHUP): every [ftp] setting but the listen addresses applies to
  * sessions that connect afterwards, and the [tls] files are read again
- * (ftpd_server_reload). Open sessions keep the conf they started with:
- * serve frees confs only at exit, and each conf frees its own SSL_CTX. */
+ * (ftpd_running_reload, which `inetkit ftpd` uses too). Open sessions keep
+ * the conf they started with: serve frees confs only at exit, and each
+ * conf frees its own SSL_CTX. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,22 +50,16 @@ static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 	return ftpd_share_limits(conf, e);
 }
 
-/* What serve holds: the current generation, and the sockets for the next. */
-struct ftp_running {
-	struct ftpd_server *cur;
-	const struct listen_set *set;	/* serve's, alive as long as the worker */
-	const struct ftpd_conf *bound;	/* whose listen addresses set holds */
-};
-
 static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
 {
-	struct ftp_running *r = calloc(1, sizeof *r);
+	struct ftpd_running *r = calloc(1, sizeof *r);
 	if (r == NULL) {
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
 	r->set = set;
 	r->bound = conf;
+	r->conf = conf;
 	r->cur = ftpd_server_start(conf, l, set, account_auth_current(), e);
 	if (r->cur == NULL) {
 		free(r);
@@ -75,33 +70,43 @@ static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
 
 static void svc_stop(void *running, void (*done)(void *), void *arg)
 {
-	struct ftp_running *r = running;
+	struct ftpd_running *r = running;
 	ftpd_server_stop(r->cur, done, arg);
 }
 
 static void svc_free_running(void *running)
 {
-	struct ftp_running *r = running;
+	struct ftpd_running *r = running;
 	ftpd_server_free(r->cur);
 	free(r);
 }
 
-static int svc_reload(void *running, void *new_conf, ik_err *e)
+int ftpd_running_reload(struct ftpd_running *r, struct ftpd_conf *c, const char *restart,
+			ik_err *e)
 {
-	struct ftp_running *r = running;
-	const struct ftpd_conf *old = r->bound;
-	struct ftpd_conf *c = new_conf;
+	const struct ftpd_conf *old = r->bound, *now = r->conf;
 	bool relisten = !str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
 			!str_list_equal(old->implicit, old->nimplicit, c->implicit, c->nimplicit);
+	/* Both confs hold a reference; ftpd_conf_prepare leaves a set one. */
+	if (c->tls && c->cert[0] == '\0' && c->ssl == NULL && now->tls && now->cert[0] == '\0' &&
+	    now->ssl != NULL && SSL_CTX_up_ref(now->ssl) == 1)
+		c->ssl = now->ssl;
 	struct ftpd_server *srv = ftpd_server_reload(r->cur, c, r->set, e);
 	if (srv == NULL)
 		return -1;
 	r->cur = srv;
+	r->conf = c;
 	if (relisten)
 		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
-			  "restart serve to apply them\"", c->section);
+			  "restart %s to apply them\"", c->section, restart);
 	return 0;
 }
+
+static int svc_reload(void *running, void *new_conf, ik_err *e)
+{
+	return ftpd_running_reload(running, new_conf, "serve", e);
+}
+
 static void svc_free_conf(void *conf)
 {
 	ftpd_unshare_limits(conf);

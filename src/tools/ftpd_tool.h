@@ -9,9 +9,30 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/listener.h"
 #include "core/service.h"
+#include "ftp/ftpd.h"
 
 extern const struct service_ops service_ftp;
+
+/* A running FTP server as serve and `inetkit ftpd` hold it: the current
+ * generation and the sockets it serves. */
+struct ftpd_running {
+	struct ftpd_server *cur;
+	const struct listen_set *set;	/* alive as long as the server */
+	const struct ftpd_conf *bound;	/* whose listen addresses set holds */
+	const struct ftpd_conf *conf;	/* in force */
+};
+
+/* New settings (SIGHUP): a new generation with conf c takes the sockets
+ * over (ftpd_server_reload); sessions already open keep theirs. Listen
+ * addresses that differ from the bound ones are logged, not applied:
+ * "restart <restart> to apply them". With no certificate file before or
+ * now, the certificate made in memory stays (clients may have pinned it).
+ * Returns -1 with e set and r untouched; c must then be freed by the
+ * caller, and otherwise outlive every session (free it at exit). */
+int ftpd_running_reload(struct ftpd_running *r, struct ftpd_conf *c, const char *restart,
+			ik_err *e);
 
 /* The [tls] certificate and key for the FTP server. With standalone set,
  * a self-signed pair that serve has not made yet (STATE/tls/) gives ""

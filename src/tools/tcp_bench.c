@@ -11,11 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "core/fsutil.h"
 #include "core/cli.h"
 #include "core/loop.h"
 #include "tools/bench_common.h"
@@ -36,6 +39,8 @@ static const char bench_help[] =
 	"  --requests N    stop after N requests in all instead\n"
 	"  --threads N     event loops in threads (default 1)\n"
 	"  --stream        one-way bulk: write without waiting, count what returns\n"
+	"  --zerocopy      --stream: send with sendfile(2) from memory, no copy on\n"
+	"                  our side (as iperf3 -Z)\n"
 	"  --json          the result as JSON\n"
 	"  -4, -6          IPv4 or IPv6 only\n"
 	"  -h, --help      this help\n"
@@ -44,14 +49,17 @@ static const char bench_help[] =
 
 static int tcp_bench_option(struct bench *b, int opt, const char *arg)
 {
-	(void)opt;	/* --stream is the only one */
 	(void)arg;
-	b->stream = true;
+	if (opt == BENCH_OPT_EXTRA)
+		b->stream = true;
+	else
+		b->zerocopy = true;
 	return 0;
 }
 
 static const struct option tcp_bench_opts[] = {
 	{"stream", no_argument, NULL, BENCH_OPT_EXTRA},
+	{"zerocopy", no_argument, NULL, BENCH_OPT_EXTRA + 1},
 	{NULL, 0, NULL, 0},
 };
 
@@ -81,7 +89,14 @@ static void conn_write(struct bconn *c)
 	struct bench_thread *t = c->t;
 	uint64_t size = t->b->size;
 	while (c->sent < size) {
-		ssize_t k = send(c->fd, t->b->payload + c->sent, size - c->sent, MSG_NOSIGNAL);
+		ssize_t k;
+		if (t->b->zerocopy) {
+			/* The kernel takes the memfd's pages by reference. */
+			off_t off = (off_t)c->sent;
+			k = sendfile(c->fd, t->b->payload_fd, &off, size - c->sent);
+		} else {
+			k = send(c->fd, t->b->payload + c->sent, size - c->sent, MSG_NOSIGNAL);
+		}
 		if (k < 0) {
 			if (errno == EINTR)
 				continue;
@@ -94,10 +109,14 @@ static void conn_write(struct bconn *c)
 		}
 		c->sent += (uint64_t)k;
 		t->bytes_out += (uint64_t)k;
-		if (t->b->stream && c->sent == size)
-			c->sent = 0;	/* the next chunk, until told to stop */
-		if (t->b->stream && t->stopping)
+		if (t->b->stream && c->sent == size) {
+			/* The next chunk, until told to stop: after a loop turn,
+			 * so that reading what comes back takes its turns too. */
+			c->sent = 0;
+			if (!t->stopping)
+				event_add(c->wev, NULL);
 			return;
+		}
 	}
 }
 
@@ -131,7 +150,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		}
 		t->bytes_in += (uint64_t)k;
 		if (t->b->stream)
-			continue;
+			return;		/* one read a turn, taking turns with writing */
 		uint64_t left = t->b->size - c->recvd;
 		uint64_t got = (uint64_t)k < left ? (uint64_t)k : left;
 		if (memcmp(t->rbuf, t->b->payload + c->recvd, got) != 0)
@@ -240,6 +259,8 @@ static int tcp_bench_check(const struct bench *b)
 {
 	if (b->stream && b->requests > 0)
 		return cli_usage_error("tcp", "--stream runs for --duration, not --requests");
+	if (b->zerocopy && !b->stream)
+		return cli_usage_error("tcp", "--zerocopy goes with --stream (requests are small)");
 	return 0;
 }
 
@@ -254,6 +275,12 @@ static int tcp_bench_prepare(struct bench *b)
 		return cli_error("tcp", CLI_FAIL, "out of memory");
 	for (uint64_t i = 0; i < b->size; i++)
 		b->payload[i] = (unsigned char)('a' + i % 26);
+	if (b->zerocopy) {
+		b->payload_fd = memfd_create("inetkit-bench", MFD_CLOEXEC);
+		if (b->payload_fd < 0 || fs_write_all(b->payload_fd, b->payload, b->size) < 0)
+			return cli_error("tcp", CLI_FAIL, "--zerocopy: cannot make the memory file: %s",
+					 strerror(errno));
+	}
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 
+#include "core/fsutil.h"
 #include "core/cli.h"
 #include "core/loop.h"
 #include "core/str.h"
@@ -122,22 +123,6 @@ static void nc_fail(struct nc *n, const char *fmt, ...)
 	loop_exit(n->loop);
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t k = write(fd, c, n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 /* One line per 16 bytes: direction, offset, hex, printable bytes. */
 static void hexdump(char dir, uint64_t *off, const unsigned char *p, size_t n)
 {
@@ -159,7 +144,7 @@ static void hexdump(char dir, uint64_t *off, const unsigned char *p, size_t n)
 			line[at++] = p[i + j] >= 0x20 && p[i + j] < 0x7f ? (char)p[i + j] : '.';
 		line[at++] = '|';
 		line[at++] = '\n';
-		write_all(1, line, at);
+		fs_write_all(1, line, at);
 	}
 	*off += n;
 }
@@ -250,7 +235,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			break;
 		if (n->hex)
 			hexdump('<', &n->hex_in, v.iov_base, v.iov_len);
-		else if (write_all(1, v.iov_base, v.iov_len) < 0) {
+		else if (fs_write_all(1, v.iov_base, v.iov_len) < 0) {
 			n->rc = CLI_FAIL;	/* stdout is gone: nobody to tell */
 			loop_exit(n->loop);
 			return;

@@ -71,7 +71,8 @@ struct tcp_conn {
 struct tcp_conf *tcp_conf_new(void);
 void tcp_conf_free(struct tcp_conf *c);
 int tcp_conf_add_listen(struct tcp_conf *c, const char *spec, ik_err *e);
-/* Open --send/--recv files, make the TLS context. Before binding. */
+/* Open --send/--recv files, make the TLS context (each unless done
+ * already). Before binding. */
 int tcp_conf_prepare(struct tcp_conf *c, ik_err *e);
 const char *tcp_mode_name(enum tcp_mode m);
 
@@ -81,6 +82,17 @@ struct tcp_server *tcp_server_start(struct tcp_conf *c, struct loop *l,
 void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg);
 void tcp_server_close_all(struct tcp_server *srv, const char *reason);
 void tcp_server_free(struct tcp_server *srv);
+/* New settings (SIGHUP), for `tcp listen` and the [tcp-echo] service: c,
+ * prepared here (its cert and key read again), applies to connections
+ * accepted from now on; open ones keep the conf they were accepted under.
+ * bound is the conf whose listen addresses are the sockets: a change is
+ * logged, not applied ("restart <restart> to apply them"). Returns -1
+ * with e set and srv untouched. c must outlive the connections that use
+ * it (tcp_server_uses_conf). */
+int tcp_server_reload(struct tcp_server *srv, const struct tcp_conf *bound, struct tcp_conf *c,
+		      const char *restart, ik_err *e);
+/* Whether conf is the one in force or an open connection's. */
+bool tcp_server_uses_conf(const struct tcp_server *srv, const struct tcp_conf *conf);
 
 /* Modes (tcp_chat.c, tcp_exec.c, tcp_xfer.c). */
 void tcp_chat_join(struct tcp_conn *c);

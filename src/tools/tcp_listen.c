@@ -2,7 +2,11 @@
  * tcp server configured from the command line,
  * run in this process or in --workers processes that each have their own
  * SO_REUSEPORT sockets on the same addresses (the kernel spreads the
- * connections among them). */
+ * connections among them). SIGHUP (passed on to the workers) reads the
+ * --cert/--key files again for the connections accepted afterwards
+ * (tcp_server_reload, as the [tcp-echo] service of serve reloads). */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 
 #include "core/cli.h"
 #include "core/log.h"
+#include "core/sbuf.h"
 #include "core/str.h"
 #include "core/workers.h"
 #include "tools/tcp_int.h"
@@ -43,6 +48,9 @@ static const char listen_help[] =
 	"  --workers N       N processes sharing the port (SO_REUSEPORT)\n"
 	"  --log             one line per connection when it closes\n"
 	"  -h, --help        this help\n"
+	"\n"
+	"SIGHUP reads the --cert and --key files again: new connections get the\n"
+	"new certificate, open ones keep theirs.\n"
 	"\n"
 	"Examples:\n"
 	"  inetkit tcp listen 127.0.0.1:2007\n"
@@ -78,12 +86,106 @@ static const struct option listen_opts[] = {
 };
 
 struct listen_run {
-	struct tcp_conf *conf;
-	struct listen_set *sets;
-	unsigned nsets;
+	struct tcp_conf *conf;		/* from the options; its sockets are bound */
+	struct worker_sets ws;
 	struct tcp_server *srv;
 	struct event *grace;
+	struct tcp_conf **reloaded;	/* made by SIGHUP, freed once unused */
+	size_t nreloaded;
 };
+
+/* ---- reload ---- */
+
+/* The conf in force again, for a reload that reads only the certificate
+ * files anew: the same settings and --send/--recv file, no TLS context. */
+static struct tcp_conf *conf_copy(const struct tcp_conf *o, ik_err *e)
+{
+	struct tcp_conf *c = tcp_conf_new();
+	if (c == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	c->name = o->name;
+	c->mode = o->mode;
+	c->max_conns = o->max_conns;
+	c->idle_ms = o->idle_ms;
+	c->write_ms = o->write_ms;
+	c->max_line = o->max_line;
+	c->tls = o->tls;
+	c->log = o->log;
+	c->once = o->once;
+	c->file_size = o->file_size;
+	bool ok = true;
+	for (size_t i = 0; ok && i < o->nlisten; i++)
+		ok = tcp_conf_add_listen(c, o->listen[i], e) == 0;
+	if (ok && ((o->cert != NULL && (c->cert = strdup(o->cert)) == NULL) ||
+		   (o->key != NULL && (c->key = strdup(o->key)) == NULL) ||
+		   (o->file != NULL && (c->file = strdup(o->file)) == NULL) ||
+		   (o->file_fd >= 0 && (c->file_fd = fcntl(o->file_fd, F_DUPFD_CLOEXEC, 0)) < 0))) {
+		ik_err_errno(e, errno, "cannot copy the settings");
+		ok = false;
+	}
+	if (ok && o->exec_argv != NULL) {
+		/* Its words hold no blanks: joined, they split the same again. */
+		struct sbuf cmd = SBUF_INIT(1 << 20);
+		for (char **a = o->exec_argv; *a != NULL; a++)
+			sbuf_printf(&cmd, "%s%s", a == o->exec_argv ? "" : " ", *a);
+		ok = tcp_exec_split(sbuf_cstr(&cmd), &c->exec_argv, e) == 0;
+		sbuf_free(&cmd);
+	}
+	if (!ok) {
+		tcp_conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* Free the confs of earlier reloads that nothing uses any more. */
+static void prune_reloaded(struct listen_run *r)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < r->nreloaded; i++) {
+		if (tcp_server_uses_conf(r->srv, r->reloaded[i]))
+			r->reloaded[k++] = r->reloaded[i];
+		else
+			tcp_conf_free(r->reloaded[i]);
+	}
+	r->nreloaded = k;
+}
+
+static void on_reload(struct loop *l, int sig, void *arg)
+{
+	(void)l;
+	(void)sig;
+	struct listen_run *r = arg;
+	const struct tcp_conf *now = r->srv->conf;
+	if (!now->tls || now->cert == NULL) {
+		log_event(LOG_NOTICE, "reload", "proto=tcp reason=\"nothing to reload: no --cert "
+			  "file\"");
+		return;
+	}
+	prune_reloaded(r);
+	ik_err e = {""};
+	struct tcp_conf *c = conf_copy(now, &e);
+	struct tcp_conf **more = realloc(r->reloaded, (r->nreloaded + 1) * sizeof *more);
+	if (more != NULL)
+		r->reloaded = more;
+	else if (c != NULL)
+		ik_err_set(&e, "out of memory");
+	if (c == NULL || more == NULL ||
+	    tcp_server_reload(r->srv, r->conf, c, "inetkit tcp listen", &e) < 0) {
+		char why[IK_ERR_MAX + 8];
+		log_event(LOG_WARNING, "reload_failed", "proto=tcp reason=%s keeping=old",
+			  log_quote(why, sizeof why, e.msg));
+		tcp_conf_free(c);
+		return;
+	}
+	r->reloaded[r->nreloaded++] = c;
+	log_event(LOG_INFO, "reloaded", "proto=tcp cert=%s key=%s", c->cert,
+		  c->key != NULL ? c->key : c->cert);
+}
+
+/* ---- running ---- */
 
 static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
@@ -109,28 +211,28 @@ static void on_stop(struct loop *l, int sig, void *arg)
 static int listen_worker(int index, void *arg)
 {
 	struct listen_run *r = arg;
-	unsigned mine = r->nsets > 1 ? (unsigned)index : 0;
-	/* The other workers' sockets stay open in the supervisor only. */
-	for (unsigned i = 0; i < r->nsets; i++)
-		if (i != mine)
-			listen_set_close(&r->sets[i]);
+	const struct listen_set *set = worker_sets_take(&r->ws, index);
 	ik_err e;
 	struct loop *l = loop_new(&e);
 	if (l == NULL)
 		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
-	r->srv = tcp_server_start(r->conf, l, &r->sets[mine], &e);
+	r->srv = tcp_server_start(r->conf, l, set, &e);
 	if (r->srv == NULL) {
 		loop_free(l);
 		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
 	}
 	r->srv->standalone = true;
 	loop_on_stop(l, on_stop, r);
+	loop_on_reload(l, on_reload, r);
 	loop_run(l);
 	int rc = r->srv->result;
 	tcp_server_free(r->srv);
 	if (r->grace != NULL)
 		event_free(r->grace);
 	loop_free(l);
+	for (size_t i = 0; i < r->nreloaded; i++)
+		tcp_conf_free(r->reloaded[i]);
+	free(r->reloaded);
 	return rc;
 }
 
@@ -215,27 +317,6 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 	return 0;
 }
 
-/* Bind the first set, then one more per worker on the same ports. */
-static int bind_sets(struct listen_run *r, unsigned workers, ik_err *e)
-{
-	struct tcp_conf *c = r->conf;
-	r->nsets = workers > 0 ? workers : 1;
-	r->sets = calloc(r->nsets, sizeof *r->sets);
-	if (r->sets == NULL)
-		return ik_err_set(e, "out of memory");
-	unsigned flags = workers > 0 ? LISTEN_REUSEPORT : 0;
-	if (listen_bind_specs(&r->sets[0], (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
-			      flags, e) < 0)
-		return -1;
-	const char *again[LISTEN_MAX_SOCKETS];
-	for (size_t k = 0; k < r->sets[0].n; k++)
-		again[k] = r->sets[0].ep[k].text;
-	for (unsigned i = 1; i < r->nsets; i++)
-		if (listen_bind_specs(&r->sets[i], again, r->sets[0].n, SOCK_STREAM, flags, e) < 0)
-			return -1;
-	return 0;
-}
-
 int tcp_listen_main(int argc, char **argv)
 {
 	struct tcp_conf *c = tcp_conf_new();
@@ -255,7 +336,9 @@ int tcp_listen_main(int argc, char **argv)
 		rc = cli_usage_error("tcp", "%s", e.msg);
 		goto out;
 	}
-	if (tcp_conf_prepare(c, &e) < 0 || bind_sets(&r, (unsigned)workers, &e) < 0) {
+	if (tcp_conf_prepare(c, &e) < 0 ||
+	    worker_sets_bind(&r.ws, (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
+			     (unsigned)workers, &e) < 0) {
 		rc = cli_error("tcp", CLI_USAGE, "%s", e.msg);
 		goto out;
 	}
@@ -264,20 +347,17 @@ int tcp_listen_main(int argc, char **argv)
 	if (limit < c->max_conns * per_conn + 16)
 		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
 			  (unsigned long long)limit, (unsigned long long)c->max_conns);
-	for (size_t i = 0; i < r.sets[0].n; i++)
+	workers_hold_signals();
+	for (size_t i = 0; i < r.ws.sets[0].n; i++)
 		log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
-			  r.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
+			  r.ws.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
 			  (unsigned long long)workers);
 	struct workers_opts wo = {.count = (unsigned)workers, .name = "tcp"};
 	rc = workers_run(&wo, listen_worker, &r, &e);
 	if (rc < 0)
 		rc = cli_error("tcp", CLI_FAIL, "%s", e.msg);
 out:
-	if (r.sets != NULL) {
-		for (unsigned i = 0; i < r.nsets; i++)
-			listen_set_close(&r.sets[i]);
-		free(r.sets);
-	}
+	worker_sets_close(&r.ws);
 	tcp_conf_free(c);
 	return rc;
 }

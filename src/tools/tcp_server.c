@@ -68,7 +68,9 @@ int tcp_conf_add_listen(struct tcp_conf *c, const char *spec, ik_err *e)
 
 int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)
 {
-	if (c->mode == TCP_SEND) {
+	/* A file already open (a reload's copy shares it) is never opened
+	 * again: --recv would truncate what came so far. */
+	if (c->file_fd < 0 && c->mode == TCP_SEND) {
 		int fd = open(c->file, O_RDONLY | O_CLOEXEC);
 		struct stat st;
 		if (fd < 0)
@@ -79,7 +81,7 @@ int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)
 		}
 		c->file_fd = fd;
 		c->file_size = st.st_size;
-	} else if (c->mode == TCP_RECV) {
+	} else if (c->file_fd < 0 && c->mode == TCP_RECV) {
 		int fd = open(c->file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return ik_err_errno(e, errno, "cannot write '%s'", c->file);
@@ -133,9 +135,7 @@ static void conn_io(struct session *s, const struct session_ev *ev, void *arg)
 {
 	struct tcp_conn *c = arg;
 	switch (conn_conf(c)->mode) {
-	case TCP_ECHO:
-		if (ev->type == SESSION_EV_DATA)
-			evbuffer_add_buffer(session_output(s), session_input(s));
+	case TCP_ECHO:	/* the session reflects the bytes itself */
 		break;
 	case TCP_DISCARD:
 		if (ev->type == SESSION_EV_DATA)
@@ -219,6 +219,9 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 		for (size_t i = 0; i < srv->nli; i++)
 			listener_pause(srv->li[i]);
 	switch (conf->mode) {
+	case TCP_ECHO:
+		session_reflect(c->s);
+		break;
 	case TCP_CHAT:
 		tcp_chat_join(c);
 		break;
@@ -236,6 +239,46 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 	default:
 		break;
 	}
+}
+
+int tcp_server_reload(struct tcp_server *srv, const struct tcp_conf *bound, struct tcp_conf *c,
+		      const char *restart, ik_err *e)
+{
+	struct tcp_conf *old = srv->conf;
+	if (srv->stopping)
+		return ik_err_set(e, "the server is stopping; the new settings apply at its next "
+				  "start");
+	/* Chat talks to every connection of the server: open echo or discard
+	 * connections must not receive it, nor open chatters lose it. */
+	if (c->mode != old->mode && (c->mode == TCP_CHAT || old->mode == TCP_CHAT) &&
+	    srv->nconns > 0)
+		return ik_err_set(e, "[%s] mode: cannot switch from %s to %s while %zu "
+				  "connections are open; reload again once they have closed, "
+				  "or restart %s", c->name, tcp_mode_name(old->mode),
+				  tcp_mode_name(c->mode), srv->nconns, restart);
+	/* No cert before or now: keep the self-signed certificate clients may
+	 * have pinned rather than make another; both confs hold a reference. */
+	if (c->tls && c->cert == NULL && old->tls && old->cert == NULL && old->ssl != NULL &&
+	    c->ssl == NULL && SSL_CTX_up_ref(old->ssl) == 1)
+		c->ssl = old->ssl;
+	ik_err te = {""};
+	if (tcp_conf_prepare(c, &te) < 0)
+		return ik_err_set(e, "[%s] cert: %s", c->name, te.msg);
+	if (!str_list_equal(bound->listen, bound->nlisten, c->listen, c->nlisten))
+		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
+			  "restart %s to apply them\"", c->name, restart);
+	srv->conf = c;
+	return 0;
+}
+
+bool tcp_server_uses_conf(const struct tcp_server *srv, const struct tcp_conf *conf)
+{
+	if (srv->conf == conf)
+		return true;
+	for (const struct tcp_conn *c = srv->conns; c != NULL; c = c->next)
+		if (conn_conf(c) == conf)
+			return true;
+	return false;
 }
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)

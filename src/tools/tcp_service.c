@@ -11,7 +11,8 @@
  *   cert, key     PEM files for tls (key default: in the cert file)
  *   log           yes|no, one line per connection, default no
  * Reload (SIGHUP): every key but listen applies to connections accepted
- * afterwards; cert and key are read again into a new SSL_CTX. Ownership:
+ * afterwards; cert and key are read again into a new SSL_CTX
+ * (tcp_server_reload, which `tcp listen` uses too). Ownership:
  * the running server points at the conf in force, each connection at the
  * conf it was accepted under (tcp_server.c), and serve frees confs only at
  * exit, so an old conf and its SSL_CTX live as long as any connection
@@ -19,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
-#include "core/str.h"
+#include "net/endpoint.h"
 #include "tools/tcp.h"
 #include "tools/tcp_int.h"
 
@@ -121,32 +121,7 @@ static void svc_stop(void *running, void (*done)(void *), void *arg)
 static int svc_reload(void *running, void *new_conf, ik_err *e)
 {
 	struct tcp_running *r = running;
-	struct tcp_server *srv = r->srv;
-	struct tcp_conf *old = srv->conf, *c = new_conf;
-	if (srv->stopping)
-		return ik_err_set(e, "the server is stopping; the new settings apply at its next "
-				  "start");
-	/* Chat talks to every connection of the server: open echo or discard
-	 * connections must not receive it, nor open chatters lose it. */
-	if (c->mode != old->mode && (c->mode == TCP_CHAT || old->mode == TCP_CHAT) &&
-	    srv->nconns > 0)
-		return ik_err_set(e, "[%s] mode: cannot switch from %s to %s while %zu "
-				  "connections are open; reload again once they have closed, "
-				  "or restart serve", c->name, tcp_mode_name(old->mode),
-				  tcp_mode_name(c->mode), srv->nconns);
-	/* No cert before or now: keep the self-signed certificate clients may
-	 * have pinned rather than make another; both confs hold a reference. */
-	if (c->tls && c->cert == NULL && old->tls && old->cert == NULL && old->ssl != NULL &&
-	    c->ssl == NULL && SSL_CTX_up_ref(old->ssl) == 1)
-		c->ssl = old->ssl;
-	ik_err te = {""};
-	if (tcp_conf_prepare(c, &te) < 0)
-		return ik_err_set(e, "[%s] cert: %s", c->name, te.msg);
-	if (!str_list_equal(r->bound->listen, r->bound->nlisten, c->listen, c->nlisten))
-		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
-			  "restart serve to apply them\"", c->name);
-	srv->conf = c;
-	return 0;
+	return tcp_server_reload(r->srv, r->bound, new_conf, "serve", e);
 }
 
 static void svc_free_running(void *running)

@@ -1,13 +1,17 @@
 /* `inetkit udp`: dispatch, and `udp listen` (the UDP server run from the
- * command line). RFC 768 (UDP), RFC 862 (echo). */
+ * command line, in this process or in --workers processes that each have
+ * their own SO_REUSEPORT sockets on the same addresses, as `tcp listen`
+ * has). RFC 768 (UDP), RFC 862 (echo). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/cli.h"
+#include "core/listener.h"
 #include "core/log.h"
 #include "core/str.h"
+#include "core/workers.h"
 #include "tools/tools.h"
 #include "tools/udp_int.h"
 
@@ -38,19 +42,23 @@ static const char listen_help[] =
 	"  --buffer BYTES  receive buffer per datagram (default 65537: any\n"
 	"                  datagram fits; a smaller one reports cut datagrams)\n"
 	"  --log           a log line per datagram\n"
+	"  --workers N     N processes sharing the port (SO_REUSEPORT; default 0:\n"
+	"                  serve in this process)\n"
 	"  -h, --help      this help\n"
 	"\n"
 	"Examples:\n"
 	"  inetkit udp listen 127.0.0.1:2007\n"
-	"  inetkit udp listen --print '[::1]:5140' 127.0.0.1:5140\n";
+	"  inetkit udp listen --print '[::1]:5140' 127.0.0.1:5140\n"
+	"  inetkit udp listen --workers 4 127.0.0.1:2007\n";
 
-enum { OPT_ECHO = 256, OPT_PRINT, OPT_BUFFER, OPT_LOG };
+enum { OPT_ECHO = 256, OPT_PRINT, OPT_BUFFER, OPT_LOG, OPT_WORKERS };
 
 static const struct option listen_opts[] = {
 	{"echo", no_argument, NULL, OPT_ECHO},
 	{"print", no_argument, NULL, OPT_PRINT},
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"log", no_argument, NULL, OPT_LOG},
+	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -62,16 +70,35 @@ static void on_stop(struct loop *l, int sig, void *arg)
 	loop_exit(l);
 }
 
-int udp_listen_main(int argc, char **argv)
+struct listen_run {
+	struct udp_conf *conf;
+	struct worker_sets ws;
+};
+
+static int listen_worker(int index, void *arg)
 {
-	struct udp_conf *c = udp_conf_new();
-	if (c == NULL)
-		return cli_error("udp", CLI_FAIL, "out of memory");
-	struct listen_set set = {0};
-	struct loop *l = NULL;
-	struct udp_server *srv = NULL;
+	struct listen_run *r = arg;
+	const struct listen_set *set = worker_sets_take(&r->ws, index);
 	ik_err e;
-	int rc = CLI_OK, o;
+	struct loop *l = loop_new(&e);
+	if (l == NULL)
+		return cli_error("udp", CLI_FAIL, "%s", e.msg);
+	struct udp_server *srv = udp_server_start(r->conf, l, set, &e);
+	if (srv == NULL) {
+		loop_free(l);
+		return cli_error("udp", CLI_FAIL, "%s", e.msg);
+	}
+	loop_on_stop(l, on_stop, NULL);
+	loop_run(l);
+	udp_server_free(srv);
+	loop_free(l);
+	return CLI_OK;
+}
+
+static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *workers)
+{
+	ik_err e;
+	int o;
 	bool chosen = false;
 	uint64_t v;
 	opterr = 0;
@@ -81,55 +108,68 @@ int udp_listen_main(int argc, char **argv)
 		case OPT_ECHO:
 		case OPT_PRINT: {
 			enum udp_mode m = o == OPT_ECHO ? UDP_ECHO : UDP_PRINT;
-			if (chosen && c->mode != m) {
-				rc = cli_usage_error("udp", "choose one mode: --echo or --print");
-				goto out;
-			}
+			if (chosen && c->mode != m)
+				return cli_usage_error("udp", "choose one mode: --echo or --print");
 			chosen = true;
 			c->mode = m;
 			break;
 		}
 		case OPT_BUFFER:
-			if (str_to_u64(optarg, UDP_DEFAULT_BUFFER, &v) < 0 || v == 0) {
-				rc = cli_usage_error("udp", "--buffer '%s' must be a number from 1 to %d",
-						     optarg, UDP_DEFAULT_BUFFER);
-				goto out;
-			}
+			if (str_to_u64(optarg, UDP_DEFAULT_BUFFER, &v) < 0 || v == 0)
+				return cli_usage_error("udp", "--buffer '%s' must be a number from 1 to %d",
+						       optarg, UDP_DEFAULT_BUFFER);
 			c->buffer = (size_t)v;
 			break;
 		case OPT_LOG: c->log = true; break;
-		case 'h': rc = cli_help(listen_help); goto out;
-		case ':': rc = cli_usage_error("udp", "option '%s' needs a value", argv[optind - 1]); goto out;
-		default: rc = cli_usage_error("udp", "unknown option '%s'", argv[optind - 1]); goto out;
+		case OPT_WORKERS:
+			if (str_to_u64(optarg, WORKERS_MAX, workers) < 0)
+				return cli_usage_error("udp", "--workers '%s' must be a number from 0 to %d",
+						       optarg, WORKERS_MAX);
+			break;
+		case 'h': return -1;
+		case ':': return cli_usage_error("udp", "option '%s' needs a value", argv[optind - 1]);
+		default: return cli_usage_error("udp", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind >= argc) {
-		rc = cli_usage_error("udp", "missing [HOST:]PORT to listen on");
+	if (optind >= argc)
+		return cli_usage_error("udp", "missing [HOST:]PORT to listen on");
+	for (int i = optind; i < argc; i++)
+		if (udp_conf_add_listen(c, argv[i], &e) < 0)
+			return cli_usage_error("udp", "bad listen address: %s", e.msg);
+	return 0;
+}
+
+int udp_listen_main(int argc, char **argv)
+{
+	struct udp_conf *c = udp_conf_new();
+	if (c == NULL)
+		return cli_error("udp", CLI_FAIL, "out of memory");
+	struct listen_run r = {.conf = c};
+	uint64_t workers = 0;
+	ik_err e;
+	int rc = parse_listen(argc, argv, c, &workers);
+	if (rc < 0) {
+		rc = cli_help(listen_help);
 		goto out;
 	}
-	for (int i = optind; i < argc; i++)
-		if (udp_conf_add_listen(c, argv[i], &e) < 0) {
-			rc = cli_usage_error("udp", "bad listen address: %s", e.msg);
-			goto out;
-		}
-	if (listen_bind_specs(&set, (const char *const *)c->listen, c->nlisten, SOCK_DGRAM, 0, &e) < 0) {
+	if (rc != 0)
+		goto out;
+	if (worker_sets_bind(&r.ws, (const char *const *)c->listen, c->nlisten, SOCK_DGRAM,
+			     (unsigned)workers, &e) < 0) {
 		rc = cli_error("udp", CLI_USAGE, "%s", e.msg);
 		goto out;
 	}
-	if ((l = loop_new(&e)) == NULL || (srv = udp_server_start(c, l, &set, &e)) == NULL) {
+	workers_hold_signals();
+	for (size_t i = 0; i < r.ws.sets[0].n; i++)
+		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s workers=%llu",
+			  r.ws.sets[0].ep[i].text, c->mode == UDP_PRINT ? "print" : "echo",
+			  (unsigned long long)workers);
+	struct workers_opts wo = {.count = (unsigned)workers, .name = "udp"};
+	rc = workers_run(&wo, listen_worker, &r, &e);
+	if (rc < 0)
 		rc = cli_error("udp", CLI_FAIL, "%s", e.msg);
-		goto out;
-	}
-	for (size_t i = 0; i < set.n; i++)
-		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s", set.ep[i].text,
-			  c->mode == UDP_PRINT ? "print" : "echo");
-	loop_on_stop(l, on_stop, NULL);
-	loop_run(l);
 out:
-	udp_server_free(srv);
-	if (l != NULL)
-		loop_free(l);
-	listen_set_close(&set);
+	worker_sets_close(&r.ws);
 	udp_conf_free(c);
 	return rc;
 }

@@ -57,6 +57,26 @@ def test_check_bad_value(tmp_path):
     assert "[ftp] pasv_ports" in p.stderr and "40000-40999" in p.stderr
 
 
+def test_check_data_send_buffer_limit(tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text("[serve]\nstate_dir = %s\n[ftp]\ndata_send_buffer = 65M\n" % tmp_path)
+    p = run("ftpd", "--config", conf, "--check", check=2)
+    assert p.stderr == ("inetkit ftpd: %s:4: [ftp] data_send_buffer: at most 64M; 0 leaves "
+                        "the size to the kernel\n" % conf)
+
+
+def test_download_with_kernel_sized_send_buffer(tmp_path):
+    with Ftpd(tmp_path, extra="data_send_buffer = 0\n") as srv:
+        blob = os.urandom(3 << 20)
+        with open(os.path.join(srv.root, "pub", "blob.bin"), "wb") as fh:
+            fh.write(blob)
+        f = srv.ftp()
+        got = io.BytesIO()
+        f.retrbinary("RETR pub/blob.bin", got.write)
+        f.quit()
+        assert got.getvalue() == blob
+
+
 def test_check_no_ftp_section(tmp_path):
     conf = tmp_path / "c.conf"
     conf.write_text("[serve]\nstate_dir = %s\n" % tmp_path)

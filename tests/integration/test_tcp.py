@@ -28,33 +28,35 @@ class Listener(Server):
     def __init__(self, args, port):
         super().__init__(args, port=port, wait=False)
         self.early = ""
-        deadline = time.monotonic() + 10
-        while "event=listen" not in self.early:
-            line = self.proc.stderr.readline().decode("utf-8", "replace")
-            if not line:
-                raise RuntimeError("server exited: %s" % self.early)
-            self.early += line
-            assert time.monotonic() < deadline
+        self.pending = ""     # read by wait_log, not yet a whole line
+        self.wait_log(r"event=listen")
 
     def wait_log(self, pattern, timeout=10):
-        """Read stderr until a line matches pattern; returns the match."""
+        """Read stderr until a line matches pattern; returns the match.
+        Lines come from the descriptor itself: a buffered readline() could
+        hold a second line where select() cannot see it."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            r, _, _ = select.select([self.proc.stderr], [], [], deadline - time.monotonic())
+        fd = self.proc.stderr.fileno()
+        while True:
+            while "\n" in self.pending:
+                line, self.pending = self.pending.split("\n", 1)
+                self.early += line + "\n"
+                m = re.search(pattern, line)
+                if m:
+                    return m
+            left = deadline - time.monotonic()
+            r, _, _ = select.select([fd], [], [], max(left, 0))
             if not r:
                 break
-            line = self.proc.stderr.readline().decode("utf-8", "replace")
-            if not line:
+            chunk = os.read(fd, 65536)
+            if not chunk:
                 break
-            self.early += line
-            m = re.search(pattern, line)
-            if m:
-                return m
-        raise AssertionError("no log line like %r in:\n%s" % (pattern, self.early))
+            self.pending += chunk.decode("utf-8", "replace")
+        raise AssertionError("no log line like %r in:\n%s" % (pattern, self.early + self.pending))
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         code, out, err = super().stop(sig, timeout)
-        self.stderr = self.early + err
+        self.stderr = self.early + self.pending + err
         return code, out, self.stderr
 
 
