@@ -171,8 +171,8 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		session_splice_readable(s);
 		return;
 	}
-	if (s->reflect && !s->write_armed && !s->wr_finish &&
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+	/* Reflect output waits only while write_armed (nothing else writes). */
+	if (s->reflect && !s->write_armed && !s->wr_finish) {
 		session_reflect_readable(s);
 		return;
 	}

@@ -16,19 +16,26 @@
 #define SESSION_READ_SMALL 4096		/* reads under this many bytes are "small" */
 
 struct session {
+	/* What every read of a reflecting session touches comes first: one
+	 * cache line, for servers holding thousands of sessions. */
+	int fd;
+	int pipe_r, pipe_w;		/* splicing: -1 until a stream starts */
+	bool reflect;			/* the core echoes what it reads */
+	bool write_armed;		/* direct, and output waits for EV_WRITE */
+	bool wr_finish, closing;
+	size_t rd_chunk;		/* its read size, 16 or 64 KiB */
+	uint64_t bytes_in, bytes_out;
+	uint64_t last_in_ms, last_out_ms;
 	struct loop *loop;
 	struct bufferevent *bev;	/* what we read and write (TLS: plaintext side) */
 	struct bufferevent *under;	/* after session_starttls: the socket's own */
 	struct event *timer;
 	struct event *kick;		/* created on first session_kick */
 	struct event *rev;		/* plain socket: our own read event */
-	size_t rd_chunk;		/* its read size, 16 or 64 KiB */
 	unsigned rd_small;		/* small reads in a row */
 	bool reading;			/* rev added, or the bufferevent's EV_READ on */
 	/* reflect mode (session_reflect.c) */
-	bool reflect;			/* the core echoes what it reads */
 	bool splice_eof;		/* splicing: the peer's EOF read, pipe not empty */
-	int pipe_r, pipe_w;		/* splicing: -1 until a stream starts */
 	size_t in_pipe, pipe_cap;	/* bytes in the pipe, its size */
 	struct event *wev;		/* splicing: the pipe waits for EV_WRITE */
 	struct evbuffer_cb_entry *in_cb, *out_cb, *wire_cb;
@@ -38,25 +45,22 @@ struct session {
 	struct session_linescan ls;
 	char *linebuf;			/* max_line + 1, allocated on first line */
 	enum session_mode mode;
-	int fd;
 	int depth;			/* > 0 while the protocol's callback runs */
 	uint64_t id;
-	uint64_t bytes_in, bytes_out, refused;
-	uint64_t start_ms, last_in_ms, last_out_ms;
+	uint64_t refused;
+	uint64_t start_ms;
 	size_t kq_last;			/* kernel send queue at the last timer tick */
 	unsigned state;
 	bool logged_in;
-	bool closing;
 	bool busy, again;		/* process() is running / must run once more */
 	bool paused;
 	bool direct;			/* plain socket: we write it ourselves */
-	bool write_armed;		/* direct, and output waits for EV_WRITE */
 	bool out_file;			/* output holds a file segment */
 	bool tls;
 	bool out_over;			/* output over out_high: not reading */
 	bool eof_seen, eof_done;	/* peer's EOF read / delivered */
 	bool keep_writing;
-	bool wr_finish, wr_done, finishing, alert_sent;
+	bool wr_done, finishing, alert_sent;
 	char proto[32];
 	char reason[128];
 	struct sockaddr_storage peer;
