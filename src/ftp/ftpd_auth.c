@@ -378,3 +378,9 @@ int ftpd_path(struct ftpd_sess *fs, const char *arg, size_t arglen, enum ftpd_ac
 	}
 	return 0;
 }
+
+int ftpd_target(struct ftpd_sess *fs, const struct ftpd_cmd *c, enum ftpd_access want,
+		struct ftpd_target *t)
+{
+	return ftpd_path(fs, c->arg, c->arglen, want, t->v, sizeof t->v, &t->j, &t->k);
+}

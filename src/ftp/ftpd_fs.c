@@ -32,20 +32,29 @@ static bool refused(struct ftpd_sess *fs, int rc, const char *v)
 	return true;
 }
 
+/* The command's path for WRITE, and the lstat of that name (a link itself,
+ * not what it points to: DELE and RNFR act on the name). Answers and
+ * returns -1 when either fails. */
+static int target_lstat(struct ftpd_sess *fs, const struct ftpd_cmd *c, struct ftpd_target *t,
+			struct stat *st)
+{
+	if (ftpd_target(fs, c, FTPD_WRITE, t) < 0)
+		return -1;
+	return refused(fs, jail_lstat(t->j, t->k, st), t->v) ? -1 : 0;
+}
+
 void ftpd_cmd_cwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_NAV, v, sizeof v, &j, &k) < 0)
+	struct ftpd_target t;
+	if (ftpd_target(fs, c, FTPD_NAV, &t) < 0)
 		return;
-	int fd = jail_open(j, k, O_PATH | O_DIRECTORY, 0);
+	int fd = jail_open(t.j, t.k, O_PATH | O_DIRECTORY, 0);
 	if (fd < 0) {
-		ftpd_send_errno(fs, errno, v);
+		ftpd_send_errno(fs, errno, t.v);
 		return;
 	}
 	close(fd);
-	char *dup = strdup(v);
+	char *dup = strdup(t.v);
 	if (dup == NULL) {
 		ftpd_send(fs, FTPD_R_LOCAL_ERROR, "Out of memory.");
 		return;
@@ -78,16 +87,14 @@ void ftpd_cmd_pwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 
 void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
+	struct ftpd_target t;
+	if (ftpd_target(fs, c, FTPD_WRITE, &t) < 0)
 		return;
-	if (refused(fs, jail_mkdir(j, k, fs->srv->conf->dir_mode), v))
+	if (refused(fs, jail_mkdir(t.j, t.k, fs->srv->conf->dir_mode), t.v))
 		return;
-	log_fs(fs, "ftp_mkdir", v, NULL);
+	log_fs(fs, "ftp_mkdir", t.v, NULL);
 	struct sbuf b = SBUF_INIT(JAIL_VPATH_MAX * 2 + 128);
-	if (ftpd_reply_path(&b, FTPD_R_PATH_CREATED, v, "created") < 0) {
+	if (ftpd_reply_path(&b, FTPD_R_PATH_CREATED, t.v, "created") < 0) {
 		sbuf_free(&b);
 		ftpd_send(fs, FTPD_R_PATH_CREATED, "Directory created.");
 		return;
@@ -97,59 +104,49 @@ void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 
 void ftpd_cmd_rmd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
+	struct ftpd_target t;
+	if (ftpd_target(fs, c, FTPD_WRITE, &t) < 0)
 		return;
-	if (strcmp(v, "/") == 0) {
+	if (strcmp(t.v, "/") == 0) {
 		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "/: the root cannot be removed.");
 		return;
 	}
-	if (refused(fs, jail_rmdir(j, k), v))
+	if (refused(fs, jail_rmdir(t.j, t.k), t.v))
 		return;
-	log_fs(fs, "ftp_rmdir", v, NULL);
+	log_fs(fs, "ftp_rmdir", t.v, NULL);
 	ftpd_send(fs, FTPD_R_FILE_OK, "Directory removed.");
 }
 
 void ftpd_cmd_dele(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
-		return;
+	struct ftpd_target t;
 	struct stat st;
-	if (refused(fs, jail_lstat(j, k, &st), v))
+	if (target_lstat(fs, c, &t, &st) < 0)
 		return;
 	if (S_ISDIR(st.st_mode)) {
-		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: Is a directory (use RMD).", v);
+		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: Is a directory (use RMD).", t.v);
 		return;
 	}
-	if (refused(fs, jail_unlink(j, k), v))
+	if (refused(fs, jail_unlink(t.j, t.k), t.v))
 		return;
 	if (S_ISREG(st.st_mode))
 		fs->used = fs->used > (uint64_t)st.st_size ? fs->used - (uint64_t)st.st_size : 0;
-	log_fs(fs, "ftp_delete", v, NULL);
+	log_fs(fs, "ftp_delete", t.v, NULL);
 	ftpd_send(fs, FTPD_R_FILE_OK, "File deleted.");
 }
 
 void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0)
-		return;
+	struct ftpd_target t;
 	struct stat st;
-	if (refused(fs, jail_lstat(j, k, &st), v))
+	if (target_lstat(fs, c, &t, &st) < 0)
 		return;
-	if (strcmp(v, "/") == 0) {
+	if (strcmp(t.v, "/") == 0) {
 		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "/: the root cannot be renamed.");
 		return;
 	}
 	free(fs->rnfr);
-	if ((fs->rnfr = strdup(v)) == NULL) {
+	if ((fs->rnfr = strdup(t.v)) == NULL) {
 		ftpd_send(fs, FTPD_R_LOCAL_ERROR, "Out of memory.");
 		return;
 	}
@@ -159,9 +156,6 @@ void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c)
 
 void ftpd_cmd_rnto(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
 	char *from = fs->rnfr;
 	fs->rnfr = NULL;
 	ftpd_set_state(fs, FTPD_ST_READY);
@@ -169,14 +163,15 @@ void ftpd_cmd_rnto(struct ftpd_sess *fs, struct ftpd_cmd *c)
 		ftpd_send(fs, FTPD_R_BAD_SEQUENCE, "Send RNFR first.");
 		return;
 	}
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_WRITE, v, sizeof v, &j, &k) < 0) {
+	struct ftpd_target t;
+	if (ftpd_target(fs, c, FTPD_WRITE, &t) < 0) {
 		free(from);
 		return;
 	}
-	if (jail_rename(j, from, k) < 0)
-		ftpd_send_errno(fs, errno, v);
+	if (jail_rename(t.j, from, t.k) < 0)
+		ftpd_send_errno(fs, errno, t.v);
 	else {
-		log_fs(fs, "ftp_rename", from, v);
+		log_fs(fs, "ftp_rename", from, t.v);
 		ftpd_send(fs, FTPD_R_FILE_OK, "Rename successful.");
 	}
 	free(from);
@@ -210,14 +205,12 @@ int ftpd_ascii_size(int fd, uint64_t limit, uint64_t *out)
 
 void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_READ, v, sizeof v, &j, &k) < 0)
+	struct ftpd_target t;
+	if (ftpd_target(fs, c, FTPD_READ, &t) < 0)
 		return;
-	int fd = jail_open_file(j, k, O_RDONLY, 0);
+	int fd = jail_open_file(t.j, t.k, O_RDONLY, 0);
 	if (fd < 0) {
-		ftpd_send_errno(fs, errno, v);
+		ftpd_send_errno(fs, errno, t.v);
 		return;
 	}
 	struct stat st;
@@ -239,7 +232,7 @@ void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	int err = errno;
 	close(fd);
 	if (rc < 0) {
-		ftpd_send_errno(fs, err, v);
+		ftpd_send_errno(fs, err, t.v);
 		return;
 	}
 	ftpd_send(fs, FTPD_R_FILE_STATUS, "%llu", (unsigned long long)size);
@@ -247,24 +240,22 @@ void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c)
 
 void ftpd_cmd_mdtm(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_READ, v, sizeof v, &j, &k) < 0)
+	struct ftpd_target t;
+	if (ftpd_target(fs, c, FTPD_READ, &t) < 0)
 		return;
 	struct stat st;
-	char t[32];
-	if (refused(fs, jail_stat(j, k, &st), v))
+	char stamp[32];
+	if (refused(fs, jail_stat(t.j, t.k, &st), t.v))
 		return;
 	if (!S_ISREG(st.st_mode)) {
-		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: Not a regular file.", v);
+		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: Not a regular file.", t.v);
 		return;
 	}
-	if (ftpd_list_timeval(st.st_mtime, t, sizeof t) < 0) {
-		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: modification time out of range.", v);
+	if (ftpd_list_timeval(st.st_mtime, stamp, sizeof stamp) < 0) {
+		ftpd_send(fs, FTPD_R_FILE_UNAVAILABLE, "%s: modification time out of range.", t.v);
 		return;
 	}
-	ftpd_send(fs, FTPD_R_FILE_STATUS, "%s", t);
+	ftpd_send(fs, FTPD_R_FILE_STATUS, "%s", stamp);
 }
 
 void ftpd_cmd_site(struct ftpd_sess *fs, struct ftpd_cmd *c)

@@ -55,6 +55,14 @@ struct ftpd_server {
  * what exists; CREATE: make a new file. */
 enum ftpd_access { FTPD_NAV, FTPD_READ, FTPD_WRITE, FTPD_CREATE };
 
+/* A command's path once resolved and allowed: the virtual path (for
+ * replies and logs), the jail and the path inside it (k may point into v). */
+struct ftpd_target {
+	char v[JAIL_VPATH_MAX];
+	const struct jail *j;
+	const char *k;
+};
+
 /* The data side of a session: an open passive port, a PORT address, a
  * connection made before the transfer command, and the transfer. */
 struct ftpd_xfer;
@@ -165,6 +173,9 @@ void ftpd_auth_cancel(struct ftpd_sess *fs);
  * refused. */
 int ftpd_path(struct ftpd_sess *fs, const char *arg, size_t arglen, enum ftpd_access want,
 	      char *out, size_t outsz, const struct jail **jail, const char **kpath);
+/* ftpd_path for the argument of c, into t. */
+int ftpd_target(struct ftpd_sess *fs, const struct ftpd_cmd *c, enum ftpd_access want,
+		struct ftpd_target *t);
 bool ftpd_may_overwrite(const struct ftpd_sess *fs);
 bool ftpd_expired(const struct ftpd_sess *fs);
 const char *ftpd_who(const struct ftpd_sess *fs);

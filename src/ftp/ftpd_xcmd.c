@@ -32,29 +32,27 @@ void ftpd_cmd_retr(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
 	if (!data_checks(fs))
 		return;
-	char v[JAIL_VPATH_MAX];
-	const struct jail *j;
-	const char *k;
+	struct ftpd_target t;
 	uint64_t rest = fs->rest;
 	fs->rest = 0;
-	if (ftpd_path(fs, c->arg, c->arglen, FTPD_READ, v, sizeof v, &j, &k) < 0)
+	if (ftpd_target(fs, c, FTPD_READ, &t) < 0)
 		return;
-	int fd = jail_open_file(j, k, O_RDONLY, 0);
+	int fd = jail_open_file(t.j, t.k, O_RDONLY, 0);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int err = errno;
 		if (fd >= 0)
 			close(fd);
-		ftpd_send_errno(fs, err, v);
+		ftpd_send_errno(fs, err, t.v);
 		return;
 	}
 	if (fs->type != 'A' && rest > (uint64_t)st.st_size) {
 		close(fd);
 		ftpd_send(fs, R_BAD_REST, "Restart offset %llu is past the end of %s (%lld bytes).",
-			  (unsigned long long)rest, v, (long long)st.st_size);
+			  (unsigned long long)rest, t.v, (long long)st.st_size);
 		return;
 	}
-	struct ftpd_xfer *x = ftpd_xfer_new(fs, FTPD_X_RETR, v);
+	struct ftpd_xfer *x = ftpd_xfer_new(fs, FTPD_X_RETR, t.v);
 	if (x == NULL) {
 		close(fd);
 		return;

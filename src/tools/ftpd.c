@@ -3,14 +3,7 @@
  * options for a one-line start ("--root DIR" serves DIR to anonymous
  * users). Binds, drops privileges when started as root ([serve] user),
  * then serves in this process or in [serve] workers processes. RFCs: see
- * src/ftp/ftpd.h.
- *
- * SIGHUP (passed on to every worker) reloads as serve does: with --config
- * the file is read and checked whole, and a valid one gives new sessions
- * its [ftp] settings and [tls] files (ftpd_running_reload); an invalid one
- * is logged and the running settings stay. With the quick options only
- * the --cert/--key files are read again. Confs a reload made stay until
- * exit: sessions of older generations still point into them. */
+ * src/ftp/ftpd.h. SIGHUP reloads: see ftpd_reload.c. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,26 +83,6 @@ static const struct option opts[] = {
 	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
-};
-
-struct run {
-	struct serve_conf *sc;		/* --config */
-	struct cfg *cfg;
-	bool own_conf;
-	int log_level;
-	const char *log_target;
-	struct ftpd_conf *conf;		/* bound at start */
-	struct account_policy policy;
-	struct listen_set set;
-	struct ftpd_running fr;
-	struct account_auth *auth;
-	struct loop *loop;
-	struct event *grace;
-	bool have_db;
-	/* Made by reloads in this process, freed at exit: a serve_conf each
-	 * with --config, an ftpd_conf each with the quick options. */
-	void **reloaded;
-	size_t nreloaded;
 };
 
 /* ---- the quick configuration ---- */
@@ -210,7 +183,7 @@ static int read_serve(struct cfg *cfg, uint64_t *workers, bool workers_set, ik_e
 }
 
 /* Options: a config of our own making, with only the keys we read. */
-static int load_quick(struct run *r, const struct quick *q, uint64_t *workers,
+static int load_quick(struct ftpd_run *r, const struct quick *q, uint64_t *workers,
 		      bool workers_set, ik_err *e)
 {
 	struct sbuf t = SBUF_INIT(64 * 1024);
@@ -234,32 +207,12 @@ static int load_quick(struct run *r, const struct quick *q, uint64_t *workers,
 	return cfg_check_unused(r->cfg, e);
 }
 
-/* The [ftp] conf of a whole config file. */
-static struct ftpd_conf *file_ftp_conf(struct serve_conf *sc, ik_err *e)
-{
-	struct ftpd_conf *c = NULL;
-	for (size_t i = 0; i < sc->nsvc; i++)
-		if (strcmp(sc->svc[i].ops->section, "ftp") == 0)
-			c = sc->svc[i].conf;
-	if (c == NULL) {
-		ik_err_set(e, "%s has no [ftp] section; add one (see inetkit-ftpd(8))", sc->path);
-		return NULL;
-	}
-	/* serve makes the self-signed pair on its first start; alone, a
-	 * certificate made in memory stands in until then. */
-	if (sc->tls_self_signed && access(c->cert, R_OK) != 0) {
-		c->cert[0] = '\0';
-		c->key[0] = '\0';
-	}
-	return c;
-}
-
 /* A config file: read and checked whole, as serve reads it. */
-static int load_file(struct run *r, const char *path, uint64_t *workers, bool workers_set,
+static int load_file(struct ftpd_run *r, const char *path, uint64_t *workers, bool workers_set,
 		     ik_err *e)
 {
 	r->sc = serve_conf_load(path, e);
-	if (r->sc == NULL || (r->conf = file_ftp_conf(r->sc, e)) == NULL)
+	if (r->sc == NULL || (r->conf = ftpd_file_conf(r->sc, e)) == NULL)
 		return -1;
 	r->cfg = r->sc->cfg;
 	r->policy = r->sc->accounts;
@@ -270,112 +223,11 @@ static int load_file(struct run *r, const char *path, uint64_t *workers, bool wo
 	return 0;
 }
 
-/* ---- reload (SIGHUP) ---- */
-
-static int keep_reloaded(struct run *r, void *conf)
-{
-	void **more = realloc(r->reloaded, (r->nreloaded + 1) * sizeof *more);
-	if (more == NULL)
-		return -1;
-	r->reloaded = more;
-	r->reloaded[r->nreloaded++] = conf;
-	return 0;
-}
-
-static void free_reloaded(struct run *r)
-{
-	for (size_t i = 0; i < r->nreloaded; i++) {
-		if (r->sc != NULL)
-			serve_conf_free(r->reloaded[i]);
-		else
-			ftpd_conf_free(r->reloaded[i]);
-	}
-	free(r->reloaded);
-	r->reloaded = NULL;
-	r->nreloaded = 0;
-}
-
-/* Put c in force; owner (c, or the serve_conf holding it) is kept until
- * exit. -1 with e set: nothing changed and owner is not kept. */
-static int apply_reloaded(struct run *r, void *owner, struct ftpd_conf *c, ik_err *e)
-{
-	if (keep_reloaded(r, owner) < 0)
-		return ik_err_set(e, "out of memory");
-	if (ftpd_running_reload(&r->fr, c, "inetkit ftpd", e) < 0) {
-		r->nreloaded--;
-		return -1;
-	}
-	return 0;
-}
-
-static void reload_failed(const char *what, const ik_err *e)
-{
-	char why[IK_ERR_MAX + 8];
-	log_event(LOG_WARNING, "reload_failed", "%s reason=%s keeping=old", what,
-		  log_quote(why, sizeof why, e->msg));
-}
-
-/* The file again, checked whole first, as serve's workers read it. */
-static void reload_file(struct run *r)
-{
-	ik_err e = {""};
-	char what[ACCOUNT_PATH_MAX + 8];
-	str_fmt(what, sizeof what, "config=%s", r->sc->path);
-	struct serve_conf *sc = serve_conf_load(r->sc->path, &e);
-	struct ftpd_conf *c = sc != NULL ? file_ftp_conf(sc, &e) : NULL;
-	bool ok = c != NULL &&
-		  (!c->tls || serve_tls_prepare(sc, false, (unsigned)-1, (unsigned)-1, &e) == 0) &&
-		  apply_reloaded(r, sc, c, &e) == 0;
-	if (!ok) {
-		serve_conf_free(sc);
-		reload_failed(what, &e);
-		return;
-	}
-	log_set_level(sc->log_level);
-	if (r->auth != NULL)
-		account_auth_set_policy(r->auth, &sc->accounts);
-	log_event(LOG_INFO, "reloaded", "%s service=ftp", what);
-}
-
-/* The quick options: the same settings, with the certificate files read
- * again. */
-static void reload_quick(struct run *r)
-{
-	const struct ftpd_conf *now = r->fr.conf;
-	if (!now->tls || now->cert[0] == '\0') {
-		log_event(LOG_NOTICE, "reload", "service=ftp reason=\"nothing to reload: no "
-			  "--config file and no --cert file\"");
-		return;
-	}
-	ik_err e = {""};
-	bool enabled;
-	char what[2 * ACCOUNT_PATH_MAX + 16];
-	str_fmt(what, sizeof what, "cert=%s key=%s", now->cert, now->key[0] ? now->key : now->cert);
-	struct ftpd_conf *c = ftpd_conf_read(r->cfg, "ftp", now->cert, now->key, &enabled, &e);
-	if (c == NULL || apply_reloaded(r, c, c, &e) < 0) {
-		ftpd_conf_free(c);
-		reload_failed(what, &e);
-		return;
-	}
-	log_event(LOG_INFO, "reloaded", "%s service=ftp", what);
-}
-
-static void on_reload(struct loop *l, int sig, void *arg)
-{
-	(void)l;
-	(void)sig;
-	struct run *r = arg;
-	if (r->sc != NULL)
-		reload_file(r);
-	else
-		reload_quick(r);
-}
-
 /* ---- running ---- */
 
 static void on_stopped(void *arg)
 {
-	struct run *r = arg;
+	struct ftpd_run *r = arg;
 	loop_exit(r->loop);
 }
 
@@ -383,7 +235,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct run *r = arg;
+	struct ftpd_run *r = arg;
 	log_event(LOG_WARNING, "ftp_stop", "reason=\"grace period over: closing the rest\"");
 	loop_exit(r->loop);
 }
@@ -391,7 +243,7 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
 static void on_stop(struct loop *l, int sig, void *arg)
 {
 	(void)sig;
-	struct run *r = arg;
+	struct ftpd_run *r = arg;
 	if (r->grace != NULL) {
 		loop_exit(l);
 		return;
@@ -403,7 +255,7 @@ static void on_stop(struct loop *l, int sig, void *arg)
 static int worker(int index, void *arg)
 {
 	(void)index;
-	struct run *r = arg;
+	struct ftpd_run *r = arg;
 	ik_err e = {""};
 	int rc = CLI_FAIL;
 	r->loop = loop_new(&e);
@@ -420,16 +272,16 @@ static int worker(int index, void *arg)
 		goto out;
 	}
 	loop_on_stop(r->loop, on_stop, r);
-	loop_on_reload(r->loop, on_reload, r);
+	loop_on_reload(r->loop, ftpd_run_on_reload, r);
 	/* A worker restarted after a reload reads the file the others have. */
 	if (r->sc != NULL && serve_conf_changed(r->sc))
-		reload_file(r);
+		ftpd_run_reload_file(r);
 	log_event(LOG_INFO, "worker_ready", "service=ftp pid=%d", (int)getpid());
 	loop_run(r->loop);
 	rc = CLI_OK;
 out:
 	ftpd_server_free(r->fr.cur);
-	free_reloaded(r);
+	ftpd_run_free_reloaded(r);
 	account_auth_free(r->auth);
 	if (r->grace != NULL)
 		event_free(r->grace);
@@ -447,7 +299,7 @@ static void raise_nofile(uint64_t want)
 }
 
 /* Root binds, then becomes [serve] user, as serve does. */
-static int drop_privileges(struct run *r, ik_err *e)
+static int drop_privileges(struct ftpd_run *r, ik_err *e)
 {
 	if (geteuid() != 0)
 		return 0;
@@ -470,7 +322,7 @@ static int drop_privileges(struct run *r, ik_err *e)
 	return rc;
 }
 
-static void announce(const struct run *r)
+static void announce(const struct ftpd_run *r)
 {
 	const struct ftpd_conf *c = r->conf;
 	for (size_t i = 0; i < r->set.n; i++)
@@ -490,7 +342,7 @@ int cmd_ftpd(int argc, char **argv)
 	bool check = false, workers_set = false;
 	uint64_t workers = 0;
 	struct quick q = {SBUF_INIT(8192), SBUF_INIT(8192), SBUF_INIT(16384), false};
-	struct run r;
+	struct ftpd_run r;
 	memset(&r, 0, sizeof r);
 	ik_err e = {""};
 	int rc = parse(argc, argv, &config, &check, &workers, &workers_set, &q);

@@ -34,6 +34,43 @@ struct ftpd_running {
 int ftpd_running_reload(struct ftpd_running *r, struct ftpd_conf *c, const char *restart,
 			ik_err *e);
 
+/* ---- `inetkit ftpd` alone (ftpd.c, ftpd_reload.c) ---- */
+
+struct serve_conf;
+
+/* One `inetkit ftpd` process (or worker): what it was started with and
+ * what it runs. */
+struct ftpd_run {
+	struct serve_conf *sc;		/* --config */
+	struct cfg *cfg;
+	bool own_conf;
+	int log_level;
+	const char *log_target;
+	struct ftpd_conf *conf;		/* bound at start */
+	struct account_policy policy;
+	struct listen_set set;
+	struct ftpd_running fr;
+	struct account_auth *auth;
+	struct loop *loop;
+	struct event *grace;
+	bool have_db;
+	/* Made by reloads in this process, freed at exit: a serve_conf each
+	 * with --config, an ftpd_conf each with the quick options. */
+	void **reloaded;
+	size_t nreloaded;
+};
+
+/* The [ftp] conf of a whole config file (it belongs to sc); NULL with e
+ * set when the file has no [ftp] section. */
+struct ftpd_conf *ftpd_file_conf(struct serve_conf *sc, ik_err *e);
+/* SIGHUP: loop_on_reload's callback, arg the struct ftpd_run. */
+void ftpd_run_on_reload(struct loop *l, int sig, void *arg);
+/* Read r's config file again and put it in force (a worker restarted
+ * after a reload also starts with this); failures are logged. */
+void ftpd_run_reload_file(struct ftpd_run *r);
+/* At exit: the confs reloads made. */
+void ftpd_run_free_reloaded(struct ftpd_run *r);
+
 /* The [tls] certificate and key for the FTP server. With standalone set,
  * a self-signed pair that serve has not made yet (STATE/tls/) gives ""
  * for both: a certificate is then made in memory at start. */
