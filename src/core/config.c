@@ -8,6 +8,7 @@
 
 #include <ini.h>
 
+#include "core/sbuf.h"
 #include "core/str.h"
 
 struct cfg_entry {
@@ -20,6 +21,10 @@ struct cfg_section {
 	char *name;
 	int line;
 	bool used;
+};
+
+struct cfg_default {
+	char *sec, *key, *value;
 };
 
 struct cfg {
@@ -36,6 +41,10 @@ struct cfg {
 	bool line_too_long;
 	ik_err *err;
 	bool failed;
+	/* cfg_record_defaults */
+	bool recording;
+	struct cfg_default *defs;
+	size_t ndefs;
 };
 
 struct reader {
@@ -247,6 +256,12 @@ void cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->nlists; i++)
 		free(c->lists[i]);
 	free(c->lists);
+	for (size_t i = 0; i < c->ndefs; i++) {
+		free(c->defs[i].sec);
+		free(c->defs[i].key);
+		free(c->defs[i].value);
+	}
+	free(c->defs);
 	free(c->entries);
 	free(c->sections);
 	free(c->path);
@@ -290,6 +305,80 @@ int cfg_error(const struct cfg *c, const char *sec, const char *key, ik_err *e,
 	return ik_err_set(e, "%s: [%s] %s: %s", c->path, sec, key, msg);
 }
 
+void cfg_record_defaults(struct cfg *c) { c->recording = true; }
+
+/* Out of memory just leaves a key out of the listing. */
+static void record(struct cfg *c, const char *sec, const char *key, const char *value)
+{
+	if (!c->recording)
+		return;
+	for (size_t i = 0; i < c->ndefs; i++)
+		if (strcmp(c->defs[i].sec, sec) == 0 && strcmp(c->defs[i].key, key) == 0)
+			return;
+	struct cfg_default *more = realloc(c->defs, (c->ndefs + 1) * sizeof *more);
+	if (more == NULL)
+		return;
+	c->defs = more;
+	struct cfg_default *d = &c->defs[c->ndefs];
+	d->sec = strdup(sec);
+	d->key = strdup(key);
+	d->value = strdup(value);
+	if (d->sec == NULL || d->key == NULL || d->value == NULL) {
+		free(d->sec);
+		free(d->key);
+		free(d->value);
+		return;
+	}
+	c->ndefs++;
+}
+
+int cfg_write_defaults(const struct cfg *c, struct sbuf *out)
+{
+	for (size_t i = 0; i < c->ndefs; i++) {
+		bool first = true;	/* of its section */
+		for (size_t k = 0; k < i && first; k++)
+			first = strcmp(c->defs[k].sec, c->defs[i].sec) != 0;
+		if (!first)
+			continue;
+		if (sbuf_printf(out, "%s[%s]\n", i > 0 ? "\n" : "", c->defs[i].sec) < 0)
+			return -1;
+		for (size_t k = i; k < c->ndefs; k++) {
+			const struct cfg_default *d = &c->defs[k];
+			if (strcmp(d->sec, c->defs[i].sec) == 0 &&
+			    sbuf_printf(out, "%s =%s%s\n", d->key, d->value[0] ? " " : "",
+					d->value) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* n in the largest unit that divides it exactly: 4194304 -> "4M". */
+static void record_scaled(struct cfg *c, const char *sec, const char *key, uint64_t n,
+			  const uint64_t *mult, const char *const *unit, size_t nunits)
+{
+	size_t i = nunits - 1;
+	while (i > 0 && (n == 0 || n % mult[i] != 0))
+		i--;
+	char text[32];
+	str_fmt(text, sizeof text, "%llu%s", (unsigned long long)(n / mult[i]), unit[i]);
+	record(c, sec, key, text);
+}
+
+static void record_size(struct cfg *c, const char *sec, const char *key, uint64_t n)
+{
+	static const uint64_t mult[] = {1, 1ULL << 10, 1ULL << 20, 1ULL << 30};
+	static const char *const unit[] = {"", "k", "M", "G"};
+	record_scaled(c, sec, key, n, mult, unit, 4);
+}
+
+static void record_duration(struct cfg *c, const char *sec, const char *key, uint64_t ms)
+{
+	static const uint64_t mult[] = {1, 1000, 60000, 3600000, 86400000};
+	static const char *const unit[] = {"ms", "s", "m", "h", "d"};
+	record_scaled(c, sec, key, ms, mult, unit, 5);
+}
+
 /* The value of a key, marking key and section as read; NULL if absent. */
 static const char *lookup(struct cfg *c, const char *sec, const char *key)
 {
@@ -309,6 +398,8 @@ int cfg_get_str(struct cfg *c, const char *sec, const char *key, const char *def
 	(void)e;
 	const char *v = lookup(c, sec, key);
 	*out = v ? v : def;
+	if (v == NULL)
+		record(c, sec, key, def != NULL ? def : "");
 	return 0;
 }
 
@@ -318,6 +409,7 @@ int cfg_get_bool(struct cfg *c, const char *sec, const char *key, bool def,
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
+		record(c, sec, key, def ? "yes" : "no");
 		return 0;
 	}
 	static const char *const yes[] = {"yes", "true", "on", "1"};
@@ -341,6 +433,9 @@ int cfg_get_uint(struct cfg *c, const char *sec, const char *key, uint64_t def,
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
+		char text[24];
+		str_fmt(text, sizeof text, "%llu", (unsigned long long)def);
+		record(c, sec, key, text);
 		return 0;
 	}
 	uint64_t n;
@@ -359,6 +454,10 @@ static int get_parsed(struct cfg *c, const char *sec, const char *key, uint64_t 
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
+		if (parse == str_to_size)
+			record_size(c, sec, key, def);
+		else
+			record_duration(c, sec, key, def);
 		return 0;
 	}
 	if (parse(v, out) < 0)
@@ -386,6 +485,7 @@ int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *co
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
+		record(c, sec, key, words[def]);
 		return 0;
 	}
 	char choices[256] = "";
@@ -407,8 +507,10 @@ int cfg_get_list(struct cfg *c, const char *sec, const char *key, const char *de
 {
 	const char *v = lookup(c, sec, key);
 	*n = 0;
-	if (v == NULL)
+	if (v == NULL) {
 		v = def;
+		record(c, sec, key, def != NULL ? def : "");
+	}
 	if (v == NULL)
 		return 0;
 	char *copy = strdup(v);

@@ -32,6 +32,15 @@ const char *cfg_section_name(const struct cfg *c, size_t i);
 /* Mark a whole section as known (so its keys are not reported). */
 void cfg_section_seen(struct cfg *c, const char *section);
 
+struct sbuf;
+/* From now on every getter that falls back to its default notes the key
+ * and its default (sizes and durations in their largest exact unit);
+ * cfg_write_defaults then writes them as a config file, each key once,
+ * grouped by section in the order first read: `inetkit serve --defaults`
+ * (like postconf -d). */
+void cfg_record_defaults(struct cfg *c);
+int cfg_write_defaults(const struct cfg *c, struct sbuf *out);
+
 /* Each returns 0 with *out = the value, or the default when the key is
  * absent; -1 with e set when the value is bad. */
 int cfg_get_str(struct cfg *c, const char *sec, const char *key, const char *def,

@@ -19,7 +19,7 @@
 #include "tools/tools.h"
 
 static const char help_text[] =
-	"Usage: inetkit serve [--config FILE] [--check]\n"
+	"Usage: inetkit serve [--config FILE] [--check | --defaults]\n"
 	"\n"
 	"Run every service enabled in the config file in one supervised process\n"
 	"tree: ports are bound first, then (as root) privileges are dropped to\n"
@@ -29,6 +29,8 @@ static const char help_text[] =
 	"Options:\n"
 	"  --config FILE   the config file (default " SERVE_DEFAULT_CONFIG ")\n"
 	"  --check         check the config file and exit (0 valid, 2 with the error)\n"
+	"  --defaults      print every section and key with its default value, as a\n"
+	"                  config file to start from, and exit\n"
 	"  --help          this text\n"
 	"\n"
 	"See inetkit-serve(1) and inetkit.conf(5).\n";
@@ -121,11 +123,25 @@ static int start(struct serve_ctx *ctx)
 	return 0;
 }
 
+static int print_defaults(void)
+{
+	struct sbuf out = SBUF_INIT(64 * 1024);
+	ik_err e;
+	int rc = serve_conf_defaults(&out, &e);
+	if (rc == 0)
+		fputs(sbuf_cstr(&out), stdout);
+	sbuf_free(&out);
+	if (rc < 0)
+		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
+	return CLI_OK;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'k'},
+		{"defaults", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -138,6 +154,7 @@ int cmd_serve(int argc, char **argv)
 		switch (ch) {
 		case 'c': path = optarg; break;
 		case 'k': check = true; break;
+		case 'd': return print_defaults();
 		case 'h': return cli_help(help_text);
 		case ':':
 			return cli_usage_error(SERVE_CMD, "option '%s' needs a value", argv[optind - 1]);

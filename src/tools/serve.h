@@ -64,6 +64,9 @@ struct serve_conf {
 /* Read and check the whole file: every key of every section, unknown keys
  * and sections, bad values (file:line: [section] key: ...). */
 struct serve_conf *serve_conf_load(const char *path, ik_err *e);
+struct sbuf;
+/* Every key of every section with its default, as a config file. */
+int serve_conf_defaults(struct sbuf *out, ik_err *e);
 /* Frees the services' confs too (free_conf). */
 void serve_conf_free(struct serve_conf *sc);
 /* True when the file on disk is not the one sc was read from. */

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/sbuf.h"
 #include "core/str.h"
 #include "tools/serve.h"
 
@@ -84,7 +85,9 @@ static int read_services(struct serve_conf *sc, ik_err *e)
 	return 0;
 }
 
-struct serve_conf *serve_conf_load(const char *path, ik_err *e)
+/* Read the file, or (defaults != NULL) every section empty, writing each
+ * key with its default to defaults. */
+static struct serve_conf *load(const char *path, struct sbuf *defaults, ik_err *e)
 {
 	struct serve_conf *sc = calloc(1, sizeof *sc);
 	if (sc == NULL) {
@@ -96,16 +99,46 @@ struct serve_conf *serve_conf_load(const char *path, ik_err *e)
 		free(sc);
 		return NULL;
 	}
-	if (stat(path, &sc->file) < 0)
-		memset(&sc->file, 0, sizeof sc->file);
-	sc->cfg = cfg_load(path, e);
+	if (defaults == NULL) {
+		if (stat(path, &sc->file) < 0)
+			memset(&sc->file, 0, sizeof sc->file);
+		sc->cfg = cfg_load(path, e);
+	} else {
+		struct sbuf all = SBUF_INIT(16 * 1024);
+		sbuf_printf(&all, "[serve]\n[tls]\n[accounts]\n");
+		for (size_t i = 0; serve_registry[i] != NULL; i++)
+			sbuf_printf(&all, "[%s]\n", serve_registry[i]->section);
+		sc->cfg = cfg_load_string(path, sbuf_cstr(&all), e);
+		sbuf_free(&all);
+		if (sc->cfg != NULL)
+			cfg_record_defaults(sc->cfg);
+	}
 	if (sc->cfg == NULL || read_serve(sc, e) < 0 || read_tls(sc, e) < 0 ||
 	    account_policy_configure(sc->cfg, &sc->accounts, e) < 0 ||
 	    read_services(sc, e) < 0 || cfg_check_unused(sc->cfg, e) < 0) {
 		serve_conf_free(sc);
 		return NULL;
 	}
+	if (defaults != NULL && cfg_write_defaults(sc->cfg, defaults) < 0) {
+		ik_err_set(e, "out of memory");
+		serve_conf_free(sc);
+		return NULL;
+	}
 	return sc;
+}
+
+struct serve_conf *serve_conf_load(const char *path, ik_err *e)
+{
+	return load(path, NULL, e);
+}
+
+int serve_conf_defaults(struct sbuf *out, ik_err *e)
+{
+	struct serve_conf *sc = load("(defaults)", out, e);
+	if (sc == NULL)
+		return -1;
+	serve_conf_free(sc);
+	return 0;
 }
 
 void serve_conf_free(struct serve_conf *sc)

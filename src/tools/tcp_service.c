@@ -47,6 +47,11 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 	    cfg_get_str(cfg, sec, "key", NULL, &key, e) < 0 ||
 	    cfg_get_bool(cfg, sec, "log", false, &c->log, e) < 0)
 		goto fail;
+	/* "cert =" with nothing after it is the same as no cert line. */
+	if (cert != NULL && cert[0] == '\0')
+		cert = NULL;
+	if (key != NULL && key[0] == '\0')
+		key = NULL;
 	c->mode = mode == 1 ? TCP_DISCARD : mode == 2 ? TCP_CHAT : TCP_ECHO;
 	c->idle_ms = idle;
 	c->name = "tcp-echo";

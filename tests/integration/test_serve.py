@@ -131,7 +131,7 @@ def usage(p, msg):
 
 def test_help():
     p = serve("--help", check=0)
-    assert p.stdout.startswith("Usage: inetkit serve [--config FILE] [--check]\n")
+    assert p.stdout.startswith("Usage: inetkit serve [--config FILE] [--check | --defaults]\n")
     p = run("help", "serve", check=0)
     assert "inetkit-serve" in p.stdout or "INETKIT-SERVE" in p.stdout
 
@@ -644,3 +644,46 @@ def test_reload_ftp_settings_and_certificate(tmp_path, serve_proc):
     assert s.stop() == 0
     assert lingering.getline().startswith("421 ")
     lingering.close()
+
+
+# ---- serve --defaults ------------------------------------------------------
+
+def parse_defaults(text):
+    """[(section, key, value)] of `serve --defaults` output."""
+    keys, sec = [], None
+    for line in text.splitlines():
+        if line.startswith("["):
+            sec = line.strip("[]")
+        elif line:
+            key, _, value = line.partition("=")
+            keys.append((sec, key.strip(), value.strip()))
+    return keys
+
+
+def test_defaults_is_a_valid_config_of_every_section(tmp_path):
+    p = run("serve", "--defaults", check=0)
+    keys = parse_defaults(p.stdout)
+    sections = [s for s, _, _ in keys]
+    for sec in ("serve", "tls", "accounts", "tcp-echo", "udp-echo", "ftp"):
+        assert sec in sections
+    assert len(set(keys)) == len(keys)                  # each key once
+    assert ("ftp", "data_send_buffer", "4M") in keys
+    assert ("ftp", "max_sessions", "2000") in keys
+    assert ("tcp-echo", "listen", "127.0.0.1:2007") in keys
+    assert ("accounts", "lockout_time", "15m") in keys
+    conf = tmp_path / "defaults.conf"
+    conf.write_text(p.stdout.replace("state_dir = /var/lib/inetkit",
+                                     "state_dir = %s" % tmp_path))
+    p = run("serve", "--config", conf, "--check", check=0)
+    assert p.stdout == "%s: valid; 3 services enabled (tcp-echo, udp-echo, ftp)\n" % conf
+
+
+def test_every_key_is_in_the_config_manual():
+    """The config reference lists every key the code reads."""
+    import re
+    with open(os.path.join(ROOT, "docs", "inetkit.conf.5")) as f:
+        manual = f.read()
+    keys = parse_defaults(run("serve", "--defaults", check=0).stdout)
+    missing = ["[%s] %s" % (s, k) for s, k, _ in keys
+               if not re.search(r"\b%s\b" % re.escape(k), manual)]
+    assert missing == []

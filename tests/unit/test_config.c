@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "core/sbuf.h"
 
 static const char *sample =
 	"; comment\n"
@@ -120,6 +121,45 @@ static void syntax_errors(void **state)
 	assert_string_equal(e.msg, "cannot read config file /nonexistent/inetkit.conf: No such file or directory");
 }
 
+/* serve --defaults: each key once, grouped by section in the order first
+ * read, sizes and durations in their largest exact unit, and only the keys
+ * that fell back to their default. */
+static void recorded_defaults(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct cfg *c = cfg_load_string("d.conf", "[a]\nset = 1\n[b]\n", &e);
+	assert_non_null(c);
+	cfg_record_defaults(c);
+	const char *v;
+	uint64_t n;
+	bool b;
+	int k;
+	const char *items[CFG_MAX_LIST];
+	size_t ni;
+	static const char *const words[] = {"one", "two", NULL};
+	assert_int_equal(cfg_get_str(c, "a", "name", "x y", &v, &e), 0);
+	assert_int_equal(cfg_get_uint(c, "a", "set", 7, 0, 10, &n, &e), 0);	/* given: not listed */
+	assert_int_equal(cfg_get_size(c, "b", "buf", 4 << 20, &n, &e), 0);
+	assert_int_equal(cfg_get_size(c, "b", "odd", 1000, &n, &e), 0);
+	assert_int_equal(cfg_get_size(c, "b", "none", 0, &n, &e), 0);
+	assert_int_equal(cfg_get_duration(c, "a", "idle", 300000, &n, &e), 0);
+	assert_int_equal(cfg_get_duration(c, "a", "tick", 1500, &n, &e), 0);
+	assert_int_equal(cfg_get_bool(c, "b", "on", true, &b, &e), 0);
+	assert_int_equal(cfg_get_enum(c, "b", "mode", words, 1, &k, &e), 0);
+	assert_int_equal(cfg_get_list(c, "b", "listen", "127.0.0.1:1, [::1]:1", items, &ni, &e), 0);
+	assert_int_equal(cfg_get_str(c, "a", "empty", NULL, &v, &e), 0);
+	assert_int_equal(cfg_get_str(c, "a", "name", "x y", &v, &e), 0);	/* read twice */
+	struct sbuf out = SBUF_INIT(4096);
+	assert_int_equal(cfg_write_defaults(c, &out), 0);
+	assert_string_equal(sbuf_cstr(&out),
+			    "[a]\nname = x y\nidle = 5m\ntick = 1500ms\nempty =\n"
+			    "\n[b]\nbuf = 4M\nodd = 1000\nnone = 0\non = yes\nmode = two\n"
+			    "listen = 127.0.0.1:1, [::1]:1\n");
+	sbuf_free(&out);
+	cfg_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -127,6 +167,7 @@ int main(void)
 		cmocka_unit_test(bad_values_name_file_line_key),
 		cmocka_unit_test(unknown_keys_and_sections),
 		cmocka_unit_test(syntax_errors),
+		cmocka_unit_test(recorded_defaults),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
