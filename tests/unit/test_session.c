@@ -4,8 +4,10 @@
  * and the command table. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -515,6 +517,120 @@ static void command_table(void **state)
 	finish(&r, peer);
 }
 
+/* Reflect mode: 4 MiB through the core's own echo, written and read by two
+ * peer threads at once; the stream moves to a pipe (splice) and every
+ * byte comes back in order, then the EOF policy closes. */
+#define REFLECT_BYTES (4u << 20)
+
+struct reflect_peer {
+	int fd;
+	unsigned char *back;
+	size_t got;
+};
+
+static unsigned char pattern_byte(size_t i) { return (unsigned char)(i * 7 + i / 4093); }
+
+static void *reflect_writer(void *arg)
+{
+	struct reflect_peer *p = arg;
+	static unsigned char chunk[65536];
+	for (size_t off = 0; off < REFLECT_BYTES; off += sizeof chunk) {
+		for (size_t i = 0; i < sizeof chunk; i++)
+			chunk[i] = pattern_byte(off + i);
+		size_t done = 0;
+		while (done < sizeof chunk) {
+			ssize_t k = write(p->fd, chunk + done, sizeof chunk - done);
+			if (k <= 0)
+				return NULL;
+			done += (size_t)k;
+		}
+	}
+	shutdown(p->fd, SHUT_WR);
+	return NULL;
+}
+
+static void *reflect_reader(void *arg)
+{
+	struct reflect_peer *p = arg;
+	for (;;) {
+		ssize_t k = read(p->fd, p->back + p->got, REFLECT_BYTES + 1 - p->got);
+		if (k <= 0)
+			break;
+		p->got += (size_t)k;
+	}
+	return NULL;
+}
+
+struct splice_watch {
+	struct session *s;
+	bool seen;
+};
+
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct splice_watch *w = arg;
+	w->seen = w->seen || session_splicing(w->s);
+}
+
+static void reflect_streams_through_splice(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_NONE};
+	struct session_opts o = {.mode = SESSION_MODE_RAW};
+	int peer;
+	start(&r, &o, &peer);
+	session_reflect(r.s);
+	assert_false(session_splicing(r.s));
+	int fl = fcntl(peer, F_GETFL);
+	fcntl(peer, F_SETFL, fl & ~O_NONBLOCK);
+	struct reflect_peer p = {.fd = peer, .back = malloc(REFLECT_BYTES + 1)};
+	assert_non_null(p.back);
+	struct splice_watch w = {.s = r.s};
+	struct event *watch = loop_timer(r.loop, 1, true, on_watch, &w);
+	pthread_t tw, tr;
+	assert_int_equal(pthread_create(&tr, NULL, reflect_reader, &p), 0);
+	assert_int_equal(pthread_create(&tw, NULL, reflect_writer, &p), 0);
+	struct event *guard = loop_timer(r.loop, 20000, false, on_guard, r.loop);
+	loop_run(r.loop);
+	event_free(guard);
+	event_free(watch);
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	assert_string_equal(r.reason, "eof");
+	assert_int_equal(r.eofs, 1);
+	assert_int_equal(r.nraw, 0);	/* no SESSION_EV_DATA in reflect mode */
+	assert_true(w.seen);
+	assert_int_equal(p.got, REFLECT_BYTES);
+	size_t bad = 0;
+	for (size_t i = 0; i < REFLECT_BYTES; i++)
+		bad += p.back[i] != pattern_byte(i);
+	assert_int_equal(bad, 0);
+	free(p.back);
+	finish(&r, peer);
+}
+
+/* Small writes come straight back and never make a pipe. */
+static void reflect_small_stays_buffered(void **state)
+{
+	(void)state;
+	struct rec r = {.act = ACT_NONE};
+	struct session_opts o = {.mode = SESSION_MODE_RAW};
+	int peer;
+	start(&r, &o, &peer);
+	session_reflect(r.s);
+	put(peer, "ping\n", 5);
+	put(peer, "pong\n", 5);
+	shutdown(peer, SHUT_WR);
+	run(&r);
+	assert_string_equal(r.reason, "eof");
+	char buf[64];
+	assert_int_equal(get_all(peer, buf, sizeof buf), 10);
+	assert_string_equal(buf, "ping\npong\n");
+	finish(&r, peer);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +646,8 @@ int main(void)
 		cmocka_unit_test(reader_that_never_reads),
 		cmocka_unit_test(starttls_discards_plaintext),
 		cmocka_unit_test(command_table),
+		cmocka_unit_test(reflect_streams_through_splice),
+		cmocka_unit_test(reflect_small_stays_buffered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
