@@ -448,16 +448,14 @@ int cfg_get_uint(struct cfg *c, const char *sec, const char *key, uint64_t def,
 
 /* A value with units, read by parse; `what` completes "'v' is not ...". */
 static int get_parsed(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		      int (*parse)(const char *, uint64_t *), const char *what, uint64_t *out,
-		      ik_err *e)
+		      int (*parse)(const char *, uint64_t *),
+		      void (*show)(struct cfg *, const char *, const char *, uint64_t),
+		      const char *what, uint64_t *out, ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
-		if (parse == str_to_size)
-			record_size(c, sec, key, def);
-		else
-			record_duration(c, sec, key, def);
+		show(c, sec, key, def);
 		return 0;
 	}
 	if (parse(v, out) < 0)
@@ -468,14 +466,14 @@ static int get_parsed(struct cfg *c, const char *sec, const char *key, uint64_t 
 int cfg_get_size(struct cfg *c, const char *sec, const char *key, uint64_t def,
 		 uint64_t *out, ik_err *e)
 {
-	return get_parsed(c, sec, key, def, str_to_size,
+	return get_parsed(c, sec, key, def, str_to_size, record_size,
 			  "a size (examples: 512, 64k, 10M, 2G)", out, e);
 }
 
 int cfg_get_duration(struct cfg *c, const char *sec, const char *key, uint64_t def_ms,
 		     uint64_t *out_ms, ik_err *e)
 {
-	return get_parsed(c, sec, key, def_ms, str_to_duration_ms,
+	return get_parsed(c, sec, key, def_ms, str_to_duration_ms, record_duration,
 			  "a duration (examples: 30s, 5m, 2h, 250ms)", out_ms, e);
 }
 

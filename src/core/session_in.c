@@ -11,7 +11,6 @@
 
 #include "core/session_int.h"
 
-
 /* Reading is on unless something says stop: paused, output over its mark,
  * end of file seen, or raw input nobody took up to in_max. */
 void session_update_reading(struct session *s)

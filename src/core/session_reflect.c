@@ -24,8 +24,6 @@
 
 #include "core/session_int.h"
 
-/* The pipe's default size, 64 KiB, measured best on loopback: a bigger
- * pipe batches more per call and overlaps less (bench/tcp-echo). */
 #define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
 
 void session_reflect(struct session *s)
@@ -81,7 +79,9 @@ void session_reflect_readable(struct session *s)
 			session_close(s, "out of memory");
 			return;
 		}
-		session_flush(s);
+		s->write_armed = true;	/* the kernel just said it is full */
+		bufferevent_enable(s->bev, EV_WRITE);
+		session_flush(s);	/* the output marks */
 		return;
 	}
 	if (streaming)
@@ -114,6 +114,8 @@ void session_splice_maybe_start(struct session *s)
 		close(p[1]);
 		return;
 	}
+	/* The pipe's default size, 64 KiB, measured best on loopback: a bigger
+	 * pipe batches more per call and overlaps less (bench/tcp-echo). */
 	int size = fcntl(p[1], F_GETPIPE_SZ);
 	s->pipe_cap = size > 0 ? (size_t)size : 65536;
 	s->pipe_r = p[0];

@@ -153,7 +153,7 @@ static void bench_free(struct bench *b)
 	}
 	free(b->t);
 	free(b->payload);
-	if (b->payload_fd > 0)
+	if (b->payload_fd >= 0)
 		close(b->payload_fd);
 }
 

@@ -73,7 +73,7 @@ struct bench {
 	uint64_t timeout_ms;		/* udp: --timeout */
 	unsigned char *payload;		/* tcp: what every connection sends */
 	bool zerocopy;			/* tcp --zerocopy: sendfile from payload_fd */
-	int payload_fd;			/* a memfd holding payload; closed if > 0 */
+	int payload_fd;			/* a memfd holding payload, or -1 */
 	size_t rbuf_size;
 	pthread_barrier_t ready;
 	struct timespec start, end;

@@ -18,8 +18,8 @@
 
 #include <event2/event.h>
 
-#include "core/fsutil.h"
 #include "core/cli.h"
+#include "core/fsutil.h"
 #include "core/loop.h"
 #include "tools/bench_common.h"
 #include "tools/tcp_int.h"
@@ -341,6 +341,6 @@ static const struct bench_ops tcp_bench_ops = {
 
 int tcp_bench_main(int argc, char **argv)
 {
-	struct bench b = {.rbuf_size = READ_BUF};
+	struct bench b = {.rbuf_size = READ_BUF, .payload_fd = -1};
 	return bench_main(&tcp_bench_ops, &b, argc, argv);
 }

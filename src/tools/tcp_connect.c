@@ -22,8 +22,8 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 
-#include "core/fsutil.h"
 #include "core/cli.h"
+#include "core/fsutil.h"
 #include "core/loop.h"
 #include "core/str.h"
 #include "core/tls.h"

@@ -36,22 +36,17 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 	size_t n = 0;
 	int mode = 0;
 	uint64_t idle = 0;
-	const char *cert = NULL, *key = NULL;
+	const char *cert, *key;	/* "": none, as in [tls] and [ftp] */
 	if (cfg_get_bool(cfg, sec, "enabled", true, enabled, e) < 0 ||
 	    cfg_get_list(cfg, sec, "listen", "127.0.0.1:2007", items, &n, e) < 0 ||
 	    cfg_get_enum(cfg, sec, "mode", modes, 0, &mode, e) < 0 ||
 	    cfg_get_uint(cfg, sec, "max_conns", TCP_DEFAULT_MAX_CONNS, 1, 1000000, &c->max_conns, e) < 0 ||
 	    cfg_get_duration(cfg, sec, "idle_timeout", TCP_DEFAULT_IDLE_MS, &idle, e) < 0 ||
 	    cfg_get_bool(cfg, sec, "tls", false, &c->tls, e) < 0 ||
-	    cfg_get_str(cfg, sec, "cert", NULL, &cert, e) < 0 ||
-	    cfg_get_str(cfg, sec, "key", NULL, &key, e) < 0 ||
+	    cfg_get_str(cfg, sec, "cert", "", &cert, e) < 0 ||
+	    cfg_get_str(cfg, sec, "key", "", &key, e) < 0 ||
 	    cfg_get_bool(cfg, sec, "log", false, &c->log, e) < 0)
 		goto fail;
-	/* "cert =" with nothing after it is the same as no cert line. */
-	if (cert != NULL && cert[0] == '\0')
-		cert = NULL;
-	if (key != NULL && key[0] == '\0')
-		key = NULL;
 	c->mode = mode == 1 ? TCP_DISCARD : mode == 2 ? TCP_CHAT : TCP_ECHO;
 	c->idle_ms = idle;
 	c->name = "tcp-echo";
@@ -66,16 +61,17 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 			goto fail;
 		}
 	}
-	if ((cert != NULL || key != NULL) && !c->tls) {
-		cfg_error(cfg, sec, cert != NULL ? "cert" : "key", e, "set tls = yes to use a certificate");
+	if ((cert[0] != '\0' || key[0] != '\0') && !c->tls) {
+		cfg_error(cfg, sec, cert[0] != '\0' ? "cert" : "key", e,
+			  "set tls = yes to use a certificate");
 		goto fail;
 	}
-	if (key != NULL && cert == NULL) {
+	if (key[0] != '\0' && cert[0] == '\0') {
 		cfg_error(cfg, sec, "key", e, "key needs cert");
 		goto fail;
 	}
-	if ((cert != NULL && (c->cert = strdup(cert)) == NULL) ||
-	    (key != NULL && (c->key = strdup(key)) == NULL)) {
+	if ((cert[0] != '\0' && (c->cert = strdup(cert)) == NULL) ||
+	    (key[0] != '\0' && (c->key = strdup(key)) == NULL)) {
 		ik_err_set(e, "out of memory");
 		goto fail;
 	}

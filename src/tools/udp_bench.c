@@ -207,6 +207,6 @@ static const struct bench_ops udp_bench_ops = {
 
 int udp_bench_main(int argc, char **argv)
 {
-	struct bench b = {.timeout_ms = 1000, .rbuf_size = UDP_DEFAULT_BUFFER};
+	struct bench b = {.timeout_ms = 1000, .rbuf_size = UDP_DEFAULT_BUFFER, .payload_fd = -1};
 	return bench_main(&udp_bench_ops, &b, argc, argv);
 }

@@ -68,6 +68,12 @@ static void tcp_echo_bad_values(void **state)
 	assert_non_null(strstr(e.msg, "port '99999' is not a number from 0 to 65535"));
 	assert_null(configure(&service_tcp_echo, "[tcp-echo]\ncert = /x.pem\n", &enabled, &e));
 	assert_string_equal(e.msg, "test.conf:2: [tcp-echo] cert: set tls = yes to use a certificate");
+	assert_null(configure(&service_tcp_echo, "[tcp-echo]\ncert =\nkey = /k.pem\n", &enabled, &e));
+	assert_string_equal(e.msg, "test.conf:3: [tcp-echo] key: set tls = yes to use a certificate");
+	/* An empty value is no value (what serve --defaults writes). */
+	void *conf = configure(&service_tcp_echo, "[tcp-echo]\ncert =\nkey =\n", &enabled, &e);
+	assert_non_null(conf);
+	service_tcp_echo.free_conf(conf);
 }
 
 static void udp_echo_section(void **state)
