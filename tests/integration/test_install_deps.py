@@ -1,0 +1,90 @@
+"""scripts/install-deps on a new machine: packages missing, apt available.
+
+The real apt tools are replaced by stand-ins on PATH: dpkg-query reports
+every package missing, apt-get records what it was asked and succeeds. The
+script must then install, exit 0, and leave a policy-rc.d that was already
+there exactly as it was (these machines ship one), or remove the one it made.
+"""
+import os
+import stat
+import subprocess
+
+from conftest import ROOT
+
+SCRIPT = os.path.join(ROOT, "scripts", "install-deps")
+
+
+def _shim(tmp_path):
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "apt.log"
+    tools = {
+        "dpkg-query": "exit 1\n",
+        "apt-get": 'echo "apt-get $*" >> "%s"\n'
+                   '[ -x "$INETKIT_POLICY_RC_D" ] && "$INETKIT_POLICY_RC_D" start; '
+                   'echo "policy=$?" >> "%s"\nexit 0\n' % (log, log),
+        "dpkg": "exit 0\n",
+        "id": 'if [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi\n',
+    }
+    for name, body in tools.items():
+        p = bindir / name
+        p.write_text("#!/bin/sh\n" + body)
+        p.chmod(0o755)
+    # pure-ftpd already unpacked: the peer step has nothing to fetch.
+    peers = tmp_path / "peers"
+    pf = peers / "pure-ftpd" / "usr" / "sbin" / "pure-ftpd"
+    pf.parent.mkdir(parents=True)
+    pf.write_text("#!/bin/sh\n")
+    pf.chmod(0o755)
+    env = dict(os.environ)
+    env["PATH"] = "%s:%s" % (bindir, env.get("PATH", "/usr/bin:/bin"))
+    env["INETKIT_PEERS"] = str(peers)
+    env["INETKIT_POLICY_RC_D"] = str(tmp_path / "policy-rc.d")
+    return env, log
+
+
+def _run(env):
+    return subprocess.run(["sh", SCRIPT], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, timeout=60)
+
+
+def test_existing_policy_rc_d_is_kept_and_exit_is_zero(tmp_path):
+    env, log = _shim(tmp_path)
+    policy = tmp_path / "policy-rc.d"
+    original = "#!/bin/sh\n# the machine's own\nexit 101\n"
+    policy.write_text(original)
+    policy.chmod(0o750)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    assert "install-deps: done" in p.stdout
+    assert policy.read_text() == original
+    assert stat.S_IMODE(policy.stat().st_mode) == 0o750
+    calls = log.read_text()
+    assert "apt-get install" in calls and "libevent-dev" in calls
+    # services stayed off while apt ran
+    assert "policy=101" in calls
+
+
+def test_no_policy_rc_d_one_is_made_for_apt_then_removed(tmp_path):
+    env, log = _shim(tmp_path)
+    policy = tmp_path / "policy-rc.d"
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    assert "policy=101" in log.read_text()
+    assert not policy.exists()
+
+
+def test_failed_apt_is_reported_and_policy_removed(tmp_path):
+    env, log = _shim(tmp_path)
+    (tmp_path / "bin" / "apt-get").write_text("#!/bin/sh\necho 'E: no network' >&2\nexit 100\n")
+    p = _run(env)
+    assert p.returncode != 0
+    assert not (tmp_path / "policy-rc.d").exists()
+
+
+def test_nothing_missing_is_quiet(tmp_path):
+    env, log = _shim(tmp_path)
+    (tmp_path / "bin" / "dpkg-query").write_text("#!/bin/sh\necho 'install ok installed'\n")
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "" and not log.exists()
