@@ -61,7 +61,9 @@ void ftpd_auth_cancel(struct ftpd_sess *fs)
 void ftpd_cmd_user(struct ftpd_sess *fs, struct ftpd_cmd *c)
 {
 	const struct ftpd_conf *conf = fs->srv->conf;
-	bool anon = account_name_is_anonymous(c->arg);
+	/* With anonymous logins off, the anonymous names get the same prompt as
+	 * any other, as vsftpd does: the reply tells nothing about the config. */
+	bool anon = conf->anon.enabled && account_name_is_anonymous(c->arg);
 	if (conf->require_tls_login && !session_is_tls(fs->s)) {
 		ftpd_send(fs, FTPD_R_NOT_LOGGED_IN, "This server requires TLS for logins: send "
 			  "AUTH TLS first.");

@@ -1,0 +1,46 @@
+"""Replays every dialogue in tests/transcripts/<service>/*.t against a live
+server (see transcript.py for the format). Transcripts that need the same
+config and accounts share one server."""
+import glob
+import os
+
+import pytest
+
+from conftest import ROOT
+from ftpd_env import PASSWORD, Ftpd
+from transcript import Replay, Transcript
+
+FTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "ftp", "*.t")))
+
+
+@pytest.fixture(scope="module")
+def ftpd_pool(tmp_path_factory):
+    servers = {}
+
+    def get(t):
+        key = (tuple(t.config), tuple(t.users))
+        if key not in servers:
+            base = tmp_path_factory.mktemp("ftpd-transcript")
+            # the keys the test server writes itself are passed as arguments
+            anonymous = "anonymous = no" not in t.config
+            extra = "".join(line + "\n" for line in t.config if line != "anonymous = no")
+            servers[key] = Ftpd(base, extra=extra, users=t.users, anonymous=anonymous)
+        return servers[key]
+
+    yield get
+    for s in servers.values():
+        s.stop()
+
+
+def test_there_are_ftp_transcripts():
+    assert len(FTP) >= 20
+
+
+@pytest.mark.parametrize("path", FTP, ids=[os.path.basename(p)[:-2] for p in FTP])
+def test_ftp_transcript(path, ftpd_pool):
+    t = Transcript(path)
+    server = ftpd_pool(t)
+    try:
+        Replay(t, "127.0.0.1", server.port, PASSWORD).run()
+    except AssertionError as e:
+        raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None
