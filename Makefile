@@ -21,8 +21,10 @@ all: build
 deps:
 	@scripts/install-deps
 
+# The config goes to /etc/inetkit whatever PREFIX is: that is where
+# inetkit looks for it by default (and where the unit points).
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --prefix=$(PREFIX) -Dtests=false
+	meson setup $(BUILD) --prefix=$(PREFIX) --sysconfdir=/etc -Dtests=false
 
 build: deps $(BUILD)/build.ninja
 	@ninja -C $(BUILD)

@@ -97,8 +97,9 @@ static int copy_tree(int sfd, int dfd, const char *where, int depth, unsigned ui
 			if (in >= 0)
 				close(in);
 		}
-		if (created && uid != (unsigned)-1)
-			fchownat(dfd, n, uid, gid, AT_SYMLINK_NOFOLLOW);
+		if (created && uid != (unsigned)-1 && rc == 0 &&
+		    fchownat(dfd, n, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			rc = ik_err_errno(e, errno, "cannot give %s/%s to uid %u", where, n, uid);
 	}
 	closedir(d);
 	return rc;
@@ -120,8 +121,11 @@ static void give_tree(int fd, int depth, unsigned uid, unsigned gid)
 		struct stat st;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (st.st_uid == 0)
-			fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW);
+		/* Best effort: what stays root's shows up when the service uses it. */
+		if (st.st_uid == 0 &&
+		    fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+			log_event(LOG_WARNING, "state_chown", "name=%s uid=%u reason=\"%s\"",
+				  de->d_name, uid, strerror(errno));
 		if (S_ISDIR(st.st_mode) && depth < CHOWN_DEPTH) {
 			int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0)
