@@ -8,6 +8,7 @@
 
 #include <event2/listener.h>
 
+#include "core/acl.h"
 #include "core/log.h"
 
 /* Why bind() failed, in words a user can act on. */
@@ -122,8 +123,15 @@ void listen_set_close(struct listen_set *set)
 	set->n = 0;
 }
 
+void listen_set_acl(struct listen_set *set, struct acl *acl)
+{
+	acl_take_count(acl, set->acl);
+	set->acl = acl;
+}
+
 struct listener {
 	struct loop *loop;
+	const struct listen_set *set;	/* its acl is read at each accept */
 	struct evconnlistener *ev;
 	struct event *retry;
 	listener_accept_cb cb;
@@ -135,6 +143,11 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 {
 	(void)ev;
 	struct listener *li = arg;
+	/* Before the server sees it: no greeting, no session slot. */
+	if (acl_refuse(li->set->acl, sa, LOG_NOTICE)) {
+		close((int)fd);
+		return;
+	}
 	li->cb((int)fd, sa, (socklen_t)len, li->arg);
 }
 
@@ -160,15 +173,17 @@ static void on_accept_error(struct evconnlistener *ev, void *arg)
 	}
 }
 
-struct listener *listener_new(struct loop *l, int fd, listener_accept_cb cb, void *arg,
-			      ik_err *e)
+struct listener *listener_new(struct loop *l, const struct listen_set *set, size_t i,
+			      listener_accept_cb cb, void *arg, ik_err *e)
 {
+	int fd = set->fd[i];
 	struct listener *li = calloc(1, sizeof *li);
 	if (li == NULL) {
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
 	li->loop = l;
+	li->set = set;
 	li->cb = cb;
 	li->arg = arg;
 	/* backlog 0: the socket already listens (listen_bind_one). */
@@ -238,4 +253,10 @@ void worker_sets_close(struct worker_sets *ws)
 	free(ws->sets);
 	ws->sets = NULL;
 	ws->n = 0;
+}
+
+void worker_sets_acl(struct worker_sets *ws, struct acl *acl)
+{
+	for (unsigned i = 0; i < ws->n; i++)
+		listen_set_acl(&ws->sets[i], acl);
 }

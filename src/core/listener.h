@@ -20,11 +20,16 @@ enum {
 
 #define LISTEN_MAX_SOCKETS 32
 
+struct acl;
+
 struct listen_set {
 	size_t n;
 	int fd[LISTEN_MAX_SOCKETS];
 	int socktype[LISTEN_MAX_SOCKETS];
 	struct endpoint ep[LISTEN_MAX_SOCKETS];	/* bound address (port filled in) */
+	/* Who may connect (core/acl.h); NULL: everyone. Not owned: whoever
+	 * sets it keeps it alive while the set's listeners run. */
+	struct acl *acl;
 };
 
 /* Append a copy of spec to a list of listen specs (at most
@@ -42,14 +47,20 @@ int listen_bind_one(const struct endpoint *ep, int socktype, unsigned flags, ik_
 int listen_bind_specs(struct listen_set *set, const char *const *specs, size_t nspecs,
 		      int socktype, unsigned flags, ik_err *e);
 void listen_set_close(struct listen_set *set);
+/* Put acl in force on set's sockets from the next connection on (a
+ * reload's new list); the count of refusals goes on from the old list. */
+void listen_set_acl(struct listen_set *set, struct acl *acl);
 
-/* Accepting TCP connections on the loop. The callback receives a
- * non-blocking, close-on-exec socket; it owns it. */
+/* Accepting TCP connections on the loop, on socket i of set. The
+ * callback receives a non-blocking, close-on-exec socket; it owns it. A
+ * client that set->acl refuses (as it is at that moment) never gets to
+ * the callback: it is closed at once, before any byte is sent, and the
+ * refusal counted and logged (core/acl.h). set must outlive the listener. */
 typedef void (*listener_accept_cb)(int fd, const struct sockaddr *peer, socklen_t len,
 				   void *arg);
 struct listener;
-struct listener *listener_new(struct loop *l, int fd, listener_accept_cb cb, void *arg,
-			      ik_err *e);
+struct listener *listener_new(struct loop *l, const struct listen_set *set, size_t i,
+			      listener_accept_cb cb, void *arg, ik_err *e);
 void listener_pause(struct listener *li);
 void listener_resume(struct listener *li);
 /* Frees the listener; the fd is not closed (the listen_set owns it). */
@@ -69,5 +80,7 @@ int worker_sets_bind(struct worker_sets *ws, const char *const *specs, size_t ns
  * supervisor keeps them); returns this worker's. */
 struct listen_set *worker_sets_take(struct worker_sets *ws, int index);
 void worker_sets_close(struct worker_sets *ws);
+/* listen_set_acl on every worker's set (before the workers start). */
+void worker_sets_acl(struct worker_sets *ws, struct acl *acl);
 
 #endif

@@ -11,7 +11,13 @@
  *              done(done_arg) when the last one has ended
  *   reload     optional: new config (same sockets), e.g. certificates
  * Each service module exports one `const struct service_ops` and the
- * registry in src/tools/serve lists them. */
+ * registry in src/tools/serve lists them.
+ *
+ * Every service section also has `allow` and `deny` (core/acl.h), which
+ * serve reads itself and puts on the service's listen_set (set->acl, new
+ * lists at each successful reload). A service that accepts through
+ * core/listener is covered without a line of its own; one that reads
+ * datagrams calls acl_refuse(set->acl, ...) for each. */
 #ifndef INETKIT_CORE_SERVICE_H
 #define INETKIT_CORE_SERVICE_H
 

@@ -244,8 +244,9 @@ int ftpd_tls_setup_ctx(SSL_CTX *ctx, ik_err *e);
 void ftpd_tls_bind_control(struct ftpd_sess *fs);
 void ftpd_tls_unbind_control(struct ftpd_sess *fs);
 SSL *ftpd_tls_data_ssl(struct ftpd_sess *fs);
-/* After a data handshake: 0 if it resumed the control session, else -1
- * with why filled. */
+/* After a data handshake: 0 if it resumed the control session (or
+ * tls_data_reuse is off), else -1 with why filled: the text of the 522
+ * reply, which names the setting. */
 int ftpd_tls_check_reuse(struct ftpd_sess *fs, SSL *ssl, char *why, size_t whysz);
 
 /* ---- ftpd_xfer.c ---- */
@@ -277,7 +278,10 @@ struct ftpd_xfer {
 	SSL *ssl;
 	bool handshake_done, running, file_eof, sendfile, waiting;
 	bool tls;			/* PROT P: the data connection uses TLS */
-	bool over_quota;		/* upload stopped: the rest is read and dropped */
+	/* An upload refused once its data connection is open (quota, TLS
+	 * reuse): the rest is read and dropped, then this is the reply. */
+	char *refusal;			/* NULL while the upload is taken */
+	int refusal_code;
 	uint64_t drop_left;		/* how much more may be dropped before closing */
 	uint64_t bytes;			/* payload bytes moved */
 	uint64_t start_ms;
@@ -313,6 +317,11 @@ bool ftpd_xfer_is_upload(const struct ftpd_xfer *x);
 void ftpd_upload_run(struct ftpd_xfer *x);
 int ftpd_upload_input(struct ftpd_xfer *x);
 void ftpd_upload_end(struct ftpd_xfer *x);
+/* Refuse a running upload: what it wrote stays as the caller left it; the
+ * rest of the data is read and dropped until the client ends it (or sent
+ * too much), then code and text are the reply. So the client finishes
+ * sending and reads the reply, instead of failing on a reset. */
+void ftpd_upload_refuse(struct ftpd_xfer *x, int code, const char *text);
 void ftpd_xfer_failed(struct ftpd_xfer *x, int code, const char *text);
 /* ABOR: stop the transfer; replies 426 then 226. */
 void ftpd_xfer_abort(struct ftpd_sess *fs);

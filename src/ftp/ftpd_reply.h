@@ -54,6 +54,7 @@ enum ftpd_reply_code {
 	FTPD_R_BAD_SEQUENCE = 503,
 	FTPD_R_BAD_PARAMETER = 504,	/* e.g. TYPE E, MODE B, bounce PORT */
 	FTPD_R_BAD_PROTOCOL = 522,	/* EPRT/EPSV family (RFC 2428) */
+	FTPD_R_DATA_TLS_REFUSED = 522,	/* data connection's TLS refused (as vsftpd) */
 	FTPD_R_NOT_LOGGED_IN = 530,
 	FTPD_R_ACCOUNT_REQUIRED = 532,
 	FTPD_R_POLICY = 534,		/* RFC 4217: e.g. TLS required */

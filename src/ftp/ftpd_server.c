@@ -190,7 +190,7 @@ struct ftpd_server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
 		if (set->socktype[i] != SOCK_STREAM)
 			continue;
 		bool implicit = i >= c->implicit_from;
-		srv->li[srv->nli] = listener_new(l, set->fd[i], implicit ? on_accept_implicit
+		srv->li[srv->nli] = listener_new(l, set, i, implicit ? on_accept_implicit
 						 : on_accept_plain, srv, e);
 		if (srv->li[srv->nli] == NULL)
 			goto fail;

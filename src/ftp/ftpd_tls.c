@@ -108,18 +108,23 @@ SSL *ftpd_tls_data_ssl(struct ftpd_sess *fs)
 	return ssl;
 }
 
+/* The start of every refusal: the setting that asks for it, so that a
+ * client's user (Python's ftplib cannot resume) knows what to look up. */
+#define REUSE_REFUSED "TLS session reuse required (tls_data_reuse): "
+
 int ftpd_tls_check_reuse(struct ftpd_sess *fs, SSL *ssl, char *why, size_t whysz)
 {
 	if (!fs->srv->conf->tls_reuse)
 		return 0;
 	static const unsigned char zero[FTPD_TOKEN_LEN];
 	if (memcmp(fs->token, zero, sizeof zero) == 0) {
-		str_copy(why, whysz, "the control connection has no TLS session to resume");
+		str_copy(why, whysz, REUSE_REFUSED "the control connection has no TLS session to "
+			 "resume.");
 		return -1;
 	}
 	if (!SSL_session_reused(ssl)) {
-		str_copy(why, whysz, "the data connection must resume the control connection's "
-			 "TLS session (session reuse is required here)");
+		str_copy(why, whysz, REUSE_REFUSED "the data connection did not resume the control "
+			 "connection's TLS session; use a client that resumes it (curl, lftp).");
 		return -1;
 	}
 	if (SSL_get_ex_data(ssl, match_idx) != NULL)
@@ -130,7 +135,7 @@ int ftpd_tls_check_reuse(struct ftpd_sess *fs, SSL *ssl, char *why, size_t whysz
 	if (ss != NULL && SSL_SESSION_get0_ticket_appdata(ss, &data, &len) == 1 &&
 	    len == FTPD_TOKEN_LEN && memcmp(data, fs->token, len) == 0)
 		return 0;
-	str_copy(why, whysz, "the data connection resumed a TLS session of another control "
-		 "connection");
+	str_copy(why, whysz, REUSE_REFUSED "the data connection resumed the TLS session of another "
+		 "control connection; use a client that resumes its own (curl, lftp).");
 	return -1;
 }

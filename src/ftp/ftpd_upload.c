@@ -1,9 +1,10 @@
 /* Uploads over the data connection (STOR, STOU, APPE; RFC 959 3.4 stream
  * mode: the data ends when the client closes): written as they arrive,
  * converted from CRLF in TYPE A (RFC 959 3.1.1.1), checked against the
- * quota as they come. An upload over quota is removed at once and the
- * rest of it read and dropped, so that the client can finish sending and
- * read the 452 instead of failing on a reset. */
+ * quota as they come. An upload refused on the way (over quota, or a
+ * data connection that did not resume the control connection's TLS
+ * session) has the rest of it read and dropped, so that the client can
+ * finish sending and read the reply instead of failing on a reset. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,11 @@
 #include <event2/buffer.h>
 
 #include "core/fsutil.h"
+#include "core/str.h"
 #include "ftp/ftpd_int.h"
 
 #define CHUNK (64 * 1024)
-#define QUOTA_DROP_MAX (64 * 1024 * 1024)
+#define DROP_MAX (64 * 1024 * 1024)
 
 /* Would n more bytes break the quota? */
 static bool over_quota(const struct ftpd_xfer *x, uint64_t n)
@@ -42,22 +44,42 @@ static void upload_error(struct ftpd_xfer *x, int err)
 	ftpd_xfer_finish(x, code, "Write error: %s.", jail_errno_reply(err));
 }
 
-static void quota_reply(struct ftpd_xfer *x)
+static void quota_text(const struct ftpd_xfer *x, char *buf, size_t bufsz)
 {
-	ftpd_xfer_finish(x, FTPD_R_NO_SPACE, "Quota exceeded (%llu bytes allowed); the upload "
-			 "was removed.", (unsigned long long)x->fs->quota);
+	str_fmt(buf, bufsz, "Quota exceeded (%llu bytes allowed); the upload was removed.",
+		(unsigned long long)x->fs->quota);
 }
 
-/* Over quota: what was written goes at once; the rest of the upload is
- * read and dropped (up to QUOTA_DROP_MAX), so that the client finishes
- * sending and then reads the 452 instead of failing on a reset. */
+static void quota_reply(struct ftpd_xfer *x)
+{
+	char text[160];
+	quota_text(x, text, sizeof text);
+	ftpd_xfer_finish(x, FTPD_R_NO_SPACE, "%s", text);
+}
+
+void ftpd_upload_refuse(struct ftpd_xfer *x, int code, const char *text)
+{
+	free(x->refusal);
+	x->refusal = strdup(text);
+	x->refusal_code = code;
+	x->drop_left = DROP_MAX;
+	struct evbuffer *in = bufferevent_get_input(x->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
+/* Over quota: what was written goes at once, the rest is dropped. */
 static void quota_refused(struct ftpd_xfer *x)
 {
 	ftpd_xfer_discard(x, true);
-	x->over_quota = true;
-	x->drop_left = QUOTA_DROP_MAX;
-	struct evbuffer *in = bufferevent_get_input(x->bev);
-	evbuffer_drain(in, evbuffer_get_length(in));
+	char text[160];
+	quota_text(x, text, sizeof text);
+	ftpd_upload_refuse(x, FTPD_R_NO_SPACE, text);
+}
+
+static void refusal_reply(struct ftpd_xfer *x)
+{
+	ftpd_xfer_finish(x, x->refusal_code, "%s", x->refusal != NULL ? x->refusal
+			 : "Upload refused.");
 }
 
 /* Take what arrived. 0, or -1 after finish. */
@@ -66,14 +88,14 @@ int ftpd_upload_input(struct ftpd_xfer *x)
 	struct evbuffer *in = bufferevent_get_input(x->bev);
 	int fd = x->tmp ? x->up.fd : x->file_fd;
 	size_t len;
-	if (x->over_quota) {
+	if (x->refusal_code != 0) {
 		len = evbuffer_get_length(in);
 		evbuffer_drain(in, len);
 		if (len <= x->drop_left) {
 			x->drop_left -= len;
 			return 0;
 		}
-		quota_reply(x);
+		refusal_reply(x);
 		return -1;
 	}
 	while ((len = evbuffer_get_length(in)) > 0) {
@@ -111,8 +133,8 @@ void ftpd_upload_end(struct ftpd_xfer *x)
 {
 	if (ftpd_upload_input(x) < 0)
 		return;
-	if (x->over_quota) {
-		quota_reply(x);
+	if (x->refusal_code != 0) {
+		refusal_reply(x);
 		return;
 	}
 	if (x->ascii) {

@@ -75,6 +75,7 @@ void ftpd_xfer_free(struct ftpd_xfer *x)
 		jail_abort_upload(&x->up);
 	ftpd_dir_free(x->dir);
 	free(x->buf);
+	free(x->refusal);
 	free(x->kpath);
 	free(x->vpath);
 	free(x);
@@ -359,12 +360,17 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	const struct ftpd_conf *c = x->fs->srv->conf;
 	if (what & BEV_EVENT_CONNECTED) {
 		x->handshake_done = true;
-		char why[200];
+		char why[FTPD_REPLY_LINE_MAX], q[FTPD_REPLY_LINE_MAX + 8];
 		if (ftpd_tls_check_reuse(x->fs, x->ssl, why, sizeof why) < 0) {
-			log_event(LOG_NOTICE, "ftp_tls_reuse_refused", "session=%llu reason=\"%s\"",
-				  (unsigned long long)session_id(x->fs->s), why);
-			ftpd_xfer_finish(x, FTPD_R_BAD_PROTOCOL, "TLS session reuse required: %s.", why);
-			return;
+			log_event(LOG_NOTICE, "ftp_tls_reuse_refused", "session=%llu reason=%s",
+				  (unsigned long long)session_id(x->fs->s), log_quote(q, sizeof q, why));
+			if (!ftpd_xfer_is_upload(x)) {
+				ftpd_xfer_finish(x, FTPD_R_DATA_TLS_REFUSED, "%s", why);
+				return;
+			}
+			/* An uploading client is still sending: closing now would
+			 * reset it before it reads the reply (Python's ftplib). */
+			ftpd_upload_refuse(x, FTPD_R_DATA_TLS_REFUSED, why);
 		}
 		run(x);
 		return;

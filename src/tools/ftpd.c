@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "core/acl.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/sbuf.h"
@@ -45,6 +46,9 @@ static const char help_text[] =
 	"                        anonymous logins work)\n"
 	"  --xferlog FILE        write a wu-ftpd style transfer log\n"
 	"  --user NAME           started as root: serve as NAME (default nobody)\n"
+	"  --allow CIDR          take only clients in CIDR (repeatable; default: all)\n"
+	"  --deny CIDR           refuse clients in CIDR, allowed or not (repeatable);\n"
+	"                        a refused client is closed before the greeting\n"
 	"Common options:\n"
 	"  --workers N           N worker processes (default: [serve] workers, or 0 =\n"
 	"                        serve in this process)\n"
@@ -63,7 +67,8 @@ static const char help_text[] =
 
 enum {
 	OPT_CONFIG = 256, OPT_CHECK, OPT_ROOT, OPT_UPLOAD, OPT_LISTEN, OPT_IMPLICIT, OPT_NO_TLS,
-	OPT_CERT, OPT_KEY, OPT_STATE, OPT_XFERLOG, OPT_WORKERS, OPT_ANON, OPT_USER,
+	OPT_CERT, OPT_KEY, OPT_STATE, OPT_XFERLOG, OPT_WORKERS, OPT_ANON, OPT_USER, OPT_ALLOW,
+	OPT_DENY,
 };
 
 static const struct option opts[] = {
@@ -81,6 +86,8 @@ static const struct option opts[] = {
 	{"xferlog", required_argument, NULL, OPT_XFERLOG},
 	{"user", required_argument, NULL, OPT_USER},
 	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"deny", required_argument, NULL, OPT_DENY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -98,6 +105,7 @@ static int ini_value(const char *opt, const char *v)
 
 struct quick {
 	struct sbuf serve, tls, ftp;
+	struct acl *acl;		/* --allow/--deny */
 	bool any;
 };
 
@@ -145,6 +153,15 @@ static int parse(int argc, char **argv, const char **config, bool *check, uint64
 		case OPT_STATE: rc = quick_add(q, &q->serve, "--state-dir", "state_dir", optarg); break;
 		case OPT_USER: rc = quick_add(q, &q->serve, "--user", "user", optarg); break;
 		case OPT_XFERLOG: rc = quick_add(q, &q->ftp, "--xferlog", "xferlog", optarg); break;
+		case OPT_ALLOW:
+		case OPT_DENY: {
+			ik_err e;
+			q->any = true;
+			if (acl_option(&q->acl, "ftp", o == OPT_ALLOW ? ACL_ALLOW : ACL_DENY, optarg,
+				       &e) < 0)
+				rc = cli_usage_error(CMD, "%s", e.msg);
+			break;
+		}
 		case OPT_WORKERS:
 			if (str_to_u64(optarg, WORKERS_MAX, workers) < 0)
 				rc = cli_usage_error(CMD, "--workers '%s' must be a number from 0 to %d",
@@ -202,6 +219,7 @@ static int load_quick(struct ftpd_run *r, const struct quick *q, uint64_t *worke
 	if (r->conf == NULL)
 		return -1;
 	r->own_conf = true;
+	r->acl = q->acl;
 	r->log_level = LOG_INFO;
 	r->log_target = "stderr";
 	return cfg_check_unused(r->cfg, e);
@@ -215,6 +233,7 @@ static int load_file(struct ftpd_run *r, const char *path, uint64_t *workers, bo
 	if (r->sc == NULL || (r->conf = ftpd_file_conf(r->sc, e)) == NULL)
 		return -1;
 	r->cfg = r->sc->cfg;
+	r->acl = ftpd_file_acl(r->sc);
 	r->policy = r->sc->accounts;
 	if (!workers_set)
 		*workers = r->sc->workers;
@@ -341,7 +360,7 @@ int cmd_ftpd(int argc, char **argv)
 	const char *config = NULL;
 	bool check = false, workers_set = false;
 	uint64_t workers = 0;
-	struct quick q = {SBUF_INIT(8192), SBUF_INIT(8192), SBUF_INIT(16384), false};
+	struct quick q = {SBUF_INIT(8192), SBUF_INIT(8192), SBUF_INIT(16384), NULL, false};
 	struct ftpd_run r;
 	memset(&r, 0, sizeof r);
 	ik_err e = {""};
@@ -374,6 +393,7 @@ int cmd_ftpd(int argc, char **argv)
 		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
 		goto out;
 	}
+	listen_set_acl(&r.set, r.acl);
 	raise_nofile(r.conf->max_sessions * 3 + 64);
 	if (drop_privileges(&r, &e) < 0) {
 		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
@@ -398,6 +418,7 @@ out:
 		ftpd_conf_free(r.conf);
 		cfg_free(r.cfg);
 	}
+	acl_free(q.acl);
 	sbuf_free(&q.serve);
 	sbuf_free(&q.tls);
 	sbuf_free(&q.ftp);

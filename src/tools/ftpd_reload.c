@@ -11,19 +11,32 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/acl.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "ftp/ftpd.h"
 #include "tools/ftpd_tool.h"
 #include "tools/serve.h"
 
+static struct serve_service *ftp_service(struct serve_conf *sc)
+{
+	for (size_t i = 0; i < sc->nsvc; i++)
+		if (strcmp(sc->svc[i].ops->section, "ftp") == 0)
+			return &sc->svc[i];
+	return NULL;
+}
+
+struct acl *ftpd_file_acl(struct serve_conf *sc)
+{
+	struct serve_service *s = ftp_service(sc);
+	return s != NULL ? s->acl : NULL;
+}
+
 /* The [ftp] conf of a whole config file. */
 struct ftpd_conf *ftpd_file_conf(struct serve_conf *sc, ik_err *e)
 {
-	struct ftpd_conf *c = NULL;
-	for (size_t i = 0; i < sc->nsvc; i++)
-		if (strcmp(sc->svc[i].ops->section, "ftp") == 0)
-			c = sc->svc[i].conf;
+	struct serve_service *s = ftp_service(sc);
+	struct ftpd_conf *c = s != NULL ? s->conf : NULL;
 	if (c == NULL) {
 		ik_err_set(e, "%s has no [ftp] section; add one (see inetkit-ftpd(8))", sc->path);
 		return NULL;
@@ -96,6 +109,7 @@ void ftpd_run_reload_file(struct ftpd_run *r)
 		reload_failed(what, &e);
 		return;
 	}
+	listen_set_acl(&r->set, ftpd_file_acl(sc));
 	log_set_level(sc->log_level);
 	if (r->auth != NULL)
 		account_auth_set_policy(r->auth, &sc->accounts);

@@ -47,6 +47,7 @@ struct ftpd_run {
 	int log_level;
 	const char *log_target;
 	struct ftpd_conf *conf;		/* bound at start */
+	struct acl *acl;		/* allow/deny at start (not owned), or NULL */
 	struct account_policy policy;
 	struct listen_set set;
 	struct ftpd_running fr;
@@ -63,6 +64,8 @@ struct ftpd_run {
 /* The [ftp] conf of a whole config file (it belongs to sc); NULL with e
  * set when the file has no [ftp] section. */
 struct ftpd_conf *ftpd_file_conf(struct serve_conf *sc, ik_err *e);
+/* The [ftp] allow/deny of a whole config file (it belongs to sc), or NULL. */
+struct acl *ftpd_file_acl(struct serve_conf *sc);
 /* SIGHUP: loop_on_reload's callback, arg the struct ftpd_run. */
 void ftpd_run_on_reload(struct loop *l, int sig, void *arg);
 /* Read r's config file again and put it in force (a worker restarted

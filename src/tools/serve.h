@@ -37,6 +37,9 @@ struct serve_service {
 	const struct service_ops *ops;
 	void *conf;		/* from configure(); NULL if the section is absent */
 	bool enabled;
+	/* The section's allow/deny (core/acl.h), read here for every service
+	 * and put on its sockets; NULL: everyone. */
+	struct acl *acl;
 };
 
 struct serve_conf {

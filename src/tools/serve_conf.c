@@ -1,10 +1,12 @@
 /* The configuration `serve` runs from (docs/inetkit.conf.5). Every key of
  * every section is read here or by a service's configure(), so that
- * cfg_check_unused() can name anything else as unknown. */
+ * cfg_check_unused() can name anything else as unknown. The keys every
+ * service has whatever its protocol, allow and deny, are read here. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/acl.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/str.h"
@@ -79,7 +81,7 @@ static int read_services(struct serve_conf *sc, ik_err *e)
 		if (!cfg_has_section(sc->cfg, ops->section))
 			continue;	/* absent: not run */
 		s->conf = ops->configure(sc->cfg, ops->section, &s->enabled, e);
-		if (s->conf == NULL)
+		if (s->conf == NULL || acl_configure(sc->cfg, ops->section, &s->acl, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -145,9 +147,11 @@ void serve_conf_free(struct serve_conf *sc)
 {
 	if (sc == NULL)
 		return;
-	for (size_t i = 0; i < sc->nsvc; i++)
+	for (size_t i = 0; i < sc->nsvc; i++) {
 		if (sc->svc[i].conf != NULL && sc->svc[i].ops->free_conf != NULL)
 			sc->svc[i].ops->free_conf(sc->svc[i].conf);
+		acl_free(sc->svc[i].acl);
+	}
 	cfg_free(sc->cfg);
 	free(sc);
 }

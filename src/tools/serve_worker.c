@@ -41,6 +41,12 @@ static void keep_conf(struct worker *w, struct serve_conf *sc)
 		  "their memory\"", MAX_OLD_CONFS);
 }
 
+/* Service i's allow/deny from sc on its sockets. */
+static void put_acl(struct worker *w, const struct serve_conf *sc, size_t i)
+{
+	listen_set_acl(&w->ctx->sets[i], sc->svc[i].acl);
+}
+
 /* Make sc the config in force: services get their new sections. */
 static void apply_conf(struct worker *w, struct serve_conf *sc)
 {
@@ -72,6 +78,7 @@ static void apply_conf(struct worker *w, struct serve_conf *sc)
 				  log_quote(why, sizeof why, e.msg));
 			continue;
 		}
+		put_acl(w, sc, i);
 		applied++;
 	}
 	log_set_level(sc->log_level);
@@ -177,6 +184,7 @@ static int start_services(struct worker *w)
 		struct serve_service *s = &w->conf->svc[i];
 		if (s->conf == NULL || !s->enabled)
 			continue;
+		put_acl(w, w->conf, i);
 		w->running[i] = s->ops->start(s->conf, w->loop, &w->ctx->sets[i], &e);
 		if (w->running[i] == NULL) {
 			char why[IK_ERR_MAX + 8];

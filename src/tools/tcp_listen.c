@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "core/acl.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/sbuf.h"
@@ -46,6 +47,9 @@ static const char listen_help[] =
 	"  --cert FILE       PEM certificate chain (implies --tls)\n"
 	"  --key FILE        PEM private key (default: in the --cert file)\n"
 	"  --workers N       N processes sharing the port (SO_REUSEPORT)\n"
+	"  --allow CIDR      take only clients in CIDR (repeatable; default: all)\n"
+	"  --deny CIDR       refuse clients in CIDR, allowed or not (repeatable);\n"
+	"                    a refused client is closed before any byte is sent\n"
 	"  --log             one line per connection when it closes\n"
 	"  -h, --help        this help\n"
 	"\n"
@@ -56,12 +60,13 @@ static const char listen_help[] =
 	"  inetkit tcp listen 127.0.0.1:2007\n"
 	"  inetkit tcp listen --chat --log '[::1]:6000' 127.0.0.1:6000\n"
 	"  inetkit tcp listen --exec '/usr/bin/tr a-z A-Z' 127.0.0.1:7000\n"
-	"  inetkit tcp listen --recv out.bin 127.0.0.1:9000\n";
+	"  inetkit tcp listen --recv out.bin 127.0.0.1:9000\n"
+	"  inetkit tcp listen --allow 127.0.0.0/8 --deny 127.0.0.2 '*:2007'\n";
 
 enum {
 	OPT_ECHO = 256, OPT_DISCARD, OPT_CHAT, OPT_EXEC, OPT_SEND, OPT_RECV, OPT_MAX_CONNS,
 	OPT_IDLE, OPT_WRITE, OPT_MAX_LINE, OPT_ONCE, OPT_TLS, OPT_CERT, OPT_KEY, OPT_WORKERS,
-	OPT_LOG,
+	OPT_LOG, OPT_ALLOW, OPT_DENY,
 };
 
 static const struct option listen_opts[] = {
@@ -81,6 +86,8 @@ static const struct option listen_opts[] = {
 	{"key", required_argument, NULL, OPT_KEY},
 	{"workers", required_argument, NULL, OPT_WORKERS},
 	{"log", no_argument, NULL, OPT_LOG},
+	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"deny", required_argument, NULL, OPT_DENY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -88,6 +95,7 @@ static const struct option listen_opts[] = {
 struct listen_run {
 	struct tcp_conf *conf;		/* from the options; its sockets are bound */
 	struct worker_sets ws;
+	struct acl *acl;		/* --allow/--deny, or NULL */
 	struct tcp_server *srv;
 	struct event *grace;
 	struct tcp_conf **reloaded;	/* made by SIGHUP, freed once unused */
@@ -254,7 +262,8 @@ static int parse_count(const char *opt, const char *v, uint64_t min, uint64_t ma
 	return 0;
 }
 
-static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *workers)
+static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *workers,
+			struct acl **acl)
 {
 	bool chosen = false;
 	ik_err e;
@@ -298,6 +307,11 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 		case OPT_KEY: free(c->key); c->key = strdup(optarg); break;
 		case OPT_WORKERS: rc = parse_count("--workers", optarg, 0, WORKERS_MAX, workers); break;
 		case OPT_LOG: c->log = true; break;
+		case OPT_ALLOW:
+		case OPT_DENY:
+			if (acl_option(acl, "tcp", o == OPT_ALLOW ? ACL_ALLOW : ACL_DENY, optarg, &e) < 0)
+				rc = cli_usage_error("tcp", "%s", e.msg);
+			break;
 		case 'h': return -1;
 		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error("tcp", "unknown option '%s'", argv[optind - 1]);
@@ -325,7 +339,7 @@ int tcp_listen_main(int argc, char **argv)
 	uint64_t workers = 0;
 	struct listen_run r = {.conf = c};
 	ik_err e;
-	int rc = parse_listen(argc, argv, c, &workers);
+	int rc = parse_listen(argc, argv, c, &workers, &r.acl);
 	if (rc < 0) {
 		rc = cli_help(listen_help);
 		goto out;
@@ -342,6 +356,7 @@ int tcp_listen_main(int argc, char **argv)
 		rc = cli_error("tcp", CLI_USAGE, "%s", e.msg);
 		goto out;
 	}
+	worker_sets_acl(&r.ws, r.acl);
 	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : 1;
 	uint64_t limit = tcp_raise_nofile(c->max_conns * per_conn + 64);
 	if (limit < c->max_conns * per_conn + 16)
@@ -358,6 +373,7 @@ int tcp_listen_main(int argc, char **argv)
 		rc = cli_error("tcp", CLI_FAIL, "%s", e.msg);
 out:
 	worker_sets_close(&r.ws);
+	acl_free(r.acl);
 	tcp_conf_free(c);
 	return rc;
 }

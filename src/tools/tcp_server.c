@@ -301,7 +301,7 @@ struct tcp_server *tcp_server_start(struct tcp_conf *conf, struct loop *l,
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->socktype[i] != SOCK_STREAM)
 			continue;
-		srv->li[srv->nli] = listener_new(l, set->fd[i], on_accept, srv, e);
+		srv->li[srv->nli] = listener_new(l, set, i, on_accept, srv, e);
 		if (srv->li[srv->nli] == NULL) {
 			tcp_server_free(srv);
 			return NULL;

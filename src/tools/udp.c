@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/acl.h"
 #include "core/cli.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -42,6 +43,9 @@ static const char listen_help[] =
 	"  --buffer BYTES  receive buffer per datagram (default 65537: any\n"
 	"                  datagram fits; a smaller one reports cut datagrams)\n"
 	"  --log           a log line per datagram\n"
+	"  --allow CIDR    take datagrams only from CIDR (repeatable; default: all)\n"
+	"  --deny CIDR     drop datagrams from CIDR, allowed or not (repeatable);\n"
+	"                  dropped ones get no answer\n"
 	"  --workers N     N processes sharing the port (SO_REUSEPORT; default 0:\n"
 	"                  serve in this process)\n"
 	"  -h, --help      this help\n"
@@ -49,9 +53,10 @@ static const char listen_help[] =
 	"Examples:\n"
 	"  inetkit udp listen 127.0.0.1:2007\n"
 	"  inetkit udp listen --print '[::1]:5140' 127.0.0.1:5140\n"
-	"  inetkit udp listen --workers 4 127.0.0.1:2007\n";
+	"  inetkit udp listen --workers 4 127.0.0.1:2007\n"
+	"  inetkit udp listen --allow 127.0.0.0/8 --allow ::1 '*:2007'\n";
 
-enum { OPT_ECHO = 256, OPT_PRINT, OPT_BUFFER, OPT_LOG, OPT_WORKERS };
+enum { OPT_ECHO = 256, OPT_PRINT, OPT_BUFFER, OPT_LOG, OPT_WORKERS, OPT_ALLOW, OPT_DENY };
 
 static const struct option listen_opts[] = {
 	{"echo", no_argument, NULL, OPT_ECHO},
@@ -59,6 +64,8 @@ static const struct option listen_opts[] = {
 	{"buffer", required_argument, NULL, OPT_BUFFER},
 	{"log", no_argument, NULL, OPT_LOG},
 	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"allow", required_argument, NULL, OPT_ALLOW},
+	{"deny", required_argument, NULL, OPT_DENY},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -73,6 +80,7 @@ static void on_stop(struct loop *l, int sig, void *arg)
 struct listen_run {
 	struct udp_conf *conf;
 	struct worker_sets ws;
+	struct acl *acl;		/* --allow/--deny, or NULL */
 };
 
 static int listen_worker(int index, void *arg)
@@ -95,7 +103,8 @@ static int listen_worker(int index, void *arg)
 	return CLI_OK;
 }
 
-static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *workers)
+static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *workers,
+			struct acl **acl)
 {
 	ik_err e;
 	int o;
@@ -126,6 +135,11 @@ static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *wor
 				return cli_usage_error("udp", "--workers '%s' must be a number from 0 to %d",
 						       optarg, WORKERS_MAX);
 			break;
+		case OPT_ALLOW:
+		case OPT_DENY:
+			if (acl_option(acl, "udp", o == OPT_ALLOW ? ACL_ALLOW : ACL_DENY, optarg, &e) < 0)
+				return cli_usage_error("udp", "%s", e.msg);
+			break;
 		case 'h': return -1;
 		case ':': return cli_usage_error("udp", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error("udp", "unknown option '%s'", argv[optind - 1]);
@@ -147,7 +161,7 @@ int udp_listen_main(int argc, char **argv)
 	struct listen_run r = {.conf = c};
 	uint64_t workers = 0;
 	ik_err e;
-	int rc = parse_listen(argc, argv, c, &workers);
+	int rc = parse_listen(argc, argv, c, &workers, &r.acl);
 	if (rc < 0) {
 		rc = cli_help(listen_help);
 		goto out;
@@ -159,6 +173,7 @@ int udp_listen_main(int argc, char **argv)
 		rc = cli_error("udp", CLI_USAGE, "%s", e.msg);
 		goto out;
 	}
+	worker_sets_acl(&r.ws, r.acl);
 	workers_hold_signals();
 	for (size_t i = 0; i < r.ws.sets[0].n; i++)
 		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s workers=%llu",
@@ -170,6 +185,7 @@ int udp_listen_main(int argc, char **argv)
 		rc = cli_error("udp", CLI_FAIL, "%s", e.msg);
 out:
 	worker_sets_close(&r.ws);
+	acl_free(r.acl);
 	udp_conf_free(c);
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "core/acl.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "net/endpoint.h"
@@ -34,7 +35,8 @@ struct udp_server {
 	struct mmsghdr in[BATCH], out[BATCH];
 	struct iovec iov[BATCH], oiov[BATCH];
 	struct sockaddr_storage peers[BATCH];
-	uint64_t datagrams, truncated, dropped;
+	const struct listen_set *set;	/* its acl is read for each datagram */
+	uint64_t datagrams, truncated, dropped, refused;
 };
 
 struct udp_conf *udp_conf_new(void)
@@ -125,6 +127,12 @@ static void on_datagrams(evutil_socket_t fd, short what, void *arg)
 			size_t got = size > conf->buffer ? conf->buffer : size;
 			const struct sockaddr *peer = (struct sockaddr *)&srv->peers[i];
 			char ptext[ENDPOINT_TEXT_MAX];
+			/* Not allowed: dropped unanswered, as if nobody listened
+			 * (logged at debug level only: datagrams come fast). */
+			if (acl_refuse(srv->set->acl, peer, LOG_DEBUG)) {
+				srv->refused++;
+				continue;
+			}
 			srv->datagrams++;
 			if (cut || conf->log || conf->mode == UDP_PRINT)
 				endpoint_format(peer, ptext, sizeof ptext);
@@ -175,6 +183,7 @@ struct udp_server *udp_server_start(struct udp_conf *conf, struct loop *l,
 	srv->conf = conf;
 	srv->bound = conf;
 	srv->loop = l;
+	srv->set = set;
 	for (unsigned i = 0; i < BATCH; i++) {
 		srv->iov[i].iov_base = srv->bufs + (size_t)i * conf->buffer;
 		srv->iov[i].iov_len = conf->buffer;
@@ -233,10 +242,11 @@ void udp_server_free(struct udp_server *srv)
 		return;
 	for (size_t i = 0; i < srv->nev; i++)
 		event_free(srv->ev[i]);
-	if (srv->datagrams > 0)
-		log_event(LOG_INFO, "udp_stats", "proto=%s datagrams=%llu truncated=%llu dropped=%llu",
-			  srv->conf->name, (unsigned long long)srv->datagrams,
-			  (unsigned long long)srv->truncated, (unsigned long long)srv->dropped);
+	if (srv->datagrams > 0 || srv->refused > 0)
+		log_event(LOG_INFO, "udp_stats", "proto=%s datagrams=%llu truncated=%llu dropped=%llu "
+			  "refused=%llu", srv->conf->name, (unsigned long long)srv->datagrams,
+			  (unsigned long long)srv->truncated, (unsigned long long)srv->dropped,
+			  (unsigned long long)srv->refused);
 	free(srv->bufs);
 	free(srv);
 }

@@ -9,7 +9,13 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <syslog.h>
+#include <event2/event.h>
+
+#include "core/acl.h"
 #include "core/listener.h"
+#include "core/log.h"
 #include "core/loop.h"
 
 static void port_in_use_is_named(void **state)
@@ -99,7 +105,7 @@ static void accepts_on_loop(void **state)
 	struct listen_set set = {0};
 	const char *spec[] = {"[::1]:0"};
 	assert_int_equal(listen_bind_specs(&set, spec, 1, SOCK_STREAM, 0, &e), 0);
-	struct listener *li = listener_new(st.loop, set.fd[0], on_accept, &st, &e);
+	struct listener *li = listener_new(st.loop, &set, 0, on_accept, &st, &e);
 	assert_non_null(li);
 	int c = socket(AF_INET6, SOCK_STREAM, 0);
 	assert_int_equal(connect(c, (struct sockaddr *)&set.ep[0].ss, set.ep[0].len), 0);
@@ -108,6 +114,55 @@ static void accepts_on_loop(void **state)
 	close(c);
 	listener_free(li);
 	listen_set_close(&set);
+	loop_free(st.loop);
+}
+
+/* A client the set's acl refuses is closed before the callback sees it:
+ * it reads end of file, not a byte; an allowed one goes through. A new
+ * acl put on the set applies to the next connection. */
+static void acl_refuses_before_the_callback(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct accept_state st = {0};
+	st.loop = loop_new(&e);
+	assert_non_null(st.loop);
+	log_set_level(LOG_ERR);
+	struct listen_set set = {0};
+	const char *spec[] = {"127.0.0.1:0"};
+	assert_int_equal(listen_bind_specs(&set, spec, 1, SOCK_STREAM, 0, &e), 0);
+	struct acl *deny2 = NULL, *deny1 = NULL;
+	assert_int_equal(acl_option(&deny2, "test", ACL_DENY, "127.0.0.2", &e), 0);
+	assert_int_equal(acl_option(&deny1, "test", ACL_DENY, "127.0.0.1", &e), 0);
+	listen_set_acl(&set, deny2);
+	struct listener *li = listener_new(st.loop, &set, 0, on_accept, &st, &e);
+	assert_non_null(li);
+	const char *from[] = {"127.0.0.2", "127.0.0.1", "127.0.0.1"};
+	for (int i = 0; i < 3; i++) {
+		if (i == 2)
+			listen_set_acl(&set, deny1);	/* a reload */
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in src = {.sin_family = AF_INET};
+		inet_pton(AF_INET, from[i], &src.sin_addr);
+		assert_int_equal(bind(c, (struct sockaddr *)&src, sizeof src), 0);
+		assert_int_equal(connect(c, (struct sockaddr *)&set.ep[0].ss, set.ep[0].len), 0);
+		if (i == 1) {
+			loop_run(st.loop);	/* on_accept leaves the loop */
+		} else {
+			/* Refused: the loop runs until the close reaches us. */
+			char b;
+			while (recv(c, &b, 1, MSG_DONTWAIT) < 0)
+				event_base_loop(loop_base(st.loop), EVLOOP_ONCE | EVLOOP_NONBLOCK);
+			assert_int_equal(recv(c, &b, 1, 0), 0);
+		}
+		close(c);
+	}
+	assert_int_equal(st.accepted, 1);
+	assert_int_equal(acl_refused(deny1), 2);	/* counted on from deny2's one */
+	listener_free(li);
+	listen_set_close(&set);
+	acl_free(deny2);
+	acl_free(deny1);
 	loop_free(st.loop);
 }
 
@@ -152,6 +207,7 @@ int main(void)
 		cmocka_unit_test(unavailable_address),
 		cmocka_unit_test(spec_list),
 		cmocka_unit_test(accepts_on_loop),
+		cmocka_unit_test(acl_refuses_before_the_callback),
 		cmocka_unit_test(defer_timer_and_stop_signal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
