@@ -23,6 +23,7 @@ struct ftp_opts {
 	int family;
 	uint64_t connect_timeout_ms;
 	uint64_t reply_timeout_ms;
+	uint64_t greeting_timeout_ms;	/* the 220 (at most reply_timeout_ms) */
 	uint64_t data_timeout_ms;	/* a stalled data connection */
 	bool active;			/* EPRT/PORT instead of EPSV/PASV */
 	bool ascii;			/* TYPE A instead of TYPE I */
@@ -35,6 +36,8 @@ struct ftp_opts {
 	bool progress;			/* progress bar on stderr */
 	bool cont;			/* --continue: resume transfers */
 };
+
+#define FTP_GREETING_TIMEOUT_DEFAULT 10000	/* ms */
 
 void ftp_opts_default(struct ftp_opts *o);
 

@@ -62,6 +62,8 @@ static const char help_text[] =
 	"  -4, -6                   IPv4 or IPv6 only\n"
 	"      --connect-timeout T  for each connection (default 30s)\n"
 	"      --timeout T          for each reply (default 60s)\n"
+	"      --greeting-timeout T the server's first line (default 10s, at most --timeout):\n"
+	"                           a peer silent that long is not taken for an FTP server\n"
 	"      --data-timeout T     a stalled data connection (default 60s)\n"
 	"      --trace              print the dialogue on stderr (passwords masked)\n"
 	"\n"
@@ -101,7 +103,7 @@ static const struct verb verbs[] = {
 
 enum {
 	L_PWSTDIN = 256, L_NETRC, L_JSON, L_DELETE, L_TLS, L_CACERT, L_ACTIVE, L_PASSIVE,
-	L_ASCII, L_BINARY, L_RATE, L_CTIMEOUT, L_TIMEOUT, L_DTIMEOUT, L_TRACE, L_DEBUG,
+	L_ASCII, L_BINARY, L_RATE, L_CTIMEOUT, L_TIMEOUT, L_GTIMEOUT, L_DTIMEOUT, L_TRACE, L_DEBUG,
 };
 
 static const struct option long_opts[] = {
@@ -128,6 +130,7 @@ static const struct option long_opts[] = {
 	{"binary", no_argument, NULL, L_BINARY},
 	{"connect-timeout", required_argument, NULL, L_CTIMEOUT},
 	{"timeout", required_argument, NULL, L_TIMEOUT},
+	{"greeting-timeout", required_argument, NULL, L_GTIMEOUT},
 	{"data-timeout", required_argument, NULL, L_DTIMEOUT},
 	{"trace", no_argument, NULL, L_TRACE},
 	{"quiet", no_argument, NULL, 'q'},
@@ -230,6 +233,10 @@ int cmd_ftp(int argc, char **argv)
 			break;
 		case L_TIMEOUT:
 			if (duration("--timeout", optarg, &c.o.reply_timeout_ms) != 0)
+				return CLI_USAGE;
+			break;
+		case L_GTIMEOUT:
+			if (duration("--greeting-timeout", optarg, &c.o.greeting_timeout_ms) != 0)
 				return CLI_USAGE;
 			break;
 		case L_DTIMEOUT:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import BIN, run
+from conftest import BIN, free_port, run, server
 import ftp_peers
 from ftp_peers import FakeFtp, PureFtpd, FtpUser, Vsftpd, make_ca, PASSWORD, USER
 
@@ -169,6 +169,36 @@ def test_refused(work):
     s.close()
     p = ftp(work, "ls", "ftp://127.0.0.1:%d/" % port, check=1)
     assert p.stderr == "inetkit ftp: connect to 127.0.0.1:%d: Connection refused\n" % port
+
+
+def test_not_an_ftp_server_silent(work):
+    """An echo server waits for us to speak: not an FTP server, said at once."""
+    port = free_port()
+    with server("tcp", "listen", "127.0.0.1:%d" % port, port=port):
+        url = "ftp://127.0.0.1:%d/" % port
+        p = ftp(work, "--greeting-timeout", "1s", "ls", url, check=1, timeout=30)
+        assert p.stderr == (
+            "inetkit ftp: 127.0.0.1:%d did not greet like an FTP server: it sent no reply "
+            "line within 1s; is it an FTP server? (a slow one: raise --greeting-timeout)\n" % port)
+        # a --timeout shorter than the greeting timeout bounds it too
+        p = ftp(work, "--timeout", "500ms", "ls", url, check=1, timeout=30)
+        assert "did not greet like an FTP server: it sent no reply line within 500ms;" in p.stderr
+        # the shell says the same and keeps going at its prompt
+        p = ftp(work, "--greeting-timeout", "1s", "open", url, "-c", "ls", check=1, timeout=30)
+        assert "did not greet like an FTP server" in p.stderr
+
+
+def test_not_an_ftp_server_ssh(work):
+    """A first line that is no FTP reply ends the attempt at once."""
+    fake = FakeFtp(greeting=b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+    try:
+        # a long greeting timeout: failing at once does not wait for it
+        p = ftp(work, "--greeting-timeout", "50s", "ls", fake.url(), check=1, timeout=20)
+        assert p.stderr == (
+            "inetkit ftp: 127.0.0.1:%d did not greet like an FTP server: it sent "
+            "'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3'; is it an FTP server?\n" % fake.port)
+    finally:
+        fake.stop()
 
 
 def test_wrong_password(work, peer):
