@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 
 #include "core/client.h"
 #include "core/error.h"
@@ -68,6 +69,7 @@ struct ftp {
 	char home[FTP_PATH_MAX];	/* PWD after login */
 	char cwd[FTP_PATH_MAX];		/* as the server last said */
 	struct client_reply r;		/* the last reply */
+	struct ftp_batch *batch;	/* mirror's overall progress, or NULL */
 };
 
 /* Connect, (TLS), log in, FEAT, OPTS UTF8 ON, PWD. tls_ctx is needed for
@@ -149,16 +151,37 @@ int ftp_get_fd(struct ftp *f, const char *rpath, int fd, uint64_t offset, uint64
 int ftp_put(struct ftp *f, const char *lpath, const char *rpath, ik_err *e);
 
 /* ---- Progress (ftp_progress.c) ---- */
+struct ftp_batch;
 struct ftp_progress {
 	bool on;
 	char label[64];
 	uint64_t total, done, start_done;
 	double start, last_draw;
+	struct ftp_batch *batch;	/* also counted there, when not NULL */
 };
 void ftp_progress_begin(struct ftp_progress *p, bool on, const char *label, uint64_t total,
 			uint64_t already);
 void ftp_progress_add(struct ftp_progress *p, uint64_t n);
 void ftp_progress_end(struct ftp_progress *p);
+/* Progress over many transfers at once (mirror): one bar for the whole
+ * batch, "mirror: 3/12 files", percent of the bytes, rate, ETA. Every
+ * transfer of a session whose batch is set adds to it; safe from several
+ * threads. */
+struct ftp_batch {
+	pthread_mutex_t mu;
+	struct ftp_progress bar;
+	size_t files_done, files_total;
+	bool drawn;			/* the bar is on the terminal now */
+};
+void ftp_batch_begin(struct ftp_batch *b, bool on, size_t files, uint64_t bytes);
+void ftp_batch_add(struct ftp_batch *b, uint64_t n);
+void ftp_batch_file_done(struct ftp_batch *b);
+/* "VERB name" on stdout, under the bar rather than through it. */
+void ftp_batch_say(struct ftp_batch *b, const char *verb, const char *name);
+/* Erase the bar (a summary line follows). */
+void ftp_batch_end(struct ftp_batch *b);
+/* 1536 -> "1.5 KiB" */
+void ftp_human_bytes(char *buf, size_t sz, double v);
 /* Rate limiting shared by the transfer loops. */
 struct ftp_limiter {
 	uint64_t rate;		/* bytes/s, 0 = none */
@@ -177,6 +200,7 @@ struct ftp_mirror_opts {
 	bool delete;			/* remove what the source no longer has */
 	unsigned parallel;		/* transfers at once (connections) */
 	bool verbose;			/* a line per action on stdout */
+	bool quiet;			/* no summary line */
 };
 struct ftp_endpoint_info {
 	char host[FTP_URL_FIELD_MAX];

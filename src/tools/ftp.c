@@ -50,7 +50,8 @@ static const char help_text[] =
 	"  -R, --reverse            mirror: upload LOCALDIR to URL\n"
 	"      --delete             mirror: delete what the source no longer has\n"
 	"  -P, --parallel N         mirror: N transfers at once (default 1)\n"
-	"  -q, --quiet              no progress bar (shown only on a terminal anyway)\n"
+	"  -q, --quiet              no progress bar (shown only on a terminal anyway);\n"
+	"                           mirror: no summary line either\n"
 	"  -v, --verbose            mirror: a line per file; --debug: state changes too\n"
 	"\n"
 	"Security:\n"
@@ -282,5 +283,6 @@ int cmd_ftp(int argc, char **argv)
 	if ((given & O_CMDS) && (given & O_SCRIPT))
 		return cli_usage_error("ftp", "give -c or -f, not both");
 	c.o.progress = !quiet && term_is_tty(stderr);
+	c.mirror.quiet = quiet;
 	return vb->run(&c);
 }

@@ -4,6 +4,7 @@ fake server for the faults real servers do not make."""
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -337,6 +338,51 @@ def test_mirror_both_ways(work, peer, rdir, local):
     p = ftp(work, "mirror", "-R", "-v", "--delete", str(dst), peer.url(name + "/up"), check=0)
     assert "delete extra.txt" in p.stdout
     assert digest_tree(os.path.join(path, "up")) == digest_tree(str(dst))
+
+
+SUMMARY = (r"mirror: %d of %d files transferred \([0-9.]+ (B|KiB|MiB)\) in [0-9.]+s, "
+           r"[0-9.]+ (B|KiB|MiB|GiB)/s; 0 deleted, 0 skipped\r?\n")
+
+
+def test_mirror_progress_and_summary(work, vsftpd, user, local):
+    """A summary line always; a progress bar only on a terminal; -q: neither."""
+    pexpect = pytest.importorskip("pexpect")
+    name = "t-mirror-progress"
+    path = os.path.join(user.home, name)
+    shutil.rmtree(path, ignore_errors=True)
+    for i in range(3):
+        write(os.path.join(path, "d" if i else "", "f%d.bin" % i), os.urandom(200 * 1024))
+    user.chown_tree(path)
+    url = vsftpd.url(name)
+    # not a terminal: the summary alone, on stdout
+    p = ftp(work, "mirror", url, str(local / "a"), check=0)
+    assert re.fullmatch(SUMMARY % (3, 3), p.stdout), p.stdout
+    assert p.stderr == ""
+    p = ftp(work, "mirror", "--parallel", "2", url, str(local / "a"), check=0)
+    assert re.fullmatch(SUMMARY % (0, 3), p.stdout), p.stdout
+    # --quiet: nothing at all
+    p = ftp(work, "-q", "mirror", url, str(local / "b"), check=0)
+    assert p.stdout == "" and p.stderr == ""
+    assert digest_tree(str(local / "b")) == digest_tree(path)
+    # a terminal: the bar (files done of all, bytes, rate), erased before the summary
+    env = dict(os.environ, HOME=os.path.join(work, "home-env"), TERM="dumb")
+    child = pexpect.spawn(BIN, ["ftp", "mirror", url, str(local / "c")], env=env, timeout=30,
+                          encoding="utf-8")
+    try:
+        child.expect(r"\rmirror: 0/3 files +0% +0 B +[0-9.]+ (B|KiB|MiB|GiB)/s")
+        child.expect(r"\r\x1b\[K" + SUMMARY % (3, 3))
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    child = pexpect.spawn(BIN, ["ftp", "-q", "mirror", url, str(local / "d")], env=env,
+                          timeout=30, encoding="utf-8")
+    try:
+        child.expect(pexpect.EOF)
+        assert child.before == ""
+    finally:
+        child.close(force=True)
+    assert digest_tree(str(local / "d")) == digest_tree(path)
 
 
 def test_mirror_parallel_with_connection_limit(work, user, local):
