@@ -295,6 +295,18 @@ int ftp_cwd(struct ftp *f, const char *path, ik_err *e)
 	return 0;
 }
 
+int ftp_is_dir(struct ftp *f, const char *path, ik_err *e)
+{
+	int code = ftp_cmd(f, "CWD", path, e);
+	if (code < 0)
+		return -1;
+	if (ftp_reply_class(code) != 2)
+		return 0;
+	if (ftp_expect(f, "CWD", f->cwd, 2, e) < 0)
+		return -1;
+	return 1;
+}
+
 int ftp_size(struct ftp *f, const char *path, uint64_t *size, ik_err *e)
 {
 	/* SIZE counts the bytes of the current TYPE; binary is what we want. */

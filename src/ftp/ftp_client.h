@@ -92,6 +92,9 @@ int ftp_reply_error(struct ftp *f, ik_err *e);
 
 int ftp_set_type(struct ftp *f, bool ascii, ik_err *e);
 int ftp_cwd(struct ftp *f, const char *path, ik_err *e);	/* CWD + PWD */
+/* 1 when path is a directory we can enter (CWD there and back), 0 when
+ * not, -1 on a connection error. f->r is overwritten. */
+int ftp_is_dir(struct ftp *f, const char *path, ik_err *e);
 /* SIZE; 1 known, 0 the server does not know (550: absent), -1 error. */
 int ftp_size(struct ftp *f, const char *path, uint64_t *size, ik_err *e);
 int ftp_mdtm(struct ftp *f, const char *path, time_t *t, ik_err *e);
@@ -133,13 +136,17 @@ struct ftp_listing {
 	struct ftp_item *items;
 	size_t n, cap;
 	size_t skipped;			/* lines we could not read */
+	bool single;			/* the path named one file: its entry */
 };
 void ftp_listing_free(struct ftp_listing *l);
+int ftp_listing_add(struct ftp_listing *l, const struct ftp_entry *en);
 void ftp_listing_sort(struct ftp_listing *l);
 /* List directory path ("" = current) with MLSD when offered, else LIST. */
 int ftp_list_dir(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e);
-/* List path that may be a file or a directory (`ls URL`). */
-int ftp_list_path(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e);
+/* List path that may be a file or a directory (`ls URL`). hidden: ask a
+ * LIST server for dot files too (MLSD servers send what they send). */
+int ftp_list_path(struct ftp *f, const char *path, bool hidden, struct ftp_listing *out,
+		  ik_err *e);
 
 /* ---- Transfers (ftp_transfer.c) ---- */
 /* Download path into the local file lpath ("-" = stdout). With f->o.cont
@@ -212,6 +219,13 @@ struct ftp_endpoint_info {
  * parallel transfers. */
 int ftp_mirror(struct ftp *f, const struct ftp_endpoint_info *where,
 	       const struct ftp_mirror_opts *mo, const char *rpath, const char *ldir, ik_err *e);
+
+/* ---- Deleting (ftp_tree.c) ---- */
+/* DELE path; when it is a directory: with recursive, everything in it
+ * (deepest first, then RMD), else nothing is done and 1 is returned (e
+ * holds the server's reply to DELE). 0 done, -1 failed (e set). verbose:
+ * a "delete NAME" line per entry on stdout. */
+int ftp_delete(struct ftp *f, const char *path, bool recursive, bool verbose, ik_err *e);
 
 /* ---- Shell (ftp_shell.c) ---- */
 struct ftp_shell_opts {

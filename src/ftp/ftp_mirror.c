@@ -225,7 +225,7 @@ int ftp_mirror(struct ftp *f, const struct ftp_endpoint_info *where,
 		for (size_t i = 0; i < njobs; i++)
 			total += jobs[i].size;
 		struct ftp_batch batch;
-		ftp_batch_begin(&batch, f->o.progress, njobs, total);
+		ftp_batch_begin(&batch, f->o.progress && !mo->quiet, njobs, total);
 		po.batch = &batch;
 		r = ftp_pool_run(f, &po, jobs, njobs, &res, e);
 		ftp_batch_end(&batch);
