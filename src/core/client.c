@@ -217,28 +217,36 @@ int client_send_secret_line(struct client *c, const char *line, ik_err *e)
 	return send_line(c, "", line, strlen(line), true, e);
 }
 
-/* Read more bytes into the input buffer before the deadline. */
-static int fill(struct client *c, uint64_t deadline, ik_err *e)
+/* Read more bytes into the input buffer before the deadline (timeout_ms
+ * after the wait began, for the message). *timed_out tells a deadline
+ * passed from every other failure. */
+static int fill(struct client *c, uint64_t deadline, uint64_t timeout_ms, bool *timed_out,
+		ik_err *e)
 {
+	*timed_out = false;
 	if (c->in_off > 0) {
 		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
 		c->in_len -= c->in_off;
 		c->in_off = 0;
 	}
 	uint64_t now = time_mono_ms();
-	if (now >= deadline)
+	if (now >= deadline) {
+		*timed_out = true;
 		return ik_err_set(e, "no complete reply from %s within %llu ms", c->conn.peer_text,
-				  (unsigned long long)c->o.reply_timeout_ms);
+				  (unsigned long long)timeout_ms);
+	}
 	ik_err re;
 	ssize_t r = client_conn_read(&c->conn, c->in + c->in_len, c->in_cap - c->in_len,
 				     deadline - now, &re);
 	if (r == 0)
 		return ik_err_set(e, "%s closed the connection", c->conn.peer_text);
 	if (r < 0) {
-		if (time_mono_ms() >= deadline)
+		if (time_mono_ms() >= deadline) {
+			*timed_out = true;
 			return ik_err_set(e, "no complete reply from %s within %llu ms "
 					  "(raise --timeout?)", c->conn.peer_text,
-					  (unsigned long long)c->o.reply_timeout_ms);
+					  (unsigned long long)timeout_ms);
+		}
 		if (e != NULL)
 			*e = re;
 		return -1;
@@ -250,6 +258,7 @@ static int fill(struct client *c, uint64_t deadline, ik_err *e)
 /* The next line (without CR LF) in place; *len its length. */
 static int next_line(struct client *c, uint64_t deadline, char **line, size_t *len, ik_err *e)
 {
+	bool timed_out;
 	for (;;) {
 		char *start = c->in + c->in_off;
 		size_t avail = c->in_len - c->in_off;
@@ -267,7 +276,7 @@ static int next_line(struct client *c, uint64_t deadline, char **line, size_t *l
 		}
 		if (avail >= c->in_cap)
 			break;
-		if (fill(c, deadline, e) < 0)
+		if (fill(c, deadline, c->o.reply_timeout_ms, &timed_out, e) < 0)
 			return -1;
 	}
 	return ik_err_set(e, "%s sent a reply line longer than %zu bytes; giving up on it",
@@ -310,6 +319,25 @@ int client_read_reply(struct client *c, struct client_reply *r, ik_err *e)
 			return ik_err_prefix(e, "%s", c->conn.peer_text);
 		if (done > 0)
 			return 0;
+	}
+}
+
+int client_wait_line(struct client *c, uint64_t timeout_ms, ik_err *e)
+{
+	uint64_t deadline = time_mono_ms() + timeout_ms;
+	for (;;) {
+		size_t avail = c->in_len - c->in_off;
+		/* A full buffer without a line end is for client_read_reply
+		 * to report as an over-long line. */
+		if (memchr(c->in + c->in_off, '\n', avail) != NULL || avail >= c->in_cap)
+			return 1;
+		bool timed_out;
+		if (fill(c, deadline, timeout_ms, &timed_out, e) < 0) {
+			if (!timed_out)
+				return -1;
+			return ik_err_set(e, "%s sent no complete line within %llu ms",
+					  c->conn.peer_text, (unsigned long long)timeout_ms), 0;
+		}
 	}
 }
 

@@ -163,6 +163,12 @@ int client_send_secret_line(struct client *c, const char *line, ik_err *e);
 /* Collect one reply. The server closing, a timeout, an over-long line or
  * reply, or a line the dialect rejects are errors (-1, e set). */
 int client_read_reply(struct client *c, struct client_reply *r, ik_err *e);
+/* Wait at most timeout_ms for a complete line from the peer, without
+ * consuming it (client_read_reply reads it next): for a server's greeting,
+ * which may be given less time than a reply so that a peer that does not
+ * speak first is recognised early. 1 when a line is waiting, 0 when none
+ * came in time (e says so), -1 when the peer closed or on an error. */
+int client_wait_line(struct client *c, uint64_t timeout_ms, ik_err *e);
 /* client_send + client_read_reply. */
 int client_command(struct client *c, const char *verb, const char *arg,
 		   struct client_reply *r, ik_err *e);

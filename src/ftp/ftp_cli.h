@@ -13,6 +13,7 @@ struct ftp_cli {
 	bool password_stdin;
 	const char *netrc;		/* --netrc-file */
 	bool json, long_list, parents;	/* --json, -l, -p */
+	bool recursive;			/* rm -r */
 	const char *output;		/* -o */
 	struct ftp_mirror_opts mirror;
 	int nargs;

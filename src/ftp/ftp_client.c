@@ -39,6 +39,7 @@ void ftp_opts_default(struct ftp_opts *o)
 	o->family = AF_UNSPEC;
 	o->connect_timeout_ms = CLIENT_CONNECT_TIMEOUT_DEFAULT;
 	o->reply_timeout_ms = CLIENT_REPLY_TIMEOUT_DEFAULT;
+	o->greeting_timeout_ms = FTP_GREETING_TIMEOUT_DEFAULT;
 	o->data_timeout_ms = 60000;
 }
 
@@ -82,6 +83,47 @@ int ftp_expect(struct ftp *f, const char *verb, const char *arg, int cls, ik_err
 	return 0;
 }
 
+static void format_ms(char *buf, size_t sz, uint64_t ms)
+{
+	if (ms % 1000 == 0)
+		str_fmt(buf, sz, "%llus", (unsigned long long)(ms / 1000));
+	else
+		str_fmt(buf, sz, "%llums", (unsigned long long)ms);
+}
+
+/* An FTP server speaks first (RFC 959 5.4: 220, or 120 then 220). A peer
+ * that stays silent (an echo or HTTP server waits for us) or whose first
+ * line is no FTP reply (SSH-2.0-..., +OK ...) is not one: say so at once
+ * instead of waiting out the reply timeout and suggesting a longer one. */
+static int read_greeting(struct ftp *f, ik_err *e)
+{
+	const char *peer = client_connection(f->c)->peer_text;
+	uint64_t ms = f->o.greeting_timeout_ms;
+	if (ms == 0 || ms > f->o.reply_timeout_ms)
+		ms = f->o.reply_timeout_ms;
+	int w = client_wait_line(f->c, ms, e);
+	if (w < 0)
+		return -1;
+	if (w == 0) {
+		char d[32];
+		format_ms(d, sizeof d, ms);
+		return ik_err_set(e, "%s did not greet like an FTP server: it sent no reply line "
+				  "within %s; is it an FTP server? (a slow one: raise "
+				  "--greeting-timeout)", peer, d);
+	}
+	if (client_read_reply(f->c, &f->r, e) == 0)
+		return 0;
+	if (f->r.nlines == 1 && f->r.code == 0) {
+		/* The first line broke the FTP reply rule (the text is
+		 * already free of control bytes). */
+		const char *t = client_reply_text(&f->r);
+		size_t n = strlen(t);
+		return ik_err_set(e, "%s did not greet like an FTP server: it sent '%.40s%s'; "
+				  "is it an FTP server?", peer, t, n > 40 ? "..." : "");
+	}
+	return -1;
+}
+
 /* The login sequence: each state sends one command and picks the next
  * state from the reply. */
 static int login_step(struct ftp *f, const struct ftp_cred *cred, ik_err *e)
@@ -90,10 +132,12 @@ static int login_step(struct ftp *f, const struct ftp_cred *cred, ik_err *e)
 	int code;
 	switch (st) {
 	case FTP_ST_GREETING:
-		do {	/* 120: "ready in nnn minutes", then 220 */
+		if (read_greeting(f, e) < 0)
+			return -1;
+		while (f->r.code == 120) {	/* "ready in nnn minutes", then 220 */
 			if (client_read_reply(f->c, &f->r, e) < 0)
 				return -1;
-		} while (f->r.code == 120);
+		}
 		if (f->r.code != 220)
 			return ftp_reply_error(f, e);
 		client_set_state(f->c, f->o.tls && !f->implicit_tls ? FTP_ST_AUTH
@@ -249,6 +293,18 @@ int ftp_cwd(struct ftp *f, const char *path, ik_err *e)
 	    ftp_parse_pwd(client_reply_text(&f->r), f->cwd, sizeof f->cwd) < 0)
 		ftp_path_join(f->cwd, sizeof f->cwd, f->cwd, path);
 	return 0;
+}
+
+int ftp_is_dir(struct ftp *f, const char *path, ik_err *e)
+{
+	int code = ftp_cmd(f, "CWD", path, e);
+	if (code < 0)
+		return -1;
+	if (ftp_reply_class(code) != 2)
+		return 0;
+	if (ftp_expect(f, "CWD", f->cwd, 2, e) < 0)
+		return -1;
+	return 1;
 }
 
 int ftp_size(struct ftp *f, const char *path, uint64_t *size, ik_err *e)

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include <openssl/ssl.h>
+#include <pthread.h>
 
 #include "core/client.h"
 #include "core/error.h"
@@ -23,6 +24,7 @@ struct ftp_opts {
 	int family;
 	uint64_t connect_timeout_ms;
 	uint64_t reply_timeout_ms;
+	uint64_t greeting_timeout_ms;	/* the 220 (at most reply_timeout_ms) */
 	uint64_t data_timeout_ms;	/* a stalled data connection */
 	bool active;			/* EPRT/PORT instead of EPSV/PASV */
 	bool ascii;			/* TYPE A instead of TYPE I */
@@ -35,6 +37,8 @@ struct ftp_opts {
 	bool progress;			/* progress bar on stderr */
 	bool cont;			/* --continue: resume transfers */
 };
+
+#define FTP_GREETING_TIMEOUT_DEFAULT 10000	/* ms */
 
 void ftp_opts_default(struct ftp_opts *o);
 
@@ -65,6 +69,7 @@ struct ftp {
 	char home[FTP_PATH_MAX];	/* PWD after login */
 	char cwd[FTP_PATH_MAX];		/* as the server last said */
 	struct client_reply r;		/* the last reply */
+	struct ftp_batch *batch;	/* mirror's overall progress, or NULL */
 };
 
 /* Connect, (TLS), log in, FEAT, OPTS UTF8 ON, PWD. tls_ctx is needed for
@@ -87,6 +92,9 @@ int ftp_reply_error(struct ftp *f, ik_err *e);
 
 int ftp_set_type(struct ftp *f, bool ascii, ik_err *e);
 int ftp_cwd(struct ftp *f, const char *path, ik_err *e);	/* CWD + PWD */
+/* 1 when path is a directory we can enter (CWD there and back), 0 when
+ * not, -1 on a connection error. f->r is overwritten. */
+int ftp_is_dir(struct ftp *f, const char *path, ik_err *e);
 /* SIZE; 1 known, 0 the server does not know (550: absent), -1 error. */
 int ftp_size(struct ftp *f, const char *path, uint64_t *size, ik_err *e);
 int ftp_mdtm(struct ftp *f, const char *path, time_t *t, ik_err *e);
@@ -128,13 +136,17 @@ struct ftp_listing {
 	struct ftp_item *items;
 	size_t n, cap;
 	size_t skipped;			/* lines we could not read */
+	bool single;			/* the path named one file: its entry */
 };
 void ftp_listing_free(struct ftp_listing *l);
+int ftp_listing_add(struct ftp_listing *l, const struct ftp_entry *en);
 void ftp_listing_sort(struct ftp_listing *l);
 /* List directory path ("" = current) with MLSD when offered, else LIST. */
 int ftp_list_dir(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e);
-/* List path that may be a file or a directory (`ls URL`). */
-int ftp_list_path(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e);
+/* List path that may be a file or a directory (`ls URL`). hidden: ask a
+ * LIST server for dot files too (MLSD servers send what they send). */
+int ftp_list_path(struct ftp *f, const char *path, bool hidden, struct ftp_listing *out,
+		  ik_err *e);
 
 /* ---- Transfers (ftp_transfer.c) ---- */
 /* Download path into the local file lpath ("-" = stdout). With f->o.cont
@@ -146,16 +158,37 @@ int ftp_get_fd(struct ftp *f, const char *rpath, int fd, uint64_t offset, uint64
 int ftp_put(struct ftp *f, const char *lpath, const char *rpath, ik_err *e);
 
 /* ---- Progress (ftp_progress.c) ---- */
+struct ftp_batch;
 struct ftp_progress {
 	bool on;
 	char label[64];
 	uint64_t total, done, start_done;
 	double start, last_draw;
+	struct ftp_batch *batch;	/* also counted there, when not NULL */
 };
 void ftp_progress_begin(struct ftp_progress *p, bool on, const char *label, uint64_t total,
 			uint64_t already);
 void ftp_progress_add(struct ftp_progress *p, uint64_t n);
 void ftp_progress_end(struct ftp_progress *p);
+/* Progress over many transfers at once (mirror): one bar for the whole
+ * batch, "mirror: 3/12 files", percent of the bytes, rate, ETA. Every
+ * transfer of a session whose batch is set adds to it; safe from several
+ * threads. */
+struct ftp_batch {
+	pthread_mutex_t mu;
+	struct ftp_progress bar;
+	size_t files_done, files_total;
+	bool drawn;			/* the bar is on the terminal now */
+};
+void ftp_batch_begin(struct ftp_batch *b, bool on, size_t files, uint64_t bytes);
+void ftp_batch_add(struct ftp_batch *b, uint64_t n);
+void ftp_batch_file_done(struct ftp_batch *b);
+/* "VERB name" on stdout, under the bar rather than through it. */
+void ftp_batch_say(struct ftp_batch *b, const char *verb, const char *name);
+/* Erase the bar (a summary line follows). */
+void ftp_batch_end(struct ftp_batch *b);
+/* 1536 -> "1.5 KiB" */
+void ftp_human_bytes(char *buf, size_t sz, double v);
 /* Rate limiting shared by the transfer loops. */
 struct ftp_limiter {
 	uint64_t rate;		/* bytes/s, 0 = none */
@@ -174,6 +207,7 @@ struct ftp_mirror_opts {
 	bool delete;			/* remove what the source no longer has */
 	unsigned parallel;		/* transfers at once (connections) */
 	bool verbose;			/* a line per action on stdout */
+	bool quiet;			/* no summary line */
 };
 struct ftp_endpoint_info {
 	char host[FTP_URL_FIELD_MAX];
@@ -185,6 +219,13 @@ struct ftp_endpoint_info {
  * parallel transfers. */
 int ftp_mirror(struct ftp *f, const struct ftp_endpoint_info *where,
 	       const struct ftp_mirror_opts *mo, const char *rpath, const char *ldir, ik_err *e);
+
+/* ---- Deleting (ftp_tree.c) ---- */
+/* DELE path; when it is a directory: with recursive, everything in it
+ * (deepest first, then RMD), else nothing is done and 1 is returned (e
+ * holds the server's reply to DELE). 0 done, -1 failed (e set). verbose:
+ * a "delete NAME" line per entry on stdout. */
+int ftp_delete(struct ftp *f, const char *path, bool recursive, bool verbose, ik_err *e);
 
 /* ---- Shell (ftp_shell.c) ---- */
 struct ftp_shell_opts {

@@ -1,8 +1,8 @@
 /* Remote directory listings: MLSD / MLST (RFC 3659 7) when FEAT offers
- * them, else LIST (RFC 959) read by ftp_list.c. LIST is always sent
- * without an argument after a CWD, because servers treat LIST's argument
- * as ls options or a glob pattern: a directory named "-l" or "[a]" would
- * otherwise list something else. */
+ * them, else LIST (RFC 959) read by ftp_list.c. LIST is sent without a
+ * path after a CWD, because servers treat LIST's argument as ls options or
+ * a glob pattern: a directory named "-l" or "[a]" would otherwise list
+ * something else. The one option sent is "-a", when asked for dot files. */
 #include "ftp/ftp_client.h"
 
 #include <stdlib.h>
@@ -35,7 +35,7 @@ void ftp_listing_sort(struct ftp_listing *l)
 		qsort(l->items, l->n, sizeof l->items[0], cmp_items);
 }
 
-static int add_entry(struct ftp_listing *l, const struct ftp_entry *en)
+int ftp_listing_add(struct ftp_listing *l, const struct ftp_entry *en)
 {
 	if (l->n == l->cap) {
 		if (l->cap >= LIST_ITEMS_MAX)
@@ -71,7 +71,7 @@ static int parse_one(struct ftp_listing *out, bool mlsd, time_t now, const char 
 	int r = mlsd ? ftp_mlsd_parse_line(line, len, &en) : ftp_list_parse_line(line, len, now, &en);
 	if (r == FTP_LINE_BAD)
 		out->skipped++;
-	if (r == FTP_LINE_ENTRY && add_entry(out, &en) < 0)
+	if (r == FTP_LINE_ENTRY && ftp_listing_add(out, &en) < 0)
 		return ik_err_set(e, "listing too large for memory");
 	return 0;
 }
@@ -135,15 +135,25 @@ static int read_listing(struct ftp *f, struct ftp_data *d, bool mlsd, struct ftp
 	return ftp_data_finish(f, d, e);
 }
 
-static int list_here(struct ftp *f, struct ftp_listing *out, ik_err *e)
+/* LIST of the current directory. hidden: "LIST -a", which servers that
+ * hide dot files by default (vsftpd, pure-ftpd, ProFTPD) take as the ls
+ * option; one that refuses it (taking it for a name) gets a plain LIST. */
+static int list_here(struct ftp *f, bool hidden, struct ftp_listing *out, ik_err *e)
 {
 	struct ftp_data d;
+	if (hidden) {
+		if (ftp_data_open(f, &d, "LIST", "-a", 0, e) == 0)
+			return read_listing(f, &d, false, out, e);
+		if (!ftp_connected(f) || ftp_reply_class(f->r.code) != 5)
+			return -1;
+	}
 	if (ftp_data_open(f, &d, "LIST", NULL, 0, e) < 0)
 		return -1;
 	return read_listing(f, &d, false, out, e);
 }
 
-int ftp_list_dir(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e)
+static int list_dir(struct ftp *f, const char *path, bool hidden, struct ftp_listing *out,
+		    ik_err *e)
 {
 	memset(out, 0, sizeof *out);
 	if (f->feat.mlsd) {
@@ -153,17 +163,24 @@ int ftp_list_dir(struct ftp *f, const char *path, struct ftp_listing *out, ik_er
 		return read_listing(f, &d, true, out, e);
 	}
 	if (*path == '\0')
-		return list_here(f, out, e);
+		return list_here(f, hidden, out, e);
 	if (ftp_expect(f, "CWD", path, 2, e) < 0)
 		return -1;
-	int r = list_here(f, out, e);
+	int r = list_here(f, hidden, out, e);
 	ik_err back;
 	if (ftp_expect(f, "CWD", f->cwd, 2, r < 0 ? &back : e) < 0 && r == 0)
 		return -1;
 	return r;
 }
 
-/* MLST answers on the control connection: "250-...\n fact=..; name\n250 ..." */
+int ftp_list_dir(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e)
+{
+	return list_dir(f, path, false, out, e);
+}
+
+/* MLST answers on the control connection: "250-...\n fact=..; name\n250 ...".
+ * 0 with the entry added, 1 when it names the current or parent directory
+ * (cdir, pdir), -1. */
 static int mlst_one(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e)
 {
 	if (ftp_expect(f, "MLST", path, 2, e) < 0)
@@ -177,12 +194,15 @@ static int mlst_one(struct ftp *f, const char *path, struct ftp_listing *out, ik
 			break;	/* the last line is the closing 250 */
 		if (*line == ' ') {
 			struct ftp_entry en;
-			if (ftp_mlsd_parse_line(line + 1, (size_t)(end - line - 1), &en) ==
-			    FTP_LINE_ENTRY) {
+			int k = ftp_mlsd_parse_line(line + 1, (size_t)(end - line - 1), &en);
+			/* type=cdir (MLST of "." on pure-ftpd): a directory. */
+			if (k == FTP_LINE_SKIP)
+				return 1;
+			if (k == FTP_LINE_ENTRY) {
 				/* MLST names the whole path; show its last part. */
 				const char *base = ftp_path_base(en.name);
 				memmove(en.name, base, strlen(base) + 1);
-				if (add_entry(out, &en) < 0)
+				if (ftp_listing_add(out, &en) < 0)
 					return ik_err_set(e, "out of memory");
 				return 0;
 			}
@@ -192,26 +212,29 @@ static int mlst_one(struct ftp *f, const char *path, struct ftp_listing *out, ik
 	return ik_err_set(e, "cannot read the MLST reply for %s", path);
 }
 
-int ftp_list_path(struct ftp *f, const char *path, struct ftp_listing *out, ik_err *e)
+int ftp_list_path(struct ftp *f, const char *path, bool hidden, struct ftp_listing *out,
+		  ik_err *e)
 {
 	memset(out, 0, sizeof *out);
 	if (*path == '\0')
-		return ftp_list_dir(f, path, out, e);
+		return list_dir(f, path, hidden, out, e);
 	if (f->feat.mlsd) {
 		/* MLST says what the path is without a data connection. */
-		if (mlst_one(f, path, out, e) < 0)
+		int k = mlst_one(f, path, out, e);
+		if (k < 0)
 			return -1;
-		if (out->n == 1 && out->items[0].type == FTP_FT_DIR) {
+		if (k == 1 || (out->n == 1 && out->items[0].type == FTP_FT_DIR)) {
 			ftp_listing_free(out);
-			return ftp_list_dir(f, path, out, e);
+			return list_dir(f, path, hidden, out, e);
 		}
+		out->single = true;
 		return 0;
 	}
 	int code = ftp_cmd(f, "CWD", path, e);
 	if (code < 0)
 		return -1;
 	if (ftp_reply_class(code) == 2) {
-		int r = list_here(f, out, e);
+		int r = list_here(f, hidden, out, e);
 		ik_err back;
 		if (ftp_expect(f, "CWD", f->cwd, 2, r < 0 ? &back : e) < 0 && r == 0)
 			return -1;
@@ -231,6 +254,7 @@ int ftp_list_path(struct ftp *f, const char *path, struct ftp_listing *out, ik_e
 		*e = cwd_err;
 		return -1;
 	}
+	out->single = true;
 	for (size_t i = 0; i < out->n; i++) {
 		char *base = strdup(ftp_path_base(out->items[i].name));
 		if (base != NULL) {

@@ -14,6 +14,7 @@
 
 #include "core/str.h"
 #include "core/term.h"
+#include "core/timeutil.h"
 
 static time_t floor_to(time_t t, int prec)
 {
@@ -213,20 +214,38 @@ int ftp_mirror(struct ftp *f, const struct ftp_endpoint_info *where,
 	memset(&local, 0, sizeof local);
 	struct ftp_job *jobs = NULL;
 	size_t njobs = 0, deleted = 0;
+	double start = time_mono_s();
 	int r = mo->reverse
 		? mirror_up(f, &po, mo, &remote, &local, &jobs, &njobs, &deleted, e)
 		: mirror_down(f, &po, mo, &remote, &local, &jobs, &njobs, &deleted, e);
-	uint64_t bytes = 0;
-	if (r == 0 && njobs > 0)
-		r = ftp_pool_run(f, &po, jobs, njobs, &bytes, e);
-	if (mo->verbose) {
+	struct ftp_pool_result res = {0};
+	bool compared = r == 0;
+	if (r == 0 && njobs > 0) {
+		uint64_t total = 0;
+		for (size_t i = 0; i < njobs; i++)
+			total += jobs[i].size;
+		struct ftp_batch batch;
+		ftp_batch_begin(&batch, f->o.progress && !mo->quiet, njobs, total);
+		po.batch = &batch;
+		r = ftp_pool_run(f, &po, jobs, njobs, &res, e);
+		ftp_batch_end(&batch);
+	}
+	/* The trees were compared: say what was done, failures included. */
+	if (!mo->quiet && compared) {
 		const struct ftp_tree *src = mo->reverse ? &local : &remote;
 		size_t files = 0;
 		for (size_t i = 0; i < src->n; i++)
 			files += !src->v[i].dir;
-		printf("mirror: %zu of %zu files transferred (%llu bytes), %zu deleted, "
-		       "%zu skipped\n", njobs, files, (unsigned long long)bytes, deleted,
-		       remote.skipped + local.skipped);
+		double secs = time_mono_s() - start;
+		char bytes[32], rate[32], failed[32] = "";
+		ftp_human_bytes(bytes, sizeof bytes, (double)res.bytes);
+		ftp_human_bytes(rate, sizeof rate, secs > 0 ? (double)res.bytes / secs : 0);
+		if (res.failed > 0)
+			str_fmt(failed, sizeof failed, ", %zu failed", res.failed);
+		printf("mirror: %zu of %zu files transferred (%s) in %.1fs, %s/s; %zu deleted, "
+		       "%zu skipped%s\n", res.done, files, bytes, secs, rate, deleted,
+		       remote.skipped + local.skipped, failed);
+		fflush(stdout);
 	}
 	free(jobs);
 	ftp_tree_free(&remote);

@@ -160,7 +160,7 @@ int ftp_cli_ls(struct ftp_cli *c)
 		return end(&s, r);
 	struct ftp_listing l;
 	ik_err e;
-	if (ftp_list_path(&s.f, s.u.path, &l, &e) < 0)
+	if (ftp_list_path(&s.f, s.u.path, false, &l, &e) < 0)
 		return fail(&s, &e);
 	ftp_listing_sort(&l);
 	ftp_print_listing(&l, c->long_list, c->json, stdout);
@@ -233,7 +233,22 @@ static int simple(struct ftp_cli *c, const char *verb)
 	return end(&s, CLI_OK);
 }
 
-int ftp_cli_rm(struct ftp_cli *c) { return simple(c, "DELE"); }
+int ftp_cli_rm(struct ftp_cli *c)
+{
+	struct oneshot s;
+	int r = begin_path(c, &s);
+	if (r != CLI_OK)
+		return r;
+	ik_err e;
+	r = ftp_delete(&s.f, s.u.path, c->recursive, c->mirror.verbose, &e);
+	if (r == 1)
+		return end(&s, cli_error("ftp", CLI_FAIL, "'%s' is a directory: use 'inetkit ftp "
+					 "rmdir URL' when it is empty, or 'inetkit ftp rm -r URL' "
+					 "to delete it with everything in it", s.u.path));
+	if (r < 0)
+		return fail(&s, &e);
+	return end(&s, CLI_OK);
+}
 int ftp_cli_rmdir(struct ftp_cli *c) { return simple(c, "RMD"); }
 
 int ftp_cli_mkdir(struct ftp_cli *c)

@@ -22,7 +22,7 @@ struct pool {
 	size_t n;
 	pthread_mutex_t mu;
 	size_t next;
-	size_t failed;
+	size_t done, failed;
 	uint64_t bytes;
 	ik_err first;
 	struct ftp_opts fo;
@@ -45,16 +45,6 @@ static void record_error(struct pool *p, const ik_err *e)
 	pthread_mutex_unlock(&p->mu);
 }
 
-static void print_action(const char *verb, const char *rel)
-{
-	flockfile(stdout);
-	fputs(verb, stdout);
-	fputc(' ', stdout);
-	term_put_safe(stdout, rel);
-	putc_unlocked('\n', stdout);
-	funlockfile(stdout);
-}
-
 static int do_job(struct worker *w, const struct ftp_job *j, ik_err *e)
 {
 	const struct ftp_pool_opts *po = w->p->po;
@@ -63,7 +53,7 @@ static int do_job(struct worker *w, const struct ftp_job *j, ik_err *e)
 	    ftp_path_join(lpath, sizeof lpath, po->lroot, j->rel) < 0)
 		return ik_err_set(e, "path too long: %s", j->rel);
 	if (po->verbose)
-		print_action(po->upload ? "put" : "get", j->rel);
+		ftp_batch_say(po->batch, po->upload ? "put" : "get", j->rel);
 	if (po->upload) {
 		if (ftp_put(w->f, lpath, rpath, e) < 0)
 			return -1;
@@ -105,9 +95,11 @@ static void *work(void *arg)
 				break;	/* this session is gone; the others go on */
 		} else {
 			pthread_mutex_lock(&p->mu);
+			p->done++;
 			p->bytes += p->jobs[i].size;
 			pthread_mutex_unlock(&p->mu);
 		}
+		ftp_batch_file_done(p->po->batch);
 	}
 	return NULL;
 }
@@ -129,14 +121,22 @@ static void *open_and_work(void *arg)
 		return NULL;
 	}
 	w->f = &w->own;
+	w->own.batch = w->p->po->batch;
 	work(w);
 	ftp_close(&w->own);
 	return NULL;
 }
 
 int ftp_pool_run(struct ftp *f, const struct ftp_pool_opts *po, struct ftp_job *jobs,
-		 size_t n, uint64_t *bytes, ik_err *e)
+		 size_t n, struct ftp_pool_result *res, ik_err *e)
 {
+	memset(res, 0, sizeof *res);
+	unsigned extra = po->parallel > 1 ? po->parallel - 1 : 0;
+	if (extra > n)
+		extra = n > 0 ? (unsigned)n - 1 : 0;
+	struct worker *ws = calloc(extra + 1, sizeof *ws);
+	if (ws == NULL)
+		return ik_err_set(e, "out of memory");
 	struct pool p;
 	memset(&p, 0, sizeof p);
 	p.po = po;
@@ -146,13 +146,11 @@ int ftp_pool_run(struct ftp *f, const struct ftp_pool_opts *po, struct ftp_job *
 	p.fo.progress = false;	/* one bar per file makes no sense N at once */
 	p.ctx = f->tls_ctx;
 	pthread_mutex_init(&p.mu, NULL);
+	/* The batch has the one bar; f is the caller's and gets its own back. */
+	bool progress = f->o.progress;
+	struct ftp_batch *batch = f->batch;
 	f->o.progress = false;
-	unsigned extra = po->parallel > 1 ? po->parallel - 1 : 0;
-	if (extra > n)
-		extra = n > 0 ? (unsigned)n - 1 : 0;
-	struct worker *ws = calloc(extra + 1, sizeof *ws);
-	if (ws == NULL)
-		return ik_err_set(e, "out of memory");
+	f->batch = po->batch;
 	unsigned started = 0;
 	for (unsigned i = 0; i < extra; i++) {
 		ws[i + 1].p = &p;
@@ -169,7 +167,11 @@ int ftp_pool_run(struct ftp *f, const struct ftp_pool_opts *po, struct ftp_job *
 		pthread_join(ws[i + 1].th, NULL);
 	free(ws);
 	pthread_mutex_destroy(&p.mu);
-	*bytes = p.bytes;
+	f->o.progress = progress;
+	f->batch = batch;
+	res->done = p.done;
+	res->failed = p.failed;
+	res->bytes = p.bytes;
 	if (p.next < p.n && p.failed == 0)
 		return ik_err_set(e, "%zu transfers not done: every connection failed", p.n - p.next);
 	if (p.failed > 0) {

@@ -64,15 +64,9 @@ const struct shell_cmd *shell_find(const char *name)
 	for (size_t i = 0; i < shell_ncmds; i++)
 		if (strcmp(shell_cmds[i].name, name) == 0)
 			return &shell_cmds[i];
-	/* Aliases people type from habit. */
-	static const struct { const char *alias, *name; } aliases[] = {
-		{"quit", "bye"}, {"exit", "bye"}, {"rm", "delete"}, {"mv", "rename"},
-		{"md", "mkdir"}, {"rd", "rmdir"}, {"bin", "binary"}, {"?", "help"},
-		{"close", "disconnect"},
-	};
-	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
-		if (strcmp(aliases[i].alias, name) == 0)
-			return shell_find(aliases[i].name);
+	for (size_t i = 0; i < shell_naliases; i++)
+		if (strcmp(shell_aliases[i].alias, name) == 0)
+			return shell_find(shell_aliases[i].name);
 	return NULL;
 }
 
@@ -80,9 +74,18 @@ int shell_exec(struct shell *sh, char *line, ik_err *e)
 {
 	char *argv[SHELL_MAX_ARGS];
 	e->msg[0] = '\0';
-	int argc = shell_split(line, argv, SHELL_MAX_ARGS, e);
-	if (argc < 0)
-		return SH_USAGE;
+	line += strspn(line, " \t");
+	int argc;
+	if (line[0] == '!') {
+		/* The rest of the line goes to /bin/sh as typed. */
+		argv[0] = (char *)"!";
+		argv[1] = line + 1 + strspn(line + 1, " \t");
+		argc = argv[1][0] != '\0' ? 2 : 1;
+	} else {
+		argc = shell_split(line, argv, SHELL_MAX_ARGS, e);
+		if (argc < 0)
+			return SH_USAGE;
+	}
 	if (argc == 0 || argv[0][0] == '#')
 		return SH_OK;
 	const struct shell_cmd *c = shell_find(argv[0]);
@@ -100,6 +103,7 @@ int shell_exec(struct shell *sh, char *line, ik_err *e)
 			r = SH_FAIL, ik_err_set(e, "the connection to %s was lost", sh->target);
 		ftp_close(&sh->f);
 		sh->open = false;
+		memset(&sh->cred, 0, sizeof sh->cred);
 	}
 	return r;
 }
@@ -149,15 +153,40 @@ static int run_stream(struct shell *sh, FILE *in, ik_err *e)
 	return r;
 }
 
+/* "ftp> ", or "ftp HOST:DIR> " while connected ("[::1]" for an IPv6
+ * address). The directory comes from the server: control bytes become
+ * '?', and a long one keeps its end. */
+static void shell_prompt(const struct shell *sh, char *buf, size_t sz)
+{
+	if (!sh->open) {
+		str_copy(buf, sz, "ftp> ");
+		return;
+	}
+	char host[FTP_URL_FIELD_MAX + 2], dir[64];
+	bool v6 = strchr(sh->target, ':') != NULL;
+	str_fmt(host, sizeof host, "%s%s%s", v6 ? "[" : "", sh->target, v6 ? "]" : "");
+	const char *cwd = sh->f.cwd;
+	size_t n = strlen(cwd);
+	char tail[64];
+	if (n >= sizeof dir) {
+		const char *from = cwd + n - (sizeof dir - 4);
+		while ((*from & 0xc0) == 0x80)	/* not inside a UTF-8 sequence */
+			from++;
+		str_fmt(tail, sizeof tail, "...%s", from);
+		cwd = tail;
+	}
+	term_safe_copy(dir, sizeof dir, cwd);
+	str_fmt(buf, sz, "ftp %s:%s> ", host, dir);
+}
+
 static int run_interactive(struct shell *sh, ik_err *e)
 {
 	struct shell_edit *ed = shell_edit_new(sh);
 	if (ed == NULL)
 		return run_stream(sh, stdin, e);
 	while (!sh->quit) {
-		char prompt[FTP_URL_FIELD_MAX + 16];
-		str_fmt(prompt, sizeof prompt, "ftp%s%s> ", sh->open ? " " : "",
-			sh->open ? sh->target : "");
+		char prompt[FTP_URL_FIELD_MAX + 96];
+		shell_prompt(sh, prompt, sizeof prompt);
 		char *line = shell_edit_read(ed, prompt);
 		if (line == NULL)
 			break;
@@ -222,6 +251,7 @@ int ftp_shell_run(const struct ftp_opts *o, const struct ftp_shell_opts *so, ik_
 out:
 	if (sh.open)
 		ftp_close(&sh.f);
+	memset(&sh.cred, 0, sizeof sh.cred);
 	shell_cache_drop(&sh);
 	if (sh.ctx != NULL)
 		SSL_CTX_free(sh.ctx);

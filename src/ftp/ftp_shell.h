@@ -20,6 +20,7 @@ struct shell {
 	char target[FTP_URL_FIELD_MAX];	/* host we are connected to */
 	uint16_t port;
 	bool implicit_tls;
+	struct ftp_cred cred;		/* while connected: mirror -P logs in again */
 	/* Names in one remote directory, for completion. */
 	struct ftp_listing cache;
 	char cache_dir[FTP_PATH_MAX];
@@ -44,7 +45,32 @@ struct shell_cmd {
 
 extern const struct shell_cmd shell_cmds[];
 extern const size_t shell_ncmds;
+/* Other names people type from habit (rm, quit ...). */
+struct shell_alias {
+	const char *alias, *name;
+};
+extern const struct shell_alias shell_aliases[];
+extern const size_t shell_naliases;
 const struct shell_cmd *shell_find(const char *name);
+
+/* Handlers outside ftp_shell_cmds.c: listings (ftp_shell_list.c), the
+ * local side (ftp_shell_local.c), whole trees (ftp_shell_tree.c). */
+int shell_ls(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_dir(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_lls(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_bang(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_lcd(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_lpwd(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_mirror(struct shell *sh, int argc, char **argv, ik_err *e);
+int shell_delete(struct shell *sh, int argc, char **argv, ik_err *e);
+/* In a terminal session, show what the server said about a success;
+ * returns SH_OK. */
+int shell_said(struct shell *sh);
+/* ls-style options: every word starting with '-' (up to a "--") is a
+ * cluster of the one-letter options in letters, each setting bit i for
+ * letters[i] in *flags; the other words are moved up to argv[1..] and
+ * *argc counts them (plus argv[0]). An unknown option is an error. */
+int shell_getopts(const char *letters, int *argc, char **argv, unsigned *flags, ik_err *e);
 
 /* Split a line into words: spaces separate, "..." and '...' quote, a
  * backslash escapes one character. argv points into buf (modified).

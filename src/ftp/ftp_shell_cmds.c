@@ -36,8 +36,7 @@ const struct ftp_listing *shell_remote_names(struct shell *sh, const char *dir)
 	return &sh->cache;
 }
 
-/* In a terminal session, show what the server said about a success. */
-static int said(struct shell *sh)
+int shell_said(struct shell *sh)
 {
 	if (sh->interactive)
 		printf("%s\n", client_reply_text(&sh->f.r));
@@ -71,6 +70,8 @@ static int c_open(struct shell *sh, int argc, char **argv, ik_err *e)
 			return SH_USAGE;
 	}
 	int r = ftp_open(&sh->f, &sh->o, sh->ctx, u.host, u.port, u.implicit_tls, &cred, e);
+	if (r == 0)
+		sh->cred = cred;
 	memset(&cred, 0, sizeof cred);
 	if (r < 0) {
 		ftp_close(&sh->f);
@@ -101,37 +102,18 @@ static int c_user(struct shell *sh, int argc, char **argv, ik_err *e)
 	}
 	ftp_close(&sh->f);
 	sh->open = false;
+	memset(&sh->cred, 0, sizeof sh->cred);
 	shell_cache_drop(sh);
 	int r = ftp_open(&sh->f, &sh->o, sh->ctx, sh->target, sh->port, sh->implicit_tls, &cred, e);
+	if (r == 0)
+		sh->cred = cred;
 	memset(&cred, 0, sizeof cred);
 	if (r < 0) {
 		ftp_close(&sh->f);
 		return SH_FAIL;
 	}
 	sh->open = true;
-	return said(sh);
-}
-
-static int list(struct shell *sh, const char *path, bool long_list, ik_err *e)
-{
-	struct ftp_listing l;
-	if (ftp_list_path(&sh->f, path, &l, e) < 0)
-		return SH_FAIL;
-	ftp_listing_sort(&l);
-	ftp_print_listing(&l, long_list, false, stdout);
-	fflush(stdout);
-	ftp_listing_free(&l);
-	return SH_OK;
-}
-
-static int c_ls(struct shell *sh, int argc, char **argv, ik_err *e)
-{
-	return list(sh, argc > 1 ? argv[1] : "", false, e);
-}
-
-static int c_dir(struct shell *sh, int argc, char **argv, ik_err *e)
-{
-	return list(sh, argc > 1 ? argv[1] : "", true, e);
+	return shell_said(sh);
 }
 
 static int c_cd(struct shell *sh, int argc, char **argv, ik_err *e)
@@ -139,21 +121,6 @@ static int c_cd(struct shell *sh, int argc, char **argv, ik_err *e)
 	(void)argc;
 	shell_cache_drop(sh);
 	return ftp_cwd(&sh->f, argv[1], e) < 0 ? fail() : SH_OK;
-}
-
-static int c_lcd(struct shell *sh, int argc, char **argv, ik_err *e)
-{
-	const char *dir = argc > 1 ? argv[1] : getenv("HOME");
-	if (dir == NULL)
-		dir = "/";
-	if (chdir(dir) < 0)
-		return ik_err_errno(e, errno, "lcd %s", dir), SH_FAIL;
-	if (sh->interactive) {
-		char cwd[FTP_PATH_MAX];
-		if (getcwd(cwd, sizeof cwd) != NULL)
-			printf("Local directory now %s\n", cwd);
-	}
-	return SH_OK;
 }
 
 static int c_pwd(struct shell *sh, int argc, char **argv, ik_err *e)
@@ -288,7 +255,7 @@ static int c_mput(struct shell *sh, int argc, char **argv, ik_err *e)
 static int simple(struct shell *sh, const char *verb, const char *arg, ik_err *e)
 {
 	shell_cache_drop(sh);
-	return ftp_expect(&sh->f, verb, arg, 2, e) < 0 ? SH_FAIL : said(sh);
+	return ftp_expect(&sh->f, verb, arg, 2, e) < 0 ? SH_FAIL : shell_said(sh);
 }
 
 static int c_mkdir(struct shell *sh, int argc, char **argv, ik_err *e)
@@ -303,17 +270,11 @@ static int c_rmdir(struct shell *sh, int argc, char **argv, ik_err *e)
 	return simple(sh, "RMD", argv[1], e);
 }
 
-static int c_delete(struct shell *sh, int argc, char **argv, ik_err *e)
-{
-	(void)argc;
-	return simple(sh, "DELE", argv[1], e);
-}
-
 static int c_rename(struct shell *sh, int argc, char **argv, ik_err *e)
 {
 	(void)argc;
 	shell_cache_drop(sh);
-	return ftp_rename(&sh->f, argv[1], argv[2], e) < 0 ? SH_FAIL : said(sh);
+	return ftp_rename(&sh->f, argv[1], argv[2], e) < 0 ? SH_FAIL : shell_said(sh);
 }
 
 static int c_binary(struct shell *sh, int argc, char **argv, ik_err *e)
@@ -401,6 +362,7 @@ static int c_disconnect(struct shell *sh, int argc, char **argv, ik_err *e)
 	if (sh->open)
 		ftp_close(&sh->f);
 	sh->open = false;
+	memset(&sh->cred, 0, sizeof sh->cred);
 	shell_cache_drop(sh);
 	return SH_OK;
 }
@@ -408,20 +370,31 @@ static int c_disconnect(struct shell *sh, int argc, char **argv, ik_err *e)
 const struct shell_cmd shell_cmds[] = {
 	{"open", 1, 2, false, ARG_HOST, c_open, "open HOST|URL [PORT]", "connect and log in"},
 	{"user", 1, 2, true, ARG_NONE, c_user, "user NAME [PASSWORD]", "log in as another user"},
-	{"ls", 0, 1, true, ARG_REMOTE, c_ls, "ls [PATH]", "list names"},
-	{"dir", 0, 1, true, ARG_REMOTE, c_dir, "dir [PATH]", "list with details"},
+	{"ls", 0, SHELL_MAX_ARGS, true, ARG_REMOTE, shell_ls, "ls [-l] [-a] [-1] [PATH...]",
+	 "list names (-l: with details; -a: also those starting with '.')"},
+	{"dir", 0, SHELL_MAX_ARGS, true, ARG_REMOTE, shell_dir, "dir [-a] [PATH...]",
+	 "list with details (ls -l)"},
 	{"cd", 1, 1, true, ARG_REMOTE, c_cd, "cd DIR", "change the remote directory"},
-	{"lcd", 0, 1, false, ARG_LOCAL, c_lcd, "lcd [DIR]", "change the local directory"},
 	{"pwd", 0, 0, true, ARG_NONE, c_pwd, "pwd", "show the remote directory"},
+	{"lls", 0, SHELL_MAX_ARGS, false, ARG_LOCAL, shell_lls, "lls [-l] [-a] [-1] [PATH...]",
+	 "list local names"},
+	{"lcd", 0, 1, false, ARG_LOCAL, shell_lcd, "lcd [DIR]", "change the local directory"},
+	{"lpwd", 0, 0, false, ARG_NONE, shell_lpwd, "lpwd", "show the local directory"},
+	{"!", 0, 1, false, ARG_NONE, shell_bang, "!COMMAND",
+	 "run COMMAND with /bin/sh here (! alone: your shell)"},
 	{"get", 1, 2, true, ARG_REMOTE, c_get, "get REMOTE [LOCAL]", "download a file"},
 	{"put", 1, 2, true, ARG_LOCAL, c_put, "put LOCAL [REMOTE]", "upload a file"},
 	{"mget", 1, SHELL_MAX_ARGS, true, ARG_REMOTE, c_mget, "mget PATTERN...",
 	 "download the files matching (* ? [...])"},
 	{"mput", 1, SHELL_MAX_ARGS, true, ARG_LOCAL, c_mput, "mput PATTERN...",
 	 "upload the local files matching"},
+	{"mirror", 1, SHELL_MAX_ARGS, true, ARG_REMOTE, shell_mirror, "mirror [-R] [OPTS] SRC [DST]",
+	 "copy a remote tree here, new and changed files only (-R: from here; also "
+	 "--delete, -P N, -v, -q)"},
 	{"mkdir", 1, 1, true, ARG_REMOTE, c_mkdir, "mkdir DIR", "make a remote directory"},
-	{"rmdir", 1, 1, true, ARG_REMOTE, c_rmdir, "rmdir DIR", "remove a remote directory"},
-	{"delete", 1, 1, true, ARG_REMOTE, c_delete, "delete FILE", "delete a remote file"},
+	{"rmdir", 1, 1, true, ARG_REMOTE, c_rmdir, "rmdir DIR", "remove an empty remote directory"},
+	{"delete", 1, SHELL_MAX_ARGS, true, ARG_REMOTE, shell_delete, "delete [-r] PATH",
+	 "delete a remote file (-r: a directory and all in it; also rm)"},
 	{"rename", 2, 2, true, ARG_REMOTE, c_rename, "rename FROM TO", "rename a remote file"},
 	{"binary", 0, 0, false, ARG_NONE, c_binary, "binary", "transfer bytes as they are"},
 	{"ascii", 0, 0, false, ARG_NONE, c_ascii, "ascii", "convert line ends (CR LF)"},
@@ -434,3 +407,11 @@ const struct shell_cmd shell_cmds[] = {
 };
 
 const size_t shell_ncmds = sizeof shell_cmds / sizeof shell_cmds[0];
+
+const struct shell_alias shell_aliases[] = {
+	{"quit", "bye"}, {"exit", "bye"}, {"rm", "delete"}, {"mv", "rename"},
+	{"md", "mkdir"}, {"rd", "rmdir"}, {"bin", "binary"}, {"?", "help"},
+	{"close", "disconnect"},
+};
+
+const size_t shell_naliases = sizeof shell_aliases / sizeof shell_aliases[0];

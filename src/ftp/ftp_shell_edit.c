@@ -1,5 +1,5 @@
 /* Line editing, history and tab completion for the shell (libedit):
- * command names for the first word, then remote names (listed once per
+ * command names and aliases for the first word, then remote names (listed once per
  * directory and cached), local names or command names as the command's
  * table entry says. */
 #include "ftp/ftp_shell.h"
@@ -18,7 +18,7 @@ struct shell_edit {
 	EditLine *el;
 	History *hist;
 	struct shell *sh;
-	char prompt[FTP_URL_FIELD_MAX + 16];
+	char prompt[FTP_URL_FIELD_MAX + 96];
 };
 
 struct cands {
@@ -158,9 +158,15 @@ static unsigned char complete(EditLine *el, int ch)
 	const char *pre = slash != NULL ? slash + 1 : word;
 	str_fmt(dir, sizeof dir, "%.*s", slash != NULL ? (int)(slash - word + 1) : 0, word);
 	if (kind == ARG_CMD) {
+		/* Names and the aliases people type from habit (rm, quit ...);
+		 * not "!" and "?", which are typed, not looked for. */
 		for (size_t i = 0; i < shell_ncmds; i++)
-			if (strncmp(shell_cmds[i].name, word, w) == 0)
+			if (strncmp(shell_cmds[i].name, word, w) == 0 && shell_cmds[i].name[1] != '\0')
 				cands_add(&c, shell_cmds[i].name, false);
+		for (size_t i = 0; i < shell_naliases; i++)
+			if (strncmp(shell_aliases[i].alias, word, w) == 0 &&
+			    shell_aliases[i].alias[1] != '\0')
+				cands_add(&c, shell_aliases[i].alias, false);
 	} else if (kind == ARG_REMOTE) {
 		remote_cands(ed->sh, dir, pre, &c);
 	} else if (kind == ARG_LOCAL) {

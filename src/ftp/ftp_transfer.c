@@ -88,6 +88,7 @@ static int retr(struct ftp *f, const char *rpath, struct sink *s, uint64_t total
 	}
 	struct ftp_progress pr;
 	ftp_progress_begin(&pr, f->o.progress, ftp_path_base(rpath), total, s->offset);
+	pr.batch = f->batch;
 	struct ftp_limiter lim;
 	ftp_limiter_begin(&lim, f->o.limit_rate);
 	size_t chunk = XFER_BUF;
@@ -225,6 +226,7 @@ static int stor(struct ftp *f, int fd, uint64_t size, uint64_t offset, const cha
 		return -1;
 	struct ftp_progress pr;
 	ftp_progress_begin(&pr, f->o.progress, ftp_path_base(lpath), size, offset);
+	pr.batch = f->batch;
 	int rc = 0;
 	if (f->ascii) {
 		rc = stor_ascii(&d, fd, f, &pr, e);

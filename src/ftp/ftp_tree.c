@@ -5,6 +5,7 @@
 #include "ftp/ftp_tree.h"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -176,4 +177,60 @@ int ftp_tree_local(const char *root, bool verbose, struct ftp_tree *t, ik_err *e
 {
 	memset(t, 0, sizeof *t);
 	return walk_local(root, "", verbose, t, 0, e);
+}
+
+int ftp_delete(struct ftp *f, const char *path, bool recursive, bool verbose, ik_err *e)
+{
+	if (ftp_cmd(f, "DELE", path, e) < 0)
+		return -1;
+	if (ftp_reply_class(f->r.code) == 2)
+		return 0;
+	ik_err dele;
+	ftp_reply_error(f, &dele);
+	/* DELE refuses directories (RFC 959 4.1.3); is that why? */
+	int isdir = ftp_is_dir(f, path, e);
+	if (isdir <= 0) {
+		if (isdir == 0)
+			*e = dele;
+		return -1;
+	}
+	if (!recursive) {
+		*e = dele;
+		return 1;
+	}
+	struct ftp_tree t;
+	if (ftp_tree_remote(f, path, false, verbose, &t, e) < 0) {
+		ftp_tree_free(&t);
+		return -1;
+	}
+	ftp_tree_sort(&t);
+	/* Backwards through the sorted paths: "a/b" before "a". */
+	int r = 0;
+	for (size_t i = t.n; r == 0 && i-- > 0;) {
+		const struct ftp_node *n = &t.v[i];
+		char p[FTP_PATH_MAX];
+		if (ftp_path_join(p, sizeof p, path, n->rel) < 0) {
+			r = ik_err_set(e, "remote path too long: %s", n->rel);
+			break;
+		}
+		if (verbose) {
+			fputs("delete ", stdout);
+			term_put_safe(stdout, n->rel);
+			fputc('\n', stdout);
+		}
+		if (ftp_expect(f, n->dir ? "RMD" : "DELE", p, 2, e) < 0)
+			r = ik_err_prefix(e, "deleting %s", p);
+	}
+	size_t left = t.skipped;
+	ftp_tree_free(&t);
+	if (r < 0)
+		return -1;
+	if (ftp_expect(f, "RMD", path, 2, e) < 0) {
+		if (left > 0)
+			ik_err_prefix(e, "%zu entr%s left in %s (links, special files or names that "
+				      "cannot be named safely)", left, left == 1 ? "y is" : "ies are",
+				      path);
+		return -1;
+	}
+	return 0;
 }

@@ -55,11 +55,17 @@ struct ftp_pool_opts {
 	unsigned parallel;
 	const char *rroot;	/* absolute remote root */
 	const char *lroot;	/* local root */
+	struct ftp_batch *batch;	/* progress of all jobs */
+};
+
+struct ftp_pool_result {
+	size_t done, failed;	/* jobs */
+	uint64_t bytes;		/* in the jobs done */
 };
 
 /* Run jobs over f plus parallel-1 more sessions. Every job is tried; the
  * first error is returned in e with the count of failures. */
 int ftp_pool_run(struct ftp *f, const struct ftp_pool_opts *po, struct ftp_job *jobs,
-		 size_t n, uint64_t *bytes, ik_err *e);
+		 size_t n, struct ftp_pool_result *res, ik_err *e);
 
 #endif

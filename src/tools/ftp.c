@@ -24,7 +24,7 @@ static const char help_text[] =
 	"  get URL [-o FILE]           download (FILE '-' is standard output)\n"
 	"  cat URL                     download to standard output\n"
 	"  put FILE URL                upload (a URL ending in '/' keeps FILE's name)\n"
-	"  rm URL                      delete a file\n"
+	"  rm [-r] URL                 delete a file (-r: a directory and all in it)\n"
 	"  mkdir [-p] URL              make a directory (-p: with its parents)\n"
 	"  rmdir URL                   remove an empty directory\n"
 	"  mv URL NEWNAME              rename (NEWNAME is relative to the URL's directory)\n"
@@ -50,8 +50,10 @@ static const char help_text[] =
 	"  -R, --reverse            mirror: upload LOCALDIR to URL\n"
 	"      --delete             mirror: delete what the source no longer has\n"
 	"  -P, --parallel N         mirror: N transfers at once (default 1)\n"
-	"  -q, --quiet              no progress bar (shown only on a terminal anyway)\n"
-	"  -v, --verbose            mirror: a line per file; --debug: state changes too\n"
+	"  -q, --quiet              no progress bar (shown only on a terminal anyway);\n"
+	"                           mirror: no summary line either\n"
+	"  -v, --verbose            mirror, rm -r: a line per file\n"
+	"      --debug              also each change of session state\n"
 	"\n"
 	"Security:\n"
 	"      --tls                explicit FTPS: AUTH TLS, then PBSZ 0 and PROT P\n"
@@ -62,6 +64,8 @@ static const char help_text[] =
 	"  -4, -6                   IPv4 or IPv6 only\n"
 	"      --connect-timeout T  for each connection (default 30s)\n"
 	"      --timeout T          for each reply (default 60s)\n"
+	"      --greeting-timeout T the server's first line (default 10s, at most\n"
+	"                           --timeout): a peer silent that long is no FTP server\n"
 	"      --data-timeout T     a stalled data connection (default 60s)\n"
 	"      --trace              print the dialogue on stderr (passwords masked)\n"
 	"\n"
@@ -72,7 +76,7 @@ enum {
 	O_USER = 1u << 0, O_PWSTDIN = 1u << 1, O_NETRC = 1u << 2, O_JSON = 1u << 3,
 	O_LONG = 1u << 4, O_OUT = 1u << 5, O_PARENTS = 1u << 6, O_REVERSE = 1u << 7,
 	O_DELETE = 1u << 8, O_PARALLEL = 1u << 9, O_CMDS = 1u << 10, O_SCRIPT = 1u << 11,
-	O_CONT = 1u << 12, O_VERBOSE = 1u << 13,
+	O_CONT = 1u << 12, O_VERBOSE = 1u << 13, O_RECURSIVE = 1u << 14,
 };
 
 #define O_LOGIN (O_USER | O_PWSTDIN | O_NETRC)
@@ -91,7 +95,7 @@ static const struct verb verbs[] = {
 	{"get", 1, 1, O_LOGIN | O_OUT | O_CONT, ftp_cli_get},
 	{"cat", 1, 1, O_LOGIN, ftp_cli_cat},
 	{"put", 2, 2, O_LOGIN | O_CONT, ftp_cli_put},
-	{"rm", 1, 1, O_LOGIN, ftp_cli_rm},
+	{"rm", 1, 1, O_LOGIN | O_RECURSIVE | O_VERBOSE, ftp_cli_rm},
 	{"mkdir", 1, 1, O_LOGIN | O_PARENTS, ftp_cli_mkdir},
 	{"rmdir", 1, 1, O_LOGIN, ftp_cli_rmdir},
 	{"mv", 2, 2, O_LOGIN, ftp_cli_mv},
@@ -101,7 +105,7 @@ static const struct verb verbs[] = {
 
 enum {
 	L_PWSTDIN = 256, L_NETRC, L_JSON, L_DELETE, L_TLS, L_CACERT, L_ACTIVE, L_PASSIVE,
-	L_ASCII, L_BINARY, L_RATE, L_CTIMEOUT, L_TIMEOUT, L_DTIMEOUT, L_TRACE, L_DEBUG,
+	L_ASCII, L_BINARY, L_RATE, L_CTIMEOUT, L_TIMEOUT, L_GTIMEOUT, L_DTIMEOUT, L_TRACE, L_DEBUG,
 };
 
 static const struct option long_opts[] = {
@@ -112,6 +116,7 @@ static const struct option long_opts[] = {
 	{"long", no_argument, NULL, 'l'},
 	{"output", required_argument, NULL, 'o'},
 	{"parents", no_argument, NULL, 'p'},
+	{"recursive", no_argument, NULL, 'r'},
 	{"reverse", no_argument, NULL, 'R'},
 	{"delete", no_argument, NULL, L_DELETE},
 	{"parallel", required_argument, NULL, 'P'},
@@ -128,6 +133,7 @@ static const struct option long_opts[] = {
 	{"binary", no_argument, NULL, L_BINARY},
 	{"connect-timeout", required_argument, NULL, L_CTIMEOUT},
 	{"timeout", required_argument, NULL, L_TIMEOUT},
+	{"greeting-timeout", required_argument, NULL, L_GTIMEOUT},
 	{"data-timeout", required_argument, NULL, L_DTIMEOUT},
 	{"trace", no_argument, NULL, L_TRACE},
 	{"quiet", no_argument, NULL, 'q'},
@@ -166,7 +172,7 @@ static const char *option_name(unsigned bit)
 		{O_USER, "--user"}, {O_PWSTDIN, "--password-stdin"}, {O_NETRC, "--netrc-file"},
 		{O_JSON, "--json"}, {O_LONG, "-l"}, {O_OUT, "-o"}, {O_PARENTS, "-p"},
 		{O_REVERSE, "-R"}, {O_DELETE, "--delete"}, {O_PARALLEL, "--parallel"},
-		{O_CMDS, "-c"}, {O_SCRIPT, "-f"}, {O_CONT, "--continue"}, {O_VERBOSE, "-v"},
+		{O_CMDS, "-c"}, {O_SCRIPT, "-f"}, {O_CONT, "--continue"}, {O_VERBOSE, "-v"}, {O_RECURSIVE, "-r"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (names[i].bit == bit)
@@ -190,7 +196,7 @@ int cmd_ftp(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "u:lo:pRP:c:f:Ckqv46h", long_opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "u:lo:prRP:c:f:Ckqv46h", long_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'u': c.user = optarg; given |= O_USER; break;
 		case L_PWSTDIN: c.password_stdin = true; given |= O_PWSTDIN; break;
@@ -199,6 +205,7 @@ int cmd_ftp(int argc, char **argv)
 		case 'l': c.long_list = true; given |= O_LONG; break;
 		case 'o': c.output = optarg; given |= O_OUT; break;
 		case 'p': c.parents = true; given |= O_PARENTS; break;
+		case 'r': c.recursive = true; given |= O_RECURSIVE; break;
 		case 'R': c.mirror.reverse = true; given |= O_REVERSE; break;
 		case L_DELETE: c.mirror.delete = true; given |= O_DELETE; break;
 		case 'P':
@@ -230,6 +237,10 @@ int cmd_ftp(int argc, char **argv)
 			break;
 		case L_TIMEOUT:
 			if (duration("--timeout", optarg, &c.o.reply_timeout_ms) != 0)
+				return CLI_USAGE;
+			break;
+		case L_GTIMEOUT:
+			if (duration("--greeting-timeout", optarg, &c.o.greeting_timeout_ms) != 0)
 				return CLI_USAGE;
 			break;
 		case L_DTIMEOUT:
@@ -275,5 +286,6 @@ int cmd_ftp(int argc, char **argv)
 	if ((given & O_CMDS) && (given & O_SCRIPT))
 		return cli_usage_error("ftp", "give -c or -f, not both");
 	c.o.progress = !quiet && term_is_tty(stderr);
+	c.mirror.quiet = quiet;
 	return vb->run(&c);
 }

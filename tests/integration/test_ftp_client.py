@@ -4,6 +4,7 @@ fake server for the faults real servers do not make."""
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import BIN, run
+from conftest import BIN, free_port, run, server
 import ftp_peers
 from ftp_peers import FakeFtp, PureFtpd, FtpUser, Vsftpd, make_ca, PASSWORD, USER
 
@@ -171,6 +172,36 @@ def test_refused(work):
     assert p.stderr == "inetkit ftp: connect to 127.0.0.1:%d: Connection refused\n" % port
 
 
+def test_not_an_ftp_server_silent(work):
+    """An echo server waits for us to speak: not an FTP server, said at once."""
+    port = free_port()
+    with server("tcp", "listen", "127.0.0.1:%d" % port, port=port):
+        url = "ftp://127.0.0.1:%d/" % port
+        p = ftp(work, "--greeting-timeout", "1s", "ls", url, check=1, timeout=30)
+        assert p.stderr == (
+            "inetkit ftp: 127.0.0.1:%d did not greet like an FTP server: it sent no reply "
+            "line within 1s; is it an FTP server? (a slow one: raise --greeting-timeout)\n" % port)
+        # a --timeout shorter than the greeting timeout bounds it too
+        p = ftp(work, "--timeout", "500ms", "ls", url, check=1, timeout=30)
+        assert "did not greet like an FTP server: it sent no reply line within 500ms;" in p.stderr
+        # the shell says the same and keeps going at its prompt
+        p = ftp(work, "--greeting-timeout", "1s", "open", url, "-c", "ls", check=1, timeout=30)
+        assert "did not greet like an FTP server" in p.stderr
+
+
+def test_not_an_ftp_server_ssh(work):
+    """A first line that is no FTP reply ends the attempt at once."""
+    fake = FakeFtp(greeting=b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+    try:
+        # a long greeting timeout: failing at once does not wait for it
+        p = ftp(work, "--greeting-timeout", "50s", "ls", fake.url(), check=1, timeout=20)
+        assert p.stderr == (
+            "inetkit ftp: 127.0.0.1:%d did not greet like an FTP server: it sent "
+            "'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3'; is it an FTP server?\n" % fake.port)
+    finally:
+        fake.stop()
+
+
 def test_wrong_password(work, peer):
     url = "ftp://%s:wrong@127.0.0.1:%d/" % (USER, peer.port)
     p = ftp(work, "ls", url, check=1)
@@ -259,6 +290,36 @@ def test_rm_mkdir_rmdir_mv(work, peer, rdir):
     assert p.stderr.startswith("inetkit ftp: 550 ")
 
 
+def test_rm_directory(work, user, peer, rdir):
+    """rm on a directory names our commands for it; rm -r deletes a tree."""
+    name, path = rdir
+    make_tree(os.path.join(path, "d"), n=12)
+    user.chown_tree(path)
+    p = ftp(work, "rm", peer.url(name + "/d"), check=1)
+    assert p.stderr == ("inetkit ftp: '%s/d' is a directory: use 'inetkit ftp rmdir URL' "
+                        "when it is empty, or 'inetkit ftp rm -r URL' to delete it with "
+                        "everything in it\n" % name)
+    assert os.path.isdir(os.path.join(path, "d", "a"))
+    inside = sorted(k.rstrip("/") for k in digest_tree(os.path.join(path, "d", "a")))
+    assert inside == ["b", "b/f002.bin", "b/f007.bin", "f001.bin", "f011.bin", "数据006.txt"]
+    p = ftp(work, "rm", "-r", "-v", peer.url(name + "/d/a"), check=0)
+    assert sorted(p.stdout.splitlines()) == ["delete " + x for x in inside]
+    # deepest first
+    assert p.stdout.index("delete b/f002.bin") < p.stdout.index("delete b\n")
+    assert sorted(os.listdir(os.path.join(path, "d"))) == [
+        "f005.bin", "f010.bin", "数据000.txt", "文件夹"]
+    ftp(work, "rm", "-r", peer.url(name + "/d"), check=0)
+    assert os.listdir(path) == []
+    # a file goes with or without -r; what is not there is the server's 550
+    write(os.path.join(path, "f.txt"), "f")
+    user.chown_tree(path)
+    ftp(work, "rm", "-r", peer.url(name + "/f.txt"), check=0)
+    assert os.listdir(path) == []
+    p = ftp(work, "rm", "-r", peer.url(name + "/nope"), check=1)
+    assert p.stderr.startswith("inetkit ftp: 550 ")
+    assert "option -r does not apply to 'ls'" in ftp(work, "ls", "-r", peer.url(""), check=2).stderr
+
+
 def test_active_mode(work, peer, rdir, local):
     name, path = rdir
     write(os.path.join(path, "act.txt"), "active\n")
@@ -307,6 +368,51 @@ def test_mirror_both_ways(work, peer, rdir, local):
     p = ftp(work, "mirror", "-R", "-v", "--delete", str(dst), peer.url(name + "/up"), check=0)
     assert "delete extra.txt" in p.stdout
     assert digest_tree(os.path.join(path, "up")) == digest_tree(str(dst))
+
+
+SUMMARY = (r"mirror: %d of %d files transferred \([0-9.]+ (B|KiB|MiB)\) in [0-9.]+s, "
+           r"[0-9.]+ (B|KiB|MiB|GiB)/s; 0 deleted, 0 skipped")
+
+
+def test_mirror_progress_and_summary(work, vsftpd, user, local):
+    """A summary line always; a progress bar only on a terminal; -q: neither."""
+    pexpect = pytest.importorskip("pexpect")
+    name = "t-mirror-progress"
+    path = os.path.join(user.home, name)
+    shutil.rmtree(path, ignore_errors=True)
+    for i in range(3):
+        write(os.path.join(path, "d" if i else "", "f%d.bin" % i), os.urandom(200 * 1024))
+    user.chown_tree(path)
+    url = vsftpd.url(name)
+    # not a terminal: the summary alone, on stdout
+    p = ftp(work, "mirror", url, str(local / "a"), check=0)
+    assert re.fullmatch(SUMMARY % (3, 3) + "\n", p.stdout), p.stdout
+    assert p.stderr == ""
+    p = ftp(work, "mirror", "--parallel", "2", url, str(local / "a"), check=0)
+    assert re.fullmatch(SUMMARY % (0, 3) + "\n", p.stdout), p.stdout
+    # --quiet: nothing at all
+    p = ftp(work, "-q", "mirror", url, str(local / "b"), check=0)
+    assert p.stdout == "" and p.stderr == ""
+    assert digest_tree(str(local / "b")) == digest_tree(path)
+    # a terminal: the bar (files done of all, bytes, rate), erased before the summary
+    env = dict(os.environ, HOME=os.path.join(work, "home-env"), TERM="dumb")
+    child = pexpect.spawn(BIN, ["ftp", "mirror", url, str(local / "c")], env=env, timeout=30,
+                          encoding="utf-8")
+    try:
+        child.expect(r"\rmirror: 0/3 files +0% +0 B +[0-9.]+ (B|KiB|MiB|GiB)/s")
+        child.expect(r"\r\x1b\[K" + SUMMARY % (3, 3) + r"\r\n")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0
+    child = pexpect.spawn(BIN, ["ftp", "-q", "mirror", url, str(local / "d")], env=env,
+                          timeout=30, encoding="utf-8")
+    try:
+        child.expect(pexpect.EOF)
+        assert child.before == ""
+    finally:
+        child.close(force=True)
+    assert digest_tree(str(local / "d")) == digest_tree(path)
 
 
 def test_mirror_parallel_with_connection_limit(work, user, local):
@@ -598,6 +704,108 @@ def test_shell_c_stops_at_failure(work, peer, rdir, local):
     assert p.stderr == "inetkit ftp: not connected (use 'open HOST')\n"
 
 
+def test_shell_ls_options(work, user, peer, rdir):
+    """ls/dir take ls(1) options; a word starting with '-' is never sent as a path."""
+    name, path = rdir
+    write(os.path.join(path, "a.txt"), "a\n")
+    write(os.path.join(path, ".hidden"), "h\n")
+    os.makedirs(os.path.join(path, "sub"))
+    user.chown_tree(path)
+
+    def sh(cmds, check=0):
+        return ftp(work, "open", peer.url(name), "-c", cmds, check=check)
+
+    assert sh("ls").stdout == "a.txt\nsub\n"
+    assert sh("ls -1").stdout == "a.txt\nsub\n"
+    assert sh("ls -a").stdout == ".hidden\na.txt\nsub\n"
+    assert sh("ls .hidden").stdout == ".hidden\n"
+    for cmd in ("ls -l", "dir", "ls -l -1 .", "ls -- ."):
+        lines = sh(cmd).stdout.splitlines()
+        if cmd == "ls -- .":
+            assert lines == ["a.txt", "sub"]
+            continue
+        assert [l.split()[-1] for l in lines] == ["a.txt", "sub"], cmd
+        assert lines[0].startswith("-rw-r--r--") and lines[1].startswith("d"), cmd
+    for cmd in ("ls -la", "ls -al", "dir -a", "ls -a -l"):
+        lines = sh(cmd).stdout.splitlines()
+        assert [l.split()[-1] for l in lines] == [".hidden", "a.txt", "sub"], cmd
+        assert lines[0].startswith("-rw-r--r--"), cmd
+    # two paths: a heading for each
+    assert sh("ls sub .").stdout == "sub:\n\n.:\na.txt\nsub\n"
+    p = sh("ls -x", check=2)
+    assert p.stderr == ("inetkit ftp: ls: unknown option '-x' (it takes -l, -a, -1; put -- "
+                        "before a name that starts with '-')\n")
+    p = sh("dir --long", check=2)
+    assert "dir: unknown option '--long'" in p.stderr
+
+
+def test_shell_local_commands(work, peer, rdir, local):
+    """!cmd, lls, lcd, lpwd."""
+    name, path = rdir
+    (local / "here.txt").write_text("x" * 5)
+    (local / ".dot").write_text("d")
+    (local / "sub").mkdir()
+    script = ("lcd {l}; !echo made > made.txt; !echo bang; lls; lls -a; lls -l here.txt; "
+              "lcd sub; lpwd; lls ..; !").format(l=local)
+    p = ftp(work, "open", peer.url(name), "-c", script, input="echo from-a-shell\n",
+            env={"SHELL": "/bin/sh"}, check=0)
+    out = p.stdout.splitlines()
+    assert out[0] == "bang"
+    assert out[1:4] == ["here.txt", "made.txt", "sub"]
+    assert out[4:8] == [".dot", "here.txt", "made.txt", "sub"]
+    assert re.fullmatch(r"-rw-r--r-- +5 \d{4}-\d\d-\d\d \d\d:\d\d here\.txt", out[8]), out[8]
+    assert out[9] == str(local / "sub")
+    assert out[10:13] == ["here.txt", "made.txt", "sub"]
+    assert out[13] == "from-a-shell"
+    assert (local / "made.txt").read_text() == "made\n"
+    # a failing command stops a script, with its status
+    p = ftp(work, "open", peer.url(name), "-c", "!exit 3; ls", check=1)
+    assert p.stdout == ""
+    assert p.stderr == "inetkit ftp: 'exit 3' exited with status 3\n"
+    p = ftp(work, "open", peer.url(name), "-c", "lls /nonexistent", check=1)
+    assert p.stderr == "inetkit ftp: lls: cannot read /nonexistent: No such file or directory\n"
+    # the local commands need no connection
+    p = ftp(work, "open", "-c", "lcd %s; lls; !echo ok" % local, check=0)
+    assert p.stdout == "here.txt\nmade.txt\nsub\nok\n"
+
+
+def test_shell_mirror_and_rm_r(work, user, peer, rdir, local):
+    name, path = rdir
+    make_tree(os.path.join(path, "tree"), n=20)
+    os.makedirs(os.path.join(path, "tree", "empty"))
+    user.chown_tree(path)
+    m = local / "m"
+    script = ("mirror tree {m}; mirror -R -P 2 {m} copy; cd copy; mirror -v . {m2}; cd ..; "
+              "rm tree; rm -r tree; rm -r copy/a; ls").format(m=m, m2=local / "m2")
+    p = ftp(work, "open", peer.url(name), "-c", script, check=1)
+    out = p.stdout.splitlines()
+    assert re.fullmatch(SUMMARY % (20, 20), out[0]), out[0]
+    assert re.fullmatch(SUMMARY % (20, 20), out[1]), out[1]
+    assert "get a/b/f002.bin" in out
+    assert digest_tree(str(m)) == digest_tree(os.path.join(path, "tree"))
+    assert digest_tree(str(local / "m2")) == digest_tree(os.path.join(path, "tree"))
+    assert digest_tree(os.path.join(path, "copy")) == digest_tree(os.path.join(path, "tree"))
+    # rm on a directory names the commands that remove it; the script stops there
+    assert p.stderr == ("inetkit ftp: 'tree' is a directory: use 'rmdir tree' when it is "
+                        "empty, or 'rm -r tree' to delete it with everything in it\n")
+    p = ftp(work, "open", peer.url(name), "-c", "rm -r tree; rm -r copy/a; delete -r copy/文件夹; ls",
+            check=0)
+    assert p.stdout == "copy\n"
+    assert not os.path.exists(os.path.join(path, "tree"))
+    assert sorted(os.listdir(os.path.join(path, "copy"))) == sorted(
+        ["empty"] + [x for x in os.listdir(str(m)) if os.path.isfile(str(m / x))])
+    p = ftp(work, "open", peer.url(name), "-c", "rm -r nope", check=1)
+    assert p.stderr.startswith("inetkit ftp: 550 ")
+
+
+def test_shell_help_lists_commands(work):
+    p = ftp(work, "open", "-c", "help", check=0)
+    names = [l.split()[0] for l in p.stdout.splitlines()]
+    for cmd in ("ls", "dir", "lls", "lcd", "lpwd", "!COMMAND", "mirror", "delete", "rmdir"):
+        assert cmd in names, cmd
+    assert "delete [-r] PATH" in p.stdout and "ls [-l] [-a] [-1] [PATH...]" in p.stdout
+
+
 def test_shell_piped_stdin(work, peer, rdir):
     name, path = rdir
     write(os.path.join(path, "p.txt"), "p")
@@ -613,19 +821,36 @@ def test_shell_interactive_completion(work, peer, rdir, local):
     env = dict(os.environ, HOME=work, TERM="dumb")
     child = pexpect.spawn(BIN, ["ftp", "open", peer.url(name)], env=env, cwd=str(local),
                           timeout=20, encoding="utf-8")
+    # the prompt names the remote directory
+    here = r"ftp 127\.0\.0\.1:/\S*%s> " % re.escape(name)
     try:
-        child.expect("ftp 127.0.0.1> ")
+        child.expect(here)
         child.send("get comp\t")
         child.expect("completion-target.txt")
         child.send("\r")
         # on a terminal, a progress line ends the transfer
         child.expect("completion-target.txt +100% ")
-        child.expect("ftp 127.0.0.1> ")
+        child.expect(here)
         child.send("pw\t")
         child.expect("pwd ")
         child.send("\r")
         child.expect("/%s" % name)
-        child.expect("ftp 127.0.0.1> ")
+        child.expect(here)
+        # ls options, aliases among the completions, a local command
+        child.send("ls -l\r")
+        child.expect(r"-rw-r--r-- +5 [-0-9]+ [0-9:]+ completion-target\.txt")
+        child.expect(here)
+        child.send("lp\t")
+        child.expect("lpwd ")
+        child.send("\r")
+        child.expect(str(local))
+        child.expect(here)
+        child.send("!echo from-sh-$((6*7))\r")
+        child.expect("from-sh-42")
+        child.expect(here)
+        child.send("cd ..\r")
+        child.expect(r"ftp 127\.0\.0\.1:(/\S*)> ")
+        assert not child.match.group(1).endswith(name)
         child.send("bye\r")
         child.expect(pexpect.EOF)
     finally:

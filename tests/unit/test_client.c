@@ -254,6 +254,44 @@ static void malformed_and_closed(void **state)
 	client_reply_free(&r);
 }
 
+static void wait_for_first_line(void **state)
+{
+	(void)state;
+	struct client_opts o;
+	client_opts_default(&o);
+	struct client_reply r;
+	client_reply_init(&r);
+	ik_err e;
+	/* A peer that waits for us to speak first. */
+	struct fake f;
+	fake_start(&f, "", 0, 1);
+	struct client *c = connect_to(&f, &o);
+	assert_int_equal(client_wait_line(c, 200, &e), 0);
+	assert_non_null(strstr(e.msg, "sent no complete line within 200 ms"));
+	client_free(c);
+	fake_stop(&f);
+	/* A line is waiting: it stays for client_read_reply. */
+	static const char hello[] = "220-hi\r\n220 there\r\n";
+	fake_start(&f, hello, sizeof hello - 1, 1);
+	c = connect_to(&f, &o);
+	assert_int_equal(client_wait_line(c, 5000, &e), 1);
+	assert_int_equal(client_read_reply(c, &r, &e), 0);
+	assert_int_equal(r.code, 220);
+	assert_string_equal(client_reply_text(&r), "220-hi\n220 there");
+	client_free(c);
+	fake_stop(&f);
+	/* Part of a line, then the end of the stream. */
+	static const char partial[] = "SSH-2.0";
+	fake_start(&f, partial, sizeof partial - 1, 1);
+	c = connect_to(&f, &o);
+	shutdown(client_connection(c)->fd, SHUT_WR);
+	assert_int_equal(client_wait_line(c, 5000, &e), -1);
+	assert_non_null(strstr(e.msg, "closed the connection"));
+	client_free(c);
+	fake_stop(&f);
+	client_reply_free(&r);
+}
+
 static void refused_and_unknown(void **state)
 {
 	(void)state;
@@ -312,6 +350,7 @@ int main(void)
 		cmocka_unit_test(endless_reply_bounded),
 		cmocka_unit_test(reply_timeout),
 		cmocka_unit_test(malformed_and_closed),
+		cmocka_unit_test(wait_for_first_line),
 		cmocka_unit_test(refused_and_unknown),
 		cmocka_unit_test(data_before_tls),
 	};
