@@ -4,8 +4,12 @@
  *   configure  read EVERY key of the section (cfg getters), validate; runs
  *              for every service section present, enabled or not, so that
  *              unknown keys are reported (core/config.h)
+ *   check      optional, before bind: the files and directories the service
+ *              will open as the service user exist and that user can use
+ *              them, so that a mistake stops the start once, not every worker
  *   bind       open listening sockets into set; runs as root, before the
- *              supervisor drops privileges and forks workers
+ *              supervisor drops privileges and forks workers; a file made
+ *              here for later is made with fs_open_append (core/fsutil.h)
  *   start      in each worker process: serve on the loop with those sockets
  *   stop       graceful: stop accepting, let sessions finish; call
  *              done(done_arg) when the last one has ended
@@ -35,6 +39,11 @@ struct service_ops {
 	/* Returns the service's parsed config, or NULL with e set. *enabled
 	 * says whether the section's `enabled` key (default yes) is on. */
 	void *(*configure)(struct cfg *c, const char *section, bool *enabled, ik_err *e);
+	/* May be NULL. user, uid/gid: the service user ((unsigned)-1 when not
+	 * started as root: this process's user); errors name c's file, line
+	 * and key, the user and the fix. */
+	int (*check)(void *conf, struct cfg *c, const char *user, unsigned uid, unsigned gid,
+		     ik_err *e);
 	int (*bind)(void *conf, struct listen_set *set, ik_err *e);
 	void *(*start)(void *conf, struct loop *l, const struct listen_set *set, ik_err *e);
 	void (*stop)(void *running, void (*done)(void *done_arg), void *done_arg);

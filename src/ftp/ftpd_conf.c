@@ -5,11 +5,13 @@
  * channel bound to the control channel's TLS session. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fsutil.h"
 #include "core/str.h"
 #include "core/tls.h"
 #include "core/listener.h"
@@ -234,10 +236,48 @@ int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e)
 			return -1;
 	}
 	if (c->xferlog[0] != '\0' && c->xferlog_fd < 0) {
-		c->xferlog_fd = open(c->xferlog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		c->xferlog_fd = fs_open_append(c->xferlog, 0640, e);
 		if (c->xferlog_fd < 0)
-			return ik_err_errno(e, errno, "[%s] xferlog: cannot open '%s' for appending",
-					    c->section, c->xferlog);
+			return ik_err_prefix(e, "[%s] xferlog", c->section);
+	}
+	return 0;
+}
+
+int ftpd_conf_check(const struct ftpd_conf *c, struct cfg *cfg, const char *user, unsigned uid,
+		    unsigned gid, ik_err *e)
+{
+	ik_err why;
+	int rc;
+	if (c->anon.enabled) {
+		const char *root = c->anon.root;
+		struct stat st;
+		if (stat(root, &st) < 0) {
+			int err = errno;
+			if (err == ENOENT)
+				return cfg_error(cfg, c->section, "anonymous_root", e, "%s does not "
+						 "exist; create it (mkdir -p %s) or name the directory "
+						 "anonymous users should see", root, root);
+			return cfg_error(cfg, c->section, "anonymous_root", e, "%s: %s", root,
+					 strerror(err));
+		}
+		if (!S_ISDIR(st.st_mode))
+			return cfg_error(cfg, c->section, "anonymous_root", e, "%s is not a directory; "
+					 "name the directory anonymous users should see", root);
+		rc = fs_user_access(root, R_OK | X_OK, user, uid, gid, &why);
+		if (rc != 0)
+			return cfg_error(cfg, c->section, "anonymous_root", e, "%s", why.msg);
+	}
+	if (c->xferlog[0] != '\0') {
+		char dir[sizeof c->xferlog];
+		str_copy(dir, sizeof dir, c->xferlog);
+		const char *d = dirname(dir);
+		rc = fs_user_access(d, X_OK, user, uid, gid, &why);
+		if (rc == ENOENT || rc == ENOTDIR)
+			return cfg_error(cfg, c->section, "xferlog", e, "%s; create the directory "
+					 "(mkdir -p %s) or name another file", why.msg, d);
+		if (rc != 0)
+			return cfg_error(cfg, c->section, "xferlog", e, "%s or name another file (it "
+					 "is opened again, as that user, on SIGHUP)", why.msg);
 	}
 	return 0;
 }

@@ -13,6 +13,7 @@
 
 #include "core/acl.h"
 #include "core/cli.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/str.h"
@@ -33,7 +34,8 @@ static const char help_text[] =
 	"With --config it runs the [ftp] section of FILE, the same section that\n"
 	"`inetkit serve` runs (see inetkit-ftpd(8) for every key). Without it, the\n"
 	"options below make the configuration:\n"
-	"  --root DIR            serve DIR read-only to anonymous users\n"
+	"  --root DIR            serve DIR (an existing directory) read-only to\n"
+	"                        anonymous users\n"
 	"  --upload SUBDIR       anonymous users may upload (only) into DIR/SUBDIR\n"
 	"  --listen ADDR         [HOST:]PORT to listen on (default " FTPD_DEFAULT_LISTEN ");\n"
 	"                        may be repeated\n"
@@ -317,28 +319,20 @@ static void raise_nofile(uint64_t want)
 	setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-/* Root binds, then becomes [serve] user, as serve does. */
-static int drop_privileges(struct ftpd_run *r, ik_err *e)
+/* [serve] user (when root), and whether it can use what the server will
+ * open: checked once here rather than failing in every worker. */
+static int check_user(struct ftpd_run *r, ik_err *e)
 {
-	if (geteuid() != 0)
-		return 0;
-	struct serve_conf *sc = r->sc;
-	if (sc == NULL) {
-		/* Options: the default service user, as serve has it. */
-		if ((sc = calloc(1, sizeof *sc)) == NULL)
-			return ik_err_set(e, "out of memory");
-		sc->cfg = r->cfg;
-		const char *user;
-		cfg_get_str(r->cfg, "serve", "user", "nobody", &user, e);
-		str_copy(sc->user, sizeof sc->user, user);
-	}
-	unsigned uid, gid;
-	int rc = serve_user_lookup(sc, &uid, &gid, e);
-	if (rc == 0)
-		rc = serve_drop_privileges(sc, uid, gid, e);
-	if (sc != r->sc)
-		free(sc);
-	return rc;
+	const char *user;
+	cfg_get_str(r->cfg, "serve", "user", "nobody", &user, e);
+	if (str_copy(r->user, sizeof r->user, user) < 0)
+		return cfg_error(r->cfg, "serve", "user", e, "'%s' is not a user name", user);
+	if (serve_user_lookup(r->cfg, r->user, &r->uid, &r->gid, e) < 0)
+		return -1;
+	if (r->have_db && serve_state_check(r->cfg, r->policy.state_dir, r->policy.db_path, false,
+					    r->user, r->uid, r->gid, e) < 0)
+		return -1;
+	return ftpd_conf_check(r->conf, r->cfg, r->user, r->uid, r->gid, e);
 }
 
 static void announce(const struct ftpd_run *r)
@@ -389,13 +383,20 @@ int cmd_ftpd(int argc, char **argv)
 	}
 	log_set_level(r.log_level);
 	r.have_db = access(r.policy.db_path, F_OK) == 0;
+	if (check_user(&r, &e) < 0) {
+		rc = cli_error(CMD, CLI_USAGE, "%s", e.msg);
+		goto out;
+	}
+	/* Root binds, then becomes [serve] user, as serve does; what it
+	 * opens for later is given to that user. */
+	fs_set_service_user(r.uid, r.gid);
 	if (ftpd_bind(r.conf, &r.set, &e) < 0 || ftpd_share_limits(r.conf, &e) < 0) {
 		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
 		goto out;
 	}
 	listen_set_acl(&r.set, r.acl);
 	raise_nofile(r.conf->max_sessions * 3 + 64);
-	if (drop_privileges(&r, &e) < 0) {
+	if (serve_drop_privileges(r.user, r.uid, r.gid, &e) < 0) {
 		rc = cli_error(CMD, CLI_FAIL, "%s", e.msg);
 		goto out;
 	}

@@ -41,6 +41,12 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 	return ftpd_conf_read(cfg, sec, cert, key, enabled, e);
 }
 
+static int svc_check(void *conf, struct cfg *c, const char *user, unsigned uid, unsigned gid,
+		     ik_err *e)
+{
+	return ftpd_conf_check(conf, c, user, uid, gid, e);
+}
+
 static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 {
 	/* Here, in the parent before the fork: the session counts every
@@ -133,6 +139,7 @@ const struct service_ops service_ftp = {
 	.section = "ftp",
 	.summary = "FTP and FTPS server: real, guest and anonymous users (RFC 959, RFC 4217)",
 	.configure = svc_configure,
+	.check = svc_check,
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = svc_stop,

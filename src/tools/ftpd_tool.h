@@ -49,6 +49,8 @@ struct ftpd_run {
 	struct ftpd_conf *conf;		/* bound at start */
 	struct acl *acl;		/* allow/deny at start (not owned), or NULL */
 	struct account_policy policy;
+	char user[64];			/* [serve] user */
+	unsigned uid, gid;		/* its ids as root, else (unsigned)-1 */
 	struct listen_set set;
 	struct ftpd_running fr;
 	struct account_auth *auth;

@@ -10,6 +10,7 @@
 
 #include "inetkit_config.h"
 #include "core/cli.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/str.h"
@@ -81,12 +82,20 @@ static void banner(const struct serve_ctx *ctx)
 	fflush(stdout);
 }
 
+/* [serve] user, and whether it can reach the state directory. */
+static int user_check(const struct serve_conf *sc, unsigned *uid, unsigned *gid, ik_err *e)
+{
+	if (serve_user_lookup(sc->cfg, sc->user, uid, gid, e) < 0)
+		return -1;
+	return serve_state_check(sc->cfg, sc->state_dir, sc->accounts.db_path, true, sc->user, *uid,
+				 *gid, e);
+}
+
 static int check_only(const struct serve_conf *sc)
 {
 	ik_err e;
 	unsigned uid, gid;
-	if (serve_user_lookup(sc, &uid, &gid, &e) < 0 ||
-	    serve_tls_prepare(sc, false, uid, gid, &e) < 0)
+	if (user_check(sc, &uid, &gid, &e) < 0 || serve_tls_prepare(sc, false, uid, gid, &e) < 0)
 		return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
 	char names[512];
 	list_services(sc, names, sizeof names);
@@ -102,11 +111,21 @@ static int start(struct serve_ctx *ctx)
 	struct serve_conf *sc = ctx->conf;
 	ik_err e;
 	unsigned uid, gid;
-	if (serve_user_lookup(sc, &uid, &gid, &e) < 0)
+	if (user_check(sc, &uid, &gid, &e) < 0)
 		return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
-	if (serve_state_prepare(sc, uid, gid, &e) < 0 ||
-	    serve_tls_prepare(sc, true, uid, gid, &e) < 0)
+	if (serve_state_prepare(sc, uid, gid, &e) < 0)
 		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
+	/* After the skeleton is copied: it may hold what a service needs. */
+	for (size_t i = 0; i < sc->nsvc; i++) {
+		struct serve_service *s = &sc->svc[i];
+		if (s->conf != NULL && s->enabled && s->ops->check != NULL &&
+		    s->ops->check(s->conf, sc->cfg, sc->user, uid, gid, &e) < 0)
+			return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
+	}
+	if (serve_tls_prepare(sc, true, uid, gid, &e) < 0)
+		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
+	/* What the services open from here on is given to the user. */
+	fs_set_service_user(uid, gid);
 	for (size_t i = 0; i < sc->nsvc; i++) {
 		struct serve_service *s = &sc->svc[i];
 		if (s->conf == NULL || !s->enabled)
@@ -118,7 +137,7 @@ static int start(struct serve_ctx *ctx)
 				  ctx->sets[i].ep[k].text,
 				  ctx->sets[i].socktype[k] == SOCK_DGRAM ? "udp" : "tcp");
 	}
-	if (serve_drop_privileges(sc, uid, gid, &e) < 0)
+	if (serve_drop_privileges(sc->user, uid, gid, &e) < 0)
 		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
 	return 0;
 }

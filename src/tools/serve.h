@@ -88,9 +88,19 @@ int serve_tls_prepare(const struct serve_conf *sc, bool create, unsigned uid, un
 /* The state directory: created, copied from the skeleton, given to the
  * service user; accounts.db created and migrated. */
 int serve_state_prepare(const struct serve_conf *sc, unsigned uid, unsigned gid, ik_err *e);
-/* Resolve [serve] user (when root): uid/gid, or (unsigned)-1 when not root. */
-int serve_user_lookup(const struct serve_conf *sc, unsigned *uid, unsigned *gid, ik_err *e);
-int serve_drop_privileges(const struct serve_conf *sc, unsigned uid, unsigned gid, ik_err *e);
+/* Before anything is made or bound: the service user (user, uid/gid as
+ * serve_user_lookup gives them) can reach state_dir, so that workers do not
+ * fail one after the other on the account store. With given (serve, which
+ * makes state_dir and gives it to that user) every directory above it must
+ * be searchable; without (`inetkit ftpd`, which makes nothing), state_dir
+ * and its file db, if there, must also be readable and writable by it.
+ * Errors name c's file and [serve] state_dir, the user and the fix. */
+int serve_state_check(struct cfg *c, const char *state_dir, const char *db, bool given,
+		      const char *user, unsigned uid, unsigned gid, ik_err *e);
+/* Resolve [serve] user (when root): uid/gid, or (unsigned)-1 when not root.
+ * Errors name c's file and line. */
+int serve_user_lookup(struct cfg *c, const char *user, unsigned *uid, unsigned *gid, ik_err *e);
+int serve_drop_privileges(const char *user, unsigned uid, unsigned gid, ik_err *e);
 
 /* What the workers share: the config read at start and the bound sockets. */
 struct serve_ctx {

@@ -22,7 +22,7 @@
 #define SKELETON_DEPTH 16
 #define CHOWN_DEPTH 2	/* STATE/home/NAME, STATE/tls/key.pem */
 
-int serve_user_lookup(const struct serve_conf *sc, unsigned *uid, unsigned *gid, ik_err *e)
+int serve_user_lookup(struct cfg *c, const char *user, unsigned *uid, unsigned *gid, ik_err *e)
 {
 	*uid = (unsigned)-1;
 	*gid = (unsigned)-1;
@@ -30,14 +30,49 @@ int serve_user_lookup(const struct serve_conf *sc, unsigned *uid, unsigned *gid,
 		return 0;
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	int rc = getpwnam_r(sc->user, &pw, buf, sizeof buf, &res);
+	int rc = getpwnam_r(user, &pw, buf, sizeof buf, &res);
 	if (res == NULL)
-		return cfg_error(sc->cfg, "serve", "user", e, rc ? "cannot look up '%s': %s"
+		return cfg_error(c, "serve", "user", e, rc ? "cannot look up '%s': %s"
 				 : "no user '%s' on this system; create it (useradd --system %s) "
-				 "or name another", sc->user, rc ? strerror(rc) : sc->user);
+				 "or name another", user, rc ? strerror(rc) : user);
 	*uid = pw.pw_uid;
 	*gid = pw.pw_gid;
 	return 0;
+}
+
+int serve_state_check(struct cfg *c, const char *state_dir, const char *db, bool given,
+		      const char *user, unsigned uid, unsigned gid, ik_err *e)
+{
+	ik_err why;
+	/* Missing is fine: serve makes it (and gives what it makes). */
+	int rc = fs_user_access(state_dir, F_OK, user, uid, gid, &why);
+	if (rc < 0)
+		return cfg_error(c, "serve", "state_dir", e, "%s", why.msg);
+	if (rc == ENOENT && given)
+		return 0;
+	if (rc != 0)
+		return cfg_error(c, "serve", "state_dir", e, "%s: %s%s choose another state_dir",
+				 state_dir, why.msg, rc == EACCES ? " or" : ";");
+	if (given)
+		return 0;
+	/* SQLite writes accounts.db-wal and -shm next to the database. */
+	const char *what = state_dir;
+	rc = fs_user_access(state_dir, R_OK | W_OK | X_OK, user, uid, gid, &why);
+	if (rc == 0 && db != NULL && access(db, F_OK) == 0) {
+		what = db;
+		rc = fs_user_access(db, R_OK | W_OK, user, uid, gid, &why);
+	}
+	if (rc < 0)
+		return cfg_error(c, "serve", "state_dir", e, "%s", why.msg);
+	if (rc == 0)
+		return 0;
+	char who[SERVE_USER_MAX + 16] = "this user";
+	if (uid != (unsigned)-1)
+		str_fmt(who, sizeof who, "user %s", user);
+	return cfg_error(c, "serve", "state_dir", e, "%s cannot read and write %s; give the "
+			 "directory and its files to %s (chown -R %s %s), or start `inetkit serve` "
+			 "once, which does", who, what, who, uid != (unsigned)-1 ? user : "USER",
+			 state_dir);
 }
 
 /* Copy the regular files and directories of src into dst, keeping what dst
@@ -174,13 +209,13 @@ int serve_state_prepare(const struct serve_conf *sc, unsigned uid, unsigned gid,
 	return 0;
 }
 
-int serve_drop_privileges(const struct serve_conf *sc, unsigned uid, unsigned gid, ik_err *e)
+int serve_drop_privileges(const char *user, unsigned uid, unsigned gid, ik_err *e)
 {
 	if (uid == (unsigned)-1)
 		return 0;	/* not root: nothing to drop */
 	if (uid == 0) {
 		log_event(LOG_WARNING, "privileges", "user=%s reason=\"[serve] user is root: "
-			  "services keep full privileges\"", sc->user);
+			  "services keep full privileges\"", user);
 		return 0;
 	}
 	gid_t g = (gid_t)gid;
@@ -189,10 +224,10 @@ int serve_drop_privileges(const struct serve_conf *sc, unsigned uid, unsigned gi
 	if (setgid(g) < 0)
 		return ik_err_errno(e, errno, "cannot switch to group %u", gid);
 	if (setuid((uid_t)uid) < 0)
-		return ik_err_errno(e, errno, "cannot switch to user %s", sc->user);
+		return ik_err_errno(e, errno, "cannot switch to user %s", user);
 	if (setuid(0) == 0 || geteuid() == 0)
 		return ik_err_set(e, "still able to regain root after dropping to %s; refusing to run",
-				  sc->user);
-	log_event(LOG_INFO, "privileges", "user=%s uid=%u gid=%u", sc->user, uid, gid);
+				  user);
+	log_event(LOG_INFO, "privileges", "user=%s uid=%u gid=%u", user, uid, gid);
 	return 0;
 }

@@ -42,7 +42,7 @@ static const char help_text[] =
 	"  verify NAME --service S [--password-stdin]  check a login as a service would\n"
 	"\n"
 	"Where the accounts are:\n"
-	"  --db PATH        the accounts.db file\n"
+	"  --db PATH        the accounts.db file (add makes it, in an existing directory)\n"
 	"  --config FILE    the file's [serve] state_dir (and its [accounts] settings)\n"
 	"  (neither: " ACCOUNT_DEFAULT_STATE_DIR "/" ACCOUNT_DB_NAME ")\n"
 	"\n"
@@ -231,8 +231,22 @@ int user_open(struct user_ctx *c, bool create)
 			    c->policy.state_dir, basename(base)) < 0)
 			return cli_usage_error(USER_CMD, "--db '%s': path too long", c->db);
 	}
-	if (create) {
-		/* The state directory: serve gives it to its user later. */
+	if (create && c->db != NULL) {
+		/* A file named by hand: a mistyped directory must not become a
+		 * new tree with an empty store in it. */
+		const char *dir = c->policy.state_dir;
+		struct stat st;
+		int rc = stat(dir, &st);
+		if (rc < 0 && errno == ENOENT)
+			return cli_usage_error(USER_CMD, "--db %s: the directory %s does not exist; "
+					       "create it first (mkdir -p %s), or name a file in an "
+					       "existing directory", c->db, dir, dir);
+		if ((rc < 0 && errno == ENOTDIR) || (rc == 0 && !S_ISDIR(st.st_mode)))
+			return cli_usage_error(USER_CMD, "--db %s: %s is not a directory; name a file "
+					       "in an existing directory", c->db, dir);
+	} else if (create) {
+		/* The configured state directory, as serve makes it on its
+		 * first start (and gives it to its user then). */
 		if (fs_mkdir_p(c->policy.state_dir, 0750, (unsigned)-1, 0, &e) < 0)
 			return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
 	}

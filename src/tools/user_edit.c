@@ -1,4 +1,5 @@
 /* `inetkit user add | del | passwd | disable | enable`. */
+#include <libgen.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -93,7 +94,13 @@ int user_add(struct user_ctx *c)
 		uid = st.st_uid;
 		gid = st.st_gid;
 	}
-	if (fs_mkdir_p(a.home, 0750, uid, gid, &e) < 0)
+	/* As useradd -m: missing directories above the home are made too,
+	 * mode 0755 and owned by whoever runs this; only the home itself
+	 * goes to the service user. */
+	char above[ACCOUNT_PATH_MAX];
+	str_copy(above, sizeof above, a.home);
+	if (fs_mkdir_p(dirname(above), 0755, (unsigned)-1, 0, &e) < 0 ||
+	    fs_mkdir_p(a.home, 0750, uid, gid, &e) < 0)
 		return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
 	rc = account_store_add(c->store, &a, hash, &e);
 	if (rc < 0)

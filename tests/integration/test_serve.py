@@ -31,15 +31,16 @@ def conf_text(state, port, workers=1, level="info", extra=""):
 
 
 class Serve:
-    """inetkit serve with its output in files (read while it runs)."""
+    """inetkit serve (or cmd, e.g. ftpd) with its output in files (read
+    while it runs)."""
 
-    def __init__(self, conf, port, cwd=None):
+    def __init__(self, conf, port, cwd=None, cmd="serve"):
         d = os.path.dirname(str(conf))
         self.out_path = os.path.join(d, "serve.out")
         self.err_path = os.path.join(d, "serve.err")
         e = dict(os.environ)
         e.update(ENV)
-        self.proc = subprocess.Popen([BIN, "serve", "--config", str(conf)],
+        self.proc = subprocess.Popen([BIN, cmd, "--config", str(conf)],
                                      stdout=open(self.out_path, "wb"),
                                      stderr=open(self.err_path, "wb"), env=e, cwd=cwd)
         wait_port(port, proc=self.proc)
@@ -83,8 +84,8 @@ class Serve:
 def serve_proc():
     started = []
 
-    def start(conf, port, cwd=None):
-        s = Serve(conf, port, cwd)
+    def start(conf, port, cwd=None, cmd="serve"):
+        s = Serve(conf, port, cwd, cmd)
         started.append(s)
         return s
     yield start
@@ -201,7 +202,8 @@ def test_missing_file_and_nothing_enabled(tmp_path):
     usage(serve("--config", tmp_path / "none.conf"),
           "cannot read config file %s: No such file or directory" % (tmp_path / "none.conf"))
     conf = tmp_path / "empty.conf"
-    conf.write_text("[serve]\nstate_dir = %s\n[tcp-echo]\nenabled = no\n" % (tmp_path / "v"))
+    conf.write_text("[serve]\nstate_dir = %s\nuser = root\n[tcp-echo]\nenabled = no\n"
+                    % (tmp_path / "v"))
     usage(serve("--config", conf), "%s: no service is enabled; add a section such as "
           "[tcp-echo] (see inetkit.conf(5))" % conf)
     p = serve("--check", "--config", conf, check=0)
@@ -216,16 +218,16 @@ def test_tls_files_are_checked(tmp_path):
                         "-out", str(tmp_path / (name + ".crt"))],
                        check=True, capture_output=True)
     conf = tmp_path / "ik.conf"
-    conf.write_text("[serve]\nstate_dir = %s\n[tls]\ncert = %s\nkey = %s\n"
+    conf.write_text("[serve]\nstate_dir = %s\nuser = root\n[tls]\ncert = %s\nkey = %s\n"
                     "[tcp-echo]\nlisten = 127.0.0.1:9\n"
                     % (tmp_path / "v", tmp_path / "a.crt", tmp_path / "a.key"))
     serve("--check", "--config", conf, check=0)
-    conf.write_text("[serve]\nstate_dir = %s\n[tls]\ncert = %s\nkey = %s\n"
+    conf.write_text("[serve]\nstate_dir = %s\nuser = root\n[tls]\ncert = %s\nkey = %s\n"
                     "[tcp-echo]\nlisten = 127.0.0.1:9\n"
                     % (tmp_path / "v", tmp_path / "a.crt", tmp_path / "b.key"))
     p = serve("--check", "--config", conf)
     assert p.returncode == 2
-    assert p.stderr.startswith("inetkit serve: %s:4: [tls] cert: " % conf), p.stderr
+    assert p.stderr.startswith("inetkit serve: %s:5: [tls] cert: " % conf), p.stderr
 
 
 def test_port_in_use(tmp_path):
@@ -672,8 +674,10 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
     assert ("tcp-echo", "listen", "127.0.0.1:2007") in keys
     assert ("accounts", "lockout_time", "15m") in keys
     conf = tmp_path / "defaults.conf"
+    # (pytest's directory is root's alone: the service user stays root.)
     conf.write_text(p.stdout.replace("state_dir = /var/lib/inetkit",
-                                     "state_dir = %s" % tmp_path))
+                                     "state_dir = %s" % tmp_path)
+                    .replace("user = nobody", "user = root"))
     p = run("serve", "--config", conf, "--check", check=0)
     assert p.stdout == "%s: valid; 3 services enabled (tcp-echo, udp-echo, ftp)\n" % conf
 

@@ -16,6 +16,8 @@ ENV = {"TZ": "UTC", "NO_COLOR": "1"}
 
 @pytest.fixture
 def db(tmp_path):
+    # --db makes the file, not its directory (see test_db_in_a_missing_directory).
+    (tmp_path / "state").mkdir()
     return str(tmp_path / "state" / "accounts.db")
 
 
@@ -316,6 +318,7 @@ V1_SCHEMA = """
 
 def test_migrates_a_v1_store(tmp_path):
     # A yescrypt hash made by inetkit itself, to put into the old file.
+    (tmp_path / "scratch").mkdir()
     scratch = str(tmp_path / "scratch" / "accounts.db")
     add(scratch, "kim", "kim-pass")
     con = sqlite3.connect(scratch)
@@ -423,6 +426,49 @@ def test_store_errors(tmp_path):
          "%s is not an SQLite database (is --db the accounts.db file?)" % junk)
     fail(user("list", "--db", str(tmp_path)),
          "%s is not a file; --db names the accounts.db file" % tmp_path)
+
+
+def test_db_in_a_missing_directory(tmp_path):
+    """--db names a file: a mistyped directory is an error, not a new tree
+    with an empty store (and a home) in it."""
+    db = tmp_path / "nonexistent" / "dir" / "a.db"
+    usage(add(str(db), "erin", check=None),
+          "--db %s: the directory %s does not exist; create it first (mkdir -p %s), or name "
+          "a file in an existing directory" % (db, db.parent, db.parent))
+    assert not (tmp_path / "nonexistent").exists()
+    afile = tmp_path / "file"
+    afile.write_text("x\n")
+    usage(add(str(afile / "a.db"), "erin", check=None),
+          "--db %s: %s is not a directory; name a file in an existing directory"
+          % (afile / "a.db", afile))
+    # In an existing directory the file itself is made.
+    add(str(tmp_path / "a.db"), "erin")
+    assert (tmp_path / "a.db").is_file()
+
+
+def test_config_state_dir_is_made(tmp_path):
+    """With --config, the state directory is made as serve makes it on its
+    first start (`make run` before or after `user add`)."""
+    conf = tmp_path / "ik.conf"
+    state = tmp_path / "new" / "var"
+    conf.write_text("[serve]\nstate_dir = %s\n" % state)
+    p = user("add", "erin", "--config", str(conf), "--password-stdin", input="password1\n",
+             check=0)
+    assert p.stdout == "added real account erin (home %s/home/erin)\n" % state
+    assert (state / "accounts.db").is_file()
+
+
+def test_home_in_a_missing_tree(db, tmp_path):
+    """As useradd -m: the directories above the home are made (0755), the
+    home itself is 0750."""
+    home = tmp_path / "srv" / "ftp" / "erin"
+    p = add(db, "erin", "password1", "--home", str(home))
+    assert p.stdout == "added real account erin (home %s)\n" % home
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(tmp_path / "srv").st_mode & 0o777 == 0o755 & ~umask
+    assert os.stat(tmp_path / "srv" / "ftp").st_mode & 0o777 == 0o755 & ~umask
+    assert os.stat(home).st_mode & 0o777 == 0o750 & ~umask
 
 
 def test_config_errors_name_file_and_line(tmp_path):
