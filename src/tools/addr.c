@@ -134,7 +134,7 @@ static int parse_options(struct addr_ctx *ctx, const struct addr_verb *verb, int
 		if (c == '?' || c == ':') {
 			char shortopt[3] = {'-', (char)optopt, '\0'};
 			const char *arg = c == '?' && optopt != 0 ? shortopt : argv[optind - 1];
-			*rc = c == '?' ? cli_usage_error(ADDR_CMD, "unknown option '%s'", arg)
+			*rc = c == '?' ? cli_unknown_option(ADDR_CMD, arg, CLI_NAMES(long_opts))
 				       : cli_usage_error(ADDR_CMD, "option '%s' needs a value", arg);
 			return -1;
 		}

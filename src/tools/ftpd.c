@@ -153,7 +153,7 @@ static int parse(int argc, char **argv, const char **config, bool *check, uint64
 			break;
 		case 'h': rc = -1; break;
 		case ':': rc = cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]); break;
-		default: rc = cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]); break;
+		default: rc = cli_unknown_option(CMD, argv[optind - 1], CLI_NAMES(opts)); break;
 		}
 	}
 	if (rc == 0 && optind < argc)
