@@ -175,10 +175,10 @@ static int parse(int argc, char **argv, const char **config, bool *check, uint64
 static int read_serve(struct cfg *cfg, uint64_t *workers, bool workers_set, ik_err *e)
 {
 	const char *v;
-	cfg_get_str(cfg, "serve", "workers", "0", &v, e);
+	cfg_get_str(cfg, "serve", "workers", NULL, "0", &v, e);
 	if (!workers_set && str_to_u64(v, WORKERS_MAX, workers) < 0)
 		return cfg_error(cfg, "serve", "workers", e, "'%s' is not a number", v);
-	cfg_get_str(cfg, "serve", "user", "nobody", &v, e);
+	cfg_get_str(cfg, "serve", "user", NULL, "nobody", &v, e);
 	return 0;
 }
 
@@ -310,7 +310,7 @@ static int drop_privileges(struct ftpd_run *r, ik_err *e)
 			return ik_err_set(e, "out of memory");
 		sc->cfg = r->cfg;
 		const char *user;
-		cfg_get_str(r->cfg, "serve", "user", "nobody", &user, e);
+		cfg_get_str(r->cfg, "serve", "user", NULL, "nobody", &user, e);
 		str_copy(sc->user, sizeof sc->user, user);
 	}
 	unsigned uid, gid;
