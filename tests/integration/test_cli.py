@@ -120,6 +120,9 @@ TYPOS = [
     (["user", "list", "--jsn"], "inetkit user: unknown option '--jsn'", "--json"),
     (["serve", "--chek"], "inetkit serve: unknown option '--chek'", "--check"),
     (["ftpd", "--lisen", "127.0.0.1:21"], "inetkit ftpd: unknown option '--lisen'", "--listen"),
+    (["addr", "sumarize", "10.0.0.0/24"],
+     "inetkit addr: 'sumarize' is neither an address nor a verb (split, contains, summarize, "
+     "aton, ntoa)", "summarize"),
 ]
 
 
