@@ -45,11 +45,13 @@ static void list_subcommands(FILE *f)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].summary);
 }
 
+
 static int usage(FILE *f, int code)
 {
 	fprintf(f,
 		"Usage: inetkit SUBCOMMAND [OPTIONS] [ARGS]\n"
 		"       inetkit help SUBCOMMAND   (its manual page)\n"
+		"       inetkit help conf         (the configuration file, inetkit.conf(5))\n"
 		"       inetkit --version\n\n"
 		"The classic internet services and tools in one program.\n\n"
 		"Subcommands:\n");
@@ -58,12 +60,20 @@ static int usage(FILE *f, int code)
 	return code;
 }
 
-/* The manual page for a subcommand (section 1 for tools, 8 for daemons):
- * INETKIT_DOCDIR, the installed man directories, then the source tree's
- * docs/ (for an uninstalled build). */
-static int find_manpage(const char *name, char *path, size_t pathsz)
+/* Manual pages that belong to no subcommand: `inetkit help conf`. */
+static const struct topic {
+	const char *name;
+	const char *page;	/* file name without its section */
+	char section;
+} topics[] = {
+	{"inetkit.conf", "inetkit.conf", '5'},
+	{"conf", "inetkit.conf", '5'},
+};
+
+/* A manual page file PAGE.SECTION: INETKIT_DOCDIR, the installed man
+ * directories, then the source tree's docs/ (for an uninstalled build). */
+static int find_manpage(const char *page, const char *sections, char *path, size_t pathsz)
 {
-	static const char sections[] = "18";
 	const char *env = getenv("INETKIT_DOCDIR");
 	for (const char *sec = sections; *sec; sec++) {
 		char dirs[3][512];
@@ -76,7 +86,7 @@ static int find_manpage(const char *name, char *path, size_t pathsz)
 			n++;
 		for (size_t i = 0; i < n; i++) {
 			struct stat st;
-			if (str_fmt(path, pathsz, "%s/inetkit-%s.%c", dirs[i], name, *sec) > 0 &&
+			if (str_fmt(path, pathsz, "%s/%s.%c", dirs[i], page, *sec) > 0 &&
 			    stat(path, &st) == 0)
 				return 0;
 		}
@@ -84,29 +94,56 @@ static int find_manpage(const char *name, char *path, size_t pathsz)
 	return -1;
 }
 
+static int show_manpage(const char *path)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execlp("man", "man", "-l", path, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 static int help(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage(stdout, CLI_OK);
+	char path[640];
+	for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+		if (strcmp(argv[1], topics[i].name) != 0)
+			continue;
+		char sec[2] = {topics[i].section, '\0'};
+		if (find_manpage(topics[i].page, sec, path, sizeof path) < 0) {
+			fprintf(stderr, "inetkit help: the manual page %s(%c) is not installed; "
+				"it is docs/%s.%c in the source tree\n", topics[i].page, *sec,
+				topics[i].page, *sec);
+			return CLI_FAIL;
+		}
+		if (show_manpage(path) < 0) {
+			fprintf(stderr, "inetkit help: cannot show %s with man(1); read the file "
+				"itself, or install man-db\n", path);
+			return CLI_FAIL;
+		}
+		return CLI_OK;
+	}
 	const struct subcommand *sc = find(argv[1]);
 	if (sc == NULL) {
 		fprintf(stderr, "inetkit help: unknown subcommand '%s'. Known subcommands:\n", argv[1]);
 		list_subcommands(stderr);
+		fprintf(stderr, "Other pages: inetkit help conf (the configuration file)\n");
+		char near[64];
+		if (cli_closest(argv[1], CLI_NAMES(subcommands), near, sizeof near) ||
+		    cli_closest(argv[1], CLI_NAMES(topics), near, sizeof near))
+			fprintf(stderr, "Did you mean '%s'?\n", near);
 		return CLI_USAGE;
 	}
-	char path[640];
-	if (find_manpage(sc->name, path, sizeof path) == 0) {
-		fflush(stdout);
-		pid_t pid = fork();
-		if (pid == 0) {
-			execlp("man", "man", "-l", path, (char *)NULL);
-			_exit(127);
-		}
-		int status;
-		if (pid > 0 && waitpid(pid, &status, 0) == pid &&
-		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
-			return CLI_OK;
-	}
+	char page[64];
+	if (str_fmt(page, sizeof page, "inetkit-%s", sc->name) > 0 &&
+	    find_manpage(page, "18", path, sizeof path) == 0 && show_manpage(path) == 0)
+		return CLI_OK;
 	/* No manual page or no man(1): the built-in help says the same in short. */
 	char *hargv[] = {(char *)sc->name, (char *)"--help", NULL};
 	return sc->run(2, hargv);
@@ -129,6 +166,9 @@ int main(int argc, char **argv)
 	if (sc == NULL) {
 		fprintf(stderr, "inetkit: unknown subcommand '%s'. Known subcommands:\n", name);
 		list_subcommands(stderr);
+		char near[64];
+		if (cli_closest(name, CLI_NAMES(subcommands), near, sizeof near))
+			fprintf(stderr, "Did you mean '%s'?\n", near);
 		fprintf(stderr, "Run 'inetkit --help' for more.\n");
 		return CLI_USAGE;
 	}

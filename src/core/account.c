@@ -218,7 +218,9 @@ int account_policy_set_state_dir(struct account_policy *p, const char *dir, ik_e
 int account_state_dir(struct cfg *c, char *out, size_t outsz, ik_err *e)
 {
 	const char *dir;
-	cfg_get_str(c, "serve", "state_dir", ACCOUNT_DEFAULT_STATE_DIR, &dir, e);
+	cfg_get_str(c, "serve", "state_dir", "Where accounts.db, tls/, homes and the anonymous "
+		    "FTP root live; relative to where serve starts", ACCOUNT_DEFAULT_STATE_DIR,
+		    &dir, e);
 	if (absolute(dir, out, outsz, e) < 0)
 		return cfg_error(c, "serve", "state_dir", e, "%s", e->msg);
 	return 0;
@@ -233,25 +235,36 @@ int account_policy_configure(struct cfg *c, struct account_policy *p, ik_err *e)
 		return -1;
 	const char *sec = "accounts";
 	uint64_t u;
-	if (cfg_get_uint(c, sec, "hash_threads", 2, 1, 64, &u, e) < 0)
+	if (cfg_get_uint(c, sec, "hash_threads", "Threads per worker that check passwords, so the "
+			 "event loop never waits (applied at a restart)", 2, 1, 64, &u, e) < 0)
 		return -1;
 	p->hash_threads = (unsigned)u;
-	if (cfg_get_uint(c, sec, "hash_queue", 256, 1, 1000000, &u, e) < 0)
+	if (cfg_get_uint(c, sec, "hash_queue", "Logins that may wait for a hashing thread per "
+			 "worker; more are told the server is busy", 256, 1, 1000000, &u, e) < 0)
 		return -1;
 	p->hash_queue = (unsigned)u;
-	if (cfg_get_uint(c, sec, "hash_cost", 0, 0, 11, &u, e) < 0)
+	if (cfg_get_uint(c, sec, "hash_cost", "yescrypt cost of new passwords; 0 is libxcrypt's "
+			 "default (lower only for tests)", 0, 0, 11, &u, e) < 0)
 		return -1;
 	p->hash_cost = (unsigned)u;
-	if (cfg_get_uint(c, sec, "lockout_failures", 5, 0, 1000000, &u, e) < 0)
+	if (cfg_get_uint(c, sec, "lockout_failures", "Failed logins of one name within "
+			 "lockout_window that lock it for lockout_time; 0: off", 5, 0, 1000000, &u,
+			 e) < 0)
 		return -1;
 	p->user_failures = (unsigned)u;
-	if (cfg_get_uint(c, sec, "lockout_ip_failures", 20, 0, 1000000, &u, e) < 0)
+	if (cfg_get_uint(c, sec, "lockout_ip_failures", "The same for one client address, "
+			 "whatever names it tries; 0: off", 20, 0, 1000000, &u, e) < 0)
 		return -1;
 	p->ip_failures = (unsigned)u;
-	if (cfg_get_duration(c, sec, "failure_delay", 1000, &p->failure_delay_ms, e) < 0 ||
-	    cfg_get_duration(c, sec, "lockout_window", 15 * 60 * 1000, &p->window_ms, e) < 0 ||
-	    cfg_get_duration(c, sec, "lockout_time", 15 * 60 * 1000, &p->lockout_ms, e) < 0 ||
-	    cfg_get_duration(c, sec, "login_log_keep", 90ULL * 86400 * 1000, &p->log_keep_ms, e) < 0)
+	if (cfg_get_duration(c, sec, "failure_delay", "A failed login is answered only after this "
+			     "delay, whatever the reason (at most 60s)", 1000, &p->failure_delay_ms,
+			     e) < 0 ||
+	    cfg_get_duration(c, sec, "lockout_window", "The time in which failed logins are counted",
+			     15 * 60 * 1000, &p->window_ms, e) < 0 ||
+	    cfg_get_duration(c, sec, "lockout_time", "How long a lock lasts; 'inetkit user enable' "
+			     "ends one early", 15 * 60 * 1000, &p->lockout_ms, e) < 0 ||
+	    cfg_get_duration(c, sec, "login_log_keep", "Login log rows older than this are removed",
+			     90ULL * 86400 * 1000, &p->log_keep_ms, e) < 0)
 		return -1;
 	if (p->failure_delay_ms > 60000)
 		return cfg_error(c, sec, "failure_delay", e, "at most 60s (clients give up sooner)");
@@ -285,10 +298,13 @@ int account_anon_configure(struct cfg *c, const char *section, struct account_an
 	char def[ACCOUNT_PATH_MAX + 8];
 	str_fmt(def, sizeof def, "%s/ftp", state);
 	const char *root, *upload;
-	if (cfg_get_bool(c, section, "anonymous", false, &a->enabled, e) < 0)
+	if (cfg_get_bool(c, section, "anonymous", "Allow logins as anonymous or ftp, with an "
+			 "e-mail address as password", false, &a->enabled, e) < 0)
 		return -1;
-	cfg_get_str(c, section, "anonymous_root", def, &root, e);
-	cfg_get_str(c, section, "anonymous_upload", "", &upload, e);
+	cfg_get_str(c, section, "anonymous_root", "The read-only directory anonymous users see",
+		    def, &root, e);
+	cfg_get_str(c, section, "anonymous_upload", "A directory under anonymous_root where "
+		    "anonymous users may upload but not read; empty: none", "", &upload, e);
 	if (absolute(root, a->root, sizeof a->root, e) < 0)
 		return cfg_error(c, section, "anonymous_root", e, "%s", e->msg);
 	if (relative_dir_check(upload) < 0)

@@ -112,8 +112,10 @@ int acl_configure(struct cfg *c, const char *sec, struct acl **out, ik_err *e)
 	const char *items[2][CFG_MAX_LIST];
 	size_t n[2] = {0, 0};
 	*out = NULL;
-	if (cfg_get_list(c, sec, "allow", NULL, items[ACL_ALLOW], &n[ACL_ALLOW], e) < 0 ||
-	    cfg_get_list(c, sec, "deny", NULL, items[ACL_DENY], &n[ACL_DENY], e) < 0)
+	if (cfg_get_list(c, sec, "allow",
+			 "clients let in (CIDR list; empty: everyone not denied)", NULL, items[ACL_ALLOW], &n[ACL_ALLOW], e) < 0 ||
+	    cfg_get_list(c, sec, "deny",
+			 "clients refused before the greeting (CIDR list; wins over allow)", NULL, items[ACL_DENY], &n[ACL_DENY], e) < 0)
 		return -1;
 	if (n[ACL_ALLOW] == 0 && n[ACL_DENY] == 0)
 		return 0;

@@ -25,6 +25,7 @@ struct cfg_section {
 
 struct cfg_default {
 	char *sec, *key, *value;
+	const char *desc;	/* static text of the getter's caller, or NULL */
 };
 
 struct cfg {
@@ -308,13 +309,18 @@ int cfg_error(const struct cfg *c, const char *sec, const char *key, ik_err *e,
 void cfg_record_defaults(struct cfg *c) { c->recording = true; }
 
 /* Out of memory just leaves a key out of the listing. */
-static void record(struct cfg *c, const char *sec, const char *key, const char *value)
+static void record(struct cfg *c, const char *sec, const char *key, const char *desc,
+		   const char *value)
 {
 	if (!c->recording)
 		return;
-	for (size_t i = 0; i < c->ndefs; i++)
-		if (strcmp(c->defs[i].sec, sec) == 0 && strcmp(c->defs[i].key, key) == 0)
+	for (size_t i = 0; i < c->ndefs; i++) {
+		if (strcmp(c->defs[i].sec, sec) == 0 && strcmp(c->defs[i].key, key) == 0) {
+			if (c->defs[i].desc == NULL)
+				c->defs[i].desc = desc;
 			return;
+		}
+	}
 	struct cfg_default *more = realloc(c->defs, (c->ndefs + 1) * sizeof *more);
 	if (more == NULL)
 		return;
@@ -323,6 +329,7 @@ static void record(struct cfg *c, const char *sec, const char *key, const char *
 	d->sec = strdup(sec);
 	d->key = strdup(key);
 	d->value = strdup(value);
+	d->desc = desc;
 	if (d->sec == NULL || d->key == NULL || d->value == NULL) {
 		free(d->sec);
 		free(d->key);
@@ -344,8 +351,12 @@ int cfg_write_defaults(const struct cfg *c, struct sbuf *out)
 			return -1;
 		for (size_t k = i; k < c->ndefs; k++) {
 			const struct cfg_default *d = &c->defs[k];
-			if (strcmp(d->sec, c->defs[i].sec) == 0 &&
-			    sbuf_printf(out, "%s =%s%s\n", d->key, d->value[0] ? " " : "",
+			if (strcmp(d->sec, c->defs[i].sec) != 0)
+				continue;
+			if (d->desc != NULL &&
+			    sbuf_printf(out, "; %.*s\n", CFG_DESC_MAX, d->desc) < 0)
+				return -1;
+			if (sbuf_printf(out, "%s =%s%s\n", d->key, d->value[0] ? " " : "",
 					d->value) < 0)
 				return -1;
 		}
@@ -354,29 +365,31 @@ int cfg_write_defaults(const struct cfg *c, struct sbuf *out)
 }
 
 /* n in the largest unit that divides it exactly: 4194304 -> "4M". */
-static void record_scaled(struct cfg *c, const char *sec, const char *key, uint64_t n,
-			  const uint64_t *mult, const char *const *unit, size_t nunits)
+static void record_scaled(struct cfg *c, const char *sec, const char *key, const char *desc,
+			  uint64_t n, const uint64_t *mult, const char *const *unit, size_t nunits)
 {
 	size_t i = nunits - 1;
 	while (i > 0 && (n == 0 || n % mult[i] != 0))
 		i--;
 	char text[32];
 	str_fmt(text, sizeof text, "%llu%s", (unsigned long long)(n / mult[i]), unit[i]);
-	record(c, sec, key, text);
+	record(c, sec, key, desc, text);
 }
 
-static void record_size(struct cfg *c, const char *sec, const char *key, uint64_t n)
+static void record_size(struct cfg *c, const char *sec, const char *key, const char *desc,
+			uint64_t n)
 {
 	static const uint64_t mult[] = {1, 1ULL << 10, 1ULL << 20, 1ULL << 30};
 	static const char *const unit[] = {"", "k", "M", "G"};
-	record_scaled(c, sec, key, n, mult, unit, 4);
+	record_scaled(c, sec, key, desc, n, mult, unit, 4);
 }
 
-static void record_duration(struct cfg *c, const char *sec, const char *key, uint64_t ms)
+static void record_duration(struct cfg *c, const char *sec, const char *key, const char *desc,
+			    uint64_t ms)
 {
 	static const uint64_t mult[] = {1, 1000, 60000, 3600000, 86400000};
 	static const char *const unit[] = {"ms", "s", "m", "h", "d"};
-	record_scaled(c, sec, key, ms, mult, unit, 5);
+	record_scaled(c, sec, key, desc, ms, mult, unit, 5);
 }
 
 /* The value of a key, marking key and section as read; NULL if absent. */
@@ -392,24 +405,24 @@ static const char *lookup(struct cfg *c, const char *sec, const char *key)
 	return en->value;
 }
 
-int cfg_get_str(struct cfg *c, const char *sec, const char *key, const char *def,
-		const char **out, ik_err *e)
+int cfg_get_str(struct cfg *c, const char *sec, const char *key, const char *desc,
+		const char *def, const char **out, ik_err *e)
 {
 	(void)e;
 	const char *v = lookup(c, sec, key);
 	*out = v ? v : def;
 	if (v == NULL)
-		record(c, sec, key, def != NULL ? def : "");
+		record(c, sec, key, desc, def != NULL ? def : "");
 	return 0;
 }
 
-int cfg_get_bool(struct cfg *c, const char *sec, const char *key, bool def,
-		 bool *out, ik_err *e)
+int cfg_get_bool(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 bool def, bool *out, ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
-		record(c, sec, key, def ? "yes" : "no");
+		record(c, sec, key, desc, def ? "yes" : "no");
 		return 0;
 	}
 	static const char *const yes[] = {"yes", "true", "on", "1"};
@@ -427,15 +440,15 @@ int cfg_get_bool(struct cfg *c, const char *sec, const char *key, bool def,
 	return cfg_error(c, sec, key, e, "'%s' is not yes or no", v);
 }
 
-int cfg_get_uint(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		 uint64_t min, uint64_t max, uint64_t *out, ik_err *e)
+int cfg_get_uint(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 uint64_t def, uint64_t min, uint64_t max, uint64_t *out, ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
 		char text[24];
 		str_fmt(text, sizeof text, "%llu", (unsigned long long)def);
-		record(c, sec, key, text);
+		record(c, sec, key, desc, text);
 		return 0;
 	}
 	uint64_t n;
@@ -447,15 +460,15 @@ int cfg_get_uint(struct cfg *c, const char *sec, const char *key, uint64_t def,
 }
 
 /* A value with units, read by parse; `what` completes "'v' is not ...". */
-static int get_parsed(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		      int (*parse)(const char *, uint64_t *),
-		      void (*show)(struct cfg *, const char *, const char *, uint64_t),
+static int get_parsed(struct cfg *c, const char *sec, const char *key, const char *desc,
+		      uint64_t def, int (*parse)(const char *, uint64_t *),
+		      void (*show)(struct cfg *, const char *, const char *, const char *, uint64_t),
 		      const char *what, uint64_t *out, ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
-		show(c, sec, key, def);
+		show(c, sec, key, desc, def);
 		return 0;
 	}
 	if (parse(v, out) < 0)
@@ -463,27 +476,27 @@ static int get_parsed(struct cfg *c, const char *sec, const char *key, uint64_t 
 	return 0;
 }
 
-int cfg_get_size(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		 uint64_t *out, ik_err *e)
+int cfg_get_size(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 uint64_t def, uint64_t *out, ik_err *e)
 {
-	return get_parsed(c, sec, key, def, str_to_size, record_size,
+	return get_parsed(c, sec, key, desc, def, str_to_size, record_size,
 			  "a size (examples: 512, 64k, 10M, 2G)", out, e);
 }
 
-int cfg_get_duration(struct cfg *c, const char *sec, const char *key, uint64_t def_ms,
-		     uint64_t *out_ms, ik_err *e)
+int cfg_get_duration(struct cfg *c, const char *sec, const char *key, const char *desc,
+		     uint64_t def_ms, uint64_t *out_ms, ik_err *e)
 {
-	return get_parsed(c, sec, key, def_ms, str_to_duration_ms, record_duration,
+	return get_parsed(c, sec, key, desc, def_ms, str_to_duration_ms, record_duration,
 			  "a duration (examples: 30s, 5m, 2h, 250ms)", out_ms, e);
 }
 
-int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *const *words,
-		 int def, int *out, ik_err *e)
+int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 const char *const *words, int def, int *out, ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	if (v == NULL) {
 		*out = def;
-		record(c, sec, key, words[def]);
+		record(c, sec, key, desc, words[def]);
 		return 0;
 	}
 	char choices[256] = "";
@@ -500,14 +513,14 @@ int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *co
 	return cfg_error(c, sec, key, e, "'%s' is not one of: %s", v, choices);
 }
 
-int cfg_get_list(struct cfg *c, const char *sec, const char *key, const char *def,
-		 const char **items, size_t *n, ik_err *e)
+int cfg_get_list(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 const char *def, const char **items, size_t *n, ik_err *e)
 {
 	const char *v = lookup(c, sec, key);
 	*n = 0;
 	if (v == NULL) {
 		v = def;
-		record(c, sec, key, def != NULL ? def : "");
+		record(c, sec, key, desc, def != NULL ? def : "");
 	}
 	if (v == NULL)
 		return 0;

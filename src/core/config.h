@@ -33,35 +33,39 @@ const char *cfg_section_name(const struct cfg *c, size_t i);
 void cfg_section_seen(struct cfg *c, const char *section);
 
 struct sbuf;
-/* From now on every getter that falls back to its default notes the key
- * and its default (sizes and durations in their largest exact unit);
- * cfg_write_defaults then writes them as a config file, each key once,
- * grouped by section in the order first read: `inetkit serve --defaults`
- * (like postconf -d). */
+/* From now on every getter that falls back to its default notes the key,
+ * its default (sizes and durations in their largest exact unit) and its
+ * description; cfg_write_defaults then writes them as a config file, each
+ * key once under a "; description" comment line, grouped by section in the
+ * order first read: `inetkit serve --defaults` (like postconf -d). */
 void cfg_record_defaults(struct cfg *c);
 int cfg_write_defaults(const struct cfg *c, struct sbuf *out);
 
 /* Each returns 0 with *out = the value, or the default when the key is
- * absent; -1 with e set when the value is bad. */
-int cfg_get_str(struct cfg *c, const char *sec, const char *key, const char *def,
-		const char **out, ik_err *e);
-int cfg_get_bool(struct cfg *c, const char *sec, const char *key, bool def,
-		 bool *out, ik_err *e);
-int cfg_get_uint(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		 uint64_t min, uint64_t max, uint64_t *out, ik_err *e);
+ * absent; -1 with e set when the value is bad. desc is the key's one-line
+ * description for --defaults, in the words of inetkit.conf(5) (at most
+ * CFG_DESC_MAX bytes); NULL where the key is read a second time, for
+ * another purpose, and described at its main read. */
+#define CFG_DESC_MAX 150
+int cfg_get_str(struct cfg *c, const char *sec, const char *key, const char *desc,
+		const char *def, const char **out, ik_err *e);
+int cfg_get_bool(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 bool def, bool *out, ik_err *e);
+int cfg_get_uint(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 uint64_t def, uint64_t min, uint64_t max, uint64_t *out, ik_err *e);
 /* "10M", "512k" ... (core/str.h str_to_size). */
-int cfg_get_size(struct cfg *c, const char *sec, const char *key, uint64_t def,
-		 uint64_t *out, ik_err *e);
+int cfg_get_size(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 uint64_t def, uint64_t *out, ik_err *e);
 /* "30s", "5m", "250ms" ... in milliseconds. */
-int cfg_get_duration(struct cfg *c, const char *sec, const char *key, uint64_t def_ms,
-		     uint64_t *out_ms, ik_err *e);
+int cfg_get_duration(struct cfg *c, const char *sec, const char *key, const char *desc,
+		     uint64_t def_ms, uint64_t *out_ms, ik_err *e);
 /* One of the given words (NULL-terminated list); *out = its index. */
-int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *const *words,
-		 int def, int *out, ik_err *e);
+int cfg_get_enum(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 const char *const *words, int def, int *out, ik_err *e);
 /* A list separated by commas and/or spaces; at most CFG_MAX_LIST items.
  * Items point into storage owned by the cfg. def may be NULL (empty). */
-int cfg_get_list(struct cfg *c, const char *sec, const char *key, const char *def,
-		 const char **items, size_t *n, ik_err *e);
+int cfg_get_list(struct cfg *c, const char *sec, const char *key, const char *desc,
+		 const char *def, const char **items, size_t *n, ik_err *e);
 
 /* The line a key is on (0 if absent), for errors found later. */
 int cfg_line(const struct cfg *c, const char *sec, const char *key);

@@ -89,8 +89,14 @@ int shell_exec(struct shell *sh, char *line, ik_err *e)
 	if (argc == 0 || argv[0][0] == '#')
 		return SH_OK;
 	const struct shell_cmd *c = shell_find(argv[0]);
-	if (c == NULL)
+	if (c == NULL) {
+		char near[32];
+		struct cli_names names = {shell_cmds, shell_ncmds, sizeof shell_cmds[0]};
+		if (cli_closest(argv[0], names, near, sizeof near))
+			return ik_err_set(e, "unknown command '%s'; did you mean '%s'? (try 'help')",
+					  argv[0], near), SH_USAGE;
 		return ik_err_set(e, "unknown command '%s' (try 'help')", argv[0]), SH_USAGE;
+	}
 	int n = argc - 1;
 	if (n < c->min_args || n > c->max_args)
 		return ik_err_set(e, "usage: %s", c->usage), SH_USAGE;

@@ -18,12 +18,12 @@
 #include "ftp/ftpd_glob.h"
 #include "ftp/ftpd_int.h"
 
-static int add_listen(struct cfg *cfg, const char *sec, const char *key, char **out, size_t *n,
-		      const char *def, ik_err *e)
+static int add_listen(struct cfg *cfg, const char *sec, const char *key, const char *desc,
+		      char **out, size_t *n, const char *def, ik_err *e)
 {
 	const char *items[CFG_MAX_LIST];
 	size_t k = 0;
-	if (cfg_get_list(cfg, sec, key, def, items, &k, e) < 0)
+	if (cfg_get_list(cfg, sec, key, desc, def, items, &k, e) < 0)
 		return -1;
 	for (size_t i = 0; i < k; i++) {
 		ik_err le;
@@ -33,11 +33,11 @@ static int add_listen(struct cfg *cfg, const char *sec, const char *key, char **
 	return 0;
 }
 
-static int read_mode(struct cfg *cfg, const char *sec, const char *key, const char *def,
-		     unsigned *out, ik_err *e)
+static int read_mode(struct cfg *cfg, const char *sec, const char *key, const char *desc,
+		     const char *def, unsigned *out, ik_err *e)
 {
 	const char *v;
-	if (cfg_get_str(cfg, sec, key, def, &v, e) < 0)
+	if (cfg_get_str(cfg, sec, key, desc, def, &v, e) < 0)
 		return -1;
 	unsigned m = 0;
 	size_t len = strlen(v);
@@ -57,7 +57,8 @@ static int read_mode(struct cfg *cfg, const char *sec, const char *key, const ch
 static int read_ports(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
 {
 	const char *v;
-	if (cfg_get_str(cfg, sec, "pasv_ports", "", &v, e) < 0)
+	if (cfg_get_str(cfg, sec, "pasv_ports", "Ports for passive data connections, such as "
+			"40000-40999; empty: any", "", &v, e) < 0)
 		return -1;
 	if (v[0] == '\0')
 		return 0;
@@ -79,7 +80,8 @@ static int read_ports(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_
 static int read_addr(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
 {
 	const char *v;
-	if (cfg_get_str(cfg, sec, "pasv_address", "", &v, e) < 0)
+	if (cfg_get_str(cfg, sec, "pasv_address", "The IPv4 address PASV replies announce; empty: "
+			"the control connection's", "", &v, e) < 0)
 		return -1;
 	if (v[0] == '\0')
 		return 0;
@@ -93,26 +95,41 @@ static int read_addr(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_e
 static int read_limits(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
 {
 	uint64_t u;
-	if (cfg_get_uint(cfg, sec, "max_sessions", 2000, 1, 1000000, &c->max_sessions, e) < 0 ||
-	    cfg_get_uint(cfg, sec, "max_per_ip", 50, 0, 1000000, &c->max_per_ip, e) < 0 ||
-	    cfg_get_duration(cfg, sec, "idle_timeout", 300000, &c->idle_ms, e) < 0 ||
-	    cfg_get_duration(cfg, sec, "login_timeout", 60000, &c->login_ms, e) < 0 ||
-	    cfg_get_duration(cfg, sec, "data_timeout", 120000, &c->data_ms, e) < 0 ||
-	    cfg_get_duration(cfg, sec, "accept_timeout", 60000, &c->accept_ms, e) < 0 ||
-	    cfg_get_uint(cfg, sec, "max_line", 8192, 512, 1048576, &u, e) < 0)
+	if (cfg_get_uint(cfg, sec, "max_sessions", "Sessions of the whole server, across all "
+			 "workers; more are answered 421", 2000, 1, 1000000, &c->max_sessions,
+			 e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_per_ip", "Sessions from one client address; 0: no limit", 50,
+			 0, 1000000, &c->max_per_ip, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "idle_timeout", "A session with no command for this long is "
+			     "closed", 300000, &c->idle_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "login_timeout", "Time to log in after connecting", 60000,
+			     &c->login_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "data_timeout", "A data connection that moves nothing for "
+			     "this long is closed", 120000, &c->data_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "accept_timeout", "Time the client has to open a data "
+			     "connection (at least 1s)", 60000, &c->accept_ms, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_line", "Longest command line; longer ones are answered 500",
+			 8192, 512, 1048576, &u, e) < 0)
 		return -1;
 	c->max_line = (size_t)u;
-	if (cfg_get_uint(cfg, sec, "max_login_failures", 3, 1, 1000, &u, e) < 0)
+	if (cfg_get_uint(cfg, sec, "max_login_failures", "Failed logins on one connection before it "
+			 "is closed", 3, 1, 1000, &u, e) < 0)
 		return -1;
 	c->max_login_failures = (unsigned)u;
-	if (cfg_get_uint(cfg, sec, "list_max", 100000, 1, 100000000, &c->list_max, e) < 0 ||
-	    cfg_get_uint(cfg, sec, "glob_max", FTPD_GLOB_DEFAULT_MAX, 1, 100000000, &c->glob_max,
-			 e) < 0 ||
-	    cfg_get_size(cfg, sec, "stat_max", 64 * 1024, &c->stat_max, e) < 0 ||
-	    cfg_get_size(cfg, sec, "ascii_size_max", 16 * 1024 * 1024, &c->ascii_size_max, e) < 0 ||
-	    cfg_get_size(cfg, sec, "download_rate", 0, &c->download_rate, e) < 0 ||
-	    cfg_get_size(cfg, sec, "upload_rate", 0, &c->upload_rate, e) < 0 ||
-	    cfg_get_size(cfg, sec, "data_send_buffer", FTPD_DEFAULT_SNDBUF, &c->data_send_buffer,
+	if (cfg_get_uint(cfg, sec, "list_max", "Names one listing reads; the rest are left out",
+			 100000, 1, 100000000, &c->list_max, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "glob_max", "Names one glob pattern may match; more are refused "
+			 "with 550", FTPD_GLOB_DEFAULT_MAX, 1, 100000000, &c->glob_max, e) < 0 ||
+	    cfg_get_size(cfg, sec, "stat_max", "The most a STAT listing sends on the control "
+			 "connection (at least 1k)", 64 * 1024, &c->stat_max, e) < 0 ||
+	    cfg_get_size(cfg, sec, "ascii_size_max", "Largest file SIZE counts in ASCII type (it "
+			 "reads the file)", 16 * 1024 * 1024, &c->ascii_size_max, e) < 0 ||
+	    cfg_get_size(cfg, sec, "download_rate", "Bytes per second each download may send; 0: no "
+			 "limit", 0, &c->download_rate, e) < 0 ||
+	    cfg_get_size(cfg, sec, "upload_rate", "Bytes per second each upload may receive; 0: no "
+			 "limit", 0, &c->upload_rate, e) < 0 ||
+	    cfg_get_size(cfg, sec, "data_send_buffer", "SO_SNDBUF of download data connections; 0 "
+			 "leaves it to the kernel", FTPD_DEFAULT_SNDBUF, &c->data_send_buffer,
 			 e) < 0)
 		return -1;
 	if (c->data_send_buffer > (64ULL << 20))
@@ -137,10 +154,14 @@ static int read_limits(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik
 
 static int read_tls(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_err *e)
 {
-	if (cfg_get_bool(cfg, sec, "tls", true, &c->tls, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "require_tls_login", false, &c->require_tls_login, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "require_tls_data", false, &c->require_tls_data, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "tls_data_reuse", true, &c->tls_reuse, e) < 0)
+	if (cfg_get_bool(cfg, sec, "tls", "Offer AUTH TLS, with the certificate of [tls]", true,
+			 &c->tls, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "require_tls_login", "Refuse USER and PASS before AUTH TLS",
+			 false, &c->require_tls_login, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "require_tls_data", "Refuse transfers before PROT P", false,
+			 &c->require_tls_data, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "tls_data_reuse", "Protected data connections must resume the "
+			 "control connection's TLS session", true, &c->tls_reuse, e) < 0)
 		return -1;
 	if (!c->tls && (c->require_tls_login || c->require_tls_data))
 		return cfg_error(cfg, sec, c->require_tls_login ? "require_tls_login"
@@ -159,10 +180,13 @@ struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *c
 	c->section = sec;
 	c->xferlog_fd = -1;
 	const char *v;
-	if (cfg_get_bool(cfg, sec, "enabled", true, enabled, e) < 0 ||
-	    add_listen(cfg, sec, "listen", c->listen, &c->nlisten, FTPD_DEFAULT_LISTEN, e) < 0 ||
-	    add_listen(cfg, sec, "implicit_tls_listen", c->implicit, &c->nimplicit, NULL, e) < 0 ||
-	    cfg_get_str(cfg, sec, "banner", FTPD_DEFAULT_BANNER, &v, e) < 0)
+	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
+	    add_listen(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, [IPV6]:PORT, *:PORT "
+		       "or PORT", c->listen, &c->nlisten, FTPD_DEFAULT_LISTEN, e) < 0 ||
+	    add_listen(cfg, sec, "implicit_tls_listen", "Addresses for implicit FTPS (TLS from the "
+		       "start); empty: none", c->implicit, &c->nimplicit, NULL, e) < 0 ||
+	    cfg_get_str(cfg, sec, "banner", "The text of the 220 greeting", FTPD_DEFAULT_BANNER, &v,
+			e) < 0)
 		goto fail;
 	if (str_copy(c->banner, sizeof c->banner, v) < 0) {
 		cfg_error(cfg, sec, "banner", e, "at most %zu bytes", sizeof c->banner - 1);
@@ -173,14 +197,20 @@ struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *c
 		goto fail;
 	}
 	if (read_limits(cfg, sec, c, e) < 0 || read_tls(cfg, sec, c, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "pasv_enable", true, &c->pasv_enable, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "port_enable", true, &c->port_enable, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "pasv_enable", "Allow passive data connections (PASV, EPSV)",
+			 true, &c->pasv_enable, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "port_enable", "Allow active data connections (PORT, EPRT), to "
+			 "the client's own address only", true, &c->port_enable, e) < 0 ||
 	    read_ports(cfg, sec, c, e) < 0 || read_addr(cfg, sec, c, e) < 0 ||
 	    account_anon_configure(cfg, sec, &c->anon, e) < 0 ||
-	    read_mode(cfg, sec, "file_mode", "644", &c->file_mode, e) < 0 ||
-	    read_mode(cfg, sec, "dir_mode", "755", &c->dir_mode, e) < 0 ||
-	    cfg_get_str(cfg, sec, "xferlog", "", &v, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "log_commands", false, &c->log_commands, e) < 0)
+	    read_mode(cfg, sec, "file_mode", "Octal mode of uploaded files", "644", &c->file_mode,
+		      e) < 0 ||
+	    read_mode(cfg, sec, "dir_mode", "Octal mode of new directories", "755", &c->dir_mode,
+		      e) < 0 ||
+	    cfg_get_str(cfg, sec, "xferlog", "A wu-ftpd style transfer log file; empty: none", "",
+			&v, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "log_commands", "Log every command at level info (passwords "
+			 "masked)", false, &c->log_commands, e) < 0)
 		goto fail;
 	if (str_copy(c->xferlog, sizeof c->xferlog, v) < 0) {
 		cfg_error(cfg, sec, "xferlog", e, "path too long");

@@ -167,6 +167,29 @@ static bool zone_char_ok(unsigned char c)
 	       c != '\'';
 }
 
+bool addr_looks_like_hostname(const char *s, size_t len)
+{
+	if (len > 1 && s[len - 1] == '.')	/* a fully qualified name */
+		len--;
+	bool letter = false, last_alpha = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+		if (!alpha && !is_digit(c) && c != '-' && c != '.')
+			return false;
+		/* 0x starts a hexadecimal inet_aton part, not a label */
+		if ((c == 'x' || c == 'X') && i > 0 && s[i - 1] == '0' &&
+		    (i == 1 || s[i - 2] == '.'))
+			return false;
+		if (c == '.')
+			last_alpha = false;
+		else if (alpha || c == '-')
+			last_alpha = true;
+		letter |= alpha;
+	}
+	return letter && last_alpha;
+}
+
 int addr_parse_addr(const char *s, size_t len, struct ik_addr *out, ik_err *e)
 {
 	memset(out, 0, sizeof *out);

@@ -42,6 +42,7 @@ struct ik_net {
 #define ADDR_REVERSE_MAX 80	/* addr_reverse_name */
 #define ADDR_BINARY_MAX 136	/* addr_format_binary */
 #define ADDR_NUMBER_MAX 48	/* addr_format_hex, addr_format_u128 */
+#define ADDR_BYTES_MAX 72	/* addr_format_bytes, addr_format_pybytes */
 
 /* Longest text addr_parse can accept: IPv6 with embedded IPv4 (45), zone
  * (16), "/128"; or IPv4 with a dotted netmask. Callers may reject longer
@@ -59,6 +60,11 @@ int addr_parse(const char *s, size_t len, struct ik_net *out, ik_err *e);
 
 /* An address alone (ADDR or IPV6%ZONE), no prefix. */
 int addr_parse_addr(const char *s, size_t len, struct ik_addr *out, ik_err *e);
+
+/* Text that no address form explains but a host name does: letters,
+ * digits, '-' and '.', with a letter, and a last label that is not all
+ * digits (RFC 1123 §2.1), such as example.com or localhost. */
+bool addr_looks_like_hostname(const char *s, size_t len);
 
 /* ---- format --------------------------------------------------------- */
 /* Each writes a NUL-terminated string and returns its length; with a
@@ -78,6 +84,11 @@ size_t addr_format_full(const struct ik_addr *a, char *buf, size_t bufsz);
 size_t addr_reverse_name(const struct ik_addr *a, char *buf, size_t bufsz);
 /* "0xc0a8010a": 8 or 32 hex digits. */
 size_t addr_format_hex(const struct ik_addr *a, char *buf, size_t bufsz);
+/* The 4 or 16 bytes in network order, what inet_aton(3) and inet_pton(3)
+ * write: "c6 a8 01 02" in hex, and as Python shows them (the repr of
+ * socket.inet_aton's result), b'\xc6\xa8\x01\x02'. */
+size_t addr_format_bytes(const struct ik_addr *a, char *buf, size_t bufsz);
+size_t addr_format_pybytes(const struct ik_addr *a, char *buf, size_t bufsz);
 /* Bits in groups: 8 per '.' for IPv4, 16 per ':' for IPv6. */
 size_t addr_format_binary(const struct ik_addr *a, char *buf, size_t bufsz);
 /* Unsigned decimal of a 128-bit value. */
@@ -218,6 +229,9 @@ enum {
 	ADDR_ATON_SHORT = 1u << 0,	/* fewer than four parts */
 	ADDR_ATON_OCTAL = 1u << 1,	/* a part with a leading 0 */
 	ADDR_ATON_HEX = 1u << 2,	/* a part with 0x */
+	ADDR_ATON_LEGACY = ADDR_ATON_SHORT | ADDR_ATON_OCTAL | ADDR_ATON_HEX,
+	ADDR_NUM_BYTES = 1u << 3,	/* hex bytes without 0x: c6a80102, c6 a8 01 02 */
+	ADDR_NUM_PYBYTES = 1u << 4,	/* a Python bytes literal: b'\xc6\xa8\x01\x02' */
 };
 
 /* inet_aton(3)'s forms: a, a.b, a.b.c or a.b.c.d, each part decimal,
@@ -228,8 +242,19 @@ int addr_aton_legacy(const char *s, size_t len, struct ik_addr *out, unsigned *f
 		     ik_err *e);
 
 /* A number as an address: decimal, 0x hex or 0-led octal, up to 128 bits.
- * family 0 picks IPv4 when the value fits in 32 bits, else IPv6. */
+ * family 0 is IPv4: a value above 32 bits is an error that asks for
+ * AF_INET6 (-6), since such a number is more often a mistake than IPv6. */
 int addr_from_number(const char *s, size_t len, int family, struct ik_addr *out,
 		     unsigned *forms, ik_err *e);
+
+/* What a user copies into inet_ntoa: a number (addr_from_number), hex
+ * bytes in network order without 0x (8 or 32 digits with a letter a-f:
+ * "c6a80102"; or groups of whole bytes: "c6 a8 01 02"), or a Python bytes
+ * literal (b'\xc6\xa8\x01\x02', '\xc6\xa8\x01\x02', "b'ABCD'", and the
+ * b\xc6\xa8\x01\x02 that a shell leaves of b'\xc6\xa8\x01\x02' unquoted).
+ * Four bytes are IPv4 and sixteen IPv6, whatever family says (it must
+ * agree when not 0). Spaces around the text are ignored. */
+int addr_from_ntoa_text(const char *s, size_t len, int family, struct ik_addr *out,
+			unsigned *forms, ik_err *e);
 
 #endif

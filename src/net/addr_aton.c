@@ -3,7 +3,11 @@
  * addresses. Kept apart from addr.c because they are exactly what a
  * strict parser must refuse: the same text means different hosts to
  * different programs (is "010" 8 or 10?), which is why the tool shows a
- * note with every result. */
+ * note with every result.
+ *
+ * Also the bytes that inet_aton writes, as people copy them: from a hex
+ * dump ("c6 a8 01 02") or from Python (b'\xc6\xa8\x01\x02', the repr of
+ * socket.inet_aton("198.168.1.2")). */
 #include "net/addr.h"
 
 #include <string.h>
@@ -107,15 +111,174 @@ int addr_from_number(const char *s, size_t len, int family, struct ik_addr *out,
 		return ik_err_set(e, "empty input");
 	ik_u128 v;
 	enum num_kind kind;
-	ik_u128 max = family == AF_INET ? UINT32_MAX : ~(ik_u128)0;
+	ik_u128 max = family == AF_INET6 ? ~(ik_u128)0 : UINT32_MAX;
 	if (parse_number(s, len, ~(ik_u128)0, &v, &kind, "number", e) < 0)
 		return -1;
 	if (v > max)
-		return ik_err_set(e, "number '%.*s' does not fit in 32 bits (an IPv4 address); "
-				  "use -6 for IPv6", (int)len, s);
-	if (family == 0)
-		family = v > UINT32_MAX ? AF_INET6 : AF_INET;
-	addr_from_u128(out, family, v);
+		return ik_err_set(e, "number '%.*s' is more than 32 bits, too large for an IPv4 "
+				  "address; give -6 to read it as an IPv6 address", (int)len, s);
+	addr_from_u128(out, family == 0 ? AF_INET : family, v);
 	*forms = kind == NUM_OCT ? ADDR_ATON_OCTAL : kind == NUM_HEX ? ADDR_ATON_HEX : 0;
 	return 0;
+}
+
+/* Four bytes are IPv4, sixteen IPv6; -4 or -6 must agree. */
+static int from_bytes(const uint8_t *b, size_t n, int family, struct ik_addr *out, ik_err *e)
+{
+	if (n != 4 && n != 16)
+		return ik_err_set(e, "%zu byte%s; an IPv4 address is 4 bytes (8 hex digits), an "
+				  "IPv6 address 16 (32 hex digits)", n, n == 1 ? "" : "s");
+	int fam = n == 4 ? AF_INET : AF_INET6;
+	if (family != 0 && family != fam)
+		return ik_err_set(e, "%zu bytes make an IPv%c address; drop -%c", n,
+				  fam == AF_INET ? '4' : '6', fam == AF_INET ? '6' : '4');
+	memset(out, 0, sizeof *out);
+	out->family = fam;
+	memcpy(out->bytes, b, n);
+	return 0;
+}
+
+/* One escape after a backslash at s[0] (s[0..len) holds the rest):
+ * Python's \xhh, \ooo, \\ \' \" and the letters. Returns its length. */
+static size_t py_escape(const char *s, size_t len, uint8_t *byte, ik_err *e)
+{
+	static const char letters[] = "\\'\"abfnrtv";
+	static const uint8_t values[] = {'\\', '\'', '"', 7, 8, 12, 10, 13, 9, 11};
+	if (len < 2) {
+		ik_err_set(e, "ends in a lone backslash");
+		return 0;
+	}
+	if (s[1] == 'x') {
+		int hi = len > 2 ? str_hex_digit(s[2]) : -1;
+		int lo = len > 3 ? str_hex_digit(s[3]) : -1;
+		if (hi < 0 || lo < 0) {
+			ik_err_set(e, "\\x needs two hex digits, as in \\xc6");
+			return 0;
+		}
+		*byte = (uint8_t)(hi << 4 | lo);
+		return 4;
+	}
+	if (s[1] >= '0' && s[1] <= '7') {
+		unsigned v = 0;
+		size_t k = 1;
+		while (k < 4 && k < len && s[k] >= '0' && s[k] <= '7')
+			v = v * 8 + (unsigned)(s[k++] - '0');
+		if (v > 255) {
+			ik_err_set(e, "octal escape \\%.*s is more than a byte (\\377)",
+				   (int)(k - 1), s + 1);
+			return 0;
+		}
+		*byte = (uint8_t)v;
+		return k;
+	}
+	const char *at = s[1] != '\0' ? strchr(letters, s[1]) : NULL;
+	if (at == NULL) {
+		unsigned char c = (unsigned char)s[1];
+		if (c > 0x20 && c < 0x7f)
+			ik_err_set(e, "unknown escape '\\%c'; Python bytes use \\xhh", c);
+		else
+			ik_err_set(e, "unknown escape: backslash, then byte 0x%02x", c);
+		return 0;
+	}
+	*byte = values[at - letters];
+	return 2;
+}
+
+/* b'...', b"...", '...' (Python 2's str), or, with the quotes taken away
+ * by a shell, b\x.. and \x.. (then it starts with an escape). */
+static int parse_pybytes(const char *s, size_t len, int family, struct ik_addr *out, ik_err *e)
+{
+	size_t i = s[0] == 'b' || s[0] == 'B' ? 1 : 0, end = len;
+	char quote = 0;
+	if (i < len && (s[i] == '\'' || s[i] == '"')) {
+		quote = s[i++];
+		if (len < i + 1 || s[len - 1] != quote)
+			return ik_err_set(e, "a Python bytes literal ends with the quote it starts "
+					  "with (%c)", quote);
+		end = len - 1;
+	}
+	uint8_t b[16];
+	size_t n = 0;
+	while (i < end) {
+		uint8_t byte;
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\\') {
+			size_t k = py_escape(s + i, end - i, &byte, e);
+			if (k == 0)
+				return -1;
+			i += k;
+		} else if (c == (unsigned char)quote) {
+			return ik_err_set(e, "a %c inside the literal is written \\%c", c, c);
+		} else if (c >= 0x20 && c < 0x7f) {
+			byte = c;
+			i++;
+		} else {
+			return ik_err_set(e, "byte 0x%02x in a Python bytes literal; write it as "
+					  "\\x%02x", c, c);
+		}
+		if (n == sizeof b)
+			return ik_err_set(e, "more than 16 bytes; an IPv6 address is 16, IPv4 4");
+		b[n++] = byte;
+	}
+	return from_bytes(b, n, family, out, e);
+}
+
+/* Whole bytes of hex digits, optionally in groups separated by blanks. */
+static int parse_hexbytes(const char *s, size_t len, int family, struct ik_addr *out, ik_err *e)
+{
+	uint8_t b[16];
+	size_t n = 0;
+	for (size_t i = 0; i < len;) {
+		if (s[i] == ' ' || s[i] == '\t') {
+			i++;
+			continue;
+		}
+		size_t start = i;
+		while (i < len && s[i] != ' ' && s[i] != '\t')
+			i++;
+		if ((i - start) % 2 != 0)
+			return ik_err_set(e, "'%.*s' has an odd number of hex digits; write whole "
+					  "bytes, two digits each (c6 a8 01 02), or a number "
+					  "with 0x", (int)(i - start), s + start);
+		for (size_t k = start; k < i; k += 2) {
+			if (n == sizeof b)
+				return ik_err_set(e, "more than 16 bytes; an IPv6 address is 16, "
+						  "IPv4 4");
+			b[n++] = (uint8_t)(str_hex_digit(s[k]) << 4 | str_hex_digit(s[k + 1]));
+		}
+	}
+	return from_bytes(b, n, family, out, e);
+}
+
+int addr_from_ntoa_text(const char *s, size_t len, int family, struct ik_addr *out,
+			unsigned *forms, ik_err *e)
+{
+	while (len > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	memset(out, 0, sizeof *out);
+	if (len == 0)
+		return ik_err_set(e, "empty input");
+	size_t q = s[0] == 'b' || s[0] == 'B' ? 1 : 0;
+	if (q < len && (s[q] == '\'' || s[q] == '"' || s[q] == '\\')) {
+		*forms = ADDR_NUM_PYBYTES;
+		return parse_pybytes(s, len, family, out, e);
+	}
+	bool blank = false, letter = false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == ' ' || s[i] == '\t')
+			blank = true;
+		else if (str_hex_digit(s[i]) < 0)
+			return addr_from_number(s, len, family, out, forms, e);
+		else if (s[i] > '9')
+			letter = true;
+	}
+	/* Digits alone are a decimal (or 0-led octal) number, as always. */
+	if (!blank && !letter)
+		return addr_from_number(s, len, family, out, forms, e);
+	*forms = ADDR_NUM_BYTES;
+	return parse_hexbytes(s, len, family, out, e);
 }

@@ -210,6 +210,52 @@ size_t addr_format_hex(const struct ik_addr *a, char *buf, size_t bufsz)
 	return finish(o, p, buf, bufsz);
 }
 
+size_t addr_format_bytes(const struct ik_addr *a, char *buf, size_t bufsz)
+{
+	char tmp[ADDR_BYTES_MAX], *o = OUT(tmp, buf, bufsz);
+	char *p = o;
+	unsigned n = a->family == AF_INET ? 4 : 16;
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ' ';
+		*p++ = hexdig[a->bytes[i] >> 4];
+		*p++ = hexdig[a->bytes[i] & 15];
+	}
+	return finish(o, p, buf, bufsz);
+}
+
+/* Python's repr of bytes: single quotes unless only a double quote avoids
+ * an escape; \\, \t, \n, \r, printable ASCII as itself, the rest \xhh. */
+size_t addr_format_pybytes(const struct ik_addr *a, char *buf, size_t bufsz)
+{
+	char tmp[ADDR_BYTES_MAX], *o = OUT(tmp, buf, bufsz);
+	char *p = o;
+	unsigned n = a->family == AF_INET ? 4 : 16;
+	bool single = memchr(a->bytes, '\'', n) != NULL, dbl = memchr(a->bytes, '"', n) != NULL;
+	char quote = single && !dbl ? '"' : '\'';
+	*p++ = 'b';
+	*p++ = quote;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned c = a->bytes[i];
+		if (c == (unsigned char)quote || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c == '\t' || c == '\n' || c == '\r') {
+			*p++ = '\\';
+			*p++ = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		} else if (c >= 0x20 && c < 0x7f) {
+			*p++ = (char)c;
+		} else {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hexdig[c >> 4];
+			*p++ = hexdig[c & 15];
+		}
+	}
+	*p++ = quote;
+	return finish(o, p, buf, bufsz);
+}
+
 /* Eight '0'/'1' characters, most significant bit first. */
 static char *put_bits8(char *p, unsigned b)
 {

@@ -45,10 +45,12 @@ static const struct addr_verb verbs[] = {
 	 "the fewest CIDR blocks that cover the networks and ranges given"},
 	{"aton", addr_verb_aton, OPT_JSON,
 	 "TEXT... [--json]",
-	 "inet_aton's legacy forms (127.1, 0x7f000001, 0177.1), warned"},
+	 "inet_aton: the address and its bytes in network order; legacy\n"
+	 "             forms (127.1, 0x7f000001, 0177.1) are warned about"},
 	{"ntoa", addr_verb_ntoa, OPT_JSON | OPT_FAMILY,
-	 "NUMBER... [-4|-6] [--json]",
-	 "a decimal, 0x hex or 0-led octal number as an address"},
+	 "NUMBER|BYTES... [-4|-6] [--json]",
+	 "inet_ntoa: a number (decimal, 0x hex, 0-led octal; above 32 bits\n"
+	 "             with -6) or bytes (c6a80102, 'c6 a8 01 02', \"b'\\xc6\\xa8\\x01\\x02'\")"},
 };
 
 #define N_VERBS (sizeof verbs / sizeof verbs[0])
@@ -88,6 +90,7 @@ static int help(void)
 	       "Addresses: strict dotted quad (no leading zeros), any RFC 4291 IPv6 form with\n"
 	       "an optional %%zone, then /PREFIX or (IPv4) /NETMASK. '-' reads one per line\n"
 	       "from stdin (batch mode; lines up to %d bytes; blank and # lines skipped).\n"
+	       "Names are no addresses: resolve them with inetkit lookup host NAME.\n"
 	       "\n"
 	       "Verbs:\n", ADDR_LINE_MAX);
 	for (size_t i = 0; i < N_VERBS; i++)
@@ -134,7 +137,7 @@ static int parse_options(struct addr_ctx *ctx, const struct addr_verb *verb, int
 		if (c == '?' || c == ':') {
 			char shortopt[3] = {'-', (char)optopt, '\0'};
 			const char *arg = c == '?' && optopt != 0 ? shortopt : argv[optind - 1];
-			*rc = c == '?' ? cli_usage_error(ADDR_CMD, "unknown option '%s'", arg)
+			*rc = c == '?' ? cli_unknown_option(ADDR_CMD, arg, CLI_NAMES(long_opts))
 				       : cli_usage_error(ADDR_CMD, "option '%s' needs a value", arg);
 			return -1;
 		}
@@ -189,6 +192,10 @@ static void show_one(struct addr_ctx *ctx, const struct addr_line *line, const c
 		if (line == NULL && find_verb(s) != NULL)
 			str_fmt(e.msg, sizeof e.msg, "'%s' is a verb; it must be the first operand: "
 				"inetkit addr %s ...", s, s);
+		else if (addr_looks_like_hostname(s, len))
+			str_fmt(e.msg + strlen(e.msg), sizeof e.msg - strlen(e.msg), "; addr takes "
+				"addresses, names are resolved with 'inetkit lookup host %.*s'",
+				(int)len, s);
 		addr_report(ctx, line, s, len, e.msg);
 		return;
 	}
@@ -221,15 +228,15 @@ static int show(struct addr_ctx *ctx, int argc, char **argv)
 }
 
 /* The verb is the first operand, so "addr --json split ..." works too.
- * Returns its index in argv, or 0 when the first operand is no verb. */
-static int verb_index(int argc, char **argv)
+ * Returns the index of the first operand in argv, or 0 when there is none. */
+static int first_operand(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--") == 0)
-			return i + 1 < argc && find_verb(argv[i + 1]) != NULL ? i + 1 : 0;
+			return i + 1 < argc ? i + 1 : 0;
 		if (a[0] != '-' || a[1] == '\0')
-			return find_verb(a) != NULL ? i : 0;
+			return i;
 		/* skip the value of an option that takes one */
 		if (strcmp(a, "-p") == 0 || strcmp(a, "-n") == 0 || strcmp(a, "--prefix") == 0 ||
 		    strcmp(a, "--count") == 0)
@@ -242,8 +249,16 @@ int cmd_addr(int argc, char **argv)
 {
 	struct addr_ctx ctx;
 	memset(&ctx, 0, sizeof ctx);
-	int vi = verb_index(argc, argv);
+	int vi = first_operand(argc, argv);
 	const struct addr_verb *verb = vi > 0 ? find_verb(argv[vi]) : NULL;
+	/* A typo of a verb is no address either: say which verb it looks like. */
+	struct ik_net n;
+	char near[16];
+	if (vi > 0 && verb == NULL && addr_parse(argv[vi], strlen(argv[vi]), &n, NULL) < 0 &&
+	    cli_closest(argv[vi], CLI_NAMES(verbs), near, sizeof near))
+		return cli_unknown(ADDR_CMD, argv[vi], CLI_NAMES(verbs), "'%s' is neither an "
+				   "address nor a verb (split, contains, summarize, aton, ntoa)",
+				   argv[vi]);
 	if (verb != NULL) {
 		/* drop the verb from the list; argv[0] stays the program name */
 		memmove(argv + vi, argv + vi + 1, (size_t)(argc - vi) * sizeof *argv);

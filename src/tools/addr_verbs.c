@@ -333,9 +333,12 @@ static void show_numeric(struct addr_ctx *ctx, const char *input, const struct i
 			 unsigned forms, const char *note)
 {
 	char t[ADDR_TEXT_MAX], num[ADDR_NUMBER_MAX], hex[ADDR_NUMBER_MAX];
+	char bytes[ADDR_BYTES_MAX], py[ADDR_BYTES_MAX];
 	addr_format(a, t, sizeof t);
 	addr_format_u128(addr_to_u128(a), num, sizeof num);
 	addr_format_hex(a, hex, sizeof hex);
+	addr_format_bytes(a, bytes, sizeof bytes);
+	addr_format_pybytes(a, py, sizeof py);
 	if (ctx->json) {
 		struct sbuf sb = SBUF_INIT(4096);
 		struct json j;
@@ -347,7 +350,9 @@ static void show_numeric(struct addr_ctx *ctx, const char *input, const struct i
 		json_key(&j, "integer");
 		json_raw(&j, num);
 		json_kv_str(&j, "hex", hex);
-		json_kv_bool(&j, "legacy", forms != 0);
+		json_kv_str(&j, "bytes", bytes);
+		json_kv_str(&j, "python", py);
+		json_kv_bool(&j, "legacy", (forms & ADDR_ATON_LEGACY) != 0);
 		json_key(&j, "forms");
 		json_arr_begin(&j);
 		if (forms & ADDR_ATON_SHORT)
@@ -356,6 +361,10 @@ static void show_numeric(struct addr_ctx *ctx, const char *input, const struct i
 			json_str(&j, "octal");
 		if (forms & ADDR_ATON_HEX)
 			json_str(&j, "hex");
+		if (forms & ADDR_NUM_BYTES)
+			json_str(&j, "bytes");
+		if (forms & ADDR_NUM_PYBYTES)
+			json_str(&j, "python");
 		json_arr_end(&j);
 		json_kv_str(&j, "note", note);
 		json_obj_end(&j);
@@ -365,13 +374,14 @@ static void show_numeric(struct addr_ctx *ctx, const char *input, const struct i
 	}
 	if (ctx->records++ > 0)
 		addr_out_add(&ctx->out, "\n", 1);
-	char line[700];
+	const struct term_colors *c = &ctx->col;
+	char line[900];
 	int k = str_fmt(line, sizeof line,
 			"%sInput:%s    %s\n%sAddress:%s  %s%s%s\n%sInteger:%s  %s\n%sHex:%s      %s\n"
-			"%sNote:%s     %s\n",
-			ctx->col.bold, ctx->col.reset, input, ctx->col.bold, ctx->col.reset,
-			ctx->col.cyan, t, ctx->col.reset, ctx->col.bold, ctx->col.reset, num,
-			ctx->col.bold, ctx->col.reset, hex, ctx->col.bold, ctx->col.reset, note);
+			"%sBytes:%s    %s (network order)\n%sPython:%s   %s\n%sNote:%s     %s\n",
+			c->bold, c->reset, input, c->bold, c->reset, c->cyan, t, c->reset,
+			c->bold, c->reset, num, c->bold, c->reset, hex, c->bold, c->reset, bytes,
+			c->bold, c->reset, py, c->bold, c->reset, note);
 	if (k > 0)
 		addr_out_add(&ctx->out, line, (size_t)k);
 }
@@ -405,13 +415,15 @@ int addr_verb_ntoa(struct addr_ctx *ctx, int argc, char **argv)
 		unsigned forms;
 		ik_err e;
 		size_t len = strlen(argv[i]);
-		if (addr_from_number(argv[i], len, ctx->family, &a, &forms, &e) < 0) {
+		if (addr_from_ntoa_text(argv[i], len, ctx->family, &a, &forms, &e) < 0) {
 			addr_report(ctx, NULL, argv[i], len, e.msg);
 			continue;
 		}
 		const char *note = forms & ADDR_ATON_OCTAL
 			? "a leading 0 makes the number octal (as inet_aton reads it)"
-			: forms & ADDR_ATON_HEX ? "hexadecimal" : "decimal";
+			: forms & ADDR_ATON_HEX ? "hexadecimal"
+			: forms & ADDR_NUM_BYTES ? "hex bytes in network order"
+			: forms & ADDR_NUM_PYBYTES ? "Python bytes in network order" : "decimal";
 		show_numeric(ctx, argv[i], &a, forms, note);
 	}
 	return ctx->bad ? CLI_USAGE : CLI_OK;

@@ -204,7 +204,7 @@ int bench_main(const struct bench_ops *ops, struct bench *b, int argc, char **ar
 				rc = ops->option(b, o, optarg);
 				break;
 			}
-			return cli_usage_error(p, "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option(p, argv[optind - 1], CLI_NAMES(opts));
 		}
 		if (rc != 0)
 			return rc;

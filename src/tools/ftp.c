@@ -257,7 +257,7 @@ int cmd_ftp(int argc, char **argv)
 		default:
 			if (optopt != 0 && optopt < 256)
 				return cli_usage_error("ftp", "unknown option '-%c'", optopt);
-			return cli_usage_error("ftp", "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option("ftp", argv[optind - 1], CLI_NAMES(long_opts));
 		}
 	}
 	if (optind >= argc)
@@ -268,7 +268,7 @@ int cmd_ftp(int argc, char **argv)
 		if (strcmp(verbs[i].name, name) == 0)
 			vb = &verbs[i];
 	if (vb == NULL)
-		return cli_usage_error("ftp", "unknown verb '%s'", name);
+		return cli_unknown("ftp", name, CLI_NAMES(verbs), "unknown verb '%s'", name);
 	c.args = argv + optind + 1;
 	c.nargs = argc - optind - 1;
 	if (c.nargs < vb->min_args)

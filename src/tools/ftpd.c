@@ -172,7 +172,7 @@ static int parse(int argc, char **argv, const char **config, bool *check, uint64
 			break;
 		case 'h': rc = -1; break;
 		case ':': rc = cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]); break;
-		default: rc = cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]); break;
+		default: rc = cli_unknown_option(CMD, argv[optind - 1], CLI_NAMES(opts)); break;
 		}
 	}
 	if (rc == 0 && optind < argc)
@@ -194,10 +194,10 @@ static int parse(int argc, char **argv, const char **config, bool *check, uint64
 static int read_serve(struct cfg *cfg, uint64_t *workers, bool workers_set, ik_err *e)
 {
 	const char *v;
-	cfg_get_str(cfg, "serve", "workers", "0", &v, e);
+	cfg_get_str(cfg, "serve", "workers", NULL, "0", &v, e);
 	if (!workers_set && str_to_u64(v, WORKERS_MAX, workers) < 0)
 		return cfg_error(cfg, "serve", "workers", e, "'%s' is not a number", v);
-	cfg_get_str(cfg, "serve", "user", "nobody", &v, e);
+	cfg_get_str(cfg, "serve", "user", NULL, "nobody", &v, e);
 	return 0;
 }
 
@@ -324,7 +324,7 @@ static void raise_nofile(uint64_t want)
 static int check_user(struct ftpd_run *r, ik_err *e)
 {
 	const char *user;
-	cfg_get_str(r->cfg, "serve", "user", "nobody", &user, e);
+	cfg_get_str(r->cfg, "serve", "user", NULL, "nobody", &user, e);
 	if (str_copy(r->user, sizeof r->user, user) < 0)
 		return cfg_error(r->cfg, "serve", "user", e, "'%s' is not a user name", user);
 	if (serve_user_lookup(r->cfg, r->user, &r->uid, &r->gid, e) < 0)

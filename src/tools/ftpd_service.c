@@ -25,7 +25,7 @@ int ftpd_tls_paths(struct cfg *cfg, bool standalone, char *cert, size_t certsz, 
 	if (serve_tls_files(cfg, cert, certsz, key, keysz, e) < 0)
 		return -1;
 	const char *given;
-	cfg_get_str(cfg, "tls", "cert", "", &given, e);
+	cfg_get_str(cfg, "tls", "cert", NULL, "", &given, e);
 	if (standalone && given[0] == '\0' && access(cert, R_OK) != 0) {
 		cert[0] = '\0';
 		key[0] = '\0';

@@ -364,6 +364,13 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, bo
 	return argv[++*i];
 }
 
+static int unknown_option(const struct verb *v, const char *a)
+{
+	const char *names[3] = {"--json", "--timeout", (v->opts & OPT_PROTO) ? "--proto" : NULL};
+	return cli_unknown(CMD, a, CLI_NAMES(names), "unknown option '%s' for 'lookup %s'", a,
+			   v->name);
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	const struct verb *v = o->verb;
@@ -398,7 +405,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		} else if (missing) {
 			return cli_usage_error(CMD, "option %s needs a value", a);
 		} else {
-			return cli_usage_error(CMD, "unknown option '%s' for 'lookup %s'", a, v->name);
+			return unknown_option(v, a);
 		}
 	}
 	if (v->arg_name != NULL && o->arg == NULL)
@@ -419,8 +426,8 @@ int cmd_lookup(int argc, char **argv)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			o.verb = &verbs[i];
 	if (o.verb == NULL)
-		return cli_usage_error(CMD, "unknown lookup '%s': use host, addr, service, proto or hostname",
-				       argv[1]);
+		return cli_unknown(CMD, argv[1], CLI_NAMES(verbs), "unknown lookup '%s': use host, "
+				   "addr, service, proto or hostname", argv[1]);
 	int rc = parse_args(argc, argv, &o);
 	if (rc != CLI_OK)
 		return rc;

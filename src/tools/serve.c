@@ -178,7 +178,7 @@ int cmd_serve(int argc, char **argv)
 		case ':':
 			return cli_usage_error(SERVE_CMD, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return cli_usage_error(SERVE_CMD, "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option(SERVE_CMD, argv[optind - 1], CLI_NAMES(opts));
 		}
 	}
 	if (optind < argc)

@@ -15,7 +15,8 @@
 static int read_workers(struct serve_conf *sc, ik_err *e)
 {
 	const char *v;
-	cfg_get_str(sc->cfg, "serve", "workers", "auto", &v, e);
+	cfg_get_str(sc->cfg, "serve", "workers", "Worker processes: auto (one per CPU, at most 64) "
+		    "or 0-256; 0 runs the services in serve itself", "auto", &v, e);
 	if (strcmp(v, "auto") == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		sc->workers = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
@@ -36,24 +37,29 @@ static int read_serve(struct serve_conf *sc, ik_err *e)
 	    read_workers(sc, e) < 0)
 		return -1;
 	const char *v;
-	cfg_get_str(c, "serve", "user", "nobody", &v, e);
+	cfg_get_str(c, "serve", "user", "Started as root: the user to switch to after binding "
+		    "the ports", "nobody", &v, e);
 	if (v[0] == '\0' || str_copy(sc->user, sizeof sc->user, v) < 0)
 		return cfg_error(c, "serve", "user", e, "'%s' is not a user name", v);
 	static const char *const targets[] = {"stderr", "syslog", "none", NULL};
 	int t;
-	if (cfg_get_enum(c, "serve", "log", targets, 0, &t, e) < 0)
+	if (cfg_get_enum(c, "serve", "log", "Where log lines go: stderr, syslog or none", targets,
+			 0, &t, e) < 0)
 		return -1;
 	sc->log_target = targets[t];
-	cfg_get_str(c, "serve", "log_level", "info", &v, e);
+	cfg_get_str(c, "serve", "log_level", "The least important level logged: error, warning, "
+		    "notice, info or debug", "info", &v, e);
 	sc->log_level = log_level_parse(v);
 	if (sc->log_level < 0 || sc->log_level < LOG_ERR)
 		return cfg_error(c, "serve", "log_level", e, "'%s' is not one of: error, warning, "
 				 "notice, info, debug", v);
-	if (cfg_get_duration(c, "serve", "grace", 10000, &sc->grace_ms, e) < 0)
+	if (cfg_get_duration(c, "serve", "grace", "After SIGTERM, how long sessions may take to "
+			     "finish (at most 1h)", 10000, &sc->grace_ms, e) < 0)
 		return -1;
 	if (sc->grace_ms > 3600000)
 		return cfg_error(c, "serve", "grace", e, "at most 1h");
-	cfg_get_str(c, "serve", "skeleton", "", &v, e);
+	cfg_get_str(c, "serve", "skeleton", "A directory copied into state_dir at every start, "
+		    "except what is already there; empty: none", "", &v, e);
 	if (str_copy(sc->skeleton, sizeof sc->skeleton, v) < 0)
 		return cfg_error(c, "serve", "skeleton", e, "path too long");
 	return 0;
@@ -65,7 +71,7 @@ static int read_tls(struct serve_conf *sc, ik_err *e)
 			    sizeof sc->tls_key, e) < 0)
 		return -1;
 	const char *cert;
-	cfg_get_str(sc->cfg, "tls", "cert", "", &cert, e);
+	cfg_get_str(sc->cfg, "tls", "cert", NULL, "", &cert, e);
 	sc->tls_self_signed = cert[0] == '\0';
 	return 0;
 }

@@ -34,8 +34,10 @@ int serve_tls_files(struct cfg *c, char *cert, size_t certsz, char *key, size_t 
 		    ik_err *e)
 {
 	const char *vc, *vk;
-	cfg_get_str(c, "tls", "cert", "", &vc, e);
-	cfg_get_str(c, "tls", "key", "", &vk, e);
+	cfg_get_str(c, "tls", "cert", "PEM certificate chain, leaf first; empty: a self-signed "
+		    "pair made in state_dir/tls", "", &vc, e);
+	cfg_get_str(c, "tls", "key", "PEM private key of cert; empty: read from the cert file", "",
+		    &vk, e);
 	if (vc[0] == '\0') {
 		if (vk[0] != '\0')
 			return cfg_error(c, "tls", "key", e, "set without cert; give both, or "

@@ -60,5 +60,7 @@ int cmd_tcp(int argc, char **argv)
 		return tcp_connect_main(argc - 1, argv + 1);
 	if (strcmp(a, "bench") == 0)
 		return tcp_bench_main(argc - 1, argv + 1);
-	return cli_usage_error("tcp", "unknown action '%s': use listen, connect or bench", a);
+	static const char *const actions[] = {"listen", "connect", "bench"};
+	return cli_unknown("tcp", a, CLI_NAMES(actions), "unknown action '%s': use listen, connect "
+			   "or bench", a);
 }

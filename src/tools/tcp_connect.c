@@ -489,7 +489,7 @@ int tcp_connect_main(int argc, char **argv)
 		case '6': family = AF_INET6; break;
 		case 'h': return cli_help(connect_help);
 		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("tcp", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_unknown_option("tcp", argv[optind - 1], CLI_NAMES(connect_opts));
 		}
 	}
 	int left = argc - optind;

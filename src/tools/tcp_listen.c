@@ -314,7 +314,7 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 			break;
 		case 'h': return -1;
 		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("tcp", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_unknown_option("tcp", argv[optind - 1], CLI_NAMES(listen_opts));
 		}
 		if (rc != 0)
 			return rc;

@@ -37,15 +37,23 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 	int mode = 0;
 	uint64_t idle = 0;
 	const char *cert, *key;	/* "": none, as in [tls] and [ftp] */
-	if (cfg_get_bool(cfg, sec, "enabled", true, enabled, e) < 0 ||
-	    cfg_get_list(cfg, sec, "listen", "127.0.0.1:2007", items, &n, e) < 0 ||
-	    cfg_get_enum(cfg, sec, "mode", modes, 0, &mode, e) < 0 ||
-	    cfg_get_uint(cfg, sec, "max_conns", TCP_DEFAULT_MAX_CONNS, 1, 1000000, &c->max_conns, e) < 0 ||
-	    cfg_get_duration(cfg, sec, "idle_timeout", TCP_DEFAULT_IDLE_MS, &idle, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "tls", false, &c->tls, e) < 0 ||
-	    cfg_get_str(cfg, sec, "cert", "", &cert, e) < 0 ||
-	    cfg_get_str(cfg, sec, "key", "", &key, e) < 0 ||
-	    cfg_get_bool(cfg, sec, "log", false, &c->log, e) < 0)
+	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
+	    cfg_get_list(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, [IPV6]:PORT, "
+			 "*:PORT or PORT", "127.0.0.1:2007", items, &n, e) < 0 ||
+	    cfg_get_enum(cfg, sec, "mode", "echo (RFC 862), discard (RFC 863) or chat", modes, 0,
+			 &mode, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_conns", "Connections served at once; more wait in the "
+			 "kernel's queue", TCP_DEFAULT_MAX_CONNS, 1, 1000000, &c->max_conns,
+			 e) < 0 ||
+	    cfg_get_duration(cfg, sec, "idle_timeout", "A connection idle this long is closed; 0: "
+			     "never", TCP_DEFAULT_IDLE_MS, &idle, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "tls", "Implicit TLS on every connection", false, &c->tls,
+			 e) < 0 ||
+	    cfg_get_str(cfg, sec, "cert", "PEM certificate chain for tls = yes; empty: a "
+			"self-signed one made at each start", "", &cert, e) < 0 ||
+	    cfg_get_str(cfg, sec, "key", "PEM private key of cert; empty: read from the cert file",
+			"", &key, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "log", "One log line per connection", false, &c->log, e) < 0)
 		goto fail;
 	c->mode = mode == 1 ? TCP_DISCARD : mode == 2 ? TCP_CHAT : TCP_ECHO;
 	c->idle_ms = idle;

@@ -142,7 +142,7 @@ static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *wor
 			break;
 		case 'h': return -1;
 		case ':': return cli_usage_error("udp", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("udp", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_unknown_option("udp", argv[optind - 1], CLI_NAMES(listen_opts));
 		}
 	}
 	if (optind >= argc)
@@ -203,5 +203,7 @@ int cmd_udp(int argc, char **argv)
 		return udp_send_main(argc - 1, argv + 1);
 	if (strcmp(a, "bench") == 0)
 		return udp_bench_main(argc - 1, argv + 1);
-	return cli_usage_error("udp", "unknown action '%s': use listen, send or bench", a);
+	static const char *const actions[] = {"listen", "send", "bench"};
+	return cli_unknown("udp", a, CLI_NAMES(actions), "unknown action '%s': use listen, send or "
+			   "bench", a);
 }

@@ -216,7 +216,7 @@ int udp_send_main(int argc, char **argv)
 		case '6': family = AF_INET6; break;
 		case 'h': return cli_help(send_help);
 		case ':': return cli_usage_error("udp", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_usage_error("udp", "unknown option '%s'", argv[optind - 1]);
+		default: return cli_unknown_option("udp", argv[optind - 1], CLI_NAMES(send_opts));
 		}
 	}
 	int left = argc - optind;

@@ -267,9 +267,11 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 	const char *items[CFG_MAX_LIST];
 	size_t n = 0;
 	int mode = 0;
-	if (cfg_get_bool(cfg, sec, "enabled", true, enabled, e) < 0 ||
-	    cfg_get_list(cfg, sec, "listen", "127.0.0.1:2007", items, &n, e) < 0 ||
-	    cfg_get_enum(cfg, sec, "mode", modes, 0, &mode, e) < 0)
+	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
+	    cfg_get_list(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, [IPV6]:PORT, "
+			 "*:PORT or PORT", "127.0.0.1:2007", items, &n, e) < 0 ||
+	    cfg_get_enum(cfg, sec, "mode", "echo answers each datagram (RFC 862); print writes it "
+			 "to standard output", modes, 0, &mode, e) < 0)
 		goto fail;
 	c->mode = mode == 1 ? UDP_PRINT : UDP_ECHO;
 	c->name = "udp-echo";

@@ -142,7 +142,7 @@ static int parse_options(struct user_ctx *c, int argc, char **argv)
 			return -1;	/* done, exit 0 */
 		}
 		if (ch == '?')
-			return cli_usage_error(USER_CMD, "unknown option '%s'", argv[optind - 1]);
+			return cli_unknown_option(USER_CMD, argv[optind - 1], CLI_NAMES(long_opts));
 		if (ch == ':')
 			return cli_usage_error(USER_CMD, "option '%s' needs a value", argv[optind - 1]);
 		const char **slot;
@@ -328,10 +328,14 @@ int cmd_user(int argc, char **argv)
 	int used;
 	const struct verb *v = find_verb(argc, argv, &used);
 	if (v == NULL) {
-		if (used == 2 || strcmp(argv[1], "token") == 0)
-			return cli_usage_error(USER_CMD, "unknown verb 'token %s' (use add, list "
-					       "or revoke)", argv[2]);
-		return cli_usage_error(USER_CMD, "unknown verb '%s'", argv[1]);
+		char word[64];
+		if (used == 2 || strcmp(argv[1], "token") == 0) {
+			str_fmt(word, sizeof word, "token %s", argv[2]);
+			return cli_unknown(USER_CMD, word, CLI_NAMES(verbs), "unknown verb "
+					   "'token %s' (use add, list or revoke)", argv[2]);
+		}
+		return cli_unknown(USER_CMD, argv[1], CLI_NAMES(verbs), "unknown verb '%s'",
+				   argv[1]);
 	}
 	struct user_ctx c = {0};
 	c.verb = v->name;

@@ -7,6 +7,8 @@
  *    without the prefix), and canonical text is a fixed point;
  *  - the legacy and numeric parsers agree with the strict one on what they
  *    produce;
+ *  - what ntoa reads (numbers, hex bytes, Python bytes literals) is 4 or 16
+ *    bytes, and both byte forms it is shown in read back as the same;
  *  - the CIDR cover of a parsed range tiles it exactly. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +170,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(e.msg[0] != '\0');
 	}
+
+	for (int family = 0; family <= AF_INET6; family += AF_INET6) {
+		e.msg[0] = '\0';
+		if (addr_from_ntoa_text(s, size, family, &a, &forms, &e) == 0) {
+			CHECK(a.family == AF_INET || a.family == AF_INET6);
+			CHECK(family == 0 || a.family == family);
+			char t[ADDR_BYTES_MAX];
+			struct ik_addr back;
+			unsigned f2;
+			size_t len = addr_format_bytes(&a, t, sizeof t);
+			CHECK(len > 0);
+			CHECK(addr_from_ntoa_text(t, len, 0, &back, &f2, &e) == 0);
+			CHECK(same_addr(&back, &a) && f2 == ADDR_NUM_BYTES);
+			len = addr_format_pybytes(&a, t, sizeof t);
+			CHECK(len > 0);
+			CHECK(addr_from_ntoa_text(t, len, 0, &back, &f2, &e) == 0);
+			CHECK(same_addr(&back, &a) && f2 == ADDR_NUM_PYBYTES);
+		} else {
+			CHECK(e.msg[0] != '\0');
+		}
+	}
+	(void)addr_looks_like_hostname(s, size);
 
 	struct addr_span span;
 	e.msg[0] = '\0';

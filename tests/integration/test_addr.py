@@ -480,7 +480,8 @@ BAD = [
     ("::1.2.3.256", "embedded IPv4 '1.2.3.256': octet 256 is out of range 0\u2013255"),
     ("fe80::1%", "empty zone id after '%'"),
     ("10.0.0.1%eth0", "a zone id ('%...') is allowed only on IPv6 addresses"),
-    ("host.example", "unexpected 'h' at position 1; expected a digit or '.'"),
+    ("host.example", "unexpected 'h' at position 1; expected a digit or '.'; addr takes "
+                     "addresses, names are resolved with 'inetkit lookup host host.example'"),
     ("1.2.3.4\x01", "unexpected byte 0x01 at position 8; expected a digit or '.'"),
 ]
 
@@ -710,6 +711,8 @@ def test_aton_legacy_forms_with_note():
         "Address:  127.0.0.1\n"
         "Integer:  2130706433\n"
         "Hex:      0x7f000001\n"
+        "Bytes:    7f 00 00 01 (network order)\n"
+        "Python:   b'\\x7f\\x00\\x00\\x01'\n"
         "Note:     legacy inet_aton form (a.b: the last part fills the low 24 bits); "
         "ambiguous, as other programs read it differently or refuse it: write 127.0.0.1\n")
     forms = ["127.1", "0x7f000001", "017700000001", "10.010.0x10.1", "192.168.1", "1.2.3.4"]
@@ -733,13 +736,98 @@ def test_aton_errors():
 
 
 def test_ntoa():
-    p = addr("--json", "ntoa", "0xc0a8010a", "3232235786", "4294967296", check=0)
+    p = addr("--json", "ntoa", "0xc0a8010a", "3232235786", check=0)
     assert [json.loads(x)["address"] for x in p.stdout.splitlines()] == [
-        "192.168.1.10", "192.168.1.10", "::1:0:0"]
-    p = addr("--json", "ntoa", "-6", "1", check=0)
-    assert json.loads(p.stdout)["address"] == "::1"
-    p = addr("ntoa", "-4", "4294967296", check=2)
-    assert p.stderr == ("inetkit addr: '4294967296': number '4294967296' does not fit in 32 "
-                        "bits (an IPv4 address); use -6 for IPv6\n")
+        "192.168.1.10", "192.168.1.10"]
+    p = addr("--json", "ntoa", "-6", "1", "4294967296", check=0)
+    assert [json.loads(x)["address"] for x in p.stdout.splitlines()] == ["::1", "::1:0:0"]
     p = addr("ntoa", "12x", check=2)
     assert p.stderr == "inetkit addr: '12x': number '12x': unexpected 'x'\n"
+
+
+def test_ntoa_above_32_bits_needs_6():
+    """A number above 32 bits is no IPv4 address: it is IPv6 only with -6."""
+    want = ("inetkit addr: '4294967296': number '4294967296' is more than 32 bits, too large "
+            "for an IPv4 address; give -6 to read it as an IPv6 address\n")
+    for args in (("ntoa", "4294967296"), ("ntoa", "-4", "4294967296")):
+        p = addr(*args, check=2)
+        assert (p.stdout, p.stderr) == ("", want)
+
+
+def test_aton_shows_the_bytes_in_network_order():
+    """The classic socket example: inet_aton("198.168.1.2") is b'\\xc6\\xa8\\x01\\x02'."""
+    p = addr("aton", "198.168.1.2", check=0)
+    assert p.stdout == (
+        "Input:    198.168.1.2\n"
+        "Address:  198.168.1.2\n"
+        "Integer:  3332899074\n"
+        "Hex:      0xc6a80102\n"
+        "Bytes:    c6 a8 01 02 (network order)\n"
+        "Python:   b'\\xc6\\xa8\\x01\\x02'\n"
+        "Note:     not a legacy form\n")
+    texts = ["198.168.1.2", "65.66.67.68", "65.66.39.10", "39.34.9.13", "92.127.32.126",
+             "127.1", "0.0.0.0"]
+    p = addr("--json", "aton", *texts, check=0)
+    for text, line in zip(texts, p.stdout.splitlines()):
+        rec = json.loads(line)
+        packed = socket.inet_aton(text)
+        assert rec["bytes"] == " ".join("%02x" % b for b in packed)
+        assert rec["python"] == repr(packed)        # exactly what Python prints
+
+
+def test_ntoa_reads_what_users_copy():
+    """ntoa takes the bytes as a hex dump or Python shows them, and gives
+    the address back (the other half of the classic example)."""
+    copies = ["c6a80102", "C6A80102", "c6 a8 01 02", "'\\xc6\\xa8\\x01\\x02'",
+              "b'\\xc6\\xa8\\x01\\x02'", "b\\xc6\\xa8\\x01\\x02", repr(socket.inet_aton("198.168.1.2"))]
+    p = addr("--json", "ntoa", *copies, check=0)
+    recs = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["address"] for r in recs] == ["198.168.1.2"] * len(copies)
+    assert [r["forms"] for r in recs] == [["bytes"]] * 3 + [["python"]] * 4
+    assert {r["note"] for r in recs} == {"hex bytes in network order",
+                                        "Python bytes in network order"}
+    assert all(r["legacy"] is False for r in recs)
+    # Python's own repr of any address reads back, IPv4 and IPv6
+    for text in ("65.66.39.10", "39.34.9.13", "92.127.32.126", "10.0.0.92"):
+        p = addr("--json", "ntoa", repr(socket.inet_aton(text)), check=0)
+        assert json.loads(p.stdout)["address"] == text
+    packed = socket.inet_pton(socket.AF_INET6, "2001:db8::1")
+    p = addr("--json", "ntoa", repr(packed), packed.hex(), check=0)
+    assert [json.loads(x)["address"] for x in p.stdout.splitlines()] == ["2001:db8::1"] * 2
+    p = addr("ntoa", "b'\\xc6\\xa8\\x01\\x02'", check=0)
+    assert p.stdout.splitlines()[1] == "Address:  198.168.1.2"
+
+
+def test_ntoa_bytes_errors():
+    p = addr("ntoa", "c6", "c6 a8 1 02", "-6", "c6a80102", check=2)
+    assert p.stderr == (
+        "inetkit addr: 'c6': 1 byte; an IPv4 address is 4 bytes (8 hex digits), an IPv6 "
+        "address 16 (32 hex digits)\n"
+        "inetkit addr: 'c6 a8 1 02': '1' has an odd number of hex digits; write whole bytes, "
+        "two digits each (c6 a8 01 02), or a number with 0x\n"
+        "inetkit addr: 'c6a80102': 4 bytes make an IPv4 address; drop -6\n")
+    p = addr("ntoa", "b'\\xc6\\xa8\\x01", check=2)
+    # the report shows a backslash of the input as \x5c, as every unsafe byte
+    assert p.stderr == ("inetkit addr: 'b'\\x5cxc6\\x5cxa8\\x5cx01': a Python bytes literal ends "
+                        "with the quote it starts with (')\n")
+
+
+def test_names_point_to_lookup():
+    p = addr("example.com", check=2)
+    assert p.stderr == (
+        "inetkit addr: 'example.com': unexpected 'e' at position 1; expected a digit or '.'; "
+        "addr takes addresses, names are resolved with 'inetkit lookup host example.com'\n")
+    p = addr("-", input="localhost\n", check=2)
+    assert p.stderr.endswith("names are resolved with 'inetkit lookup host localhost'\n")
+
+
+def test_typo_of_a_verb_or_option_gets_a_suggestion():
+    p = addr("splt", "10.0.0.0/24", "--prefix", "26", check=2)
+    assert p.stderr == (
+        "inetkit addr: 'splt' is neither an address nor a verb (split, contains, summarize, "
+        "aton, ntoa)\nDid you mean 'split'?\nTry 'inetkit addr --help'.\n")
+    p = addr("ntao", "1", check=2)
+    assert "Did you mean 'ntoa'?" in p.stderr
+    p = addr("--jsn", "10.0.0.1", check=2)
+    assert p.stderr == ("inetkit addr: unknown option '--jsn'\nDid you mean '--json'?\n"
+                        "Try 'inetkit addr --help'.\n")

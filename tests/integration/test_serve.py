@@ -656,7 +656,7 @@ def parse_defaults(text):
     for line in text.splitlines():
         if line.startswith("["):
             sec = line.strip("[]")
-        elif line:
+        elif line and not line.startswith(";"):
             key, _, value = line.partition("=")
             keys.append((sec, key.strip(), value.strip()))
     return keys
@@ -680,6 +680,19 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
                     .replace("user = nobody", "user = root"))
     p = run("serve", "--config", conf, "--check", check=0)
     assert p.stdout == "%s: valid; 3 services enabled (tcp-echo, udp-echo, ftp)\n" % conf
+
+
+def test_defaults_describe_every_key():
+    """Each key of --defaults comes under a one-line description comment."""
+    text = run("serve", "--defaults", check=0).stdout
+    lines = text.splitlines()
+    undescribed = [line for prev, line in zip([""] + lines, lines)
+                   if line and line[0] not in "[;" and not prev.startswith("; ")]
+    assert undescribed == []
+    assert max(len(line) for line in lines) < 200       # a config line's limit
+    assert "; Sessions from one client address; 0: no limit\nmax_per_ip = 50\n" in text
+    assert ("[tcp-echo]\n; Run this service\nenabled = yes\n; Addresses to listen on: "
+            "HOST:PORT, [IPV6]:PORT, *:PORT or PORT\nlisten = 127.0.0.1:2007\n") in text
 
 
 def test_every_key_is_in_the_config_manual():

@@ -761,10 +761,11 @@ static void numbers_as_addresses(void **state)
 		{"0xc0a8010a", 0, "192.168.1.10"},
 		{"030052000412", 0, "192.168.1.10"},
 		{"4294967295", 0, "255.255.255.255"},
-		{"4294967296", 0, "::1:0:0"},
+		{"4294967296", AF_INET6, "::1:0:0"},
 		{"1", AF_INET6, "::1"},
-		{"0x20010db8000000000000000000000001", 0, "2001:db8::1"},
-		{"340282366920938463463374607431768211455", 0, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
+		{"0x20010db8000000000000000000000001", AF_INET6, "2001:db8::1"},
+		{"340282366920938463463374607431768211455", AF_INET6,
+		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct ik_addr a;
@@ -778,14 +779,161 @@ static void numbers_as_addresses(void **state)
 	struct ik_addr a;
 	unsigned forms;
 	ik_err e;
-	assert_int_equal(addr_from_number("340282366920938463463374607431768211456", 39, 0, &a,
-					  &forms, &e), -1);
+	assert_int_equal(addr_from_number("340282366920938463463374607431768211456", 39, AF_INET6,
+					  &a, &forms, &e), -1);
 	assert_string_equal(e.msg, "number '340282366920938463463374607431768211456' is too large");
-	assert_int_equal(addr_from_number("4294967296", 10, AF_INET, &a, &forms, &e), -1);
-	assert_string_equal(e.msg, "number '4294967296' does not fit in 32 bits (an IPv4 address); "
-				   "use -6 for IPv6");
+	/* more than 32 bits is IPv6 only when asked for: by default, and with -4 */
+	for (int family = 0; family <= AF_INET; family += AF_INET) {
+		assert_int_equal(addr_from_number("4294967296", 10, family, &a, &forms, &e), -1);
+		assert_string_equal(e.msg, "number '4294967296' is more than 32 bits, too large for "
+				    "an IPv4 address; give -6 to read it as an IPv6 address");
+	}
+	assert_int_equal(addr_from_number("0x20010db8000000000000000000000001", 34, 0, &a, &forms,
+					  &e), -1);
 	assert_int_equal(addr_from_number("", 0, 0, &a, &forms, &e), -1);
 	assert_string_equal(e.msg, "empty input");
+}
+
+/* What people copy from a hex dump or from Python into inet_ntoa. */
+static void ntoa_texts(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		int family;
+		const char *out;
+		unsigned forms;
+	} cases[] = {
+		{"c6a80102", 0, "198.168.1.2", ADDR_NUM_BYTES},
+		{"C6A80102", AF_INET, "198.168.1.2", ADDR_NUM_BYTES},
+		{"c6 a8 01 02", 0, "198.168.1.2", ADDR_NUM_BYTES},
+		{"  c6a8\t0102 ", 0, "198.168.1.2", ADDR_NUM_BYTES},
+		{"10 20 30 40", 0, "16.32.48.64", ADDR_NUM_BYTES},	/* blanks: hex bytes */
+		{"20010db8000000000000000000000001", 0, "2001:db8::1", ADDR_NUM_BYTES},
+		{"b'\\xc6\\xa8\\x01\\x02'", 0, "198.168.1.2", ADDR_NUM_PYBYTES},
+		{"B\"\\xc6\\xa8\\x01\\x02\"", 0, "198.168.1.2", ADDR_NUM_PYBYTES},
+		{"'\\xc6\\xa8\\x01\\x02'", 0, "198.168.1.2", ADDR_NUM_PYBYTES},
+		{"b\\xc6\\xa8\\x01\\x02", 0, "198.168.1.2", ADDR_NUM_PYBYTES},	/* shell ate the quotes */
+		{"\\xc6\\xa8\\x01\\x02", 0, "198.168.1.2", ADDR_NUM_PYBYTES},
+		{"b'ABCD'", 0, "65.66.67.68", ADDR_NUM_PYBYTES},
+		{"b\"AB'\\n\"", 0, "65.66.39.10", ADDR_NUM_PYBYTES},
+		{"b'\\x7f\\x00\\x00\\x01'", 0, "127.0.0.1", ADDR_NUM_PYBYTES},
+		{"b'\\t\\r\\\\\\''", 0, "9.13.92.39", ADDR_NUM_PYBYTES},
+		{"b'\\0\\1\\377\\a'", 0, "0.1.255.7", ADDR_NUM_PYBYTES},
+		{"b' \\x01\\r\\xb8\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01'", 0,
+		 "2001:db8::1", ADDR_NUM_PYBYTES},
+		/* numbers as before */
+		{"3232235786", 0, "192.168.1.10", 0},
+		{"0xc0a8010a", 0, "192.168.1.10", ADDR_ATON_HEX},
+		{"12345678", 0, "0.188.97.78", 0},	/* digits alone: decimal */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ik_addr a;
+		unsigned forms = 99;
+		ik_err e;
+		const char *s = cases[i].in;
+		if (addr_from_ntoa_text(s, strlen(s), cases[i].family, &a, &forms, &e) < 0)
+			fail_msg("'%s': %s", s, e.msg);
+		assert_string_equal(fmt(&a), cases[i].out);
+		assert_int_equal(forms, cases[i].forms);
+	}
+	static const struct {
+		const char *in;
+		int family;
+		const char *msg;
+	} bad[] = {
+		{"", 0, "empty input"},
+		{"c6", 0, "1 byte; an IPv4 address is 4 bytes (8 hex digits), an IPv6 address 16 "
+			  "(32 hex digits)"},
+		{"c6a801", 0, "3 bytes; an IPv4 address is 4 bytes (8 hex digits), an IPv6 address "
+			      "16 (32 hex digits)"},
+		{"c6 a8 1 02", 0, "'1' has an odd number of hex digits; write whole bytes, two digits "
+				  "each (c6 a8 01 02), or a number with 0x"},
+		{"c6a80102", AF_INET6, "4 bytes make an IPv4 address; drop -6"},
+		{"20010db8000000000000000000000001", AF_INET, "16 bytes make an IPv6 address; drop -4"},
+		{"c6a8010203040506070809", 0, "11 bytes; an IPv4 address is 4 bytes (8 hex digits), "
+					      "an IPv6 address 16 (32 hex digits)"},
+		{"c6a80102030405060708090a0b0c0d0e0f", 0, "more than 16 bytes; an IPv6 address is 16, "
+							  "IPv4 4"},
+		{"b'\\xc6\\xa8\\x01\\x02", 0, "a Python bytes literal ends with the quote it starts "
+					    "with (')"},
+		{"b'\\xc6\\xa8\\x01\\x2'", 0, "\\x needs two hex digits, as in \\xc6"},
+		{"b'\\q\\xa8\\x01\\x02'", 0, "unknown escape '\\q'; Python bytes use \\xhh"},
+		{"b'\\400'", 0, "octal escape \\400 is more than a byte (\\377)"},
+		{"b'a'b'c'", 0, "a ' inside the literal is written \\'"},
+		{"b'\xc3\xa9" "abc'", 0, "byte 0xc3 in a Python bytes literal; write it as \\xc3"},
+		{"b'ab\\", 0, "a Python bytes literal ends with the quote it starts with (')"},
+		{"\\xc6\\", 0, "ends in a lone backslash"},
+		{"''", 0, "0 bytes; an IPv4 address is 4 bytes (8 hex digits), an IPv6 address 16 "
+			  "(32 hex digits)"},
+		{"4294967296", 0, "number '4294967296' is more than 32 bits, too large for an IPv4 "
+				  "address; give -6 to read it as an IPv6 address"},
+		{"12x", 0, "number '12x': unexpected 'x'"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct ik_addr a;
+		unsigned forms;
+		ik_err e;
+		const char *s = bad[i].in;
+		assert_int_equal(addr_from_ntoa_text(s, strlen(s), bad[i].family, &a, &forms, &e), -1);
+		if (strcmp(e.msg, bad[i].msg) != 0)
+			fail_msg("'%s': got \"%s\", want \"%s\"", s, e.msg, bad[i].msg);
+	}
+}
+
+/* The bytes in network order, as hex and as Python's repr shows them. */
+static void bytes_forms(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *hex, *py;
+	} cases[] = {
+		{"198.168.1.2", "c6 a8 01 02", "b'\\xc6\\xa8\\x01\\x02'"},
+		{"65.66.67.68", "41 42 43 44", "b'ABCD'"},
+		{"65.66.39.10", "41 42 27 0a", "b\"AB'\\n\""},		/* ' alone: "..." */
+		{"39.34.9.13", "27 22 09 0d", "b'\\'\"\\t\\r'"},	/* both: '...' and \' */
+		{"92.127.32.126", "5c 7f 20 7e", "b'\\\\\\x7f ~'"},
+		{"2001:db8::1", "20 01 0d b8 00 00 00 00 00 00 00 00 00 00 00 01",
+		 "b' \\x01\\r\\xb8\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01'"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ik_net n = parse_ok(cases[i].in);
+		char buf[ADDR_BYTES_MAX];
+		assert_int_equal(addr_format_bytes(&n.addr, buf, sizeof buf), strlen(cases[i].hex));
+		assert_string_equal(buf, cases[i].hex);
+		assert_int_equal(addr_format_pybytes(&n.addr, buf, sizeof buf), strlen(cases[i].py));
+		assert_string_equal(buf, cases[i].py);
+		/* and both read back */
+		struct ik_addr back;
+		unsigned forms;
+		ik_err e;
+		assert_int_equal(addr_from_ntoa_text(buf, strlen(buf), 0, &back, &forms, &e), 0);
+		assert_true(addr_equal(&back, &n.addr));
+		addr_format_bytes(&n.addr, buf, sizeof buf);
+		assert_int_equal(addr_from_ntoa_text(buf, strlen(buf), 0, &back, &forms, &e), 0);
+		assert_true(addr_equal(&back, &n.addr));
+	}
+	/* the largest: 16 bytes that all need \xhh */
+	struct ik_net n = parse_ok("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	char buf[ADDR_BYTES_MAX];
+	assert_int_equal(addr_format_pybytes(&n.addr, buf, sizeof buf), 3 + 16 * 4);
+	char small[8];
+	assert_int_equal(addr_format_bytes(&n.addr, small, sizeof small), 0);
+	assert_string_equal(small, "");
+}
+
+static void hostname_hint(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"example.com", "localhost", "a-b.example.", "x1"};
+	static const char *const not_names[] = {"10.0.0.1", "1.2.3", "::1", "fe80::1%eth0",
+		"10.0.0.0/8", "0x7f000001", "1.2.3.0x4", "example.com/24", "1.2.3.4a b", ""};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!addr_looks_like_hostname(names[i], strlen(names[i])))
+			fail_msg("'%s' should look like a host name", names[i]);
+	for (size_t i = 0; i < sizeof not_names / sizeof not_names[0]; i++)
+		if (addr_looks_like_hostname(not_names[i], strlen(not_names[i])))
+			fail_msg("'%s' should not look like a host name", not_names[i]);
 }
 
 static void value_helpers(void **state)
@@ -822,6 +970,9 @@ int main(void)
 		cmocka_unit_test(summarize_cases),
 		cmocka_unit_test(aton_legacy),
 		cmocka_unit_test(numbers_as_addresses),
+		cmocka_unit_test(ntoa_texts),
+		cmocka_unit_test(bytes_forms),
+		cmocka_unit_test(hostname_hint),
 		cmocka_unit_test(value_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
