@@ -115,12 +115,19 @@ static struct tcp_conf *conf_copy(const struct tcp_conf *o, ik_err *e)
 	c->log = o->log;
 	c->once = o->once;
 	c->file_size = o->file_size;
+	c->family = o->family;
+	c->connect_ms = o->connect_ms;
+	c->tls_target = o->tls_target;
+	c->insecure = o->insecure;
 	bool ok = true;
 	for (size_t i = 0; ok && i < o->nlisten; i++)
 		ok = tcp_conf_add_listen(c, o->listen[i], e) == 0;
 	if (ok && ((o->cert != NULL && (c->cert = strdup(o->cert)) == NULL) ||
 		   (o->key != NULL && (c->key = strdup(o->key)) == NULL) ||
 		   (o->file != NULL && (c->file = strdup(o->file)) == NULL) ||
+		   (o->target != NULL && (c->target = strdup(o->target)) == NULL) ||
+		   (o->source != NULL && (c->source = strdup(o->source)) == NULL) ||
+		   (o->cacert != NULL && (c->cacert = strdup(o->cacert)) == NULL) ||
 		   (o->file_fd >= 0 && (c->file_fd = fcntl(o->file_fd, F_DUPFD_CLOEXEC, 0)) < 0))) {
 		ik_err_errno(e, errno, "cannot copy the settings");
 		ok = false;
@@ -317,47 +324,59 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 	return 0;
 }
 
-int tcp_listen_main(int argc, char **argv)
+int tcp_listen_run(struct tcp_conf *c, uint64_t workers)
 {
-	struct tcp_conf *c = tcp_conf_new();
-	if (c == NULL)
-		return cli_error("tcp", CLI_FAIL, "out of memory");
-	uint64_t workers = 0;
 	struct listen_run r = {.conf = c};
 	ik_err e;
-	int rc = parse_listen(argc, argv, c, &workers);
-	if (rc < 0) {
-		rc = cli_help(listen_help);
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	if (c->mode == TCP_EXEC && tcp_exec_check(c->exec_argv, &e) < 0) {
-		rc = cli_usage_error("tcp", "%s", e.msg);
-		goto out;
-	}
+	int rc;
 	if (tcp_conf_prepare(c, &e) < 0 ||
 	    worker_sets_bind(&r.ws, (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
 			     (unsigned)workers, &e) < 0) {
 		rc = cli_error("tcp", CLI_USAGE, "%s", e.msg);
 		goto out;
 	}
-	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : 1;
+	/* exec: the socket and two pipes; relay: two sockets and two pipes. */
+	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : c->mode == TCP_RELAY ? 4 : 1;
 	uint64_t limit = tcp_raise_nofile(c->max_conns * per_conn + 64);
 	if (limit < c->max_conns * per_conn + 16)
 		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
 			  (unsigned long long)limit, (unsigned long long)c->max_conns);
 	workers_hold_signals();
-	for (size_t i = 0; i < r.ws.sets[0].n; i++)
-		log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
-			  r.ws.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
-			  (unsigned long long)workers);
+	for (size_t i = 0; i < r.ws.sets[0].n; i++) {
+		if (c->mode == TCP_RELAY)
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=relay target=%s tls=%s "
+				  "tls_target=%s workers=%llu", r.ws.sets[0].ep[i].text, c->target,
+				  c->tls ? "yes" : "no", c->tls_target ? "yes" : "no",
+				  (unsigned long long)workers);
+		else
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
+				  r.ws.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
+				  (unsigned long long)workers);
+	}
 	struct workers_opts wo = {.count = (unsigned)workers, .name = "tcp"};
 	rc = workers_run(&wo, listen_worker, &r, &e);
 	if (rc < 0)
 		rc = cli_error("tcp", CLI_FAIL, "%s", e.msg);
 out:
 	worker_sets_close(&r.ws);
+	tcp_conf_free(c);
+	return rc;
+}
+
+int tcp_listen_main(int argc, char **argv)
+{
+	struct tcp_conf *c = tcp_conf_new();
+	if (c == NULL)
+		return cli_error("tcp", CLI_FAIL, "out of memory");
+	uint64_t workers = 0;
+	ik_err e;
+	int rc = parse_listen(argc, argv, c, &workers);
+	if (rc < 0)
+		rc = cli_help(listen_help);
+	else if (rc == 0 && c->mode == TCP_EXEC && tcp_exec_check(c->exec_argv, &e) < 0)
+		rc = cli_usage_error("tcp", "%s", e.msg);
+	else if (rc == 0)
+		return tcp_listen_run(c, workers);
 	tcp_conf_free(c);
 	return rc;
 }
