@@ -187,9 +187,9 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* Reflect output waits only while write_armed (nothing else writes
-	 * to the link's output). */
+	 * to the link's output). A TLS link is written through its layer. */
 	struct session *sink = session_sink(s);
-	if (s->reflect && sink != NULL && !sink->write_armed && !sink->wr_finish) {
+	if (s->reflect && sink != NULL && sink->direct && !sink->write_armed && !sink->wr_finish) {
 		session_reflect_readable(s);
 		return;
 	}

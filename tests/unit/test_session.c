@@ -855,6 +855,82 @@ static void link_back_pressure(void **state)
 	link_finish(&t);
 }
 
+struct tls_server_peer {
+	int fd;
+	SSL_CTX *ctx;
+	char got[64];
+	int ok;
+};
+
+/* The TLS server at the far end of a link: takes what comes until the
+ * client's close_notify, answers, and closes. */
+static void *tls_server_peer(void *arg)
+{
+	struct tls_server_peer *p = arg;
+	SSL *ssl = SSL_new(p->ctx);
+	SSL_set_fd(ssl, p->fd);
+	if (SSL_accept(ssl) == 1) {
+		size_t n = 0;
+		int k;
+		while (n < sizeof p->got - 1 && (k = SSL_read(ssl, p->got + n, (int)(sizeof p->got - 1 - n))) > 0)
+			n += (size_t)k;
+		p->got[n] = '\0';
+		if (SSL_write(ssl, "world", 5) == 5 && SSL_shutdown(ssl) >= 0)
+			p->ok = 1;
+	}
+	SSL_free(ssl);
+	return NULL;
+}
+
+/* A plain session linked to a TLS client session: the plain side's bytes
+ * go through the TLS layer (never straight onto its socket), its FIN
+ * becomes close_notify and FIN, and the answer comes back in clear. */
+static void link_plain_to_tls(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct tls_server_peer p = {0};
+	p.ctx = tls_server_ctx(NULL, &e);
+	assert_non_null(p.ctx);
+	struct tls_client_opts co = {.insecure = true};
+	SSL_CTX *cctx = tls_client_ctx(&co, &e);
+	assert_non_null(cctx);
+	int sa[2], sb[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sa), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sb), 0);
+	struct link_test t = {0};
+	t.loop = loop_new(&e);
+	struct session_opts o = {.proto = "test", .mode = SESSION_MODE_RAW, .idle_ms = 20000};
+	t.a.s = session_new(t.loop, sa[0], NULL, 0, NULL, &o, link_io, &t, &e);
+	SSL *ssl = tls_client_ssl(cctx, "localhost", NULL, &e);
+	assert_non_null(ssl);
+	t.b.s = session_new_connected(t.loop, sb[0], NULL, 0, ssl, &o, link_io, &t, &e);
+	assert_non_null(t.b.s);
+	assert_true(session_is_tls(t.b.s));
+	t.a.peer = sa[1];
+	t.b.peer = sb[1];
+	session_link(t.a.s, t.b.s);
+	blocking(t.b.peer);
+	p.fd = t.b.peer;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, tls_server_peer, &p), 0);
+	put(t.a.peer, "hello", 5);
+	shutdown(t.a.peer, SHUT_WR);
+	link_run(&t, 10000);
+	pthread_join(th, NULL);
+	assert_int_equal(p.ok, 1);
+	assert_string_equal(p.got, "hello");
+	assert_string_equal(t.a.reason, "eof");
+	assert_string_equal(t.b.reason, "eof");
+	blocking(t.a.peer);
+	char buf[64];
+	assert_int_equal(get_all(t.a.peer, buf, sizeof buf), 5);
+	assert_string_equal(buf, "world");
+	link_finish(&t);
+	SSL_CTX_free(p.ctx);
+	SSL_CTX_free(cctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +952,7 @@ int main(void)
 		cmocka_unit_test(link_passes_early_bytes_and_eof),
 		cmocka_unit_test(link_reset_closes_other),
 		cmocka_unit_test(link_back_pressure),
+		cmocka_unit_test(link_plain_to_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
