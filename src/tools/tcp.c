@@ -52,6 +52,15 @@ int tcp_parse_seconds(const char *s, uint64_t *ms)
 	return str_to_duration_ms(s, ms);
 }
 
+int tcp_parse_count(const char *tool, const char *opt, const char *v, uint64_t min, uint64_t max,
+		    uint64_t *out)
+{
+	if (str_to_u64(v, max, out) < 0 || *out < min)
+		return cli_usage_error(tool, "%s '%s' must be a number from %llu to %llu", opt, v,
+				       (unsigned long long)min, (unsigned long long)max);
+	return 0;
+}
+
 int cmd_tcp(int argc, char **argv)
 {
 	if (argc < 2)

@@ -157,5 +157,9 @@ int tcp_bench_main(int argc, char **argv);
 uint64_t tcp_raise_nofile(uint64_t want);
 /* A whole-seconds option ("2", "0.5" for half a second) in ms; -1 if bad. */
 int tcp_parse_seconds(const char *s, uint64_t *ms);
+/* A count option of tool ("tcp", "udp") from min to max: 0, or the usage
+ * error's exit status ("--workers 'x' must be a number from 0 to 256"). */
+int tcp_parse_count(const char *tool, const char *opt, const char *v, uint64_t min, uint64_t max,
+		    uint64_t *out);
 
 #endif

@@ -253,14 +253,6 @@ static int set_mode(struct tcp_conf *c, enum tcp_mode m, bool *chosen)
 	return 0;
 }
 
-static int parse_count(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-	if (str_to_u64(v, max, out) < 0 || *out < min)
-		return cli_usage_error("tcp", "%s '%s' must be a number from %llu to %llu", opt, v,
-				       (unsigned long long)min, (unsigned long long)max);
-	return 0;
-}
-
 static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *workers)
 {
 	bool chosen = false;
@@ -288,7 +280,7 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 				c->once = true;
 			}
 			break;
-		case OPT_MAX_CONNS: rc = parse_count("--max-conns", optarg, 1, 1000000, &c->max_conns); break;
+		case OPT_MAX_CONNS: rc = tcp_parse_count("tcp", "--max-conns", optarg, 1, 1000000, &c->max_conns); break;
 		case OPT_IDLE:
 		case OPT_WRITE:
 			if (tcp_parse_seconds(optarg, o == OPT_IDLE ? &c->idle_ms : &c->write_ms) < 0)
@@ -296,14 +288,14 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 						     o == OPT_IDLE ? "--idle-timeout" : "--write-timeout", optarg);
 			break;
 		case OPT_MAX_LINE:
-			if ((rc = parse_count("--max-line", optarg, 1, 1 << 20, &v)) == 0)
+			if ((rc = tcp_parse_count("tcp", "--max-line", optarg, 1, 1 << 20, &v)) == 0)
 				c->max_line = (size_t)v;
 			break;
 		case OPT_ONCE: c->once = true; break;
 		case OPT_TLS: c->tls = true; break;
 		case OPT_CERT: free(c->cert); c->cert = strdup(optarg); c->tls = true; break;
 		case OPT_KEY: free(c->key); c->key = strdup(optarg); break;
-		case OPT_WORKERS: rc = parse_count("--workers", optarg, 0, WORKERS_MAX, workers); break;
+		case OPT_WORKERS: rc = tcp_parse_count("tcp", "--workers", optarg, 0, WORKERS_MAX, workers); break;
 		case OPT_LOG: c->log = true; break;
 		case 'h': return -1;
 		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);

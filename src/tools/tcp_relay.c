@@ -287,14 +287,6 @@ void tcp_relay_io(struct tcp_conn *c, const struct session_ev *ev)
 
 /* ---- the subcommand ---- */
 
-static int parse_count(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-	if (str_to_u64(v, max, out) < 0 || *out < min)
-		return cli_usage_error("tcp", "%s '%s' must be a number from %llu to %llu", opt, v,
-				       (unsigned long long)min, (unsigned long long)max);
-	return 0;
-}
-
 static int set_text(char **field, const char *v)
 {
 	free(*field);
@@ -311,7 +303,7 @@ static int parse_relay(int argc, char **argv, struct tcp_conf *c, uint64_t *work
 	while ((o = getopt_long(argc, argv, ":hs:46", relay_opts, NULL)) != -1) {
 		int rc = 0;
 		switch (o) {
-		case OPT_MAX_CONNS: rc = parse_count("--max-conns", optarg, 1, 1000000, &c->max_conns); break;
+		case OPT_MAX_CONNS: rc = tcp_parse_count("tcp", "--max-conns", optarg, 1, 1000000, &c->max_conns); break;
 		case OPT_CONNECT:
 		case OPT_IDLE:
 		case OPT_WRITE: {
@@ -334,7 +326,7 @@ static int parse_relay(int argc, char **argv, struct tcp_conf *c, uint64_t *work
 		case OPT_TLS_TARGET: c->tls_target = true; break;
 		case OPT_CACERT: rc = set_text(&c->cacert, optarg); c->tls_target = true; break;
 		case OPT_INSECURE: c->insecure = true; c->tls_target = true; break;
-		case OPT_WORKERS: rc = parse_count("--workers", optarg, 0, WORKERS_MAX, workers); break;
+		case OPT_WORKERS: rc = tcp_parse_count("tcp", "--workers", optarg, 0, WORKERS_MAX, workers); break;
 		case OPT_LOG: c->log = true; break;
 		case 'h': return -1;
 		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);

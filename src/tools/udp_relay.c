@@ -123,6 +123,17 @@ static struct client **slot(struct urelay *r, const struct sockaddr_storage *a, 
 	return &r->buckets[addr_hash(a, len) & (r->nbuckets - 1)];
 }
 
+/* Its events, its socket and itself. */
+static void client_release(struct client *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	close(c->ufd);
+	free(c);
+}
+
 static void client_free(struct client *c, const char *end)
 {
 	struct urelay *r = c->r;
@@ -146,12 +157,7 @@ static void client_free(struct client *c, const char *end)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	r->nclients--;
-	if (c->ev != NULL)
-		event_free(c->ev);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	close(c->ufd);
-	free(c);
+	client_release(c);
 }
 
 /* The target's port is closed: always worth a warning, at most one a
@@ -272,12 +278,7 @@ static struct client *client_new(struct urelay *r, int lfd, const struct sockadd
 	c->ev = event_new(loop_base(r->loop), c->ufd, EV_READ | EV_PERSIST, on_reply, c);
 	c->timer = evtimer_new(loop_base(r->loop), on_idle, c);
 	if (c->ev == NULL || c->timer == NULL || event_add(c->ev, NULL) < 0) {
-		if (c->ev != NULL)
-			event_free(c->ev);
-		if (c->timer != NULL)
-			event_free(c->timer);
-		close(c->ufd);
-		free(c);
+		client_release(c);
 		return NULL;
 	}
 	struct client **s = slot(r, addr, addrlen);
@@ -415,16 +416,15 @@ static int relay_worker(int index, void *arg)
 static int parse_relay(int argc, char **argv, struct urelay_conf *c, uint64_t *workers)
 {
 	ik_err e;
-	int o, family = AF_UNSPEC;
+	int o, rc, family = AF_UNSPEC;
 	const char *source = NULL;
 	opterr = 0;
 	optind = 0;
 	while ((o = getopt_long(argc, argv, ":hs:46", relay_opts, NULL)) != -1) {
 		switch (o) {
 		case OPT_MAX:
-			if (str_to_u64(optarg, 1000000, &c->max) < 0 || c->max == 0)
-				return cli_usage_error("udp", "--max-conns '%s' must be a number from 1 to "
-						       "1000000", optarg);
+			if ((rc = tcp_parse_count("udp", "--max-conns", optarg, 1, 1000000, &c->max)) != 0)
+				return rc;
 			break;
 		case OPT_IDLE:
 			if (tcp_parse_seconds(optarg, &c->idle_ms) < 0 || c->idle_ms == 0)
@@ -435,9 +435,8 @@ static int parse_relay(int argc, char **argv, struct urelay_conf *c, uint64_t *w
 		case '4': family = AF_INET; break;
 		case '6': family = AF_INET6; break;
 		case OPT_WORKERS:
-			if (str_to_u64(optarg, WORKERS_MAX, workers) < 0)
-				return cli_usage_error("udp", "--workers '%s' must be a number from 0 to %d",
-						       optarg, WORKERS_MAX);
+			if ((rc = tcp_parse_count("udp", "--workers", optarg, 0, WORKERS_MAX, workers)) != 0)
+				return rc;
 			break;
 		case OPT_LOG: c->log = true; break;
 		case 'h': return -1;

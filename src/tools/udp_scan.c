@@ -50,11 +50,10 @@ static const struct option scan_opts[] = {
 static int count(const char *opt, const char *v, uint64_t min, uint64_t max, unsigned *out)
 {
 	uint64_t n;
-	if (str_to_u64(v, max, &n) < 0 || n < min)
-		return cli_usage_error("udp", "%s '%s' must be a number from %llu to %llu", opt, v,
-				       (unsigned long long)min, (unsigned long long)max);
-	*out = (unsigned)n;
-	return 0;
+	int rc = tcp_parse_count("udp", opt, v, min, max, &n);
+	if (rc == 0)
+		*out = (unsigned)n;
+	return rc;
 }
 
 int udp_scan_main(int argc, char **argv)

@@ -282,7 +282,7 @@ def test_tls_listen_python_ssl_client(pki):
                 with ctx.wrap_socket(raw, server_hostname="localhost") as s:
                     data = os.urandom(1024 * 1024)
                     got = []
-                    t = threading.Thread(target=lambda: got.append(recv_exact(s, len(data))))
+                    t = threading.Thread(target=lambda: got.append(recv_all(s, limit=len(data))))
                     t.start()
                     s.sendall(data)
                     t.join(30)
@@ -292,16 +292,6 @@ def test_tls_listen_python_ssl_client(pki):
     finally:
         back.close()
     assert "up=1048576 down=1048576" in m.group(0), m.group(0)
-
-
-def recv_exact(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        out += chunk
-    return out
 
 
 def test_tls_target_verified_and_refused(pki):
