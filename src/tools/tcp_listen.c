@@ -28,7 +28,8 @@ static const char listen_help[] =
 	"Usage: inetkit tcp listen [OPTIONS] [HOST:]PORT...\n"
 	"\n"
 	"Serve TCP on each address (IPv4 and IPv6; PORT alone or *:PORT means\n"
-	"every address). One mode:\n"
+	"every address; unix:PATH is a UNIX-domain socket, made mode 0600 and\n"
+	"removed at exit). One mode:\n"
 	"  --echo            send back what each client sends (default)\n"
 	"  --discard         read and drop everything\n"
 	"  --chat            a line from one client goes to all the others\n"
@@ -56,7 +57,8 @@ static const char listen_help[] =
 	"  inetkit tcp listen 127.0.0.1:2007\n"
 	"  inetkit tcp listen --chat --log '[::1]:6000' 127.0.0.1:6000\n"
 	"  inetkit tcp listen --exec '/usr/bin/tr a-z A-Z' 127.0.0.1:7000\n"
-	"  inetkit tcp listen --recv out.bin 127.0.0.1:9000\n";
+	"  inetkit tcp listen --recv out.bin 127.0.0.1:9000\n"
+	"  inetkit tcp listen unix:/tmp/echo.sock\n";
 
 enum {
 	OPT_ECHO = 256, OPT_DISCARD, OPT_CHAT, OPT_EXEC, OPT_SEND, OPT_RECV, OPT_MAX_CONNS,
