@@ -1,9 +1,12 @@
 #include "core/listener.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/listener.h>
@@ -35,7 +38,9 @@ int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e)
 {
 	char host[256];
 	uint16_t port;
-	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
+	struct endpoint un;
+	if (endpoint_is_unix(spec) ? endpoint_unix(spec, &un, e) < 0
+				   : endpoint_split(spec, host, sizeof host, &port, e) < 0)
 		return -1;
 	if (*n >= LISTEN_MAX_SOCKETS)
 		return ik_err_set(e, "too many listen addresses (at most %d)", LISTEN_MAX_SOCKETS);
@@ -45,9 +50,72 @@ int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e)
 	return 0;
 }
 
+/* A socket file already at the path: a server that is gone left it (no
+ * one accepts: remove it), or one runs there (in use). Anything that is
+ * not a socket is never removed. */
+static int unix_clear_stale(const struct endpoint *ep, int socktype, ik_err *e)
+{
+	const char *path = ((const struct sockaddr_un *)&ep->ss)->sun_path;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : ik_err_errno(e, errno, "cannot listen on %s", ep->text);
+	if (!S_ISSOCK(st.st_mode))
+		return ik_err_set(e, "cannot listen on %s: '%s' exists and is not a socket; remove "
+				  "it or choose another path", ep->text, path);
+	int probe = socket(AF_UNIX, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return ik_err_errno(e, errno, "cannot create a socket for %s", ep->text);
+	int rc = connect(probe, (const struct sockaddr *)&ep->ss, ep->len);
+	int err = errno;
+	close(probe);
+	if (rc == 0 || err == EAGAIN)
+		return ik_err_set(e, "cannot listen on %s: address already in use; another program "
+				  "serves this socket (see: ss -lxp src '%s') or choose another path",
+				  ep->text, path);
+	if (err != ECONNREFUSED)
+		return ik_err_errno(e, err, "cannot listen on %s: cannot tell whether '%s' is in use",
+				    ep->text, path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return ik_err_errno(e, errno, "cannot listen on %s: cannot remove the stale socket "
+				    "'%s'", ep->text, path);
+	return 0;
+}
+
+static int bind_unix(const struct endpoint *ep, int socktype, ik_err *e)
+{
+	if (unix_clear_stale(ep, socktype, e) < 0)
+		return -1;
+	int fd = socket(AF_UNIX, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ik_err_errno(e, errno, "cannot create a socket for %s", ep->text);
+	/* bind() makes the file with the umask's mode: a strict umask for that
+	 * moment, so that it is never open to others, not even briefly. */
+	mode_t old = umask(0177);
+	int rc = bind(fd, (const struct sockaddr *)&ep->ss, ep->len);
+	int err = errno;
+	umask(old);
+	if (rc < 0 || (socktype == SOCK_STREAM && listen(fd, SOMAXCONN) < 0)) {
+		if (rc == 0) {
+			err = errno;
+			unlink(((const struct sockaddr_un *)&ep->ss)->sun_path);
+		}
+		close(fd);
+		if (err == EACCES || err == ENOENT || err == ENOTDIR)
+			ik_err_errno(e, err, "cannot listen on %s: the directory must exist and be "
+				     "writable", ep->text);
+		else
+			ik_err_errno(e, err, "cannot listen on %s", ep->text);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 int listen_bind_one(const struct endpoint *ep, int socktype, unsigned flags, ik_err *e)
 {
 	int family = ep->ss.ss_family;
+	if (family == AF_UNIX)
+		return bind_unix(ep, socktype, e);
 	int fd = socket(family, socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return ik_err_errno(e, errno, "cannot create a socket for %s", ep->text);
@@ -98,10 +166,19 @@ int listen_bind_specs(struct listen_set *set, const char *const *specs, size_t n
 					continue;	/* no IPv6 on this machine */
 				return -1;
 			}
+			set->unix_dev[set->n] = 0;
+			set->unix_ino[set->n] = 0;
+			struct stat st;
+			if (eps[k].ss.ss_family == AF_UNIX &&
+			    lstat(((struct sockaddr_un *)&eps[k].ss)->sun_path, &st) == 0) {
+				set->unix_dev[set->n] = st.st_dev;
+				set->unix_ino[set->n] = st.st_ino;
+			}
 			/* Port 0 asks the kernel for one: record what it chose. */
 			struct sockaddr_storage ss;
 			socklen_t len = sizeof ss;
-			if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
+			if (eps[k].ss.ss_family != AF_UNIX &&
+			    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 				bool wild = eps[k].wildcard;
 				endpoint_from_sockaddr(&eps[k], (struct sockaddr *)&ss, len);
 				eps[k].wildcard = wild;
@@ -113,6 +190,20 @@ int listen_bind_specs(struct listen_set *set, const char *const *specs, size_t n
 		}
 	}
 	return 0;
+}
+
+void listen_set_unlink(const struct listen_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		if (set->ep[i].ss.ss_family != AF_UNIX || set->unix_ino[i] == 0)
+			continue;
+		const char *path = ((const struct sockaddr_un *)&set->ep[i].ss)->sun_path;
+		struct stat st;
+		/* Another server may have taken the path since: leave its file. */
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == set->unix_dev[i] &&
+		    st.st_ino == set->unix_ino[i])
+			unlink(path);
+	}
 }
 
 void listen_set_close(struct listen_set *set)
@@ -143,7 +234,16 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 {
 	(void)ev;
 	struct listener *li = arg;
-	/* Before the server sees it: no greeting, no session slot. */
+	struct sockaddr_storage ss;
+	if (sa->sa_family == AF_UNIX && len >= 0 && (size_t)len < sizeof ss) {
+		/* A UNIX client is mostly unnamed: the kernel fills only the
+		 * family, and the rest must read as an empty path. */
+		memset(&ss, 0, sizeof ss);
+		memcpy(&ss, sa, (size_t)len);
+		sa = (struct sockaddr *)&ss;
+	}
+	/* Before the server sees it: no greeting, no session slot. A UNIX
+	 * client has no address: an allow list refuses it, a deny list not. */
 	if (acl_refuse(li->set->acl, sa, LOG_NOTICE)) {
 		close((int)fd);
 		return;
@@ -227,12 +327,28 @@ int worker_sets_bind(struct worker_sets *ws, const char *const *specs, size_t ns
 	if (listen_bind_specs(&ws->sets[0], specs, nspecs, socktype, flags, e) < 0)
 		return -1;
 	/* The addresses the first set got, so that port 0 is one port for all. */
-	const char *again[LISTEN_MAX_SOCKETS];
-	for (size_t k = 0; k < ws->sets[0].n; k++)
-		again[k] = ws->sets[0].ep[k].text;
-	for (unsigned i = 1; i < ws->n; i++)
-		if (listen_bind_specs(&ws->sets[i], again, ws->sets[0].n, socktype, flags, e) < 0)
-			return -1;
+	const struct listen_set *first = &ws->sets[0];
+	for (unsigned i = 1; i < ws->n; i++) {
+		struct listen_set *set = &ws->sets[i];
+		for (size_t k = 0; k < first->n; k++) {
+			const char *again = first->ep[k].text;
+			if (first->ep[k].ss.ss_family != AF_UNIX) {
+				if (listen_bind_specs(set, &again, 1, socktype, flags, e) < 0)
+					return -1;
+				continue;
+			}
+			/* One path, one socket: every worker accepts on it. */
+			int fd = fcntl(first->fd[k], F_DUPFD_CLOEXEC, 0);
+			if (fd < 0)
+				return ik_err_errno(e, errno, "cannot share %s between workers", again);
+			set->fd[set->n] = fd;
+			set->socktype[set->n] = first->socktype[k];
+			set->ep[set->n] = first->ep[k];
+			set->unix_dev[set->n] = 0;
+			set->unix_ino[set->n] = 0;
+			set->n++;
+		}
+	}
 	return 0;
 }
 
@@ -248,6 +364,8 @@ struct listen_set *worker_sets_take(struct worker_sets *ws, int index)
 
 void worker_sets_close(struct worker_sets *ws)
 {
+	if (ws->n > 0)
+		listen_set_unlink(&ws->sets[0]);
 	for (unsigned i = 0; i < ws->n; i++)
 		listen_set_close(&ws->sets[i]);
 	free(ws->sets);

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "core/error.h"
 #include "core/loop.h"
@@ -30,16 +31,25 @@ struct listen_set {
 	/* Who may connect (core/acl.h); NULL: everyone. Not owned: whoever
 	 * sets it keeps it alive while the set's listeners run. */
 	struct acl *acl;
+	/* unix:PATH sockets this set made: the file's identity, so that only
+	 * our own socket file is removed at exit (listen_set_unlink). */
+	dev_t unix_dev[LISTEN_MAX_SOCKETS];
+	ino_t unix_ino[LISTEN_MAX_SOCKETS];
 };
 
 /* Append a copy of spec to a list of listen specs (at most
- * LISTEN_MAX_SOCKETS), after checking its form with endpoint_split. */
+ * LISTEN_MAX_SOCKETS), after checking its form with endpoint_split (or
+ * endpoint_unix for unix:PATH). */
 int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e);
 
 /* Bind one socket (SOCK_STREAM listens with backlog SOMAXCONN). IPv6 sockets
  * are IPV6_V6ONLY so that "*:PORT" can bind 0.0.0.0 and :: side by side.
  * Non-blocking, close-on-exec. Returns the fd, or -1 with e like
- * "cannot listen on 127.0.0.1:80: permission denied (...)". */
+ * "cannot listen on 127.0.0.1:80: permission denied (...)".
+ * unix:PATH (unix(7)): a socket file left at PATH by a server that is gone
+ * is replaced; a live one, or a file that is not a socket, is an error.
+ * The new socket file is made with mode 0600 (owner only, whatever the
+ * umask): chmod or chgrp it to let others connect. */
 int listen_bind_one(const struct endpoint *ep, int socktype, unsigned flags, ik_err *e);
 
 /* Resolve every spec and bind each address into set (appends). A wildcard
@@ -50,6 +60,9 @@ void listen_set_close(struct listen_set *set);
 /* Put acl in force on set's sockets from the next connection on (a
  * reload's new list); the count of refusals goes on from the old list. */
 void listen_set_acl(struct listen_set *set, struct acl *acl);
+/* Remove the socket files of the set's unix:PATH sockets, if they are still
+ * the ones it made (the process that bound them, at exit). */
+void listen_set_unlink(const struct listen_set *set);
 
 /* Accepting TCP connections on the loop, on socket i of set. The
  * callback receives a non-blocking, close-on-exec socket; it owns it. A
@@ -69,7 +82,8 @@ void listener_free(struct listener *li);
 /* Sockets for N worker processes (`tcp listen`, `udp listen`): each worker its
  * own set, bound with SO_REUSEPORT to the same addresses, so that the
  * kernel spreads connections or datagrams among them; one set without
- * SO_REUSEPORT when workers is 0. */
+ * SO_REUSEPORT when workers is 0. A unix:PATH socket cannot be bound twice:
+ * the workers share the first set's (a duplicate descriptor each). */
 struct worker_sets {
 	struct listen_set *sets;
 	unsigned n;
@@ -79,6 +93,8 @@ int worker_sets_bind(struct worker_sets *ws, const char *const *specs, size_t ns
 /* In worker index (core/workers): close the other workers' sets (the
  * supervisor keeps them); returns this worker's. */
 struct listen_set *worker_sets_take(struct worker_sets *ws, int index);
+/* In the process that bound them: close every set and remove the socket
+ * files of unix:PATH addresses (listen_set_unlink). */
 void worker_sets_close(struct worker_sets *ws);
 /* listen_set_acl on every worker's set (before the workers start). */
 void worker_sets_acl(struct worker_sets *ws, struct acl *acl);

@@ -25,6 +25,7 @@
 #include "core/log.h"
 #include "core/session_int.h"
 #include "core/str.h"
+#include "core/tls.h"
 #include "net/endpoint.h"
 
 static uint64_t next_id = 1;
@@ -134,6 +135,7 @@ void session_close(struct session *s, const char *reason)
 		session_direct_write(s);
 	s->closing = true;
 	str_copy(s->reason, sizeof s->reason, reason != NULL ? reason : "closed");
+	session_unlink(s);
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	if (s->rev != NULL)
 		event_del(s->rev);
@@ -198,6 +200,8 @@ static void on_write(struct bufferevent *bev, void *arg)
 	if (s->out_over && len <= s->o.out_high / 2) {
 		s->out_over = false;
 		session_update_reading(s);
+		if (s->linked && s->link != NULL)
+			session_update_reading(s->link);
 		s->depth++;
 		session_deliver(s, SESSION_EV_DRAINED, NULL);
 		s->depth--;
@@ -226,7 +230,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_ERROR) {
 		unsigned long tls_err = s->tls ? bufferevent_get_openssl_error(bev) : 0;
-		if (tls_err != 0) {
+		SSL *ssl = s->tls_client ? bufferevent_openssl_get_ssl(bev) : NULL;
+		if (ssl != NULL && SSL_get_verify_result(ssl) != X509_V_OK) {
+			/* Our own check of the server refused it: say why in words. */
+			char buf[160], reason[200];
+			str_fmt(reason, sizeof reason, "tls: %s",
+				tls_error_text(ssl, tls_err, buf, sizeof buf));
+			session_close(s, reason);
+		} else if (tls_err != 0) {
 			char buf[160], reason[200];
 			ERR_error_string_n(tls_err, buf, sizeof buf);
 			str_fmt(reason, sizeof reason, "tls: %s", buf);
@@ -239,6 +250,13 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 /* ---- timeouts ---- */
+
+/* Bytes waiting in a pipe to be written to this session's socket: its
+ * own when it echoes, its link's when linked. */
+static size_t feed_pipe(const struct session *s)
+{
+	return s->reflect && s->link != NULL ? s->link->in_pipe : 0;
+}
 
 /* Bytes the kernel still holds for the peer (not sent, or not acked). */
 static size_t kernel_queue(int fd)
@@ -264,7 +282,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (kq < s->kq_last)
 		s->last_out_ms = now;
 	s->kq_last = kq;
-	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + kq + s->in_pipe;
+	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + kq + feed_pipe(s);
 	char reason[128];
 	if (queued > 0 && s->o.write_ms > 0 && now - s->last_out_ms >= s->o.write_ms) {
 		str_fmt(reason, sizeof reason, "client not reading: %zu bytes unsent for %llu ms",
@@ -299,7 +317,7 @@ static void arm_timer(struct session *s, uint64_t now)
 		 * write_ms, and at its deadline when it waits now. */
 		uint64_t w = s->o.write_ms;
 		if (evbuffer_get_length(bufferevent_get_output(s->bev)) > 0 || s->kq_last > 0 ||
-		    s->in_pipe > 0) {
+		    feed_pipe(s) > 0) {
 			uint64_t due = s->last_out_ms + s->o.write_ms;
 			w = due > now ? due - now : 1;
 		}
@@ -339,13 +357,18 @@ int session_setup_bev(struct session *s)
 	return 0;
 }
 
-struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
-			    socklen_t peerlen, SSL_CTX *tls, const struct session_opts *opts,
-			    session_io_fn io, void *arg, ik_err *e)
+/* tls: the server side's context (implicit TLS), or client: our own SSL
+ * for a connection we made. */
+static struct session *session_create(struct loop *l, int fd, const struct sockaddr *peer,
+				      socklen_t peerlen, SSL_CTX *tls, SSL *client,
+				      const struct session_opts *opts, session_io_fn io, void *arg,
+				      ik_err *e)
 {
 	struct session *s = calloc(1, sizeof *s);
 	if (s == NULL) {
 		close(fd);
+		if (client != NULL)
+			SSL_free(client);
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
@@ -383,7 +406,14 @@ struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
 	/* Replies go out whole; Nagle would only hold back the last piece. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	struct event_base *base = loop_base(l);
-	if (tls != NULL) {
+	if (client != NULL) {
+		s->bev = bufferevent_openssl_socket_new(base, fd, client, BUFFEREVENT_SSL_CONNECTING,
+							BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL)
+			SSL_free(client);
+		s->tls = true;
+		s->tls_client = true;
+	} else if (tls != NULL) {
 		SSL *ssl = SSL_new(tls);
 		if (ssl == NULL) {
 			close(fd);
@@ -416,6 +446,20 @@ struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
 	}
 	arm_timer(s, s->start_ms);
 	return s;
+}
+
+struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
+			    socklen_t peerlen, SSL_CTX *tls, const struct session_opts *opts,
+			    session_io_fn io, void *arg, ik_err *e)
+{
+	return session_create(l, fd, peer, peerlen, tls, NULL, opts, io, arg, e);
+}
+
+struct session *session_new_connected(struct loop *l, int fd, const struct sockaddr *peer,
+				      socklen_t peerlen, SSL *tls, const struct session_opts *opts,
+				      session_io_fn io, void *arg, ik_err *e)
+{
+	return session_create(l, fd, peer, peerlen, NULL, tls, opts, io, arg, e);
 }
 
 /* ---- accessors ---- */

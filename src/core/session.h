@@ -138,6 +138,17 @@ struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
 			    socklen_t peerlen, SSL_CTX *tls, const struct session_opts *opts,
 			    session_io_fn io, void *arg, ik_err *e);
 
+/* A connection we made (core/connector) rather than accepted: as
+ * session_new, and with tls set (tls_client_ssl: the name to check), the
+ * session is the TLS client; the handshake starts at once and what is
+ * written before it ends waits. SESSION_EV_TLS_READY follows it; a
+ * certificate our check refused closes the session with the reason in
+ * words ("tls: certificate verify failed: ..."). tls is owned from now
+ * on, also on failure. */
+struct session *session_new_connected(struct loop *l, int fd, const struct sockaddr *peer,
+				      socklen_t peerlen, SSL *tls, const struct session_opts *opts,
+				      session_io_fn io, void *arg, ik_err *e);
+
 void session_set_mode(struct session *s, enum session_mode mode);
 enum session_mode session_mode(const struct session *s);
 /* Reflect mode (RFC 862 echo done by the core): every byte read is sent
@@ -147,6 +158,21 @@ enum session_mode session_mode(const struct session *s);
  * not write to a reflecting session. */
 void session_reflect(struct session *s);
 bool session_splicing(const struct session *s);
+/* Link two sessions (a relay, `tcp relay`): what a reads is sent to b's
+ * peer and what b reads to a's, by the core, as session_reflect does for
+ * one: splice(2) between two plain sockets once a stream flows, buffered
+ * copies when either side is TLS. Input already buffered is sent first.
+ * Back-pressure: a session stops reading while the other's output (or
+ * its own pipe) is full. Half-close: a peer's end of file reaches the
+ * protocol as SESSION_EV_EOF, then (once its bytes are out) the other
+ * session shuts its write side (FIN); each session closes when both its
+ * directions have ended. When one closes before that, the other closes
+ * too ("other side closed: REASON"), unless it only has left to send
+ * what it holds. The protocol sees no SESSION_EV_DATA and must not write
+ * to linked sessions; an EOF delivered before the link (the protocol
+ * called session_keep_writing) is passed on. */
+void session_link(struct session *a, struct session *b);
+bool session_linked(const struct session *s);
 /* Stop reading (offloaded work is running) / read again; buffered input is
  * delivered on resume, from the loop, not inside the resume call. */
 void session_pause(struct session *s);

@@ -11,13 +11,16 @@
 
 #include "core/session_int.h"
 
-/* Reading is on unless something says stop: paused, output over its mark,
- * end of file seen, or raw input nobody took up to in_max. */
+/* Reading is on unless something says stop: paused, the output this
+ * session's input goes to over its mark (its own, or its link's), end of
+ * file seen, or raw input nobody took up to in_max. */
 void session_update_reading(struct session *s)
 {
 	if (s->closing)
 		return;
-	bool want = !s->paused && !s->out_over && !s->eof_seen && !session_splice_full(s) &&
+	const struct session *sink = session_sink(s);
+	bool want = !s->paused && !(sink != NULL && sink->out_over) && !s->eof_seen &&
+		    !session_splice_full(s) &&
 		    !(s->mode == SESSION_MODE_RAW &&
 		      evbuffer_get_length(bufferevent_get_input(s->bev)) >= s->o.in_max);
 	if (want == s->reading)
@@ -51,6 +54,15 @@ static void deliver_eof(struct session *s)
 	session_deliver(s, SESSION_EV_EOF, NULL);
 	if (s->closing)
 		return;
+	if (s->linked) {
+		/* Half-close carried across: the link sends its FIN once our
+		 * peer's bytes are out; our own side ends with the link's input. */
+		if (s->link != NULL)
+			session_shutdown_write(s->link);
+		if (s->wr_done && !s->closing)
+			session_close(s, "eof");
+		return;
+	}
 	if (s->wr_done) {
 		session_close(s, "eof");
 		return;
@@ -108,13 +120,17 @@ static void process_lines(struct session *s)
 static void process_once(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
-	if (s->wr_done) {
-		/* We said goodbye: what still comes is read only to see the end. */
+	struct session *sink = session_sink(s);
+	if (sink == NULL || sink->wr_done) {
+		/* We said goodbye (or the link did, or it is gone): what still
+		 * comes is read only to see the end. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 	} else if (s->mode == SESSION_MODE_LINE) {
 		process_lines(s);
 	} else if (s->reflect) {
-		evbuffer_add_buffer(bufferevent_get_output(s->bev), in);
+		evbuffer_add_buffer(bufferevent_get_output(sink->bev), in);
+		if (sink != s)
+			session_flush(sink);
 	} else if (!s->paused && evbuffer_get_length(in) > 0) {
 		session_deliver(s, SESSION_EV_DATA, NULL);
 	}
@@ -170,8 +186,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		session_splice_readable(s);
 		return;
 	}
-	/* Reflect output waits only while write_armed (nothing else writes). */
-	if (s->reflect && !s->write_armed && !s->wr_finish) {
+	/* Reflect output waits only while write_armed (nothing else writes
+	 * to the link's output). A TLS link is written through its layer. */
+	struct session *sink = session_sink(s);
+	if (s->reflect && sink != NULL && sink->direct && !sink->write_armed && !sink->wr_finish) {
 		session_reflect_readable(s);
 		return;
 	}

@@ -20,7 +20,7 @@ struct session {
 	 * cache line, for servers holding thousands of sessions. */
 	int fd;
 	int pipe_r, pipe_w;		/* splicing: -1 until a stream starts */
-	bool reflect;			/* the core echoes what it reads */
+	bool reflect;			/* the core moves what it reads to link's output */
 	bool write_armed;		/* direct, and output waits for EV_WRITE */
 	bool wr_finish, closing;
 	size_t rd_chunk;		/* its read size, 16 or 64 KiB */
@@ -34,7 +34,13 @@ struct session {
 	struct event *rev;		/* plain socket: our own read event */
 	unsigned rd_small;		/* small reads in a row */
 	bool reading;			/* rev added, or the bufferevent's EV_READ on */
-	/* reflect mode (session_reflect.c) */
+	/* reflect mode and links (session_reflect.c): what this session
+	 * reads goes to link's output (itself for echo; the other session of
+	 * a relay, NULL once that one has closed), and its pipe feeds
+	 * link's socket. link is also the session that feeds this one. */
+	struct session *link;
+	bool linked;			/* session_link: link is another session */
+	bool tls_client;		/* session_new_connected with TLS */
 	bool splice_eof;		/* splicing: the peer's EOF read, pipe not empty */
 	size_t in_pipe, pipe_cap;	/* bytes in the pipe, its size */
 	struct event *wev;		/* splicing: the pipe waits for EV_WRITE */
@@ -83,6 +89,11 @@ int session_direct_reader(struct session *s);
 bool session_read_size(struct session *s, size_t n);
 void session_set_read_mark(struct session *s);
 /* session_reflect.c */
+/* Where what s reads goes, and (the same session) who feeds s's output:
+ * link when reflecting or linked, else s itself. NULL for a linked session
+ * whose other side has closed. */
+struct session *session_sink(struct session *s);
+void session_unlink(struct session *s);
 void session_splice_maybe_start(struct session *s);
 void session_splice_readable(struct session *s);
 void session_reflect_readable(struct session *s);

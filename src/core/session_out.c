@@ -41,12 +41,15 @@ int session_direct_write(struct session *s)
 	return n;
 }
 
-/* Over out_high: stop reading this peer until it reads (back-pressure). */
+/* Over out_high: stop reading what feeds this output (this peer, or the
+ * linked session's) until this peer reads (back-pressure). */
 static void check_output(struct session *s)
 {
 	if (!s->out_over && evbuffer_get_length(bufferevent_get_output(s->bev)) > s->o.out_high) {
 		s->out_over = true;
 		session_update_reading(s);
+		if (s->linked && s->link != NULL)
+			session_update_reading(s->link);
 	}
 }
 

@@ -4,9 +4,44 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "core/str.h"
+
+bool endpoint_is_unix(const char *spec)
+{
+	return str_has_prefix(spec, ENDPOINT_UNIX_PREFIX);
+}
+
+int endpoint_unix(const char *spec, struct endpoint *ep, ik_err *e)
+{
+	const char *path = spec + strlen(ENDPOINT_UNIX_PREFIX);
+	struct sockaddr_un *un = (struct sockaddr_un *)&ep->ss;
+	size_t n = strlen(path);
+	memset(ep, 0, sizeof *ep);
+	if (n == 0)
+		return ik_err_set(e, "'%s': give a socket path after unix:, e.g. unix:/tmp/x.sock",
+				  spec);
+	if (n >= sizeof un->sun_path)
+		return ik_err_set(e, "'%s': a UNIX socket path has at most %zu bytes", spec,
+				  sizeof un->sun_path - 1);
+	un->sun_family = AF_UNIX;
+	memcpy(un->sun_path, path, n + 1);
+	ep->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+	endpoint_format((struct sockaddr *)un, ep->text, sizeof ep->text);
+	return 0;
+}
+
+const char *endpoint_unix_path(const struct sockaddr *sa, socklen_t len)
+{
+	const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+	if (sa->sa_family != AF_UNIX || len <= offsetof(struct sockaddr_un, sun_path) ||
+	    un->sun_path[0] == '\0')
+		return NULL;
+	return un->sun_path;
+}
 
 int endpoint_parse_port(const char *s, uint16_t *port, ik_err *e)
 {
@@ -125,6 +160,14 @@ int endpoint_resolve_listen(const char *spec, struct endpoint *out, size_t max,
 	char host[256];
 	uint16_t port;
 	*n = 0;
+	if (endpoint_is_unix(spec)) {
+		if (max == 0)
+			return 0;
+		if (endpoint_unix(spec, &out[0], e) < 0)
+			return -1;
+		*n = 1;
+		return 0;
+	}
 	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
 		return -1;
 	if (host[0] == '\0') {
@@ -144,10 +187,73 @@ int endpoint_resolve_connect(const char *host, uint16_t port, int family, int so
 	return resolve(host, port, family, socktype, 0, out, max, n, e);
 }
 
+int endpoint_resolve_target(const char *spec, int family, int socktype, struct endpoint *out,
+			    size_t max, size_t *n, const char *what, ik_err *e)
+{
+	*n = 0;
+	if (endpoint_is_unix(spec)) {
+		if (max == 0 || endpoint_unix(spec, &out[0], e) < 0)
+			return ik_err_prefix(e, "%s", what);
+		*n = 1;
+		return 0;
+	}
+	char host[256];
+	uint16_t port;
+	if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
+		return ik_err_prefix(e, "%s", what);
+	if (host[0] == '\0')
+		return ik_err_set(e, "%s '%s': name the host, as HOST:PORT (or unix:PATH)", what, spec);
+	if (port == 0)
+		return ik_err_set(e, "%s '%s': port 0 cannot be connected to; give a port from 1 to "
+				  "65535", what, spec);
+	if (resolve(host, port, family, socktype, 0, out, max, n, e) < 0)
+		return ik_err_prefix(e, "%s", what);
+	if (*n == 0)
+		return ik_err_set(e, "%s '%s': no address%s", what, spec,
+				  family == AF_INET ? " for IPv4" : family == AF_INET6 ? " for IPv6" : "");
+	return 0;
+}
+
+int endpoint_parse_source(const char *spec, struct endpoint *ep, ik_err *e)
+{
+	char host[256];
+	uint16_t port = 0;
+	size_t len = strlen(spec);
+	const char *colon = strrchr(spec, ':');
+	if (spec[0] == '[' && len > 2 && spec[len - 1] == ']') {
+		if (len - 2 >= sizeof host)
+			return ik_err_set(e, "source address '%s' is too long", spec);
+		memcpy(host, spec + 1, len - 2);
+		host[len - 2] = '\0';
+	} else if (spec[0] == '[' || (colon != NULL && memchr(spec, ':', (size_t)(colon - spec)) == NULL)) {
+		if (endpoint_split(spec, host, sizeof host, &port, e) < 0)
+			return ik_err_prefix(e, "source address");
+	} else if (str_copy(host, sizeof host, spec) < 0) {
+		return ik_err_set(e, "source address '%s' is too long", spec);
+	}
+	if (host[0] == '\0')
+		return ik_err_set(e, "source address '%s': give the local address to use, e.g. "
+				  "127.0.0.2 or 127.0.0.2:5000", spec);
+	size_t n = 0;
+	if (resolve(host, port, AF_UNSPEC, SOCK_STREAM, AI_PASSIVE, ep, 1, &n, e) < 0)
+		return ik_err_prefix(e, "source address");
+	if (n == 0)
+		return ik_err_set(e, "source address '%s': no address", spec);
+	if (port == 0)	/* any port: the address alone names it */
+		endpoint_format_host((struct sockaddr *)&ep->ss, ep->text, sizeof ep->text);
+	return 0;
+}
+
 const char *endpoint_format_host(const struct sockaddr *sa, char *buf, size_t bufsz)
 {
 	buf[0] = '\0';
-	if (sa->sa_family == AF_INET) {
+	if (sa->sa_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)sa;
+		/* Unnamed addresses (accepted clients) hold no path; a caller
+		 * that got one from the kernel zeroes the rest (listener.c). */
+		str_fmt(buf, bufsz, "%.*s", (int)strnlen(un->sun_path, sizeof un->sun_path),
+			un->sun_path);
+	} else if (sa->sa_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)bufsz);
 	} else if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
@@ -172,6 +278,11 @@ uint16_t endpoint_port(const struct sockaddr *sa)
 
 const char *endpoint_format(const struct sockaddr *sa, char *buf, size_t bufsz)
 {
+	if (sa->sa_family == AF_UNIX) {
+		char path[sizeof ((struct sockaddr_un *)0)->sun_path + 1];
+		str_fmt(buf, bufsz, ENDPOINT_UNIX_PREFIX "%s", endpoint_format_host(sa, path, sizeof path));
+		return buf;
+	}
 	char host[INET6_ADDRSTRLEN];
 	endpoint_format_host(sa, host, sizeof host);
 	bool v6 = strchr(host, ':') != NULL;

@@ -2,7 +2,8 @@
  * the server's bytes to stdout; stdin's EOF half-closes (close_notify over
  * TLS, then FIN) and we keep reading until the server closes (RFC 9293
  * section 3.6). TLS verifies the chain against the system store or
- * --cacert and the host name or address (RFC 9525). */
+ * --cacert and the host name or address (RFC 9525). The server may be a
+ * UNIX-domain socket (unix:PATH); -s binds a source address first. */
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
@@ -23,6 +24,7 @@
 #include <openssl/err.h>
 
 #include "core/cli.h"
+#include "core/connector.h"
 #include "core/fsutil.h"
 #include "core/loop.h"
 #include "core/str.h"
@@ -34,13 +36,14 @@
 #define SCAN_DEFAULT_MS 1000
 #define STDIN_CHUNK 65536
 #define OUT_HIGH (1024 * 1024)	/* stop reading stdin above this much unsent */
-#define MAX_ADDRS 16
 
 static const char connect_help[] =
 	"Usage: inetkit tcp connect [OPTIONS] HOST PORT\n"
+	"       inetkit tcp connect [OPTIONS] unix:PATH\n"
 	"       inetkit tcp connect --scan LOW-HIGH [OPTIONS] HOST\n"
 	"\n"
-	"Connect to HOST PORT: stdin goes to the server, what it sends to stdout.\n"
+	"Connect to HOST PORT (or the UNIX-domain socket PATH): stdin goes to the\n"
+	"server, what it sends to stdout.\n"
 	"At the end of stdin the sending side is shut (half-close) and the output\n"
 	"is read until the server closes.\n"
 	"  --timeout T     give up connecting after T seconds (default 10), and\n"
@@ -51,6 +54,7 @@ static const char connect_help[] =
 	"  --cacert FILE   trust the CA certificates in FILE (not the system's)\n"
 	"  --insecure      TLS without verifying the certificate\n"
 	"  -4, -6          IPv4 or IPv6 only\n"
+	"  -s, --source ADDR[:PORT]  connect from this local address (and port)\n"
 	"  --scan LOW-HIGH probe the ports LOW to HIGH (connect, then close) and\n"
 	"                  print the open ones; --timeout is per port (default 1)\n"
 	"  --parallel N    probes in flight at once (default 100)\n"
@@ -60,6 +64,8 @@ static const char connect_help[] =
 	"Examples:\n"
 	"  echo hello | inetkit tcp connect 127.0.0.1 2007\n"
 	"  inetkit tcp connect --tls example.org 443\n"
+	"  inetkit tcp connect -s 127.0.0.2 127.0.0.1 2007\n"
+	"  inetkit tcp connect unix:/tmp/echo.sock\n"
 	"  inetkit tcp connect --scan 1-1024 127.0.0.1\n"
 	"Exit status: 0 done, 1 refused, timed out, unknown host or TLS failure,\n"
 	"2 bad usage.\n";
@@ -77,6 +83,7 @@ static const struct option connect_opts[] = {
 	{"scan", required_argument, NULL, OPT_SCAN},
 	{"parallel", required_argument, NULL, OPT_PARALLEL},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"source", required_argument, NULL, 's'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -85,11 +92,13 @@ struct nc {
 	struct loop *loop;
 	struct event_base *base;
 	const char *host;
-	uint16_t port;
-	struct endpoint eps[MAX_ADDRS];
-	size_t neps, cur;
+	char addr[ENDPOINT_TEXT_MAX];	/* the address connected to, for messages */
+	struct endpoint eps[CONNECTOR_MAX_ADDRS];
+	size_t neps;
+	struct endpoint source;
+	bool has_source;
 	int fd;
-	struct event *connect_ev;
+	struct connector *connecting;
 	uint64_t timeout_ms;		/* 0: none given */
 	struct bufferevent *bev;
 	SSL_CTX *ctx;
@@ -264,7 +273,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct nc *n = arg;
-	const char *addr = n->eps[n->cur].text;
+	const char *addr = n->addr;
 	if (what & BEV_EVENT_CONNECTED) {
 		n->tls_ready = true;
 		if (n->stdin_eof && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
@@ -319,8 +328,6 @@ static void on_idle(evutil_socket_t fd, short what, void *arg)
 
 /* ---- connecting ---- */
 
-static void try_next(struct nc *n, int last_err);
-
 static void connected(struct nc *n)
 {
 	int one = 1;
@@ -330,6 +337,7 @@ static void connected(struct nc *n)
 		SSL *ssl = tls_client_ssl(n->ctx, n->host, NULL, &e);
 		if (ssl == NULL) {
 			close(n->fd);
+			n->fd = -1;
 			nc_fail(n, "%s", e.msg);
 			return;
 		}
@@ -342,6 +350,7 @@ static void connected(struct nc *n)
 	}
 	if (n->bev == NULL) {
 		close(n->fd);
+		n->fd = -1;
 		nc_fail(n, "out of memory");
 		return;
 	}
@@ -363,86 +372,39 @@ static void connected(struct nc *n)
 		pump_stdin(n);
 }
 
-static void on_connect(evutil_socket_t fd, short what, void *arg)
+static void on_connected(int fd, const struct endpoint *ep, int err, const char *why, void *arg)
 {
+	(void)err;
 	struct nc *n = arg;
-	int err = ETIMEDOUT;
-	if (what & EV_WRITE) {
-		socklen_t len = sizeof err;
-		if (getsockopt((int)fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
-	}
-	event_free(n->connect_ev);
-	n->connect_ev = NULL;
-	if (err == 0) {
-		connected(n);
+	n->connecting = NULL;
+	str_copy(n->addr, sizeof n->addr, ep->text);
+	if (fd < 0) {
+		/* Every address failed: name the last one and why. */
+		nc_fail(n, "cannot connect to %s: %s", ep->text, why);
 		return;
 	}
-	close(n->fd);
-	n->fd = -1;
-	n->cur++;
-	try_next(n, err);
+	n->fd = fd;
+	connected(n);
 }
 
-static void try_next(struct nc *n, int last_err)
-{
-	for (; n->cur < n->neps; n->cur++) {
-		struct endpoint *ep = &n->eps[n->cur];
-		n->fd = socket(ep->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (n->fd < 0) {
-			last_err = errno;
-			continue;
-		}
-		if (connect(n->fd, (struct sockaddr *)&ep->ss, ep->len) == 0) {
-			connected(n);
-			return;
-		}
-		if (errno == EINPROGRESS) {
-			n->connect_ev = event_new(n->base, n->fd, EV_WRITE, on_connect, n);
-			uint64_t ms = n->timeout_ms > 0 ? n->timeout_ms : CONNECT_DEFAULT_MS;
-			struct timeval tv = loop_tv(ms);
-			if (n->connect_ev != NULL && event_add(n->connect_ev, &tv) == 0)
-				return;
-			last_err = ENOMEM;
-		} else {
-			last_err = errno;
-		}
-		close(n->fd);
-		n->fd = -1;
-	}
-	/* Every address failed: name the last one and why. */
-	const char *addr = n->neps > 0 ? n->eps[n->neps - 1].text : n->host;
-	char why[128];
-	if (last_err == ETIMEDOUT)
-		str_fmt(why, sizeof why, "timed out after %llu ms",
-			(unsigned long long)(n->timeout_ms > 0 ? n->timeout_ms : CONNECT_DEFAULT_MS));
-	else if (last_err == ECONNREFUSED)
-		str_copy(why, sizeof why, "connection refused");
-	else
-		str_copy(why, sizeof why, strerror(last_err));
-	n->cur = n->neps > 0 ? n->neps - 1 : 0;
-	nc_fail(n, "cannot connect to %s: %s", addr, why);
-}
-
-static int nc_run(struct nc *n, int family)
+static int nc_run(struct nc *n)
 {
 	ik_err e;
-	if (endpoint_resolve_connect(n->host, n->port, family, SOCK_STREAM, n->eps, MAX_ADDRS,
-				     &n->neps, &e) < 0 || n->neps == 0) {
-		if (n->neps == 0 && e.msg[0] == '\0')
-			ik_err_set(&e, "cannot resolve '%s': no address", n->host);
-		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
-	}
 	n->loop = loop_new(&e);
 	if (n->loop == NULL)
 		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
 	n->base = loop_base(n->loop);
 	n->fd = -1;
-	try_next(n, ECONNREFUSED);
-	if (n->rc == 0)
+	struct connector_opts o = {
+		.timeout_ms = n->timeout_ms > 0 ? n->timeout_ms : CONNECT_DEFAULT_MS,
+		.source = n->has_source ? &n->source : NULL,
+	};
+	n->connecting = connector_start(n->loop, n->eps, n->neps, &o, on_connected, n, &e);
+	if (n->connecting == NULL)
+		nc_fail(n, "%s", e.msg);
+	else
 		loop_run(n->loop);
-	if (n->connect_ev != NULL)
-		event_free(n->connect_ev);
+	connector_cancel(n->connecting);
 	if (n->stdin_ev != NULL)
 		event_free(n->stdin_ev);
 	if (n->idle != NULL)
@@ -459,13 +421,13 @@ int tcp_connect_main(int argc, char **argv)
 {
 	struct nc n = {0};
 	struct tls_client_opts to = {0};
-	const char *scan = NULL;
+	const char *scan = NULL, *source = NULL;
 	uint64_t parallel = 100;
 	bool json = false, timeout_set = false;
 	int family = AF_UNSPEC, o;
 	opterr = 0;
 	optind = 0;
-	while ((o = getopt_long(argc, argv, ":h46", connect_opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":h46s:", connect_opts, NULL)) != -1) {
 		switch (o) {
 		case OPT_TIMEOUT:
 			if (tcp_parse_seconds(optarg, &n.timeout_ms) < 0 || n.timeout_ms == 0)
@@ -487,6 +449,7 @@ int tcp_connect_main(int argc, char **argv)
 		case OPT_JSON: json = true; break;
 		case '4': family = AF_INET; break;
 		case '6': family = AF_INET6; break;
+		case 's': source = optarg; break;
 		case 'h': return cli_help(connect_help);
 		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_unknown_option("tcp", argv[optind - 1], CLI_NAMES(connect_opts));
@@ -496,21 +459,50 @@ int tcp_connect_main(int argc, char **argv)
 	if (scan != NULL) {
 		if (left != 1)
 			return cli_usage_error("tcp", "--scan takes one HOST (the ports come from --scan)");
-		return tcp_scan_run(argv[optind], scan, family, timeout_set ? n.timeout_ms : SCAN_DEFAULT_MS,
-				    (unsigned)parallel, json);
+		struct scan_opts so = {
+			.socktype = SOCK_STREAM, .family = family,
+			.timeout_ms = timeout_set ? n.timeout_ms : SCAN_DEFAULT_MS,
+			.parallel = (unsigned)parallel, .json = json, .what = "--scan",
+		};
+		return port_scan_run(argv[optind], scan, &so);
 	}
-	if (left != 2)
-		return cli_usage_error("tcp", left < 2 ? "missing HOST and PORT" : "too many arguments");
 	ik_err e;
+	bool unix_path = left >= 1 && endpoint_is_unix(argv[optind]);
+	if (unix_path ? left != 1 : left != 2)
+		return cli_usage_error("tcp", unix_path ? "too many arguments: unix:PATH takes no PORT"
+				       : left < 2 ? "missing HOST and PORT" : "too many arguments");
 	n.host = argv[optind];
-	if (endpoint_parse_port(argv[optind + 1], &n.port, &e) < 0 || n.port == 0)
-		return cli_usage_error("tcp", "port '%s' is not a number from 1 to 65535", argv[optind + 1]);
+	if (unix_path) {
+		if (endpoint_unix(n.host, &n.eps[0], &e) < 0)
+			return cli_usage_error("tcp", "%s", e.msg);
+		n.neps = 1;
+		n.host = "localhost";	/* the name a TLS certificate must match */
+	} else {
+		uint16_t port;
+		if (endpoint_parse_port(argv[optind + 1], &port, &e) < 0 || port == 0)
+			return cli_usage_error("tcp", "port '%s' is not a number from 1 to 65535",
+					       argv[optind + 1]);
+		if (endpoint_resolve_connect(n.host, port, family, SOCK_STREAM, n.eps,
+					     CONNECTOR_MAX_ADDRS, &n.neps, &e) < 0 || n.neps == 0) {
+			if (n.neps == 0 && e.msg[0] == '\0')
+				ik_err_set(&e, "cannot resolve '%s': no address", n.host);
+			return cli_error("tcp", CLI_FAIL, "%s", e.msg);
+		}
+	}
+	if (source != NULL) {
+		if (unix_path)
+			return cli_usage_error("tcp", "-s/--source applies to TCP; unix:PATH has no "
+					       "source address");
+		if (endpoint_parse_source(source, &n.source, &e) < 0)
+			return cli_usage_error("tcp", "%s", e.msg);
+		n.has_source = true;
+	}
 	if (n.tls) {
 		n.ctx = tls_client_ctx(&to, &e);
 		if (n.ctx == NULL)
 			return cli_error("tcp", CLI_USAGE, "%s", e.msg);
 	}
-	int rc = nc_run(&n, family);
+	int rc = nc_run(&n);
 	if (n.ctx != NULL)
 		SSL_CTX_free(n.ctx);
 	return rc;

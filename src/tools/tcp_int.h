@@ -10,17 +10,19 @@
 
 #include <openssl/ssl.h>
 
+#include "core/connector.h"
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/loop.h"
 #include "core/session.h"
 
-enum tcp_mode { TCP_ECHO, TCP_DISCARD, TCP_CHAT, TCP_EXEC, TCP_SEND, TCP_RECV };
+enum tcp_mode { TCP_ECHO, TCP_DISCARD, TCP_CHAT, TCP_EXEC, TCP_SEND, TCP_RECV, TCP_RELAY };
 
 #define TCP_DEFAULT_MAX_CONNS 1000
 #define TCP_DEFAULT_IDLE_MS 300000
 #define TCP_DEFAULT_WRITE_MS 30000
 #define TCP_CHAT_MAX_LINE 1024
+#define TCP_DEFAULT_CONNECT_MS 10000
 
 struct tcp_conf {
 	const char *name;		/* "tcp" or the config section, for log lines */
@@ -38,6 +40,19 @@ struct tcp_conf {
 	int file_fd;
 	off_t file_size;
 	SSL_CTX *ssl;			/* made by tcp_conf_prepare */
+	/* relay (tcp_relay.c): where each client is connected to */
+	char *target;			/* HOST:PORT or unix:PATH */
+	int family;			/* -4 / -6 for the target's addresses */
+	uint64_t connect_ms;		/* per address of the target */
+	char *source;			/* --source ADDR[:PORT], or NULL */
+	bool tls_target, insecure;	/* --tls-target, --insecure */
+	char *cacert;			/* --cacert FILE */
+	/* made by tcp_conf_prepare: */
+	struct endpoint target_ep[CONNECTOR_MAX_ADDRS];
+	size_t ntarget;
+	char target_name[256];		/* the name its certificate must match */
+	struct endpoint source_ep;
+	SSL_CTX *target_ssl;
 };
 
 struct tcp_conn;
@@ -58,12 +73,14 @@ struct tcp_server {
 };
 
 struct tcp_exec;
+struct tcp_relay;
 
 struct tcp_conn {
 	struct tcp_server *srv;
 	struct session *s;
 	struct tcp_conn *prev, *next;
 	struct tcp_exec *exec;
+	struct tcp_relay *relay;
 	bool complete;			/* --recv: the peer's end of file came */
 };
 
@@ -94,7 +111,10 @@ int tcp_server_reload(struct tcp_server *srv, const struct tcp_conf *bound, stru
 /* Whether conf is the one in force or an open connection's. */
 bool tcp_server_uses_conf(const struct tcp_server *srv, const struct tcp_conf *conf);
 
-/* Modes (tcp_chat.c, tcp_exec.c, tcp_xfer.c). */
+/* A connection is over (its session, and a relay's target, closed). */
+void tcp_conn_closed(struct tcp_conn *c);
+
+/* Modes (tcp_chat.c, tcp_exec.c, tcp_xfer.c, tcp_relay.c). */
 void tcp_chat_join(struct tcp_conn *c);
 void tcp_chat_io(struct tcp_conn *c, const struct session_ev *ev);
 int tcp_exec_check(char **argv, ik_err *e);
@@ -104,12 +124,34 @@ void tcp_exec_io(struct tcp_conn *c, const struct session_ev *ev);
 void tcp_exec_reap(struct tcp_server *srv);
 void tcp_xfer_start(struct tcp_conn *c);
 void tcp_xfer_io(struct tcp_conn *c, const struct session_ev *ev);
+int tcp_relay_prepare(struct tcp_conf *c, ik_err *e);
+void tcp_relay_start(struct tcp_conn *c, const struct tcp_conf *conf);
+void tcp_relay_io(struct tcp_conn *c, const struct session_ev *ev);
+/* Close both sides now (the server stops). */
+void tcp_relay_close(struct tcp_conn *c, const char *reason);
 
-/* Subcommands (tcp_listen.c, tcp_connect.c, tcp_scan.c, tcp_bench.c). */
+/* Subcommands (tcp_listen.c, tcp_relay.c, tcp_connect.c, tcp_scan.c,
+ * tcp_bench.c). */
 int tcp_listen_main(int argc, char **argv);
+/* Serve c (parsed, not prepared) in this process or in workers; takes
+ * c. What `tcp listen` and `tcp relay` run once their options are read. */
+struct acl;
+/* Takes c and acl (may be NULL: everyone) in all cases. */
+int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl);
+int tcp_relay_main(int argc, char **argv);
 int tcp_connect_main(int argc, char **argv);
-int tcp_scan_run(const char *host, const char *range, int family, uint64_t timeout_ms,
-		 unsigned parallel, bool json);
+/* Port scans (tcp_scan.c): `tcp connect --scan`, `udp scan`. */
+struct scan_opts {
+	int socktype;		/* SOCK_STREAM or SOCK_DGRAM */
+	int family;		/* AF_UNSPEC, AF_INET, AF_INET6 */
+	uint64_t timeout_ms;	/* per probe */
+	unsigned parallel;	/* probes in flight */
+	unsigned retries;	/* UDP: more tries of a port that stays silent */
+	unsigned rate;		/* UDP: probes a second at most (0: no limit) */
+	bool json;
+	const char *what;	/* names the range in errors: "--scan" */
+};
+int port_scan_run(const char *host, const char *range, const struct scan_opts *o);
 int tcp_bench_main(int argc, char **argv);
 
 /* Shared by the clients: raise the soft open-file limit towards want
@@ -117,5 +159,9 @@ int tcp_bench_main(int argc, char **argv);
 uint64_t tcp_raise_nofile(uint64_t want);
 /* A whole-seconds option ("2", "0.5" for half a second) in ms; -1 if bad. */
 int tcp_parse_seconds(const char *s, uint64_t *ms);
+/* A count option of tool ("tcp", "udp") from min to max: 0, or the usage
+ * error's exit status ("--workers 'x' must be a number from 0 to 256"). */
+int tcp_parse_count(const char *tool, const char *opt, const char *v, uint64_t min, uint64_t max,
+		    uint64_t *out);
 
 #endif

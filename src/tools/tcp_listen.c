@@ -29,7 +29,8 @@ static const char listen_help[] =
 	"Usage: inetkit tcp listen [OPTIONS] [HOST:]PORT...\n"
 	"\n"
 	"Serve TCP on each address (IPv4 and IPv6; PORT alone or *:PORT means\n"
-	"every address). One mode:\n"
+	"every address; unix:PATH is a UNIX-domain socket, made mode 0600 and\n"
+	"removed at exit). One mode:\n"
 	"  --echo            send back what each client sends (default)\n"
 	"  --discard         read and drop everything\n"
 	"  --chat            a line from one client goes to all the others\n"
@@ -61,7 +62,8 @@ static const char listen_help[] =
 	"  inetkit tcp listen --chat --log '[::1]:6000' 127.0.0.1:6000\n"
 	"  inetkit tcp listen --exec '/usr/bin/tr a-z A-Z' 127.0.0.1:7000\n"
 	"  inetkit tcp listen --recv out.bin 127.0.0.1:9000\n"
-	"  inetkit tcp listen --allow 127.0.0.0/8 --deny 127.0.0.2 '*:2007'\n";
+	"  inetkit tcp listen --allow 127.0.0.0/8 --deny 127.0.0.2 '*:2007'\n"
+	"  inetkit tcp listen unix:/tmp/echo.sock\n";
 
 enum {
 	OPT_ECHO = 256, OPT_DISCARD, OPT_CHAT, OPT_EXEC, OPT_SEND, OPT_RECV, OPT_MAX_CONNS,
@@ -123,12 +125,19 @@ static struct tcp_conf *conf_copy(const struct tcp_conf *o, ik_err *e)
 	c->log = o->log;
 	c->once = o->once;
 	c->file_size = o->file_size;
+	c->family = o->family;
+	c->connect_ms = o->connect_ms;
+	c->tls_target = o->tls_target;
+	c->insecure = o->insecure;
 	bool ok = true;
 	for (size_t i = 0; ok && i < o->nlisten; i++)
 		ok = tcp_conf_add_listen(c, o->listen[i], e) == 0;
 	if (ok && ((o->cert != NULL && (c->cert = strdup(o->cert)) == NULL) ||
 		   (o->key != NULL && (c->key = strdup(o->key)) == NULL) ||
 		   (o->file != NULL && (c->file = strdup(o->file)) == NULL) ||
+		   (o->target != NULL && (c->target = strdup(o->target)) == NULL) ||
+		   (o->source != NULL && (c->source = strdup(o->source)) == NULL) ||
+		   (o->cacert != NULL && (c->cacert = strdup(o->cacert)) == NULL) ||
 		   (o->file_fd >= 0 && (c->file_fd = fcntl(o->file_fd, F_DUPFD_CLOEXEC, 0)) < 0))) {
 		ik_err_errno(e, errno, "cannot copy the settings");
 		ok = false;
@@ -254,14 +263,6 @@ static int set_mode(struct tcp_conf *c, enum tcp_mode m, bool *chosen)
 	return 0;
 }
 
-static int parse_count(const char *opt, const char *v, uint64_t min, uint64_t max, uint64_t *out)
-{
-	if (str_to_u64(v, max, out) < 0 || *out < min)
-		return cli_usage_error("tcp", "%s '%s' must be a number from %llu to %llu", opt, v,
-				       (unsigned long long)min, (unsigned long long)max);
-	return 0;
-}
-
 static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *workers,
 			struct acl **acl)
 {
@@ -290,7 +291,7 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 				c->once = true;
 			}
 			break;
-		case OPT_MAX_CONNS: rc = parse_count("--max-conns", optarg, 1, 1000000, &c->max_conns); break;
+		case OPT_MAX_CONNS: rc = tcp_parse_count("tcp", "--max-conns", optarg, 1, 1000000, &c->max_conns); break;
 		case OPT_IDLE:
 		case OPT_WRITE:
 			if (tcp_parse_seconds(optarg, o == OPT_IDLE ? &c->idle_ms : &c->write_ms) < 0)
@@ -298,14 +299,14 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 						     o == OPT_IDLE ? "--idle-timeout" : "--write-timeout", optarg);
 			break;
 		case OPT_MAX_LINE:
-			if ((rc = parse_count("--max-line", optarg, 1, 1 << 20, &v)) == 0)
+			if ((rc = tcp_parse_count("tcp", "--max-line", optarg, 1, 1 << 20, &v)) == 0)
 				c->max_line = (size_t)v;
 			break;
 		case OPT_ONCE: c->once = true; break;
 		case OPT_TLS: c->tls = true; break;
 		case OPT_CERT: free(c->cert); c->cert = strdup(optarg); c->tls = true; break;
 		case OPT_KEY: free(c->key); c->key = strdup(optarg); break;
-		case OPT_WORKERS: rc = parse_count("--workers", optarg, 0, WORKERS_MAX, workers); break;
+		case OPT_WORKERS: rc = tcp_parse_count("tcp", "--workers", optarg, 0, WORKERS_MAX, workers); break;
 		case OPT_LOG: c->log = true; break;
 		case OPT_ALLOW:
 		case OPT_DENY:
@@ -331,25 +332,11 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 	return 0;
 }
 
-int tcp_listen_main(int argc, char **argv)
+int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl)
 {
-	struct tcp_conf *c = tcp_conf_new();
-	if (c == NULL)
-		return cli_error("tcp", CLI_FAIL, "out of memory");
-	uint64_t workers = 0;
-	struct listen_run r = {.conf = c};
+	struct listen_run r = {.conf = c, .acl = acl};
 	ik_err e;
-	int rc = parse_listen(argc, argv, c, &workers, &r.acl);
-	if (rc < 0) {
-		rc = cli_help(listen_help);
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	if (c->mode == TCP_EXEC && tcp_exec_check(c->exec_argv, &e) < 0) {
-		rc = cli_usage_error("tcp", "%s", e.msg);
-		goto out;
-	}
+	int rc;
 	if (tcp_conf_prepare(c, &e) < 0 ||
 	    worker_sets_bind(&r.ws, (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
 			     (unsigned)workers, &e) < 0) {
@@ -357,16 +344,24 @@ int tcp_listen_main(int argc, char **argv)
 		goto out;
 	}
 	worker_sets_acl(&r.ws, r.acl);
-	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : 1;
+	/* exec: the socket and two pipes; relay: two sockets and two pipes. */
+	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : c->mode == TCP_RELAY ? 4 : 1;
 	uint64_t limit = tcp_raise_nofile(c->max_conns * per_conn + 64);
 	if (limit < c->max_conns * per_conn + 16)
 		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
 			  (unsigned long long)limit, (unsigned long long)c->max_conns);
 	workers_hold_signals();
-	for (size_t i = 0; i < r.ws.sets[0].n; i++)
-		log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
-			  r.ws.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
-			  (unsigned long long)workers);
+	for (size_t i = 0; i < r.ws.sets[0].n; i++) {
+		if (c->mode == TCP_RELAY)
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=relay target=%s tls=%s "
+				  "tls_target=%s workers=%llu", r.ws.sets[0].ep[i].text, c->target,
+				  c->tls ? "yes" : "no", c->tls_target ? "yes" : "no",
+				  (unsigned long long)workers);
+		else
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
+				  r.ws.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
+				  (unsigned long long)workers);
+	}
 	struct workers_opts wo = {.count = (unsigned)workers, .name = "tcp"};
 	rc = workers_run(&wo, listen_worker, &r, &e);
 	if (rc < 0)
@@ -374,6 +369,26 @@ int tcp_listen_main(int argc, char **argv)
 out:
 	worker_sets_close(&r.ws);
 	acl_free(r.acl);
+	tcp_conf_free(c);
+	return rc;
+}
+
+int tcp_listen_main(int argc, char **argv)
+{
+	struct tcp_conf *c = tcp_conf_new();
+	if (c == NULL)
+		return cli_error("tcp", CLI_FAIL, "out of memory");
+	uint64_t workers = 0;
+	struct acl *acl = NULL;
+	ik_err e;
+	int rc = parse_listen(argc, argv, c, &workers, &acl);
+	if (rc < 0)
+		rc = cli_help(listen_help);
+	else if (rc == 0 && c->mode == TCP_EXEC && tcp_exec_check(c->exec_argv, &e) < 0)
+		rc = cli_usage_error("tcp", "%s", e.msg);
+	else if (rc == 0)
+		return tcp_listen_run(c, workers, acl);
+	acl_free(acl);
 	tcp_conf_free(c);
 	return rc;
 }

@@ -23,7 +23,8 @@
 
 const char *tcp_mode_name(enum tcp_mode m)
 {
-	static const char *const names[] = {"echo", "discard", "chat", "exec", "send", "recv"};
+	static const char *const names[] = {"echo", "discard", "chat", "exec", "send", "recv",
+					    "relay"};
 	return names[m];
 }
 
@@ -38,6 +39,7 @@ struct tcp_conf *tcp_conf_new(void)
 	c->write_ms = TCP_DEFAULT_WRITE_MS;
 	c->max_line = TCP_CHAT_MAX_LINE;
 	c->file_fd = -1;
+	c->connect_ms = TCP_DEFAULT_CONNECT_MS;
 	return c;
 }
 
@@ -58,6 +60,11 @@ void tcp_conf_free(struct tcp_conf *c)
 		close(c->file_fd);
 	if (c->ssl != NULL)
 		SSL_CTX_free(c->ssl);
+	free(c->target);
+	free(c->source);
+	free(c->cacert);
+	if (c->target_ssl != NULL)
+		SSL_CTX_free(c->target_ssl);
 	free(c);
 }
 
@@ -93,6 +100,8 @@ int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)
 		if (c->ssl == NULL)
 			return -1;
 	}
+	if (c->mode == TCP_RELAY && tcp_relay_prepare(c, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -115,7 +124,7 @@ static const struct tcp_conf *conn_conf(const struct tcp_conn *c)
 
 static void server_check_done(struct tcp_server *srv);
 
-static void conn_closed(struct tcp_conn *c)
+void tcp_conn_closed(struct tcp_conn *c)
 {
 	struct tcp_server *srv = c->srv;
 	if (c->prev != NULL)
@@ -151,9 +160,12 @@ static void conn_io(struct session *s, const struct session_ev *ev, void *arg)
 	case TCP_RECV:
 		tcp_xfer_io(c, ev);
 		break;
+	case TCP_RELAY:
+		tcp_relay_io(c, ev);	/* it ends the connection itself */
+		return;
 	}
 	if (ev->type == SESSION_EV_CLOSED)
-		conn_closed(c);
+		tcp_conn_closed(c);
 }
 
 static void session_opts_for(const struct tcp_conf *conf, struct session_opts *o)
@@ -165,7 +177,8 @@ static void session_opts_for(const struct tcp_conf *conf, struct session_opts *o
 	o->eol = SESSION_EOL_LF;
 	o->idle_ms = conf->idle_ms;
 	o->write_ms = conf->write_ms;
-	o->log_close = conf->log;
+	/* A relay logs one line for both of its connections (tcp_relay.c). */
+	o->log_close = conf->log && conf->mode != TCP_RELAY;
 	if (conf->mode == TCP_CHAT) {
 		/* One slow reader must not hold everyone's messages: it is
 		 * dropped once this much waits for it. */
@@ -235,6 +248,9 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 	case TCP_SEND:
 	case TCP_RECV:
 		tcp_xfer_start(c);
+		break;
+	case TCP_RELAY:
+		tcp_relay_start(c, conf);
 		break;
 	default:
 		break;
@@ -354,8 +370,12 @@ void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg)
 	for (size_t i = 0; i < srv->nli; i++)
 		listener_free(srv->li[i]);
 	srv->nli = 0;
-	/* Let every session finish the way it ends at the peer's EOF. */
+	/* Let every session finish the way it ends at the peer's EOF. A
+	 * relay's clients carry on until they end or the grace time closes
+	 * them: a FIN now would cut off what the target still sends. */
 	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->relay != NULL)
+			continue;
 		if (c->exec != NULL)
 			session_close(c->s, "server stopping");
 		else
@@ -366,8 +386,12 @@ void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg)
 
 void tcp_server_close_all(struct tcp_server *srv, const char *reason)
 {
-	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next)
-		session_close(c->s, reason);
+	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next) {
+		if (c->relay != NULL)
+			tcp_relay_close(c, reason);
+		else
+			session_close(c->s, reason);
+	}
 }
 
 void tcp_server_free(struct tcp_server *srv)

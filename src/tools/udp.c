@@ -19,14 +19,19 @@
 static const char udp_help[] =
 	"Usage: inetkit udp listen [OPTIONS] [HOST:]PORT...\n"
 	"       inetkit udp send [OPTIONS] HOST PORT [MESSAGE]\n"
+	"       inetkit udp relay [OPTIONS] LISTEN... TARGET\n"
+	"       inetkit udp scan [OPTIONS] HOST LOW-HIGH\n"
 	"       inetkit udp bench [OPTIONS] HOST PORT\n"
 	"\n"
-	"UDP server, datagram client and load generator.\n"
+	"UDP server, datagram client, forwarder, port scan and load generator.\n"
 	"\n"
 	"  listen   --echo (default) answers each datagram to its sender;\n"
 	"           --print shows each datagram with its sender\n"
 	"  send     sends MESSAGE (or each line of stdin) as a datagram and\n"
 	"           prints the replies until --timeout after the last send\n"
+	"  relay    forward datagrams to TARGET, each client from its own socket\n"
+	"  scan     which ports answer (open), refuse (closed, ICMP) or stay\n"
+	"           silent (open|filtered)\n"
 	"  bench    requests/s and latency percentiles of an echo server\n"
 	"\n"
 	"Each has --help. Manual: inetkit help udp.\n"
@@ -193,7 +198,7 @@ out:
 int cmd_udp(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("udp", "missing action: listen, send or bench");
+		return cli_usage_error("udp", "missing action: listen, send, relay, scan or bench");
 	const char *a = argv[1];
 	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
 		return cli_help(udp_help);
@@ -201,9 +206,13 @@ int cmd_udp(int argc, char **argv)
 		return udp_listen_main(argc - 1, argv + 1);
 	if (strcmp(a, "send") == 0)
 		return udp_send_main(argc - 1, argv + 1);
+	if (strcmp(a, "relay") == 0)
+		return udp_relay_main(argc - 1, argv + 1);
+	if (strcmp(a, "scan") == 0)
+		return udp_scan_main(argc - 1, argv + 1);
 	if (strcmp(a, "bench") == 0)
 		return udp_bench_main(argc - 1, argv + 1);
-	static const char *const actions[] = {"listen", "send", "bench"};
-	return cli_unknown("udp", a, CLI_NAMES(actions), "unknown action '%s': use listen, send or "
-			   "bench", a);
+	static const char *const actions[] = {"listen", "send", "relay", "scan", "bench"};
+	return cli_unknown("udp", a, CLI_NAMES(actions), "unknown action '%s': use listen, send, "
+			   "relay, scan or bench", a);
 }

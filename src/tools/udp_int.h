@@ -40,5 +40,7 @@ void udp_server_free(struct udp_server *srv);
 int udp_listen_main(int argc, char **argv);
 int udp_send_main(int argc, char **argv);
 int udp_bench_main(int argc, char **argv);
+int udp_scan_main(int argc, char **argv);
+int udp_relay_main(int argc, char **argv);
 
 #endif

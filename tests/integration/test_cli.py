@@ -101,14 +101,14 @@ TYPOS = [
     (["lookup", "service", "--prto", "tcp", "http"],
      "inetkit lookup: unknown option '--prto' for 'lookup service'", "--proto"),
     (["tcp", "lisen", "127.0.0.1:7"],
-     "inetkit tcp: unknown action 'lisen': use listen, connect or bench", "listen"),
+     "inetkit tcp: unknown action 'lisen': use listen, relay, connect or bench", "listen"),
     (["tcp", "listen", "--dicard", "127.0.0.1:7"], "inetkit tcp: unknown option '--dicard'",
      "--discard"),
     (["tcp", "connect", "--hx", "127.0.0.1", "7"], "inetkit tcp: unknown option '--hx'", "--hex"),
     (["tcp", "bench", "--durration", "1", "127.0.0.1", "7"],
      "inetkit tcp: unknown option '--durration'", "--duration"),
     (["udp", "sned", "127.0.0.1", "7", "x"],
-     "inetkit udp: unknown action 'sned': use listen, send or bench", "send"),
+     "inetkit udp: unknown action 'sned': use listen, send, relay, scan or bench", "send"),
     (["udp", "listen", "--eco", "127.0.0.1:7"], "inetkit udp: unknown option '--eco'", "--echo"),
     (["ftp", "gett", "ftp://127.0.0.1/x"], "inetkit ftp: unknown verb 'gett'", "get"),
     (["ftp", "--quite", "ls", "ftp://127.0.0.1/"], "inetkit ftp: unknown option '--quite'",
@@ -136,7 +136,7 @@ def test_typos_get_did_you_mean():
 
 def test_no_suggestion_when_nothing_is_near():
     p = run("tcp", "frobnicate", check=2)
-    assert p.stderr == ("inetkit tcp: unknown action 'frobnicate': use listen, connect or "
+    assert p.stderr == ("inetkit tcp: unknown action 'frobnicate': use listen, relay, connect or "
                         "bench\nTry 'inetkit tcp --help'.\n")
     p = run("serve", "--zzzzzz", check=2)
     assert p.stderr == "inetkit serve: unknown option '--zzzzzz'\nTry 'inetkit serve --help'.\n"

@@ -71,7 +71,7 @@ def is_server(argv):
         return True
     if len(argv) < 2 or argv[0] != "inetkit":
         return False
-    if argv[1] in ("tcp", "udp") and argv[2:3] == ["listen"]:
+    if argv[1] in ("tcp", "udp") and argv[2:3] in (["listen"], ["relay"]):
         return True
     if argv[1] == "ftpd":
         return True
@@ -111,12 +111,31 @@ def server_ports(argv, cwd):
         return serve_ports(argv, cwd)
     if argv[1] == "ftpd":
         return [("tcp",) + endpoint(argv[argv.index("--listen") + 1])]
-    addrs = [a for a in argv[3:] if re.fullmatch(r"\[[^]]+\]:\d+|[^-][^:]*:\d+", a)]
-    return [(argv[1],) + endpoint(a) for a in addrs]
+    addrs = [a for a in argv[3:] if re.fullmatch(r"\[[^]]+\]:\d+|[^-][^:]*:\d+|unix:.+", a)]
+    if argv[2] == "relay":
+        addrs = addrs[:-1]	# LISTEN... TARGET
+    return [("unix", a[5:], 0) if a.startswith("unix:") else (argv[1],) + endpoint(a)
+            for a in addrs]
+
+
+def wait_unix(path, proc, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("exited with %s" % proc.returncode)
+        with socket.socket(socket.AF_UNIX) as s:
+            try:
+                s.connect(path)
+                return
+            except OSError:
+                time.sleep(0.05)
+    raise TimeoutError("nothing listening on %s" % path)
 
 
 def bound(proto, host, port):
     """True if something holds proto/port on host (our bind fails)."""
+    if proto == "unix":
+        return False	# the server replaces a stale socket file itself
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     kind = socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM
     with socket.socket(family, kind) as s:
@@ -174,6 +193,8 @@ class Readme:
             try:
                 if proto == "tcp":
                     wait_port(port, host, timeout=20, proc=proc)
+                elif proto == "unix":
+                    wait_unix(host, proc)
                 elif proc.poll() is not None:
                     raise RuntimeError("exited with %s" % proc.returncode)
             except (RuntimeError, TimeoutError) as exc:

@@ -102,7 +102,7 @@ def fd_count(pid):
 def test_help():
     p = run("tcp", "--help", check=0)
     assert p.stdout.startswith("Usage: inetkit tcp listen")
-    for action in ("listen", "connect", "bench"):
+    for action in ("listen", "relay", "connect", "bench"):
         p = run("tcp", action, "--help", check=0)
         assert p.stdout.startswith("Usage: inetkit tcp %s" % action)
     assert os.path.exists(os.path.join(os.path.dirname(__file__), "..", "..", "docs",
@@ -735,3 +735,81 @@ def test_connect_idle_timeout_exit_1():
         ls.close()
     assert p.stderr == ("inetkit tcp: nothing sent or received for 1000 ms; closing "
                         "(--timeout)\n")
+
+
+# ---- UNIX-domain sockets and the source address ---------------------------
+
+def unix_listener(path, *args):
+    return Listener(["tcp", "listen"] + [str(a) for a in args] + ["unix:" + path], None)
+
+
+def test_unix_listen_and_connect(tmp_path):
+    path = str(tmp_path / "echo.sock")
+    srv = unix_listener(path, "--log")
+    try:
+        st = os.stat(path)
+        assert oct(st.st_mode & 0o777) == "0o600"
+        p = run("tcp", "connect", "unix:" + path, input="over a unix socket\n", check=0)
+        assert p.stdout == "over a unix socket\n"
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(5)
+            s.connect(path)
+            s.sendall(b"python\n")
+            assert recv_until(s, b"\n") == b"python\n"
+        # A second server on a live socket is refused, and leaves it alone.
+        p = run("tcp", "listen", "unix:" + path, check=2)
+        assert p.stderr.startswith("inetkit tcp: cannot listen on unix:%s: address already in "
+                                   "use; another program serves this socket" % path)
+        assert os.path.exists(path)
+    finally:
+        code, _, err = srv.stop()
+    assert code == 0
+    assert not os.path.exists(path)     # removed at exit
+    assert re.search(r"event=close proto=tcp session=\d+ peer=unix: in=19 out=19 ", err), err
+
+
+def test_unix_stale_socket_replaced_other_file_kept(tmp_path):
+    path = str(tmp_path / "s.sock")
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(path)
+    stale.close()                       # the file stays, nobody listens
+    with unix_listener(path):
+        p = run("tcp", "connect", "unix:" + path, input="fresh\n", check=0)
+        assert p.stdout == "fresh\n"
+    other = str(tmp_path / "notes.txt")
+    with open(other, "w") as f:
+        f.write("keep me")
+    p = run("tcp", "listen", "unix:" + other, check=2)
+    assert p.stderr.startswith("inetkit tcp: cannot listen on unix:%s: '%s' exists and is not a "
+                               "socket; remove it or choose another path" % (other, other))
+    assert open(other).read() == "keep me"
+    p = run("tcp", "connect", "unix:" + str(tmp_path / "none.sock"), input="", check=1)
+    assert p.stderr == ("inetkit tcp: cannot connect to unix:%s: no such socket file\n"
+                        % (tmp_path / "none.sock"))
+
+
+def test_connect_source_address_seen_by_server():
+    ls = socket.socket()
+    ls.bind((LOCAL, 0))
+    ls.listen()
+    port = ls.getsockname()[1]
+    seen = {}
+
+    def serve():
+        c, peer = ls.accept()
+        seen["peer"] = peer
+        recv_all(c)
+        c.close()
+
+    t = threading.Thread(target=serve)
+    t.start()
+    p = run("tcp", "connect", "-s", "127.0.0.2", LOCAL, port, input="hi\n", check=0)
+    t.join(10)
+    ls.close()
+    assert seen["peer"][0] == "127.0.0.2"
+    p = run("tcp", "connect", "--source", "192.0.2.1", LOCAL, port, input="", check=1)
+    assert p.stderr == ("inetkit tcp: cannot connect to 127.0.0.1:%d: cannot use source address "
+                        "192.0.2.1: this machine has no such address\n" % port)
+    p = run("tcp", "connect", "-s", "127.0.0.2:x", LOCAL, port, check=2)
+    assert p.stderr.startswith("inetkit tcp: source address: '127.0.0.2:x': port 'x' is not a "
+                               "number from 0 to 65535")

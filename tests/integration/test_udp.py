@@ -88,7 +88,7 @@ class PyUdpServer:
 def test_help():
     p = run("udp", "--help", check=0)
     assert p.stdout.startswith("Usage: inetkit udp listen")
-    for action in ("listen", "send", "bench"):
+    for action in ("listen", "send", "relay", "scan", "bench"):
         p = run("udp", action, "--help", check=0)
         assert p.stdout.startswith("Usage: inetkit udp %s" % action)
     p = run("help", "udp", env={"MANWIDTH": "80"}, check=0)
@@ -238,3 +238,64 @@ def test_stop_exit_0():
         code, _, _ = srv.stop()
     assert code == 0
     assert os.path.exists("/proc/self")
+
+
+def test_scan_open_closed_and_silent():
+    """An echo answers (open), nobody bound gets ICMP port unreachable
+    (closed), a socket that never answers stays open|filtered."""
+    base = free_port(kind=socket.SOCK_DGRAM)
+    lo, hi = max(1024, base - 3), min(65535, base + 3)
+    silent = None
+    with udp_listen() as srv:
+        for port in range(lo, hi + 1):
+            if port == srv.port:
+                continue
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                s.bind((LOCAL, port))
+                silent = s
+                break
+            except OSError:
+                s.close()
+        assert silent is not None
+        quiet = silent.getsockname()[1]
+        ports = sorted([srv.port, quiet])
+        low, high = ports[0] - 1, ports[1] + 1
+        # What else is bound in the range now (another test) must count too.
+        others = set()
+        for port in range(low, high + 1):
+            if port in ports:
+                continue
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                try:
+                    probe.bind((LOCAL, port))
+                except OSError:
+                    others.add(port)
+        p = run("udp", "scan", "--timeout", "300ms", LOCAL, "%d-%d" % (low, high), check=0)
+        lines = p.stdout.splitlines()
+        assert "%d open" % srv.port in lines
+        assert "%d open|filtered" % quiet in lines
+        closed = high - low + 1 - 2 - len(others)
+        assert re.match(r"scanned %d UDP ports of 127\.0\.0\.1 in \d+ ms: 1 open, %d closed, "
+                        r"1 open\|filtered \(no answer\)\n" % (high - low + 1, closed),
+                        p.stderr) or others, p.stderr
+        p = run("udp", "scan", "--json", "--timeout", "300ms", "--retries", "0", LOCAL,
+                "%d-%d" % (low, high), check=0)
+        j = json.loads(p.stdout)
+        assert j["proto"] == "udp" and srv.port in j["open"] and quiet in j["open_filtered"]
+        assert j["closed"] == closed or others
+    silent.close()
+    # Nothing there at all: every port closed, exit 1.
+    p = run("udp", "scan", LOCAL, "%d-%d" % (quiet, quiet), check=1)
+    assert p.stdout == ""
+    assert re.match(r"scanned 1 UDP port of 127\.0\.0\.1 in \d+ ms: 0 open, 1 closed, "
+                    r"0 open\|filtered \(no answer\)\n", p.stderr), p.stderr
+
+
+def test_scan_usage():
+    p = run("udp", "scan", LOCAL, check=2)
+    assert p.stderr.startswith("inetkit udp: missing HOST and LOW-HIGH")
+    p = run("udp", "scan", LOCAL, "9-1", check=2)
+    assert p.stderr.startswith("inetkit udp: port range '9-1': the range must go from low to high")
+    p = run("udp", "scan", "--help", check=0)
+    assert p.stdout.startswith("Usage: inetkit udp scan [OPTIONS] HOST LOW-HIGH")

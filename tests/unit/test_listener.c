@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
@@ -199,6 +202,58 @@ static void defer_timer_and_stop_signal(void **state)
 	loop_free(l);
 }
 
+/* unix:PATH: made owner-only whatever the umask, a live socket refused, a
+ * stale one replaced, another file never touched, and at the end only our
+ * own socket file removed; workers share one socket. */
+static void unix_sockets(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/inetkit-listener-XXXXXX", spec[128], path[128];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s", dir);
+	snprintf(spec, sizeof spec, "unix:%s", path);
+	const char *specs[] = {spec};
+	ik_err e;
+	mode_t old = umask(0);
+	struct worker_sets ws = {0};
+	assert_int_equal(worker_sets_bind(&ws, specs, 1, SOCK_STREAM, 2, &e), 0);
+	umask(old);
+	struct stat st;
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(ws.sets[1].n, 1);
+	assert_string_equal(ws.sets[1].ep[0].text, spec);
+	struct listen_set b = {0};
+	assert_int_equal(listen_bind_specs(&b, specs, 1, SOCK_STREAM, 0, &e), -1);
+	assert_true(strstr(e.msg, "address already in use; another program serves this socket")
+		    != NULL);
+	worker_sets_close(&ws);
+	assert_int_equal(lstat(path, &st), -1);
+	/* A socket left behind by a server that is gone. */
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	snprintf(un.sun_path, sizeof un.sun_path, "%s", path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&un, sizeof un), 0);
+	close(fd);
+	assert_int_equal(listen_bind_specs(&b, specs, 1, SOCK_STREAM, 0, &e), 0);
+	/* Someone else's file now at the path: not ours to remove. */
+	unlink(path);
+	int f = open(path, O_CREAT | O_WRONLY, 0600);
+	close(f);
+	listen_set_unlink(&b);
+	listen_set_close(&b);
+	assert_int_equal(lstat(path, &st), 0);
+	struct listen_set c = {0};
+	assert_int_equal(listen_bind_specs(&c, specs, 1, SOCK_STREAM, 0, &e), -1);
+	char want[300];
+	snprintf(want, sizeof want, "cannot listen on %s: '%s' exists and is not a socket; remove "
+		 "it or choose another path", spec, path);
+	assert_string_equal(e.msg, want);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +264,7 @@ int main(void)
 		cmocka_unit_test(accepts_on_loop),
 		cmocka_unit_test(acl_refuses_before_the_callback),
 		cmocka_unit_test(defer_timer_and_stop_signal),
+		cmocka_unit_test(unix_sockets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -533,7 +533,7 @@ static unsigned char pattern_byte(size_t i) { return (unsigned char)(i * 7 + i /
 static void *reflect_writer(void *arg)
 {
 	struct reflect_peer *p = arg;
-	static unsigned char chunk[65536];
+	unsigned char chunk[65536];	/* one per writer: links run two at once */
 	for (size_t off = 0; off < REFLECT_BYTES; off += sizeof chunk) {
 		for (size_t i = 0; i < sizeof chunk; i++)
 			chunk[i] = pattern_byte(off + i);
@@ -631,6 +631,306 @@ static void reflect_small_stays_buffered(void **state)
 	finish(&r, peer);
 }
 
+/* ---- links (session_link): two sessions relaying each other ---- */
+
+struct link_end {
+	struct session *s;
+	int peer;		/* the test's side of this session's socket */
+	int eofs, closed;
+	char reason[160];
+};
+
+struct link_test {
+	struct loop *loop;
+	struct link_end a, b;
+	bool keep_before_link;	/* EOF before the link: session_keep_writing */
+	bool exit_on_eof;
+};
+
+static void link_io(struct session *s, const struct session_ev *ev, void *arg)
+{
+	struct link_test *t = arg;
+	struct link_end *me = s == t->a.s ? &t->a : &t->b;
+	if (ev->type == SESSION_EV_EOF) {
+		me->eofs++;
+		if (!session_linked(s) && t->keep_before_link)
+			session_keep_writing(s);
+		if (t->exit_on_eof)
+			loop_exit(t->loop);
+	} else if (ev->type == SESSION_EV_CLOSED) {
+		me->closed++;
+		snprintf(me->reason, sizeof me->reason, "%s", ev->reason);
+		if (t->a.closed && t->b.closed)
+			loop_exit(t->loop);
+	}
+}
+
+static void link_start(struct link_test *t, bool link_now)
+{
+	int sa[2], sb[2];
+	ik_err e;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sa), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sb), 0);
+	t->loop = loop_new(&e);
+	assert_non_null(t->loop);
+	struct session_opts o = {.proto = "test", .mode = SESSION_MODE_RAW, .idle_ms = 20000};
+	t->a.s = session_new(t->loop, sa[0], NULL, 0, NULL, &o, link_io, t, &e);
+	t->b.s = session_new_connected(t->loop, sb[0], NULL, 0, NULL, &o, link_io, t, &e);
+	assert_non_null(t->a.s);
+	assert_non_null(t->b.s);
+	t->a.peer = sa[1];
+	t->b.peer = sb[1];
+	if (link_now)
+		session_link(t->a.s, t->b.s);
+}
+
+static void link_run(struct link_test *t, uint64_t ms)
+{
+	struct event *guard = loop_timer(t->loop, ms, false, on_guard, t->loop);
+	loop_run(t->loop);
+	event_free(guard);
+}
+
+static void link_finish(struct link_test *t)
+{
+	close(t->a.peer);
+	close(t->b.peer);
+	if (!t->a.closed || !t->b.closed)
+		link_run(t, 5000);
+	assert_int_equal(t->a.closed, 1);
+	assert_int_equal(t->b.closed, 1);
+	loop_free(t->loop);
+}
+
+static void blocking(int fd)
+{
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+}
+
+struct splice_watch2 {
+	struct session *a, *b;
+	bool seen_a, seen_b;
+};
+
+static void on_watch2(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct splice_watch2 *w = arg;
+	w->seen_a = w->seen_a || (!session_closing(w->a) && session_splicing(w->a));
+	w->seen_b = w->seen_b || (!session_closing(w->b) && session_splicing(w->b));
+}
+
+/* 4 MiB each way at once through a link of two plain sessions: both
+ * streams move to splice, every byte arrives in order, each FIN is passed
+ * on (the readers see their end of file), and both sessions end "eof". */
+static void link_streams_both_ways(void **state)
+{
+	(void)state;
+	struct link_test t = {0};
+	link_start(&t, true);
+	blocking(t.a.peer);
+	blocking(t.b.peer);
+	struct reflect_peer wa = {.fd = t.a.peer}, wb = {.fd = t.b.peer};
+	struct reflect_peer ra = {.fd = t.a.peer, .back = malloc(REFLECT_BYTES + 1)};
+	struct reflect_peer rb = {.fd = t.b.peer, .back = malloc(REFLECT_BYTES + 1)};
+	assert_non_null(ra.back);
+	assert_non_null(rb.back);
+	struct splice_watch2 w = {.a = t.a.s, .b = t.b.s};
+	struct event *watch = loop_timer(t.loop, 1, true, on_watch2, &w);
+	pthread_t th[4];
+	assert_int_equal(pthread_create(&th[0], NULL, reflect_reader, &ra), 0);
+	assert_int_equal(pthread_create(&th[1], NULL, reflect_reader, &rb), 0);
+	assert_int_equal(pthread_create(&th[2], NULL, reflect_writer, &wa), 0);
+	assert_int_equal(pthread_create(&th[3], NULL, reflect_writer, &wb), 0);
+	link_run(&t, 20000);
+	event_free(watch);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	assert_string_equal(t.a.reason, "eof");
+	assert_string_equal(t.b.reason, "eof");
+	assert_int_equal(t.a.eofs, 1);
+	assert_int_equal(t.b.eofs, 1);
+	assert_true(w.seen_a);
+	assert_true(w.seen_b);
+	assert_int_equal(ra.got, REFLECT_BYTES);
+	assert_int_equal(rb.got, REFLECT_BYTES);
+	size_t bad = 0;
+	for (size_t i = 0; i < REFLECT_BYTES; i++)
+		bad += (ra.back[i] != pattern_byte(i)) + (rb.back[i] != pattern_byte(i));
+	assert_int_equal(bad, 0);
+	free(ra.back);
+	free(rb.back);
+	link_finish(&t);
+}
+
+/* What a peer sent before the link exists goes across first, and an end
+ * of file the protocol had before the link (it kept writing) is passed on;
+ * the other direction stays open until its own FIN (half-close). */
+static void link_passes_early_bytes_and_eof(void **state)
+{
+	(void)state;
+	struct link_test t = {.keep_before_link = true, .exit_on_eof = true};
+	link_start(&t, false);
+	shutdown(t.a.peer, SHUT_WR);
+	put(t.b.peer, "early ", 6);
+	link_run(&t, 5000);
+	assert_int_equal(t.a.eofs, 1);
+	t.exit_on_eof = false;
+	session_link(t.a.s, t.b.s);
+	/* b's peer sees a's end of file, and may still answer. */
+	blocking(t.b.peer);
+	char buf[64];
+	assert_int_equal(get_all(t.b.peer, buf, sizeof buf), 0);
+	put(t.b.peer, "later", 5);
+	shutdown(t.b.peer, SHUT_WR);
+	link_run(&t, 5000);
+	assert_string_equal(t.a.reason, "eof");
+	assert_string_equal(t.b.reason, "eof");
+	blocking(t.a.peer);
+	assert_int_equal(get_all(t.a.peer, buf, sizeof buf), 11);
+	assert_string_equal(buf, "early later");
+	link_finish(&t);
+}
+
+/* A reset on one side ends the other at once, saying why. */
+static void link_reset_closes_other(void **state)
+{
+	(void)state;
+	struct link_test t = {0};
+	link_start(&t, true);
+	put(t.a.peer, "x", 1);
+	struct linger lg = {1, 0};
+	setsockopt(t.b.peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(t.b.peer);
+	t.b.peer = socket(AF_UNIX, SOCK_STREAM, 0);	/* link_finish closes it */
+	link_run(&t, 5000);
+	assert_int_equal(t.b.closed, 1);
+	assert_int_equal(t.a.closed, 1);
+	assert_true(strstr(t.a.reason, "other side closed: ") == t.a.reason);
+	link_finish(&t);
+}
+
+struct flood {
+	int fd;
+	size_t sent;
+};
+
+static void *flood_writer(void *arg)
+{
+	struct flood *f = arg;
+	static char chunk[65536];
+	for (;;) {
+		ssize_t k = write(f->fd, chunk, sizeof chunk);
+		if (k <= 0)
+			return NULL;
+		f->sent += (size_t)k;
+		if (f->sent >= (64u << 20))
+			return NULL;
+	}
+}
+
+/* A peer that does not read holds the other back: the session feeding it
+ * stops reading (its pipe and the output mark full), so what it takes in
+ * stays bounded while the writer is made to wait. */
+static void link_back_pressure(void **state)
+{
+	(void)state;
+	struct link_test t = {0};
+	link_start(&t, true);
+	blocking(t.a.peer);
+	struct flood f = {.fd = t.a.peer};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, flood_writer, &f), 0);
+	link_run(&t, 1500);
+	uint64_t took = session_bytes_in(t.a.s);
+	assert_true(took < (4u << 20));
+	assert_true(f.sent < (64u << 20));
+	assert_int_equal(t.a.closed + t.b.closed, 0);
+	session_close(t.a.s, "test over");
+	link_run(&t, 5000);
+	shutdown(t.a.peer, SHUT_RDWR);
+	pthread_join(th, NULL);
+	assert_string_equal(t.b.reason, "other side closed: test over");
+	link_finish(&t);
+}
+
+struct tls_server_peer {
+	int fd;
+	SSL_CTX *ctx;
+	char got[64];
+	int ok;
+};
+
+/* The TLS server at the far end of a link: takes what comes until the
+ * client's close_notify, answers, and closes. */
+static void *tls_server_peer(void *arg)
+{
+	struct tls_server_peer *p = arg;
+	SSL *ssl = SSL_new(p->ctx);
+	SSL_set_fd(ssl, p->fd);
+	if (SSL_accept(ssl) == 1) {
+		size_t n = 0;
+		int k;
+		while (n < sizeof p->got - 1 && (k = SSL_read(ssl, p->got + n, (int)(sizeof p->got - 1 - n))) > 0)
+			n += (size_t)k;
+		p->got[n] = '\0';
+		if (SSL_write(ssl, "world", 5) == 5 && SSL_shutdown(ssl) >= 0)
+			p->ok = 1;
+	}
+	SSL_free(ssl);
+	return NULL;
+}
+
+/* A plain session linked to a TLS client session: the plain side's bytes
+ * go through the TLS layer (never straight onto its socket), its FIN
+ * becomes close_notify and FIN, and the answer comes back in clear. */
+static void link_plain_to_tls(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct tls_server_peer p = {0};
+	p.ctx = tls_server_ctx(NULL, &e);
+	assert_non_null(p.ctx);
+	struct tls_client_opts co = {.insecure = true};
+	SSL_CTX *cctx = tls_client_ctx(&co, &e);
+	assert_non_null(cctx);
+	int sa[2], sb[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sa), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sb), 0);
+	struct link_test t = {0};
+	t.loop = loop_new(&e);
+	struct session_opts o = {.proto = "test", .mode = SESSION_MODE_RAW, .idle_ms = 20000};
+	t.a.s = session_new(t.loop, sa[0], NULL, 0, NULL, &o, link_io, &t, &e);
+	SSL *ssl = tls_client_ssl(cctx, "localhost", NULL, &e);
+	assert_non_null(ssl);
+	t.b.s = session_new_connected(t.loop, sb[0], NULL, 0, ssl, &o, link_io, &t, &e);
+	assert_non_null(t.b.s);
+	assert_true(session_is_tls(t.b.s));
+	t.a.peer = sa[1];
+	t.b.peer = sb[1];
+	session_link(t.a.s, t.b.s);
+	blocking(t.b.peer);
+	p.fd = t.b.peer;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, tls_server_peer, &p), 0);
+	put(t.a.peer, "hello", 5);
+	shutdown(t.a.peer, SHUT_WR);
+	link_run(&t, 10000);
+	pthread_join(th, NULL);
+	assert_int_equal(p.ok, 1);
+	assert_string_equal(p.got, "hello");
+	assert_string_equal(t.a.reason, "eof");
+	assert_string_equal(t.b.reason, "eof");
+	blocking(t.a.peer);
+	char buf[64];
+	assert_int_equal(get_all(t.a.peer, buf, sizeof buf), 5);
+	assert_string_equal(buf, "world");
+	link_finish(&t);
+	SSL_CTX_free(p.ctx);
+	SSL_CTX_free(cctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +948,11 @@ int main(void)
 		cmocka_unit_test(command_table),
 		cmocka_unit_test(reflect_streams_through_splice),
 		cmocka_unit_test(reflect_small_stays_buffered),
+		cmocka_unit_test(link_streams_both_ways),
+		cmocka_unit_test(link_passes_early_bytes_and_eof),
+		cmocka_unit_test(link_reset_closes_other),
+		cmocka_unit_test(link_back_pressure),
+		cmocka_unit_test(link_plain_to_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
