@@ -221,8 +221,11 @@ int cmd_serve(int argc, char **argv)
 			rc = code == 0 ? CLI_OK : CLI_FAIL;
 		log_event(LOG_INFO, "serve_exit", "code=%d", rc);
 	}
-	for (size_t i = 0; i < SERVE_MAX_SERVICES; i++)
+	/* unix:PATH listeners: their socket files go with the supervisor. */
+	for (size_t i = 0; i < SERVE_MAX_SERVICES; i++) {
+		listen_set_unlink(&ctx.sets[i]);
 		listen_set_close(&ctx.sets[i]);
+	}
 	serve_conf_free(sc);
 	return rc;
 }

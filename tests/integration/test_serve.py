@@ -704,3 +704,21 @@ def test_every_key_is_in_the_config_manual():
     missing = ["[%s] %s" % (s, k) for s, k, _ in keys
                if not re.search(r"\b%s\b" % re.escape(k), manual)]
     assert missing == []
+
+
+def test_unix_socket_listener_works_and_is_removed_at_exit(tmp_path, serve_proc):
+    port = free_port()
+    sock = str(tmp_path / "echo.sock")
+    conf = tmp_path / "inetkit.conf"
+    conf.write_text(conf_text(str(tmp_path / "state"), port).replace(
+        "[tcp-echo]\nlisten = 127.0.0.1:%d\n" % port,
+        "[tcp-echo]\nlisten = 127.0.0.1:%d, unix:%s\n" % (port, sock)))
+    s = serve_proc(conf, port)
+    assert stat.S_ISSOCK(os.stat(sock).st_mode)
+    with socket.socket(socket.AF_UNIX) as c:
+        c.settimeout(10)
+        c.connect(sock)
+        c.sendall(b"over unix\n")
+        assert c.recv(100) == b"over unix\n"
+    assert s.stop() == 0
+    assert not os.path.exists(sock)
