@@ -228,42 +228,136 @@ void session_set_arg(struct session *s, session_io_fn io, void *arg);
 
 /* ---- command tables (core/session_cmd.c) ---- */
 
-/* Verbs are data: each protocol is one table. The core finds the verb
- * (case-insensitive), checks the state and the flags, then calls the
- * handler; handlers never re-check what the table says. */
+/* Verbs are data: each protocol is one table of struct session_cmd. The
+ * core parses a line (optionally "tag SP verb args"), finds the verb
+ * (one or two words, any case, the longest match), checks the entry's
+ * flags, the state and the arguments in a fixed order, then calls the
+ * handler; handlers never re-check what the table says. A line that fails
+ * a check goes to the protocol's refuse hook with the reason, and the
+ * protocol words the reply in its own format. Each command is logged at
+ * debug level ("command" event), SECRET arguments as "***".
+ *
+ * The checks, in this order (the first that fails is the reason):
+ *   EMPTY      blank line (or a tag alone)
+ *   UNKNOWN    no entry for the verb
+ *   NOT_IMPL   the entry is SESSION_CMD_NOT_IMPL
+ *   LOGIN      NEEDS_LOGIN and nobody is logged in
+ *   STATE      the session's state is not in the entry's states
+ *   TLS        NEEDS_TLS on a plaintext session
+ *   DENIED     the entry's pflags meet the call's deny mask (set by the
+ *              protocol's before hook: FTP's EPSV ALL fences off PORT)
+ *   ARGS       the arguments break the entry's rule
+ *   PLAINTEXT  NEEDS_PLAINTEXT on a TLS session (after the syntax, as
+ *              Postfix answers STARTTLS: a malformed command is a syntax
+ *              error whatever the channel) */
 enum {
 	SESSION_CMD_SECRET = 1 << 0,	/* arguments never logged (PASS, AUTH) */
-	SESSION_CMD_NEEDS_TLS = 1 << 1,
-	SESSION_CMD_NEEDS_LOGIN = 1 << 2,
+	SESSION_CMD_NEEDS_TLS = 1 << 1,	/* refused on a plaintext session */
+	SESSION_CMD_NEEDS_LOGIN = 1 << 2,	/* refused before session_set_login(s, true) */
+	SESSION_CMD_NEEDS_PLAINTEXT = 1 << 3,	/* refused once TLS runs (STARTTLS, AUTH TLS) */
+	SESSION_CMD_BEFORE_LOGIN = 1 << 4,	/* allowed before login (see table_check) */
+	SESSION_CMD_NOT_IMPL = 1 << 5,	/* known, not implemented: refused, no handler */
 };
+
+/* What may follow the verb. The argument starts after the verb and ONE
+ * space; RAW and PATH take the rest verbatim (leading spaces included),
+ * WORDS splits it on runs of spaces. */
+enum session_arg_rule {
+	SESSION_ARG_NONE,	/* nothing but spaces */
+	SESSION_ARG_WORDS,	/* min..max words (at most SESSION_CMD_WORDS_MAX kept) */
+	SESSION_ARG_RAW,	/* one string that may hold spaces; min 0 or 1, max 1 */
+	SESSION_ARG_PATH,	/* as RAW, and the string names a path */
+};
+#define SESSION_CMD_WORDS_MAX 8
+
+/* Why a line was not run (SESSION_REFUSE_NONE: it was). */
+enum session_refusal {
+	SESSION_REFUSE_NONE,
+	SESSION_REFUSE_EMPTY,
+	SESSION_REFUSE_UNKNOWN,
+	SESSION_REFUSE_NOT_IMPL,
+	SESSION_REFUSE_LOGIN,
+	SESSION_REFUSE_STATE,
+	SESSION_REFUSE_TLS,
+	SESSION_REFUSE_DENIED,
+	SESSION_REFUSE_ARGS,
+	SESSION_REFUSE_PLAINTEXT,
+	SESSION_REFUSE_HOOK,	/* the before hook took the line (returned only) */
+};
+
+struct session_call;
+typedef void (*session_cmd_fn)(struct session_call *c);
 
 struct session_cmd {
-	const char *verb;
+	const char *verb;	/* "RETR", or two words "UID FETCH" */
 	unsigned states;	/* bit mask of the session states it is allowed in */
-	unsigned flags;
-	/* args: what follows the verb and its spaces ("" when none); writable. */
-	void (*handler)(struct session *s, void *proto, char *args);
+	unsigned flags;		/* SESSION_CMD_* */
+	enum session_arg_rule args;
+	unsigned char min, max;	/* WORDS: words; RAW, PATH: 0 or 1 .. 1 */
+	const char *help;	/* usage, for HELP and a bad-arguments reply */
+	session_cmd_fn handler;	/* NULL only with SESSION_CMD_NOT_IMPL */
+	unsigned pflags;	/* the protocol's own bits (the core only ANDs them with deny) */
+	const void *pdata;	/* the protocol's own data; never read by the core */
 };
 
-enum session_cmd_result {
-	SESSION_CMD_DONE,		/* the handler ran */
-	SESSION_CMD_EMPTY,		/* blank line */
-	SESSION_CMD_UNKNOWN,		/* no such verb */
-	SESSION_CMD_BAD_STATE,		/* not allowed in this state */
-	SESSION_CMD_TLS_REQUIRED,	/* NEEDS_TLS and the session is plaintext */
-	SESSION_CMD_LOGIN_REQUIRED,	/* NEEDS_LOGIN and nobody logged in */
+/* One command line being run: what the handler, the hooks and the refuse
+ * hook see. Pointers point into the line given to session_cmd_run. */
+struct session_call {
+	struct session *s;
+	void *proto;		/* what session_cmd_run was given */
+	const struct session_cmd *cmd;	/* NULL: empty line or unknown verb */
+	const char *tag;	/* tagged tables: the tag; else NULL */
+	const char *verb;	/* the verb as sent (unknown: the first word); "" if none */
+	char *arg;		/* after the verb and one space, verbatim; "" if none */
+	size_t arglen;		/* as sent (a WORDS split does not change it) */
+	char *argv[SESSION_CMD_WORDS_MAX];	/* WORDS, once checked: arg split in place */
+	size_t argc;
+	/* What the checks look at, filled from the session after the before
+	 * hook ran (tests fill them by hand). */
+	unsigned state;
+	bool logged_in, tls;
+	unsigned deny;		/* pflags refused for now (set by the before hook) */
 };
 
-/* Find line's verb in table[0, n) and run it if the session's state and
- * flags allow; otherwise return why not (the protocol words the reply).
- * *found (may be NULL) is the entry, or NULL when the verb is unknown.
- * The line is modified in place. Each command is logged at debug level,
- * arguments masked for SECRET verbs. */
-enum session_cmd_result session_cmd_dispatch(struct session *s, const struct session_cmd *table,
-					     size_t n, char *line, void *proto,
-					     const struct session_cmd **found);
-const struct session_cmd *session_cmd_find(const struct session_cmd *table, size_t n,
-					   const char *verb, size_t verblen);
+/* A protocol's command set. */
+struct session_cmds {
+	const struct session_cmd *table;
+	size_t n;
+	bool tagged;		/* lines are "tag SP verb [SP args]" (IMAP) */
+	unsigned prelogin;	/* states before login, for session_cmd_table_check */
+	/* Required: word the refusal in the protocol's reply format. */
+	void (*refuse)(struct session_call *c, enum session_refusal why);
+	/* Optional, around every line that has a verb (known or not):
+	 * before runs ahead of the checks (logging, rate limits, state a
+	 * command resets, the deny mask); false means it took the line
+	 * (replied or closed) and nothing else runs. after runs once the
+	 * handler or the refuse hook is done, with the reason. */
+	bool (*before)(struct session_call *c);
+	void (*after)(struct session_call *c, enum session_refusal why);
+};
+
+/* Parse, log, check and run (or refuse) one line. line is modified. */
+enum session_refusal session_cmd_run(struct session *s, const struct session_cmds *set,
+				     char *line, void *proto);
+
+/* The steps of session_cmd_run, pure, for tests and fuzzers: parse
+ * (EMPTY, UNKNOWN or NONE; arg is not split yet), check (the fixed order
+ * above, from what c holds), then split a WORDS argument into argv. */
+enum session_refusal session_cmd_parse(const struct session_cmds *set, char *line,
+				       struct session_call *c);
+enum session_refusal session_cmd_check(const struct session_call *c);
+void session_cmd_split(struct session_call *c);
+
+/* The entry whose verb the text starts with (then a space or its end),
+ * the longest if several; NULL if none. */
+const struct session_cmd *session_cmd_lookup(const struct session_cmds *set, const char *text);
+/* A table's consistency, for unit tests: verbs of one or two words,
+ * unique; states set; argument bounds that fit the rule; a handler unless
+ * NOT_IMPL; not both NEEDS_TLS and NEEDS_PLAINTEXT; and when set->prelogin
+ * is given, every entry is exactly one of NEEDS_LOGIN (no pre-login
+ * state) and BEFORE_LOGIN (a pre-login state). -1 with e naming the verb. */
+int session_cmd_table_check(const struct session_cmds *set, ik_err *e);
+const char *session_refusal_text(enum session_refusal why);
 
 /* The protocol state (one bit of a session_cmd.states mask). The only way
  * to change it; every transition is logged at debug level. */

@@ -9,8 +9,11 @@
  *
  *   ftpd_conf.c     the [ftp] keys, their defaults and checks; TLS context
  *   ftpd_server.c   listeners, session limits (total, per address), stop
+ *   ftpd_cmd.c      the command table: verb, states, flags, arguments,
+ *                   usage and handler per row (core/session_cmd runs it),
+ *                   FEAT, HELP, SITE, FTP's wording of refusals
  *   ftpd_session.c  the control connection: one I/O entry point, the
- *                   command table dispatch, replies, timeouts
+ *                   hooks around every command, replies, timeouts
  *   ftpd_settings.c TYPE, MODE, REST, FEAT, OPTS, AUTH, PROT, STAT, ...
  *   ftpd_auth.c     USER/PASS through core/account, roots, rights, quota
  *   ftpd_fs.c       CWD, PWD, MKD, RMD, DELE, RNFR/RNTO, SIZE, MDTM, SITE

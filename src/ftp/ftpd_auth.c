@@ -58,8 +58,9 @@ void ftpd_auth_cancel(struct ftpd_sess *fs)
 	}
 }
 
-void ftpd_cmd_user(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_user(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	const struct ftpd_conf *conf = fs->srv->conf;
 	/* With anonymous logins off, the anonymous names get the same prompt as
 	 * any other, as vsftpd does: the reply tells nothing about the config. */
@@ -290,8 +291,9 @@ static void verify_local(struct ftpd_sess *fs)
 	login_ok(fs, &a);
 }
 
-void ftpd_cmd_pass(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_pass(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_server *srv = fs->srv;
 	if (srv->auth == NULL) {
 		verify_local(fs);
@@ -381,7 +383,7 @@ int ftpd_path(struct ftpd_sess *fs, const char *arg, size_t arglen, enum ftpd_ac
 	return 0;
 }
 
-int ftpd_target(struct ftpd_sess *fs, const struct ftpd_cmd *c, enum ftpd_access want,
+int ftpd_target(struct ftpd_sess *fs, const struct session_call *c, enum ftpd_access want,
 		struct ftpd_target *t)
 {
 	return ftpd_path(fs, c->arg, c->arglen, want, t->v, sizeof t->v, &t->j, &t->k);

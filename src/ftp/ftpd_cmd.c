@@ -1,4 +1,5 @@
-/* FTP server command table and command-line parser. RFC 959 4.1, RFC 854
+/* FTP server command table, the Telnet clean-up before the core parses a
+ * line, and FTP's wording of the core's refusals. RFC 959 4.1, RFC 854
  * (IAC), RFC 775, RFC 2389, RFC 2428, RFC 2640, RFC 3659, RFC 4217,
  * RFC 7151: see ftpd_cmd.h. */
 #include "ftp/ftpd_cmd.h"
@@ -10,107 +11,104 @@
 #include <strings.h>
 
 #include "core/str.h"
+#include "ftp/ftpd_int.h"
 #include "ftp/ftpd_reply.h"
 
 #define LOGGED FTPD_ST_LOGGED
 #define PRE FTPD_ST_PRELOGIN
 #define ANY FTPD_ST_ANY
-#define NL FTPD_F_NEEDS_LOGIN
-#define PATH (FTPD_F_NEEDS_LOGIN | FTPD_F_TAKES_PATH)
-#define DATA FTPD_F_DATA
+#define NL SESSION_CMD_NEEDS_LOGIN
+#define BL SESSION_CMD_BEFORE_LOGIN
+#define NONE SESSION_ARG_NONE, 0, 0
+#define WORDS(lo, hi) SESSION_ARG_WORDS, lo, hi
+#define RAW(lo) SESSION_ARG_RAW, lo, 1
+#define PATH(lo) SESSION_ARG_PATH, lo, 1
+#define DATA FTPD_P_DATA
+#define ALIAS FTPD_P_ALIAS
+#define FEAT(line) &(const struct ftpd_verb){.feat = line}
+#define SEQ(pre, post) &(const struct ftpd_verb){.seq_before_login = pre, .seq_after_login = post}
 
-/* Sorted by verb (a unit test checks it): looked up with bsearch. */
-static const struct ftpd_cmd_def cmd_table[] = {
-	{"ABOR", FTPD_CMD_ABOR, ANY, 0, 0, 0, "ABOR (abort the transfer in progress)", NULL},
-	{"ACCT", FTPD_CMD_ACCT, ANY, FTPD_F_SECRET | FTPD_F_RAW_ARG | FTPD_F_NOT_IMPL, 0, 1,
-	 "ACCT <sp> account-information (not needed here)", NULL},
-	{"ALLO", FTPD_CMD_ALLO, LOGGED, NL, 1, 3, "ALLO <sp> size [<sp> R <sp> record-size]", NULL},
-	{"APPE", FTPD_CMD_APPE, LOGGED, PATH | DATA, 1, 1, "APPE <sp> pathname", NULL},
-	{"AUTH", FTPD_CMD_AUTH, PRE, FTPD_F_FEAT_TLS, 1, 1, "AUTH <sp> TLS", "AUTH TLS"},
-	{"CDUP", FTPD_CMD_CDUP, LOGGED, NL, 0, 0, "CDUP (go to the parent directory)", NULL},
-	{"CWD", FTPD_CMD_CWD, LOGGED, PATH, 1, 1, "CWD <sp> pathname", "TVFS"},
-	{"DELE", FTPD_CMD_DELE, LOGGED, PATH, 1, 1, "DELE <sp> pathname", NULL},
-	{"EPRT", FTPD_CMD_EPRT, LOGGED, NL | FTPD_F_RAW_ARG | FTPD_F_NO_EPSV_ALL, 1, 1,
-	 "EPRT <sp> |protocol|address|port|", "EPRT"},
-	{"EPSV", FTPD_CMD_EPSV, LOGGED, NL, 0, 1, "EPSV [<sp> 1 | 2 | ALL]", "EPSV"},
-	{"FEAT", FTPD_CMD_FEAT, PRE | LOGGED, 0, 0, 0, "FEAT (list the extensions)", NULL},
-	{"HELP", FTPD_CMD_HELP, PRE | LOGGED, 0, 0, 2, "HELP [<sp> command]", NULL},
-	{"HOST", FTPD_CMD_HOST, FTPD_ST_AUTH, 0, 1, 1, "HOST <sp> hostname", "HOST"},
-	{"LIST", FTPD_CMD_LIST, LOGGED, PATH | DATA, 0, 1, "LIST [<sp> pathname]", NULL},
-	{"MDTM", FTPD_CMD_MDTM, LOGGED, PATH, 1, 1, "MDTM <sp> pathname", "MDTM"},
-	{"MKD", FTPD_CMD_MKD, LOGGED, PATH, 1, 1, "MKD <sp> pathname", NULL},
-	{"MLSD", FTPD_CMD_MLSD, LOGGED, PATH | DATA, 0, 1, "MLSD [<sp> pathname]", NULL},
-	{"MLST", FTPD_CMD_MLST, LOGGED, PATH, 0, 1, "MLST [<sp> pathname]", "MLST"},
-	{"MODE", FTPD_CMD_MODE, LOGGED, NL, 1, 1, "MODE <sp> S", NULL},
-	{"NLST", FTPD_CMD_NLST, LOGGED, PATH | DATA, 0, 1, "NLST [<sp> pathname]", NULL},
-	{"NOOP", FTPD_CMD_NOOP, ANY, 0, 0, 0, "NOOP", NULL},
-	{"OPTS", FTPD_CMD_OPTS, PRE | LOGGED, FTPD_F_RAW_ARG, 1, 1,
-	 "OPTS <sp> UTF8 ON | MLST facts", "UTF8"},
-	{"PASS", FTPD_CMD_PASS, FTPD_ST_PASS, FTPD_F_SECRET | FTPD_F_RAW_ARG, 0, 1,
-	 "PASS <sp> password", NULL},
-	{"PASV", FTPD_CMD_PASV, LOGGED, NL | FTPD_F_NO_EPSV_ALL, 0, 0, "PASV", NULL},
-	{"PBSZ", FTPD_CMD_PBSZ, PRE | LOGGED, FTPD_F_NEEDS_TLS | FTPD_F_FEAT_TLS, 1, 1,
-	 "PBSZ <sp> 0", "PBSZ"},
-	{"PORT", FTPD_CMD_PORT, LOGGED, NL | FTPD_F_NO_EPSV_ALL, 1, 1,
-	 "PORT <sp> h1,h2,h3,h4,p1,p2", NULL},
-	{"PROT", FTPD_CMD_PROT, PRE | LOGGED, FTPD_F_NEEDS_TLS | FTPD_F_FEAT_TLS, 1, 1,
-	 "PROT <sp> C | P", "PROT"},
-	{"PWD", FTPD_CMD_PWD, LOGGED, NL, 0, 0, "PWD (print the working directory)", NULL},
-	{"QUIT", FTPD_CMD_QUIT, ANY, 0, 0, 0, "QUIT", NULL},
-	{"REIN", FTPD_CMD_REIN, ANY, FTPD_F_NOT_IMPL, 0, 0, "REIN (not implemented)", NULL},
-	{"REST", FTPD_CMD_REST, LOGGED, NL, 1, 1, "REST <sp> offset", "REST STREAM"},
-	{"RETR", FTPD_CMD_RETR, LOGGED, PATH | DATA, 1, 1, "RETR <sp> pathname", NULL},
-	{"RMD", FTPD_CMD_RMD, LOGGED, PATH, 1, 1, "RMD <sp> pathname", NULL},
-	{"RNFR", FTPD_CMD_RNFR, LOGGED, PATH, 1, 1, "RNFR <sp> pathname", NULL},
-	{"RNTO", FTPD_CMD_RNTO, FTPD_ST_RNFR, PATH, 1, 1, "RNTO <sp> pathname", NULL},
-	{"SITE", FTPD_CMD_SITE, LOGGED, NL | FTPD_F_RAW_ARG, 1, 1,
-	 "SITE <sp> CHMOD | HELP ...", NULL},
-	{"SIZE", FTPD_CMD_SIZE, LOGGED, PATH, 1, 1, "SIZE <sp> pathname", "SIZE"},
-	{"SMNT", FTPD_CMD_SMNT, ANY, FTPD_F_RAW_ARG | FTPD_F_NOT_IMPL, 0, 1,
-	 "SMNT (not implemented)", NULL},
-	{"STAT", FTPD_CMD_STAT, LOGGED | FTPD_ST_XFER, PATH, 0, 1, "STAT [<sp> pathname]", NULL},
-	{"STOR", FTPD_CMD_STOR, LOGGED, PATH | DATA, 1, 1, "STOR <sp> pathname", NULL},
-	{"STOU", FTPD_CMD_STOU, LOGGED, PATH | DATA, 0, 1, "STOU [<sp> pathname]", NULL},
-	{"STRU", FTPD_CMD_STRU, LOGGED, NL, 1, 1, "STRU <sp> F", NULL},
-	{"SYST", FTPD_CMD_SYST, PRE | LOGGED, 0, 0, 0, "SYST", NULL},
-	{"TYPE", FTPD_CMD_TYPE, LOGGED, NL, 1, 2, "TYPE <sp> A | I", NULL},
-	{"USER", FTPD_CMD_USER, PRE, FTPD_F_RAW_ARG, 1, 1, "USER <sp> username", NULL},
-	{"XCUP", FTPD_CMD_CDUP, LOGGED, NL | FTPD_F_ALIAS, 0, 0, "XCUP (as CDUP)", NULL},
-	{"XCWD", FTPD_CMD_CWD, LOGGED, PATH | FTPD_F_ALIAS, 1, 1, "XCWD <sp> pathname", NULL},
-	{"XMKD", FTPD_CMD_MKD, LOGGED, PATH | FTPD_F_ALIAS, 1, 1, "XMKD <sp> pathname", NULL},
-	{"XPWD", FTPD_CMD_PWD, LOGGED, NL | FTPD_F_ALIAS, 0, 0, "XPWD (as PWD)", NULL},
-	{"XRMD", FTPD_CMD_RMD, LOGGED, PATH | FTPD_F_ALIAS, 1, 1, "XRMD <sp> pathname", NULL},
+/* Sorted by verb (a unit test checks it): HELP lists them in this order
+ * and FEAT its lines. Each row: verb, states, flags, arguments, usage,
+ * handler, FTP's bits, FTP's data. */
+static const struct session_cmd cmd_table[] = {
+	{"ABOR", ANY, BL, NONE, "ABOR (abort the transfer in progress)", ftpd_cmd_abor, 0, NULL},
+	{"ACCT", ANY, BL | SESSION_CMD_SECRET | SESSION_CMD_NOT_IMPL, RAW(0),
+	 "ACCT <sp> account-information (not needed here)", NULL, 0, NULL},
+	{"ALLO", LOGGED, NL, WORDS(1, 3), "ALLO <sp> size [<sp> R <sp> record-size]",
+	 ftpd_cmd_allo, 0, NULL},
+	{"APPE", LOGGED, NL, PATH(1), "APPE <sp> pathname", ftpd_cmd_appe, DATA, NULL},
+	{"AUTH", PRE, BL | SESSION_CMD_NEEDS_PLAINTEXT, WORDS(1, 1), "AUTH <sp> TLS", ftpd_cmd_auth,
+	 FTPD_P_FEAT_TLS, &(const struct ftpd_verb){.feat = "AUTH TLS",
+	 .seq_after_login = "AUTH must come before login."}},
+	{"CDUP", LOGGED, NL, NONE, "CDUP (go to the parent directory)", ftpd_cmd_cdup, 0, NULL},
+	{"CWD", LOGGED, NL, PATH(1), "CWD <sp> pathname", ftpd_cmd_cwd, 0, FEAT("TVFS")},
+	{"DELE", LOGGED, NL, PATH(1), "DELE <sp> pathname", ftpd_cmd_dele, 0, NULL},
+	{"EPRT", LOGGED, NL, RAW(1), "EPRT <sp> |protocol|address|port|", ftpd_cmd_eprt,
+	 FTPD_P_NO_EPSV_ALL, FEAT("EPRT")},
+	{"EPSV", LOGGED, NL, WORDS(0, 1), "EPSV [<sp> 1 | 2 | ALL]", ftpd_cmd_epsv, 0,
+	 FEAT("EPSV")},
+	{"FEAT", PRE | LOGGED, BL, NONE, "FEAT (list the extensions)", ftpd_cmd_features, 0, NULL},
+	{"HELP", PRE | LOGGED, BL, WORDS(0, 2), "HELP [<sp> command]", ftpd_cmd_helptext, 0, NULL},
+	{"HOST", FTPD_ST_AUTH, BL, WORDS(1, 1), "HOST <sp> hostname", ftpd_cmd_host, 0,
+	 &(const struct ftpd_verb){.feat = "HOST", .seq_before_login = "HOST must come before USER.",
+	 .seq_after_login = "HOST must come before USER."}},
+	{"LIST", LOGGED, NL, PATH(0), "LIST [<sp> pathname]", ftpd_cmd_list, DATA, NULL},
+	{"MDTM", LOGGED, NL, PATH(1), "MDTM <sp> pathname", ftpd_cmd_mdtm, 0, FEAT("MDTM")},
+	{"MKD", LOGGED, NL, PATH(1), "MKD <sp> pathname", ftpd_cmd_mkd, 0, NULL},
+	{"MLSD", LOGGED, NL, PATH(0), "MLSD [<sp> pathname]", ftpd_cmd_mlsd, DATA, NULL},
+	{"MLST", LOGGED, NL, PATH(0), "MLST [<sp> pathname]", ftpd_cmd_mlst, FTPD_P_FEAT_FACTS,
+	 FEAT("MLST")},
+	{"MODE", LOGGED, NL, WORDS(1, 1), "MODE <sp> S", ftpd_cmd_mode, 0, NULL},
+	{"NLST", LOGGED, NL, PATH(0), "NLST [<sp> pathname]", ftpd_cmd_nlst, DATA, NULL},
+	{"NOOP", ANY, BL, NONE, "NOOP", ftpd_cmd_noop, 0, NULL},
+	{"OPTS", PRE | LOGGED, BL, RAW(1), "OPTS <sp> UTF8 ON | MLST facts", ftpd_cmd_opts, 0,
+	 FEAT("UTF8")},
+	{"PASS", FTPD_ST_PASS, BL | SESSION_CMD_SECRET, RAW(0), "PASS <sp> password", ftpd_cmd_pass,
+	 0, SEQ("Send USER first.", "Already logged in.")},
+	{"PASV", LOGGED, NL, NONE, "PASV", ftpd_cmd_pasv, FTPD_P_NO_EPSV_ALL, NULL},
+	{"PBSZ", PRE | LOGGED, BL | SESSION_CMD_NEEDS_TLS, WORDS(1, 1), "PBSZ <sp> 0", ftpd_cmd_pbsz,
+	 FTPD_P_FEAT_TLS, FEAT("PBSZ")},
+	{"PORT", LOGGED, NL, WORDS(1, 1), "PORT <sp> h1,h2,h3,h4,p1,p2", ftpd_cmd_port,
+	 FTPD_P_NO_EPSV_ALL, NULL},
+	{"PROT", PRE | LOGGED, BL | SESSION_CMD_NEEDS_TLS, WORDS(1, 1), "PROT <sp> C | P",
+	 ftpd_cmd_prot, FTPD_P_FEAT_TLS, FEAT("PROT")},
+	{"PWD", LOGGED, NL, NONE, "PWD (print the working directory)", ftpd_cmd_pwd, 0, NULL},
+	{"QUIT", ANY, BL, NONE, "QUIT", ftpd_cmd_quit, 0, NULL},
+	{"REIN", ANY, BL | SESSION_CMD_NOT_IMPL, NONE, "REIN (not implemented)", NULL, 0, NULL},
+	{"REST", LOGGED, NL, WORDS(1, 1), "REST <sp> offset", ftpd_cmd_rest, 0, FEAT("REST STREAM")},
+	{"RETR", LOGGED, NL, PATH(1), "RETR <sp> pathname", ftpd_cmd_retr, DATA, NULL},
+	{"RMD", LOGGED, NL, PATH(1), "RMD <sp> pathname", ftpd_cmd_rmd, 0, NULL},
+	{"RNFR", LOGGED, NL, PATH(1), "RNFR <sp> pathname", ftpd_cmd_rnfr, 0, NULL},
+	{"RNTO", FTPD_ST_RNFR, NL, PATH(1), "RNTO <sp> pathname", ftpd_cmd_rnto, 0,
+	 SEQ(NULL, "Send RNFR first.")},
+	{"SITE", LOGGED, NL, RAW(1), "SITE <sp> CHMOD | HELP ...", ftpd_cmd_site, 0, NULL},
+	{"SIZE", LOGGED, NL, PATH(1), "SIZE <sp> pathname", ftpd_cmd_size, 0, FEAT("SIZE")},
+	{"SMNT", ANY, BL | SESSION_CMD_NOT_IMPL, RAW(0), "SMNT (not implemented)", NULL, 0, NULL},
+	{"STAT", LOGGED | FTPD_ST_XFER, NL, PATH(0), "STAT [<sp> pathname]", ftpd_cmd_stat, 0, NULL},
+	{"STOR", LOGGED, NL, PATH(1), "STOR <sp> pathname", ftpd_cmd_stor, DATA, NULL},
+	{"STOU", LOGGED, NL, PATH(0), "STOU [<sp> pathname]", ftpd_cmd_stou, DATA, NULL},
+	{"STRU", LOGGED, NL, WORDS(1, 1), "STRU <sp> F", ftpd_cmd_stru, 0, NULL},
+	{"SYST", PRE | LOGGED, BL, NONE, "SYST", ftpd_cmd_syst, 0, NULL},
+	{"TYPE", LOGGED, NL, WORDS(1, 2), "TYPE <sp> A | I", ftpd_cmd_type, 0, NULL},
+	{"USER", PRE, BL, RAW(1), "USER <sp> username", ftpd_cmd_user, 0,
+	 SEQ(NULL, "Already logged in.")},
+	{"XCUP", LOGGED, NL, NONE, "XCUP (as CDUP)", ftpd_cmd_cdup, ALIAS, NULL},
+	{"XCWD", LOGGED, NL, PATH(1), "XCWD <sp> pathname", ftpd_cmd_cwd, ALIAS, NULL},
+	{"XMKD", LOGGED, NL, PATH(1), "XMKD <sp> pathname", ftpd_cmd_mkd, ALIAS, NULL},
+	{"XPWD", LOGGED, NL, NONE, "XPWD (as PWD)", ftpd_cmd_pwd, ALIAS, NULL},
+	{"XRMD", LOGGED, NL, PATH(1), "XRMD <sp> pathname", ftpd_cmd_rmd, ALIAS, NULL},
 };
 
 #define N_CMDS (sizeof cmd_table / sizeof cmd_table[0])
 
-const struct ftpd_cmd_def *ftpd_cmd_table(size_t *n)
-{
-	*n = N_CMDS;
-	return cmd_table;
-}
-
-static int cmp_verb(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct ftpd_cmd_def *)elem)->verb);
-}
-
-const struct ftpd_cmd_def *ftpd_cmd_find(const char *verb, size_t verblen)
-{
-	char up[FTPD_VERB_MAX + 1];
-	if (verblen == 0 || verblen > FTPD_VERB_MAX)
-		return NULL;
-	for (size_t i = 0; i < verblen; i++) {
-		char ch = verb[i];
-		if (ch >= 'a' && ch <= 'z')
-			ch = (char)(ch - 'a' + 'A');
-		if (ch < 'A' || ch > 'Z')
-			return NULL;
-		up[i] = ch;
-	}
-	up[verblen] = '\0';
-	return bsearch(up, cmd_table, N_CMDS, sizeof cmd_table[0], cmp_verb);
-}
+const struct session_cmds ftpd_cmds = {
+	.table = cmd_table,
+	.n = N_CMDS,
+	.prelogin = FTPD_ST_PRELOGIN,
+	.refuse = ftpd_sess_refuse,
+	.before = ftpd_sess_before,
+};
 
 int ftpd_refuse(struct ftpd_cmd_refusal *r, int code, const char *fmt, ...)
 {
@@ -168,105 +166,62 @@ static size_t telnet_clean(unsigned char *s, size_t len)
 	return w;
 }
 
-static void split_words(struct ftpd_cmd *c)
+int ftpd_cmd_clean(char *line, size_t len, struct ftpd_cmd_refusal *r)
 {
-	char *p = c->arg;
-	while (*p) {
-		while (*p == ' ')
-			*p++ = '\0';
-		if (*p == '\0')
-			break;
-		if (c->argc == FTPD_ARGS_MAX) {
-			c->too_many_args = true;
-			break;
-		}
-		c->argv[c->argc++] = p;
-		while (*p && *p != ' ')
-			p++;
-	}
-}
-
-int ftpd_cmd_parse(char *line, size_t len, struct ftpd_cmd *c, struct ftpd_cmd_refusal *r)
-{
-	memset(c, 0, sizeof *c);
-	c->arg = line + len;
 	size_t n = telnet_clean((unsigned char *)line, len);
 	if (n == (size_t)-1) {
 		line[0] = '\0';
-		c->arg = line;
 		return ftpd_refuse(r, FTPD_R_SYNTAX, "Command line holds a NUL byte.");
 	}
 	line[n] = '\0';
-	char *p = line;
-	while (*p == ' ')
-		p++;
-	c->arg = line + n;
-	if (*p == '\0')
-		return ftpd_refuse(r, FTPD_R_SYNTAX, "Empty command line.");
-	size_t vlen = 0;
-	while (p[vlen] != '\0' && p[vlen] != ' ')
-		vlen++;
-	c->def = ftpd_cmd_find(p, vlen);
-	if (c->def != NULL)
-		memcpy(c->verb, c->def->verb, strlen(c->def->verb) + 1);
-	if (p[vlen] == ' ') {
-		c->arg = p + vlen + 1;
-		c->arglen = (size_t)(line + n - c->arg);
-	}
-	c->has_arg = c->arglen > 0;
-	if (c->def != NULL && !(c->def->flags & (FTPD_F_TAKES_PATH | FTPD_F_RAW_ARG)))
-		split_words(c);
 	return 0;
 }
 
-static int refuse_state(const struct ftpd_cmd_def *d, const struct ftpd_cmd_ctx *ctx,
-			struct ftpd_cmd_refusal *r)
+static void refuse_state(const struct session_call *c, struct ftpd_cmd_refusal *r)
 {
-	if ((ctx->state & FTPD_ST_PRELOGIN) && (d->flags & FTPD_F_NEEDS_LOGIN))
-		return ftpd_refuse(r, FTPD_R_NOT_LOGGED_IN, "Please log in with USER and PASS first.");
-	if (ctx->state & FTPD_ST_XFER)
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE,
-			      "%s is not allowed during a transfer; ABOR stops it.", d->verb);
-	switch (d->id) {
-	case FTPD_CMD_PASS:
-		if (ctx->state & FTPD_ST_AUTH)
-			return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send USER first.");
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Already logged in.");
-	case FTPD_CMD_USER:
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Already logged in.");
-	case FTPD_CMD_RNTO:
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send RNFR first.");
-	case FTPD_CMD_HOST:
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "HOST must come before USER.");
-	case FTPD_CMD_AUTH:
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "AUTH must come before login.");
+	if (c->state & FTPD_ST_XFER) {
+		ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "%s is not allowed during a transfer; ABOR stops it.",
+			    c->cmd->verb);
+		return;
+	}
+	const struct ftpd_verb *v = c->cmd->pdata;
+	const char *text = v == NULL ? NULL : c->logged_in ? v->seq_after_login : v->seq_before_login;
+	ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "%s", text != NULL ? text : "Bad sequence of commands.");
+}
+
+void ftpd_cmd_refusal_reply(const struct session_call *c, enum session_refusal why,
+			    struct ftpd_cmd_refusal *r)
+{
+	switch (why) {
+	case SESSION_REFUSE_EMPTY:
+		ftpd_refuse(r, FTPD_R_SYNTAX, "Empty command line.");
+		break;
+	case SESSION_REFUSE_NOT_IMPL:
+		ftpd_refuse(r, FTPD_R_NOT_IMPLEMENTED, "%s not implemented.", c->cmd->verb);
+		break;
+	case SESSION_REFUSE_LOGIN:
+		ftpd_refuse(r, FTPD_R_NOT_LOGGED_IN, "Please log in with USER and PASS first.");
+		break;
+	case SESSION_REFUSE_STATE:
+		refuse_state(c, r);
+		break;
+	case SESSION_REFUSE_TLS:
+		ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send AUTH TLS first.");
+		break;
+	case SESSION_REFUSE_DENIED:
+		ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Only EPSV may be used after EPSV ALL.");
+		break;
+	case SESSION_REFUSE_ARGS:
+		ftpd_refuse(r, FTPD_R_BAD_ARGS, "Syntax: %s", c->cmd->help);
+		break;
+	case SESSION_REFUSE_PLAINTEXT:
+		ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Already using TLS.");
+		break;
+	case SESSION_REFUSE_UNKNOWN:
 	default:
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Bad sequence of commands.");
+		ftpd_refuse(r, FTPD_R_SYNTAX, "Unknown command.");
+		break;
 	}
-}
-
-int ftpd_cmd_check(const struct ftpd_cmd *c, const struct ftpd_cmd_ctx *ctx,
-		   struct ftpd_cmd_refusal *r)
-{
-	const struct ftpd_cmd_def *d = c->def;
-	if (d == NULL)
-		return ftpd_refuse(r, FTPD_R_SYNTAX, "Unknown command.");
-	if (d->flags & FTPD_F_NOT_IMPL)
-		return ftpd_refuse(r, FTPD_R_NOT_IMPLEMENTED, "%s not implemented.", d->verb);
-	if (!(d->states & ctx->state))
-		return refuse_state(d, ctx, r);
-	if ((d->flags & FTPD_F_NEEDS_TLS) && !ctx->tls)
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Send AUTH TLS first.");
-	if ((d->flags & FTPD_F_NO_EPSV_ALL) && ctx->epsv_all)
-		return ftpd_refuse(r, FTPD_R_BAD_SEQUENCE, "Only EPSV may be used after EPSV ALL.");
-	size_t nargs;
-	if (d->flags & (FTPD_F_TAKES_PATH | FTPD_F_RAW_ARG))
-		nargs = c->has_arg ? 1 : 0;
-	else
-		nargs = c->argc + (c->too_many_args ? 1 : 0);
-	if (nargs < d->min_args || nargs > d->max_args)
-		return ftpd_refuse(r, FTPD_R_BAD_ARGS, "Syntax: %s", d->help);
-	return 0;
 }
 
 int ftpd_cmd_feat(struct sbuf *out, bool tls_available, const char *mlst_facts)
@@ -274,14 +229,15 @@ int ftpd_cmd_feat(struct sbuf *out, bool tls_available, const char *mlst_facts)
 	size_t mark = out->len;
 	int rc = ftpd_reply_begin(out, FTPD_R_STATUS, "Features:");
 	for (size_t i = 0; i < N_CMDS && rc == 0; i++) {
-		const struct ftpd_cmd_def *d = &cmd_table[i];
-		if (d->feat == NULL || (d->flags & FTPD_F_ALIAS) ||
-		    ((d->flags & FTPD_F_FEAT_TLS) && !tls_available))
+		const struct session_cmd *d = &cmd_table[i];
+		const struct ftpd_verb *v = d->pdata;
+		if (v == NULL || v->feat == NULL || (d->pflags & FTPD_P_ALIAS) ||
+		    ((d->pflags & FTPD_P_FEAT_TLS) && !tls_available))
 			continue;
-		if (d->id == FTPD_CMD_MLST)
-			rc = sbuf_printf(out, " %s %s\r\n", d->feat, mlst_facts);
+		if (d->pflags & FTPD_P_FEAT_FACTS)
+			rc = sbuf_printf(out, " %s %s\r\n", v->feat, mlst_facts);
 		else
-			rc = sbuf_printf(out, " %s\r\n", d->feat);
+			rc = sbuf_printf(out, " %s\r\n", v->feat);
 	}
 	if (rc == 0)
 		rc = ftpd_reply_end(out, FTPD_R_STATUS, "End");
@@ -295,7 +251,7 @@ int ftpd_cmd_help(struct sbuf *out, const char *topic)
 	if (topic != NULL && topic[0] != '\0') {
 		if (str_eq_nocase(topic, "SITE"))
 			return ftpd_site_help(out);
-		const struct ftpd_cmd_def *d = ftpd_cmd_find(topic, strlen(topic));
+		const struct session_cmd *d = session_cmd_lookup(&ftpd_cmds, topic);
 		if (d == NULL)
 			return ftpd_reply(out, FTPD_R_NOT_IMPLEMENTED, "Unknown command %.16s.", topic);
 		return ftpd_reply(out, FTPD_R_HELP, "Syntax: %s", d->help);
@@ -307,7 +263,7 @@ int ftpd_cmd_help(struct sbuf *out, const char *topic)
 	size_t len = 0;
 	for (size_t i = 0; i < N_CMDS && rc == 0; i++) {
 		int n = str_fmt(row + len, sizeof row - len, " %-4s%c ", cmd_table[i].verb,
-				(cmd_table[i].flags & FTPD_F_NOT_IMPL) ? '*' : ' ');
+				(cmd_table[i].flags & SESSION_CMD_NOT_IMPL) ? '*' : ' ');
 		len += n > 0 ? (size_t)n : 0;
 		if (i % 8 == 7 || i + 1 == N_CMDS) {
 			while (len > 0 && row[len - 1] == ' ')

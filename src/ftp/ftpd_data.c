@@ -227,9 +227,9 @@ static int local_addr(struct ftpd_sess *fs, struct sockaddr_storage *ss, socklen
 	return 0;
 }
 
-void ftpd_cmd_pasv(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_pasv(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	const struct ftpd_conf *conf = fs->srv->conf;
 	if (!conf->pasv_enable) {
 		ftpd_send(fs, FTPD_R_NOT_IMPLEMENTED, "Passive mode is off here; use PORT or EPRT.");
@@ -256,8 +256,9 @@ void ftpd_cmd_pasv(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_PASV, "%s", text);
 }
 
-void ftpd_cmd_epsv(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_epsv(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	if (!fs->srv->conf->pasv_enable) {
 		ftpd_send(fs, FTPD_R_NOT_IMPLEMENTED, "Passive mode is off here; use PORT or EPRT.");
 		return;
@@ -334,8 +335,9 @@ static bool port_allowed(struct ftpd_sess *fs)
 	return false;
 }
 
-void ftpd_cmd_port(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_port(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	if (!port_allowed(fs))
 		return;
 	struct sockaddr_storage ss;
@@ -345,8 +347,9 @@ void ftpd_cmd_port(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	set_port(fs, st, &ss, len, &e);
 }
 
-void ftpd_cmd_eprt(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_eprt(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	if (!port_allowed(fs))
 		return;
 	struct sockaddr_storage ss;

@@ -35,7 +35,7 @@ static bool refused(struct ftpd_sess *fs, int rc, const char *v)
 /* The command's path for WRITE, and the lstat of that name (a link itself,
  * not what it points to: DELE and RNFR act on the name). Answers and
  * returns -1 when either fails. */
-static int target_lstat(struct ftpd_sess *fs, const struct ftpd_cmd *c, struct ftpd_target *t,
+static int target_lstat(struct ftpd_sess *fs, const struct session_call *c, struct ftpd_target *t,
 			struct stat *st)
 {
 	if (ftpd_target(fs, c, FTPD_WRITE, t) < 0)
@@ -43,8 +43,9 @@ static int target_lstat(struct ftpd_sess *fs, const struct ftpd_cmd *c, struct f
 	return refused(fs, jail_lstat(t->j, t->k, st), t->v) ? -1 : 0;
 }
 
-void ftpd_cmd_cwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_cwd(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	if (ftpd_target(fs, c, FTPD_NAV, &t) < 0)
 		return;
@@ -64,17 +65,17 @@ void ftpd_cmd_cwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_FILE_OK, "Directory successfully changed.");
 }
 
-void ftpd_cmd_cdup(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_cdup(struct session_call *c)
 {
 	static char up[] = "..";
 	c->arg = up;
 	c->arglen = 2;
-	ftpd_cmd_cwd(fs, c);
+	ftpd_cmd_cwd(c);
 }
 
-void ftpd_cmd_pwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_pwd(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	struct sbuf b = SBUF_INIT(JAIL_VPATH_MAX * 2 + 128);
 	if (ftpd_reply_path(&b, FTPD_R_PATH_CREATED, fs->cwd, "is the current directory") < 0) {
 		sbuf_free(&b);
@@ -85,8 +86,9 @@ void ftpd_cmd_pwd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send_sbuf(fs, &b);
 }
 
-void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_mkd(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	if (ftpd_target(fs, c, FTPD_WRITE, &t) < 0)
 		return;
@@ -102,8 +104,9 @@ void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send_sbuf(fs, &b);
 }
 
-void ftpd_cmd_rmd(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_rmd(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	if (ftpd_target(fs, c, FTPD_WRITE, &t) < 0)
 		return;
@@ -117,8 +120,9 @@ void ftpd_cmd_rmd(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_FILE_OK, "Directory removed.");
 }
 
-void ftpd_cmd_dele(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_dele(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	struct stat st;
 	if (target_lstat(fs, c, &t, &st) < 0)
@@ -135,8 +139,9 @@ void ftpd_cmd_dele(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_FILE_OK, "File deleted.");
 }
 
-void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_rnfr(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	struct stat st;
 	if (target_lstat(fs, c, &t, &st) < 0)
@@ -154,8 +159,9 @@ void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_PENDING, "Ready for RNTO.");
 }
 
-void ftpd_cmd_rnto(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_rnto(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	char *from = fs->rnfr;
 	fs->rnfr = NULL;
 	ftpd_set_state(fs, FTPD_ST_READY);
@@ -203,8 +209,9 @@ int ftpd_ascii_size(int fd, uint64_t limit, uint64_t *out)
 	return 0;
 }
 
-void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_size(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	if (ftpd_target(fs, c, FTPD_READ, &t) < 0)
 		return;
@@ -238,8 +245,9 @@ void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_FILE_STATUS, "%llu", (unsigned long long)size);
 }
 
-void ftpd_cmd_mdtm(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_mdtm(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_target t;
 	if (ftpd_target(fs, c, FTPD_READ, &t) < 0)
 		return;
@@ -258,8 +266,9 @@ void ftpd_cmd_mdtm(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_FILE_STATUS, "%s", stamp);
 }
 
-void ftpd_cmd_site(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_site(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_site site;
 	struct ftpd_cmd_refusal r;
 	if (ftpd_site_parse(c->arg, &site, &r) < 0) {
@@ -299,13 +308,14 @@ void ftpd_list_ctx_for(const struct ftpd_sess *fs, struct ftpd_list_ctx *ctx)
 	ctx->facts = fs->facts;
 }
 
-void ftpd_cmd_mlst(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_mlst(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	char v[JAIL_VPATH_MAX];
 	const struct jail *j;
 	const char *k;
-	const char *arg = c->has_arg ? c->arg : ".";
-	size_t len = c->has_arg ? c->arglen : 1;
+	const char *arg = c->arglen > 0 ? c->arg : ".";
+	size_t len = c->arglen > 0 ? c->arglen : 1;
 	if (ftpd_path(fs, arg, len, FTPD_READ, v, sizeof v, &j, &k) < 0)
 		return;
 	struct stat st;
@@ -333,7 +343,7 @@ void ftpd_cmd_mlst(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send_sbuf(fs, &b);
 }
 
-void ftpd_cmd_stat_path(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_stat_path(struct ftpd_sess *fs, struct session_call *c)
 {
 	struct ftpd_dir *d = ftpd_dir_open(fs, FTPD_LIST_STAT, c->arg, c->arglen);
 	if (d == NULL)

@@ -144,29 +144,36 @@ void ftpd_sess_timer(struct ftpd_sess *fs);
 /* Called by ftpd_xfer.c when a transfer has ended and its reply is out. */
 void ftpd_xfer_ended(struct ftpd_sess *fs);
 bool ftpd_tls_required_for_data(const struct ftpd_sess *fs);
+/* The hooks of ftpd_cmds (ftpd_cmd.c): around every command, and the
+ * core's refusals sent as replies. */
+bool ftpd_sess_before(struct session_call *c);
+void ftpd_sess_refuse(struct session_call *c, enum session_refusal why);
+
+/* The command handlers (ftpd_cmd_*) below are named by ftpd_cmd.c's
+ * table; c->proto is the struct ftpd_sess. */
 
 /* ---- ftpd_settings.c ---- */
-void ftpd_cmd_noop(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_syst(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_quit(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_abor(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_type(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_mode(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_stru(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_rest(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_allo(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_features(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_helptext(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_opts(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_host(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_auth(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_pbsz(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_prot(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_stat(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_noop(struct session_call *c);
+void ftpd_cmd_syst(struct session_call *c);
+void ftpd_cmd_quit(struct session_call *c);
+void ftpd_cmd_abor(struct session_call *c);
+void ftpd_cmd_type(struct session_call *c);
+void ftpd_cmd_mode(struct session_call *c);
+void ftpd_cmd_stru(struct session_call *c);
+void ftpd_cmd_rest(struct session_call *c);
+void ftpd_cmd_allo(struct session_call *c);
+void ftpd_cmd_features(struct session_call *c);
+void ftpd_cmd_helptext(struct session_call *c);
+void ftpd_cmd_opts(struct session_call *c);
+void ftpd_cmd_host(struct session_call *c);
+void ftpd_cmd_auth(struct session_call *c);
+void ftpd_cmd_pbsz(struct session_call *c);
+void ftpd_cmd_prot(struct session_call *c);
+void ftpd_cmd_stat(struct session_call *c);
 
 /* ---- ftpd_auth.c ---- */
-void ftpd_cmd_user(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_pass(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_user(struct session_call *c);
+void ftpd_cmd_pass(struct session_call *c);
 void ftpd_auth_cancel(struct ftpd_sess *fs);
 /* Resolve a client path: virtual path into out, and the jail and the
  * kernel path to use for the access wanted. Replies and returns -1 when
@@ -174,26 +181,26 @@ void ftpd_auth_cancel(struct ftpd_sess *fs);
 int ftpd_path(struct ftpd_sess *fs, const char *arg, size_t arglen, enum ftpd_access want,
 	      char *out, size_t outsz, const struct jail **jail, const char **kpath);
 /* ftpd_path for the argument of c, into t. */
-int ftpd_target(struct ftpd_sess *fs, const struct ftpd_cmd *c, enum ftpd_access want,
+int ftpd_target(struct ftpd_sess *fs, const struct session_call *c, enum ftpd_access want,
 		struct ftpd_target *t);
 bool ftpd_may_overwrite(const struct ftpd_sess *fs);
 bool ftpd_expired(const struct ftpd_sess *fs);
 const char *ftpd_who(const struct ftpd_sess *fs);
 
 /* ---- ftpd_fs.c ---- */
-void ftpd_cmd_cwd(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_cdup(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_pwd(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_mkd(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_rmd(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_dele(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_rnfr(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_rnto(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_size(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_mdtm(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_site(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_mlst(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_stat_path(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_cwd(struct session_call *c);
+void ftpd_cmd_cdup(struct session_call *c);
+void ftpd_cmd_pwd(struct session_call *c);
+void ftpd_cmd_mkd(struct session_call *c);
+void ftpd_cmd_rmd(struct session_call *c);
+void ftpd_cmd_dele(struct session_call *c);
+void ftpd_cmd_rnfr(struct session_call *c);
+void ftpd_cmd_rnto(struct session_call *c);
+void ftpd_cmd_size(struct session_call *c);
+void ftpd_cmd_mdtm(struct session_call *c);
+void ftpd_cmd_site(struct session_call *c);
+void ftpd_cmd_mlst(struct session_call *c);
+void ftpd_cmd_stat_path(struct ftpd_sess *fs, struct session_call *c);
 struct ftpd_list_ctx;
 void ftpd_list_ctx_for(const struct ftpd_sess *fs, struct ftpd_list_ctx *ctx);
 /* The size of a file as TYPE A sends it (LF -> CRLF). */
@@ -226,10 +233,10 @@ int ftpd_dir_fill(struct ftpd_dir *d, struct sbuf *out, size_t want);
 void ftpd_dir_free(struct ftpd_dir *d);
 
 /* ---- ftpd_data.c ---- */
-void ftpd_cmd_pasv(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_epsv(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_port(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_eprt(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_pasv(struct session_call *c);
+void ftpd_cmd_epsv(struct session_call *c);
+void ftpd_cmd_port(struct session_call *c);
+void ftpd_cmd_eprt(struct session_call *c);
 /* Whether a transfer command has a data connection to use (PASV or PORT
  * given); if not, replies 425 and returns false. */
 bool ftpd_data_ready_check(struct ftpd_sess *fs);
@@ -287,13 +294,13 @@ struct ftpd_xfer {
 	uint64_t start_ms;
 };
 
-void ftpd_cmd_retr(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_stor(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_appe(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_stou(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_list(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_nlst(struct ftpd_sess *fs, struct ftpd_cmd *c);
-void ftpd_cmd_mlsd(struct ftpd_sess *fs, struct ftpd_cmd *c);
+void ftpd_cmd_retr(struct session_call *c);
+void ftpd_cmd_stor(struct session_call *c);
+void ftpd_cmd_appe(struct session_call *c);
+void ftpd_cmd_stou(struct session_call *c);
+void ftpd_cmd_list(struct session_call *c);
+void ftpd_cmd_nlst(struct session_call *c);
+void ftpd_cmd_mlsd(struct session_call *c);
 /* ftpd_xfer.c: the engine. new: a transfer for fs (NULL after a reply);
  * begin: wait for the data connection, then run it. */
 struct ftpd_xfer *ftpd_xfer_new(struct ftpd_sess *fs, enum ftpd_xfer_kind kind, const char *vpath);

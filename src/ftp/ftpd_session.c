@@ -1,7 +1,7 @@
 /* The FTP control connection: one I/O entry point per session (ctl_io),
- * the command table dispatch (ftp/ftpd_cmd.h decides what is allowed
- * where; the handlers never re-check it), replies, and the idle and
- * login timeouts.
+ * the hooks of the command table (ftp/ftpd_cmd.c's table says what is
+ * allowed where, core/session_cmd checks it, the handlers never re-check
+ * it), replies, and the idle and login timeouts.
  *
  * RFC 959 (commands, replies, 4.1.1 ABOR/QUIT during a transfer), RFC 854
  * (Telnet IP/DM and the urgent byte that comes with ABOR: SO_OOBINLINE
@@ -143,107 +143,60 @@ bool ftpd_tls_required_for_data(const struct ftpd_sess *fs)
 	return fs->srv->conf->require_tls_data && fs->prot != 'P';
 }
 
-/* ---- dispatch ---- */
+/* ---- dispatch: the core runs ftpd_cmds; these are its hooks ---- */
 
 static void refused(struct ftpd_sess *fs, const struct ftpd_cmd_refusal *r)
 {
 	ftpd_send(fs, r->code, "%s", r->text);
 }
 
-typedef void (*handler_fn)(struct ftpd_sess *fs, struct ftpd_cmd *c);
-
-static const handler_fn handlers[FTPD_CMD__COUNT] = {
-	[FTPD_CMD_ABOR] = ftpd_cmd_abor,
-	[FTPD_CMD_ALLO] = ftpd_cmd_allo,
-	[FTPD_CMD_APPE] = ftpd_cmd_appe,
-	[FTPD_CMD_AUTH] = ftpd_cmd_auth,
-	[FTPD_CMD_CDUP] = ftpd_cmd_cdup,
-	[FTPD_CMD_CWD] = ftpd_cmd_cwd,
-	[FTPD_CMD_DELE] = ftpd_cmd_dele,
-	[FTPD_CMD_EPRT] = ftpd_cmd_eprt,
-	[FTPD_CMD_EPSV] = ftpd_cmd_epsv,
-	[FTPD_CMD_FEAT] = ftpd_cmd_features,
-	[FTPD_CMD_HELP] = ftpd_cmd_helptext,
-	[FTPD_CMD_HOST] = ftpd_cmd_host,
-	[FTPD_CMD_LIST] = ftpd_cmd_list,
-	[FTPD_CMD_MDTM] = ftpd_cmd_mdtm,
-	[FTPD_CMD_MKD] = ftpd_cmd_mkd,
-	[FTPD_CMD_MLSD] = ftpd_cmd_mlsd,
-	[FTPD_CMD_MLST] = ftpd_cmd_mlst,
-	[FTPD_CMD_MODE] = ftpd_cmd_mode,
-	[FTPD_CMD_NLST] = ftpd_cmd_nlst,
-	[FTPD_CMD_NOOP] = ftpd_cmd_noop,
-	[FTPD_CMD_OPTS] = ftpd_cmd_opts,
-	[FTPD_CMD_PASS] = ftpd_cmd_pass,
-	[FTPD_CMD_PASV] = ftpd_cmd_pasv,
-	[FTPD_CMD_PBSZ] = ftpd_cmd_pbsz,
-	[FTPD_CMD_PORT] = ftpd_cmd_port,
-	[FTPD_CMD_PROT] = ftpd_cmd_prot,
-	[FTPD_CMD_PWD] = ftpd_cmd_pwd,
-	[FTPD_CMD_QUIT] = ftpd_cmd_quit,
-	[FTPD_CMD_REST] = ftpd_cmd_rest,
-	[FTPD_CMD_RETR] = ftpd_cmd_retr,
-	[FTPD_CMD_RMD] = ftpd_cmd_rmd,
-	[FTPD_CMD_RNFR] = ftpd_cmd_rnfr,
-	[FTPD_CMD_RNTO] = ftpd_cmd_rnto,
-	[FTPD_CMD_SITE] = ftpd_cmd_site,
-	[FTPD_CMD_SIZE] = ftpd_cmd_size,
-	[FTPD_CMD_STAT] = ftpd_cmd_stat,
-	[FTPD_CMD_STOR] = ftpd_cmd_stor,
-	[FTPD_CMD_STOU] = ftpd_cmd_stou,
-	[FTPD_CMD_STRU] = ftpd_cmd_stru,
-	[FTPD_CMD_SYST] = ftpd_cmd_syst,
-	[FTPD_CMD_TYPE] = ftpd_cmd_type,
-	[FTPD_CMD_USER] = ftpd_cmd_user,
-};
-
-/* ftpd_cmd.h promises ftpd_cmd_log_arg; part 1 left it out, so the
- * same rule lives here: SECRET arguments are never shown. */
-static const char *log_arg(const struct ftpd_cmd *c)
+void ftpd_sess_refuse(struct session_call *c, enum session_refusal why)
 {
-	if (c->def != NULL && (c->def->flags & FTPD_F_SECRET) && c->has_arg)
-		return "****";
-	return c->arg != NULL ? c->arg : "";
+	struct ftpd_cmd_refusal r;
+	ftpd_cmd_refusal_reply(c, why, &r);
+	refused(c->proto, &r);
 }
 
-static void log_command(struct ftpd_sess *fs, const struct ftpd_cmd *c)
+/* log_commands: every command at info level, with the user; SECRET
+ * arguments are never shown (the core's own line is at debug level). */
+static void log_command(struct ftpd_sess *fs, const struct session_call *c)
 {
-	bool info = fs->srv->conf->log_commands;
-	if (!info && log_get_level() < LOG_DEBUG)
+	if (!fs->srv->conf->log_commands)
 		return;
 	char q[200];
-	log_event(info ? LOG_INFO : LOG_DEBUG, "ftp_command", "session=%llu user=%s verb=%s arg=%s",
+	const char *arg = c->cmd != NULL && (c->cmd->flags & SESSION_CMD_SECRET) && c->arglen > 0
+		? "****" : c->arg;
+	log_event(LOG_INFO, "ftp_command", "session=%llu user=%s verb=%s arg=%s",
 		  (unsigned long long)session_id(fs->s), ftpd_who(fs),
-		  c->def != NULL ? c->def->verb : "?", log_quote(q, sizeof q, log_arg(c)));
+		  c->cmd != NULL ? c->cmd->verb : "?", log_quote(q, sizeof q, arg));
 }
 
-static void on_line(struct ftpd_sess *fs, char *line, size_t len)
+bool ftpd_sess_before(struct session_call *c)
 {
-	fs->last_ms = time_mono_coarse_ms();
-	struct ftpd_cmd c;
-	struct ftpd_cmd_refusal r;
-	if (ftpd_cmd_parse(line, len, &c, &r) < 0)
-		return refused(fs, &r);
-	log_command(fs, &c);
+	struct ftpd_sess *fs = c->proto;
+	log_command(fs, c);
 	/* RFC 959 4.1.3: RNTO must come right after RNFR. */
-	if (fs->state == FTPD_ST_RNFR && (c.def == NULL || c.def->id != FTPD_CMD_RNTO)) {
+	if (fs->state == FTPD_ST_RNFR && (c->cmd == NULL || c->cmd->handler != ftpd_cmd_rnto)) {
 		free(fs->rnfr);
 		fs->rnfr = NULL;
 		ftpd_set_state(fs, FTPD_ST_READY);
 	}
 	if (session_logged_in(fs->s) && ftpd_expired(fs)) {
 		ftpd_sess_shutdown(fs, "421 Your account has expired; closing.");
-		return;
+		return false;
 	}
-	struct ftpd_cmd_ctx ctx = {fs->state, session_is_tls(fs->s), fs->epsv_all};
-	if (ftpd_cmd_check(&c, &ctx, &r) < 0)
+	if (fs->epsv_all)
+		c->deny = FTPD_P_NO_EPSV_ALL;
+	return true;
+}
+
+static void on_line(struct ftpd_sess *fs, char *line, size_t len)
+{
+	fs->last_ms = time_mono_coarse_ms();
+	struct ftpd_cmd_refusal r;
+	if (ftpd_cmd_clean(line, len, &r) < 0)
 		return refused(fs, &r);
-	handler_fn h = handlers[c.def->id];
-	if (h == NULL) {
-		ftpd_send(fs, FTPD_R_NOT_IMPLEMENTED, "%s not implemented.", c.def->verb);
-		return;
-	}
-	h(fs, &c);
+	session_cmd_run(fs->s, &ftpd_cmds, line, fs);
 }
 
 static void on_line_error(struct ftpd_sess *fs, enum session_line_status st)

@@ -1,8 +1,8 @@
 /* Settings and simple commands of the control connection: RFC 959
  * (TYPE, MODE, STRU, ALLO, NOOP, SYST, QUIT, ABOR, STAT), RFC 3659 (REST
  * STREAM), RFC 2389 (FEAT, OPTS), RFC 2640 (OPTS UTF8), RFC 4217 (AUTH
- * TLS, PBSZ, PROT), RFC 7151 (HOST). The table in ftpd_cmd.c has already
- * checked state, TLS and the argument count. */
+ * TLS, PBSZ, PROT), RFC 7151 (HOST). The core has already checked
+ * what ftpd_cmd.c's table says: state, TLS and the argument count. */
 #include <string.h>
 
 #include "inetkit_config.h"
@@ -16,21 +16,21 @@ static void refused(struct ftpd_sess *fs, const struct ftpd_cmd_refusal *r)
 	ftpd_send(fs, r->code, "%s", r->text);
 }
 
-void ftpd_cmd_noop(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_noop(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	ftpd_send(fs, FTPD_R_OK, "NOOP ok.");
 }
 
-void ftpd_cmd_syst(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_syst(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	ftpd_send(fs, FTPD_R_SYSTEM, "UNIX Type: L8");
 }
 
-void ftpd_cmd_quit(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_quit(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	if (fs->xfer != NULL) {
 		/* RFC 959 4.1.1: QUIT waits for the transfer and its reply. */
 		fs->quit_pending = true;
@@ -39,9 +39,9 @@ void ftpd_cmd_quit(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_sess_shutdown(fs, "221 Goodbye.");
 }
 
-void ftpd_cmd_abor(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_abor(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	if (fs->xfer != NULL) {
 		ftpd_xfer_abort(fs);
 		return;
@@ -50,8 +50,9 @@ void ftpd_cmd_abor(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_DATA_OPEN, "No transfer to abort.");
 }
 
-void ftpd_cmd_type(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_type(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	char t;
 	if (ftpd_args_type(c->argv, c->argc, &t, &r) < 0)
@@ -60,24 +61,27 @@ void ftpd_cmd_type(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_OK, t == 'A' ? "Switching to ASCII mode." : "Switching to Binary mode.");
 }
 
-void ftpd_cmd_mode(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_mode(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	if (ftpd_args_mode(c->argv[0], &r) < 0)
 		return refused(fs, &r);
 	ftpd_send(fs, FTPD_R_OK, "Mode set to S.");
 }
 
-void ftpd_cmd_stru(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_stru(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	if (ftpd_args_stru(c->argv[0], &r) < 0)
 		return refused(fs, &r);
 	ftpd_send(fs, FTPD_R_OK, "Structure set to F.");
 }
 
-void ftpd_cmd_rest(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_rest(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	uint64_t off;
 	if (ftpd_args_rest(c->argv[0], &off, &r) < 0)
@@ -86,15 +90,15 @@ void ftpd_cmd_rest(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_PENDING, "Restart position accepted (%llu).", (unsigned long long)off);
 }
 
-void ftpd_cmd_allo(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_allo(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	ftpd_send(fs, FTPD_R_SUPERFLUOUS, "ALLO not needed: no storage is reserved here.");
 }
 
-void ftpd_cmd_features(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_features(struct session_call *c)
 {
-	(void)c;
+	struct ftpd_sess *fs = c->proto;
 	char facts[128];
 	ftpd_list_facts_text(fs->facts, true, facts, sizeof facts);
 	struct sbuf b = SBUF_INIT(8192);
@@ -102,16 +106,18 @@ void ftpd_cmd_features(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send_sbuf(fs, &b);
 }
 
-void ftpd_cmd_helptext(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_helptext(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct sbuf b = SBUF_INIT(16384);
 	const char *topic = c->argc > 0 ? c->argv[0] : NULL;
 	ftpd_cmd_help(&b, topic);
 	ftpd_send_sbuf(fs, &b);
 }
 
-void ftpd_cmd_opts(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_opts(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	struct ftpd_opts o;
 	if (ftpd_args_opts(c->arg, &o, &r) < 0)
@@ -128,8 +134,9 @@ void ftpd_cmd_opts(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_OK, "MLST OPTS %s", facts);
 }
 
-void ftpd_cmd_host(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_host(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	if (ftpd_args_host(c->argv[0], &r) < 0)
 		return refused(fs, &r);
@@ -137,16 +144,13 @@ void ftpd_cmd_host(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_READY, "Host accepted.");
 }
 
-void ftpd_cmd_auth(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_auth(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	SSL_CTX *ctx = fs->srv->conf->ssl;
 	if (ctx == NULL) {
 		ftpd_send(fs, FTPD_R_NOT_IMPLEMENTED, "TLS is not enabled on this server.");
-		return;
-	}
-	if (session_is_tls(fs->s)) {
-		ftpd_send(fs, FTPD_R_BAD_SEQUENCE, "Already using TLS.");
 		return;
 	}
 	if (ftpd_args_auth(c->argv[0], &r) < 0)
@@ -167,8 +171,9 @@ void ftpd_cmd_auth(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_set_state(fs, FTPD_ST_AUTH);
 }
 
-void ftpd_cmd_pbsz(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_pbsz(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	if (ftpd_args_pbsz(c->argv[0], &r) < 0)
 		return refused(fs, &r);
@@ -176,8 +181,9 @@ void ftpd_cmd_pbsz(struct ftpd_sess *fs, struct ftpd_cmd *c)
 	ftpd_send(fs, FTPD_R_OK, "PBSZ=0");
 }
 
-void ftpd_cmd_prot(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_prot(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	struct ftpd_cmd_refusal r;
 	char level;
 	if (ftpd_args_prot(c->argv[0], &level, &r) < 0)
@@ -191,9 +197,10 @@ void ftpd_cmd_prot(struct ftpd_sess *fs, struct ftpd_cmd *c)
 		  : "Protection level set to Clear.");
 }
 
-void ftpd_cmd_stat(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_stat(struct session_call *c)
 {
-	if (c->has_arg) {
+	struct ftpd_sess *fs = c->proto;
+	if (c->arglen > 0) {
 		ftpd_cmd_stat_path(fs, c);
 		return;
 	}

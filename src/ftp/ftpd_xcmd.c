@@ -28,8 +28,9 @@ static bool data_checks(struct ftpd_sess *fs)
 	return ftpd_data_ready_check(fs);
 }
 
-void ftpd_cmd_retr(struct ftpd_sess *fs, struct ftpd_cmd *c)
+void ftpd_cmd_retr(struct session_call *c)
 {
+	struct ftpd_sess *fs = c->proto;
 	if (!data_checks(fs))
 		return;
 	struct ftpd_target t;
@@ -100,7 +101,7 @@ static int rename_vpath(struct ftpd_xfer *x, const char *name)
 	return 0;
 }
 
-static void upload_start(struct ftpd_sess *fs, struct ftpd_cmd *c, enum ftpd_xfer_kind kind)
+static void upload_start(struct ftpd_sess *fs, struct session_call *c, enum ftpd_xfer_kind kind)
 {
 	if (!data_checks(fs))
 		return;
@@ -116,8 +117,8 @@ static void upload_start(struct ftpd_sess *fs, struct ftpd_cmd *c, enum ftpd_xfe
 	const struct jail *j;
 	const char *k;
 	static char dflt[] = "ftp-upload";
-	const char *arg = c->has_arg ? c->arg : dflt;
-	size_t arglen = c->has_arg ? c->arglen : strlen(dflt);
+	const char *arg = c->arglen > 0 ? c->arg : dflt;
+	size_t arglen = c->arglen > 0 ? c->arglen : strlen(dflt);
 	if (ftpd_path(fs, arg, arglen, inplace ? FTPD_WRITE : FTPD_CREATE, v, sizeof v, &j, &k) < 0)
 		return;
 	struct stat st;
@@ -181,9 +182,9 @@ static void upload_start(struct ftpd_sess *fs, struct ftpd_cmd *c, enum ftpd_xfe
 	ftpd_xfer_begin(x);
 }
 
-void ftpd_cmd_stor(struct ftpd_sess *fs, struct ftpd_cmd *c) { upload_start(fs, c, FTPD_X_STOR); }
-void ftpd_cmd_appe(struct ftpd_sess *fs, struct ftpd_cmd *c) { upload_start(fs, c, FTPD_X_APPE); }
-void ftpd_cmd_stou(struct ftpd_sess *fs, struct ftpd_cmd *c) { upload_start(fs, c, FTPD_X_STOU); }
+void ftpd_cmd_stor(struct session_call *c) { upload_start(c->proto, c, FTPD_X_STOR); }
+void ftpd_cmd_appe(struct session_call *c) { upload_start(c->proto, c, FTPD_X_APPE); }
+void ftpd_cmd_stou(struct session_call *c) { upload_start(c->proto, c, FTPD_X_STOU); }
 
 /* STOU: the name announced may have been taken meanwhile; the next free
  * one is used (RENAME_NOREPLACE, so never over another upload). */
@@ -279,7 +280,7 @@ void ftpd_xfer_discard(struct ftpd_xfer *x, bool quota)
 	}
 }
 
-static void list_start(struct ftpd_sess *fs, struct ftpd_cmd *c, enum ftpd_list_kind kind)
+static void list_start(struct ftpd_sess *fs, struct session_call *c, enum ftpd_list_kind kind)
 {
 	if (!data_checks(fs))
 		return;
@@ -296,6 +297,6 @@ static void list_start(struct ftpd_sess *fs, struct ftpd_cmd *c, enum ftpd_list_
 	ftpd_xfer_begin(x);
 }
 
-void ftpd_cmd_list(struct ftpd_sess *fs, struct ftpd_cmd *c) { list_start(fs, c, FTPD_LIST_LS); }
-void ftpd_cmd_nlst(struct ftpd_sess *fs, struct ftpd_cmd *c) { list_start(fs, c, FTPD_LIST_NLST); }
-void ftpd_cmd_mlsd(struct ftpd_sess *fs, struct ftpd_cmd *c) { list_start(fs, c, FTPD_LIST_MLSD); }
+void ftpd_cmd_list(struct session_call *c) { list_start(c->proto, c, FTPD_LIST_LS); }
+void ftpd_cmd_nlst(struct session_call *c) { list_start(c->proto, c, FTPD_LIST_NLST); }
+void ftpd_cmd_mlsd(struct session_call *c) { list_start(c->proto, c, FTPD_LIST_MLSD); }

@@ -29,36 +29,46 @@ static size_t chat_count_others(struct tcp_conn *c)
 	return n;
 }
 
-static void cmd_who(struct session *s, void *proto, char *args)
+static void cmd_who(struct session_call *k)
 {
-	(void)args;
-	struct tcp_conn *c = proto;
-	session_printf(s, "* %zu here:\n", chat_count_others(c) + 1);
+	struct tcp_conn *c = k->proto;
+	session_printf(k->s, "* %zu here:\n", chat_count_others(c) + 1);
 	for (struct tcp_conn *o = c->srv->conns; o != NULL; o = o->next)
 		if (!session_closing(o->s))
-			session_printf(s, "*   [%s]%s\n", session_peer(o->s), o == c ? " (you)" : "");
+			session_printf(k->s, "*   [%s]%s\n", session_peer(o->s), o == c ? " (you)" : "");
 }
 
-static void cmd_quit(struct session *s, void *proto, char *args)
+static void cmd_quit(struct session_call *k)
 {
-	(void)proto;
-	(void)args;
-	session_printf(s, "* bye\n");
-	session_shutdown_write(s);
+	session_printf(k->s, "* bye\n");
+	session_shutdown_write(k->s);
 }
 
-static void cmd_help(struct session *s, void *proto, char *args)
+static void cmd_help(struct session_call *k)
 {
-	(void)proto;
-	(void)args;
-	session_printf(s, "* lines you type go to everyone else; /who lists who is here, "
+	session_printf(k->s, "* lines you type go to everyone else; /who lists who is here, "
 		       "/quit leaves\n");
 }
 
-static const struct session_cmd chat_cmds[] = {
-	{"/who", CHAT_ON, 0, cmd_who},
-	{"/quit", CHAT_ON, 0, cmd_quit},
-	{"/help", CHAT_ON, 0, cmd_help},
+/* What follows a command is ignored (RAW 0..1): "/quit now" quits. */
+static const struct session_cmd chat_table[] = {
+	{"/who", CHAT_ON, 0, SESSION_ARG_RAW, 0, 1, "/who", cmd_who, 0, NULL},
+	{"/quit", CHAT_ON, 0, SESSION_ARG_RAW, 0, 1, "/quit", cmd_quit, 0, NULL},
+	{"/help", CHAT_ON, 0, SESSION_ARG_RAW, 0, 1, "/help", cmd_help, 0, NULL},
+};
+
+static void chat_refuse(struct session_call *k, enum session_refusal why)
+{
+	if (why == SESSION_REFUSE_UNKNOWN)
+		session_printf(k->s, "* unknown command; /help lists them\n");
+	else
+		session_printf(k->s, "* %s: %s\n", k->verb, session_refusal_text(why));
+}
+
+static const struct session_cmds tcp_chat_cmds = {
+	.table = chat_table,
+	.n = sizeof chat_table / sizeof chat_table[0],
+	.refuse = chat_refuse,
 };
 
 void tcp_chat_join(struct tcp_conn *c)
@@ -76,10 +86,7 @@ void tcp_chat_join(struct tcp_conn *c)
 static void chat_line(struct tcp_conn *c, char *line, size_t len)
 {
 	if (line[0] == '/') {
-		enum session_cmd_result r = session_cmd_dispatch(c->s, chat_cmds,
-			sizeof chat_cmds / sizeof chat_cmds[0], line, c, NULL);
-		if (r == SESSION_CMD_UNKNOWN)
-			session_printf(c->s, "* unknown command; /help lists them\n");
+		session_cmd_run(c->s, &tcp_chat_cmds, line, c);
 		return;
 	}
 	const char *peer = session_peer(c->s);

@@ -1,17 +1,20 @@
-/* libFuzzer harness for the FTP server command line: the parser (Telnet
- * IAC removal, verb lookup, word split), the table checks in every state,
- * the argument parsers a handler would call next, and the virtual path
- * join every path argument goes through. Invariants are checked with
+/* libFuzzer harness for the FTP server command line: FTP's clean-up
+ * (Telnet IAC removal, CR NUL), the core's parser over FTP's table (verb
+ * lookup, word split), the table checks in every state and FTP's wording
+ * of each refusal, the argument parsers a handler would call next, and the
+ * virtual path join every path argument goes through. Invariants are checked with
  * __builtin_trap so a violation is a crash the fuzzer reports. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/jail.h"
 #include "core/sbuf.h"
 #include "ftp/ftpd_args.h"
 #include "ftp/ftpd_cmd.h"
 #include "ftp/ftpd_glob.h"
+#include "ftp/ftpd_int.h"
 #include "ftp/ftpd_list.h"
 #include "ftp/ftpd_reply.h"
 
@@ -39,51 +42,39 @@ static void check_reply(const struct sbuf *b)
 	}
 }
 
-static void args_of(struct ftpd_cmd *c)
+static void args_of(struct session_call *c)
 {
 	struct ftpd_cmd_refusal r;
 	char *copy = strdup(c->arg);
 	if (copy == NULL)
 		return;
-	switch (c->def->id) {
-	case FTPD_CMD_TYPE: {
+	session_cmd_fn h = c->cmd->handler;
+	if (h == ftpd_cmd_type) {
 		char t;
 		if (ftpd_args_type(c->argv, c->argc, &t, &r) == 0)
 			CHECK(t == 'A' || t == 'I');
-		break;
-	}
-	case FTPD_CMD_SITE: {
+	} else if (h == ftpd_cmd_site) {
 		struct ftpd_site s;
 		if (ftpd_site_parse(copy, &s, &r) == 0 && s.def->id == FTPD_SITE_CHMOD)
 			CHECK(s.mode <= 07777 && s.path[0] != '\0');
-		break;
-	}
-	case FTPD_CMD_OPTS: {
+	} else if (h == ftpd_cmd_opts) {
 		struct ftpd_opts o;
 		if (ftpd_args_opts(copy, &o, &r) == 0 && o.kind == FTPD_OPTS_MLST) {
 			char buf[128];
 			CHECK(ftpd_list_facts_text(ftpd_list_facts_parse(o.mlst_facts), true, buf,
 						   sizeof buf) == 0);
 		}
-		break;
-	}
-	case FTPD_CMD_HOST:
+	} else if (h == ftpd_cmd_host) {
 		ftpd_args_host(copy, &r);
-		break;
-	case FTPD_CMD_REST: {
+	} else if (h == ftpd_cmd_rest) {
 		uint64_t off;
 		if (c->argc == 1 && ftpd_args_rest(c->argv[0], &off, &r) == 0)
 			CHECK(off <= INT64_MAX);
-		break;
-	}
-	case FTPD_CMD_PROT: {
+	} else if (h == ftpd_cmd_prot) {
 		char l;
 		if (c->argc == 1 && ftpd_args_prot(c->argv[0], &l, &r) == 0)
 			CHECK(l == 'C' || l == 'P');
-		break;
-	}
-	case FTPD_CMD_LIST:
-	case FTPD_CMD_NLST: {
+	} else if (h == ftpd_cmd_list || h == ftpd_cmd_nlst) {
 		struct ftpd_list_opts o;
 		const char *path = ftpd_list_parse_args(copy, &o);
 		CHECK(path >= copy && path <= copy + strlen(copy));
@@ -94,10 +85,6 @@ static void args_of(struct ftpd_cmd *c)
 			ftpd_glob_match(base, ".hidden");
 			ftpd_glob_match(base, copy);
 		}
-		break;
-	}
-	default:
-		break;
 	}
 	free(copy);
 }
@@ -111,33 +98,50 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(line, data, size);
 	line[size] = '\0';
-	struct ftpd_cmd c;
+	struct session_call c;
 	struct ftpd_cmd_refusal r;
-	if (ftpd_cmd_parse(line, size, &c, &r) < 0) {
+	if (ftpd_cmd_clean(line, size, &r) < 0) {
 		CHECK(r.code == 500);
 		free(line);
 		return 0;
 	}
-	CHECK(c.arg >= line && c.arg <= line + size);
-	CHECK(c.has_arg == (c.arglen > 0));
-	CHECK(c.argc <= FTPD_ARGS_MAX);
-	CHECK(c.def == NULL || strcmp(c.verb, c.def->verb) == 0);
-	for (size_t i = 0; i < c.argc; i++)
-		CHECK(c.argv[i][0] != '\0' && strchr(c.argv[i], ' ') == NULL);
+	size_t clean = strlen(line);
+	enum session_refusal why = session_cmd_parse(&ftpd_cmds, line, &c);
+	CHECK(c.arg >= line && c.arg <= line + clean);
+	CHECK(c.arglen == strlen(c.arg));
+	CHECK((why == SESSION_REFUSE_NONE) == (c.cmd != NULL));
+	CHECK(why != SESSION_REFUSE_EMPTY || c.verb[0] == '\0');
+	CHECK(c.cmd == NULL || strcasecmp(c.verb, c.cmd->verb) == 0);
+	if (why == SESSION_REFUSE_EMPTY) {
+		ftpd_cmd_refusal_reply(&c, why, &r);
+		CHECK(r.code == 500);
+		free(line);
+		return 0;
+	}
 
 	static const unsigned states[] = {FTPD_ST_AUTH, FTPD_ST_PASS, FTPD_ST_READY,
 					  FTPD_ST_RNFR, FTPD_ST_XFER};
 	for (size_t s = 0; s < sizeof states / sizeof states[0]; s++)
 		for (int flags = 0; flags < 4; flags++) {
-			struct ftpd_cmd_ctx ctx = {states[s], flags & 1, flags & 2};
-			if (ftpd_cmd_check(&c, &ctx, &r) < 0)
+			c.state = states[s];
+			c.logged_in = !(states[s] & FTPD_ST_PRELOGIN);
+			c.tls = flags & 1;
+			c.deny = flags & 2 ? FTPD_P_NO_EPSV_ALL : 0;
+			why = session_cmd_check(&c);
+			if (why != SESSION_REFUSE_NONE) {
+				ftpd_cmd_refusal_reply(&c, why, &r);
 				CHECK(r.code >= 500 && r.code <= 599 && r.text[0] != '\0');
-			else
-				CHECK(c.def != NULL && (c.def->states & states[s]));
+			} else {
+				CHECK(c.cmd != NULL && (c.cmd->states & states[s]));
+			}
 		}
+	session_cmd_split(&c);
+	CHECK(c.argc <= SESSION_CMD_WORDS_MAX);
+	for (size_t i = 0; i < c.argc; i++)
+		CHECK(c.argv[i][0] != '\0' && strchr(c.argv[i], ' ') == NULL);
 
 	struct sbuf out = SBUF_INIT(64 * 1024);
-	if (c.def != NULL && (c.def->flags & FTPD_F_TAKES_PATH)) {
+	if (c.cmd != NULL && c.cmd->args == SESSION_ARG_PATH) {
 		char vpath[JAIL_VPATH_MAX];
 		if (jail_vpath_join_len("/home/x", c.arg, c.arglen, vpath, sizeof vpath, NULL) == 0) {
 			check_vpath(vpath);
@@ -148,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		sbuf_reset(&out);
 	}
-	if (c.def != NULL)
+	if (c.cmd != NULL)
 		args_of(&c);
 	ftpd_reply(&out, 550, "%s: %s", c.verb, c.arg);
 	ftpd_reply_multi(&out, 211, c.arg, c.arg, "End");

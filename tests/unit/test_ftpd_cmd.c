@@ -9,68 +9,78 @@
 #include "core/session.h"
 #include "ftp/ftpd_args.h"
 #include "ftp/ftpd_cmd.h"
+#include "core/error.h"
 
-/* The table's shared flags must mean what the session core's mean. */
-_Static_assert((int)FTPD_F_SECRET == (int)SESSION_CMD_SECRET, "SECRET bit");
-_Static_assert((int)FTPD_F_NEEDS_TLS == (int)SESSION_CMD_NEEDS_TLS, "NEEDS_TLS bit");
-_Static_assert((int)FTPD_F_NEEDS_LOGIN == (int)SESSION_CMD_NEEDS_LOGIN, "NEEDS_LOGIN bit");
-
-/* Parse a C string (or len bytes) into c, in a buffer that stays alive. */
+/* The core parses and checks with FTP's table; FTP cleans the line first
+ * and words the refusals. parse: clean, parse and split as the server
+ * does; -1 with r set for a line refused before any verb is known. */
 static char linebuf[512];
-static int parse_n(const char *s, size_t len, struct ftpd_cmd *c, struct ftpd_cmd_refusal *r)
+static int parse_n(const char *s, size_t len, struct session_call *c, struct ftpd_cmd_refusal *r)
 {
 	memcpy(linebuf, s, len);
 	linebuf[len] = '\0';
-	return ftpd_cmd_parse(linebuf, len, c, r);
+	memset(c, 0, sizeof *c);
+	if (ftpd_cmd_clean(linebuf, len, r) < 0)
+		return -1;
+	enum session_refusal why = session_cmd_parse(&ftpd_cmds, linebuf, c);
+	if (why == SESSION_REFUSE_EMPTY) {
+		ftpd_cmd_refusal_reply(c, why, r);
+		return -1;
+	}
+	session_cmd_split(c);
+	return 0;
 }
-static int parse(const char *s, struct ftpd_cmd *c, struct ftpd_cmd_refusal *r)
+static int parse(const char *s, struct session_call *c, struct ftpd_cmd_refusal *r)
 {
 	return parse_n(s, strlen(s), c, r);
+}
+static const struct session_cmd *find(const char *verb)
+{
+	return session_cmd_lookup(&ftpd_cmds, verb);
 }
 
 static void table_is_sane(void **state)
 {
 	(void)state;
-	size_t n;
-	const struct ftpd_cmd_def *t = ftpd_cmd_table(&n);
-	bool seen[FTPD_CMD__COUNT] = {false};
+	ik_err e;
+	assert_int_equal(session_cmd_table_check(&ftpd_cmds, &e), 0);
+	const struct session_cmd *t = ftpd_cmds.table;
+	size_t n = ftpd_cmds.n;
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			assert_true(strcmp(t[i - 1].verb, t[i].verb) < 0);	/* sorted, unique */
 		size_t vl = strlen(t[i].verb);
-		assert_true(vl >= 3 && vl <= FTPD_VERB_MAX);
-		assert_non_null(t[i].help);
-		assert_true(t[i].states != 0);
-		assert_true(t[i].min_args <= t[i].max_args);
-		if (t[i].flags & (FTPD_F_TAKES_PATH | FTPD_F_RAW_ARG))
-			assert_true(t[i].max_args <= 1);
-		if (!(t[i].flags & FTPD_F_ALIAS))
-			seen[t[i].id] = true;
-		assert_ptr_equal(ftpd_cmd_find(t[i].verb, vl), &t[i]);
+		assert_true(vl >= 3 && vl <= 4);
+		assert_ptr_equal(find(t[i].verb), &t[i]);
+		/* An alias runs the handler of a verb of its own. */
+		if (t[i].pflags & FTPD_P_ALIAS) {
+			bool found = false;
+			for (size_t j = 0; j < n; j++)
+				found |= !(t[j].pflags & FTPD_P_ALIAS) && t[j].handler == t[i].handler;
+			assert_true(found);
+		}
 	}
-	for (size_t id = 0; id < FTPD_CMD__COUNT; id++)
-		assert_true(seen[id]);
-	assert_ptr_equal(ftpd_cmd_find("retr", 4), ftpd_cmd_find("RETR", 4));
-	assert_null(ftpd_cmd_find("RETRX", 5));
-	assert_null(ftpd_cmd_find("LPRT", 4));
-	assert_null(ftpd_cmd_find("R3TR", 4));
-	assert_null(ftpd_cmd_find("", 0));
-	assert_int_equal(ftpd_cmd_find("XPWD", 4)->id, FTPD_CMD_PWD);
+	assert_ptr_equal(find("retr"), find("RETR"));
+	assert_null(find("RETRX"));
+	assert_null(find("LPRT"));
+	assert_null(find("R3TR"));
+	assert_null(find(""));
+	assert_ptr_equal(find("XPWD")->handler, find("PWD")->handler);
 }
 
 static void parse_lines(void **state)
 {
 	(void)state;
-	struct ftpd_cmd c;
+	struct session_call c;
 	struct ftpd_cmd_refusal r;
 	assert_int_equal(parse("USER bob", &c, &r), 0);
-	assert_int_equal(c.def->id, FTPD_CMD_USER);
+	assert_ptr_equal(c.cmd, find("USER"));
 	assert_string_equal(c.verb, "USER");
 	assert_string_equal(c.arg, "bob");
-	assert_true(c.has_arg);
+	assert_true(c.arglen > 0);
 
 	assert_int_equal(parse("retr my file.txt", &c, &r), 0);
-	assert_string_equal(c.verb, "RETR");
+	assert_string_equal(c.cmd->verb, "RETR");
 	assert_string_equal(c.arg, "my file.txt");
 	assert_int_equal(c.argc, 0);	/* paths are not split */
 
@@ -79,8 +89,8 @@ static void parse_lines(void **state)
 	assert_string_equal(c.arg, " lead");
 
 	assert_int_equal(parse("  PWD", &c, &r), 0);
-	assert_int_equal(c.def->id, FTPD_CMD_PWD);
-	assert_false(c.has_arg);
+	assert_ptr_equal(c.cmd, find("PWD"));
+	assert_int_equal(c.arglen, 0);
 	assert_string_equal(c.arg, "");
 
 	assert_int_equal(parse("TYPE  a   n ", &c, &r), 0);
@@ -90,26 +100,25 @@ static void parse_lines(void **state)
 
 	assert_int_equal(parse("PASS  secret with spaces ", &c, &r), 0);
 	assert_string_equal(c.arg, " secret with spaces ");
-	assert_true(c.def->flags & FTPD_F_SECRET);
+	assert_true(c.cmd->flags & SESSION_CMD_SECRET);
 
 	assert_int_equal(parse("FOO bar", &c, &r), 0);
-	assert_null(c.def);
-	assert_string_equal(c.verb, "");
+	assert_null(c.cmd);
 	assert_int_equal(parse("NOOPNOOP", &c, &r), 0);
-	assert_null(c.def);
+	assert_null(c.cmd);
 }
 
 static void parse_telnet_and_nul(void **state)
 {
 	(void)state;
-	struct ftpd_cmd c;
+	struct session_call c;
 	struct ftpd_cmd_refusal r;
 	/* IAC IP IAC DM before ABOR (RFC 959 4.1.3). */
 	assert_int_equal(parse("\xff\xf4\xff\xf2" "ABOR", &c, &r), 0);
-	assert_int_equal(c.def->id, FTPD_CMD_ABOR);
+	assert_ptr_equal(c.cmd, find("ABOR"));
 	/* Option negotiation and subnegotiation are dropped. */
 	assert_int_equal(parse("\xff\xfb\x01NO\xff\xfa\x18\x01xyz\xff\xf0OP", &c, &r), 0);
-	assert_int_equal(c.def->id, FTPD_CMD_NOOP);
+	assert_ptr_equal(c.cmd, find("NOOP"));
 	/* IAC IAC is one 0xFF byte of the name; a lone IAC at the end goes. */
 	assert_int_equal(parse("RETR a\xff\xff" "b\xff", &c, &r), 0);
 	assert_string_equal(c.arg, "a\xff" "b");
@@ -129,18 +138,25 @@ static void parse_telnet_and_nul(void **state)
 	assert_int_equal(parse("\xff\xf4", &c, &r), -1);
 }
 
-/* Check line in state; return the refusal code (0 = accepted). */
+/* Check line in state as the server does (logged in past the pre-login
+ * states); return the refusal code (0 = accepted). */
 static int check_in(const char *line, unsigned st, bool tls, bool epsv_all, char *text)
 {
-	struct ftpd_cmd c;
+	struct session_call c;
 	struct ftpd_cmd_refusal r = {0};
-	struct ftpd_cmd_ctx ctx = {.state = st, .tls = tls, .epsv_all = epsv_all};
-	if (parse(line, &c, &r) < 0 || ftpd_cmd_check(&c, &ctx, &r) < 0) {
-		if (text != NULL)
-			memcpy(text, r.text, sizeof r.text);
-		return r.code;
+	if (parse(line, &c, &r) == 0) {
+		c.state = st;
+		c.logged_in = !(st & FTPD_ST_PRELOGIN);
+		c.tls = tls;
+		c.deny = epsv_all ? FTPD_P_NO_EPSV_ALL : 0;
+		enum session_refusal why = session_cmd_check(&c);
+		if (why == SESSION_REFUSE_NONE)
+			return 0;
+		ftpd_cmd_refusal_reply(&c, why, &r);
 	}
-	return 0;
+	if (text != NULL)
+		memcpy(text, r.text, sizeof r.text);
+	return r.code;
 }
 
 static void checks(void **state)
@@ -172,6 +188,12 @@ static void checks(void **state)
 	assert_string_equal(t, "HOST must come before USER.");
 	assert_int_equal(check_in("AUTH TLS", FTPD_ST_READY, false, false, t), 503);
 	assert_string_equal(t, "AUTH must come before login.");
+	/* AUTH on a TLS connection: its syntax first, then "already". */
+	assert_int_equal(check_in("AUTH TLS", FTPD_ST_AUTH, true, false, t), 503);
+	assert_string_equal(t, "Already using TLS.");
+	assert_int_equal(check_in("AUTH", FTPD_ST_AUTH, true, false, t), 501);
+	assert_string_equal(t, "Syntax: AUTH <sp> TLS");
+	assert_int_equal(check_in("AUTH TLS", FTPD_ST_AUTH, false, false, t), 0);
 	assert_int_equal(check_in("RETR x", FTPD_ST_XFER, false, false, t), 503);
 	assert_string_equal(t, "RETR is not allowed during a transfer; ABOR stops it.");
 	assert_int_equal(check_in("ABOR", FTPD_ST_XFER, false, false, t), 0);
@@ -186,6 +208,9 @@ static void checks(void **state)
 	assert_int_equal(check_in("PORT 127,0,0,1,4,1", FTPD_ST_READY, false, true, t), 503);
 	assert_string_equal(t, "Only EPSV may be used after EPSV ALL.");
 	assert_int_equal(check_in("PASV", FTPD_ST_READY, false, true, t), 503);
+	assert_int_equal(check_in("PORT", FTPD_ST_READY, false, true, t), 503);
+	assert_int_equal(check_in("PASV", FTPD_ST_XFER, false, true, t), 503);
+	assert_string_equal(t, "PASV is not allowed during a transfer; ABOR stops it.");
 	assert_int_equal(check_in("EPSV", FTPD_ST_READY, false, true, t), 0);
 	assert_int_equal(check_in("PWD x", FTPD_ST_READY, false, false, t), 501);
 	assert_string_equal(t, "Syntax: PWD (print the working directory)");

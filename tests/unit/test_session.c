@@ -1,7 +1,7 @@
 /* The session core: the line splitter on its own, then real sessions over
  * socketpairs driven by the event loop (modes, limits, NUL, EOF policy,
- * timeouts, back-pressure, deferred free, STARTTLS discarding plaintext),
- * and the command table. */
+ * timeouts, back-pressure, deferred free, STARTTLS discarding plaintext).
+ * The command tables are in test_session_cmd.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -461,62 +461,6 @@ static void starttls_discards_plaintext(void **state)
 	SSL_CTX_free(r.tls);
 }
 
-/* ---- command tables ---- */
-
-enum { ST_GREET = 1, ST_AUTH = 2 };
-static int ran_helo, ran_pass, ran_data;
-static char last_args[64];
-
-static void h_helo(struct session *s, void *p, char *args)
-{
-	(void)p;
-	ran_helo++;
-	snprintf(last_args, sizeof last_args, "%s", args);
-	session_set_state(s, ST_AUTH, "auth");
-}
-static void h_pass(struct session *s, void *p, char *args) { (void)s; (void)p; (void)args; ran_pass++; }
-static void h_data(struct session *s, void *p, char *args) { (void)s; (void)p; (void)args; ran_data++; }
-
-static const struct session_cmd table[] = {
-	{"HELO", ST_GREET, 0, h_helo},
-	{"PASS", ST_AUTH, SESSION_CMD_SECRET | SESSION_CMD_NEEDS_TLS, h_pass},
-	{"DATA", ST_AUTH, SESSION_CMD_NEEDS_LOGIN, h_data},
-};
-
-static void command_table(void **state)
-{
-	(void)state;
-	struct rec r = {0};
-	struct session_opts o = {.mode = SESSION_MODE_LINE};
-	int peer;
-	start(&r, &o, &peer);
-	struct session *s = r.s;
-	const struct session_cmd *found;
-	char l1[] = "NOOP";
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l1, NULL, &found), SESSION_CMD_UNKNOWN);
-	assert_null(found);
-	char l0[] = "   ";
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l0, NULL, NULL), SESSION_CMD_EMPTY);
-	session_set_state(s, ST_GREET, "greet");
-	char l2[] = "data";
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l2, NULL, &found), SESSION_CMD_BAD_STATE);
-	assert_ptr_equal(found, &table[2]);
-	char l3[] = "helo   client.example";
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l3, NULL, NULL), SESSION_CMD_DONE);
-	assert_int_equal(ran_helo, 1);
-	assert_string_equal(last_args, "client.example");
-	assert_int_equal(session_state(s), ST_AUTH);
-	char l4[] = "PASS secret";
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l4, NULL, NULL), SESSION_CMD_TLS_REQUIRED);
-	char l5[] = "DATA";
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l5, NULL, NULL), SESSION_CMD_LOGIN_REQUIRED);
-	session_set_login(s, true);
-	assert_int_equal(session_cmd_dispatch(s, table, 3, l5, NULL, NULL), SESSION_CMD_DONE);
-	assert_int_equal(ran_pass, 0);
-	assert_int_equal(ran_data, 1);
-	finish(&r, peer);
-}
-
 /* Reflect mode: 4 MiB through the core's own echo, written and read by two
  * peer threads at once; the stream moves to a pipe (splice) and every
  * byte comes back in order, then the EOF policy closes. */
@@ -945,7 +889,6 @@ int main(void)
 		cmocka_unit_test(idle_timeout),
 		cmocka_unit_test(reader_that_never_reads),
 		cmocka_unit_test(starttls_discards_plaintext),
-		cmocka_unit_test(command_table),
 		cmocka_unit_test(reflect_streams_through_splice),
 		cmocka_unit_test(reflect_small_stays_buffered),
 		cmocka_unit_test(link_streams_both_ways),
