@@ -275,6 +275,18 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (s->closing)
 		return;
 	uint64_t now = session_now_ms();
+	char reason[128];
+	if (s->quitting) {
+		/* After the last reply only the wait for the peer's close is
+		 * left, bounded by close_ms: neither idle nor a stalled reader
+		 * ends it sooner (a drop's reset could destroy the reply). */
+		if (now >= s->close_by_ms) {
+			session_close(s, s->quit_reason);
+			return;
+		}
+		arm_timer(s, now);
+		return;
+	}
 	/* A peer that stops reading first fills the kernel's send buffer
 	 * (megabytes on a fast link) before our own output grows: count
 	 * both, and the kernel queue shrinking as progress. */
@@ -283,7 +295,6 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		s->last_out_ms = now;
 	s->kq_last = kq;
 	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev)) + kq + feed_pipe(s);
-	char reason[128];
 	if (queued > 0 && s->o.write_ms > 0 && now - s->last_out_ms >= s->o.write_ms) {
 		str_fmt(reason, sizeof reason, "client not reading: %zu bytes unsent for %llu ms",
 			queued, (unsigned long long)(now - s->last_out_ms));
@@ -296,7 +307,10 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 			(unsigned long long)s->o.idle_ms);
 		struct session_ev ev = {.reason = reason};
 		session_deliver(s, SESSION_EV_TIMEOUT, &ev);
-		session_close(s, reason);
+		/* A protocol that answered with session_reply_close gets its
+		 * bounded wait; otherwise the reply has one try, now. */
+		if (!s->quitting)
+			session_close(s, reason);
 		return;
 	}
 	arm_timer(s, now);
@@ -306,6 +320,11 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
  * looks at them when it fires, so a busy session costs no timer work. */
 static void arm_timer(struct session *s, uint64_t now)
 {
+	if (s->quitting) {
+		struct timeval tv = loop_tv(s->close_by_ms > now ? s->close_by_ms - now : 1);
+		event_add(s->timer, &tv);
+		return;
+	}
 	uint64_t wait = UINT64_MAX;
 	if (s->o.idle_ms > 0) {
 		uint64_t last = s->last_in_ms > s->last_out_ms ? s->last_in_ms : s->last_out_ms;
@@ -328,6 +347,47 @@ static void arm_timer(struct session *s, uint64_t now)
 		return;
 	struct timeval tv = loop_tv(wait);
 	event_add(s->timer, &tv);
+}
+
+/* The timer looks again from now on, with the new settings. */
+static void rearm_timer(struct session *s)
+{
+	if (s->closing)
+		return;
+	event_del(s->timer);
+	arm_timer(s, session_now_ms());
+}
+
+void session_set_idle_timeout(struct session *s, uint64_t ms)
+{
+	s->o.idle_ms = ms;
+	if (s->write_auto)
+		s->o.write_ms = ms;
+	rearm_timer(s);
+}
+
+void session_reply_close(struct session *s, const void *data, size_t len, const char *reason)
+{
+	if (s->closing || s->quitting)
+		return;
+	if (len > 0 && session_write(s, data, len) < 0)
+		return;		/* dropped: over out_max */
+	s->quitting = true;
+	str_copy(s->quit_reason, sizeof s->quit_reason, reason != NULL ? reason : "closed");
+	s->close_by_ms = session_now_ms() + s->o.close_ms;
+	/* Input from now on is only read to see the peer's end of file: a
+	 * socket closed with unread input would reset the connection, and
+	 * the reset can destroy the reply before the peer reads it. */
+	s->paused = false;
+	s->end_pending = false;
+	session_update_reading(s);
+	session_shutdown_write(s);
+	rearm_timer(s);
+}
+
+const char *session_eof_reason(const struct session *s)
+{
+	return s->quitting ? s->quit_reason : "eof";
 }
 
 /* ---- creation ---- */
@@ -382,8 +442,12 @@ static struct session *session_create(struct loop *l, int fd, const struct socka
 		s->o.out_max = s->o.out_high * 4;
 	if (s->o.in_max == 0)
 		s->o.in_max = SESSION_DEFAULT_IN_MAX;
-	if (s->o.write_ms == 0)
+	if (s->o.write_ms == 0) {
 		s->o.write_ms = s->o.idle_ms;
+		s->write_auto = true;
+	}
+	if (s->o.close_ms == 0)
+		s->o.close_ms = SESSION_DEFAULT_CLOSE_MS;
 	str_copy(s->proto, sizeof s->proto, opts->proto != NULL ? opts->proto : "session");
 	s->o.proto = s->proto;
 	s->mode = opts->mode;

@@ -20,8 +20,54 @@
  *   raw     bytes as they come (echo, exec, file transfer); the protocol
  *           drains session_input() itself; unread input stops reading at
  *           in_max.
+ *   data    (session_read_data) an SMTP DATA body, RFC 5321 4.1.1.4 and
+ *           4.5.2: bytes up to the strict CRLF "." CRLF end (the CRLF
+ *           before the dot ends the body's last line and is part of it; the
+ *           DATA command's own CRLF counts as the one before the first
+ *           line). Only CRLF ends a line: "\n.\n", "\r.\n" and "\r\n.\n"
+ *           (the SMTP smuggling markers) are body bytes, not an end. A
+ *           line's leading dot is removed (dot-unstuffing). The body comes
+ *           as SESSION_EV_BODY chunks of unstuffed bytes (stream them to a
+ *           file), then one SESSION_EV_BODY_END whose ev->body gives the
+ *           size and flags: bare CR, bare LF and NUL bytes are counted and
+ *           reported, never repaired (RFC 5321 2.3.8: the protocol
+ *           refuses). The byte limit holds while reading: past it nothing
+ *           more is delivered, the rest is read and dropped up to the end
+ *           marker, and the end says TOO_BIG. Then line mode again, by
+ *           itself; what follows the end marker is read as lines. An end of
+ *           file before the end marker is SESSION_EV_EOF, with no BODY_END.
+ *   counted (session_read_counted) exactly n bytes: BDAT chunks (RFC
+ *           3030), IMAP literals {n} and {n+} and APPEND (RFC 9051 4.3,
+ *           RFC 7888). n is checked against the limit before anything is
+ *           read (refused: still line mode, nothing consumed); the bytes
+ *           come as SESSION_EV_BODY chunks, then SESSION_EV_BODY_END (NUL
+ *           bytes counted, for literals that may not hold them), then line
+ *           mode again. session_discard_counted reads n bytes and drops
+ *           them: a refused BDAT chunk or {n+} literal the client sends
+ *           anyway must not be read as commands.
+ *   sasl    (session_set_mode) each line is a SASL response (RFC 4954
+ *           section 4, RFC 5034, RFC 9051 section 6.2.2): delivered as
+ *           SESSION_EV_SASL_LINE, never as a command line, never logged at
+ *           any level; the core's copies of it are wiped after the
+ *           callback. The line "*" (the client cancels) sets ev->cancel.
+ *           The limits of line mode apply; the protocol sets line mode
+ *           again when the exchange is over.
  *   paused  (session_pause) reading stopped while offloaded work runs;
  *           buffered lines wait and are delivered on session_resume.
+ *
+ * In data and counted modes ev->data points into the session's input
+ * during the callback only; the protocol must not touch session_input()
+ * then. A mode change inside a callback applies to the very next byte.
+ * The line limit and the idle timeout can change at any time
+ * (session_set_max_line, session_set_idle_timeout: a longer AUTH line, a
+ * 30-minute IMAP IDLE).
+ *
+ * Last reply, then close (every protocol's QUIT, timeout, "too many
+ * errors", server stopping): session_reply_close() queues the reply,
+ * delivers no more input (what still arrives is read and dropped, so that
+ * closing never resets the connection under the reply), sends it, shuts
+ * the write side, and closes when the peer closes too, or after close_ms
+ * (default 5 s) at the latest. Its reason is the close log line's.
  *
  * End-of-file policy (the same for every protocol and over TLS): when the
  * peer shuts its write side the protocol gets SESSION_EV_EOF; then, unless
@@ -87,16 +133,61 @@ enum session_line_status session_line_scan(struct session_linescan *ls, const ch
 					   size_t n, size_t *linelen, size_t *consumed);
 const char *session_line_status_text(enum session_line_status st);
 
+/* ---- the DATA body scanner (pure; fuzzed by tests/fuzz/fuzz_session_data.c) ---- */
+
+/* What a body held (data and counted modes), reported at its end. */
+enum {
+	SESSION_BODY_TOO_BIG = 1 << 0,	/* over the limit: the rest was read and dropped */
+	SESSION_BODY_BARE_CR = 1 << 1,	/* a CR not followed by LF (data mode) */
+	SESSION_BODY_BARE_LF = 1 << 2,	/* a LF without a CR before it (data mode) */
+	SESSION_BODY_NUL = 1 << 3,	/* a NUL byte */
+};
+
+struct session_body {
+	uint64_t size;		/* bytes (unstuffed), delivered or dropped */
+	unsigned flags;		/* SESSION_BODY_* */
+	uint64_t bare_cr, bare_lf, nul;	/* how many of each */
+};
+
+struct session_datascan {
+	uint64_t max;		/* most bytes delivered; 0 = no limit */
+	bool mid_line;		/* false at the start and after each CRLF */
+	struct session_body body;
+};
+
+enum session_data_status {
+	SESSION_DATA_MORE,	/* call again with the rest, or with more input */
+	SESSION_DATA_END,	/* the end marker was consumed: the body is complete */
+};
+
+/* Look at the buffered body bytes buf[0, n). Sets *consumed to the bytes
+ * to drop from the front of the input, and *chunk to how many of them,
+ * from buf[0], are body bytes to deliver (never past the limit). Bytes it
+ * cannot decide yet (a CR at the end, a line's leading dot) are left
+ * unconsumed: at most 2, and with n >= 3 it always consumes something. */
+enum session_data_status session_data_scan(struct session_datascan *ds, const char *buf,
+					   size_t n, size_t *consumed, size_t *chunk);
+
 /* ---- sessions ---- */
 
 struct session;
 
-enum session_mode { SESSION_MODE_LINE, SESSION_MODE_RAW };
+/* DATA and COUNTED are entered with session_read_data / session_read_counted. */
+enum session_mode {
+	SESSION_MODE_LINE,
+	SESSION_MODE_RAW,
+	SESSION_MODE_DATA,
+	SESSION_MODE_COUNTED,
+	SESSION_MODE_SASL,
+};
 
 enum session_ev_type {
 	SESSION_EV_LINE,	/* ev->line, ev->len: one line, terminator removed */
 	SESSION_EV_LINE_ERROR,	/* ev->error: a line was refused and discarded */
 	SESSION_EV_DATA,	/* raw mode: bytes wait in session_input() */
+	SESSION_EV_BODY,	/* data, counted: ev->data, ev->len, a chunk of the body */
+	SESSION_EV_BODY_END,	/* data, counted: ev->body; line mode again */
+	SESSION_EV_SASL_LINE,	/* sasl: ev->line, ev->len, ev->cancel ("*") */
 	SESSION_EV_DRAINED,	/* output fell under out_high / 2 after being over */
 	SESSION_EV_EOF,		/* the peer shut its write side */
 	SESSION_EV_TLS_READY,	/* the TLS handshake completed */
@@ -106,8 +197,11 @@ enum session_ev_type {
 
 struct session_ev {
 	enum session_ev_type type;
-	char *line;		/* LINE: NUL-terminated, writable, valid during the call */
+	char *line;		/* LINE, SASL_LINE: NUL-terminated, writable, valid during the call */
+	const char *data;	/* BODY: valid during the call */
 	size_t len;
+	bool cancel;		/* SASL_LINE: the line is "*" */
+	const struct session_body *body;	/* BODY_END */
 	enum session_line_status error;	/* LINE_ERROR */
 	const char *reason;	/* TIMEOUT, CLOSED */
 };
@@ -124,12 +218,14 @@ struct session_opts {
 	size_t in_max;		/* raw mode: stop reading with this much unread; default 256 KiB */
 	uint64_t idle_ms;	/* no traffic either way for this long: closed; 0 = never */
 	uint64_t write_ms;	/* queued output stalled this long: dropped; 0 = idle_ms */
+	uint64_t close_ms;	/* session_reply_close: longest wait for the peer; default 5 s */
 	bool log_close;		/* one log line per session when it ends */
 };
 
 #define SESSION_DEFAULT_MAX_LINE 1024
 #define SESSION_DEFAULT_OUT_HIGH (256 * 1024)
 #define SESSION_DEFAULT_IN_MAX (256 * 1024)
+#define SESSION_DEFAULT_CLOSE_MS 5000
 
 /* Take over the connected socket fd (also on failure: it is then closed).
  * With tls set, the session speaks TLS from the first byte (implicit TLS)
@@ -149,8 +245,23 @@ struct session *session_new_connected(struct loop *l, int fd, const struct socka
 				      socklen_t peerlen, SSL *tls, const struct session_opts *opts,
 				      session_io_fn io, void *arg, ik_err *e);
 
+/* LINE, RAW or SASL; leaving DATA or COUNTED this way abandons the body
+ * (no BODY_END). */
 void session_set_mode(struct session *s, enum session_mode mode);
 enum session_mode session_mode(const struct session *s);
+/* Data mode, after the protocol queued its go-ahead (354): the body's
+ * bytes up to CRLF "." CRLF, at most max of them delivered (0 = no limit). */
+void session_read_data(struct session *s, uint64_t max);
+/* Counted mode: exactly n bytes. n over max (0 = no limit) is refused at
+ * once, before anything is read: -1, e says so, the mode is unchanged. */
+int session_read_counted(struct session *s, uint64_t n, uint64_t max, ik_err *e);
+/* Read n bytes and drop them; BODY_END (size n, TOO_BIG) when done. */
+void session_discard_counted(struct session *s, uint64_t n);
+/* Run-time limits: the longest line (0 = the default), and the idle
+ * timeout (0 = never), counted from the last traffic either way; when
+ * write_ms was not given it follows the idle timeout. */
+void session_set_max_line(struct session *s, size_t max);
+void session_set_idle_timeout(struct session *s, uint64_t ms);
 /* Reflect mode (RFC 862 echo done by the core): every byte read is sent
  * back; the protocol gets no SESSION_EV_DATA, only EOF, TIMEOUT and
  * CLOSED. A plain socket that streams moves the bytes with splice(2)
@@ -181,9 +292,10 @@ void session_resume(struct session *s);
  * session_input() (it could not take it before). Runs from the loop. */
 void session_kick(struct session *s);
 
-/* Output. Writes are ignored once the session is closing; going over
- * out_max closes the session ("slow reader") and returns -1. Outside the
- * session's own callback they are sent at once; inside, when it returns. */
+/* Output. Writes are ignored once the session is closing or its last
+ * reply is queued (session_reply_close); going over out_max closes the
+ * session ("slow reader") and returns -1. Outside the session's own
+ * callback they are sent at once; inside, when it returns. */
 int session_write(struct session *s, const void *data, size_t len);
 int session_printf(struct session *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -199,6 +311,12 @@ void session_shutdown_write(struct session *s);
 /* In the SESSION_EV_EOF callback: do not shut our side yet (e.g. an exec
  * child still writes); call session_shutdown_write() when done. */
 void session_keep_writing(struct session *s);
+
+/* The protocol's last word, see the top of this file: queue data (may be
+ * NULL), read no more input, send it, FIN, close when the peer closes or
+ * after close_ms. Later writes are ignored. reason is copied into the
+ * close log line. Called again, or on a closing session, it does nothing. */
+void session_reply_close(struct session *s, const void *data, size_t len, const char *reason);
 
 /* Close now: queued output is given one non-blocking try, then dropped.
  * reason is copied into the close log line. Safe from any callback. */

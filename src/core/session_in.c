@@ -1,5 +1,6 @@
-/* Session input: reading, the input modes (line, raw, paused), and the
- * end-of-file policy's receiving side. See session.h. */
+/* Session input: reading, the input modes (line, sasl, raw, paused; data
+ * and counted are in session_body.c), and the end-of-file policy's
+ * receiving side. See session.h. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "core/log.h"
 #include "core/session_int.h"
 
 /* Reading is on unless something says stop: paused, the output this
@@ -64,16 +66,20 @@ static void deliver_eof(struct session *s)
 		return;
 	}
 	if (s->wr_done) {
-		session_close(s, "eof");
+		session_close(s, session_eof_reason(s));
 		return;
 	}
 	if (!s->keep_writing)
 		session_shutdown_write(s);
 }
 
+/* Line and sasl modes. A SASL response is a secret: the core's copies of
+ * it (the line buffer, the input bytes) are wiped once the protocol had it. */
 static void process_lines(struct session *s)
 {
-	while (!s->closing && !s->paused && s->mode == SESSION_MODE_LINE) {
+	while (!s->closing && !s->quitting && !s->paused &&
+	       (s->mode == SESSION_MODE_LINE || s->mode == SESSION_MODE_SASL)) {
+		bool secret = s->mode == SESSION_MODE_SASL;
 		struct evbuffer *in = bufferevent_get_input(s->bev);
 		size_t avail = evbuffer_get_length(in);
 		if (avail == 0)
@@ -85,7 +91,7 @@ static void process_lines(struct session *s)
 				return;
 		}
 		size_t window = avail < s->ls.max + 2 ? avail : s->ls.max + 2;
-		const char *p = (const char *)evbuffer_pullup(in, (ev_ssize_t)window);
+		char *p = (char *)evbuffer_pullup(in, (ev_ssize_t)window);
 		if (p == NULL) {
 			session_close(s, "out of memory");
 			return;
@@ -93,18 +99,34 @@ static void process_lines(struct session *s)
 		size_t len, consumed;
 		enum session_line_status st = session_line_scan(&s->ls, p, window, &len, &consumed);
 		if (st == SESSION_LINE_OK) {
-			/* Allocated on first use: raw sessions never need it. */
-			if (s->linebuf == NULL && (s->linebuf = malloc(s->o.max_line + 1)) == NULL) {
-				session_close(s, "out of memory");
-				return;
+			/* Allocated on first use (raw sessions never need it), again
+			 * after session_set_max_line raised the limit. */
+			if (s->linecap < s->o.max_line + 1) {
+				free(s->linebuf);
+				s->linecap = 0;
+				if ((s->linebuf = malloc(s->o.max_line + 1)) == NULL) {
+					session_close(s, "out of memory");
+					return;
+				}
+				s->linecap = s->o.max_line + 1;
 			}
 			memcpy(s->linebuf, p, len);
 			s->linebuf[len] = '\0';
+			if (secret)
+				explicit_bzero(p, consumed);
 			evbuffer_drain(in, consumed);
 			struct session_ev ev = {.line = s->linebuf, .len = len};
-			session_deliver(s, SESSION_EV_LINE, &ev);
+			if (secret) {
+				ev.cancel = len == 1 && s->linebuf[0] == '*';
+				session_deliver(s, SESSION_EV_SASL_LINE, &ev);
+				explicit_bzero(s->linebuf, len);
+			} else {
+				session_deliver(s, SESSION_EV_LINE, &ev);
+			}
 			continue;
 		}
+		if (secret)
+			explicit_bzero(p, consumed);
 		evbuffer_drain(in, consumed);
 		if (st == SESSION_LINE_MORE) {
 			if (consumed == 0)
@@ -120,13 +142,18 @@ static void process_lines(struct session *s)
 static void process_once(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
+	enum session_mode mode = s->mode;
 	struct session *sink = session_sink(s);
-	if (sink == NULL || sink->wr_done) {
+	if (sink == NULL || sink->wr_done || s->quitting) {
 		/* We said goodbye (or the link did, or it is gone): what still
 		 * comes is read only to see the end. */
 		evbuffer_drain(in, evbuffer_get_length(in));
-	} else if (s->mode == SESSION_MODE_LINE) {
+	} else if (mode == SESSION_MODE_LINE || mode == SESSION_MODE_SASL) {
 		process_lines(s);
+	} else if (mode == SESSION_MODE_DATA) {
+		session_process_data(s);
+	} else if (mode == SESSION_MODE_COUNTED) {
+		session_process_counted(s);
 	} else if (s->reflect) {
 		evbuffer_add_buffer(bufferevent_get_output(sink->bev), in);
 		if (sink != s)
@@ -134,13 +161,15 @@ static void process_once(struct session *s)
 	} else if (!s->paused && evbuffer_get_length(in) > 0) {
 		session_deliver(s, SESSION_EV_DATA, NULL);
 	}
-	if (s->closing || !s->eof_seen || s->eof_done || s->paused)
+	/* After a mode change (s->again) the rest is read the new way first. */
+	if (s->closing || !s->eof_seen || s->eof_done || s->paused || s->again)
 		return;
 	in = bufferevent_get_input(s->bev);
-	if (s->mode == SESSION_MODE_LINE) {
+	if (s->mode != SESSION_MODE_RAW) {
 		if (s->out_over)
 			return;
-		/* An unterminated last line is not a line (RFC 5321 2.3.8). */
+		/* An unterminated last line is not a line (RFC 5321 2.3.8), a
+		 * body without its end is no body: the protocol hears EOF. */
 		evbuffer_drain(in, evbuffer_get_length(in));
 	} else if (evbuffer_get_length(in) > 0) {
 		return;		/* the protocol will take it later (session_kick) */
@@ -298,16 +327,48 @@ void session_resume(struct session *s)
 	session_kick(s);
 }
 
-void session_set_mode(struct session *s, enum session_mode mode)
+static const char *mode_name(enum session_mode m)
 {
+	static const char *const names[] = {"line", "raw", "data", "counted", "sasl"};
+	return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
+}
+
+/* The one place the input mode changes; every change is logged at debug
+ * level. The rest of the input is read the new way. */
+void session_switch_mode(struct session *s, enum session_mode mode)
+{
+	if (s->mode != mode && log_get_level() >= LOG_DEBUG)
+		log_event(LOG_DEBUG, "mode", "proto=%s session=%llu from=%s to=%s", s->proto,
+			  (unsigned long long)s->id, mode_name(s->mode), mode_name(mode));
+	bool lines_before = s->mode == SESSION_MODE_LINE || s->mode == SESSION_MODE_SASL;
+	bool lines_after = mode == SESSION_MODE_LINE || mode == SESSION_MODE_SASL;
 	s->mode = mode;
 	session_set_read_mark(s);
-	if (mode == SESSION_MODE_LINE)
+	/* Line and sasl share the splitter: a line too long stays too long. */
+	if (!(lines_before && lines_after))
 		s->ls.skipping = false;
 	if (s->busy)
-		s->again = true;	/* the rest of the input, read the new way */
+		s->again = true;
 	else
 		session_kick(s);
+}
+
+void session_set_mode(struct session *s, enum session_mode mode)
+{
+	if (mode == SESSION_MODE_DATA || mode == SESSION_MODE_COUNTED) {
+		/* They need a limit: session_read_data, session_read_counted. */
+		log_event(LOG_ERR, "bug", "proto=%s session=%llu reason=\"session_set_mode(%s): use "
+			  "session_read_%s\"", s->proto, (unsigned long long)s->id, mode_name(mode),
+			  mode_name(mode));
+		return;
+	}
+	session_switch_mode(s, mode);
+}
+
+void session_set_max_line(struct session *s, size_t max)
+{
+	s->o.max_line = max > 0 ? max : SESSION_DEFAULT_MAX_LINE;
+	s->ls.max = s->o.max_line;	/* the buffer grows before the next line */
 }
 
 enum session_mode session_mode(const struct session *s) { return s->mode; }

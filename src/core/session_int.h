@@ -49,8 +49,19 @@ struct session {
 	void *arg;
 	struct session_opts o;
 	struct session_linescan ls;
-	char *linebuf;			/* max_line + 1, allocated on first line */
+	char *linebuf;			/* linecap bytes, allocated on first line */
+	size_t linecap;
 	enum session_mode mode;
+	/* data and counted modes (session_body.c) */
+	struct session_datascan ds;	/* its body also counts counted mode's bytes */
+	uint64_t cnt_left;		/* counted: bytes still to come */
+	bool cnt_discard;		/* counted: dropped, not delivered */
+	bool end_pending;		/* data: end marker read, BODY_END not yet delivered */
+	/* session_reply_close */
+	bool quitting;			/* last reply queued: input is dropped */
+	bool write_auto;		/* write_ms was not given: it follows idle_ms */
+	uint64_t close_by_ms;		/* quitting: closed at this time at the latest */
+	char quit_reason[128];
 	int depth;			/* > 0 while the protocol's callback runs */
 	uint64_t id;
 	uint64_t refused;
@@ -81,7 +92,9 @@ void session_watch_buffers(struct session *s);
 void session_unwatch_buffers(struct session *s);
 int session_setup_bev(struct session *s);
 void session_close_errno(struct session *s, int err, const char *what);
+const char *session_eof_reason(const struct session *s);
 /* session_in.c */
+void session_switch_mode(struct session *s, enum session_mode mode);
 void session_process(struct session *s);
 void session_update_reading(struct session *s);
 void session_peer_eof(struct session *s);
@@ -99,6 +112,9 @@ void session_splice_readable(struct session *s);
 void session_reflect_readable(struct session *s);
 bool session_splice_full(const struct session *s);
 void session_splice_free(struct session *s);
+/* session_body.c */
+void session_process_data(struct session *s);
+void session_process_counted(struct session *s);
 /* session_out.c */
 int session_direct_write(struct session *s);
 void session_finish_write(struct session *s);

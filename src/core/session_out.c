@@ -79,7 +79,7 @@ void session_flush(struct session *s)
 
 int session_write(struct session *s, const void *data, size_t len)
 {
-	if (s->closing)
+	if (s->closing || s->quitting)
 		return -1;
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	if (evbuffer_get_length(out) + len > s->o.out_max) {
@@ -122,7 +122,7 @@ int session_printf(struct session *s, const char *fmt, ...)
 
 int session_send_file(struct session *s, int fd, off_t offset, off_t len)
 {
-	if (s->closing) {
+	if (s->closing || s->quitting) {
 		close(fd);
 		return -1;
 	}
@@ -158,7 +158,7 @@ void session_finish_write(struct session *s)
 	s->wr_done = true;
 	s->finishing = false;
 	if (s->eof_done)
-		session_close(s, "eof");
+		session_close(s, session_eof_reason(s));
 }
 
 void session_shutdown_write(struct session *s)

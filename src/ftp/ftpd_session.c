@@ -20,8 +20,6 @@
 #include "ftp/ftpd_list.h"
 #include "net/endpoint.h"
 
-#define CLOSE_LINGER_MS 5000	/* after a last reply: wait this long for the peer */
-
 /* ---- replies ---- */
 
 void ftpd_send_sbuf(struct ftpd_sess *fs, struct sbuf *b)
@@ -67,8 +65,9 @@ static void arm_timer(struct ftpd_sess *fs, uint64_t ms)
 	event_add(fs->timer, &tv);
 }
 
-/* A last reply, then the write side is shut; the session ends when the
- * peer closes too, or after CLOSE_LINGER_MS. */
+/* A last reply, then the core's session_reply_close: the session ends
+ * when the peer closes too, or after its bounded wait. The reply is the
+ * close log line's reason. */
 void ftpd_sess_shutdown(struct ftpd_sess *fs, const char *text)
 {
 	if (fs->closing)
@@ -78,10 +77,10 @@ void ftpd_sess_shutdown(struct ftpd_sess *fs, const char *text)
 		session_write(fs->s, "\r\n", 2);
 	}
 	fs->closing = true;
+	event_del(fs->timer);
+	session_reply_close(fs->s, NULL, 0, text != NULL ? text : "closed after the last reply");
 	ftpd_xfer_drop(fs);
 	ftpd_data_reset(fs);
-	session_shutdown_write(fs->s);
-	arm_timer(fs, CLOSE_LINGER_MS);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -89,10 +88,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ftpd_sess *fs = arg;
-	if (fs->closing) {
-		session_close(fs->s, "closed after the last reply");
-		return;
-	}
+	if (fs->closing)
+		return;		/* the core's session_reply_close ends it */
 	const struct ftpd_conf *c = fs->srv->conf;
 	bool in = session_logged_in(fs->s);
 	uint64_t limit = in ? c->idle_ms : c->login_ms;
@@ -266,7 +263,8 @@ static void ctl_io(struct session *s, const struct session_ev *ev, void *arg)
 			/* The core sends what is queued, then closes; this bounds
 			 * the wait for a peer that stops reading. */
 			fs->closing = true;
-			arm_timer(fs, CLOSE_LINGER_MS);
+			event_del(fs->timer);
+			session_reply_close(fs->s, NULL, 0, "eof");
 		}
 		break;
 	case SESSION_EV_CLOSED:

@@ -21,6 +21,7 @@
 
 #include "core/session.h"
 #include "core/tls.h"
+#include "session_fixture.h"
 
 /* ---- the splitter ---- */
 
@@ -175,34 +176,13 @@ static void rec_io(struct session *s, const struct session_ev *ev, void *arg)
 	}
 }
 
-static void on_guard(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	loop_exit(arg);
-}
-
 /* A session on sv[0]; the test plays the peer on *peer. */
 static void start(struct rec *r, struct session_opts *o, int *peer)
 {
-	int sv[2];
-	ik_err e;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-	r->loop = loop_new(&e);
-	assert_non_null(r->loop);
-	if (o->proto == NULL)
-		o->proto = "test";
-	r->s = session_new(r->loop, sv[0], NULL, 0, NULL, o, rec_io, r, &e);
-	assert_non_null(r->s);
-	*peer = sv[1];
+	r->s = fx_start(&r->loop, o, rec_io, r, peer);
 }
 
-static void run(struct rec *r)
-{
-	struct event *guard = loop_timer(r->loop, 5000, false, on_guard, r->loop);
-	loop_run(r->loop);
-	event_free(guard);
-}
+static void run(struct rec *r) { fx_run(r->loop, 5000); }
 
 static void finish(struct rec *r, int peer)
 {
@@ -214,24 +194,6 @@ static void finish(struct rec *r, int peer)
 	loop_free(r->loop);
 }
 
-static void put(int fd, const void *p, size_t n)
-{
-	assert_int_equal(write(fd, p, n), (ssize_t)n);
-}
-
-static size_t get_all(int fd, char *buf, size_t bufsz)
-{
-	size_t n = 0;
-	for (;;) {
-		ssize_t k = read(fd, buf + n, bufsz - 1 - n);
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	return n;
-}
-
 static void lines_limits_and_eof(void **state)
 {
 	(void)state;
@@ -240,7 +202,7 @@ static void lines_limits_and_eof(void **state)
 	int peer;
 	start(&r, &o, &peer);
 	const char in[] = "ab\r\ncd\n0123456789abcdef\nok\nn\0l\nlast\nunterm";
-	put(peer, in, sizeof in - 1);
+	fx_put(peer, in, sizeof in - 1);
 	shutdown(peer, SHUT_WR);
 	run(&r);
 	assert_int_equal(r.nlines, 4);
@@ -267,12 +229,12 @@ static void raw_echo_half_close(void **state)
 	struct session_opts o = {.mode = SESSION_MODE_RAW};
 	int peer;
 	start(&r, &o, &peer);
-	put(peer, "hello, world", 12);
+	fx_put(peer, "hello, world", 12);
 	shutdown(peer, SHUT_WR);
 	run(&r);
 	assert_string_equal(r.reason, "eof");
 	char buf[64];
-	assert_int_equal(get_all(peer, buf, sizeof buf), 12);
+	assert_int_equal(fx_get_all(peer, buf, sizeof buf), 12);
 	assert_string_equal(buf, "hello, world");
 	finish(&r, peer);
 }
@@ -284,7 +246,7 @@ static void pause_holds_lines(void **state)
 	struct session_opts o = {.mode = SESSION_MODE_LINE, .idle_ms = 300};
 	int peer;
 	start(&r, &o, &peer);
-	put(peer, "one\ntwo\n", 8);
+	fx_put(peer, "one\ntwo\n", 8);
 	run(&r);	/* ends at the idle timeout: "two" waited, paused */
 	assert_int_equal(r.nlines, 1);
 	assert_int_equal(r.timeouts, 1);
@@ -293,9 +255,9 @@ static void pause_holds_lines(void **state)
 	struct rec r2 = {.act = ACT_PAUSE_FIRST};
 	struct session_opts o2 = {.mode = SESSION_MODE_LINE};
 	start(&r2, &o2, &peer);
-	put(peer, "one\ntwo\n", 8);
+	fx_put(peer, "one\ntwo\n", 8);
 	shutdown(peer, SHUT_WR);
-	struct event *guard = loop_timer(r2.loop, 100, false, on_guard, r2.loop);
+	struct event *guard = loop_timer(r2.loop, 100, false, fx_on_guard, r2.loop);
 	loop_run(r2.loop);
 	event_free(guard);
 	assert_int_equal(r2.nlines, 1);
@@ -315,7 +277,7 @@ static void line_then_raw(void **state)
 	struct session_opts o = {.mode = SESSION_MODE_LINE};
 	int peer;
 	start(&r, &o, &peer);
-	put(peer, "HEAD\nraw\nbytes", 14);
+	fx_put(peer, "HEAD\nraw\nbytes", 14);
 	shutdown(peer, SHUT_WR);
 	run(&r);
 	assert_int_equal(r.nlines, 1);
@@ -331,14 +293,14 @@ static void close_inside_callback(void **state)
 	struct session_opts o = {.mode = SESSION_MODE_LINE};
 	int peer;
 	start(&r, &o, &peer);
-	put(peer, "first\nsecond\n", 13);
+	fx_put(peer, "first\nsecond\n", 13);
 	run(&r);
 	/* Closed inside its own callback: no later line, freed afterwards. */
 	assert_int_equal(r.nlines, 1);
 	assert_int_equal(r.closed, 1);
 	assert_string_equal(r.reason, "asked to");
 	char buf[16];
-	assert_int_equal(get_all(peer, buf, sizeof buf), 4);
+	assert_int_equal(fx_get_all(peer, buf, sizeof buf), 4);
 	assert_string_equal(buf, "bye\n");
 	close(peer);
 	loop_free(r.loop);
@@ -355,7 +317,7 @@ static void idle_timeout(void **state)
 	assert_int_equal(r.timeouts, 1);
 	assert_string_equal(r.reason, "idle timeout (100 ms)");
 	char buf[32];
-	assert_int_equal(get_all(peer, buf, sizeof buf), 8);
+	assert_int_equal(fx_get_all(peer, buf, sizeof buf), 8);
 	assert_string_equal(buf, "timeout\n");
 	close(peer);
 	loop_free(r.loop);
@@ -377,7 +339,7 @@ static void reader_that_never_reads(void **state)
 		ssize_t k = write(peer, chunk, sizeof chunk);
 		if (k <= 0) {
 			/* The session stopped reading: back-pressure reached us. */
-			struct event *guard = loop_timer(r.loop, 20, false, on_guard, r.loop);
+			struct event *guard = loop_timer(r.loop, 20, false, fx_on_guard, r.loop);
 			loop_run(r.loop);
 			event_free(guard);
 			if (write(peer, chunk, sizeof chunk) <= 0)
@@ -536,7 +498,7 @@ static void reflect_streams_through_splice(void **state)
 	pthread_t tw, tr;
 	assert_int_equal(pthread_create(&tr, NULL, reflect_reader, &p), 0);
 	assert_int_equal(pthread_create(&tw, NULL, reflect_writer, &p), 0);
-	struct event *guard = loop_timer(r.loop, 20000, false, on_guard, r.loop);
+	struct event *guard = loop_timer(r.loop, 20000, false, fx_on_guard, r.loop);
 	loop_run(r.loop);
 	event_free(guard);
 	event_free(watch);
@@ -564,13 +526,13 @@ static void reflect_small_stays_buffered(void **state)
 	int peer;
 	start(&r, &o, &peer);
 	session_reflect(r.s);
-	put(peer, "ping\n", 5);
-	put(peer, "pong\n", 5);
+	fx_put(peer, "ping\n", 5);
+	fx_put(peer, "pong\n", 5);
 	shutdown(peer, SHUT_WR);
 	run(&r);
 	assert_string_equal(r.reason, "eof");
 	char buf[64];
-	assert_int_equal(get_all(peer, buf, sizeof buf), 10);
+	assert_int_equal(fx_get_all(peer, buf, sizeof buf), 10);
 	assert_string_equal(buf, "ping\npong\n");
 	finish(&r, peer);
 }
@@ -630,7 +592,7 @@ static void link_start(struct link_test *t, bool link_now)
 
 static void link_run(struct link_test *t, uint64_t ms)
 {
-	struct event *guard = loop_timer(t->loop, ms, false, on_guard, t->loop);
+	struct event *guard = loop_timer(t->loop, ms, false, fx_on_guard, t->loop);
 	loop_run(t->loop);
 	event_free(guard);
 }
@@ -717,7 +679,7 @@ static void link_passes_early_bytes_and_eof(void **state)
 	struct link_test t = {.keep_before_link = true, .exit_on_eof = true};
 	link_start(&t, false);
 	shutdown(t.a.peer, SHUT_WR);
-	put(t.b.peer, "early ", 6);
+	fx_put(t.b.peer, "early ", 6);
 	link_run(&t, 5000);
 	assert_int_equal(t.a.eofs, 1);
 	t.exit_on_eof = false;
@@ -725,14 +687,14 @@ static void link_passes_early_bytes_and_eof(void **state)
 	/* b's peer sees a's end of file, and may still answer. */
 	blocking(t.b.peer);
 	char buf[64];
-	assert_int_equal(get_all(t.b.peer, buf, sizeof buf), 0);
-	put(t.b.peer, "later", 5);
+	assert_int_equal(fx_get_all(t.b.peer, buf, sizeof buf), 0);
+	fx_put(t.b.peer, "later", 5);
 	shutdown(t.b.peer, SHUT_WR);
 	link_run(&t, 5000);
 	assert_string_equal(t.a.reason, "eof");
 	assert_string_equal(t.b.reason, "eof");
 	blocking(t.a.peer);
-	assert_int_equal(get_all(t.a.peer, buf, sizeof buf), 11);
+	assert_int_equal(fx_get_all(t.a.peer, buf, sizeof buf), 11);
 	assert_string_equal(buf, "early later");
 	link_finish(&t);
 }
@@ -743,7 +705,7 @@ static void link_reset_closes_other(void **state)
 	(void)state;
 	struct link_test t = {0};
 	link_start(&t, true);
-	put(t.a.peer, "x", 1);
+	fx_put(t.a.peer, "x", 1);
 	struct linger lg = {1, 0};
 	setsockopt(t.b.peer, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 	close(t.b.peer);
@@ -858,7 +820,7 @@ static void link_plain_to_tls(void **state)
 	p.fd = t.b.peer;
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, tls_server_peer, &p), 0);
-	put(t.a.peer, "hello", 5);
+	fx_put(t.a.peer, "hello", 5);
 	shutdown(t.a.peer, SHUT_WR);
 	link_run(&t, 10000);
 	pthread_join(th, NULL);
@@ -868,7 +830,7 @@ static void link_plain_to_tls(void **state)
 	assert_string_equal(t.b.reason, "eof");
 	blocking(t.a.peer);
 	char buf[64];
-	assert_int_equal(get_all(t.a.peer, buf, sizeof buf), 5);
+	assert_int_equal(fx_get_all(t.a.peer, buf, sizeof buf), 5);
 	assert_string_equal(buf, "world");
 	link_finish(&t);
 	SSL_CTX_free(p.ctx);
