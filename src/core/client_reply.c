@@ -341,8 +341,8 @@ static int reply_step(struct client *c, struct client_reply *r, ik_err *e)
 		case CLIENT_RD_DOT:
 			return dot_step(c, r, e);
 		default: {
-			char *line;
-			size_t len;
+			char *line = NULL;
+			size_t len = 0;
 			k = take_line(c, &line, &len, e);
 			if (k <= 0)
 				return k;
