@@ -1,29 +1,20 @@
-/* The command -> reply dialogue of the shared client core (see client.h):
- * RFC 959 4.2 / RFC 5321 4.2 line discipline (CR LF, bounded lines), the
- * dialect deciding where a reply ends, and in-place TLS upgrades. */
-#include "core/client.h"
+/* The client core's object and its sending side (see client.h): commands
+ * as CR LF lines that can never carry a second command (RFC 959 4.1,
+ * RFC 5321 2.3.8), IMAP tags (RFC 3501 2.2.1), SMTP DATA bodies
+ * dot-stuffed (RFC 5321 4.5.2), the trace with secrets masked, in-place
+ * TLS upgrades. Reading replies is client_reply.c. */
+#include "core/client_int.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/str.h"
 #include "core/term.h"
-#include "core/timeutil.h"
-
-struct client {
-	const struct client_dialect *d;
-	struct client_opts o;
-	struct client_conn conn;
-	int state;
-	char host[CLIENT_HOST_MAX];
-	uint16_t port;
-	char *in;		/* received, not yet consumed */
-	size_t in_off, in_len, in_cap;
-};
 
 void client_opts_default(struct client_opts *o)
 {
@@ -33,42 +24,23 @@ void client_opts_default(struct client_opts *o)
 	o->reply_timeout_ms = CLIENT_REPLY_TIMEOUT_DEFAULT;
 	o->max_line = CLIENT_LINE_MAX_DEFAULT;
 	o->max_reply = CLIENT_REPLY_MAX_DEFAULT;
+	o->max_literal = CLIENT_LITERAL_MAX_DEFAULT;
 }
 
-void client_reply_init(struct client_reply *r)
-{
-	memset(r, 0, sizeof *r);
-	sbuf_init(&r->text, CLIENT_REPLY_MAX_DEFAULT);
-}
-
-void client_reply_free(struct client_reply *r)
-{
-	sbuf_free(&r->text);
-}
-
-const char *client_reply_text(const struct client_reply *r)
-{
-	return sbuf_cstr(&r->text);
-}
-
-const char *client_reply_last(const struct client_reply *r)
-{
-	const char *t = sbuf_cstr(&r->text);
-	const char *nl = strrchr(t, '\n');
-	return nl != NULL ? nl + 1 : t;
-}
-
-struct client *client_new(const struct client_dialect *d, const struct client_opts *o)
+struct client *client_new(const struct client_dialect *d, void *ctx, const struct client_opts *o)
 {
 	struct client *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return NULL;
 	c->d = d;
+	c->ctx = ctx;
 	c->o = *o;
 	if (c->o.max_line == 0)
 		c->o.max_line = CLIENT_LINE_MAX_DEFAULT;
 	if (c->o.max_reply == 0)
 		c->o.max_reply = CLIENT_REPLY_MAX_DEFAULT;
+	if (c->o.max_literal == 0)
+		c->o.max_literal = CLIENT_LITERAL_MAX_DEFAULT;
 	c->in_cap = c->o.max_line + 2;	/* a longest line and its CR LF */
 	c->in = malloc(c->in_cap);
 	if (c->in == NULL) {
@@ -76,6 +48,7 @@ struct client *client_new(const struct client_dialect *d, const struct client_op
 		return NULL;
 	}
 	client_conn_init(&c->conn);
+	client_expect_default(c);
 	return c;
 }
 
@@ -88,7 +61,9 @@ void client_free(struct client *c)
 	free(c);
 }
 
-static void trace_line(struct client *c, char dir, const char *s, size_t n)
+void *client_dialect_ctx(const struct client *c) { return c->ctx; }
+
+void client_trace_line(struct client *c, char dir, const char *s, size_t n)
 {
 	if (c->o.trace == NULL)
 		return;
@@ -110,7 +85,7 @@ void client_trace_note(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	trace_line(c, '*', buf, strlen(buf));
+	client_trace_line(c, '*', buf, strlen(buf));
 }
 
 static const char *state_name(const struct client *c, int st)
@@ -142,6 +117,7 @@ int client_connect(struct client *c, const char *host, uint16_t port, ik_err *e)
 		return ik_err_set(e, "host name '%.40s...' is too long", host);
 	c->port = port;
 	c->in_off = c->in_len = 0;
+	client_expect_default(c);
 	if (client_conn_connect(&c->conn, host, port, c->o.family, c->o.connect_timeout_ms,
 				e) < 0)
 		return -1;
@@ -159,24 +135,33 @@ static bool is_secret(const struct client *c, const char *verb)
 	return false;
 }
 
-static int send_line(struct client *c, const char *verb, const char *arg, size_t arglen,
-		     bool secret, ik_err *e)
+/* "[TAG ]VERB[ ARG]" CR LF. tag may be NULL. */
+static int send_line(struct client *c, const char *tag, const char *verb, const char *arg,
+		     size_t arglen, bool secret, ik_err *e)
 {
+	size_t tlen = tag != NULL ? strlen(tag) + 1 : 0;
 	size_t vlen = strlen(verb);
 	/* The check that keeps user input from ever becoming a second command. */
-	if (strpbrk(verb, "\r\n") != NULL || memchr(arg ? arg : "", '\r', arglen) != NULL ||
-	    (arg != NULL && (memchr(arg, '\n', arglen) != NULL || memchr(arg, '\0', arglen) != NULL)))
+	if (strpbrk(verb, "\r\n") != NULL ||
+	    (arg != NULL && (memchr(arg, '\r', arglen) != NULL || memchr(arg, '\n', arglen) != NULL ||
+			     memchr(arg, '\0', arglen) != NULL)))
 		return ik_err_set(e, "refusing to send a %s command containing a line break or "
 				  "NUL byte", *verb ? verb : "line");
-	size_t n = vlen + (arg != NULL ? 1 + arglen : 0) + 2;
+	size_t n = tlen + vlen + (arg != NULL ? 1 + arglen : 0) + 2;
 	if (n > c->o.max_line + 2)
 		return ik_err_set(e, "%s command is longer than %zu bytes", verb, c->o.max_line);
 	char stackbuf[1024];
 	char *line = n <= sizeof stackbuf ? stackbuf : malloc(n);
 	if (line == NULL)
 		return ik_err_set(e, "out of memory");
-	memcpy(line, verb, vlen);
-	size_t k = vlen;
+	size_t k = 0;
+	if (tag != NULL) {
+		memcpy(line, tag, tlen - 1);
+		line[tlen - 1] = ' ';
+		k = tlen;
+	}
+	memcpy(line + k, verb, vlen);
+	k += vlen;
 	if (arg != NULL) {
 		if (vlen > 0)
 			line[k++] = ' ';
@@ -186,14 +171,17 @@ static int send_line(struct client *c, const char *verb, const char *arg, size_t
 	line[k++] = '\r';
 	line[k++] = '\n';
 	if (c->o.trace != NULL) {
-		if (secret && arg != NULL && vlen > 0) {
-			char masked[64];
-			int m = str_fmt(masked, sizeof masked, "%s ****", verb);
-			trace_line(c, '>', masked, m > 0 ? (size_t)m : 0);
-		} else if (secret) {
-			trace_line(c, '>', "****", 4);
+		if (secret) {
+			/* the tag and verb, never what follows */
+			size_t shown = vlen > 0 && arg != NULL ? tlen + vlen + 1 : tlen;
+			char masked[128];
+			int m = str_fmt(masked, sizeof masked, "%.*s****", (int)shown, line);
+			if (m < 0)
+				client_trace_line(c, '>', "****", 4);
+			else
+				client_trace_line(c, '>', masked, (size_t)m);
 		} else {
-			trace_line(c, '>', line, k - 2);
+			client_trace_line(c, '>', line, k - 2);
 		}
 	}
 	int r = client_conn_write(&c->conn, line, k, c->o.reply_timeout_ms, e);
@@ -204,161 +192,83 @@ static int send_line(struct client *c, const char *verb, const char *arg, size_t
 
 int client_sendn(struct client *c, const char *verb, const char *arg, size_t arglen, ik_err *e)
 {
-	return send_line(c, verb, arg, arglen, is_secret(c, verb), e);
+	return send_line(c, NULL, verb, arg, arglen, is_secret(c, verb), e);
 }
 
 int client_send(struct client *c, const char *verb, const char *arg, ik_err *e)
 {
-	return send_line(c, verb, arg, arg != NULL ? strlen(arg) : 0, is_secret(c, verb), e);
+	return send_line(c, NULL, verb, arg, arg != NULL ? strlen(arg) : 0, is_secret(c, verb), e);
 }
 
 int client_send_secret_line(struct client *c, const char *line, ik_err *e)
 {
-	return send_line(c, "", line, strlen(line), true, e);
+	return send_line(c, NULL, "", line, strlen(line), true, e);
 }
 
-/* Read more bytes into the input buffer before the deadline (timeout_ms
- * after the wait began, for the message). *timed_out tells a deadline
- * passed from every other failure. */
-static int fill(struct client *c, uint64_t deadline, uint64_t timeout_ms, bool *timed_out,
-		ik_err *e)
+int client_send_call(struct client *c, const struct client_call *call, const char *verb,
+		     const char *arg, ik_err *e)
 {
-	*timed_out = false;
-	if (c->in_off > 0) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
+	client_expect_next(c, call);
+	const char *tag = NULL;
+	if (c->cur.expect == CLIENT_EXPECT_TAGGED) {
+		/* A0001 ... A9999, then A10000: unique on the connection. */
+		c->tag_seq++;
+		str_fmt(c->tag, sizeof c->tag, "A%04u", c->tag_seq);
+		tag = c->tag;
 	}
-	uint64_t now = time_mono_ms();
-	if (now >= deadline) {
-		*timed_out = true;
-		return ik_err_set(e, "no complete reply from %s within %llu ms", c->conn.peer_text,
-				  (unsigned long long)timeout_ms);
-	}
-	ik_err re;
-	ssize_t r = client_conn_read(&c->conn, c->in + c->in_len, c->in_cap - c->in_len,
-				     deadline - now, &re);
-	if (r == 0)
-		return ik_err_set(e, "%s closed the connection", c->conn.peer_text);
-	if (r < 0) {
-		if (time_mono_ms() >= deadline) {
-			*timed_out = true;
-			return ik_err_set(e, "no complete reply from %s within %llu ms "
-					  "(raise --timeout?)", c->conn.peer_text,
-					  (unsigned long long)timeout_ms);
-		}
-		if (e != NULL)
-			*e = re;
+	bool secret = (call != NULL && call->secret) || is_secret(c, verb);
+	if (send_line(c, tag, verb, arg, arg != NULL ? strlen(arg) : 0, secret, e) < 0) {
+		client_expect_default(c);
 		return -1;
 	}
-	c->in_len += (size_t)r;
 	return 0;
 }
 
-/* The next line (without CR LF) in place; *len its length. */
-static int next_line(struct client *c, uint64_t deadline, char **line, size_t *len, ik_err *e)
+int client_send_raw(struct client *c, const void *buf, size_t n, bool secret, ik_err *e)
 {
-	bool timed_out;
+	if (c->o.trace != NULL) {
+		if (secret)
+			client_trace_line(c, '>', "****", 4);
+		else
+			client_trace_note(c, "sent %zu bytes of literal data", n);
+	}
+	return client_conn_write(&c->conn, buf, n, c->o.reply_timeout_ms, e);
+}
+
+int client_send_dot_body(struct client *c, int fd, uint64_t *sent, ik_err *e)
+{
+	enum { CHUNK = 16 * 1024 };
+	char in[CHUNK];
+	char out[CHUNK * DOTSTUFF_OUT_PER_BYTE];
+	struct dot_stuffer st;
+	dotstuff_stuff_init(&st);
+	uint64_t total = 0, read_total = 0;
 	for (;;) {
-		char *start = c->in + c->in_off;
-		size_t avail = c->in_len - c->in_off;
-		char *lf = memchr(start, '\n', avail);
-		if (lf != NULL) {
-			size_t n = (size_t)(lf - start);
-			c->in_off += n + 1;
-			if (n > 0 && start[n - 1] == '\r')
-				n--;
-			if (n > c->o.max_line)
-				break;
-			*line = start;
-			*len = n;
-			return 0;
-		}
-		if (avail >= c->in_cap)
+		ssize_t r = read(fd, in, sizeof in);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return ik_err_errno(e, errno, "read the message to send");
+		if (r == 0)
 			break;
-		if (fill(c, deadline, c->o.reply_timeout_ms, &timed_out, e) < 0)
+		read_total += (uint64_t)r;
+		size_t olen;
+		size_t used = dotstuff_stuff(&st, in, (size_t)r, out, sizeof out, &olen);
+		(void)used;	/* out holds 3 bytes per input byte: all taken */
+		if (client_conn_write(&c->conn, out, olen, c->o.reply_timeout_ms, e) < 0)
 			return -1;
+		total += olen;
 	}
-	return ik_err_set(e, "%s sent a reply line longer than %zu bytes; giving up on it",
-			  c->conn.peer_text, c->o.max_line);
-}
-
-static int store_line(struct client_reply *r, const char *line, size_t len)
-{
-	if (r->nlines > 0 && sbuf_addch(&r->text, '\n') < 0)
+	size_t olen = dotstuff_end(&st, out);
+	if (client_conn_write(&c->conn, out, olen, c->o.reply_timeout_ms, e) < 0)
 		return -1;
-	char *dst = sbuf_reserve(&r->text, len);
-	if (dst == NULL)
-		return -1;
-	for (size_t i = 0; i < len; i++)
-		dst[i] = term_safe_char((unsigned char)line[i]);
-	sbuf_commit(&r->text, len);
-	r->nlines++;
+	total += olen;
+	client_trace_note(c, "sent a message of %llu bytes (%llu on the wire)",
+			  (unsigned long long)read_total, (unsigned long long)total);
+	client_trace_line(c, '>', ".", 1);
+	if (sent != NULL)
+		*sent = total;
 	return 0;
-}
-
-int client_read_reply(struct client *c, struct client_reply *r, ik_err *e)
-{
-	sbuf_free(&r->text);
-	sbuf_init(&r->text, c->o.max_reply);
-	r->code = 0;
-	r->phase = 0;
-	r->nlines = 0;
-	uint64_t deadline = time_mono_ms() + c->o.reply_timeout_ms;
-	for (;;) {
-		char *line = NULL;
-		size_t len = 0;
-		if (next_line(c, deadline, &line, &len, e) < 0)
-			return -1;
-		trace_line(c, '<', line, len);
-		if (store_line(r, line, len) < 0)
-			return ik_err_set(e, "%s sent a reply longer than %zu bytes; giving up on it",
-					  c->conn.peer_text, c->o.max_reply);
-		int done = c->d->reply_line(r, line, len, e);
-		if (done < 0)
-			return ik_err_prefix(e, "%s", c->conn.peer_text);
-		if (done > 0)
-			return 0;
-	}
-}
-
-int client_wait_line(struct client *c, uint64_t timeout_ms, ik_err *e)
-{
-	uint64_t deadline = time_mono_ms() + timeout_ms;
-	for (;;) {
-		size_t avail = c->in_len - c->in_off;
-		/* A full buffer without a line end is for client_read_reply
-		 * to report as an over-long line. */
-		if (memchr(c->in + c->in_off, '\n', avail) != NULL || avail >= c->in_cap)
-			return 1;
-		bool timed_out;
-		if (fill(c, deadline, timeout_ms, &timed_out, e) < 0) {
-			if (!timed_out)
-				return -1;
-			return ik_err_set(e, "%s sent no complete line within %llu ms",
-					  c->conn.peer_text, (unsigned long long)timeout_ms), 0;
-		}
-	}
-}
-
-int client_command(struct client *c, const char *verb, const char *arg,
-		   struct client_reply *r, ik_err *e)
-{
-	if (client_send(c, verb, arg, e) < 0)
-		return -1;
-	return client_read_reply(c, r, e);
-}
-
-ssize_t client_read_raw(struct client *c, void *buf, size_t n, ik_err *e)
-{
-	size_t avail = c->in_len - c->in_off;
-	if (avail > 0) {
-		size_t k = avail < n ? avail : n;
-		memcpy(buf, c->in + c->in_off, k);
-		c->in_off += k;
-		return (ssize_t)k;
-	}
-	return client_conn_read(&c->conn, buf, n, c->o.reply_timeout_ms, e);
 }
 
 int client_starttls(struct client *c, SSL_CTX *ctx, bool verify_name, ik_err *e)

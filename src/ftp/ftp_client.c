@@ -27,9 +27,10 @@ static const char *const secret_verbs[] = {"PASS", "ACCT", NULL};
 
 static const struct client_dialect ftp_dialect = {
 	.name = "ftp",
+	.label = "FTP",
 	.state_names = state_names,
 	.nstates = FTP_ST_COUNT,
-	.reply_line = ftp_reply_line,
+	.default_expect = CLIENT_EXPECT_NUMERIC,
 	.secret_verbs = secret_verbs,
 };
 
@@ -235,7 +236,7 @@ int ftp_open(struct ftp *f, const struct ftp_opts *o, SSL_CTX *tls_ctx, const ch
 	co.reply_timeout_ms = o->reply_timeout_ms;
 	co.trace = o->trace ? stderr : NULL;
 	str_copy(co.trace_tag, sizeof co.trace_tag, o->trace_tag);
-	f->c = client_new(&ftp_dialect, &co);
+	f->c = client_new(&ftp_dialect, f, &co);
 	if (f->c == NULL)
 		return ik_err_set(e, "out of memory");
 	if ((implicit_tls || o->tls) && tls_ctx == NULL)

@@ -1,7 +1,7 @@
-/* FTP reply parsing for the client: RFC 959 4.2 (reply format and the
- * multi-line rule), RFC 2428 (EPSV/EPRT), RFC 3659 (SIZE, MDTM), RFC 2389
- * (FEAT), RFC 4217. Every input here comes from the network: bounded,
- * never trusted, never crashing. */
+/* FTP reply parsing for the client: the text of RFC 959 replies (PASV,
+ * PWD), RFC 2428 (EPSV/EPRT), RFC 3659 (SIZE, MDTM), RFC 2389 (FEAT), RFC
+ * 4217. Every input here comes from the network: bounded, never trusted,
+ * never crashing. */
 #include "ftp/ftp_reply.h"
 
 #include <arpa/inet.h>
@@ -10,61 +10,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/reply_num.h"
 #include "core/str.h"
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int code_of(const char *s, size_t len)
-{
-	if (len < 3 || !is_digit(s[0]) || !is_digit(s[1]) || !is_digit(s[2]) ||
-	    s[0] < '1' || s[0] > '5')
-		return -1;
-	return (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-}
-
-/* A short, printable excerpt of a line for an error message. */
-static void excerpt(char *out, size_t outsz, const char *s, size_t len)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len && n + 4 < outsz && i < 40; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[n++] = (char)(c < 0x20 || c >= 0x7f ? '?' : c);
-	}
-	if (len > 40 && n + 4 < outsz) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-}
-
-int ftp_reply_line(struct client_reply *r, const char *line, size_t len, ik_err *e)
-{
-	if (r->phase == 0) {
-		int code = code_of(line, len);
-		if (code < 0 || (len > 3 && line[3] != ' ' && line[3] != '-')) {
-			char ex[64];
-			excerpt(ex, sizeof ex, line, len);
-			return ik_err_set(e, "malformed FTP reply '%s' (expected a 3-digit code "
-					  "from 100 to 599)", ex);
-		}
-		r->code = code;
-		if (len > 3 && line[3] == '-') {
-			r->phase = 1;
-			return 0;
-		}
-		return 1;
-	}
-	/* Inside a multi-line reply only "NNN " with the opening code ends it;
-	 * every other line, "NNN-" included, is text. */
-	if (code_of(line, len) == r->code && (len == 3 || line[3] == ' '))
-		return 1;
-	return 0;
-}
-
 static const char *skip_code(const char *text)
 {
 	size_t n = strlen(text);
-	if (code_of(text, n) >= 0 && (n == 3 || text[3] == ' ' || text[3] == '-'))
+	if (reply_num_code(text, n) >= 0 && (n == 3 || text[3] == ' ' || text[3] == '-'))
 		text += 3;
 	return text;
 }

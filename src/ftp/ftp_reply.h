@@ -1,5 +1,6 @@
-/* FTP replies as a client reads them (RFC 959 4.2, RFC 2428 EPSV/EPRT,
- * RFC 3659 SIZE/MDTM/MLST, RFC 2389 FEAT, RFC 4217 FTPS). Pure parsing: no
+/* FTP replies as a client reads them (RFC 2428 EPSV/EPRT, RFC 3659
+ * SIZE/MDTM/MLST, RFC 2389 FEAT, RFC 4217 FTPS). Where a reply ends (RFC
+ * 959 4.2) is the core's numeric rule, core/reply_num.h. Pure parsing: no
  * I/O, so every function here is unit-tested and fuzzed. */
 #ifndef INETKIT_FTP_REPLY_H
 #define INETKIT_FTP_REPLY_H
@@ -10,13 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/client.h"
 #include "core/error.h"
-
-/* The FTP end-of-reply rule, in the form the client core wants: a reply is
- * "NNN text" on one line, or "NNN-text" ... up to a line starting "NNN "
- * with the same code. Sets r->code. 1 = complete, 0 = more, -1 = malformed. */
-int ftp_reply_line(struct client_reply *r, const char *line, size_t len, ik_err *e);
 
 /* 1xx..5xx -> 1..5 */
 static inline int ftp_reply_class(int code) { return code / 100; }

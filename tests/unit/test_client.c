@@ -16,82 +16,19 @@
 
 #include "core/client.h"
 #include "core/tls.h"
-#include "ftp/ftp_reply.h"
 
-struct fake {
-	int lfd;
-	uint16_t port;
-	const char *script;	/* sent after accepting */
-	size_t script_len;
-	size_t repeat;		/* send the script this many times */
-	char got[4096];		/* what the client sent */
-	size_t got_len;
-	pthread_t th;
-};
-
-static void *fake_run(void *arg)
-{
-	struct fake *f = arg;
-	int fd = accept(f->lfd, NULL, NULL);
-	if (fd < 0)
-		return NULL;
-	for (size_t i = 0; i < f->repeat; i++) {
-		size_t off = 0;
-		while (off < f->script_len) {
-			ssize_t w = send(fd, f->script + off, f->script_len - off, MSG_NOSIGNAL);
-			if (w <= 0)
-				goto done;
-			off += (size_t)w;
-		}
-	}
-	for (;;) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, 3000) <= 0)
-			break;
-		ssize_t r = read(fd, f->got + f->got_len, sizeof f->got - 1 - f->got_len);
-		if (r <= 0)
-			break;
-		f->got_len += (size_t)r;
-	}
-done:
-	f->got[f->got_len] = '\0';
-	close(fd);
-	return NULL;
-}
-
-static void fake_start(struct fake *f, const char *script, size_t len, size_t repeat)
-{
-	memset(f, 0, sizeof *f);
-	f->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET};
-	inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-	assert_int_equal(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
-	assert_int_equal(listen(f->lfd, 1), 0);
-	socklen_t al = sizeof a;
-	getsockname(f->lfd, (struct sockaddr *)&a, &al);
-	f->port = ntohs(a.sin_port);
-	f->script = script;
-	f->script_len = len;
-	f->repeat = repeat;
-	pthread_create(&f->th, NULL, fake_run, f);
-}
-
-static void fake_stop(struct fake *f)
-{
-	pthread_join(f->th, NULL);
-	close(f->lfd);
-}
+#include "fake_peer.h"
 
 static const char *const names[] = {"start", "next"};
 static const char *const secrets[] = {"PASS", NULL};
 static const struct client_dialect dialect = {
-	.name = "test", .state_names = names, .nstates = 2,
-	.reply_line = ftp_reply_line, .secret_verbs = secrets,
+	.name = "test", .label = "FTP", .state_names = names, .nstates = 2,
+	.default_expect = CLIENT_EXPECT_NUMERIC, .secret_verbs = secrets,
 };
 
 static struct client *connect_to(struct fake *f, struct client_opts *o)
 {
-	struct client *c = client_new(&dialect, o);
+	struct client *c = client_new(&dialect, NULL, o);
 	ik_err e;
 	assert_int_equal(client_connect(c, "127.0.0.1", f->port, &e), 0);
 	return c;
@@ -304,7 +241,7 @@ static void refused_and_unknown(void **state)
 	close(s);	/* nothing listens there now */
 	struct client_opts o;
 	client_opts_default(&o);
-	struct client *c = client_new(&dialect, &o);
+	struct client *c = client_new(&dialect, NULL, &o);
 	ik_err e;
 	assert_int_equal(client_connect(c, "127.0.0.1", ntohs(a.sin_port), &e), -1);
 	assert_non_null(strstr(e.msg, "Connection refused"));

@@ -1,3 +1,5 @@
+/* The text parsers of FTP replies; where a reply ends is core/reply_num
+ * (test_reply_num.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,53 +10,6 @@
 #include <cmocka.h>
 
 #include "ftp/ftp_reply.h"
-
-/* Feed lines; returns the index of the line that completed the reply, or
- * -1 if none did, -2 on a malformed line. */
-static int feed(struct client_reply *r, const char *const *lines, ik_err *e)
-{
-	memset(r, 0, sizeof *r);
-	for (int i = 0; lines[i] != NULL; i++) {
-		int k = ftp_reply_line(r, lines[i], strlen(lines[i]), e);
-		if (k < 0)
-			return -2;
-		if (k > 0)
-			return i;
-	}
-	return -1;
-}
-
-static void end_rule(void **state)
-{
-	(void)state;
-	struct client_reply r;
-	ik_err e;
-	const char *one[] = {"220 Welcome", NULL};
-	assert_int_equal(feed(&r, one, &e), 0);
-	assert_int_equal(r.code, 220);
-	const char *bare[] = {"200", NULL};
-	assert_int_equal(feed(&r, bare, &e), 0);
-	const char *multi[] = {"211-Features:", " MDTM", "211-not the end", "212 other code",
-			       "211", NULL};
-	assert_int_equal(feed(&r, multi, &e), 4);
-	assert_int_equal(r.code, 211);
-	const char *multi2[] = {"230-Hello", "230 Login ok", "ignored", NULL};
-	assert_int_equal(feed(&r, multi2, &e), 1);
-	const char *open_ended[] = {"220-a", "b", "c", NULL};
-	assert_int_equal(feed(&r, open_ended, &e), -1);
-	const char *bad[] = {"hello", NULL};
-	assert_int_equal(feed(&r, bad, &e), -2);
-	assert_string_equal(e.msg, "malformed FTP reply 'hello' (expected a 3-digit code from 100 to 599)");
-	const char *bad2[] = {"220x", NULL};
-	assert_int_equal(feed(&r, bad2, &e), -2);
-	const char *bad3[] = {"600 no", NULL};
-	assert_int_equal(feed(&r, bad3, &e), -2);
-	const char *bad4[] = {"22", NULL};
-	assert_int_equal(feed(&r, bad4, &e), -2);
-	const char *esc[] = {"\x1b[31m evil", NULL};
-	assert_int_equal(feed(&r, esc, &e), -2);
-	assert_null(strchr(e.msg, '\x1b'));
-}
 
 static void pasv(void **state)
 {
@@ -158,7 +113,6 @@ static void eprt_port(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(end_rule),
 		cmocka_unit_test(pasv),
 		cmocka_unit_test(epsv),
 		cmocka_unit_test(pwd_size_time),
