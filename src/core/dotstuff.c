@@ -1,7 +1,11 @@
-/* Dot-stuffing and unstuffing (RFC 5321 4.5.2, RFC 1939 3), as two byte
- * state machines so that a chunk may end anywhere: inside a CR LF, right
- * after a line's first '.', or inside the end line. */
+/* Dot-stuffing and unstuffing (RFC 5321 4.5.2, RFC 1939 3), as byte state
+ * machines so that a chunk may end anywhere: inside a CR LF, right after a
+ * line's first '.', or inside the end line. Receiving has one scanner,
+ * dotstuff_scan, that never copies; dotstuff_unstuff is a copy loop over
+ * it. */
 #include "core/dotstuff.h"
+
+#include <string.h>
 
 enum { S_BOL, S_TEXT, S_CR };	/* stuffer: line start, in a line, after CR */
 
@@ -51,73 +55,119 @@ size_t dotstuff_end(struct dot_stuffer *s, char *out)
 	return k;
 }
 
-/* unstuffer: line start, in a line, after CR, after a line's first '.'
- * (dropped), after "." CR at a line start (the CR held back), end read */
-enum { U_BOL, U_TEXT, U_CR, U_DOT, U_DOTCR, U_END };
+/* unstuffer: at a line start, in a line, after the end line */
+enum { U_BOL, U_TEXT, U_END };
 
 void dotstuff_unstuff_init(struct dot_unstuffer *u, bool lf_ends_line)
 {
-	u->state = U_BOL;
-	u->lf_ends_line = lf_ends_line;
-	u->done = false;
-	u->bare_cr = u->bare_lf = 0;
+	*u = (struct dot_unstuffer){.state = U_BOL, .lf_ends_line = lf_ends_line};
+}
+
+static size_t scan_end(struct dot_unstuffer *u, size_t run_len, size_t *run, size_t consumed)
+{
+	u->state = U_END;
+	u->done = true;
+	*run = run_len;
+	return consumed;
+}
+
+size_t dotstuff_scan(struct dot_unstuffer *u, const char *in, size_t n, size_t *run)
+{
+	size_t i = 0;
+	*run = 0;
+	if (u->state == U_END)
+		return 0;
+	for (;;) {
+		if (u->state == U_BOL) {
+			if (i >= n)
+				break;
+			if (in[i] == '.') {
+				/* "." CR LF ends the body (and "." LF for a lenient
+				 * reader); any other leading dot is stuffing. */
+				if (i + 1 >= n)
+					break;
+				if (in[i + 1] == '\n' && u->lf_ends_line) {
+					u->bare_lf++;
+					return scan_end(u, i, run, i + 2);
+				}
+				if (in[i + 1] == '\r') {
+					if (i + 2 >= n)
+						break;
+					if (in[i + 2] == '\n')
+						return scan_end(u, i, run, i + 3);
+				}
+				u->state = U_TEXT;
+				*run = i;
+				return i + 1;	/* the run, and the dot dropped */
+			}
+			u->state = U_TEXT;
+		}
+		while (i < n) {
+			char c = in[i];
+			if (c == '\r') {
+				if (i + 1 >= n)
+					break;	/* CR LF or a bare CR: the next byte says */
+				if (in[i + 1] == '\n') {
+					i += 2;
+					u->state = U_BOL;
+					break;
+				}
+				u->bare_cr++;
+			} else if (c == '\n') {
+				u->bare_lf++;
+				if (u->lf_ends_line) {
+					i++;
+					u->state = U_BOL;
+					break;
+				}
+			} else if (c == '\0') {
+				u->nul++;
+			}
+			i++;
+		}
+		if (u->state != U_BOL)
+			break;
+	}
+	*run = i;
+	return i;
 }
 
 size_t dotstuff_unstuff(struct dot_unstuffer *u, const char *in, size_t n, char *out,
 			size_t *outlen)
 {
 	size_t i = 0, k = 0;
-	for (; i < n && u->state != U_END; i++) {
-		char b = in[i];
-		switch (u->state) {
-		case U_BOL:
-			if (b == '.') {
-				u->state = U_DOT;
-				continue;
-			}
-			break;
-		case U_CR:
-			if (b == '\n') {
-				out[k++] = b;
-				u->state = U_BOL;
-				continue;
-			}
-			u->bare_cr++;
-			break;
-		case U_DOT:
-			if (b == '\r') {
-				u->state = U_DOTCR;
-				continue;
-			}
-			if (b == '\n' && u->lf_ends_line) {
-				u->bare_lf++;
-				u->state = U_END;
-				continue;
-			}
-			break;	/* the leading dot stays dropped */
-		case U_DOTCR:
-			if (b == '\n') {
-				u->state = U_END;
-				continue;
-			}
-			out[k++] = '\r';	/* "." CR x: a line ".\rx" */
-			u->bare_cr++;
-			break;
-		default:
+	while (!u->done && i < n) {
+		/* The bytes held from the last chunk go first, with enough of
+		 * this one to decide them (3 bytes always decide something). */
+		char win[3];
+		const char *p = in + i;
+		size_t avail = n - i, held = u->nheld;
+		if (held > 0) {
+			size_t add = sizeof win - held < avail ? sizeof win - held : avail;
+			memcpy(win, u->held, held);
+			memcpy(win + held, in + i, add);
+			p = win;
+			avail = held + add;
+		}
+		size_t run;
+		size_t used = dotstuff_scan(u, p, avail, &run);
+		memcpy(out + k, p, run);
+		k += run;
+		if (used == 0) {
+			/* Undecided, and all of the input is in p: keep it. */
+			memcpy(u->held, p, avail);
+			u->nheld = (unsigned char)avail;
+			i = n;
 			break;
 		}
-		/* b in the middle of a line */
-		out[k++] = b;
-		if (b == '\r') {
-			u->state = U_CR;
-		} else if (b == '\n') {
-			u->bare_lf++;
-			u->state = u->lf_ends_line ? U_BOL : U_TEXT;
+		if (used >= held) {
+			i += used - held;
+			u->nheld = 0;
 		} else {
-			u->state = U_TEXT;
+			memmove(u->held, u->held + used, held - used);
+			u->nheld = (unsigned char)(held - used);
 		}
 	}
-	u->done = u->state == U_END;
 	*outlen = k;
 	return i;
 }

@@ -99,6 +99,7 @@
 #include <event2/buffer.h>
 #include <openssl/ssl.h>
 
+#include "core/dotstuff.h"
 #include "core/error.h"
 #include "core/loop.h"
 
@@ -133,7 +134,8 @@ enum session_line_status session_line_scan(struct session_linescan *ls, const ch
 					   size_t n, size_t *linelen, size_t *consumed);
 const char *session_line_status_text(enum session_line_status st);
 
-/* ---- the DATA body scanner (pure; fuzzed by tests/fuzz/fuzz_session_data.c) ---- */
+/* ---- the DATA body scanner: dotstuff_scan, strict, with a byte limit (pure;
+ * fuzzed by tests/fuzz/fuzz_session_data.c) ---- */
 
 /* What a body held (data and counted modes), reported at its end. */
 enum {
@@ -149,9 +151,10 @@ struct session_body {
 	uint64_t bare_cr, bare_lf, nul;	/* how many of each */
 };
 
+/* Zeroed, a scanner at the start of a body; max may be set. */
 struct session_datascan {
 	uint64_t max;		/* most bytes delivered; 0 = no limit */
-	bool mid_line;		/* false at the start and after each CRLF */
+	struct dot_unstuffer dot;	/* strict: only CRLF ends a line */
 	struct session_body body;
 };
 

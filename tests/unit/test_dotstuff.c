@@ -148,6 +148,33 @@ static void unstuffing(void **state)
 	free(o);
 }
 
+/* The zero-copy scanner both readers are built on: runs as they stand,
+ * a leading dot or the end line dropped, undecided bytes left in place. */
+static void scanning(void **state)
+{
+	(void)state;
+	struct dot_unstuffer u;
+	size_t run;
+	dotstuff_unstuff_init(&u, false);
+	assert_int_equal(dotstuff_scan(&u, "a\0\r\n..c\r\n", 9, &run), 5);
+	assert_int_equal(run, 4);	/* "a\0\r\n", then the stuffed dot */
+	assert_int_equal(dotstuff_scan(&u, ".c\r\n.\r", 6, &run), 4);
+	assert_int_equal(run, 4);	/* ".\r" left: the end or stuffing? */
+	assert_int_equal(dotstuff_scan(&u, ".\r", 2, &run), 0);
+	assert_int_equal(dotstuff_scan(&u, ".\r\nNEXT", 7, &run), 3);
+	assert_int_equal(run, 0);
+	assert_true(u.done);
+	assert_int_equal(dotstuff_scan(&u, "NEXT", 4, &run), 0);
+	assert_int_equal(u.nul, 1);
+	assert_int_equal(u.bare_cr + u.bare_lf, 0);
+	/* A lenient reader: a bare LF ends a line, and "." LF the body. */
+	dotstuff_unstuff_init(&u, true);
+	assert_int_equal(dotstuff_scan(&u, "a\n.\nb", 5, &run), 4);
+	assert_int_equal(run, 2);
+	assert_true(u.done);
+	assert_int_equal(u.bare_lf, 2);
+}
+
 /* unstuff(stuff(x)) is x with every line end made CR LF (and one added
  * at the end when missing). */
 static void inverse(void **state)
@@ -197,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stuffing),
 		cmocka_unit_test(unstuffing),
+		cmocka_unit_test(scanning),
 		cmocka_unit_test(inverse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
