@@ -1,12 +1,11 @@
-/* Account vocabulary (names, classes, rights, statuses, service lists) and
- * the configuration of accounts: [accounts], [serve] state_dir, and the
- * anonymous keys of a service section (RFC 1635). */
+/* Account vocabulary (names, classes, rights, statuses, service lists),
+ * the names protocols reserve for their anonymous logins, and the
+ * configuration of accounts: [accounts] and [serve] state_dir. */
 #include "core/account.h"
 
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/fsutil.h"
 #include "core/str.h"
 
 const char *const account_services[] = {"ftp", "smtp", "pop3", "imap", NULL};
@@ -34,7 +33,7 @@ const char *account_status_public(enum account_status s)
 	case ACCOUNT_EXPIRED: return "account expired";
 	case ACCOUNT_DISABLED: return "account disabled";
 	case ACCOUNT_LOCKED: return "too many failed logins; try again later";
-	case ACCOUNT_NO_ANONYMOUS: return "anonymous login is not allowed here";
+	case ACCOUNT_NO_ANONYMOUS: return "login not allowed here";	/* worded by each protocol */
 	case ACCOUNT_BUSY: return "server busy; try again later";
 	case ACCOUNT_ERROR: break;
 	}
@@ -75,9 +74,46 @@ int account_rights_parse(const char *s, enum account_rights *out)
 	return 0;
 }
 
-bool account_name_is_anonymous(const char *name)
+/* Registered at start-up, before any thread reads them. */
+#define RESERVED_MAX 8
+static const struct account_reserved *reserved[RESERVED_MAX];
+static size_t nreserved;
+
+int account_reserve(const struct account_reserved *r, ik_err *e)
 {
-	return str_eq_nocase(name, "anonymous") || str_eq_nocase(name, "ftp");
+	for (size_t i = 0; i < nreserved; i++)
+		if (reserved[i] == r)
+			return 0;
+	if (nreserved == RESERVED_MAX)
+		return ik_err_set(e, "more than %d lists of reserved account names", RESERVED_MAX);
+	reserved[nreserved++] = r;
+	return 0;
+}
+
+bool account_names_has(const char *const *names, const char *name)
+{
+	for (size_t i = 0; names[i] != NULL; i++)
+		if (str_eq_nocase(name, names[i]))
+			return true;
+	return false;
+}
+
+const struct account_reserved *account_reserved_find(const char *name)
+{
+	for (size_t i = 0; i < nreserved; i++)
+		if (account_names_has(reserved[i]->names, name))
+			return reserved[i];
+	return NULL;
+}
+
+void account_anon_account(const struct account_anon *an, struct account *a)
+{
+	memset(a, 0, sizeof *a);
+	a->cls = ACCOUNT_ANON;
+	a->rights = ACCOUNT_RO;
+	str_copy(a->name, sizeof a->name, an->names->names[0]);
+	str_copy(a->home, sizeof a->home, an->root);
+	str_copy(a->upload, sizeof a->upload, an->upload);
 }
 
 int account_name_check(const char *name, ik_err *e)
@@ -94,9 +130,9 @@ int account_name_check(const char *name, ik_err *e)
 			return ik_err_set(e, "invalid account name '%s': use a-z, 0-9, '.', '_' "
 					  "and '-', starting with a letter or digit", name);
 	}
-	if (account_name_is_anonymous(name))
-		return ik_err_set(e, "invalid account name '%s': it is reserved for anonymous "
-				  "login (enable it with anonymous = yes in the service's section)", name);
+	const struct account_reserved *r = account_reserved_find(name);
+	if (r != NULL)
+		return ik_err_set(e, "invalid account name '%s': it is reserved for %s", name, r->why);
 	return 0;
 }
 
@@ -183,29 +219,9 @@ void account_policy_defaults(struct account_policy *p)
 	account_policy_set_state_dir(p, ACCOUNT_DEFAULT_STATE_DIR, NULL);
 }
 
-/* dir made absolute against the current directory, without touching the
- * file system (it may not exist yet). */
-static int absolute(const char *dir, char *out, size_t outsz, ik_err *e)
-{
-	if (dir[0] == '\0')
-		return ik_err_set(e, "empty directory name");
-	if (dir[0] == '/')
-		return str_copy(out, outsz, dir) < 0 ? ik_err_set(e, "path too long: %s", dir) : 0;
-	char cwd[ACCOUNT_PATH_MAX];
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		return ik_err_errno(e, errno, "cannot find the current directory");
-	while (dir[0] == '.' && dir[1] == '/')
-		dir += 2;
-	if (strcmp(dir, ".") == 0)
-		return str_copy(out, outsz, cwd) < 0 ? ik_err_set(e, "path too long: %s", cwd) : 0;
-	if (str_fmt(out, outsz, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir) < 0)
-		return ik_err_set(e, "path too long: %s/%s", cwd, dir);
-	return 0;
-}
-
 int account_policy_set_state_dir(struct account_policy *p, const char *dir, ik_err *e)
 {
-	if (absolute(dir, p->state_dir, sizeof p->state_dir, e) < 0)
+	if (fs_absolute(dir, p->state_dir, sizeof p->state_dir, e) < 0)
 		return -1;
 	size_t n = strlen(p->state_dir);
 	while (n > 1 && p->state_dir[n - 1] == '/')
@@ -221,7 +237,7 @@ int account_state_dir(struct cfg *c, char *out, size_t outsz, ik_err *e)
 	cfg_get_str(c, "serve", "state_dir", "Where accounts.db, tls/, homes and the anonymous "
 		    "FTP root live; relative to where serve starts", ACCOUNT_DEFAULT_STATE_DIR,
 		    &dir, e);
-	if (absolute(dir, out, outsz, e) < 0)
+	if (fs_absolute(dir, out, outsz, e) < 0)
 		return cfg_error(c, "serve", "state_dir", e, "%s", e->msg);
 	return 0;
 }
@@ -268,50 +284,5 @@ int account_policy_configure(struct cfg *c, struct account_policy *p, ik_err *e)
 		return -1;
 	if (p->failure_delay_ms > 60000)
 		return cfg_error(c, sec, "failure_delay", e, "at most 60s (clients give up sooner)");
-	return 0;
-}
-
-/* A directory under the anonymous root: relative, no "." or ".." parts. */
-static int relative_dir_check(const char *d)
-{
-	if (d[0] == '/')
-		return -1;
-	for (const char *p = d; *p;) {
-		const char *end = strchr(p, '/');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-			return -1;
-		if (end == NULL)
-			break;
-		p = end + 1;
-	}
-	return 0;
-}
-
-int account_anon_configure(struct cfg *c, const char *section, struct account_anon *a,
-			   ik_err *e)
-{
-	memset(a, 0, sizeof *a);
-	char state[ACCOUNT_PATH_MAX];
-	if (account_state_dir(c, state, sizeof state, e) < 0)
-		return -1;
-	char def[ACCOUNT_PATH_MAX + 8];
-	str_fmt(def, sizeof def, "%s/ftp", state);
-	const char *root, *upload;
-	if (cfg_get_bool(c, section, "anonymous", "Allow logins as anonymous or ftp, with an "
-			 "e-mail address as password", false, &a->enabled, e) < 0)
-		return -1;
-	cfg_get_str(c, section, "anonymous_root", "The read-only directory anonymous users see",
-		    def, &root, e);
-	cfg_get_str(c, section, "anonymous_upload", "A directory under anonymous_root where "
-		    "anonymous users may upload but not read; empty: none", "", &upload, e);
-	if (absolute(root, a->root, sizeof a->root, e) < 0)
-		return cfg_error(c, section, "anonymous_root", e, "%s", e->msg);
-	if (relative_dir_check(upload) < 0)
-		return cfg_error(c, section, "anonymous_upload", e,
-				 "'%s' must be a directory under anonymous_root, written without "
-				 "a leading '/' and without '.' or '..' parts (example: incoming)", upload);
-	if (str_copy(a->upload, sizeof a->upload, upload) < 0)
-		return cfg_error(c, section, "anonymous_upload", e, "too long");
 	return 0;
 }

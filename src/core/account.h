@@ -1,12 +1,13 @@
-/* Accounts shared by every service: the three kinds of FTP user of the
- * classic model (RFC 959 USER/PASS, RFC 1635 anonymous FTP), reused by
- * SMTP AUTH (RFC 4954), POP3 (RFC 1939) and IMAP (RFC 9051) logins.
+/* Accounts shared by every service: the three kinds of user of the classic
+ * FTP model (RFC 959 USER/PASS, RFC 1635 anonymous FTP), reused by SMTP
+ * AUTH (RFC 4954), POP3 (RFC 1939) and IMAP (RFC 9051) logins.
  *
  *   real       stored: password, home it may read and write, quota
  *   guest      stored: like real, but expires and has restricted rights
  *              (ro, rw, or upload = write-only drop box) in its home
- *   anonymous  not stored: "anonymous" or "ftp" with an e-mail address as
- *              password, when the service's config enables it
+ *   anonymous  not stored: a name the protocol reserves for it (FTP's
+ *              "anonymous" and "ftp", src/ftp/ftpd_anon.h), when the
+ *              service's config enables it
  * plus app passwords: random extra passwords per account, each valid for a
  * chosen set of services.
  *
@@ -74,10 +75,9 @@ const char *account_rights_name(enum account_rights r);	/* "rw" ... */
 int account_class_parse(const char *s, enum account_class *out);	/* real|guest */
 int account_rights_parse(const char *s, enum account_rights *out);
 
-/* Names: 1-32 of a-z 0-9 . _ -, starting with a letter or digit; not
- * "anonymous" or "ftp" (those are the anonymous login). */
+/* Names: 1-32 of a-z 0-9 . _ -, starting with a letter or digit; not a
+ * reserved name (below): "... it is reserved for <why>". */
 int account_name_check(const char *name, ik_err *e);
-bool account_name_is_anonymous(const char *name);	/* any case */
 /* App password labels: 1-64 printable characters. */
 int account_label_check(const char *label, ik_err *e);
 /* Services an app password may name. */
@@ -119,18 +119,33 @@ int account_policy_configure(struct cfg *c, struct account_policy *p, ik_err *e)
 /* [serve] state_dir alone, as an absolute path (for services' defaults). */
 int account_state_dir(struct cfg *c, char *out, size_t outsz, ik_err *e);
 
-/* Anonymous login, per service section:
- *   anonymous = no           allow "anonymous"/"ftp"
- *   anonymous_root = STATE/ftp   its read-only root
- *   anonymous_upload =       a directory under the root where it may
- *                            upload (write-only), "" for none */
+/* Anonymous logins. Which names log in so, the keys that turn them on and
+ * the words a client is told are the protocol's (FTP's: ftp/ftpd_anon.h);
+ * the core only keeps them apart from stored accounts. A protocol
+ * registers its names with account_reserve, once, before any name is
+ * checked and before threads start (the `user` tool at its start, a
+ * server when it reads its config; again is a no-op). A reserved name is
+ * refused by account_name_check, so no stored account takes it, and a
+ * login under it to a service whose query has no anonymous login for it
+ * is ACCOUNT_NO_ANONYMOUS. */
+struct account_reserved {
+	const char *const *names;	/* NULL-terminated, lower case; any case matches */
+	const char *why;		/* ends "it is reserved for ...": what and how to enable */
+};
+int account_reserve(const struct account_reserved *r, ik_err *e);
+/* The reservation name is in, or NULL. */
+const struct account_reserved *account_reserved_find(const char *name);
+bool account_names_has(const char *const *names, const char *name);	/* any case */
+
+/* A service's anonymous login, as its config sets it. */
 struct account_anon {
 	bool enabled;
-	char root[ACCOUNT_PATH_MAX];
-	char upload[ACCOUNT_PATH_MAX];
+	const struct account_reserved *names;	/* the names that log in so */
+	char root[ACCOUNT_PATH_MAX];	/* absolute: the read-only root */
+	char upload[ACCOUNT_PATH_MAX];	/* a write-only directory under it, "" none */
 };
-int account_anon_configure(struct cfg *c, const char *section, struct account_anon *a,
-			   ik_err *e);
+/* The account such a login gets: anonymous, read-only, named names[0]. */
+void account_anon_account(const struct account_anon *an, struct account *a);
 
 /* A login attempt. password is copied by account_verify and wiped after use. */
 struct account_query {
@@ -138,7 +153,7 @@ struct account_query {
 	const char *password;
 	const char *service;	/* "ftp", "smtp", "pop3", "imap" */
 	const char *peer;	/* client address as text, for the log and lockout */
-	const struct account_anon *anon;	/* NULL: the service has no anonymous */
+	const struct account_anon *anon;	/* NULL: the service has no anonymous login */
 };
 
 struct account_result {

@@ -104,19 +104,23 @@ static int check_secret(struct account_store *s, const struct account_query *q,
 	return 0;
 }
 
-static int verify_anonymous(const struct account_query *q, struct account_result *r)
+/* The service's anonymous login, or a name reserved for one elsewhere. */
+static bool anonymous_name(const struct account_query *q, const char *name, bool *offered)
 {
-	if (q->anon == NULL || !q->anon->enabled) {
+	*offered = q->anon != NULL && q->anon->names != NULL &&
+		   account_names_has(q->anon->names->names, name);
+	return *offered || account_reserved_find(name) != NULL;
+}
+
+static int verify_anonymous(const struct account_query *q, bool offered,
+			    struct account_result *r)
+{
+	if (!offered || !q->anon->enabled) {
 		r->status = ACCOUNT_NO_ANONYMOUS;
 		return 0;
 	}
 	r->status = ACCOUNT_OK;
-	struct account *a = &r->acct;
-	a->cls = ACCOUNT_ANON;
-	a->rights = ACCOUNT_RO;
-	str_copy(a->name, sizeof a->name, "anonymous");
-	str_copy(a->home, sizeof a->home, q->anon->root);
-	str_copy(a->upload, sizeof a->upload, q->anon->upload);
+	account_anon_account(q->anon, &r->acct);
 	return 0;
 }
 
@@ -183,8 +187,9 @@ int account_verify_sync(struct account_store *s, const struct account_policy *p,
 			*c = (char)(*c - 'A' + 'a');
 	struct outcome o = {p, q, r, name, q->peer && *q->peer ? q->peer : "local", now_ms, 0, e};
 	int rc;
-	if (account_name_is_anonymous(name))
-		rc = verify_anonymous(q, r);
+	bool offered;
+	if (anonymous_name(q, name, &offered))
+		rc = verify_anonymous(q, offered, r);
 	else
 		rc = verify_stored(s, p, q, dummy_hash, &o, e);
 	if (rc == 0)

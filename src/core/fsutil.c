@@ -264,3 +264,21 @@ int fs_user_access(const char *path, int want, const char *name, unsigned uid, u
 	}
 	return r.err;
 }
+
+int fs_absolute(const char *dir, char *out, size_t outsz, ik_err *e)
+{
+	if (dir[0] == '\0')
+		return ik_err_set(e, "empty directory name");
+	if (dir[0] == '/')
+		return str_copy(out, outsz, dir) < 0 ? ik_err_set(e, "path too long: %s", dir) : 0;
+	char cwd[FS_PATH_MAX];
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return ik_err_errno(e, errno, "cannot find the current directory");
+	while (dir[0] == '.' && dir[1] == '/')
+		dir += 2;
+	if (strcmp(dir, ".") == 0)
+		return str_copy(out, outsz, cwd) < 0 ? ik_err_set(e, "path too long: %s", cwd) : 0;
+	if (str_fmt(out, outsz, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, dir) < 0)
+		return ik_err_set(e, "path too long: %s/%s", cwd, dir);
+	return 0;
+}

@@ -15,6 +15,10 @@
  * root for the service user). An existing non-directory is an error. */
 int fs_mkdir_p(const char *path, unsigned mode, unsigned uid, unsigned gid, ik_err *e);
 
+/* dir made absolute against the current directory, without touching the
+ * file system (it may not exist yet): "./x" and "x" name cwd/x. */
+int fs_absolute(const char *dir, char *out, size_t outsz, ik_err *e);
+
 /* write(2) all n bytes, again after EINTR and short writes (blocking
  * descriptors: files, pipes, terminals). 0, or -1 with errno set. */
 int fs_write_all(int fd, const void *buf, size_t n);

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "core/str.h"
+#include "ftp/ftpd_anon.h"
 #include "ftp/ftpd_int.h"
 
 #define SCAN_DEPTH 64
@@ -64,7 +65,7 @@ void ftpd_cmd_user(struct session_call *c)
 	const struct ftpd_conf *conf = fs->srv->conf;
 	/* With anonymous logins off, the anonymous names get the same prompt as
 	 * any other, as vsftpd does: the reply tells nothing about the config. */
-	bool anon = conf->anon.enabled && account_name_is_anonymous(c->arg);
+	bool anon = conf->anon.enabled && ftpd_anon_name(c->arg);
 	if (conf->require_tls_login && !session_is_tls(fs->s)) {
 		ftpd_send(fs, FTPD_R_NOT_LOGGED_IN, "This server requires TLS for logins: send "
 			  "AUTH TLS first.");
@@ -246,7 +247,8 @@ static void login_failed(struct ftpd_sess *fs, enum account_status st)
 				   : "421 Login service unavailable; try again later.");
 		return;
 	}
-	const char *why = account_status_public(st);
+	const char *why = st == ACCOUNT_NO_ANONYMOUS ? "anonymous login is not allowed here"
+			  : account_status_public(st);
 	if (fs->failures >= fs->srv->conf->max_login_failures) {
 		char text[160];
 		str_fmt(text, sizeof text, "530 Login failed: %s. Too many failures; closing.", why);
@@ -271,7 +273,7 @@ static void on_verified(const struct account_result *r, void *arg)
 static void verify_local(struct ftpd_sess *fs)
 {
 	const struct account_anon *an = &fs->srv->conf->anon;
-	if (!account_name_is_anonymous(fs->user)) {
+	if (!ftpd_anon_name(fs->user)) {
 		log_event(LOG_NOTICE, "login", "service=ftp peer=%s result=unknown reason=\"no "
 			  "accounts database\"", fs->host);
 		login_failed(fs, ACCOUNT_UNKNOWN);
@@ -282,12 +284,7 @@ static void verify_local(struct ftpd_sess *fs)
 		return;
 	}
 	struct account a;
-	memset(&a, 0, sizeof a);
-	a.cls = ACCOUNT_ANON;
-	a.rights = ACCOUNT_RO;
-	str_copy(a.name, sizeof a.name, "anonymous");
-	str_copy(a.home, sizeof a.home, an->root);
-	str_copy(a.upload, sizeof a.upload, an->upload);
+	account_anon_account(an, &a);
 	login_ok(fs, &a);
 }
 

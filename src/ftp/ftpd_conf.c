@@ -15,6 +15,7 @@
 #include "core/str.h"
 #include "core/tls.h"
 #include "core/listener.h"
+#include "ftp/ftpd_anon.h"
 #include "ftp/ftpd_glob.h"
 #include "ftp/ftpd_int.h"
 
@@ -202,7 +203,7 @@ struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *c
 	    cfg_get_bool(cfg, sec, "port_enable", "Allow active data connections (PORT, EPRT), to "
 			 "the client's own address only", true, &c->port_enable, e) < 0 ||
 	    read_ports(cfg, sec, c, e) < 0 || read_addr(cfg, sec, c, e) < 0 ||
-	    account_anon_configure(cfg, sec, &c->anon, e) < 0 ||
+	    ftpd_anon_configure(cfg, sec, &c->anon, e) < 0 ||
 	    read_mode(cfg, sec, "file_mode", "Octal mode of uploaded files", "644", &c->file_mode,
 		      e) < 0 ||
 	    read_mode(cfg, sec, "dir_mode", "Octal mode of new directories", "755", &c->dir_mode,

@@ -17,6 +17,7 @@
 #include "core/sbuf.h"
 #include "core/str.h"
 #include "core/term.h"
+#include "ftp/ftpd_anon.h"
 #include "tools/tools.h"
 #include "tools/user_tool.h"
 
@@ -352,6 +353,10 @@ int cmd_user(int argc, char **argv)
 				       v->min_args == 2 ? "NAME and LABEL|ID" : "NAME");
 	if (c.nargs > v->max_args)
 		return cli_usage_error(USER_CMD, "unexpected argument '%s'", c.args[v->max_args]);
+	/* The names a protocol logs in without an account are no account's. */
+	ik_err e;
+	if (ftpd_anon_reserve(&e) < 0)
+		return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
 	rc = user_open(&c, v->creates);
 	if (rc == 0)
 		rc = v->run(&c);

@@ -9,6 +9,7 @@
 #include "core/cli.h"
 #include "core/json.h"
 #include "core/str.h"
+#include "ftp/ftpd_anon.h"
 #include "tools/user_tool.h"
 
 static void json_services(struct json *j, const char *list)
@@ -178,10 +179,11 @@ int user_verify(struct user_ctx *c)
 	    strchr(canon, ',') != NULL)
 		return cli_usage_error(USER_CMD, "--service '%s' is not one of ftp, smtp, pop3, imap",
 				       c->service);
+	/* Only FTP has anonymous logins (ftp/ftpd_anon.h). */
 	struct account_anon anon;
 	bool have_anon = false;
-	if (c->cfg != NULL && cfg_has_section(c->cfg, canon)) {
-		if (account_anon_configure(c->cfg, canon, &anon, &e) < 0)
+	if (strcmp(canon, "ftp") == 0 && c->cfg != NULL && cfg_has_section(c->cfg, canon)) {
+		if (ftpd_anon_configure(c->cfg, canon, &anon, &e) < 0)
 			return cli_error(USER_CMD, CLI_USAGE, "%s", e.msg);
 		have_anon = true;
 	}

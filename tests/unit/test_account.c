@@ -28,12 +28,20 @@ static void names(void **state)
 	assert_string_equal(e.msg, "invalid account name '': use 1-32 characters");
 	assert_int_equal(account_name_check("abcdefghijabcdefghijabcdefghijabc", &e), -1);
 	assert_int_equal(account_name_check("abcdefghijabcdefghijabcdefghijab", &e), 0);
-	assert_int_equal(account_name_check("ftp", &e), -1);
-	assert_string_equal(e.msg, "invalid account name 'ftp': it is reserved for anonymous login "
-			    "(enable it with anonymous = yes in the service's section)");
-	assert_true(account_name_is_anonymous("Anonymous"));
-	assert_true(account_name_is_anonymous("FTP"));
-	assert_false(account_name_is_anonymous("ftpuser"));
+	/* A protocol's anonymous names are no account's (FTP's: test_ftpd_conf). */
+	static const char *const held[] = {"nobody", "guest", NULL};
+	static const struct account_reserved r = {held, "a made-up login (it needs no account)"};
+	assert_int_equal(account_name_check("nobody", &e), 0);
+	assert_null(account_reserved_find("nobody"));
+	assert_int_equal(account_reserve(&r, &e), 0);
+	assert_int_equal(account_reserve(&r, &e), 0);	/* again: nothing new */
+	assert_int_equal(account_name_check("nobody", &e), -1);
+	assert_string_equal(e.msg, "invalid account name 'nobody': it is reserved for a made-up "
+			    "login (it needs no account)");
+	assert_ptr_equal(account_reserved_find("GUEST"), &r);
+	assert_null(account_reserved_find("guests"));
+	assert_true(account_names_has(held, "NoBody"));
+	assert_false(account_names_has(held, "nobodyx"));
 	assert_int_equal(account_label_check("phone (mutt)", &e), 0);
 	assert_int_equal(account_label_check("a\tb", &e), -1);
 	assert_string_equal(e.msg, "invalid label: control characters are not allowed");
@@ -209,36 +217,6 @@ static void policy_from_config(void **state)
 	cfg_free(c);
 }
 
-static void anonymous_config(void **state)
-{
-	(void)state;
-	ik_err e;
-	struct cfg *c = cfg_load_string("t.conf",
-		"[serve]\nstate_dir = /srv/ik\n[ftp]\nanonymous = yes\nanonymous_upload = in/box\n", &e);
-	struct account_anon a;
-	assert_int_equal(account_anon_configure(c, "ftp", &a, &e), 0);
-	assert_true(a.enabled);
-	assert_string_equal(a.root, "/srv/ik/ftp");
-	assert_string_equal(a.upload, "in/box");
-	cfg_free(c);
-	c = cfg_load_string("t.conf", "[ftp]\nanonymous_upload = ../etc\n", &e);
-	assert_int_equal(account_anon_configure(c, "ftp", &a, &e), -1);
-	assert_string_equal(e.msg, "t.conf:2: [ftp] anonymous_upload: '../etc' must be a directory "
-			    "under anonymous_root, written without a leading '/' and without '.' or "
-			    "'..' parts (example: incoming)");
-	cfg_free(c);
-	c = cfg_load_string("t.conf", "[ftp]\nanonymous = maybe\n", &e);
-	assert_int_equal(account_anon_configure(c, "ftp", &a, &e), -1);
-	assert_string_equal(e.msg, "t.conf:2: [ftp] anonymous: 'maybe' is not yes or no");
-	cfg_free(c);
-	c = cfg_load_string("t.conf", "[ftp]\n", &e);
-	assert_int_equal(account_anon_configure(c, "ftp", &a, &e), 0);
-	assert_false(a.enabled);
-	assert_string_equal(a.root, ACCOUNT_DEFAULT_STATE_DIR "/ftp");
-	assert_string_equal(a.upload, "");
-	cfg_free(c);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,7 +227,6 @@ int main(void)
 		cmocka_unit_test(hashing),
 		cmocka_unit_test(app_passwords),
 		cmocka_unit_test(policy_from_config),
-		cmocka_unit_test(anonymous_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

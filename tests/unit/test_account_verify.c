@@ -190,7 +190,10 @@ static void anonymous(void **state)
 	(void)state;
 	ik_err e;
 	struct account_result r;
-	struct account_anon anon = {true, "/srv/ftp", "incoming"};
+	/* A service's anonymous login, with made-up FTP-like names. */
+	static const char *const names[] = {"anonymous", "ftp", NULL};
+	static const struct account_reserved held = {names, "anonymous login"};
+	struct account_anon anon = {true, &held, "/srv/ftp", "incoming"};
 	struct account_query q = {"anonymous", "me@example.org", "ftp", "10.3.0.1", &anon};
 	assert_int_equal(account_verify_sync(s, &pol, &q, dummy, T0, &r, &e), 0);
 	assert_int_equal(r.status, ACCOUNT_OK);
@@ -204,7 +207,11 @@ static void anonymous(void **state)
 	anon.enabled = false;
 	assert_int_equal(account_verify_sync(s, &pol, &q, dummy, T0, &r, &e), 0);
 	assert_int_equal(r.status, ACCOUNT_NO_ANONYMOUS);
+	/* A service without one: the reserved names are still no account. */
 	q.anon = NULL;
+	assert_int_equal(account_verify_sync(s, &pol, &q, dummy, T0, &r, &e), 0);
+	assert_int_equal(r.status, ACCOUNT_UNKNOWN);
+	assert_int_equal(account_reserve(&held, &e), 0);
 	assert_int_equal(account_verify_sync(s, &pol, &q, dummy, T0, &r, &e), 0);
 	assert_int_equal(r.status, ACCOUNT_NO_ANONYMOUS);
 }

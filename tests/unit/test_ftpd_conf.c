@@ -1,5 +1,6 @@
 /* The FTP server's pure parts: the [ftp] section reader (defaults, every
- * refusal with its file:line message) and the TYPE A size, which must
+ * refusal with its file:line message), the anonymous login's names and
+ * keys, and the TYPE A size, which must
  * agree with what ftpd_ascii_to_wire sends. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "ftp/ftpd_anon.h"
 #include "ftp/ftpd_int.h"
 
 static struct ftpd_conf *read_text(const char *text, ik_err *e)
@@ -131,6 +133,52 @@ static uint64_t wire_len(const char *data, size_t n)
 	return total;
 }
 
+/* RFC 1635's names, and no account may take them once reserved. */
+static void test_anonymous_names(void **state)
+{
+	(void)state;
+	ik_err e;
+	assert_true(ftpd_anon_name("Anonymous"));
+	assert_true(ftpd_anon_name("FTP"));
+	assert_false(ftpd_anon_name("ftpuser"));
+	assert_int_equal(ftpd_anon_reserve(&e), 0);
+	assert_int_equal(account_name_check("ftp", &e), -1);
+	assert_string_equal(e.msg, "invalid account name 'ftp': it is reserved for anonymous login "
+			    "(enable it with anonymous = yes in the service's section)");
+	assert_int_equal(account_name_check("anonymous", &e), -1);
+	assert_int_equal(account_name_check("ftpuser", &e), 0);
+}
+
+static void test_anonymous_config(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct cfg *c = cfg_load_string("t.conf",
+		"[serve]\nstate_dir = /srv/ik\n[ftp]\nanonymous = yes\nanonymous_upload = in/box\n", &e);
+	struct account_anon a;
+	assert_int_equal(ftpd_anon_configure(c, "ftp", &a, &e), 0);
+	assert_true(a.enabled);
+	assert_string_equal(a.root, "/srv/ik/ftp");
+	assert_string_equal(a.upload, "in/box");
+	cfg_free(c);
+	c = cfg_load_string("t.conf", "[ftp]\nanonymous_upload = ../etc\n", &e);
+	assert_int_equal(ftpd_anon_configure(c, "ftp", &a, &e), -1);
+	assert_string_equal(e.msg, "t.conf:2: [ftp] anonymous_upload: '../etc' must be a directory "
+			    "under anonymous_root, written without a leading '/' and without '.' or "
+			    "'..' parts (example: incoming)");
+	cfg_free(c);
+	c = cfg_load_string("t.conf", "[ftp]\nanonymous = maybe\n", &e);
+	assert_int_equal(ftpd_anon_configure(c, "ftp", &a, &e), -1);
+	assert_string_equal(e.msg, "t.conf:2: [ftp] anonymous: 'maybe' is not yes or no");
+	cfg_free(c);
+	c = cfg_load_string("t.conf", "[ftp]\n", &e);
+	assert_int_equal(ftpd_anon_configure(c, "ftp", &a, &e), 0);
+	assert_false(a.enabled);
+	assert_string_equal(a.root, ACCOUNT_DEFAULT_STATE_DIR "/ftp");
+	assert_string_equal(a.upload, "");
+	cfg_free(c);
+}
+
 static void test_ascii_size(void **state)
 {
 	(void)state;
@@ -162,6 +210,8 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_anonymous_names),
+		cmocka_unit_test(test_anonymous_config),
 		cmocka_unit_test(test_ascii_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
