@@ -139,6 +139,35 @@ struct acl;
 /* Takes c and acl (may be NULL: everyone) in all cases. */
 int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl);
 int tcp_relay_main(int argc, char **argv);
+/* The server options `tcp listen` and `tcp relay` both take, in their
+ * getopt tables as TCP_SERVER_OPTIONS; a subcommand's own option ids start
+ * at TCP_OPT_OWN. */
+enum {
+	TCP_OPT_MAX_CONNS = 256, TCP_OPT_IDLE, TCP_OPT_WRITE, TCP_OPT_CERT, TCP_OPT_KEY,
+	TCP_OPT_WORKERS, TCP_OPT_LOG, TCP_OPT_ALLOW, TCP_OPT_DENY,
+	TCP_OPT_OWN
+};
+#define TCP_SERVER_OPTIONS \
+	{"max-conns", required_argument, NULL, TCP_OPT_MAX_CONNS}, \
+	{"idle-timeout", required_argument, NULL, TCP_OPT_IDLE}, \
+	{"write-timeout", required_argument, NULL, TCP_OPT_WRITE}, \
+	{"cert", required_argument, NULL, TCP_OPT_CERT}, \
+	{"key", required_argument, NULL, TCP_OPT_KEY}, \
+	{"workers", required_argument, NULL, TCP_OPT_WORKERS}, \
+	{"log", no_argument, NULL, TCP_OPT_LOG}, \
+	{"allow", required_argument, NULL, TCP_OPT_ALLOW}, \
+	{"deny", required_argument, NULL, TCP_OPT_DENY}
+struct option;
+/* Their option loop (tcp_listen.c): the server options go into c,
+ * *workers and *acl; any other of opts (ended by a NULL name) to
+ * own(o, optarg, arg), which returns 0 or an exit code. Returns 0 with
+ * optind at the operands, -1 for --help, or an exit code (usage errors
+ * name the option and say what it needs). */
+int tcp_server_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
+		      int (*own)(int o, const char *val, void *arg), void *arg,
+		      struct tcp_conf *c, uint64_t *workers, struct acl **acl);
+/* A string option's value into *field (replacing one given before). */
+int tcp_set_text(char **field, const char *v);
 int tcp_connect_main(int argc, char **argv);
 /* Port scans (tcp_scan.c): `tcp connect --scan`, `udp scan`. */
 struct scan_opts {

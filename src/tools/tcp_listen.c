@@ -66,9 +66,8 @@ static const char listen_help[] =
 	"  inetkit tcp listen unix:/tmp/echo.sock\n";
 
 enum {
-	OPT_ECHO = 256, OPT_DISCARD, OPT_CHAT, OPT_EXEC, OPT_SEND, OPT_RECV, OPT_MAX_CONNS,
-	OPT_IDLE, OPT_WRITE, OPT_MAX_LINE, OPT_ONCE, OPT_TLS, OPT_CERT, OPT_KEY, OPT_WORKERS,
-	OPT_LOG, OPT_ALLOW, OPT_DENY,
+	OPT_ECHO = TCP_OPT_OWN, OPT_DISCARD, OPT_CHAT, OPT_EXEC, OPT_SEND, OPT_RECV, OPT_MAX_LINE,
+	OPT_ONCE, OPT_TLS,
 };
 
 static const struct option listen_opts[] = {
@@ -78,18 +77,10 @@ static const struct option listen_opts[] = {
 	{"exec", required_argument, NULL, OPT_EXEC},
 	{"send", required_argument, NULL, OPT_SEND},
 	{"recv", required_argument, NULL, OPT_RECV},
-	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
-	{"idle-timeout", required_argument, NULL, OPT_IDLE},
-	{"write-timeout", required_argument, NULL, OPT_WRITE},
 	{"max-line", required_argument, NULL, OPT_MAX_LINE},
 	{"once", no_argument, NULL, OPT_ONCE},
 	{"tls", no_argument, NULL, OPT_TLS},
-	{"cert", required_argument, NULL, OPT_CERT},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"log", no_argument, NULL, OPT_LOG},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"deny", required_argument, NULL, OPT_DENY},
+	TCP_SERVER_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -253,73 +244,125 @@ static int listen_worker(int index, void *arg)
 	return rc;
 }
 
-static int set_mode(struct tcp_conf *c, enum tcp_mode m, bool *chosen)
+int tcp_set_text(char **field, const char *v)
 {
-	if (*chosen && c->mode != m)
+	free(*field);
+	*field = strdup(v);
+	return *field == NULL ? cli_error("tcp", CLI_FAIL, "out of memory") : 0;
+}
+
+static int server_option(int o, const char *val, struct tcp_conf *c, uint64_t *workers, struct acl **acl)
+{
+	ik_err e;
+	switch (o) {
+	case TCP_OPT_MAX_CONNS:
+		return tcp_parse_count("tcp", "--max-conns", val, 1, 1000000, &c->max_conns);
+	case TCP_OPT_IDLE:
+	case TCP_OPT_WRITE:
+		if (tcp_parse_seconds(val, o == TCP_OPT_IDLE ? &c->idle_ms : &c->write_ms) < 0)
+			return cli_usage_error("tcp", "%s '%s' is not a duration (seconds, or 500ms, 5m)",
+					       o == TCP_OPT_IDLE ? "--idle-timeout" : "--write-timeout",
+					       val);
+		return 0;
+	case TCP_OPT_CERT: c->tls = true; return tcp_set_text(&c->cert, val);
+	case TCP_OPT_KEY: return tcp_set_text(&c->key, val);
+	case TCP_OPT_WORKERS:
+		return tcp_parse_count("tcp", "--workers", val, 0, WORKERS_MAX, workers);
+	case TCP_OPT_LOG: c->log = true; return 0;
+	case TCP_OPT_ALLOW:
+	case TCP_OPT_DENY:
+		if (acl_option(acl, "tcp", o == TCP_OPT_ALLOW ? ACL_ALLOW : ACL_DENY, val, &e) < 0)
+			return cli_usage_error("tcp", "%s", e.msg);
+		return 0;
+	}
+	return 0;
+}
+
+int tcp_server_getopt(int argc, char **argv, const char *shortopts, const struct option *opts,
+		      int (*own)(int o, const char *val, void *arg), void *arg,
+		      struct tcp_conf *c, uint64_t *workers, struct acl **acl)
+{
+	size_t nopts = 1;
+	while (opts[nopts - 1].name != NULL)
+		nopts++;
+	int o;
+	opterr = 0;
+	optind = 0;
+	while ((o = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		int rc;
+		if (o == 'h')
+			return -1;
+		if (o == ':')
+			return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
+		if (o == '?')
+			return cli_unknown_option("tcp", argv[optind - 1],
+						  (struct cli_names){opts, nopts, sizeof *opts});
+		if (o >= TCP_OPT_MAX_CONNS && o < TCP_OPT_OWN)
+			rc = server_option(o, optarg, c, workers, acl);
+		else
+			rc = own(o, optarg, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+struct listen_opts_state {
+	struct tcp_conf *c;
+	bool chosen;			/* a mode was given */
+};
+
+static int set_mode(struct listen_opts_state *st, enum tcp_mode m)
+{
+	if (st->chosen && st->c->mode != m)
 		return cli_usage_error("tcp", "choose one mode: --echo, --discard, --chat, --exec, "
 				       "--send or --recv");
-	*chosen = true;
-	c->mode = m;
+	st->chosen = true;
+	st->c->mode = m;
+	return 0;
+}
+
+static int listen_option(int o, const char *val, void *arg)
+{
+	struct listen_opts_state *st = arg;
+	struct tcp_conf *c = st->c;
+	ik_err e;
+	uint64_t v;
+	int rc;
+	switch (o) {
+	case OPT_ECHO: return set_mode(st, TCP_ECHO);
+	case OPT_DISCARD: return set_mode(st, TCP_DISCARD);
+	case OPT_CHAT: return set_mode(st, TCP_CHAT);
+	case OPT_EXEC:
+		if ((rc = set_mode(st, TCP_EXEC)) == 0 && tcp_exec_split(val, &c->exec_argv, &e) < 0)
+			rc = cli_usage_error("tcp", "%s", e.msg);
+		return rc;
+	case OPT_SEND:
+	case OPT_RECV:
+		if ((rc = set_mode(st, o == OPT_SEND ? TCP_SEND : TCP_RECV)) == 0) {
+			c->once = true;
+			rc = tcp_set_text(&c->file, val);
+		}
+		return rc;
+	case OPT_MAX_LINE:
+		if ((rc = tcp_parse_count("tcp", "--max-line", val, 1, 1 << 20, &v)) == 0)
+			c->max_line = (size_t)v;
+		return rc;
+	case OPT_ONCE: c->once = true; return 0;
+	case OPT_TLS: c->tls = true; return 0;
+	}
 	return 0;
 }
 
 static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *workers,
 			struct acl **acl)
 {
-	bool chosen = false;
+	struct listen_opts_state st = {c, false};
 	ik_err e;
-	uint64_t v;
-	int o;
-	opterr = 0;
-	optind = 0;
-	while ((o = getopt_long(argc, argv, ":h", listen_opts, NULL)) != -1) {
-		int rc = 0;
-		switch (o) {
-		case OPT_ECHO: rc = set_mode(c, TCP_ECHO, &chosen); break;
-		case OPT_DISCARD: rc = set_mode(c, TCP_DISCARD, &chosen); break;
-		case OPT_CHAT: rc = set_mode(c, TCP_CHAT, &chosen); break;
-		case OPT_EXEC:
-			if ((rc = set_mode(c, TCP_EXEC, &chosen)) == 0 &&
-			    tcp_exec_split(optarg, &c->exec_argv, &e) < 0)
-				rc = cli_usage_error("tcp", "%s", e.msg);
-			break;
-		case OPT_SEND:
-		case OPT_RECV:
-			if ((rc = set_mode(c, o == OPT_SEND ? TCP_SEND : TCP_RECV, &chosen)) == 0) {
-				free(c->file);
-				c->file = strdup(optarg);
-				c->once = true;
-			}
-			break;
-		case OPT_MAX_CONNS: rc = tcp_parse_count("tcp", "--max-conns", optarg, 1, 1000000, &c->max_conns); break;
-		case OPT_IDLE:
-		case OPT_WRITE:
-			if (tcp_parse_seconds(optarg, o == OPT_IDLE ? &c->idle_ms : &c->write_ms) < 0)
-				rc = cli_usage_error("tcp", "%s '%s' is not a duration (seconds, or 500ms, 5m)",
-						     o == OPT_IDLE ? "--idle-timeout" : "--write-timeout", optarg);
-			break;
-		case OPT_MAX_LINE:
-			if ((rc = tcp_parse_count("tcp", "--max-line", optarg, 1, 1 << 20, &v)) == 0)
-				c->max_line = (size_t)v;
-			break;
-		case OPT_ONCE: c->once = true; break;
-		case OPT_TLS: c->tls = true; break;
-		case OPT_CERT: free(c->cert); c->cert = strdup(optarg); c->tls = true; break;
-		case OPT_KEY: free(c->key); c->key = strdup(optarg); break;
-		case OPT_WORKERS: rc = tcp_parse_count("tcp", "--workers", optarg, 0, WORKERS_MAX, workers); break;
-		case OPT_LOG: c->log = true; break;
-		case OPT_ALLOW:
-		case OPT_DENY:
-			if (acl_option(acl, "tcp", o == OPT_ALLOW ? ACL_ALLOW : ACL_DENY, optarg, &e) < 0)
-				rc = cli_usage_error("tcp", "%s", e.msg);
-			break;
-		case 'h': return -1;
-		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_unknown_option("tcp", argv[optind - 1], CLI_NAMES(listen_opts));
-		}
-		if (rc != 0)
-			return rc;
-	}
+	int rc = tcp_server_getopt(argc, argv, ":h", listen_opts, listen_option, &st, c, workers,
+				   acl);
+	if (rc != 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage_error("tcp", "missing [HOST:]PORT to listen on");
 	for (int i = optind; i < argc; i++)

@@ -59,26 +59,17 @@ static const char relay_help[] =
 	"  inetkit tcp relay --tls-target --cacert ca.pem 127.0.0.1:2525 mail.example:465\n";
 
 enum {
-	OPT_MAX_CONNS = 256, OPT_CONNECT, OPT_IDLE, OPT_WRITE, OPT_TLS_LISTEN, OPT_CERT, OPT_KEY,
-	OPT_TLS_TARGET, OPT_CACERT, OPT_INSECURE, OPT_WORKERS, OPT_LOG, OPT_ALLOW, OPT_DENY,
+	OPT_CONNECT = TCP_OPT_OWN, OPT_TLS_LISTEN, OPT_TLS_TARGET, OPT_CACERT, OPT_INSECURE,
 };
 
 static const struct option relay_opts[] = {
-	{"max-conns", required_argument, NULL, OPT_MAX_CONNS},
 	{"connect-timeout", required_argument, NULL, OPT_CONNECT},
-	{"idle-timeout", required_argument, NULL, OPT_IDLE},
-	{"write-timeout", required_argument, NULL, OPT_WRITE},
 	{"source", required_argument, NULL, 's'},
 	{"tls-listen", no_argument, NULL, OPT_TLS_LISTEN},
-	{"cert", required_argument, NULL, OPT_CERT},
-	{"key", required_argument, NULL, OPT_KEY},
 	{"tls-target", no_argument, NULL, OPT_TLS_TARGET},
 	{"cacert", required_argument, NULL, OPT_CACERT},
 	{"insecure", no_argument, NULL, OPT_INSECURE},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"log", no_argument, NULL, OPT_LOG},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"deny", required_argument, NULL, OPT_DENY},
+	TCP_SERVER_OPTIONS,
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -292,67 +283,41 @@ void tcp_relay_io(struct tcp_conn *c, const struct session_ev *ev)
 
 /* ---- the subcommand ---- */
 
-static int set_text(char **field, const char *v)
+static int relay_option(int o, const char *val, void *arg)
 {
-	free(*field);
-	*field = strdup(v);
-	return *field == NULL ? cli_error("tcp", CLI_FAIL, "out of memory") : 0;
+	struct tcp_conf *c = arg;
+	switch (o) {
+	case OPT_CONNECT:
+		if (tcp_parse_seconds(val, &c->connect_ms) < 0 || c->connect_ms == 0)
+			return cli_usage_error("tcp", "--connect-timeout '%s' is not a duration above "
+					       "0 (seconds, or 500ms, 5m)", val);
+		return 0;
+	case 's': return tcp_set_text(&c->source, val);
+	case '4': c->family = AF_INET; return 0;
+	case '6': c->family = AF_INET6; return 0;
+	case OPT_TLS_LISTEN: c->tls = true; return 0;
+	case OPT_TLS_TARGET: c->tls_target = true; return 0;
+	case OPT_CACERT: c->tls_target = true; return tcp_set_text(&c->cacert, val);
+	case OPT_INSECURE: c->insecure = true; c->tls_target = true; return 0;
+	}
+	return 0;
 }
 
 static int parse_relay(int argc, char **argv, struct tcp_conf *c, uint64_t *workers,
 		       struct acl **acl)
 {
 	ik_err e;
-	int o;
-	opterr = 0;
-	optind = 0;
-	while ((o = getopt_long(argc, argv, ":hs:46", relay_opts, NULL)) != -1) {
-		int rc = 0;
-		switch (o) {
-		case OPT_MAX_CONNS: rc = tcp_parse_count("tcp", "--max-conns", optarg, 1, 1000000, &c->max_conns); break;
-		case OPT_CONNECT:
-		case OPT_IDLE:
-		case OPT_WRITE: {
-			uint64_t *to = o == OPT_CONNECT ? &c->connect_ms : o == OPT_IDLE ? &c->idle_ms
-											: &c->write_ms;
-			const char *name = o == OPT_CONNECT ? "--connect-timeout" : o == OPT_IDLE
-					   ? "--idle-timeout" : "--write-timeout";
-			if (tcp_parse_seconds(optarg, to) < 0 || (o == OPT_CONNECT && *to == 0))
-				rc = cli_usage_error("tcp", "%s '%s' is not a duration%s (seconds, or "
-						     "500ms, 5m)", name, optarg,
-						     o == OPT_CONNECT ? " above 0" : "");
-			break;
-		}
-		case 's': rc = set_text(&c->source, optarg); break;
-		case '4': c->family = AF_INET; break;
-		case '6': c->family = AF_INET6; break;
-		case OPT_TLS_LISTEN: c->tls = true; break;
-		case OPT_CERT: rc = set_text(&c->cert, optarg); c->tls = true; break;
-		case OPT_KEY: rc = set_text(&c->key, optarg); break;
-		case OPT_TLS_TARGET: c->tls_target = true; break;
-		case OPT_CACERT: rc = set_text(&c->cacert, optarg); c->tls_target = true; break;
-		case OPT_INSECURE: c->insecure = true; c->tls_target = true; break;
-		case OPT_WORKERS: rc = tcp_parse_count("tcp", "--workers", optarg, 0, WORKERS_MAX, workers); break;
-		case OPT_LOG: c->log = true; break;
-		case OPT_ALLOW:
-		case OPT_DENY:
-			if (acl_option(acl, "tcp", o == OPT_ALLOW ? ACL_ALLOW : ACL_DENY, optarg, &e) < 0)
-				rc = cli_usage_error("tcp", "%s", e.msg);
-			break;
-		case 'h': return -1;
-		case ':': return cli_usage_error("tcp", "option '%s' needs a value", argv[optind - 1]);
-		default: return cli_unknown_option("tcp", argv[optind - 1], CLI_NAMES(relay_opts));
-		}
-		if (rc != 0)
-			return rc;
-	}
+	int rc = tcp_server_getopt(argc, argv, ":hs:46", relay_opts, relay_option, c, c, workers,
+				   acl);
+	if (rc != 0)
+		return rc;
 	if (argc - optind < 2)
 		return cli_usage_error("tcp", argc - optind == 0 ? "missing LISTEN and TARGET addresses"
 				       : "missing the TARGET address (HOST:PORT or unix:PATH) after LISTEN");
 	for (int i = optind; i < argc - 1; i++)
 		if (tcp_conf_add_listen(c, argv[i], &e) < 0)
 			return cli_usage_error("tcp", "bad listen address: %s", e.msg);
-	if (set_text(&c->target, argv[argc - 1]) != 0)
+	if (tcp_set_text(&c->target, argv[argc - 1]) != 0)
 		return CLI_FAIL;
 	if (c->key != NULL && c->cert == NULL)
 		return cli_usage_error("tcp", "--key needs --cert");
