@@ -61,6 +61,23 @@ int reply_num_line(struct reply_num *p, const char *line, size_t len, const char
 	return 0;
 }
 
+static void put_code(char *dst, int code, bool last)
+{
+	dst[0] = (char)('0' + code / 100);
+	dst[1] = (char)('0' + code / 10 % 10);
+	dst[2] = (char)('0' + code % 10);
+	dst[3] = last ? ' ' : '-';
+}
+
+int reply_num_write_code(struct sbuf *out, int code, bool last)
+{
+	if (code < 100 || code > 599)
+		return -1;
+	char p[4];
+	put_code(p, code, last);
+	return sbuf_add(out, p, sizeof p);
+}
+
 int reply_num_write_line(struct sbuf *out, int code, bool last, const char *text, size_t len)
 {
 	if (code < 100 || code > 599)
@@ -70,10 +87,7 @@ int reply_num_write_line(struct sbuf *out, int code, bool last, const char *text
 	char *dst = sbuf_reserve(out, len + 6);
 	if (dst == NULL)
 		return -1;
-	dst[0] = (char)('0' + code / 100);
-	dst[1] = (char)('0' + code / 10 % 10);
-	dst[2] = (char)('0' + code % 10);
-	dst[3] = last ? ' ' : '-';
+	put_code(dst, code, last);
 	for (size_t i = 0; i < len; i++)
 		dst[4 + i] = text[i] == '\r' || text[i] == '\n' ? ' ' : text[i];
 	dst[4 + len] = '\r';

@@ -44,6 +44,11 @@ int reply_num_line(struct reply_num *p, const char *line, size_t len, const char
  * early and pose as another reply. 0, or -1 when out is full (out as it
  * was). */
 int reply_num_write_line(struct sbuf *out, int code, bool last, const char *text, size_t len);
+/* Append only a line's "NNN-" or "NNN ", for a protocol that writes the
+ * rest of that line itself (FTP's 257 reply, whose quoted path carries CR
+ * as CR NUL, RFC 2640 3.1, where the line writer would make it a space).
+ * 0, or -1 when out is full or the code is not 100 to 599 (out as it was). */
+int reply_num_write_code(struct sbuf *out, int code, bool last);
 /* A whole reply: each line of text (lines separated by LF or CR LF) with
  * the code, all but the last as "NNN-" (RFC 5321's form, which RFC 959
  * accepts too); an empty text gives "NNN " alone. 0 or -1 (out as it was). */

@@ -1,4 +1,5 @@
-/* FTP reply formatting: RFC 959 4.2 (single and multi-line replies),
+/* FTP reply formatting: RFC 959 4.2 (single and multi-line replies; the
+ * numeric lines are core/reply_num's, the body lines between them FTP's),
  * RFC 959 appendix II (257 path quoting), RFC 2640 3.1 (CR NUL). */
 #include "ftp/ftpd_reply.h"
 
@@ -17,24 +18,23 @@ static void scrub(char *s)
 			*s = ' ';
 }
 
-static int add_line(struct sbuf *out, int code, char sep, const char *fmt, va_list ap)
+static int add_line(struct sbuf *out, int code, bool last, const char *fmt, va_list ap)
 {
 	char text[FTPD_REPLY_LINE_MAX - 6];
 	vsnprintf(text, sizeof text, fmt, ap);
-	scrub(text);
-	return sbuf_printf(out, "%03d%c%s\r\n", code, sep, text);
+	return reply_num_write_line(out, code, last, text, strlen(text));
 }
 
 int ftpd_reply_v(struct sbuf *out, int code, const char *fmt, va_list ap)
 {
-	return add_line(out, code, ' ', fmt, ap);
+	return add_line(out, code, true, fmt, ap);
 }
 
 int ftpd_reply(struct sbuf *out, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = add_line(out, code, ' ', fmt, ap);
+	int r = add_line(out, code, true, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -43,7 +43,7 @@ int ftpd_reply_begin(struct sbuf *out, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = add_line(out, code, '-', fmt, ap);
+	int r = add_line(out, code, false, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -52,7 +52,7 @@ int ftpd_reply_end(struct sbuf *out, int code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int r = add_line(out, code, ' ', fmt, ap);
+	int r = add_line(out, code, true, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -137,7 +137,7 @@ int ftpd_reply_path(struct sbuf *out, int code, const char *path, const char *te
 	char t[FTPD_REPLY_LINE_MAX];
 	snprintf(t, sizeof t, "%s", text);
 	scrub(t);
-	if (sbuf_printf(out, "%03d ", code) < 0 || ftpd_reply_quote_path(out, path) < 0 ||
+	if (reply_num_write_code(out, code, true) < 0 || ftpd_reply_quote_path(out, path) < 0 ||
 	    sbuf_printf(out, "%s%s\r\n", t[0] != '\0' ? " " : "", t) < 0) {
 		int saved = errno;
 		sbuf_truncate(out, mark);

@@ -1,4 +1,6 @@
-/* FTP server replies: codes and the text format of RFC 959 section 4.2.
+/* FTP server replies: codes and the text format of RFC 959 section 4.2
+ * (the numeric lines written by core/reply_num, shared with the client
+ * side and the mail protocols).
  *
  *   single line   "NNN text\r\n"
  *   multi-line    "NNN-first\r\n" ... body lines ... "NNN last\r\n"
@@ -15,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/reply_num.h"
 #include "core/sbuf.h"
 
 enum ftpd_reply_code {
@@ -66,7 +69,7 @@ enum ftpd_reply_code {
 };
 
 /* Longest reply line we write, CRLF included; longer text is cut. */
-#define FTPD_REPLY_LINE_MAX 1024
+#define FTPD_REPLY_LINE_MAX REPLY_NUM_LINE_MAX
 
 /* "NNN text\r\n" appended to out. Returns 0, or -1 if out is full. */
 int ftpd_reply(struct sbuf *out, int code, const char *fmt, ...)

@@ -100,6 +100,13 @@ static void writer(void **state)
 	assert_string_equal(sbuf_cstr(&out), "550 a b\r\n");
 	assert_int_equal(reply_num_write_line(&out, 99, true, "x", 1), -1);
 	sbuf_reset(&out);
+	/* The code alone, for a line the protocol finishes itself. */
+	assert_int_equal(reply_num_write_code(&out, 257, true), 0);
+	assert_int_equal(reply_num_write_code(&out, 211, false), 0);
+	assert_string_equal(sbuf_cstr(&out), "257 211-");
+	assert_int_equal(reply_num_write_code(&out, 600, true), -1);
+	assert_int_equal(out.len, 8);
+	sbuf_reset(&out);
 	/* Long text is cut to the line limit. */
 	char big[3000];
 	memset(big, 'y', sizeof big);
