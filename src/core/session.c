@@ -100,7 +100,7 @@ void session_unwatch_buffers(struct session *s)
 static void finalize(void *arg)
 {
 	struct session *s = arg;
-	struct session_ev ev = {.reason = s->reason};
+	struct session_ev ev = {.reason = s->reason, .err = s->close_err, .timed_out = s->timed_out};
 	session_deliver(s, SESSION_EV_CLOSED, &ev);
 	if (s->o.log_close) {
 		char reason[160];
@@ -171,6 +171,8 @@ void session_drop(struct session *s, const char *reason)
 void session_close_errno(struct session *s, int err, const char *what)
 {
 	char reason[128];
+	if (!s->closing)
+		s->close_err = err;
 	if (err == 0 || err == ECONNRESET || err == EPIPE)
 		str_fmt(reason, sizeof reason, "%s: connection reset by peer", what);
 	else
@@ -197,6 +199,9 @@ static void on_write(struct bufferevent *bev, void *arg)
 		s->write_armed = false;
 		bufferevent_disable(s->bev, EV_WRITE);
 	}
+	bool asked = s->want_drained && len <= s->drained_low;
+	if (asked)
+		s->want_drained = false;
 	if (s->out_over && len <= s->o.out_high / 2) {
 		s->out_over = false;
 		session_update_reading(s);
@@ -206,6 +211,13 @@ static void on_write(struct bufferevent *bev, void *arg)
 		session_deliver(s, SESSION_EV_DRAINED, NULL);
 		s->depth--;
 		session_process(s);	/* lines that waited for the peer to read */
+		return;
+	}
+	if (asked) {
+		s->depth++;
+		session_deliver(s, SESSION_EV_DRAINED, NULL);
+		s->depth--;
+		session_flush(s);
 		return;
 	}
 	if (s->wr_finish)
@@ -298,6 +310,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	if (queued > 0 && s->o.write_ms > 0 && now - s->last_out_ms >= s->o.write_ms) {
 		str_fmt(reason, sizeof reason, "client not reading: %zu bytes unsent for %llu ms",
 			queued, (unsigned long long)(now - s->last_out_ms));
+		s->timed_out = true;
 		session_drop(s, reason);
 		return;
 	}
@@ -306,6 +319,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		str_fmt(reason, sizeof reason, "idle timeout (%llu ms)",
 			(unsigned long long)s->o.idle_ms);
 		struct session_ev ev = {.reason = reason};
+		s->timed_out = true;
 		session_deliver(s, SESSION_EV_TIMEOUT, &ev);
 		/* A protocol that answered with session_reply_close gets its
 		 * bounded wait; otherwise the reply has one try, now. */
@@ -469,6 +483,8 @@ static struct session *session_create(struct loop *l, int fd, const struct socka
 	int one = 1;
 	/* Replies go out whole; Nagle would only hold back the last piece. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (opts->oob_inline)
+		setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 	struct event_base *base = loop_base(l);
 	if (client != NULL) {
 		s->bev = bufferevent_openssl_socket_new(base, fd, client, BUFFEREVENT_SSL_CONNECTING,
@@ -490,7 +506,14 @@ static struct session *session_create(struct loop *l, int fd, const struct socka
 		s->tls = true;
 	} else {
 		s->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-		s->direct = true;
+		/* Paced: the bufferevent reads and writes, within its bucket. */
+		s->direct = opts->rate == NULL;
+	}
+	if (s->bev != NULL && opts->rate != NULL && bufferevent_set_rate_limit(s->bev, opts->rate) < 0) {
+		bufferevent_free(s->bev);	/* closes fd */
+		free(s);
+		ik_err_set(e, "cannot limit the connection's rate");
+		return NULL;
 	}
 	if (s->bev == NULL) {
 		close(fd);
@@ -537,6 +560,11 @@ const struct sockaddr *session_peer_addr(const struct session *s, socklen_t *len
 	if (len != NULL)
 		*len = s->peerlen;
 	return (const struct sockaddr *)&s->peer;
+}
+int session_local_addr(const struct session *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	*len = sizeof *ss;
+	return getsockname(s->fd, (struct sockaddr *)ss, len);
 }
 int session_fd(const struct session *s) { return s->fd; }
 uint64_t session_id(const struct session *s) { return s->id; }

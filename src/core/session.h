@@ -103,6 +103,8 @@
 #include "core/error.h"
 #include "core/loop.h"
 
+struct ev_token_bucket_cfg;
+
 /* ---- the line splitter (pure; fuzzed by tests/fuzz/fuzz_session.c) ---- */
 
 enum session_eol {
@@ -191,7 +193,8 @@ enum session_ev_type {
 	SESSION_EV_BODY,	/* data, counted: ev->data, ev->len, a chunk of the body */
 	SESSION_EV_BODY_END,	/* data, counted: ev->body; line mode again */
 	SESSION_EV_SASL_LINE,	/* sasl: ev->line, ev->len, ev->cancel ("*") */
-	SESSION_EV_DRAINED,	/* output fell under out_high / 2 after being over */
+	SESSION_EV_DRAINED,	/* output fell under out_high / 2 after being over, or
+				 * to the mark asked with session_notify_drained */
 	SESSION_EV_EOF,		/* the peer shut its write side */
 	SESSION_EV_TLS_READY,	/* the TLS handshake completed */
 	SESSION_EV_TIMEOUT,	/* idle: a last reply may be written, then it closes */
@@ -207,6 +210,10 @@ struct session_ev {
 	const struct session_body *body;	/* BODY_END */
 	enum session_line_status error;	/* LINE_ERROR */
 	const char *reason;	/* TIMEOUT, CLOSED */
+	/* CLOSED: the errno of the read or write that failed (0: none), and
+	 * whether the idle timeout or a stalled write (write_ms) ended it. */
+	int err;
+	bool timed_out;
 };
 
 typedef void (*session_io_fn)(struct session *s, const struct session_ev *ev, void *arg);
@@ -223,6 +230,12 @@ struct session_opts {
 	uint64_t write_ms;	/* queued output stalled this long: dropped; 0 = idle_ms */
 	uint64_t close_ms;	/* session_reply_close: longest wait for the peer; default 5 s */
 	bool log_close;		/* one log line per session when it ends */
+	/* Urgent data (TCP MSG_OOB) is read inline, as ordinary bytes: FTP's
+	 * ABOR comes that way (RFC 959 4.1.3) and must stay one line. */
+	bool oob_inline;
+	/* Reads and writes paced by this token bucket (libevent's rate
+	 * limit; not owned, must outlive the session); NULL: no limit. */
+	struct ev_token_bucket_cfg *rate;
 };
 
 #define SESSION_DEFAULT_MAX_LINE 1024
@@ -305,6 +318,12 @@ int session_printf(struct session *s, const char *fmt, ...)
 /* Queue len bytes of the file fd from offset (sendfile where possible);
  * the session owns fd from now on, also on failure. */
 int session_send_file(struct session *s, int fd, off_t offset, off_t len);
+/* Deliver one SESSION_EV_DRAINED when the output holds low bytes or fewer
+ * (0: everything handed to the kernel), from the loop; for a producer
+ * that refills (a file, a listing) or must know its last byte went out.
+ * One-shot: ask again for the next time. low must not be over
+ * out_high / 2. */
+void session_notify_drained(struct session *s, size_t low);
 /* After adding to session_output() directly outside the session's own
  * callback: send now and apply the output limits. */
 void session_flush(struct session *s);
@@ -339,6 +358,8 @@ struct evbuffer *session_output(struct session *s);
 struct loop *session_loop(struct session *s);
 const char *session_peer(const struct session *s);	/* "127.0.0.1:5555" */
 const struct sockaddr *session_peer_addr(const struct session *s, socklen_t *len);
+/* The address of our end (what the peer connected to): 0, or -1 with errno. */
+int session_local_addr(const struct session *s, struct sockaddr_storage *ss, socklen_t *len);
 int session_fd(const struct session *s);
 uint64_t session_id(const struct session *s);
 uint64_t session_bytes_in(const struct session *s);

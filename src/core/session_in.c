@@ -188,6 +188,11 @@ void session_process(struct session *s)
 	s->depth++;
 	do {
 		s->again = false;
+		if (s->want_drained && !s->closing &&
+		    evbuffer_get_length(bufferevent_get_output(s->bev)) <= s->drained_low) {
+			s->want_drained = false;
+			session_deliver(s, SESSION_EV_DRAINED, NULL);
+		}
 		if (!s->closing)
 			process_once(s);
 	} while (s->again && !s->closing);

@@ -14,6 +14,8 @@
 #define SESSION_READ_MIN 16384
 #define SESSION_READ_MAX 65536
 #define SESSION_READ_SMALL 4096		/* reads under this many bytes are "small" */
+/* Plain sockets: the largest piece of a file segment one sendfile moves. */
+#define SESSION_FILE_MAX_WRITE (16 * 1024 * 1024)
 
 struct session {
 	/* What every read of a reflecting session touches comes first: one
@@ -78,6 +80,10 @@ struct session {
 	bool eof_seen, eof_done;	/* peer's EOF read / delivered */
 	bool keep_writing;
 	bool wr_done, finishing, alert_sent;
+	bool want_drained;		/* session_notify_drained: DRAINED at drained_low */
+	size_t drained_low;
+	int close_err;			/* CLOSED: the errno that ended it */
+	bool timed_out;			/* CLOSED: a timeout ended it */
 	char proto[32];
 	char reason[128];
 	struct sockaddr_storage peer;

@@ -73,8 +73,18 @@ void session_flush(struct session *s)
 		}
 	}
 	check_output(s);
+	if (s->want_drained && evbuffer_get_length(out) <= s->drained_low)
+		session_kick(s);	/* session_process delivers it */
 	if (s->wr_finish)
 		session_finish_write(s);
+}
+
+void session_notify_drained(struct session *s, size_t low)
+{
+	s->want_drained = true;
+	s->drained_low = low;
+	if (evbuffer_get_length(bufferevent_get_output(s->bev)) <= low)
+		session_kick(s);
 }
 
 int session_write(struct session *s, const void *data, size_t len)
@@ -131,6 +141,10 @@ int session_send_file(struct session *s, int fd, off_t offset, off_t len)
 		return -1;
 	}
 	s->out_file = true;	/* not memory: never peeked at */
+	/* sendfile(2) copies nothing through user space: the bigger the
+	 * piece, the fewer loop turns a large file takes. */
+	if (!s->tls)
+		bufferevent_set_max_single_write(s->bev, SESSION_FILE_MAX_WRITE);
 	if (s->depth == 0)
 		session_flush(s);
 	return 0;

@@ -19,8 +19,9 @@
  *   ftpd_fs.c       CWD, PWD, MKD, RMD, DELE, RNFR/RNTO, SIZE, MDTM, SITE
  *   ftpd_list.c     listing lines (LIST, NLST, MLSD, MLST); ftpd_dir.c
  *                   reads directories and globs for them and for STAT
- *   ftpd_data.c     PASV/EPSV/PORT/EPRT: the data connection
- *   ftpd_tls.c      TLS on it: the session reuse check
+ *   ftpd_data.c     PASV/EPSV/PORT/EPRT: which data connection, over
+ *                   core/datachan (the sockets are the core's)
+ *   ftpd_tls.c      TLS on it: when to ask for session reuse, and why not
  *   ftpd_xcmd.c     RETR/STOR/APPE/STOU/LIST/NLST/MLSD: checks, commit
  *   ftpd_xfer.c     the transfer engine; ftpd_upload.c the upload side
  *

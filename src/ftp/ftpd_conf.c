@@ -263,7 +263,7 @@ int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e)
 		 * protocol is not talking to an FTP server on purpose. */
 		static const char *const alpn[] = {"ftp"};
 		if (tls_server_set_alpn(c->ssl, alpn, 1, true, e) < 0 ||
-		    ftpd_tls_setup_ctx(c->ssl, e) < 0)
+		    datachan_tls_setup(c->ssl, e) < 0)
 			return -1;
 	}
 	if (c->xferlog[0] != '\0' && c->xferlog_fd < 0) {

@@ -1,6 +1,7 @@
 /* What the ftpd_*.c files of the server share (see ftpd.h for the map).
- * Protocol code only: sockets are reached through core/session for the
- * control connection and through ftpd_data.c for data connections. */
+ * Protocol code only: no sockets. The control connection is a core
+ * session; data connections come from core/datachan (through ftpd_data.c)
+ * and are core sessions too. */
 #ifndef INETKIT_FTP_FTPD_INT_H
 #define INETKIT_FTP_FTPD_INT_H
 
@@ -13,6 +14,7 @@
 #include <event2/event.h>
 
 #include "core/account.h"
+#include "core/datachan.h"
 #include "core/jail.h"
 #include "core/offload.h"
 #include "core/sbuf.h"
@@ -21,8 +23,6 @@
 #include "ftp/ftpd_ascii.h"
 #include "ftp/ftpd_cmd.h"
 #include "ftp/ftpd_reply.h"
-
-#define FTPD_TOKEN_LEN 16
 
 struct ftpd_sess;
 
@@ -63,21 +63,18 @@ struct ftpd_target {
 	const char *k;
 };
 
-/* The data side of a session: an open passive port, a PORT address, a
- * connection made before the transfer command, and the transfer. */
+/* The data side of a session: the core's data channel (a passive port,
+ * or a connection made before the transfer command), the address a PORT
+ * named, and the transfer. */
 struct ftpd_xfer;
 struct ftpd_scan;
 
 struct ftpd_data {
-	int pasv_fd;			/* listening, -1 if none */
-	struct event *pasv_ev;
-	uint16_t pasv_port;
-	int conn_fd;			/* connected, waiting for a transfer command */
+	struct datachan *dc;
+	bool passive;			/* the last was PASV/EPSV */
 	bool have_port;			/* PORT/EPRT given */
 	struct sockaddr_storage port_addr;
 	socklen_t port_len;
-	struct event *connect_ev;	/* active connect under way */
-	struct event *timer;		/* accept / connect deadline */
 	bool pasv_timed_out;
 };
 
@@ -116,8 +113,6 @@ struct ftpd_sess {
 	bool pbsz, epsv_all;
 	unsigned facts;
 	uint64_t rest;
-	/* TLS session reuse: the token the control connection's tickets carry */
-	unsigned char token[FTPD_TOKEN_LEN];
 	struct ftpd_data *data;		/* made on first use */
 	struct ftpd_xfer *xfer;
 };
@@ -240,21 +235,22 @@ void ftpd_cmd_eprt(struct session_call *c);
 /* Whether a transfer command has a data connection to use (PASV or PORT
  * given); if not, replies 425 and returns false. */
 bool ftpd_data_ready_check(struct ftpd_sess *fs);
-/* Get the data connection for x: calls ftpd_xfer_connected(x, fd) once
+/* Get the data connection for x: calls ftpd_xfer_connected(x) once
  * connected, or ftpd_xfer_failed(x, ...) when that fails. */
 void ftpd_data_open(struct ftpd_sess *fs, struct ftpd_xfer *x);
 /* Forget passive port, PORT address and any connection. */
 void ftpd_data_reset(struct ftpd_sess *fs);
 void ftpd_data_free(struct ftpd_sess *fs);
-/* TLS for data connections: the reuse check (ftpd_tls.c). */
-int ftpd_tls_setup_ctx(SSL_CTX *ctx, ik_err *e);
+/* The data side, made on first use; NULL when out of memory. */
+struct ftpd_data *ftpd_data_get(struct ftpd_sess *fs);
+/* TLS for data connections: the reuse policy (ftpd_tls.c) over the
+ * core's check (core/datachan). */
 void ftpd_tls_bind_control(struct ftpd_sess *fs);
 void ftpd_tls_unbind_control(struct ftpd_sess *fs);
-SSL *ftpd_tls_data_ssl(struct ftpd_sess *fs);
 /* After a data handshake: 0 if it resumed the control session (or
  * tls_data_reuse is off), else -1 with why filled: the text of the 522
  * reply, which names the setting. */
-int ftpd_tls_check_reuse(struct ftpd_sess *fs, SSL *ssl, char *why, size_t whysz);
+int ftpd_tls_check_reuse(struct ftpd_sess *fs, struct session *data, char *why, size_t whysz);
 
 /* ---- ftpd_xfer.c ---- */
 enum ftpd_xfer_kind { FTPD_X_RETR, FTPD_X_STOR, FTPD_X_APPE, FTPD_X_STOU, FTPD_X_LIST };
@@ -280,10 +276,8 @@ struct ftpd_xfer {
 	struct ftpd_ascii asc;
 	struct ftpd_dir *dir;		/* listings */
 	char *buf;			/* bounded buffer for TLS, TYPE A, listings */
-	int sock;			/* data connection before its bufferevent */
-	struct bufferevent *bev;
-	SSL *ssl;
-	bool handshake_done, running, file_eof, sendfile, waiting;
+	struct session *data;		/* the data connection (raw mode), once connected */
+	bool tls_ready, running, file_eof, sendfile, waiting;
 	bool tls;			/* PROT P: the data connection uses TLS */
 	/* An upload refused once its data connection is open (quota, TLS
 	 * reuse): the rest is read and dropped, then this is the reply. */
@@ -312,7 +306,8 @@ int ftpd_xfer_commit(struct ftpd_xfer *x, int *code, char *text, size_t textsz);
 /* An upload did not complete: remove the temporary, or give back what a
  * quota refusal added in place. */
 void ftpd_xfer_discard(struct ftpd_xfer *x, bool truncate);
-void ftpd_xfer_connected(struct ftpd_xfer *x, int fd);
+/* The data channel has a connection for x: take it and start. */
+void ftpd_xfer_connected(struct ftpd_xfer *x);
 /* The end: close the data connection, commit or discard an upload, log,
  * reply, free x. */
 void ftpd_xfer_finish(struct ftpd_xfer *x, int code, const char *fmt, ...)

@@ -293,10 +293,6 @@ bool ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *pe
 	fs->implicit_tls = implicit;
 	fs->last_ms = fs->start_ms = time_mono_coarse_ms();
 	endpoint_format_host(peer, fs->host, sizeof fs->host);
-	/* ABOR comes with urgent data (Python's ftplib sends it with
-	 * MSG_OOB); inline, the line stays whole. */
-	int one = 1;
-	setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
 	struct session_opts o = {
 		.proto = "ftp",
 		.mode = SESSION_MODE_LINE,
@@ -307,6 +303,9 @@ bool ftpd_sess_accept(struct ftpd_server *srv, int fd, const struct sockaddr *pe
 		.idle_ms = 0,		/* ours: a transfer keeps the control quiet */
 		.write_ms = c->data_ms > 0 ? c->data_ms : 120000,
 		.log_close = true,
+		/* ABOR comes with urgent data (Python's ftplib sends it with
+		 * MSG_OOB); inline, the line stays whole. */
+		.oob_inline = true,
 	};
 	ik_err e;
 	fs->s = session_new(srv->loop, fd, peer, len, implicit ? c->ssl : NULL, &o, ctl_io, fs, &e);

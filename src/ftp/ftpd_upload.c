@@ -63,7 +63,7 @@ void ftpd_upload_refuse(struct ftpd_xfer *x, int code, const char *text)
 	x->refusal = strdup(text);
 	x->refusal_code = code;
 	x->drop_left = DROP_MAX;
-	struct evbuffer *in = bufferevent_get_input(x->bev);
+	struct evbuffer *in = session_input(x->data);
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
@@ -85,7 +85,7 @@ static void refusal_reply(struct ftpd_xfer *x)
 /* Take what arrived. 0, or -1 after finish. */
 int ftpd_upload_input(struct ftpd_xfer *x)
 {
-	struct evbuffer *in = bufferevent_get_input(x->bev);
+	struct evbuffer *in = session_input(x->data);
 	int fd = x->tmp ? x->up.fd : x->file_fd;
 	size_t len;
 	if (x->refusal_code != 0) {
@@ -158,17 +158,12 @@ void ftpd_upload_end(struct ftpd_xfer *x)
 
 void ftpd_upload_run(struct ftpd_xfer *x)
 {
-	struct ftpd_sess *fs = x->fs;
 	if (x->ascii && x->buf == NULL && (x->buf = malloc(CHUNK * 3)) == NULL) {
 		ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Out of memory.");
 		return;
 	}
-	if (fs->srv->rate_up != NULL)
-		bufferevent_set_rate_limit(x->bev, fs->srv->rate_up);
-	bufferevent_set_max_single_read(x->bev, 256 * 1024);
-	bufferevent_enable(x->bev, EV_READ);
 	/* Data that came with the handshake is already waiting. */
-	if (evbuffer_get_length(bufferevent_get_input(x->bev)) > 0)
+	if (evbuffer_get_length(session_input(x->data)) > 0)
 		ftpd_upload_input(x);
 }
 

@@ -5,10 +5,11 @@
  * section 7 (TLS on the data connection, PROT P), RFC 3659 section 5
  * (REST STREAM), RFC 959 3.1.1.1 (TYPE A conversion on the wire).
  *
- * Plain binary downloads are queued whole as a file segment, which
- * libevent sends with sendfile(2): no copy through user space. Everything
- * else (TLS, TYPE A, listings) goes through a bounded buffer, refilled as
- * the connection drains. Uploads are written as they arrive. */
+ * The data connection is a core session (core/datachan made it). Plain
+ * binary downloads are queued whole as a file segment, which the session
+ * sends with sendfile(2): no copy through user space. Everything else
+ * (TLS, TYPE A, listings) goes through a bounded buffer, refilled as the
+ * connection drains. Uploads are written as they arrive. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,11 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sys/socket.h>
-
 #include <event2/buffer.h>
-#include <event2/bufferevent_ssl.h>
-#include <openssl/err.h>
 
 #include "core/log.h"
 #include "core/str.h"
@@ -31,8 +28,7 @@
 
 #define CHUNK (64 * 1024)
 #define FILL_HIGH (256 * 1024)
-#define FILL_LOW (64 * 1024)
-#define SENDFILE_MAX_WRITE (16 * 1024 * 1024)
+#define FILL_LOW (64 * 1024)	/* at most the session's out_high / 2 */
 
 bool ftpd_xfer_is_upload(const struct ftpd_xfer *x)
 {
@@ -40,7 +36,12 @@ bool ftpd_xfer_is_upload(const struct ftpd_xfer *x)
 }
 
 const char *ftpd_xfer_name(const struct ftpd_xfer *x) { return x->vpath; }
-uint64_t ftpd_xfer_bytes(const struct ftpd_xfer *x) { return x->bytes; }
+
+/* A download's bytes are what its session has handed to the kernel. */
+uint64_t ftpd_xfer_bytes(const struct ftpd_xfer *x)
+{
+	return x->data != NULL && !ftpd_xfer_is_upload(x) ? session_bytes_out(x->data) : x->bytes;
+}
 
 struct ftpd_xfer *ftpd_xfer_new(struct ftpd_sess *fs, enum ftpd_xfer_kind kind, const char *vpath)
 {
@@ -53,7 +54,6 @@ struct ftpd_xfer *ftpd_xfer_new(struct ftpd_sess *fs, enum ftpd_xfer_kind kind, 
 	x->fs = fs;
 	x->kind = kind;
 	x->file_fd = -1;
-	x->sock = -1;
 	x->up.fd = -1;
 	x->up.dir_fd = -1;
 	x->ascii = fs->type == 'A' && kind != FTPD_X_LIST;
@@ -65,10 +65,8 @@ void ftpd_xfer_free(struct ftpd_xfer *x)
 {
 	if (x == NULL)
 		return;
-	if (x->bev != NULL)
-		bufferevent_free(x->bev);	/* closes the socket, frees the SSL */
-	else if (x->sock >= 0)
-		close(x->sock);
+	if (x->data != NULL)
+		datachan_end(x->data);
 	if (x->file_fd >= 0)
 		close(x->file_fd);
 	if (x->tmp)
@@ -122,21 +120,15 @@ static void write_xferlog(struct ftpd_xfer *x, bool complete)
 	sbuf_free(&b);
 }
 
-/* Close the data connection; TLS says close_notify first. */
+/* Close the data connection (TLS says close_notify first), keeping the
+ * count of what it sent. */
 static void close_data(struct ftpd_xfer *x)
 {
-	if (x->bev != NULL) {
-		if (x->ssl != NULL && x->handshake_done) {
-			ERR_clear_error();
-			SSL_shutdown(x->ssl);
-		}
-		bufferevent_free(x->bev);
-		x->bev = NULL;
-		x->ssl = NULL;
-	} else if (x->sock >= 0) {
-		close(x->sock);
-	}
-	x->sock = -1;
+	if (x->data == NULL)
+		return;
+	x->bytes = ftpd_xfer_bytes(x);
+	datachan_end(x->data);
+	x->data = NULL;
 }
 
 static void finish_v(struct ftpd_xfer *x, int code, const char *fmt, va_list ap)
@@ -174,7 +166,7 @@ void ftpd_xfer_finish_ok(struct ftpd_xfer *x)
 		ftpd_xfer_finish(x, FTPD_R_TRANSFER_DONE, "Directory send OK.");
 	else
 		ftpd_xfer_finish(x, FTPD_R_TRANSFER_DONE, "Transfer complete (%llu bytes).",
-		       (unsigned long long)x->bytes);
+		       (unsigned long long)ftpd_xfer_bytes(x));
 }
 
 void ftpd_xfer_failed(struct ftpd_xfer *x, int code, const char *text)
@@ -224,7 +216,7 @@ void ftpd_xfer_drop(struct ftpd_sess *fs)
 /* Refill the output from the file or the listing. 0, or -1 after finish. */
 static int fill(struct ftpd_xfer *x)
 {
-	struct evbuffer *out = bufferevent_get_output(x->bev);
+	struct evbuffer *out = session_output(x->data);
 	while (!x->file_eof && evbuffer_get_length(out) < FILL_HIGH) {
 		if (x->dir != NULL) {
 			struct sbuf b = SBUF_INIT(CHUNK * 2);
@@ -261,53 +253,39 @@ static int fill(struct ftpd_xfer *x)
 		if (len > 0)
 			evbuffer_add(out, data, len);
 	}
-	if (x->file_eof)
-		bufferevent_setwatermark(x->bev, EV_WRITE, 0, 0);
+	session_flush(x->data);
 	return 0;
 }
 
-static void on_write(struct bufferevent *bev, void *arg)
+/* Refill at the low mark; after the last byte, the end. */
+static void drained(struct ftpd_xfer *x)
 {
-	struct ftpd_xfer *x = arg;
-	if (!x->running || ftpd_xfer_is_upload(x))
-		return;
 	if (!x->file_eof && fill(x) < 0)
 		return;
-	if (x->file_eof && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+	if (x->file_eof && evbuffer_get_length(session_output(x->data)) == 0) {
 		ftpd_xfer_finish_ok(x);
-}
-
-static void count_out(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
-{
-	(void)b;
-	struct ftpd_xfer *x = arg;
-	x->bytes += info->n_deleted;
+		return;
+	}
+	session_notify_drained(x->data, x->file_eof ? 0 : FILL_LOW);
 }
 
 static void run_download(struct ftpd_xfer *x)
 {
-	struct ftpd_sess *fs = x->fs;
-	struct evbuffer *out = bufferevent_get_output(x->bev);
-	evbuffer_add_cb(out, count_out, x);
-	if (fs->srv->rate_down != NULL)
-		bufferevent_set_rate_limit(x->bev, fs->srv->rate_down);
-	bufferevent_enable(x->bev, EV_READ | EV_WRITE);
 	if (x->sendfile) {
 		off_t len = x->size - x->offset;
-		bufferevent_set_max_single_write(x->bev, SENDFILE_MAX_WRITE);
-		bufferevent_setwatermark(x->bev, EV_WRITE, 0, 0);
 		x->file_eof = true;
 		if (len == 0) {
 			ftpd_xfer_finish_ok(x);
 			return;
 		}
-		/* The evbuffer owns the file from here and closes it. */
+		/* The session owns the file from here and closes it. */
 		int fd = x->file_fd;
 		x->file_fd = -1;
-		if (evbuffer_add_file(out, fd, x->offset, len) < 0) {
+		if (session_send_file(x->data, fd, x->offset, len) < 0) {
 			ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Cannot send the file.");
 			return;
 		}
+		session_notify_drained(x->data, 0);
 		return;
 	}
 	if (x->dir == NULL && x->buf == NULL && (x->buf = malloc(CHUNK * 3)) == NULL) {
@@ -318,34 +296,12 @@ static void run_download(struct ftpd_xfer *x)
 		ftpd_xfer_finish(x, FTPD_R_LOCAL_ERROR, "Cannot seek: %s.", strerror(errno));
 		return;
 	}
-	bufferevent_setwatermark(x->bev, EV_WRITE, FILL_LOW, 0);
-	if (fill(x) < 0)
-		return;
-	if (x->file_eof && evbuffer_get_length(out) == 0)
-		ftpd_xfer_finish_ok(x);
-}
-
-static void on_read(struct bufferevent *bev, void *arg)
-{
-	struct ftpd_xfer *x = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	if (!x->running || !ftpd_xfer_is_upload(x)) {
-		evbuffer_drain(in, evbuffer_get_length(in));	/* nothing to read here */
-		return;
-	}
-	ftpd_upload_input(x);
+	drained(x);
 }
 
 static void run(struct ftpd_xfer *x)
 {
 	x->running = true;
-	uint64_t ms = x->fs->srv->conf->data_ms;
-	if (ms > 0) {
-		/* Only the direction that moves data can stall. */
-		struct timeval tv = loop_tv(ms);
-		bool up = ftpd_xfer_is_upload(x);
-		bufferevent_set_timeouts(x->bev, up ? &tv : NULL, up ? NULL : &tv);
-	}
 	if (ftpd_xfer_is_upload(x))
 		ftpd_upload_run(x);
 	else
@@ -354,53 +310,106 @@ static void run(struct ftpd_xfer *x)
 
 /* ---- connection events ---- */
 
-static void on_event(struct bufferevent *bev, short what, void *arg)
+static void timed_out(struct ftpd_xfer *x)
 {
-	struct ftpd_xfer *x = arg;
-	const struct ftpd_conf *c = x->fs->srv->conf;
-	if (what & BEV_EVENT_CONNECTED) {
-		x->handshake_done = true;
-		char why[FTPD_REPLY_LINE_MAX], q[FTPD_REPLY_LINE_MAX + 8];
-		if (ftpd_tls_check_reuse(x->fs, x->ssl, why, sizeof why) < 0) {
-			log_event(LOG_NOTICE, "ftp_tls_reuse_refused", "session=%llu reason=%s",
-				  (unsigned long long)session_id(x->fs->s), log_quote(q, sizeof q, why));
-			if (!ftpd_xfer_is_upload(x)) {
-				ftpd_xfer_finish(x, FTPD_R_DATA_TLS_REFUSED, "%s", why);
-				return;
-			}
-			/* An uploading client is still sending: closing now would
-			 * reset it before it reads the reply (Python's ftplib). */
-			ftpd_upload_refuse(x, FTPD_R_DATA_TLS_REFUSED, why);
+	ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Data connection timed out (%llu s without "
+			 "progress); transfer aborted.",
+			 (unsigned long long)(x->fs->srv->conf->data_ms / 1000));
+}
+
+static void tls_failed(struct ftpd_xfer *x, const char *reason)
+{
+	/* The core says "tls: " and OpenSSL's words when TLS itself failed. */
+	const char *why = reason != NULL && strncmp(reason, "tls: ", 5) == 0 ? reason + 5
+			  : "connection closed";
+	ftpd_xfer_finish(x, FTPD_R_BAD_PROTOCOL, "TLS negotiation on the data connection failed: %s.",
+			 why);
+}
+
+static void on_tls_ready(struct ftpd_xfer *x)
+{
+	x->tls_ready = true;
+	char why[FTPD_REPLY_LINE_MAX], q[FTPD_REPLY_LINE_MAX + 8];
+	if (ftpd_tls_check_reuse(x->fs, x->data, why, sizeof why) < 0) {
+		log_event(LOG_NOTICE, "ftp_tls_reuse_refused", "session=%llu reason=%s",
+			  (unsigned long long)session_id(x->fs->s), log_quote(q, sizeof q, why));
+		if (!ftpd_xfer_is_upload(x)) {
+			ftpd_xfer_finish(x, FTPD_R_DATA_TLS_REFUSED, "%s", why);
+			return;
 		}
-		run(x);
-		return;
+		/* An uploading client is still sending: closing now would
+		 * reset it before it reads the reply (Python's ftplib). */
+		ftpd_upload_refuse(x, FTPD_R_DATA_TLS_REFUSED, why);
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
-		ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Data connection timed out (%llu s without "
-		       "progress); transfer aborted.", (unsigned long long)(c->data_ms / 1000));
-		return;
-	}
-	if ((what & BEV_EVENT_EOF) && x->running && ftpd_xfer_is_upload(x)) {
+	run(x);
+}
+
+static void on_eof(struct ftpd_xfer *x)
+{
+	if (x->running && ftpd_xfer_is_upload(x)) {
 		ftpd_upload_end(x);
 		return;
 	}
-	if (x->ssl != NULL && !x->handshake_done) {
-		char buf[160] = "connection closed";
-		unsigned long err = bufferevent_get_openssl_error(bev);
-		if (err != 0)
-			ERR_error_string_n(err, buf, sizeof buf);
-		ftpd_xfer_finish(x, FTPD_R_BAD_PROTOCOL, "TLS negotiation on the data connection failed: %s.",
-		       buf);
+	if (x->tls && !x->tls_ready) {
+		tls_failed(x, NULL);
 		return;
 	}
-	if (what & BEV_EVENT_EOF) {
-		ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Connection closed by the client; transfer "
-		       "aborted.");
+	/* Everything was out already: the client only closed first. */
+	if (x->running && x->file_eof && evbuffer_get_length(session_output(x->data)) == 0) {
+		ftpd_xfer_finish_ok(x);
 		return;
 	}
-	int err = EVUTIL_SOCKET_ERROR();
+	ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Connection closed by the client; transfer "
+			 "aborted.");
+}
+
+/* The core closed the data session (an error, a stall). */
+static void on_closed(struct ftpd_xfer *x, const struct session_ev *ev)
+{
+	x->bytes = ftpd_xfer_bytes(x);
+	x->data = NULL;		/* freed by the core */
+	if (ev->timed_out) {
+		timed_out(x);
+		return;
+	}
+	if (x->tls && !x->tls_ready) {
+		tls_failed(x, ev->reason);
+		return;
+	}
 	ftpd_xfer_finish(x, FTPD_R_TRANSFER_ABORTED, "Data connection error: %s; transfer aborted.",
-	       err != 0 ? strerror(err) : "connection reset");
+			 ev->err != 0 ? strerror(ev->err) : "connection reset");
+}
+
+/* The data session's one entry point. */
+static void data_io(struct session *s, const struct session_ev *ev, void *arg)
+{
+	struct ftpd_xfer *x = arg;
+	switch (ev->type) {
+	case SESSION_EV_TLS_READY:
+		on_tls_ready(x);
+		break;
+	case SESSION_EV_DATA:
+		if (x->running && ftpd_xfer_is_upload(x))
+			ftpd_upload_input(x);
+		else	/* nothing to read here */
+			evbuffer_drain(session_input(s), evbuffer_get_length(session_input(s)));
+		break;
+	case SESSION_EV_DRAINED:
+		if (x->running && !ftpd_xfer_is_upload(x))
+			drained(x);
+		break;
+	case SESSION_EV_EOF:
+		on_eof(x);
+		break;
+	case SESSION_EV_TIMEOUT:
+		timed_out(x);
+		break;
+	case SESSION_EV_CLOSED:
+		on_closed(x, ev);
+		break;
+	default:
+		break;
+	}
 }
 
 static const char *opening_text(const struct ftpd_xfer *x, char *buf, size_t bufsz)
@@ -421,55 +430,40 @@ static const char *opening_text(const struct ftpd_xfer *x, char *buf, size_t buf
 	}
 }
 
-void ftpd_xfer_connected(struct ftpd_xfer *x, int fd)
+void ftpd_xfer_connected(struct ftpd_xfer *x)
 {
 	struct ftpd_sess *fs = x->fs;
 	const struct ftpd_conf *c = fs->srv->conf;
-	struct event_base *base = loop_base(fs->srv->loop);
+	bool up = ftpd_xfer_is_upload(x);
 	x->waiting = false;
-	x->sock = fd;
-	if (!ftpd_xfer_is_upload(x) && c->data_send_buffer > 0) {
-		int size = (int)c->data_send_buffer;
-		/* Best effort: without it the kernel's autotuning still works. */
-		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-	}
 	char buf[FTPD_REPLY_LINE_MAX];
 	ftpd_send(fs, FTPD_R_OPENING_DATA, "%s", opening_text(x, buf, sizeof buf));
-	if (fs->prot == 'P') {
-		x->tls = true;
-		x->ssl = ftpd_tls_data_ssl(fs);
-		if (x->ssl == NULL) {
-			ftpd_xfer_finish(x, FTPD_R_NO_DATA_CONN, "Cannot start TLS on the data connection.");
-			return;
-		}
-		x->bev = bufferevent_openssl_socket_new(base, fd, x->ssl, BUFFEREVENT_SSL_ACCEPTING,
-							BEV_OPT_CLOSE_ON_FREE);
-		if (x->bev == NULL) {
-			SSL_free(x->ssl);
-			x->ssl = NULL;
-		} else {
-			/* RFC 4217 12.6: a truncated upload is still the client's
-			 * choice to make; its FIN ends the data. */
-			bufferevent_openssl_set_allow_dirty_shutdown(x->bev, 1);
-		}
-	} else {
-		x->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-		x->sendfile = x->kind == FTPD_X_RETR && !x->ascii && x->skip == 0;
-	}
-	if (x->bev == NULL) {
+	session_flush(fs->s);	/* the 150 before the first byte of data */
+	x->tls = fs->prot == 'P';
+	/* RFC 4217 12.6: a truncated upload is still the client's choice to
+	 * make; its FIN ends the data (the core takes a TLS end without
+	 * close_notify as an end of file). */
+	struct datachan_conn_opts o = {
+		.tls = x->tls ? c->ssl : NULL,
+		.send_buffer = !up && c->data_send_buffer > 0 ? (int)c->data_send_buffer : 0,
+		.session = {
+			.proto = "ftp-data",
+			/* Before the transfer runs (the TLS handshake) either
+			 * way can stall; then only the way the data goes. */
+			.idle_ms = c->data_ms,
+			.write_ms = c->data_ms,
+			.rate = up ? fs->srv->rate_up : fs->srv->rate_down,
+		},
+	};
+	ik_err e;
+	x->data = datachan_take(fs->data->dc, &o, data_io, x, &e);
+	if (x->data == NULL) {
 		ftpd_xfer_finish(x, FTPD_R_NO_DATA_CONN, "Cannot set up the data connection.");
 		return;
 	}
-	x->sock = -1;
-	bufferevent_setcb(x->bev, on_read, on_write, on_event, x);
-	if (c->data_ms > 0 && x->ssl != NULL) {
-		struct timeval tv = loop_tv(c->data_ms);
-		bufferevent_set_timeouts(x->bev, &tv, &tv);
-	}
-	if (x->ssl != NULL) {
-		bufferevent_enable(x->bev, EV_READ | EV_WRITE);	/* the handshake */
-		return;
-	}
+	if (x->tls)
+		return;		/* the handshake first: SESSION_EV_TLS_READY runs it */
+	x->sendfile = x->kind == FTPD_X_RETR && !x->ascii && x->skip == 0;
 	run(x);
 }
 

@@ -9,16 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <openssl/ssl.h>
 
+#include "core/listener.h"
 #include "core/session.h"
 #include "core/tls.h"
 #include "session_fixture.h"
@@ -116,6 +120,8 @@ struct rec {
 	char raw[256];
 	size_t nraw;
 	char reason[128];
+	int close_err;
+	bool timed_out;
 	SSL_CTX *tls;
 };
 
@@ -169,6 +175,8 @@ static void rec_io(struct session *s, const struct session_ev *ev, void *arg)
 	case SESSION_EV_CLOSED:
 		r->closed++;
 		snprintf(r->reason, sizeof r->reason, "%s", ev->reason);
+		r->close_err = ev->err;
+		r->timed_out = ev->timed_out;
 		loop_exit(r->loop);
 		break;
 	default:
@@ -837,6 +845,143 @@ static void link_plain_to_tls(void **state)
 	SSL_CTX_free(cctx);
 }
 
+/* ---- what data channels need (core/datachan, FTP) ---- */
+
+static void run_for(struct rec *r, uint64_t ms)
+{
+	struct event *guard = loop_timer(r->loop, ms, false, fx_on_guard, r->loop);
+	loop_run(r->loop);
+	event_free(guard);
+}
+
+/* DRAINED when asked, once the output is down to the mark: not before
+ * the peer reads, and for a file segment too. */
+static void drained_when_asked(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct session_opts o = {.mode = SESSION_MODE_RAW, .out_high = 4 << 20};
+	int peer;
+	start(&r, &o, &peer);
+	size_t big = 1 << 20;
+	char *junk = calloc(1, big);
+	assert_non_null(junk);
+	assert_int_equal(session_write(r.s, junk, big), 0);
+	session_notify_drained(r.s, 0);
+	run_for(&r, 100);
+	assert_int_equal(r.drained, 0);		/* the peer has not read */
+	size_t got = 0;
+	for (int i = 0; i < 200 && got < big; i++) {
+		ssize_t k;
+		while ((k = read(peer, junk, big)) > 0)
+			got += (size_t)k;
+		run_for(&r, 10);
+	}
+	run_for(&r, 20);
+	assert_int_equal(got, big);
+	assert_int_equal(r.drained, 1);
+	/* A file, then the mark: one event when it has all gone out. */
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(fwrite("file body", 1, 9, f), 9);
+	fflush(f);
+	assert_int_equal(session_send_file(r.s, dup(fileno(f)), 5, 4), 0);
+	fclose(f);
+	session_notify_drained(r.s, 0);
+	run_for(&r, 100);
+	assert_int_equal(r.drained, 2);
+	char buf[16];
+	assert_int_equal(read(peer, buf, sizeof buf), 4);
+	assert_memory_equal(buf, "body", 4);
+	free(junk);
+	finish(&r, peer);
+}
+
+/* The local address, and urgent data read inline (FTP's ABOR). */
+static void local_address_and_urgent_inline(void **state)
+{
+	(void)state;
+	struct listen_set set = {0};
+	const char *spec[] = {"127.0.0.3:0"};
+	ik_err e;
+	assert_int_equal(listen_bind_specs(&set, spec, 1, SOCK_STREAM, 0, &e), 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&set.ep[0].ss, set.ep[0].len), 0);
+	int fd = accept4(set.fd[0], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(fd >= 0);
+	struct rec r = {0};
+	r.loop = loop_new(&e);
+	struct session_opts o = {.proto = "test", .mode = SESSION_MODE_LINE, .oob_inline = true};
+	r.s = session_new(r.loop, fd, NULL, 0, NULL, &o, rec_io, &r, &e);
+	assert_non_null(r.s);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	assert_int_equal(session_local_addr(r.s, &ss, &len), 0);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_memory_equal(&ss, &set.ep[0].ss, len);
+	assert_int_equal(send(c, "AB", 2, 0), 2);
+	assert_int_equal(send(c, "O", 1, MSG_OOB), 1);
+	assert_int_equal(send(c, "R\r\n", 3, 0), 3);
+	shutdown(c, SHUT_WR);
+	run(&r);
+	assert_int_equal(r.nlines, 1);
+	assert_string_equal(r.lines[0], "ABOR");	/* not "ABR" */
+	finish(&r, c);
+	listen_set_close(&set);
+}
+
+/* CLOSED says why: the errno of a failed write, or a timeout. */
+static void closed_says_why(void **state)
+{
+	(void)state;
+	struct rec r = {0};
+	struct session_opts o = {.mode = SESSION_MODE_RAW};
+	int peer;
+	start(&r, &o, &peer);
+	close(peer);
+	session_write(r.s, "x", 1);
+	run(&r);
+	assert_int_equal(r.closed, 1);
+	assert_int_equal(r.close_err, EPIPE);
+	assert_false(r.timed_out);
+	loop_free(r.loop);
+
+	struct rec t = {0};
+	struct session_opts so = {.mode = SESSION_MODE_RAW, .out_high = 8 << 20, .write_ms = 100};
+	start(&t, &so, &peer);
+	size_t big = 4 << 20;
+	char *junk = calloc(1, big);
+	assert_non_null(junk);
+	session_write(t.s, junk, big);		/* more than the peer's socket holds */
+	free(junk);
+	run(&t);
+	assert_int_equal(t.closed, 1);
+	assert_true(t.timed_out);
+	assert_int_equal(t.close_err, 0);
+	close(peer);
+	loop_free(t.loop);
+}
+
+/* A rate limit paces writes: a second's worth goes, not all of it. */
+static void rate_limit_paces(void **state)
+{
+	(void)state;
+	struct ev_token_bucket_cfg *cfg = ev_token_bucket_cfg_new(EV_RATE_LIMIT_MAX,
+								  EV_RATE_LIMIT_MAX, 1000, 1000, NULL);
+	assert_non_null(cfg);
+	struct rec r = {0};
+	struct session_opts o = {.mode = SESSION_MODE_RAW, .rate = cfg};
+	int peer;
+	start(&r, &o, &peer);
+	char junk[64 * 1024] = {0};
+	assert_int_equal(session_write(r.s, junk, sizeof junk), 0);
+	run_for(&r, 100);
+	ssize_t k = read(peer, junk, sizeof junk);
+	assert_true(k > 0 && k < (ssize_t)sizeof junk);
+	finish(&r, peer);
+	ev_token_bucket_cfg_free(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -858,6 +1003,10 @@ int main(void)
 		cmocka_unit_test(link_reset_closes_other),
 		cmocka_unit_test(link_back_pressure),
 		cmocka_unit_test(link_plain_to_tls),
+		cmocka_unit_test(drained_when_asked),
+		cmocka_unit_test(local_address_and_urgent_inline),
+		cmocka_unit_test(closed_says_why),
+		cmocka_unit_test(rate_limit_paces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
