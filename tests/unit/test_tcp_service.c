@@ -20,7 +20,8 @@ static void *configure(const struct service_ops *ops, const char *text, bool *en
 	ik_err le;
 	struct cfg *c = cfg_load_string("test.conf", text, &le);
 	assert_non_null(c);
-	void *conf = ops->configure(c, ops->section, enabled, e);
+	struct service_ctx ctx = {.tls_cert = "", .tls_key = ""};
+	void *conf = ops->configure(c, ops->section, &ctx, enabled, e);
 	if (conf != NULL)
 		assert_int_equal(cfg_check_unused(c, e), 0);	/* every key was read */
 	cfg_free(c);
@@ -47,7 +48,8 @@ static void tcp_echo_section(void **state)
 	sbuf_free(&out);
 	ik_err le;
 	struct loop *l = loop_new(&le);
-	void *running = service_tcp_echo.start(conf, l, &set, &e);
+	struct service_ctx ctx = {.restart = "serve"};
+	void *running = service_tcp_echo.start(conf, l, &set, &ctx, &e);
 	assert_non_null(running);
 	service_tcp_echo.free_running(running);
 	loop_free(l);
