@@ -43,11 +43,14 @@ struct listen_set {
 int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e);
 
 /* Read the list of listen specs key of section sec (core/config.h, with
- * desc and default def) and append each, checked, to list; an error names
- * the file, line and key. */
+ * desc and default def) and append each, checked, to list; with required
+ * an empty list is an error too ("give at least one [HOST:]PORT"). An
+ * error names the file, line and key. */
 struct cfg;
 int listen_spec_configure(struct cfg *cfg, const char *sec, const char *key, const char *desc,
-			  const char *def, char **list, size_t *n, ik_err *e);
+			  const char *def, bool required, char **list, size_t *n, ik_err *e);
+/* Free the specs of a list listen_spec_add filled. */
+void listen_spec_free(char **list, size_t n);
 
 /* Bind one socket (SOCK_STREAM listens with backlog SOMAXCONN). IPv6 sockets
  * are IPV6_V6ONLY so that "*:PORT" can bind 0.0.0.0 and :: side by side.

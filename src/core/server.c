@@ -12,6 +12,9 @@
 #include "core/str.h"
 #include "net/endpoint.h"
 
+_Static_assert(sizeof ((struct server_conn *)0)->key == SHMCOUNT_KEY_LEN,
+	       "a session's key is the shared table's");
+
 /* Passes of the loop server_free allows for the frees of the sessions it
  * closed (each runs from the loop, after its close). */
 #define FREE_SPINS 8
@@ -50,7 +53,7 @@ struct server {
 	bool freeing, orphaned;
 	/* The connection proto->accept is making, for server_conn_add. */
 	bool accepting, pend_counted, pend_added;
-	struct sockaddr_storage pend_peer;
+	unsigned char pend_key[SHMCOUNT_KEY_LEN];
 };
 
 /* ---- generations ---- */
@@ -194,18 +197,18 @@ static void refuse(struct server *srv, int fd, const struct sockaddr *peer, size
 	close(fd);
 }
 
-static size_t count_peer(const struct server *srv, const struct sockaddr *peer)
+static size_t count_peer(const struct server *srv, const unsigned char *key)
 {
 	size_t n = 0;
 	for (const struct server_conn *c = server_first(srv); c != NULL; c = server_next(c))
-		if (endpoint_same_host((const struct sockaddr *)&c->peer, peer))
+		if (memcmp(c->key, key, SHMCOUNT_KEY_LEN) == 0)
 			n++;
 	return n;
 }
 
 /* Whether the limits let one more in; *counted: a shared count was taken. */
-static bool admit(struct server *srv, const struct sockaddr *peer, bool *counted,
-		  enum server_refusal *why)
+static bool admit(struct server *srv, const struct sockaddr *peer, const unsigned char *key,
+		  bool *counted, enum server_refusal *why)
 {
 	const struct server_limits *lim = &srv->cur->lim;
 	*counted = false;
@@ -232,7 +235,7 @@ static bool admit(struct server *srv, const struct sockaddr *peer, bool *counted
 		*why = SERVER_REFUSE_TOTAL;
 		return false;
 	}
-	if (lim->max_per_ip > 0 && count_peer(srv, peer) >= lim->max_per_ip) {
+	if (lim->max_per_ip > 0 && count_peer(srv, key) >= lim->max_per_ip) {
 		*why = SERVER_REFUSE_PER_IP;
 		return false;
 	}
@@ -249,22 +252,18 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 	}
 	bool counted;
 	enum server_refusal why;
-	if (!admit(srv, peer, &counted, &why)) {
+	shmcount_key(peer, srv->pend_key);
+	if (!admit(srv, peer, srv->pend_key, &counted, &why)) {
 		refuse(srv, fd, peer, sl->i, why);
 		return;
 	}
 	srv->accepting = true;
 	srv->pend_counted = counted;
 	srv->pend_added = false;
-	memset(&srv->pend_peer, 0, sizeof srv->pend_peer);
-	if (len <= sizeof srv->pend_peer)
-		memcpy(&srv->pend_peer, peer, len);
-	else
-		srv->pend_peer.ss_family = AF_UNSPEC;
 	srv->o.proto->accept(srv->o.arg, srv->cur->arg, fd, peer, len, sl->i);
 	srv->accepting = false;
 	if (counted && !srv->pend_added)
-		shmcount_release(srv->o.shared, (const struct sockaddr *)&srv->pend_peer);
+		shmcount_release_key(srv->o.shared, srv->pend_key);
 }
 
 /* ---- the registry ---- */
@@ -283,10 +282,10 @@ void server_conn_add(struct server *srv, struct server_conn *c, void *arg)
 	srv->nconns++;
 	c->linked = true;
 	c->counted = false;
-	memset(&c->peer, 0, sizeof c->peer);
+	memset(c->key, 0, sizeof c->key);
 	if (srv->accepting && !srv->pend_added) {
 		srv->pend_added = true;
-		c->peer = srv->pend_peer;
+		memcpy(c->key, srv->pend_key, sizeof c->key);
 		c->counted = srv->pend_counted;
 	}
 }
@@ -316,7 +315,7 @@ void server_conn_remove(struct server_conn *c)
 	srv->nconns--;
 	if (c->counted) {
 		c->counted = false;
-		shmcount_release(srv->o.shared, (const struct sockaddr *)&c->peer);
+		shmcount_release_key(srv->o.shared, c->key);
 	}
 	if (srv->orphaned) {
 		if (srv->nconns == 0)
@@ -451,21 +450,26 @@ uint64_t server_refused(const struct server *srv) { return srv->refused; }
 
 /* ---- banner lines ---- */
 
-bool server_endpoint_next(const struct listen_set *set, int socktype, bool bracket, size_t *i,
-			  struct server_endpoint *ep)
+bool server_endpoint_next(const struct listen_set *set, size_t *i, struct server_endpoint *ep)
 {
-	for (; *i < set->n; (*i)++) {
-		if (set->socktype[*i] != socktype)
-			continue;
-		const struct sockaddr *sa = (const struct sockaddr *)&set->ep[*i].ss;
-		char h[ENDPOINT_TEXT_MAX];
-		endpoint_format_host(sa, h, sizeof h);
-		str_fmt(ep->host, sizeof ep->host, bracket && sa->sa_family == AF_INET6 ? "[%s]" : "%s",
-			h);
-		ep->index = *i;
-		ep->text = set->ep[*i].text;
-		ep->port = endpoint_port(sa);
-		return true;
-	}
-	return false;
+	if (*i >= set->n)
+		return false;
+	const struct sockaddr *sa = (const struct sockaddr *)&set->ep[*i].ss;
+	endpoint_format_host(sa, ep->host, sizeof ep->host);
+	str_fmt(ep->url_host, sizeof ep->url_host, sa->sa_family == AF_INET6 ? "[%s]" : "%s",
+		ep->host);
+	ep->index = *i;
+	ep->socktype = set->socktype[*i];
+	ep->text = set->ep[*i].text;
+	ep->port = endpoint_port(sa);
+	return true;
+}
+
+void server_describe(const struct listen_set *set, void *conf,
+		     void (*line)(void *conf, const struct server_endpoint *ep, struct sbuf *out),
+		     struct sbuf *out)
+{
+	struct server_endpoint ep;
+	for (size_t i = 0; server_endpoint_next(set, &i, &ep); i++)
+		line(conf, &ep, out);
 }

@@ -48,6 +48,7 @@
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/loop.h"
+#include "core/sbuf.h"
 
 struct server;
 struct server_gen;
@@ -60,7 +61,7 @@ struct server_conn {
 	struct server_conn *prev, *next;
 	struct server_gen *gen;
 	void *arg;				/* the protocol's session */
-	struct sockaddr_storage peer;		/* the address it was counted for */
+	unsigned char key[16];			/* its address, as shmcount_key makes it */
 	bool counted;				/* holds a count in the shared table */
 	bool linked;
 };
@@ -166,17 +167,22 @@ struct server_conn *server_next(const struct server_conn *conn);
 /* ---- banner lines (service_ops.describe) ---- */
 
 /* An endpoint of a listen set as a banner names it: the bound address as
- * text, the host as a command line or URL takes it (an IPv6 address in
- * brackets when bracket is set), and the port. */
+ * text, the host as a command line takes it and as a URL takes it (an
+ * IPv6 address in brackets), and the port. */
 struct server_endpoint {
 	size_t index;			/* in the set */
+	int socktype;
 	const char *text;		/* "127.0.0.1:2121", "[::1]:2121", "unix:/path" */
-	char host[ENDPOINT_TEXT_MAX + 2];
+	char host[ENDPOINT_TEXT_MAX];	/* "::1" */
+	char url_host[ENDPOINT_TEXT_MAX + 2];	/* "[::1]" */
 	unsigned port;
 };
-/* The next socket of type socktype at or after *i, into ep; false at the
- * end. for (size_t i = 0; server_endpoint_next(set, SOCK_STREAM, false, &i, &ep); i++) */
-bool server_endpoint_next(const struct listen_set *set, int socktype, bool bracket, size_t *i,
-			  struct server_endpoint *ep);
+/* The socket at *i into ep; false past the end.
+ *   for (size_t i = 0; server_endpoint_next(set, &i, &ep); i++) */
+bool server_endpoint_next(const struct listen_set *set, size_t *i, struct server_endpoint *ep);
+/* line(conf, ep, out) for every socket of set: a service's banner lines. */
+void server_describe(const struct listen_set *set, void *conf,
+		     void (*line)(void *conf, const struct server_endpoint *ep, struct sbuf *out),
+		     struct sbuf *out);
 
 #endif

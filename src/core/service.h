@@ -41,6 +41,7 @@
 
 struct account_auth;
 struct account_policy;
+struct server_endpoint;
 struct shmcount;
 
 /* What the runner hands a service. configure sees the first part; start
@@ -83,10 +84,10 @@ struct service_ops {
 	int (*reload)(void *running, void *new_conf, ik_err *e);
 	void (*free_running)(void *running);
 	void (*free_conf)(void *conf);
-	/* Lines for the start-up banner: endpoint and a way to try it,
-	 * e.g. "tcp echo  127.0.0.1:2007   try: inetkit tcp connect 127.0.0.1 2007"
-	 * (server_endpoint_next, core/server.h, walks the sockets). */
-	void (*describe)(void *conf, const struct listen_set *set, struct sbuf *out);
+	/* The start-up banner's line for one of its sockets (core/server.h):
+	 * the endpoint and a way to try it, e.g.
+	 * "tcp echo  127.0.0.1:2007   try: inetkit tcp connect 127.0.0.1 2007". */
+	void (*describe)(void *conf, const struct server_endpoint *ep, struct sbuf *out);
 	/* May be NULL: the exit status of a worker whose service ended by
 	 * itself (a one-shot transfer that failed: 1). */
 	int (*status)(void *running);

@@ -167,10 +167,10 @@ struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *c
 	const char *v;
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
 	    listen_spec_configure(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, "
-				  "[IPV6]:PORT, *:PORT or PORT", FTPD_DEFAULT_LISTEN, c->listen,
+				  "[IPV6]:PORT, *:PORT or PORT", FTPD_DEFAULT_LISTEN, false, c->listen,
 				  &c->nlisten, e) < 0 ||
 	    listen_spec_configure(cfg, sec, "implicit_tls_listen", "Addresses for implicit FTPS "
-				  "(TLS from the start); empty: none", NULL, c->implicit,
+				  "(TLS from the start); empty: none", NULL, false, c->implicit,
 				  &c->nimplicit, e) < 0 ||
 	    cfg_get_str(cfg, sec, "banner", "The text of the 220 greeting", FTPD_DEFAULT_BANNER, &v,
 			e) < 0)
@@ -227,10 +227,8 @@ void ftpd_conf_free(struct ftpd_conf *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
-	for (size_t i = 0; i < c->nimplicit; i++)
-		free(c->implicit[i]);
+	listen_spec_free(c->listen, c->nlisten);
+	listen_spec_free(c->implicit, c->nimplicit);
 	if (c->ssl != NULL)
 		SSL_CTX_free(c->ssl);
 	if (c->xferlog_fd >= 0)

@@ -52,16 +52,13 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 
 static void svc_free_conf(void *conf) { ftpd_conf_free(conf); }
 
-static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
 {
 	const struct ftpd_conf *c = conf;
-	struct server_endpoint ep;
-	for (size_t i = 0; server_endpoint_next(set, SOCK_STREAM, true, &i, &ep); i++) {
-		bool implicit = i >= c->implicit_from;
-		sbuf_printf(out, "%-11s  %-22s try: curl %s%s://%s:%u/%s\n", implicit ? "ftps" : "ftp",
-			    ep.text, implicit ? "-k " : "", implicit ? "ftps" : "ftp", ep.host, ep.port,
-			    c->anon.enabled ? "pub/" : " -u USER");
-	}
+	bool implicit = ep->index >= c->implicit_from;
+	sbuf_printf(out, "%-11s  %-22s try: curl %s%s://%s:%u/%s\n", implicit ? "ftps" : "ftp",
+		    ep->text, implicit ? "-k " : "", implicit ? "ftps" : "ftp", ep->url_host, ep->port,
+		    c->anon.enabled ? "pub/" : " -u USER");
 }
 
 const struct service_ops service_ftp = {

@@ -162,6 +162,29 @@ int runner_workers(struct runner *r)
 	return code == 0 ? CLI_OK : CLI_FAIL;
 }
 
+int runner_listen(const struct runner_opts *o, const struct service_ops *ops, void *conf,
+		  struct acl *acl, char *const *specs, size_t nspecs, int socktype,
+		  void (*bound)(void *conf, const struct listen_set *set, unsigned workers))
+{
+	struct runner r = {.o = o};
+	ik_err e;
+	int rc;
+	r.conf = serve_conf_single(ops, conf, acl, o->grace_ms, &e);
+	if (r.conf == NULL) {
+		rc = cli_error(cmd_of(o), CLI_FAIL, "%s", e.msg);
+	} else if (worker_sets_bind(&r.ws[0], (const char *const *)specs, nspecs, socktype,
+				    o->workers, &e) < 0) {
+		rc = cli_error(cmd_of(o), CLI_USAGE, "%s", e.msg);
+	} else {
+		workers_hold_signals();
+		if (bound != NULL)
+			bound(conf, &r.ws[0].sets[0], o->workers);
+		rc = runner_workers(&r);
+	}
+	runner_close(&r);
+	return rc;
+}
+
 void runner_close(struct runner *r)
 {
 	for (size_t i = 0; i < SERVE_MAX_SERVICES; i++) {

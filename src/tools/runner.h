@@ -113,6 +113,15 @@ int runner_run(struct runner *r);
 /* The workers on r->ws: what runner_run does after start-up, and what
  * tcp/udp listen call with sockets they bound. The exit status. */
 int runner_workers(struct runner *r);
+/* `tcp listen`, `udp listen`: run ops with conf made from options (conf
+ * and acl are taken, also on failure), every one of o->workers processes
+ * on its own SO_REUSEPORT sockets bound from specs (one set in this
+ * process with 0 workers). bound(conf, set, workers) runs once, with the sockets
+ * of the first worker, before the workers start (its listen log lines).
+ * The exit status: CLI_USAGE when an address cannot be bound. */
+int runner_listen(const struct runner_opts *o, const struct service_ops *ops, void *conf,
+		  struct acl *acl, char *const *specs, size_t nspecs, int socktype,
+		  void (*bound)(void *conf, const struct listen_set *set, unsigned workers));
 /* Sockets (unix:PATH files removed), shared counts and r->conf. */
 void runner_close(struct runner *r);
 

@@ -11,6 +11,7 @@
 #include "inetkit_config.h"
 #include "core/cli.h"
 #include "core/log.h"
+#include "core/server.h"
 #include "core/sbuf.h"
 #include "core/str.h"
 #include "core/term.h"
@@ -64,7 +65,7 @@ static void banner(const struct runner *r)
 		if (!runner_selected(r, sc, i) || s->ops->describe == NULL)
 			continue;
 		struct sbuf b = SBUF_INIT(64 * 1024);
-		s->ops->describe(s->conf, &r->ws[i].sets[0], &b);
+		server_describe(&r->ws[i].sets[0], s->conf, s->ops->describe, &b);
 		/* Indent each line the service wrote. */
 		const char *p = sbuf_cstr(&b);
 		while (*p != '\0') {

@@ -276,8 +276,35 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 	return 0;
 }
 
+/* The sockets are bound: raise the open-file limit, say where we listen. */
+static void on_bound(void *conf, const struct listen_set *set, unsigned workers)
+{
+	struct tcp_conf *c = conf;
+	/* exec: the socket and two pipes; relay: two sockets and two pipes. */
+	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : c->mode == TCP_RELAY ? 4 : 1;
+	uint64_t limit = workers_raise_nofile(c->max_conns * per_conn + 64);
+	if (limit < c->max_conns * per_conn + 16)
+		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
+			  (unsigned long long)limit, (unsigned long long)c->max_conns);
+	for (size_t i = 0; i < set->n; i++) {
+		if (c->mode == TCP_RELAY)
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=relay target=%s tls=%s "
+				  "tls_target=%s workers=%u", set->ep[i].text, c->target,
+				  c->tls ? "yes" : "no", c->tls_target ? "yes" : "no", workers);
+		else
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%u",
+				  set->ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no", workers);
+	}
+}
+
 int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl)
 {
+	ik_err e;
+	if (tcp_conf_prepare(c, &e) < 0) {
+		acl_free(acl);
+		tcp_conf_free(c);
+		return cli_error("tcp", CLI_USAGE, "%s", e.msg);
+	}
 	struct reloads rl = {NULL, 0};
 	struct runner_opts ro = {
 		.cmd = "tcp",
@@ -289,42 +316,8 @@ int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl)
 		.reload = on_reload,
 		.reload_arg = &rl,
 	};
-	struct runner r = {.o = &ro};
-	ik_err e;
-	int rc;
-	/* From here on c and acl are the runner's. */
-	r.conf = serve_conf_single(&service_tcp_echo, c, acl, STOP_GRACE_MS, &e);
-	if (r.conf == NULL) {
-		rc = cli_error("tcp", CLI_FAIL, "%s", e.msg);
-		goto out;
-	}
-	if (tcp_conf_prepare(c, &e) < 0 ||
-	    worker_sets_bind(&r.ws[0], (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
-			     (unsigned)workers, &e) < 0) {
-		rc = cli_error("tcp", CLI_USAGE, "%s", e.msg);
-		goto out;
-	}
-	/* exec: the socket and two pipes; relay: two sockets and two pipes. */
-	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : c->mode == TCP_RELAY ? 4 : 1;
-	uint64_t limit = workers_raise_nofile(c->max_conns * per_conn + 64);
-	if (limit < c->max_conns * per_conn + 16)
-		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
-			  (unsigned long long)limit, (unsigned long long)c->max_conns);
-	workers_hold_signals();
-	for (size_t i = 0; i < r.ws[0].sets[0].n; i++) {
-		if (c->mode == TCP_RELAY)
-			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=relay target=%s tls=%s "
-				  "tls_target=%s workers=%llu", r.ws[0].sets[0].ep[i].text, c->target,
-				  c->tls ? "yes" : "no", c->tls_target ? "yes" : "no",
-				  (unsigned long long)workers);
-		else
-			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
-				  r.ws[0].sets[0].ep[i].text, tcp_mode_name(c->mode),
-				  c->tls ? "yes" : "no", (unsigned long long)workers);
-	}
-	rc = runner_workers(&r);
-out:
-	runner_close(&r);
+	int rc = runner_listen(&ro, &service_tcp_echo, c, acl, c->listen, c->nlisten, SOCK_STREAM,
+			       on_bound);
 	prune_reloaded(&rl, NULL);
 	free(rl.conf);
 	return rc;

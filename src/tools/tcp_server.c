@@ -48,8 +48,7 @@ void tcp_conf_free(struct tcp_conf *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
+	listen_spec_free(c->listen, c->nlisten);
 	free(c->cert);
 	free(c->key);
 	free(c->file);

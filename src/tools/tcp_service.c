@@ -40,7 +40,7 @@ static void *svc_configure(struct cfg *cfg, const char *sec, const struct servic
 	const char *cert, *key;	/* "": none, as in [tls] and [ftp] */
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
 	    listen_spec_configure(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, "
-				  "[IPV6]:PORT, *:PORT or PORT", "127.0.0.1:2007", c->listen,
+				  "[IPV6]:PORT, *:PORT or PORT", "127.0.0.1:2007", true, c->listen,
 				  &c->nlisten, e) < 0 ||
 	    cfg_get_enum(cfg, sec, "mode", "echo (RFC 862), discard (RFC 863) or chat", modes, 0,
 			 &mode, e) < 0 ||
@@ -60,10 +60,6 @@ static void *svc_configure(struct cfg *cfg, const char *sec, const struct servic
 	c->mode = mode == 1 ? TCP_DISCARD : mode == 2 ? TCP_CHAT : TCP_ECHO;
 	c->idle_ms = idle;
 	c->name = "tcp-echo";
-	if (c->nlisten == 0) {
-		cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT");
-		goto fail;
-	}
 	if ((cert[0] != '\0' || key[0] != '\0') && !c->tls) {
 		cfg_error(cfg, sec, cert[0] != '\0' ? "cert" : "key", e,
 			  "set tls = yes to use a certificate");
@@ -113,14 +109,12 @@ static void svc_free_running(void *running) { tcp_server_free(running); }
 static void svc_free_conf(void *conf) { tcp_conf_free(conf); }
 static int svc_status(void *running) { return ((struct tcp_server *)running)->result; }
 
-static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
 {
-	struct tcp_conf *c = conf;
-	struct server_endpoint ep;
-	for (size_t i = 0; server_endpoint_next(set, SOCK_STREAM, false, &i, &ep); i++)
-		sbuf_printf(out, "tcp %-7s  %-22s try: inetkit tcp connect%s %s %u\n",
-			    tcp_mode_name(c->mode), ep.text, c->tls ? " --tls --insecure" : "", ep.host,
-			    ep.port);
+	const struct tcp_conf *c = conf;
+	sbuf_printf(out, "tcp %-7s  %-22s try: inetkit tcp connect%s %s %u\n",
+		    tcp_mode_name(c->mode), ep->text, c->tls ? " --tls --insecure" : "", ep->host,
+		    ep->port);
 }
 
 const struct service_ops service_tcp_echo = {

@@ -128,6 +128,14 @@ static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *wor
 	return 0;
 }
 
+static void on_bound(void *conf, const struct listen_set *set, unsigned workers)
+{
+	const struct udp_conf *c = conf;
+	for (size_t i = 0; i < set->n; i++)
+		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s workers=%u", set->ep[i].text,
+			  c->mode == UDP_PRINT ? "print" : "echo", workers);
+}
+
 /* Datagrams have no sessions to wait for; this bounds a stop that hangs. */
 #define STOP_GRACE_MS 1000
 
@@ -152,25 +160,8 @@ int udp_listen_main(int argc, char **argv)
 		.workers_set = true,
 		.workers = (unsigned)workers,
 	};
-	struct runner r = {.o = &ro};
-	ik_err e;
-	/* From here on c and acl are the runner's. */
-	r.conf = serve_conf_single(&service_udp_echo, c, acl, STOP_GRACE_MS, &e);
-	if (r.conf == NULL) {
-		rc = cli_error("udp", CLI_FAIL, "%s", e.msg);
-	} else if (worker_sets_bind(&r.ws[0], (const char *const *)c->listen, c->nlisten,
-				    SOCK_DGRAM, (unsigned)workers, &e) < 0) {
-		rc = cli_error("udp", CLI_USAGE, "%s", e.msg);
-	} else {
-		workers_hold_signals();
-		for (size_t i = 0; i < r.ws[0].sets[0].n; i++)
-			log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s workers=%llu",
-				  r.ws[0].sets[0].ep[i].text, c->mode == UDP_PRINT ? "print" : "echo",
-				  (unsigned long long)workers);
-		rc = runner_workers(&r);
-	}
-	runner_close(&r);
-	return rc;
+	return runner_listen(&ro, &service_udp_echo, c, acl, c->listen, c->nlisten, SOCK_DGRAM,
+			     on_bound);
 }
 
 int cmd_udp(int argc, char **argv)

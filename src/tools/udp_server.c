@@ -55,8 +55,7 @@ void udp_conf_free(struct udp_conf *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
+	listen_spec_free(c->listen, c->nlisten);
 	free(c);
 }
 
@@ -272,17 +271,13 @@ static void *svc_configure(struct cfg *cfg, const char *sec, const struct servic
 	int mode = 0;
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
 	    listen_spec_configure(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, "
-				  "[IPV6]:PORT, *:PORT or PORT", "127.0.0.1:2007", c->listen,
+				  "[IPV6]:PORT, *:PORT or PORT", "127.0.0.1:2007", true, c->listen,
 				  &c->nlisten, e) < 0 ||
 	    cfg_get_enum(cfg, sec, "mode", "echo answers each datagram (RFC 862); print writes it "
 			 "to standard output", modes, 0, &mode, e) < 0)
 		goto fail;
 	c->mode = mode == 1 ? UDP_PRINT : UDP_ECHO;
 	c->name = "udp-echo";
-	if (c->nlisten == 0) {
-		cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT");
-		goto fail;
-	}
 	return c;
 fail:
 	udp_conf_free(c);
@@ -327,13 +322,11 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 static void svc_free_running(void *running) { udp_server_free(running); }
 static void svc_free_conf(void *conf) { udp_conf_free(conf); }
 
-static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
 {
-	struct udp_conf *c = conf;
-	struct server_endpoint ep;
-	for (size_t i = 0; server_endpoint_next(set, SOCK_DGRAM, false, &i, &ep); i++)
-		sbuf_printf(out, "udp %-7s  %-22s try: inetkit udp send %s %u hello\n",
-			    c->mode == UDP_PRINT ? "print" : "echo", ep.text, ep.host, ep.port);
+	const struct udp_conf *c = conf;
+	sbuf_printf(out, "udp %-7s  %-22s try: inetkit udp send %s %u hello\n",
+		    c->mode == UDP_PRINT ? "print" : "echo", ep->text, ep->host, ep->port);
 }
 
 const struct service_ops service_udp_echo = {

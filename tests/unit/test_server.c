@@ -393,6 +393,12 @@ static void reload_keeps_sessions_in_their_generation(void **state)
 	loop_free(l);
 }
 
+static void banner_line(void *conf, const struct server_endpoint *ep, struct sbuf *out)
+{
+	sbuf_printf(out, "%s %s %s %s %d|", (const char *)conf, ep->text, ep->host, ep->url_host,
+		    ep->socktype == SOCK_DGRAM);
+}
+
 static void banner_endpoints(void **state)
 {
 	(void)state;
@@ -404,21 +410,25 @@ static void banner_endpoints(void **state)
 	assert_int_equal(listen_bind_specs(&set, udp, 1, SOCK_DGRAM, 0, &e), 0);
 	struct server_endpoint ep;
 	size_t i = 0;
-	assert_true(server_endpoint_next(&set, SOCK_STREAM, true, &i, &ep));
+	assert_true(server_endpoint_next(&set, &i, &ep));
 	assert_int_equal(ep.index, 0);
 	assert_string_equal(ep.host, "127.0.0.1");
-	assert_true(ep.port > 0);
-	i++;
-	if (set.n == 3) {	/* a machine without IPv6 skips [::1] */
-		assert_true(server_endpoint_next(&set, SOCK_STREAM, true, &i, &ep));
-		assert_string_equal(ep.host, "[::1]");
-		assert_true(str_has_prefix(ep.text, "[::1]:"));
-		i++;
-	}
-	assert_false(server_endpoint_next(&set, SOCK_STREAM, true, &i, &ep));
-	i = 0;
-	assert_true(server_endpoint_next(&set, SOCK_DGRAM, false, &i, &ep));
-	assert_int_equal(ep.index, set.n - 1);
+	assert_string_equal(ep.url_host, "127.0.0.1");
+	assert_int_equal(ep.port, endpoint_port((struct sockaddr *)&set.ep[0].ss));
+	struct sbuf out = SBUF_INIT(4096);
+	server_describe(&set, "svc", banner_line, &out);
+	char want[512];
+	if (set.n == 3)		/* a machine without IPv6 has no [::1] */
+		str_fmt(want, sizeof want, "svc %s 127.0.0.1 127.0.0.1 0|svc %s ::1 [::1] 0|"
+			"svc %s 127.0.0.1 127.0.0.1 1|", set.ep[0].text, set.ep[1].text,
+			set.ep[2].text);
+	else
+		str_fmt(want, sizeof want, "svc %s 127.0.0.1 127.0.0.1 0|svc %s 127.0.0.1 "
+			"127.0.0.1 1|", set.ep[0].text, set.ep[1].text);
+	assert_string_equal(sbuf_cstr(&out), want);
+	sbuf_free(&out);
+	i = set.n;
+	assert_false(server_endpoint_next(&set, &i, &ep));
 	listen_set_close(&set);
 }
 

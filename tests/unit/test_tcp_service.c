@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "core/server.h"
 #include "core/workers.h"
 #include "tools/tcp.h"
 #include "tools/udp.h"
@@ -42,7 +43,7 @@ static void tcp_echo_section(void **state)
 	assert_int_equal(service_tcp_echo.bind(conf, &set, &e), 0);
 	assert_int_equal(set.n, 2);
 	struct sbuf out = SBUF_INIT(4096);
-	service_tcp_echo.describe(conf, &set, &out);
+	server_describe(&set, conf, service_tcp_echo.describe, &out);
 	assert_non_null(strstr(sbuf_cstr(&out), "tcp chat"));
 	assert_non_null(strstr(sbuf_cstr(&out), "try: inetkit tcp connect 127.0.0.1 "));
 	sbuf_free(&out);
