@@ -182,9 +182,5 @@ struct account_request *account_verify(struct account_auth *a, const struct acco
 				       account_verify_cb cb, void *arg, ik_err *e);
 /* The client went away: cb will not be called. The handle is invalid after. */
 void account_verify_cancel(struct account_request *r);
-/* The process-wide authenticator `serve` creates in each worker, for
- * services to use from their start(). NULL when none. */
-struct account_auth *account_auth_current(void);
-void account_auth_set_current(struct account_auth *a);
 
 #endif

@@ -46,10 +46,6 @@ struct account_request {
 	struct account_request *prev, *next;	/* in auth->delayed */
 };
 
-static struct account_auth *current;
-
-struct account_auth *account_auth_current(void) { return current; }
-void account_auth_set_current(struct account_auth *a) { current = a; }
 
 static struct account_store *conn_get(struct account_auth *a, ik_err *e)
 {
@@ -215,8 +211,6 @@ void account_auth_free(struct account_auth *a)
 {
 	if (a == NULL)
 		return;
-	if (current == a)
-		current = NULL;
 	/* Pending callbacks are not called: their owners are going too. */
 	while (a->delayed != NULL) {
 		struct account_request *r = a->delayed;

@@ -12,6 +12,7 @@
 #include <event2/listener.h>
 
 #include "core/acl.h"
+#include "core/config.h"
 #include "core/log.h"
 
 /* Why bind() failed, in words a user can act on. */
@@ -212,6 +213,35 @@ void listen_set_close(struct listen_set *set)
 		if (set->fd[i] >= 0)
 			close(set->fd[i]);
 	set->n = 0;
+}
+
+int listen_spec_configure(struct cfg *cfg, const char *sec, const char *key, const char *desc,
+			  const char *def, bool required, char **list, size_t *n, ik_err *e)
+{
+	const char *items[CFG_MAX_LIST];
+	size_t k = 0;
+	if (cfg_get_list(cfg, sec, key, desc, def, items, &k, e) < 0)
+		return -1;
+	if (required && k == 0)
+		return cfg_error(cfg, sec, key, e, "give at least one [HOST:]PORT");
+	for (size_t i = 0; i < k; i++) {
+		ik_err le;
+		if (listen_spec_add(list, n, items[i], &le) < 0)
+			return cfg_error(cfg, sec, key, e, "%s", le.msg);
+	}
+	return 0;
+}
+
+void listen_spec_free(char **list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i]);
+}
+
+void listen_log_changed(const char *service, const char *restart)
+{
+	log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: restart "
+		  "%s to apply them\"", service, restart);
 }
 
 void listen_set_acl(struct listen_set *set, struct acl *acl)

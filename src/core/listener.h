@@ -42,6 +42,16 @@ struct listen_set {
  * endpoint_unix for unix:PATH). */
 int listen_spec_add(char **list, size_t *n, const char *spec, ik_err *e);
 
+/* Read the list of listen specs key of section sec (core/config.h, with
+ * desc and default def) and append each, checked, to list; with required
+ * an empty list is an error too ("give at least one [HOST:]PORT"). An
+ * error names the file, line and key. */
+struct cfg;
+int listen_spec_configure(struct cfg *cfg, const char *sec, const char *key, const char *desc,
+			  const char *def, bool required, char **list, size_t *n, ik_err *e);
+/* Free the specs of a list listen_spec_add filled. */
+void listen_spec_free(char **list, size_t n);
+
 /* Bind one socket (SOCK_STREAM listens with backlog SOMAXCONN). IPv6 sockets
  * are IPV6_V6ONLY so that "*:PORT" can bind 0.0.0.0 and :: side by side.
  * Non-blocking, close-on-exec. Returns the fd, or -1 with e like
@@ -60,6 +70,9 @@ void listen_set_close(struct listen_set *set);
 /* Put acl in force on set's sockets from the next connection on (a
  * reload's new list); the count of refusals goes on from the old list. */
 void listen_set_acl(struct listen_set *set, struct acl *acl);
+/* A reload that lists other addresses than those bound: the sockets
+ * stay; logs that a restart of restart ("serve") applies them. */
+void listen_log_changed(const char *service, const char *restart);
 /* Remove the socket files of the set's unix:PATH sockets, if they are still
  * the ones it made (the process that bound them, at exit). */
 void listen_set_unlink(const struct listen_set *set);

@@ -113,7 +113,7 @@ static uint32_t *cell(struct shmcount *sc, size_t col, size_t slot)
 	return &sc->count[col * sc->h->slots + slot];
 }
 
-static void make_key(const struct sockaddr *sa, uint8_t key[16])
+void shmcount_key(const struct sockaddr *sa, unsigned char key[SHMCOUNT_KEY_LEN])
 {
 	memset(key, 0, 16);
 	if (sa == NULL)
@@ -222,7 +222,7 @@ enum shmcount_result shmcount_acquire(struct shmcount *sc, const struct sockaddr
 				      unsigned long long max_per_ip)
 {
 	uint8_t key[16];
-	make_key(addr, key);
+	shmcount_key(addr, key);
 	enum shmcount_result r = SHMCOUNT_OK;
 	lock(sc);
 	if (!attach(sc)) {
@@ -259,7 +259,12 @@ out:
 void shmcount_release(struct shmcount *sc, const struct sockaddr *addr)
 {
 	uint8_t key[16];
-	make_key(addr, key);
+	shmcount_key(addr, key);
+	shmcount_release_key(sc, key);
+}
+
+void shmcount_release_key(struct shmcount *sc, const unsigned char key[SHMCOUNT_KEY_LEN])
+{
 	lock(sc);
 	size_t fr, i = find(sc, key, &fr);
 	/* A column cleared by a process that took this pid holds nothing. */
@@ -280,7 +285,7 @@ unsigned long long shmcount_total(struct shmcount *sc)
 unsigned long long shmcount_peer(struct shmcount *sc, const struct sockaddr *addr)
 {
 	uint8_t key[16];
-	make_key(addr, key);
+	shmcount_key(addr, key);
 	lock(sc);
 	size_t fr, i = find(sc, key, &fr);
 	unsigned long long n = i == SIZE_MAX ? 0 : sc->slot[i].count;

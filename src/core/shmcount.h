@@ -66,6 +66,13 @@ enum shmcount_result shmcount_acquire(struct shmcount *sc, const struct sockaddr
 /* Give back one connection of addr acquired by this process. */
 void shmcount_release(struct shmcount *sc, const struct sockaddr *addr);
 
+/* The 16-byte key an address is counted under: IPv6 as it is, IPv4 as
+ * v4-mapped IPv6, anything else all zeros (one key for all). */
+#define SHMCOUNT_KEY_LEN 16
+void shmcount_key(const struct sockaddr *addr, unsigned char key[SHMCOUNT_KEY_LEN]);
+/* Give back one connection counted under key (shmcount_key). */
+void shmcount_release_key(struct shmcount *sc, const unsigned char key[SHMCOUNT_KEY_LEN]);
+
 /* What the whole server holds: the total, or the count of one address. */
 unsigned long long shmcount_total(struct shmcount *sc);
 unsigned long long shmcount_peer(struct shmcount *sc, const struct sockaddr *addr);

@@ -40,6 +40,10 @@ struct workers_opts {
 int workers_run(const struct workers_opts *o, int (*worker_main)(int index, void *arg),
 		void *arg, ik_err *e);
 
+/* Raise the soft open-file limit towards want (at most the hard limit);
+ * returns the soft limit now in force. */
+uint64_t workers_raise_nofile(uint64_t want);
+
 /* Before a server says it listens:
  * hold SIGINT, SIGTERM and SIGHUP until its loop handles them (loop_new
  * unblocks them; the workers' supervisor waits for them), so that one sent

@@ -8,7 +8,8 @@
  * the wu-ftpd xferlog(5) format.
  *
  *   ftpd_conf.c     the [ftp] keys, their defaults and checks; TLS context
- *   ftpd_server.c   listeners, session limits (total, per address), stop
+ *   ftpd_server.c   FTP on core/server (listeners, limits, stop, reload
+ *                   generations): the 421 refusals, a generation's state
  *   ftpd_cmd.c      the command table: verb, states, flags, arguments,
  *                   usage and handler per row (core/session_cmd runs it),
  *                   FEAT, HELP, SITE, FTP's wording of refusals
@@ -25,8 +26,10 @@
  *   ftpd_xcmd.c     RETR/STOR/APPE/STOU/LIST/NLST/MLSD: checks, commit
  *   ftpd_xfer.c     the transfer engine; ftpd_upload.c the upload side
  *
- * The public part is the configuration and the server's life cycle; the
- * service glue for `serve` is in src/tools/ftpd_service.c. */
+ * The public part is the configuration and the server's start and reload;
+ * it runs as a struct server (core/server.h: stop, free). The service
+ * glue for the runner (`serve`, `inetkit ftpd`) is in
+ * src/tools/ftpd_service.c. */
 #ifndef INETKIT_FTP_FTPD_H
 #define INETKIT_FTP_FTPD_H
 
@@ -83,9 +86,6 @@ struct ftpd_conf {
 	char xferlog[ACCOUNT_PATH_MAX];	/* "" : none */
 	int xferlog_fd;
 	bool log_commands;		/* every command at info level */
-	/* Session counts shared by the workers (ftpd_share_limits); NULL:
-	 * each process counts its own. Not freed by ftpd_conf_free. */
-	struct shmcount *counts;
 };
 
 /* Read every key of [section] (and nothing else). cert/key are the files
@@ -107,34 +107,26 @@ int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e);
 /* Bind the plain listeners, then the implicit FTPS ones, into set. */
 int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e);
 
-/* In the parent, after ftpd_bind and before the workers fork: make
- * max_sessions and max_per_ip count the sessions of every worker
- * (core/shmcount.h). ftpd_unshare_limits undoes it (any process). */
-int ftpd_share_limits(struct ftpd_conf *c, ik_err *e);
-void ftpd_unshare_limits(struct ftpd_conf *c);
+struct server;
+struct service_ctx;
 
-struct ftpd_server;
-
-/* Serve on the loop with the sockets ftpd_bind made. auth verifies
- * logins (NULL: anonymous logins only, checked here). */
-struct ftpd_server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
-				      const struct listen_set *set, struct account_auth *auth,
-				      ik_err *e);
-/* Graceful: stop accepting, tell idle sessions 421, let transfers end;
- * done(arg) when the last session has gone. */
-void ftpd_server_stop(struct ftpd_server *srv, void (*done)(void *), void *arg);
-/* Frees the retired generations too. */
-void ftpd_server_free(struct ftpd_server *srv);
-/* Sessions of every generation. */
-size_t ftpd_server_sessions(const struct ftpd_server *srv);
-/* New settings (SIGHUP): a new generation of the server, with conf c, takes
- * over the listening sockets of cur (set, as given to start); cur keeps its
- * sessions, which go on with the settings they started with, and frees
- * itself when the last one ends. c must outlive those generations' sessions
- * (serve frees confs only at exit). Returns the new current server, or NULL
- * with e set and cur untouched (a TLS key that does not load, an xferlog
- * that cannot be opened, ...). Listen addresses of c are not bound. */
-struct ftpd_server *ftpd_server_reload(struct ftpd_server *cur, struct ftpd_conf *c,
-				       const struct listen_set *set, ik_err *e);
+/* Serve on the loop with the sockets ftpd_bind made: a struct server
+ * (core/server.h) whose sessions count against max_sessions and
+ * max_per_ip, across the workers when ctx->shared is set. ctx->auth
+ * verifies logins (NULL: anonymous logins only, checked here); ctx may
+ * be NULL (no accounts, this process's counts). server_stop is graceful:
+ * idle sessions are told 421, transfers end first. */
+struct server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
+				 const struct listen_set *set, const struct service_ctx *ctx,
+				 ik_err *e);
+/* New settings (SIGHUP): a new generation with conf c takes the listening
+ * sockets over; open sessions go on with the settings they started with.
+ * c must outlive those sessions (the runner frees confs only at exit).
+ * Listen addresses of c that differ from the bound ones are logged, not
+ * bound ("restart <ctx->restart> to apply them"); with no certificate
+ * file before or now, the certificate made in memory stays (clients may
+ * have pinned it). Returns -1 with e set and nothing changed (a TLS key
+ * that does not load, an xferlog that cannot be opened, ...). */
+int ftpd_server_reload(struct server *srv, struct ftpd_conf *c, ik_err *e);
 
 #endif

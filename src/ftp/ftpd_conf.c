@@ -19,21 +19,6 @@
 #include "ftp/ftpd_glob.h"
 #include "ftp/ftpd_int.h"
 
-static int add_listen(struct cfg *cfg, const char *sec, const char *key, const char *desc,
-		      char **out, size_t *n, const char *def, ik_err *e)
-{
-	const char *items[CFG_MAX_LIST];
-	size_t k = 0;
-	if (cfg_get_list(cfg, sec, key, desc, def, items, &k, e) < 0)
-		return -1;
-	for (size_t i = 0; i < k; i++) {
-		ik_err le;
-		if (listen_spec_add(out, n, items[i], &le) < 0)
-			return cfg_error(cfg, sec, key, e, "%s", le.msg);
-	}
-	return 0;
-}
-
 static int read_mode(struct cfg *cfg, const char *sec, const char *key, const char *desc,
 		     const char *def, unsigned *out, ik_err *e)
 {
@@ -182,10 +167,12 @@ struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *c
 	c->xferlog_fd = -1;
 	const char *v;
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
-	    add_listen(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, [IPV6]:PORT, *:PORT "
-		       "or PORT", c->listen, &c->nlisten, FTPD_DEFAULT_LISTEN, e) < 0 ||
-	    add_listen(cfg, sec, "implicit_tls_listen", "Addresses for implicit FTPS (TLS from the "
-		       "start); empty: none", c->implicit, &c->nimplicit, NULL, e) < 0 ||
+	    listen_spec_configure(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, "
+				  "[IPV6]:PORT, *:PORT or PORT", FTPD_DEFAULT_LISTEN, false, c->listen,
+				  &c->nlisten, e) < 0 ||
+	    listen_spec_configure(cfg, sec, "implicit_tls_listen", "Addresses for implicit FTPS "
+				  "(TLS from the start); empty: none", NULL, false, c->implicit,
+				  &c->nimplicit, e) < 0 ||
 	    cfg_get_str(cfg, sec, "banner", "The text of the 220 greeting", FTPD_DEFAULT_BANNER, &v,
 			e) < 0)
 		goto fail;
@@ -241,10 +228,8 @@ void ftpd_conf_free(struct ftpd_conf *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
-	for (size_t i = 0; i < c->nimplicit; i++)
-		free(c->implicit[i]);
+	listen_spec_free(c->listen, c->nlisten);
+	listen_spec_free(c->implicit, c->nimplicit);
 	if (c->ssl != NULL)
 		SSL_CTX_free(c->ssl);
 	if (c->xferlog_fd >= 0)

@@ -18,6 +18,8 @@
 #include "core/jail.h"
 #include "core/offload.h"
 #include "core/sbuf.h"
+#include "core/server.h"
+#include "core/service.h"
 #include "core/session.h"
 #include "ftp/ftpd.h"
 #include "ftp/ftpd_ascii.h"
@@ -26,28 +28,19 @@
 
 struct ftpd_sess;
 
+/* One generation of the server (ftpd_server.c): the settings a session
+ * started with and what goes with them. Listeners, the session registry,
+ * limits, stop and reload are core/server's. */
 struct ftpd_server {
 	struct ftpd_conf *conf;
 	struct loop *loop;
-	struct listener *li[LISTEN_MAX_SOCKETS];
-	bool li_implicit[LISTEN_MAX_SOCKETS];
-	size_t nli;
+	struct server *core;		/* every generation's listeners and sessions */
+	const struct listen_set *set;
+	const struct service_ctx *ctx;	/* the runner's, NULL in tests */
+	const struct ftpd_conf *bound;	/* whose listen addresses set holds */
 	struct account_auth *auth;	/* NULL: anonymous only */
 	struct offload *pool;		/* quota scans */
 	struct ev_token_bucket_cfg *rate_down, *rate_up;
-	struct ftpd_sess *sessions;
-	size_t nsess;
-	uint64_t refused;
-	bool stopping, freeing, done_scheduled;
-	void (*done)(void *arg);
-	void *done_arg;
-	/* Generations (ftpd_server_reload): the current server links to the
-	 * retired ones, which keep their sessions and conf until those end. */
-	struct ftpd_server *older, *newer;
-	bool retired;
-	/* Shared with the other workers and generations: the first
-	 * generation's conf->counts (NULL: count this process's sessions). */
-	struct shmcount *counts;
 };
 
 /* What a logged-in user may do where it is. */
@@ -81,7 +74,7 @@ struct ftpd_data {
 struct ftpd_sess {
 	struct ftpd_server *srv;
 	struct session *s;
-	struct ftpd_sess *prev, *next;
+	struct server_conn conn;	/* in the registry of srv->core */
 	struct event *timer;		/* idle / login timeout */
 	uint64_t start_ms, last_ms;	/* connected, last command */
 	unsigned state;			/* FTPD_ST_* */
@@ -90,8 +83,6 @@ struct ftpd_sess {
 	bool quit_pending;		/* QUIT during a transfer */
 	bool closing;
 	char host[64];			/* peer address without port */
-	bool counted;			/* holds one count in srv->counts */
-	struct sockaddr_storage count_peer;	/* the address it was counted for */
 	/* login */
 	char user[ACCOUNT_LABEL_MAX + 1];
 	struct account_request *auth_req;

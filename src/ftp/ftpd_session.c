@@ -131,7 +131,7 @@ void ftpd_xfer_ended(struct ftpd_sess *fs)
 	fs->last_ms = time_mono_coarse_ms();
 	if (!fs->quit_pending || fs->closing)
 		return;
-	ftpd_sess_shutdown(fs, fs->srv->stopping ? "421 Server shutting down; goodbye."
+	ftpd_sess_shutdown(fs, server_stopping(fs->srv->core) ? "421 Server shutting down; goodbye."
 			   : "221 Goodbye.");
 }
 

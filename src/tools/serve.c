@@ -1,8 +1,8 @@
-/* `inetkit serve --config FILE`: start-up in the order that keeps
- * privileges short-lived: read and check the whole config, prepare the
- * state directory and certificates, bind every port, drop to [serve] user,
- * print the banner, then hand over to the worker supervisor
- * (core/workers). No RFC of its own; each service names its own. */
+/* `inetkit serve --config FILE`: every enabled service of the file on the
+ * runner (tools/runner.h: read and check the whole config, prepare the
+ * state directory and certificates, bind every port, drop to [serve]
+ * user), the banner, then the workers. No RFC of its own; each service
+ * names its own. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,12 +10,12 @@
 
 #include "inetkit_config.h"
 #include "core/cli.h"
-#include "core/fsutil.h"
 #include "core/log.h"
+#include "core/server.h"
 #include "core/sbuf.h"
 #include "core/str.h"
 #include "core/term.h"
-#include "core/workers.h"
+#include "tools/runner.h"
 #include "tools/serve.h"
 #include "tools/tools.h"
 
@@ -51,9 +51,9 @@ static void list_services(const struct serve_conf *sc, char *out, size_t outsz)
 	}
 }
 
-static void banner(const struct serve_ctx *ctx)
+static void banner(const struct runner *r)
 {
-	const struct serve_conf *sc = ctx->conf;
+	const struct serve_conf *sc = r->conf;
 	struct term_colors col;
 	term_colors_for(stdout, &col);
 	printf("%sinetkit serve %s%s: %zu service%s, %u worker%s, state in %s\n", col.bold,
@@ -62,10 +62,10 @@ static void banner(const struct serve_ctx *ctx)
 	       sc->state_dir);
 	for (size_t i = 0; i < sc->nsvc; i++) {
 		const struct serve_service *s = &sc->svc[i];
-		if (s->conf == NULL || !s->enabled || s->ops->describe == NULL)
+		if (!runner_selected(r, sc, i) || s->ops->describe == NULL)
 			continue;
 		struct sbuf b = SBUF_INIT(64 * 1024);
-		s->ops->describe(s->conf, &ctx->sets[i], &b);
+		server_describe(&r->ws[i].sets[0], s->conf, s->ops->describe, &b);
 		/* Indent each line the service wrote. */
 		const char *p = sbuf_cstr(&b);
 		while (*p != '\0') {
@@ -103,43 +103,6 @@ static int check_only(const struct serve_conf *sc)
 	       serve_conf_enabled(sc) == 1 ? "" : "s", names[0] ? " (" : "", names,
 	       names[0] ? ")" : "");
 	return CLI_OK;
-}
-
-/* Everything that needs root, in order; then drop it. */
-static int start(struct serve_ctx *ctx)
-{
-	struct serve_conf *sc = ctx->conf;
-	ik_err e;
-	unsigned uid, gid;
-	if (user_check(sc, &uid, &gid, &e) < 0)
-		return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
-	if (serve_state_prepare(sc, uid, gid, &e) < 0)
-		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
-	/* After the skeleton is copied: it may hold what a service needs. */
-	for (size_t i = 0; i < sc->nsvc; i++) {
-		struct serve_service *s = &sc->svc[i];
-		if (s->conf != NULL && s->enabled && s->ops->check != NULL &&
-		    s->ops->check(s->conf, sc->cfg, sc->user, uid, gid, &e) < 0)
-			return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
-	}
-	if (serve_tls_prepare(sc, true, uid, gid, &e) < 0)
-		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
-	/* What the services open from here on is given to the user. */
-	fs_set_service_user(uid, gid);
-	for (size_t i = 0; i < sc->nsvc; i++) {
-		struct serve_service *s = &sc->svc[i];
-		if (s->conf == NULL || !s->enabled)
-			continue;
-		if (s->ops->bind(s->conf, &ctx->sets[i], &e) < 0)
-			return cli_error(SERVE_CMD, CLI_FAIL, "[%s]: %s", s->ops->section, e.msg);
-		for (size_t k = 0; k < ctx->sets[i].n; k++)
-			log_event(LOG_INFO, "listen", "service=%s addr=%s proto=%s", s->ops->section,
-				  ctx->sets[i].ep[k].text,
-				  ctx->sets[i].socktype[k] == SOCK_DGRAM ? "udp" : "tcp");
-	}
-	if (serve_drop_privileges(sc->user, uid, gid, &e) < 0)
-		return cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
-	return 0;
 }
 
 static int print_defaults(void)
@@ -183,49 +146,32 @@ int cmd_serve(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(SERVE_CMD, "unexpected argument '%s'", argv[optind]);
+	static const struct runner_opts ro = {.cmd = SERVE_CMD, .restart = "serve",
+					      .log_ident = "inetkit"};
+	struct runner r = {.o = &ro};
 	ik_err e;
-	struct serve_ctx ctx;
-	memset(&ctx, 0, sizeof ctx);
-	ctx.conf = serve_conf_load(path, &e);
-	if (ctx.conf == NULL)
+	r.conf = runner_load(&ro, path, NULL, &e);
+	if (r.conf == NULL)
 		return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
-	struct serve_conf *sc = ctx.conf;
+	struct serve_conf *sc = r.conf;
 	int rc;
 	if (check) {
 		rc = check_only(sc);
-		serve_conf_free(sc);
+		runner_close(&r);
 		return rc;
 	}
 	if (serve_conf_enabled(sc) == 0) {
-		serve_conf_free(sc);
+		runner_close(&r);
 		return cli_error(SERVE_CMD, CLI_USAGE, "%s: no service is enabled; add a section "
 				 "such as [tcp-echo] (see inetkit.conf(5))", path);
 	}
-	if (log_open(sc->log_target, "inetkit", &e) < 0) {
-		serve_conf_free(sc);
-		return cli_error(SERVE_CMD, CLI_USAGE, "%s", e.msg);
-	}
-	log_set_level(sc->log_level);
-	rc = start(&ctx);
+	rc = runner_start(&r);
 	if (rc == 0) {
-		banner(&ctx);
-		struct workers_opts wo = {
-			.count = sc->workers,
-			.grace_ms = sc->grace_ms + 1000,	/* workers get grace_ms first */
-			.name = "serve",
-		};
-		int code = workers_run(&wo, serve_worker_main, &ctx, &e);
-		if (code < 0)
-			rc = cli_error(SERVE_CMD, CLI_FAIL, "%s", e.msg);
-		else
-			rc = code == 0 ? CLI_OK : CLI_FAIL;
+		banner(&r);
+		rc = runner_workers(&r);
 		log_event(LOG_INFO, "serve_exit", "code=%d", rc);
 	}
 	/* unix:PATH listeners: their socket files go with the supervisor. */
-	for (size_t i = 0; i < SERVE_MAX_SERVICES; i++) {
-		listen_set_unlink(&ctx.sets[i]);
-		listen_set_close(&ctx.sets[i]);
-	}
-	serve_conf_free(sc);
+	runner_close(&r);
 	return rc;
 }

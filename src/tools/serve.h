@@ -1,17 +1,20 @@
 /* `inetkit serve`: every service of the config file in one supervised
- * process tree (core/service.h is the contract each service follows).
+ * process tree, on the runner (tools/runner.h) that the standalone
+ * servers share (core/service.h is the contract each service follows).
  *
- *   serve.c          command line, start-up order, banner
+ *   serve.c          command line, --check, banner
+ *   runner.c         start-up order, bind, privilege drop, workers
+ *   serve_worker.c   a worker process: loop, services, stop, reload
  *   serve_conf.c     the whole config: [serve], [tls], [accounts], services
  *   serve_state.c    the state directory, its skeleton, privilege drop
  *   serve_tls.c      [tls] files, and the self-signed pair made on first start
- *   serve_worker.c   a worker process: loop, services, stop, reload
  *   serve_registry.c the services serve knows
  *
- * Ownership of service configs: serve owns every conf that configure()
- * returns, including the new one given to reload(), and frees them all
- * with free_conf() only after free_running(). A service's reload() that
- * succeeds switches to the new conf; one that fails keeps the old. */
+ * Ownership of service configs: the runner owns every conf that
+ * configure() returns, including the new one given to reload(), and frees
+ * them all with free_conf() only after free_running(). A service's
+ * reload() that succeeds switches to the new conf; one that fails keeps
+ * the old. */
 #ifndef INETKIT_TOOLS_SERVE_H
 #define INETKIT_TOOLS_SERVE_H
 
@@ -43,8 +46,10 @@ struct serve_service {
 };
 
 struct serve_conf {
-	struct cfg *cfg;
-	char path[ACCOUNT_PATH_MAX];	/* as given */
+	struct cfg *cfg;			/* NULL: made by serve_conf_single */
+	char path[ACCOUNT_PATH_MAX];	/* as given, or the name of text */
+	char *text;			/* a config made from options, or NULL */
+	bool standalone;		/* as runner_opts.standalone */
 	struct stat file;		/* the file when it was read */
 	/* [serve] */
 	char state_dir[ACCOUNT_PATH_MAX];
@@ -58,21 +63,33 @@ struct serve_conf {
 	char tls_cert[ACCOUNT_PATH_MAX];
 	char tls_key[ACCOUNT_PATH_MAX];
 	bool tls_self_signed;		/* no cert given: state_dir/tls/ */
+	bool tls_in_memory;		/* standalone, and that pair is not made yet */
 	/* [accounts] */
 	struct account_policy accounts;
 	struct serve_service svc[SERVE_MAX_SERVICES];
 	size_t nsvc;
 };
 
-/* Read and check the whole file: every key of every section, unknown keys
- * and sections, bad values (file:line: [section] key: ...). */
-struct serve_conf *serve_conf_load(const char *path, ik_err *e);
+/* Read and check the whole file (or text, named path in messages):
+ * every key of every section, unknown keys and sections, bad values
+ * (file:line: [section] key: ...). Each service's configure gets the
+ * [tls] files, [serve] state_dir and [accounts] in a service_ctx; with
+ * standalone a self-signed pair serve has not made yet is given as ""
+ * (made in memory at start). */
+struct serve_conf *serve_conf_load(const char *path, const char *text, bool standalone,
+				   ik_err *e);
+/* A config of one service with conf (taken, also on failure) and acl
+ * (taken, may be NULL) made elsewhere (`tcp listen` from its options):
+ * no file, grace_ms to stop, the log level now in force. */
+struct serve_conf *serve_conf_single(const struct service_ops *ops, void *conf, struct acl *acl,
+				     uint64_t grace_ms, ik_err *e);
 struct sbuf;
 /* Every key of every section with its default, as a config file. */
 int serve_conf_defaults(struct sbuf *out, ik_err *e);
 /* Frees the services' confs too (free_conf). */
 void serve_conf_free(struct serve_conf *sc);
-/* True when the file on disk is not the one sc was read from. */
+/* True when the file on disk is not the one sc was read from (never for
+ * text or a single service). */
 bool serve_conf_changed(const struct serve_conf *sc);
 size_t serve_conf_enabled(const struct serve_conf *sc);
 
@@ -101,12 +118,5 @@ int serve_state_check(struct cfg *c, const char *state_dir, const char *db, bool
  * Errors name c's file and line. */
 int serve_user_lookup(struct cfg *c, const char *user, unsigned *uid, unsigned *gid, ik_err *e);
 int serve_drop_privileges(const char *user, unsigned uid, unsigned gid, ik_err *e);
-
-/* What the workers share: the config read at start and the bound sockets. */
-struct serve_ctx {
-	struct serve_conf *conf;
-	struct listen_set sets[SERVE_MAX_SERVICES];
-};
-int serve_worker_main(int index, void *arg);
 
 #endif

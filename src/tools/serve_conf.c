@@ -76,8 +76,25 @@ static int read_tls(struct serve_conf *sc, ik_err *e)
 	return 0;
 }
 
+/* What the runner owns, for each service's configure. */
+static void service_ctx_for(struct serve_conf *sc, struct service_ctx *ctx)
+{
+	memset(ctx, 0, sizeof *ctx);
+	ctx->tls_cert = sc->tls_cert;
+	ctx->tls_key = sc->tls_key;
+	/* serve makes the self-signed pair on its first start; alone, a
+	 * certificate made in memory stands in until then. */
+	sc->tls_in_memory = sc->standalone && sc->tls_self_signed && access(sc->tls_cert, R_OK) != 0;
+	if (sc->tls_in_memory)
+		ctx->tls_cert = ctx->tls_key = "";
+	ctx->state_dir = sc->state_dir;
+	ctx->accounts = &sc->accounts;
+}
+
 static int read_services(struct serve_conf *sc, ik_err *e)
 {
+	struct service_ctx ctx;
+	service_ctx_for(sc, &ctx);
 	for (size_t i = 0; serve_registry[i] != NULL; i++) {
 		const struct service_ops *ops = serve_registry[i];
 		if (sc->nsvc == SERVE_MAX_SERVICES)
@@ -86,16 +103,17 @@ static int read_services(struct serve_conf *sc, ik_err *e)
 		s->ops = ops;
 		if (!cfg_has_section(sc->cfg, ops->section))
 			continue;	/* absent: not run */
-		s->conf = ops->configure(sc->cfg, ops->section, &s->enabled, e);
+		s->conf = ops->configure(sc->cfg, ops->section, &ctx, &s->enabled, e);
 		if (s->conf == NULL || acl_configure(sc->cfg, ops->section, &s->acl, e) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-/* Read the file, or (defaults != NULL) every section empty, writing each
- * key with its default to defaults. */
-static struct serve_conf *load(const char *path, struct sbuf *defaults, ik_err *e)
+/* Read the file (or text), or (defaults != NULL) every section empty,
+ * writing each key with its default to defaults. */
+static struct serve_conf *load(const char *path, const char *text, bool standalone,
+			       struct sbuf *defaults, ik_err *e)
 {
 	struct serve_conf *sc = calloc(1, sizeof *sc);
 	if (sc == NULL) {
@@ -107,7 +125,13 @@ static struct serve_conf *load(const char *path, struct sbuf *defaults, ik_err *
 		free(sc);
 		return NULL;
 	}
-	if (defaults == NULL) {
+	sc->standalone = standalone;
+	if (text != NULL) {
+		sc->text = strdup(text);
+		sc->cfg = sc->text != NULL ? cfg_load_string(path, text, e) : NULL;
+		if (sc->text == NULL)
+			ik_err_set(e, "out of memory");
+	} else if (defaults == NULL) {
 		if (stat(path, &sc->file) < 0)
 			memset(&sc->file, 0, sizeof sc->file);
 		sc->cfg = cfg_load(path, e);
@@ -135,14 +159,33 @@ static struct serve_conf *load(const char *path, struct sbuf *defaults, ik_err *
 	return sc;
 }
 
-struct serve_conf *serve_conf_load(const char *path, ik_err *e)
+struct serve_conf *serve_conf_load(const char *path, const char *text, bool standalone,
+				   ik_err *e)
 {
-	return load(path, NULL, e);
+	return load(path, text, standalone, NULL, e);
+}
+
+struct serve_conf *serve_conf_single(const struct service_ops *ops, void *conf, struct acl *acl,
+				     uint64_t grace_ms, ik_err *e)
+{
+	struct serve_conf *sc = calloc(1, sizeof *sc);
+	if (sc == NULL) {
+		ops->free_conf(conf);
+		acl_free(acl);
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	sc->standalone = true;
+	sc->log_level = log_get_level();
+	sc->grace_ms = grace_ms;
+	sc->svc[0] = (struct serve_service){.ops = ops, .conf = conf, .enabled = true, .acl = acl};
+	sc->nsvc = 1;
+	return sc;
 }
 
 int serve_conf_defaults(struct sbuf *out, ik_err *e)
 {
-	struct serve_conf *sc = load("(defaults)", out, e);
+	struct serve_conf *sc = load("(defaults)", NULL, false, out, e);
 	if (sc == NULL)
 		return -1;
 	serve_conf_free(sc);
@@ -159,13 +202,14 @@ void serve_conf_free(struct serve_conf *sc)
 		acl_free(sc->svc[i].acl);
 	}
 	cfg_free(sc->cfg);
+	free(sc->text);
 	free(sc);
 }
 
 bool serve_conf_changed(const struct serve_conf *sc)
 {
 	struct stat st;
-	if (stat(sc->path, &st) < 0)
+	if (sc->text != NULL || sc->cfg == NULL || stat(sc->path, &st) < 0)
 		return false;	/* gone: keep what we have */
 	return st.st_ino != sc->file.st_ino || st.st_dev != sc->file.st_dev ||
 	       st.st_size != sc->file.st_size ||

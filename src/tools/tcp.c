@@ -1,7 +1,6 @@
 /* `inetkit tcp`: dispatch to listen, connect and bench, and what they
  * share. RFC 9293 (TCP), RFC 862 (echo), RFC 863 (discard). */
 #include <string.h>
-#include <sys/resource.h>
 
 #include "core/cli.h"
 #include "core/str.h"
@@ -31,21 +30,6 @@ static const char tcp_help[] =
 	"Each has --help. Manual: inetkit help tcp.\n"
 	"Exit status: 0 success, 1 the operation failed (refused, timed out,\n"
 	"unknown host), 2 bad usage (e.g. port out of range or in use).\n";
-
-uint64_t tcp_raise_nofile(uint64_t want)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return 1024;
-	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
-		rlim_t to = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? (rlim_t)want : rl.rlim_max;
-		rlim_t old = rl.rlim_cur;
-		rl.rlim_cur = to;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-			rl.rlim_cur = old;
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
-}
 
 int tcp_parse_seconds(const char *s, uint64_t *ms)
 {

@@ -21,6 +21,7 @@
 #include "core/cli.h"
 #include "core/fsutil.h"
 #include "core/loop.h"
+#include "core/workers.h"
 #include "tools/bench_common.h"
 #include "tools/tcp_int.h"
 
@@ -266,7 +267,7 @@ static int tcp_bench_check(const struct bench *b)
 
 static int tcp_bench_prepare(struct bench *b)
 {
-	uint64_t fds = tcp_raise_nofile((uint64_t)b->conns + 64);
+	uint64_t fds = workers_raise_nofile((uint64_t)b->conns + 64);
 	if (fds < (uint64_t)b->conns + 16)
 		return cli_error("tcp", CLI_USAGE, "--conns %u needs more open files than the limit "
 				 "(%llu); raise it with ulimit -n", b->conns, (unsigned long long)fds);

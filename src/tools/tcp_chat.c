@@ -15,7 +15,7 @@ enum { CHAT_ON = 1 };
 
 static void chat_send_others(struct tcp_conn *from, const char *msg, size_t len)
 {
-	for (struct tcp_conn *o = from->srv->conns; o != NULL; o = o->next)
+	for (struct tcp_conn *o = tcp_conn_first(from->srv); o != NULL; o = tcp_conn_next(o))
 		if (o != from && !session_closing(o->s))
 			session_write(o->s, msg, len);
 }
@@ -23,7 +23,7 @@ static void chat_send_others(struct tcp_conn *from, const char *msg, size_t len)
 static size_t chat_count_others(struct tcp_conn *c)
 {
 	size_t n = 0;
-	for (struct tcp_conn *o = c->srv->conns; o != NULL; o = o->next)
+	for (struct tcp_conn *o = tcp_conn_first(c->srv); o != NULL; o = tcp_conn_next(o))
 		if (o != c && !session_closing(o->s))
 			n++;
 	return n;
@@ -33,7 +33,7 @@ static void cmd_who(struct session_call *k)
 {
 	struct tcp_conn *c = k->proto;
 	session_printf(k->s, "* %zu here:\n", chat_count_others(c) + 1);
-	for (struct tcp_conn *o = c->srv->conns; o != NULL; o = o->next)
+	for (struct tcp_conn *o = tcp_conn_first(c->srv); o != NULL; o = tcp_conn_next(o))
 		if (!session_closing(o->s))
 			session_printf(k->s, "*   [%s]%s\n", session_peer(o->s), o == c ? " (you)" : "");
 }
@@ -127,12 +127,12 @@ void tcp_chat_io(struct tcp_conn *c, const struct session_ev *ev)
 	case SESSION_EV_LINE_ERROR:
 		if (ev->error == SESSION_LINE_TOO_LONG)
 			session_printf(c->s, "* line too long (the limit is %zu bytes): not sent\n",
-				       c->srv->conf->max_line);
+				       tcp_conn_conf(c)->max_line);
 		else
 			session_printf(c->s, "* %s: not sent\n", session_line_status_text(ev->error));
 		break;
 	case SESSION_EV_CLOSED:
-		if (c->srv->stopping)
+		if (server_stopping(c->srv->core))
 			break;
 		n = str_fmt(msg, sizeof msg, "* [%s] left\n", session_peer(c->s));
 		if (n > 0)

@@ -248,7 +248,7 @@ int tcp_exec_start(struct tcp_conn *c, ik_err *e)
 		fflush(NULL);
 		pid = fork();
 		if (pid == 0)
-			child_run(in[0], out[1], c->srv->conf->exec_argv, env);
+			child_run(in[0], out[1], tcp_conn_conf(c)->exec_argv, env);
 	}
 	int err = errno;
 	close(in[0]);
@@ -263,12 +263,12 @@ int tcp_exec_start(struct tcp_conn *c, ik_err *e)
 		close(in[1]);
 		close(out[0]);
 		free(x);
-		return ik_err_errno(e, err, "cannot start '%s'", c->srv->conf->exec_argv[0]);
+		return ik_err_errno(e, err, "cannot start '%s'", tcp_conn_conf(c)->exec_argv[0]);
 	}
 	x->pid = pid;
 	c->exec = x;
-	log_event(LOG_INFO, "exec", "proto=%s peer=%s pid=%d cmd=%s", c->srv->conf->name,
-		  session_peer(c->s), (int)pid, c->srv->conf->exec_argv[0]);
+	log_event(LOG_INFO, "exec", "proto=%s peer=%s pid=%d cmd=%s", tcp_conn_conf(c)->name,
+		  session_peer(c->s), (int)pid, tcp_conn_conf(c)->exec_argv[0]);
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	struct event_base *base = loop_base(c->srv->loop);
@@ -347,14 +347,14 @@ void tcp_exec_reap(struct tcp_server *srv)
 	int st;
 	pid_t pid;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next)
+		for (struct tcp_conn *c = tcp_conn_first(srv); c != NULL; c = tcp_conn_next(c))
 			if (c->exec != NULL && c->exec->pid == pid)
 				c->exec->pid = 0;
 		if (WIFEXITED(st))
-			log_event(LOG_INFO, "exec_exit", "proto=%s pid=%d status=%d", srv->conf->name,
+			log_event(LOG_INFO, "exec_exit", "proto=%s pid=%d status=%d", tcp_server_conf(srv)->name,
 				  (int)pid, WEXITSTATUS(st));
 		else if (WIFSIGNALED(st))
-			log_event(LOG_INFO, "exec_exit", "proto=%s pid=%d signal=%d", srv->conf->name,
+			log_event(LOG_INFO, "exec_exit", "proto=%s pid=%d signal=%d", tcp_server_conf(srv)->name,
 				  (int)pid, WTERMSIG(st));
 	}
 }

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/listener.h"
 #include "core/loop.h"
+#include "core/server.h"
 #include "core/session.h"
 
 enum tcp_mode { TCP_ECHO, TCP_DISCARD, TCP_CHAT, TCP_EXEC, TCP_SEND, TCP_RECV, TCP_RELAY };
@@ -57,17 +58,14 @@ struct tcp_conf {
 
 struct tcp_conn;
 
+/* One running tcp server (tcp_server.c) on core/server: its generations
+ * are the confs (the one in force: tcp_server_conf). */
 struct tcp_server {
-	struct tcp_conf *conf;
+	struct server *core;
 	struct loop *loop;
-	struct listener *li[LISTEN_MAX_SOCKETS];
-	size_t nli;
-	struct tcp_conn *conns;		/* every open connection */
-	size_t nconns;
+	const struct tcp_conf *bound;	/* whose listen addresses are the sockets */
+	const char *restart;		/* "serve", "inetkit tcp listen" */
 	uint64_t accepted;
-	bool stopping, freeing, standalone, done_scheduled;
-	void (*done)(void *arg);
-	void *done_arg;
 	struct event *sigchld;
 	int result;			/* exit code of a one-shot transfer */
 };
@@ -78,7 +76,7 @@ struct tcp_relay;
 struct tcp_conn {
 	struct tcp_server *srv;
 	struct session *s;
-	struct tcp_conn *prev, *next;
+	struct server_conn conn;	/* in srv->core's registry */
 	struct tcp_exec *exec;
 	struct tcp_relay *relay;
 	bool complete;			/* --recv: the peer's end of file came */
@@ -93,23 +91,29 @@ int tcp_conf_add_listen(struct tcp_conf *c, const char *spec, ik_err *e);
 int tcp_conf_prepare(struct tcp_conf *c, ik_err *e);
 const char *tcp_mode_name(enum tcp_mode m);
 
-/* The running server (tcp_server.c). */
+/* The running server (tcp_server.c). restart names what to restart to
+ * apply what a reload cannot ("serve", "inetkit tcp listen"). Stop,
+ * close and free are core/server's (srv->core) underneath. */
 struct tcp_server *tcp_server_start(struct tcp_conf *c, struct loop *l,
-				    const struct listen_set *set, ik_err *e);
+				    const struct listen_set *set, const char *restart, ik_err *e);
 void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg);
-void tcp_server_close_all(struct tcp_server *srv, const char *reason);
 void tcp_server_free(struct tcp_server *srv);
 /* New settings (SIGHUP), for `tcp listen` and the [tcp-echo] service: c,
  * prepared here (its cert and key read again), applies to connections
  * accepted from now on; open ones keep the conf they were accepted under.
- * bound is the conf whose listen addresses are the sockets: a change is
- * logged, not applied ("restart <restart> to apply them"). Returns -1
- * with e set and srv untouched. c must outlive the connections that use
- * it (tcp_server_uses_conf). */
-int tcp_server_reload(struct tcp_server *srv, const struct tcp_conf *bound, struct tcp_conf *c,
-		      const char *restart, ik_err *e);
+ * A change of listen addresses against the bound conf is logged, not
+ * applied ("restart <restart> to apply them"). Returns -1 with e set and
+ * srv untouched. c must outlive the connections that use it
+ * (tcp_server_uses_conf). */
+int tcp_server_reload(struct tcp_server *srv, struct tcp_conf *c, ik_err *e);
 /* Whether conf is the one in force or an open connection's. */
 bool tcp_server_uses_conf(const struct tcp_server *srv, const struct tcp_conf *conf);
+/* The conf in force; the conf a connection was accepted under. */
+struct tcp_conf *tcp_server_conf(const struct tcp_server *srv);
+struct tcp_conf *tcp_conn_conf(const struct tcp_conn *c);
+/* Every open connection: for (c = tcp_conn_first(srv); c; c = tcp_conn_next(c)) */
+struct tcp_conn *tcp_conn_first(const struct tcp_server *srv);
+struct tcp_conn *tcp_conn_next(const struct tcp_conn *c);
 
 /* A connection is over (its session, and a relay's target, closed). */
 void tcp_conn_closed(struct tcp_conn *c);
@@ -183,9 +187,6 @@ struct scan_opts {
 int port_scan_run(const char *host, const char *range, const struct scan_opts *o);
 int tcp_bench_main(int argc, char **argv);
 
-/* Shared by the clients: raise the soft open-file limit towards want
- * (or the hard limit); returns the new soft limit. */
-uint64_t tcp_raise_nofile(uint64_t want);
 /* A whole-seconds option ("2", "0.5" for half a second) in ms; -1 if bad. */
 int tcp_parse_seconds(const char *s, uint64_t *ms);
 /* A count option of tool ("tcp", "udp") from min to max: 0, or the usage

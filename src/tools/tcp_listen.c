@@ -1,10 +1,11 @@
 /* `inetkit tcp listen` (RFC 9293 TCP; RFC 862 echo, RFC 863 discard): the
- * tcp server configured from the command line,
- * run in this process or in --workers processes that each have their own
- * SO_REUSEPORT sockets on the same addresses (the kernel spreads the
- * connections among them). SIGHUP (passed on to the workers) reads the
- * --cert/--key files again for the connections accepted afterwards
- * (tcp_server_reload, as the [tcp-echo] service of serve reloads). */
+ * [tcp-echo] service (tcp_service.c) configured from the command line, on
+ * the runner serve uses (tools/runner.h), in this process or in --workers
+ * processes that each have their own SO_REUSEPORT sockets on the same
+ * addresses (the kernel spreads the connections among them). SIGHUP
+ * (passed on to the workers) reads the --cert/--key files again for the
+ * connections accepted afterwards (tcp_server_reload, as the [tcp-echo]
+ * service of serve reloads). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,14 +14,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "core/acl.h"
 #include "core/cli.h"
 #include "core/log.h"
 #include "core/sbuf.h"
 #include "core/str.h"
 #include "core/workers.h"
+#include "tools/runner.h"
+#include "tools/tcp.h"
 #include "tools/tcp_int.h"
 
 #define STOP_GRACE_MS 2000
@@ -85,14 +86,10 @@ static const struct option listen_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-struct listen_run {
-	struct tcp_conf *conf;		/* from the options; its sockets are bound */
-	struct worker_sets ws;
-	struct acl *acl;		/* --allow/--deny, or NULL */
-	struct tcp_server *srv;
-	struct event *grace;
-	struct tcp_conf **reloaded;	/* made by SIGHUP, freed once unused */
-	size_t nreloaded;
+/* The confs SIGHUP made in this process, freed once unused. */
+struct reloads {
+	struct tcp_conf **conf;
+	size_t n;
 };
 
 /* ---- reload ---- */
@@ -149,99 +146,46 @@ static struct tcp_conf *conf_copy(const struct tcp_conf *o, ik_err *e)
 }
 
 /* Free the confs of earlier reloads that nothing uses any more. */
-static void prune_reloaded(struct listen_run *r)
+static void prune_reloaded(struct reloads *rl, const struct tcp_server *srv)
 {
 	size_t k = 0;
-	for (size_t i = 0; i < r->nreloaded; i++) {
-		if (tcp_server_uses_conf(r->srv, r->reloaded[i]))
-			r->reloaded[k++] = r->reloaded[i];
+	for (size_t i = 0; i < rl->n; i++) {
+		if (srv != NULL && tcp_server_uses_conf(srv, rl->conf[i]))
+			rl->conf[k++] = rl->conf[i];
 		else
-			tcp_conf_free(r->reloaded[i]);
+			tcp_conf_free(rl->conf[i]);
 	}
-	r->nreloaded = k;
+	rl->n = k;
 }
 
-static void on_reload(struct loop *l, int sig, void *arg)
+static void on_reload(struct runner_worker *w, void *arg)
 {
-	(void)l;
-	(void)sig;
-	struct listen_run *r = arg;
-	const struct tcp_conf *now = r->srv->conf;
+	struct reloads *rl = arg;
+	struct tcp_server *srv = runner_running(w, 0);
+	const struct tcp_conf *now = tcp_server_conf(srv);
 	if (!now->tls || now->cert == NULL) {
 		log_event(LOG_NOTICE, "reload", "proto=tcp reason=\"nothing to reload: no --cert "
 			  "file\"");
 		return;
 	}
-	prune_reloaded(r);
+	prune_reloaded(rl, srv);
 	ik_err e = {""};
 	struct tcp_conf *c = conf_copy(now, &e);
-	struct tcp_conf **more = realloc(r->reloaded, (r->nreloaded + 1) * sizeof *more);
+	struct tcp_conf **more = realloc(rl->conf, (rl->n + 1) * sizeof *more);
 	if (more != NULL)
-		r->reloaded = more;
+		rl->conf = more;
 	else if (c != NULL)
 		ik_err_set(&e, "out of memory");
-	if (c == NULL || more == NULL ||
-	    tcp_server_reload(r->srv, r->conf, c, "inetkit tcp listen", &e) < 0) {
+	if (c == NULL || more == NULL || runner_reload_service(w, 0, c, &e) < 0) {
 		char why[IK_ERR_MAX + 8];
 		log_event(LOG_WARNING, "reload_failed", "proto=tcp reason=%s keeping=old",
 			  log_quote(why, sizeof why, e.msg));
 		tcp_conf_free(c);
 		return;
 	}
-	r->reloaded[r->nreloaded++] = c;
+	rl->conf[rl->n++] = c;
 	log_event(LOG_INFO, "reloaded", "proto=tcp cert=%s key=%s", c->cert,
 		  c->key != NULL ? c->key : c->cert);
-}
-
-/* ---- running ---- */
-
-static void on_grace(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct listen_run *r = arg;
-	tcp_server_close_all(r->srv, "server stopping");
-}
-
-static void on_stop(struct loop *l, int sig, void *arg)
-{
-	(void)sig;
-	struct listen_run *r = arg;
-	if (r->srv->stopping) {
-		tcp_server_close_all(r->srv, "server stopping");
-		return;
-	}
-	tcp_server_stop(r->srv, NULL, NULL);
-	if (r->srv->nconns > 0)
-		r->grace = loop_timer(l, STOP_GRACE_MS, false, on_grace, r);
-}
-
-static int listen_worker(int index, void *arg)
-{
-	struct listen_run *r = arg;
-	const struct listen_set *set = worker_sets_take(&r->ws, index);
-	ik_err e;
-	struct loop *l = loop_new(&e);
-	if (l == NULL)
-		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
-	r->srv = tcp_server_start(r->conf, l, set, &e);
-	if (r->srv == NULL) {
-		loop_free(l);
-		return cli_error("tcp", CLI_FAIL, "%s", e.msg);
-	}
-	r->srv->standalone = true;
-	loop_on_stop(l, on_stop, r);
-	loop_on_reload(l, on_reload, r);
-	loop_run(l);
-	int rc = r->srv->result;
-	tcp_server_free(r->srv);
-	if (r->grace != NULL)
-		event_free(r->grace);
-	loop_free(l);
-	for (size_t i = 0; i < r->nreloaded; i++)
-		tcp_conf_free(r->reloaded[i]);
-	free(r->reloaded);
-	return rc;
 }
 
 int tcp_set_text(char **field, const char *v)
@@ -375,44 +319,50 @@ static int parse_listen(int argc, char **argv, struct tcp_conf *c, uint64_t *wor
 	return 0;
 }
 
-int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl)
+/* The sockets are bound: raise the open-file limit, say where we listen. */
+static void on_bound(void *conf, const struct listen_set *set, unsigned workers)
 {
-	struct listen_run r = {.conf = c, .acl = acl};
-	ik_err e;
-	int rc;
-	if (tcp_conf_prepare(c, &e) < 0 ||
-	    worker_sets_bind(&r.ws, (const char *const *)c->listen, c->nlisten, SOCK_STREAM,
-			     (unsigned)workers, &e) < 0) {
-		rc = cli_error("tcp", CLI_USAGE, "%s", e.msg);
-		goto out;
-	}
-	worker_sets_acl(&r.ws, r.acl);
+	struct tcp_conf *c = conf;
 	/* exec: the socket and two pipes; relay: two sockets and two pipes. */
 	uint64_t per_conn = c->mode == TCP_EXEC ? 3 : c->mode == TCP_RELAY ? 4 : 1;
-	uint64_t limit = tcp_raise_nofile(c->max_conns * per_conn + 64);
+	uint64_t limit = workers_raise_nofile(c->max_conns * per_conn + 64);
 	if (limit < c->max_conns * per_conn + 16)
 		log_event(LOG_WARNING, "nofile", "limit=%llu max_conns=%llu hint=\"raise ulimit -n\"",
 			  (unsigned long long)limit, (unsigned long long)c->max_conns);
-	workers_hold_signals();
-	for (size_t i = 0; i < r.ws.sets[0].n; i++) {
+	for (size_t i = 0; i < set->n; i++) {
 		if (c->mode == TCP_RELAY)
 			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=relay target=%s tls=%s "
-				  "tls_target=%s workers=%llu", r.ws.sets[0].ep[i].text, c->target,
-				  c->tls ? "yes" : "no", c->tls_target ? "yes" : "no",
-				  (unsigned long long)workers);
+				  "tls_target=%s workers=%u", set->ep[i].text, c->target,
+				  c->tls ? "yes" : "no", c->tls_target ? "yes" : "no", workers);
 		else
-			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%llu",
-				  r.ws.sets[0].ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no",
-				  (unsigned long long)workers);
+			log_event(LOG_INFO, "listen", "proto=tcp addr=%s mode=%s tls=%s workers=%u",
+				  set->ep[i].text, tcp_mode_name(c->mode), c->tls ? "yes" : "no", workers);
 	}
-	struct workers_opts wo = {.count = (unsigned)workers, .name = "tcp"};
-	rc = workers_run(&wo, listen_worker, &r, &e);
-	if (rc < 0)
-		rc = cli_error("tcp", CLI_FAIL, "%s", e.msg);
-out:
-	worker_sets_close(&r.ws);
-	acl_free(r.acl);
-	tcp_conf_free(c);
+}
+
+int tcp_listen_run(struct tcp_conf *c, uint64_t workers, struct acl *acl)
+{
+	ik_err e;
+	if (tcp_conf_prepare(c, &e) < 0) {
+		acl_free(acl);
+		tcp_conf_free(c);
+		return cli_error("tcp", CLI_USAGE, "%s", e.msg);
+	}
+	struct reloads rl = {NULL, 0};
+	struct runner_opts ro = {
+		.cmd = "tcp",
+		.restart = "inetkit tcp listen",
+		.standalone = true,
+		.grace_ms = STOP_GRACE_MS,
+		.workers_set = true,
+		.workers = (unsigned)workers,
+		.reload = on_reload,
+		.reload_arg = &rl,
+	};
+	int rc = runner_listen(&ro, &service_tcp_echo, c, acl, c->listen, c->nlisten, SOCK_STREAM,
+			       on_bound);
+	prune_reloaded(&rl, NULL);
+	free(rl.conf);
 	return rc;
 }
 

@@ -27,6 +27,7 @@
 #include "core/cli.h"
 #include "core/json.h"
 #include "core/loop.h"
+#include "core/workers.h"
 #include "core/sbuf.h"
 #include "core/str.h"
 #include "net/endpoint.h"
@@ -353,7 +354,7 @@ int port_scan_run(const char *host, const char *range, const struct scan_opts *o
 	unsigned nports = sc.high - sc.low + 1u;
 	if (parallel > nports)
 		parallel = nports;
-	uint64_t limit = tcp_raise_nofile(parallel + 64);
+	uint64_t limit = workers_raise_nofile(parallel + 64);
 	if (limit < parallel + 16)
 		parallel = limit > 32 ? (unsigned)(limit - 16) : 16;
 	sc.parallel = parallel;

@@ -1,9 +1,9 @@
 /* The TCP server behind `inetkit tcp listen` and the [tcp-echo] service:
- * accepting, connection limits, the echo (RFC 862) and discard (RFC 863)
- * modes; chat, exec and file transfer live in their own files. Every
- * connection is a core/session in raw mode (line mode for chat), so
- * limits, timeouts, back-pressure, TLS and the end-of-file policy are the
- * session core's. */
+ * the echo (RFC 862) and discard (RFC 863) modes; chat, exec, file
+ * transfer and relay live in their own files. Accepting, the max_conns
+ * limit, stop and reload generations are core/server's; every connection
+ * is a core/session in raw mode (line mode for chat), so timeouts,
+ * back-pressure, TLS and the end-of-file policy are the session core's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "core/log.h"
+#include "core/server.h"
 #include "core/str.h"
 #include "core/tls.h"
 #include "tools/tcp_int.h"
@@ -47,8 +48,7 @@ void tcp_conf_free(struct tcp_conf *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
+	listen_spec_free(c->listen, c->nlisten);
 	free(c->cert);
 	free(c->key);
 	free(c->file);
@@ -107,43 +107,42 @@ int tcp_conf_prepare(struct tcp_conf *c, ik_err *e)
 
 /* ---- connections ---- */
 
-/* A connection with the conf it was accepted under: a reload of the
- * [tcp-echo] service swaps srv->conf, and a connection open by then keeps
- * its mode. Confs outlive their connections (serve frees them at exit).
- * The session took its limits, timeouts and TLS context when it was made;
- * the SSL object holds its own reference to that SSL_CTX. */
-struct tcp_conn_gen {
-	struct tcp_conn c;	/* first: a tcp_conn * is a struct tcp_conn_gen * */
-	const struct tcp_conf *conf;
-};
+struct tcp_conf *tcp_conn_conf(const struct tcp_conn *c) { return server_conn_gen(&c->conn); }
+struct tcp_conf *tcp_server_conf(const struct tcp_server *srv) { return server_gen(srv->core); }
 
-static const struct tcp_conf *conn_conf(const struct tcp_conn *c)
+struct tcp_conn *tcp_conn_first(const struct tcp_server *srv)
 {
-	return ((const struct tcp_conn_gen *)(const void *)c)->conf;
+	struct server_conn *n = server_first(srv->core);
+	return n != NULL ? n->arg : NULL;
 }
 
-static void server_check_done(struct tcp_server *srv);
+struct tcp_conn *tcp_conn_next(const struct tcp_conn *c)
+{
+	struct server_conn *n = server_next(&c->conn);
+	return n != NULL ? n->arg : NULL;
+}
+
+static void once_done(void *arg)
+{
+	struct tcp_server *srv = arg;
+	loop_exit(srv->loop);
+}
 
 void tcp_conn_closed(struct tcp_conn *c)
 {
 	struct tcp_server *srv = c->srv;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		srv->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	srv->nconns--;
+	bool once = tcp_conn_conf(c)->once;
+	server_conn_remove(&c->conn);
 	free(c);
-	if (srv->conf->once && !srv->stopping)
-		tcp_server_stop(srv, NULL, NULL);
-	server_check_done(srv);
+	/* A one-shot server is done with its one client. */
+	if (once && !server_stopping(srv->core))
+		server_stop(srv->core, once_done, srv);
 }
 
 static void conn_io(struct session *s, const struct session_ev *ev, void *arg)
 {
 	struct tcp_conn *c = arg;
-	switch (conn_conf(c)->mode) {
+	switch (tcp_conn_conf(c)->mode) {
 	case TCP_ECHO:	/* the session reflects the bytes itself */
 		break;
 	case TCP_DISCARD:
@@ -189,29 +188,27 @@ static void session_opts_for(const struct tcp_conf *conf, struct session_opts *o
 	}
 }
 
-static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *arg)
+/* A connection keeps the conf it was accepted under (its generation,
+ * core/server.h): a reload of the [tcp-echo] service applies to the next
+ * ones. Confs outlive their connections (the runner frees them at exit,
+ * `tcp listen` once unused). The session took its limits, timeouts and
+ * TLS context when it was made; the SSL object holds its own reference
+ * to that SSL_CTX. */
+static void proto_accept(void *arg, void *gen, int fd, const struct sockaddr *peer,
+			 socklen_t len, size_t i)
 {
+	(void)i;
 	struct tcp_server *srv = arg;
-	struct tcp_conf *conf = srv->conf;
-	char text[ENDPOINT_TEXT_MAX];
-	if (srv->stopping || (conf->once && srv->accepted > 0)) {
+	struct tcp_conf *conf = gen;
+	if (conf->once && srv->accepted > 0) {
 		close(fd);
 		return;
 	}
-	if (conf->max_conns > 0 && srv->nconns >= conf->max_conns) {
-		log_event(LOG_WARNING, "refuse", "proto=%s peer=%s reason=\"max-conns %llu reached\"",
-			  conf->name, endpoint_format(peer, text, sizeof text),
-			  (unsigned long long)conf->max_conns);
+	struct tcp_conn *c = calloc(1, sizeof *c);
+	if (c == NULL) {
 		close(fd);
 		return;
 	}
-	struct tcp_conn_gen *g = calloc(1, sizeof *g);
-	if (g == NULL) {
-		close(fd);
-		return;
-	}
-	g->conf = conf;
-	struct tcp_conn *c = &g->c;
 	c->srv = srv;
 	struct session_opts o;
 	session_opts_for(conf, &o);
@@ -219,18 +216,13 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 	c->s = session_new(srv->loop, fd, peer, len, conf->ssl, &o, conn_io, c, &e);
 	if (c->s == NULL) {
 		log_event(LOG_ERR, "accept_failed", "proto=%s reason=\"%s\"", conf->name, e.msg);
-		free(g);
+		free(c);
 		return;
 	}
-	c->next = srv->conns;
-	if (srv->conns != NULL)
-		srv->conns->prev = c;
-	srv->conns = c;
-	srv->nconns++;
+	server_conn_add(srv->core, &c->conn, c);
 	srv->accepted++;
 	if (conf->once)
-		for (size_t i = 0; i < srv->nli; i++)
-			listener_pause(srv->li[i]);
+		server_pause(srv->core);
 	switch (conf->mode) {
 	case TCP_ECHO:
 		session_reflect(c->s);
@@ -257,21 +249,68 @@ static void on_accept(int fd, const struct sockaddr *peer, socklen_t len, void *
 	}
 }
 
-int tcp_server_reload(struct tcp_server *srv, const struct tcp_conf *bound, struct tcp_conf *c,
-		      const char *restart, ik_err *e)
+/* Over max_conns: closed without a word; stopping: closed quietly. */
+static void proto_refusal(void *arg, void *gen, enum server_refusal what, size_t i, char *reply,
+			  size_t replysz, char *why, size_t whysz)
 {
-	struct tcp_conf *old = srv->conf;
-	if (srv->stopping)
-		return ik_err_set(e, "the server is stopping; the new settings apply at its next "
-				  "start");
+	(void)arg;
+	(void)i;
+	(void)replysz;
+	const struct tcp_conf *conf = gen;
+	reply[0] = '\0';
+	if (what == SERVER_REFUSE_STOPPING)
+		why[0] = '\0';
+	else
+		str_fmt(why, whysz, "max-conns %llu reached", (unsigned long long)conf->max_conns);
+}
+
+/* Let a session finish the way it ends at the peer's EOF. A relay's
+ * clients carry on until they end or the grace time closes them: a FIN
+ * now would cut off what the target still sends. */
+static void proto_stop_conn(void *conn)
+{
+	struct tcp_conn *c = conn;
+	if (c->relay != NULL)
+		return;
+	if (c->exec != NULL)
+		session_close(c->s, "server stopping");
+	else
+		session_shutdown_write(c->s);
+}
+
+static void proto_close_conn(void *conn, const char *reason)
+{
+	struct tcp_conn *c = conn;
+	if (c->relay != NULL)
+		tcp_relay_close(c, reason);
+	else
+		session_close(c->s, reason);
+}
+
+static const struct server_proto tcp_proto = {
+	.accept = proto_accept,
+	.refusal = proto_refusal,
+	.stop_conn = proto_stop_conn,
+	.close_conn = proto_close_conn,
+};
+
+static struct server_limits limits(const struct tcp_conf *c)
+{
+	struct server_limits lim = {c->max_conns, 0};
+	return lim;
+}
+
+int tcp_server_reload(struct tcp_server *srv, struct tcp_conf *c, ik_err *e)
+{
+	struct tcp_conf *old = tcp_server_conf(srv);
+	size_t n = server_sessions(srv->core);
 	/* Chat talks to every connection of the server: open echo or discard
 	 * connections must not receive it, nor open chatters lose it. */
-	if (c->mode != old->mode && (c->mode == TCP_CHAT || old->mode == TCP_CHAT) &&
-	    srv->nconns > 0)
+	if (c->mode != old->mode && (c->mode == TCP_CHAT || old->mode == TCP_CHAT) && n > 0)
 		return ik_err_set(e, "[%s] mode: cannot switch from %s to %s while %zu "
 				  "connections are open; reload again once they have closed, "
 				  "or restart %s", c->name, tcp_mode_name(old->mode),
-				  tcp_mode_name(c->mode), srv->nconns, restart);
+				  tcp_mode_name(c->mode), n, srv->restart);
 	/* No cert before or now: keep the self-signed certificate clients may
 	 * have pinned rather than make another; both confs hold a reference. */
 	if (c->tls && c->cert == NULL && old->tls && old->cert == NULL && old->ssl != NULL &&
@@ -280,21 +319,17 @@ int tcp_server_reload(struct tcp_server *srv, const struct tcp_conf *bound, stru
 	ik_err te = {""};
 	if (tcp_conf_prepare(c, &te) < 0)
 		return ik_err_set(e, "[%s] cert: %s", c->name, te.msg);
-	if (!str_list_equal(bound->listen, bound->nlisten, c->listen, c->nlisten))
-		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
-			  "restart %s to apply them\"", c->name, restart);
-	srv->conf = c;
+	struct server_limits lim = limits(c);
+	if (server_reload(srv->core, c, &lim, e) < 0)
+		return -1;
+	if (!str_list_equal(srv->bound->listen, srv->bound->nlisten, c->listen, c->nlisten))
+		listen_log_changed(c->name, srv->restart);
 	return 0;
 }
 
 bool tcp_server_uses_conf(const struct tcp_server *srv, const struct tcp_conf *conf)
 {
-	if (srv->conf == conf)
-		return true;
-	for (const struct tcp_conn *c = srv->conns; c != NULL; c = c->next)
-		if (conn_conf(c) == conf)
-			return true;
-	return false;
+	return server_uses_gen(srv->core, conf);
 }
 
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
@@ -305,24 +340,29 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 }
 
 struct tcp_server *tcp_server_start(struct tcp_conf *conf, struct loop *l,
-				    const struct listen_set *set, ik_err *e)
+				    const struct listen_set *set, const char *restart, ik_err *e)
 {
 	struct tcp_server *srv = calloc(1, sizeof *srv);
 	if (srv == NULL) {
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	srv->conf = conf;
 	srv->loop = l;
-	for (size_t i = 0; i < set->n; i++) {
-		if (set->socktype[i] != SOCK_STREAM)
-			continue;
-		srv->li[srv->nli] = listener_new(l, set, i, on_accept, srv, e);
-		if (srv->li[srv->nli] == NULL) {
-			tcp_server_free(srv);
-			return NULL;
-		}
-		srv->nli++;
+	srv->bound = conf;
+	srv->restart = restart != NULL ? restart : "inetkit tcp listen";
+	char fields[80];
+	str_fmt(fields, sizeof fields, "proto=%s ", conf->name);
+	struct server_opts o = {
+		.proto = &tcp_proto,
+		.arg = srv,
+		.refused_event = "refuse",
+		.log_fields = fields,
+	};
+	struct server_limits lim = limits(conf);
+	srv->core = server_new(l, set, &o, conf, &lim, e);
+	if (srv->core == NULL) {
+		free(srv);
+		return NULL;
 	}
 	if (conf->mode == TCP_EXEC) {
 		srv->sigchld = evsignal_new(loop_base(l), SIGCHLD, on_sigchld, srv);
@@ -335,78 +375,16 @@ struct tcp_server *tcp_server_start(struct tcp_conf *conf, struct loop *l,
 	return srv;
 }
 
-static void run_done(void *arg)
-{
-	struct tcp_server *srv = arg;
-	void (*done)(void *) = srv->done;
-	srv->done = NULL;
-	if (done != NULL)
-		done(srv->done_arg);
-	if (srv->standalone)
-		loop_exit(srv->loop);
-}
-
-static void server_check_done(struct tcp_server *srv)
-{
-	if (srv->freeing && srv->nconns == 0) {
-		tcp_server_free(srv);
-		return;
-	}
-	if (srv->stopping && srv->nconns == 0 && !srv->done_scheduled) {
-		srv->done_scheduled = true;
-		loop_defer(srv->loop, run_done, srv);
-	}
-}
-
 void tcp_server_stop(struct tcp_server *srv, void (*done)(void *), void *arg)
 {
-	if (done != NULL) {
-		srv->done = done;
-		srv->done_arg = arg;
-	}
-	if (srv->stopping)
-		return;
-	srv->stopping = true;
-	for (size_t i = 0; i < srv->nli; i++)
-		listener_free(srv->li[i]);
-	srv->nli = 0;
-	/* Let every session finish the way it ends at the peer's EOF. A
-	 * relay's clients carry on until they end or the grace time closes
-	 * them: a FIN now would cut off what the target still sends. */
-	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next) {
-		if (c->relay != NULL)
-			continue;
-		if (c->exec != NULL)
-			session_close(c->s, "server stopping");
-		else
-			session_shutdown_write(c->s);
-	}
-	server_check_done(srv);
-}
-
-void tcp_server_close_all(struct tcp_server *srv, const char *reason)
-{
-	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next) {
-		if (c->relay != NULL)
-			tcp_relay_close(c, reason);
-		else
-			session_close(c->s, reason);
-	}
+	server_stop(srv->core, done, arg);
 }
 
 void tcp_server_free(struct tcp_server *srv)
 {
 	if (srv == NULL)
 		return;
-	for (size_t i = 0; i < srv->nli; i++)
-		listener_free(srv->li[i]);
-	srv->nli = 0;
-	if (srv->nconns > 0) {
-		/* Their deferred frees still refer to us: the last one frees. */
-		srv->freeing = true;
-		tcp_server_close_all(srv, "server stopping");
-		return;
-	}
+	server_free(srv->core);
 	if (srv->sigchld != NULL)
 		event_free(srv->sigchld);
 	free(srv);

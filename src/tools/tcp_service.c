@@ -12,34 +12,36 @@
  *   log           yes|no, one line per connection, default no
  * Reload (SIGHUP): every key but listen applies to connections accepted
  * afterwards; cert and key are read again into a new SSL_CTX
- * (tcp_server_reload, which `tcp listen` uses too). Ownership:
- * the running server points at the conf in force, each connection at the
- * conf it was accepted under (tcp_server.c), and serve frees confs only at
- * exit, so an old conf and its SSL_CTX live as long as any connection
- * might use them. */
+ * (tcp_server_reload, which `tcp listen` uses too). Ownership: each
+ * connection keeps the conf it was accepted under (its generation,
+ * core/server.h), and the runner frees confs only at exit, so an old conf
+ * and its SSL_CTX live as long as any connection might use them.
+ * `inetkit tcp listen` runs this service with a conf made from its
+ * options (tcp_listen.c). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "net/endpoint.h"
+#include "core/server.h"
 #include "tools/tcp.h"
 #include "tools/tcp_int.h"
 
-static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_err *e)
+static void *svc_configure(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+			   bool *enabled, ik_err *e)
 {
+	(void)ctx;	/* its own cert and key, not [tls] */
 	static const char *const modes[] = {"echo", "discard", "chat", NULL};
 	struct tcp_conf *c = tcp_conf_new();
 	if (c == NULL) {
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	const char *items[CFG_MAX_LIST];
-	size_t n = 0;
 	int mode = 0;
 	uint64_t idle = 0;
 	const char *cert, *key;	/* "": none, as in [tls] and [ftp] */
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
-	    cfg_get_list(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, [IPV6]:PORT, "
-			 "*:PORT or PORT", "127.0.0.1:2007", items, &n, e) < 0 ||
+	    listen_spec_configure(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, "
+				  "[IPV6]:PORT, *:PORT or PORT", "127.0.0.1:2007", true, c->listen,
+				  &c->nlisten, e) < 0 ||
 	    cfg_get_enum(cfg, sec, "mode", "echo (RFC 862), discard (RFC 863) or chat", modes, 0,
 			 &mode, e) < 0 ||
 	    cfg_get_uint(cfg, sec, "max_conns", "Connections served at once; more wait in the "
@@ -58,17 +60,6 @@ static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_e
 	c->mode = mode == 1 ? TCP_DISCARD : mode == 2 ? TCP_CHAT : TCP_ECHO;
 	c->idle_ms = idle;
 	c->name = "tcp-echo";
-	if (n == 0) {
-		cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT");
-		goto fail;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ik_err le;
-		if (tcp_conf_add_listen(c, items[i], &le) < 0) {
-			cfg_error(cfg, sec, "listen", e, "%s", le.msg);
-			goto fail;
-		}
-	}
 	if ((cert[0] != '\0' || key[0] != '\0') && !c->tls) {
 		cfg_error(cfg, sec, cert[0] != '\0' ? "cert" : "key", e,
 			  "set tls = yes to use a certificate");
@@ -98,61 +89,32 @@ static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 	return listen_bind_specs(set, (const char *const *)c->listen, c->nlisten, SOCK_STREAM, 0, e);
 }
 
-/* What serve holds: the server, and the conf whose listen addresses are
- * the bound sockets (to tell whether a new conf changed them). */
-struct tcp_running {
-	struct tcp_server *srv;
-	const struct tcp_conf *bound;
-};
-
-static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
+static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
+		       const struct service_ctx *ctx, ik_err *e)
 {
-	struct tcp_running *r = calloc(1, sizeof *r);
-	if (r == NULL) {
-		ik_err_set(e, "out of memory");
-		return NULL;
-	}
-	r->bound = conf;
-	r->srv = tcp_server_start(conf, l, set, e);
-	if (r->srv == NULL) {
-		free(r);
-		return NULL;
-	}
-	return r;
+	return tcp_server_start(conf, l, set, ctx->restart, e);
 }
 
 static void svc_stop(void *running, void (*done)(void *), void *arg)
 {
-	struct tcp_running *r = running;
-	tcp_server_stop(r->srv, done, arg);
+	tcp_server_stop(running, done, arg);
 }
 
 static int svc_reload(void *running, void *new_conf, ik_err *e)
 {
-	struct tcp_running *r = running;
-	return tcp_server_reload(r->srv, r->bound, new_conf, "serve", e);
+	return tcp_server_reload(running, new_conf, e);
 }
 
-static void svc_free_running(void *running)
-{
-	struct tcp_running *r = running;
-	tcp_server_free(r->srv);
-	free(r);
-}
+static void svc_free_running(void *running) { tcp_server_free(running); }
 static void svc_free_conf(void *conf) { tcp_conf_free(conf); }
+static int svc_status(void *running) { return ((struct tcp_server *)running)->result; }
 
-static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
 {
-	struct tcp_conf *c = conf;
-	for (size_t i = 0; i < set->n; i++) {
-		if (set->socktype[i] != SOCK_STREAM)
-			continue;
-		char host[ENDPOINT_TEXT_MAX];
-		const struct sockaddr *sa = (const struct sockaddr *)&set->ep[i].ss;
-		sbuf_printf(out, "tcp %-7s  %-22s try: inetkit tcp connect%s %s %u\n",
-			    tcp_mode_name(c->mode), set->ep[i].text, c->tls ? " --tls --insecure" : "",
-			    endpoint_format_host(sa, host, sizeof host), endpoint_port(sa));
-	}
+	const struct tcp_conf *c = conf;
+	sbuf_printf(out, "tcp %-7s  %-22s try: inetkit tcp connect%s %s %u\n",
+		    tcp_mode_name(c->mode), ep->text, c->tls ? " --tls --insecure" : "", ep->host,
+		    ep->port);
 }
 
 const struct service_ops service_tcp_echo = {
@@ -166,4 +128,5 @@ const struct service_ops service_tcp_echo = {
 	.free_running = svc_free_running,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,
+	.status = svc_status,
 };

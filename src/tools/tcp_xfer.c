@@ -15,7 +15,7 @@
 
 void tcp_xfer_start(struct tcp_conn *c)
 {
-	struct tcp_conf *conf = c->srv->conf;
+	struct tcp_conf *conf = tcp_conn_conf(c);
 	if (conf->mode == TCP_SEND) {
 		if (conf->file_size == 0) {
 			session_shutdown_write(c->s);
@@ -32,7 +32,7 @@ void tcp_xfer_start(struct tcp_conn *c)
 
 static void xfer_done(struct tcp_conn *c, const char *reason)
 {
-	struct tcp_conf *conf = c->srv->conf;
+	struct tcp_conf *conf = tcp_conn_conf(c);
 	uint64_t bytes = conf->mode == TCP_SEND ? session_bytes_out(c->s) : session_bytes_in(c->s);
 	bool ok = conf->mode == TCP_SEND ? bytes >= (uint64_t)conf->file_size : c->complete;
 	log_event(ok ? LOG_INFO : LOG_ERR, "transfer", "proto=%s file=%s peer=%s bytes=%llu result=%s",
@@ -52,7 +52,7 @@ static void xfer_done(struct tcp_conn *c, const char *reason)
 
 void tcp_xfer_io(struct tcp_conn *c, const struct session_ev *ev)
 {
-	struct tcp_conf *conf = c->srv->conf;
+	struct tcp_conf *conf = tcp_conn_conf(c);
 	struct evbuffer *in = session_input(c->s);
 	switch (ev->type) {
 	case SESSION_EV_DATA:

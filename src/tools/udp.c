@@ -1,7 +1,8 @@
-/* `inetkit udp`: dispatch, and `udp listen` (the UDP server run from the
- * command line, in this process or in --workers processes that each have
- * their own SO_REUSEPORT sockets on the same addresses, as `tcp listen`
- * has). RFC 768 (UDP), RFC 862 (echo). */
+/* `inetkit udp`: dispatch, and `udp listen`: the [udp-echo] service
+ * configured from the command line, on the runner serve uses
+ * (tools/runner.h), in this process or in --workers processes that each
+ * have their own SO_REUSEPORT sockets on the same addresses, as `tcp
+ * listen` has. RFC 768 (UDP), RFC 862 (echo). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,9 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "core/workers.h"
+#include "tools/runner.h"
 #include "tools/tools.h"
+#include "tools/udp.h"
 #include "tools/udp_int.h"
 
 static const char udp_help[] =
@@ -75,39 +78,6 @@ static const struct option listen_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static void on_stop(struct loop *l, int sig, void *arg)
-{
-	(void)sig;
-	(void)arg;
-	loop_exit(l);
-}
-
-struct listen_run {
-	struct udp_conf *conf;
-	struct worker_sets ws;
-	struct acl *acl;		/* --allow/--deny, or NULL */
-};
-
-static int listen_worker(int index, void *arg)
-{
-	struct listen_run *r = arg;
-	const struct listen_set *set = worker_sets_take(&r->ws, index);
-	ik_err e;
-	struct loop *l = loop_new(&e);
-	if (l == NULL)
-		return cli_error("udp", CLI_FAIL, "%s", e.msg);
-	struct udp_server *srv = udp_server_start(r->conf, l, set, &e);
-	if (srv == NULL) {
-		loop_free(l);
-		return cli_error("udp", CLI_FAIL, "%s", e.msg);
-	}
-	loop_on_stop(l, on_stop, NULL);
-	loop_run(l);
-	udp_server_free(srv);
-	loop_free(l);
-	return CLI_OK;
-}
-
 static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *workers,
 			struct acl **acl)
 {
@@ -158,41 +128,40 @@ static int parse_listen(int argc, char **argv, struct udp_conf *c, uint64_t *wor
 	return 0;
 }
 
+static void on_bound(void *conf, const struct listen_set *set, unsigned workers)
+{
+	const struct udp_conf *c = conf;
+	for (size_t i = 0; i < set->n; i++)
+		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s workers=%u", set->ep[i].text,
+			  c->mode == UDP_PRINT ? "print" : "echo", workers);
+}
+
+/* Datagrams have no sessions to wait for; this bounds a stop that hangs. */
+#define STOP_GRACE_MS 1000
+
 int udp_listen_main(int argc, char **argv)
 {
 	struct udp_conf *c = udp_conf_new();
 	if (c == NULL)
 		return cli_error("udp", CLI_FAIL, "out of memory");
-	struct listen_run r = {.conf = c};
 	uint64_t workers = 0;
-	ik_err e;
-	int rc = parse_listen(argc, argv, c, &workers, &r.acl);
-	if (rc < 0) {
-		rc = cli_help(listen_help);
-		goto out;
+	struct acl *acl = NULL;
+	int rc = parse_listen(argc, argv, c, &workers, &acl);
+	if (rc != 0) {
+		acl_free(acl);
+		udp_conf_free(c);
+		return rc < 0 ? cli_help(listen_help) : rc;
 	}
-	if (rc != 0)
-		goto out;
-	if (worker_sets_bind(&r.ws, (const char *const *)c->listen, c->nlisten, SOCK_DGRAM,
-			     (unsigned)workers, &e) < 0) {
-		rc = cli_error("udp", CLI_USAGE, "%s", e.msg);
-		goto out;
-	}
-	worker_sets_acl(&r.ws, r.acl);
-	workers_hold_signals();
-	for (size_t i = 0; i < r.ws.sets[0].n; i++)
-		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=%s workers=%llu",
-			  r.ws.sets[0].ep[i].text, c->mode == UDP_PRINT ? "print" : "echo",
-			  (unsigned long long)workers);
-	struct workers_opts wo = {.count = (unsigned)workers, .name = "udp"};
-	rc = workers_run(&wo, listen_worker, &r, &e);
-	if (rc < 0)
-		rc = cli_error("udp", CLI_FAIL, "%s", e.msg);
-out:
-	worker_sets_close(&r.ws);
-	acl_free(r.acl);
-	udp_conf_free(c);
-	return rc;
+	struct runner_opts ro = {
+		.cmd = "udp",
+		.restart = "inetkit udp listen",
+		.standalone = true,
+		.grace_ms = STOP_GRACE_MS,
+		.workers_set = true,
+		.workers = (unsigned)workers,
+	};
+	return runner_listen(&ro, &service_udp_echo, c, acl, c->listen, c->nlisten, SOCK_DGRAM,
+			     on_bound);
 }
 
 int cmd_udp(int argc, char **argv)

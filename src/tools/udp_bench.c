@@ -15,6 +15,7 @@
 
 #include "core/cli.h"
 #include "core/loop.h"
+#include "core/workers.h"
 #include "tools/bench_common.h"
 #include "tools/tcp_int.h"
 #include "tools/udp_int.h"
@@ -127,7 +128,7 @@ static bool udp_bench_start(struct bench_thread *t)
 
 static int udp_bench_prepare(struct bench *b)
 {
-	if (tcp_raise_nofile((uint64_t)b->conns + 64) < (uint64_t)b->conns + 16)
+	if (workers_raise_nofile((uint64_t)b->conns + 64) < (uint64_t)b->conns + 16)
 		return cli_error("udp", CLI_USAGE, "--conns %u needs more open files than the limit; "
 				 "raise it with ulimit -n", b->conns);
 	return 0;

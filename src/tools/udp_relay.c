@@ -488,7 +488,7 @@ int udp_relay_main(int argc, char **argv)
 		rc = cli_error("udp", CLI_USAGE, "%s", e.msg);
 		goto out;
 	}
-	tcp_raise_nofile(c.max + 64);
+	workers_raise_nofile(c.max + 64);
 	workers_hold_signals();
 	for (size_t i = 0; i < run.ws.sets[0].n; i++)
 		log_event(LOG_INFO, "listen", "proto=udp addr=%s mode=relay target=%s workers=%llu",

@@ -17,6 +17,7 @@
 
 #include "core/acl.h"
 #include "core/log.h"
+#include "core/server.h"
 #include "core/str.h"
 #include "net/endpoint.h"
 #include "tools/udp.h"
@@ -28,6 +29,7 @@
 struct udp_server {
 	struct udp_conf *conf;		/* in force */
 	const struct udp_conf *bound;	/* whose listen addresses are the sockets */
+	const char *restart;		/* "serve": what to restart for them */
 	struct loop *loop;
 	struct event *ev[LISTEN_MAX_SOCKETS];
 	size_t nev;
@@ -53,8 +55,7 @@ void udp_conf_free(struct udp_conf *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->nlisten; i++)
-		free(c->listen[i]);
+	listen_spec_free(c->listen, c->nlisten);
 	free(c);
 }
 
@@ -182,6 +183,7 @@ struct udp_server *udp_server_start(struct udp_conf *conf, struct loop *l,
 	}
 	srv->conf = conf;
 	srv->bound = conf;
+	srv->restart = "inetkit udp listen";
 	srv->loop = l;
 	srv->set = set;
 	for (unsigned i = 0; i < BATCH; i++) {
@@ -256,36 +258,26 @@ void udp_server_free(struct udp_server *srv)
  *   listen   list of [HOST:]PORT, default 127.0.0.1:2007
  *   mode     echo|print, default echo */
 
-static void *svc_configure(struct cfg *cfg, const char *sec, bool *enabled, ik_err *e)
+static void *svc_configure(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+			   bool *enabled, ik_err *e)
 {
+	(void)ctx;
 	static const char *const modes[] = {"echo", "print", NULL};
 	struct udp_conf *c = udp_conf_new();
 	if (c == NULL) {
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	const char *items[CFG_MAX_LIST];
-	size_t n = 0;
 	int mode = 0;
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
-	    cfg_get_list(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, [IPV6]:PORT, "
-			 "*:PORT or PORT", "127.0.0.1:2007", items, &n, e) < 0 ||
+	    listen_spec_configure(cfg, sec, "listen", "Addresses to listen on: HOST:PORT, "
+				  "[IPV6]:PORT, *:PORT or PORT", "127.0.0.1:2007", true, c->listen,
+				  &c->nlisten, e) < 0 ||
 	    cfg_get_enum(cfg, sec, "mode", "echo answers each datagram (RFC 862); print writes it "
 			 "to standard output", modes, 0, &mode, e) < 0)
 		goto fail;
 	c->mode = mode == 1 ? UDP_PRINT : UDP_ECHO;
 	c->name = "udp-echo";
-	if (n == 0) {
-		cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT");
-		goto fail;
-	}
-	for (size_t i = 0; i < n; i++) {
-		ik_err le;
-		if (udp_conf_add_listen(c, items[i], &le) < 0) {
-			cfg_error(cfg, sec, "listen", e, "%s", le.msg);
-			goto fail;
-		}
-	}
 	return c;
 fail:
 	udp_conf_free(c);
@@ -298,9 +290,13 @@ static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
 	return listen_bind_specs(set, (const char *const *)c->listen, c->nlisten, SOCK_DGRAM, 0, e);
 }
 
-static void *svc_start(void *conf, struct loop *l, const struct listen_set *set, ik_err *e)
+static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
+		       const struct service_ctx *ctx, ik_err *e)
 {
-	return udp_server_start(conf, l, set, e);
+	struct udp_server *srv = udp_server_start(conf, l, set, e);
+	if (srv != NULL)
+		srv->restart = ctx->restart;
+	return srv;
 }
 
 static void svc_stop(void *running, void (*done)(void *), void *arg)
@@ -317,8 +313,7 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 	struct udp_server *srv = running;
 	struct udp_conf *c = new_conf;
 	if (!str_list_equal(srv->bound->listen, srv->bound->nlisten, c->listen, c->nlisten))
-		log_event(LOG_WARNING, "reload", "service=%s reason=\"listen addresses changed: "
-			  "restart serve to apply them\"", c->name);
+		listen_log_changed(c->name, srv->restart);
 	c->buffer = srv->conf->buffer;
 	srv->conf = c;
 	return 0;
@@ -327,18 +322,11 @@ static int svc_reload(void *running, void *new_conf, ik_err *e)
 static void svc_free_running(void *running) { udp_server_free(running); }
 static void svc_free_conf(void *conf) { udp_conf_free(conf); }
 
-static void svc_describe(void *conf, const struct listen_set *set, struct sbuf *out)
+static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
 {
-	struct udp_conf *c = conf;
-	for (size_t i = 0; i < set->n; i++) {
-		if (set->socktype[i] != SOCK_DGRAM)
-			continue;
-		char host[ENDPOINT_TEXT_MAX];
-		const struct sockaddr *sa = (const struct sockaddr *)&set->ep[i].ss;
-		sbuf_printf(out, "udp %-7s  %-22s try: inetkit udp send %s %u hello\n",
-			    c->mode == UDP_PRINT ? "print" : "echo", set->ep[i].text,
-			    endpoint_format_host(sa, host, sizeof host), endpoint_port(sa));
-	}
+	const struct udp_conf *c = conf;
+	sbuf_printf(out, "udp %-7s  %-22s try: inetkit udp send %s %u hello\n",
+		    c->mode == UDP_PRINT ? "print" : "echo", ep->text, ep->host, ep->port);
 }
 
 const struct service_ops service_udp_echo = {

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
+#include "core/server.h"
 #include "core/workers.h"
 #include "tools/tcp.h"
 #include "tools/udp.h"
@@ -20,7 +21,8 @@ static void *configure(const struct service_ops *ops, const char *text, bool *en
 	ik_err le;
 	struct cfg *c = cfg_load_string("test.conf", text, &le);
 	assert_non_null(c);
-	void *conf = ops->configure(c, ops->section, enabled, e);
+	struct service_ctx ctx = {.tls_cert = "", .tls_key = ""};
+	void *conf = ops->configure(c, ops->section, &ctx, enabled, e);
 	if (conf != NULL)
 		assert_int_equal(cfg_check_unused(c, e), 0);	/* every key was read */
 	cfg_free(c);
@@ -41,13 +43,14 @@ static void tcp_echo_section(void **state)
 	assert_int_equal(service_tcp_echo.bind(conf, &set, &e), 0);
 	assert_int_equal(set.n, 2);
 	struct sbuf out = SBUF_INIT(4096);
-	service_tcp_echo.describe(conf, &set, &out);
+	server_describe(&set, conf, service_tcp_echo.describe, &out);
 	assert_non_null(strstr(sbuf_cstr(&out), "tcp chat"));
 	assert_non_null(strstr(sbuf_cstr(&out), "try: inetkit tcp connect 127.0.0.1 "));
 	sbuf_free(&out);
 	ik_err le;
 	struct loop *l = loop_new(&le);
-	void *running = service_tcp_echo.start(conf, l, &set, &e);
+	struct service_ctx ctx = {.restart = "serve"};
+	void *running = service_tcp_echo.start(conf, l, &set, &ctx, &e);
 	assert_non_null(running);
 	service_tcp_echo.free_running(running);
 	loop_free(l);
