@@ -9,7 +9,7 @@
 
 #include "inetkit_config.h"
 #include "core/cli.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "tools/tools.h"
 
 struct subcommand {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/fsutil.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 const char *const account_services[] = {"ftp", "smtp", "pop3", "imap", NULL};
 

@@ -6,7 +6,7 @@
  *   guest      stored: like real, but expires and has restricted rights
  *              (ro, rw, or upload = write-only drop box) in its home
  *   anonymous  not stored: a name the protocol reserves for it (FTP's
- *              "anonymous" and "ftp", src/ftp/ftpd_anon.h), when the
+ *              "anonymous" and "ftp", src/ftpd/ftpd_anon.h), when the
  *              service's config enables it
  * plus app passwords: random extra passwords per account, each valid for a
  * chosen set of services.
@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/loop.h"
 
 #define ACCOUNT_NAME_MAX 32

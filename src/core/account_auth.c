@@ -15,7 +15,7 @@
 #include "core/account_verify.h"
 #include "core/log.h"
 #include "core/offload.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 struct account_auth {
 	struct loop *loop;

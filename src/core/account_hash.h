@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 #define ACCOUNT_HASH_MAX 128		/* a "$y$..." string, with room */
 #define ACCOUNT_HASH_COST_MAX 11

@@ -2,7 +2,7 @@
 #include "core/account_lockout.h"
 
 #include "core/account_store_int.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 void account_lockout_key(char *out, size_t outsz, const char *kind, const char *value)
 {

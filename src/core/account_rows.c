@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "core/account_store_int.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 #define TOKEN_COLS "id, account, label, services, created, last_used, last_service, last_peer"
 

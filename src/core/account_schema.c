@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 
 #include "core/account_store.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 struct step {
 	int to;

@@ -16,7 +16,7 @@
 #include <sqlite3.h>
 
 #include "core/account_store_int.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 struct account_store {
 	sqlite3 *db;

@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "core/account.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 /* n digits at *p as a number; advances *p. -1 if not n digits. */
 static int digits(const char **p, int n)

@@ -7,7 +7,7 @@
 
 #include "core/account_hash.h"
 #include "core/account_lockout.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 /* Old log rows and counters are removed every this many logins. */
 #define PRUNE_EVERY 1000

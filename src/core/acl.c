@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/addr.h"
 #include "net/endpoint.h"
 

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 
 #include "core/config.h"
-#include "core/error.h"
+#include "lib/error.h"
 
 #define ACL_MAX_RULES 1024	/* per list */
 #define ACL_NAME_MAX 32

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 
 void client_opts_default(struct client_opts *o)

@@ -57,8 +57,8 @@
 
 #include <openssl/ssl.h>
 
-#include "core/error.h"
-#include "core/sbuf.h"
+#include "lib/error.h"
+#include "lib/sbuf.h"
 
 /* Defaults; each client may set its own in struct client_opts. */
 #define CLIENT_LINE_MAX_DEFAULT (16 * 1024)	/* one reply line */

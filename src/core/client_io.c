@@ -17,7 +17,7 @@
 
 #include <openssl/err.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/timeutil.h"
 #include "core/tls.h"
 #include "net/endpoint.h"

@@ -8,8 +8,8 @@
 
 #include <ini.h>
 
-#include "core/sbuf.h"
-#include "core/str.h"
+#include "lib/sbuf.h"
+#include "lib/str.h"
 
 struct cfg_entry {
 	char *section, *key, *value;

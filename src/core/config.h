@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 /* Longest line inih reads (its INI_MAX_LINE); longer lines are an error. */
 #define CFG_MAX_LINE 199

@@ -10,7 +10,7 @@
 
 #include <event2/event.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 #define CONNECTOR_DEFAULT_MS 10000
 

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/loop.h"
 #include "net/endpoint.h"
 

@@ -15,7 +15,7 @@
 #include "core/connector.h"
 #include "core/listener.h"
 #include "core/log.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/endpoint.h"
 
 #define DATACHAN_TOKEN_LEN 16

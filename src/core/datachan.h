@@ -36,7 +36,7 @@
 
 #include <openssl/ssl.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/session.h"
 
 struct datachan;

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 int fs_mkdir_p(const char *path, unsigned mode, unsigned uid, unsigned gid, ik_err *e)
 {

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 /* Longest path fs_mkdir_p takes, NUL included. */
 #define FS_PATH_MAX 1024

@@ -13,7 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 #ifndef SYS_fchmodat2
 #define SYS_fchmodat2 452	/* same number on every architecture */

@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 /* Longest virtual path including its NUL (Linux PATH_MAX). */
 #define JAIL_VPATH_MAX PATH_MAX

@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/loop.h"
 #include "net/endpoint.h"
 

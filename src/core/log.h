@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <syslog.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 /* Levels are syslog's: LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG. */
 

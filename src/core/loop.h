@@ -12,7 +12,7 @@
 
 #include <event2/event.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 struct loop;
 

@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/loop.h"
 
 #define OFFLOAD_MAX_THREADS 64

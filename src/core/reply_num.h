@@ -14,8 +14,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/error.h"
-#include "core/sbuf.h"
+#include "lib/error.h"
+#include "lib/sbuf.h"
 
 /* The longest line reply_num_write_line writes, CR LF included; longer text
  * is cut. (RFC 5321 4.5.3.1.5 asks SMTP servers for 512: their own texts

@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "core/server.h"
 #include "core/shmcount.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/endpoint.h"
 
 _Static_assert(sizeof ((struct server_conn *)0)->key == SHMCOUNT_KEY_LEN,

@@ -45,10 +45,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/listener.h"
 #include "core/loop.h"
-#include "core/sbuf.h"
+#include "lib/sbuf.h"
 
 struct server;
 struct server_gen;

@@ -1,4 +1,4 @@
-/* A service is what the runner (src/tools/runner.h) runs from a config
+/* A service is what the runner (src/serve/runner.h) runs from a config
  * section: every service of the file for `inetkit serve`, one for a
  * standalone server (`inetkit ftpd`, `inetkit tcp listen`). Life cycle,
  * in this order:
@@ -18,7 +18,7 @@
  *              done(done_arg) when the last one has ended
  *   reload     optional: new config (same sockets), e.g. certificates
  * Each service module exports one `const struct service_ops` and the
- * registry in src/tools/serve_registry.c lists them. A session server
+ * registry in src/serve/serve_registry.c lists them. A session server
  * (core/server.h) starts a struct server, and its stop and free_running
  * are server_service_stop and server_service_free.
  *
@@ -34,10 +34,10 @@
 #include <stdint.h>
 
 #include "core/config.h"
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/listener.h"
 #include "core/loop.h"
-#include "core/sbuf.h"
+#include "lib/sbuf.h"
 
 struct account_auth;
 struct account_policy;

@@ -24,7 +24,7 @@
 
 #include "core/log.h"
 #include "core/session_int.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/tls.h"
 #include "net/endpoint.h"
 

@@ -100,7 +100,7 @@
 #include <openssl/ssl.h>
 
 #include "core/dotstuff.h"
-#include "core/error.h"
+#include "lib/error.h"
 #include "core/loop.h"
 
 struct ev_token_bucket_cfg;

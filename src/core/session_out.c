@@ -13,7 +13,7 @@
 #include <openssl/err.h>
 
 #include "core/session_int.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 /* The socket bufferevent keeps its output frozen at the front so that
  * only it drains it; we drain it ourselves while it does not write. One

@@ -28,7 +28,7 @@
 #include <event2/event.h>
 
 #include "core/session_int.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 #define SPLICE_FLAGS (SPLICE_F_MOVE | SPLICE_F_NONBLOCK)
 

@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 #define SHMCOUNT_SLOTS 4096
 #define SHMCOUNT_COLS 257	/* WORKERS_MAX workers, and the in-process case */

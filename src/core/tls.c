@@ -11,7 +11,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 #define SELF_SIGNED_DAYS 30
 

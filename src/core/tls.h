@@ -26,7 +26,7 @@
 
 #include <openssl/ssl.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 struct tls_server_opts {
 	const char *cert_file;	/* PEM chain, leaf first; NULL: self-signed */

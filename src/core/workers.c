@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 #define STABLE_MS 10000	/* a worker that ran this long gets a fresh back-off */
 #define FAST_MS 1000	/* dying sooner than this counts as failing at start */

@@ -22,7 +22,7 @@
 
 #include <stdint.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 struct workers_opts {
 	unsigned count;		/* worker processes; 0 = none, run in-process */

@@ -1,5 +1,5 @@
 /* What `inetkit ftp` parsed from its command line, shared by the one-line
- * commands (ftp_oneshot.c) and the entry point (tools/ftp.c). */
+ * commands (ftp_oneshot.c) and the entry point (ftp_main.c). */
 #ifndef INETKIT_FTP_CLI_H
 #define INETKIT_FTP_CLI_H
 

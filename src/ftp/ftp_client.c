@@ -10,7 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 #include "core/tls.h"
 #include "ftp/ftp_netrc.h"

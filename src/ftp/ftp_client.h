@@ -14,7 +14,7 @@
 #include <pthread.h>
 
 #include "core/client.h"
-#include "core/error.h"
+#include "lib/error.h"
 #include "ftp/ftp_list.h"
 #include "ftp/ftp_reply.h"
 #include "ftp/ftp_url.h"

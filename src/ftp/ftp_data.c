@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 static int connect_passive(struct ftp *f, struct ftp_data *d, ik_err *e)
 {

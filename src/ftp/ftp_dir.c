@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 #define LIST_LINE_MAX (FTP_NAME_MAX * 2 + 512)
 #define LIST_ITEMS_MAX 10000000	/* a bound, not a goal */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 #define MAX_TOKS 16
 

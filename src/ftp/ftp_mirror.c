@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 #include "core/timeutil.h"
 

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 #define NETRC_FILE_MAX (1024 * 1024)
 

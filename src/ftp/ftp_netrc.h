@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 #define FTP_NETRC_FIELD_MAX 256
 

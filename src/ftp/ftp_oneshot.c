@@ -9,8 +9,8 @@
 #include <time.h>
 
 #include "core/cli.h"
-#include "core/json.h"
-#include "core/str.h"
+#include "lib/json.h"
+#include "lib/str.h"
 #include "core/term.h"
 
 struct oneshot {

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 
 struct pool {

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 #include "core/timeutil.h"
 

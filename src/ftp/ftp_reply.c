@@ -11,7 +11,7 @@
 #include <strings.h>
 
 #include "core/reply_num.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 

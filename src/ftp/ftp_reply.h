@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 /* 1xx..5xx -> 1..5 */
 static inline int ftp_reply_class(int code) { return code / 100; }

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/cli.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 
 int shell_split(char *buf, char **argv, int max, ik_err *e)

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 #include "ftp/ftp_cli.h"
-#include "ftp/ftpd_list.h"
+#include "ftpd/ftpd_list.h"
 
 enum { LS_LONG = 1u << 0, LS_ALL = 1u << 1, LS_ONE = 1u << 2 };
 static const char ls_letters[] = "la1";

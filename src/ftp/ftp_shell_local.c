@@ -11,7 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 /* Run argv[1] with /bin/sh -c, or an interactive $SHELL when there is
  * none. Like system(3): while it runs, the terminal's interrupt and quit

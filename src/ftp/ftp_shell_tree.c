@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 /* path against the remote current directory; "" and "." are it. */
 static int remote_abs(const struct shell *sh, const char *path, char *out, size_t outsz)

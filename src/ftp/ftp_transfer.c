@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 
 #define XFER_BUF (1024 * 1024)

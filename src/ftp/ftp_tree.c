@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "core/term.h"
 
 void ftp_tree_free(struct ftp_tree *t)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/endpoint.h"
 
 int ftp_url_decode(const char *s, size_t len, char *out, size_t outsz, const char **why)

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 #define FTP_URL_FIELD_MAX 256
 #define FTP_PATH_MAX 4096

@@ -8,8 +8,8 @@
 
 #include <string.h>
 
-#include "core/error.h"
-#include "core/str.h"
+#include "lib/error.h"
+#include "lib/str.h"
 
 /* Describe the byte at s[i] for a message: 'x' or 0x07. */
 static int err_char(ik_err *e, const char *s, size_t i, const char *expect)

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 __extension__ typedef unsigned __int128 ik_u128;
 

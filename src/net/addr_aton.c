@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 enum num_kind { NUM_DEC, NUM_OCT, NUM_HEX };
 

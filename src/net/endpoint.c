@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/un.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 bool endpoint_is_unix(const char *spec)
 {

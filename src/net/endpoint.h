@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 /* "unix:" and the longest socket path (107 bytes) plus NUL; an IPv6
  * "[ffff:...:ffff]:65535" with a zone id fits too. */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/lookup_int.h"
 
 /* ---- resolver calls ------------------------------------------------------ */

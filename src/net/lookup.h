@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 
 enum lookup_status {
 	LOOKUP_OK = 0,

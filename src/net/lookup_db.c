@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/lookup_int.h"
 
 /* ---- services and protocols ---------------------------------------------- */

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "core/error.h"
+#include "lib/error.h"
 #include "net/lookup.h"
 
 /* lookup_run_timed for a lookup of `what`, with e saying so on a timeout. */

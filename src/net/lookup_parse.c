@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 /* ---- pure parts ---------------------------------------------------------- */
 

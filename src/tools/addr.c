@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/cli.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "tools/addr_tool.h"
 #include "tools/tools.h"
 

@@ -9,7 +9,7 @@
  * which admits no quote, backslash or control byte. */
 #include <string.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "tools/addr_tool.h"
 
 /* 2^128 does not fit in 128 bits; it is only ever printed. */

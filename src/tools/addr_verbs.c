@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "core/cli.h"
-#include "core/json.h"
-#include "core/sbuf.h"
-#include "core/str.h"
+#include "lib/json.h"
+#include "lib/sbuf.h"
+#include "lib/str.h"
 #include "tools/addr_tool.h"
 
 static void out_json(struct addr_ctx *ctx, struct sbuf *sb)

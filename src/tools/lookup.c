@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "core/cli.h"
-#include "core/json.h"
-#include "core/sbuf.h"
-#include "core/str.h"
+#include "lib/json.h"
+#include "lib/sbuf.h"
+#include "lib/str.h"
 #include "core/term.h"
 #include "net/lookup.h"
 #include "tools/tools.h"

@@ -14,10 +14,10 @@
 #include "core/cli.h"
 #include "core/config.h"
 #include "core/fsutil.h"
-#include "core/sbuf.h"
-#include "core/str.h"
+#include "lib/sbuf.h"
+#include "lib/str.h"
 #include "core/term.h"
-#include "ftp/ftpd_anon.h"
+#include "ftpd/ftpd_anon.h"
 #include "tools/tools.h"
 #include "tools/user_tool.h"
 

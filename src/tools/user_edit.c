@@ -10,7 +10,7 @@
 #include "core/account_lockout.h"
 #include "core/cli.h"
 #include "core/fsutil.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "tools/user_tool.h"
 
 /* Parse the add options into a; returns 0 or an exit code. */

@@ -8,8 +8,8 @@
 #include "core/account_lockout.h"
 #include "core/account_verify.h"
 #include "core/cli.h"
-#include "core/json.h"
-#include "core/str.h"
+#include "lib/json.h"
+#include "lib/str.h"
 #include "core/term.h"
 #include "tools/user_tool.h"
 

@@ -7,9 +7,9 @@
 #include "core/account_hash.h"
 #include "core/account_verify.h"
 #include "core/cli.h"
-#include "core/json.h"
-#include "core/str.h"
-#include "ftp/ftpd_anon.h"
+#include "lib/json.h"
+#include "lib/str.h"
+#include "ftpd/ftpd_anon.h"
 #include "tools/user_tool.h"
 
 static void json_services(struct json *j, const char *list)

@@ -10,8 +10,8 @@
 
 #include "core/account.h"
 #include "core/account_store.h"
-#include "core/json.h"
-#include "core/sbuf.h"
+#include "lib/json.h"
+#include "lib/sbuf.h"
 
 #define USER_CMD "user"
 

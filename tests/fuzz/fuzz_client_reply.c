@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "core/client.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 #define CHECK(c) do { if (!(c)) __builtin_trap(); } while (0)
 

@@ -7,8 +7,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "core/str.h"
-#include "ftp/ftpd_addr.h"
+#include "lib/str.h"
+#include "ftpd/ftpd_addr.h"
 #include "net/endpoint.h"
 
 #define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)

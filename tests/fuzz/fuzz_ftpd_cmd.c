@@ -10,13 +10,13 @@
 #include <strings.h>
 
 #include "core/jail.h"
-#include "core/sbuf.h"
-#include "ftp/ftpd_args.h"
-#include "ftp/ftpd_cmd.h"
-#include "ftp/ftpd_glob.h"
-#include "ftp/ftpd_int.h"
-#include "ftp/ftpd_list.h"
-#include "ftp/ftpd_reply.h"
+#include "lib/sbuf.h"
+#include "ftpd/ftpd_args.h"
+#include "ftpd/ftpd_cmd.h"
+#include "ftpd/ftpd_glob.h"
+#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_list.h"
+#include "ftpd/ftpd_reply.h"
 
 #define CHECK(x) do { if (!(x)) __builtin_trap(); } while (0)
 

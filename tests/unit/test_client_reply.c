@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "core/client.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 #include "fake_peer.h"
 

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "core/config.h"
-#include "core/sbuf.h"
+#include "lib/sbuf.h"
 
 static const char *sample =
 	"; comment\n"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 /* A fresh directory (mode 0755) for each test. */
 static int setup(void **state)

@@ -7,7 +7,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "ftp/ftpd_addr.h"
+#include "ftpd/ftpd_addr.h"
 #include "net/endpoint.h"
 
 static struct sockaddr_storage v4(const char *ip, uint16_t port)

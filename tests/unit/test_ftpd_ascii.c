@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ftp/ftpd_ascii.h"
+#include "ftpd/ftpd_ascii.h"
 
 /* Convert s whole, and in every two-piece split, and compare. */
 static void check_to_wire(const char *in, const char *want)

@@ -7,9 +7,9 @@
 #include <cmocka.h>
 
 #include "core/session.h"
-#include "ftp/ftpd_args.h"
-#include "ftp/ftpd_cmd.h"
-#include "core/error.h"
+#include "ftpd/ftpd_args.h"
+#include "ftpd/ftpd_cmd.h"
+#include "lib/error.h"
 
 /* The core parses and checks with FTP's table; FTP cleans the line first
  * and words the refusals. parse: clean, parse and split as the server

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "core/config.h"
-#include "ftp/ftpd_anon.h"
-#include "ftp/ftpd_int.h"
+#include "ftpd/ftpd_anon.h"
+#include "ftpd/ftpd_int.h"
 
 static struct ftpd_conf *read_text(const char *text, ik_err *e)
 {

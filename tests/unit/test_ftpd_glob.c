@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ftp/ftpd_glob.h"
+#include "ftpd/ftpd_glob.h"
 
 static void basics(void **state)
 {

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 #include <cmocka.h>
 
-#include "ftp/ftpd_list.h"
+#include "ftpd/ftpd_list.h"
 
 /* 2026-03-04 05:06:07 UTC */
 #define T0 ((time_t)1772600767)

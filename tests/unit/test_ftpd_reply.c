@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "ftp/ftpd_reply.h"
+#include "ftpd/ftpd_reply.h"
 
 static void single_line(void **state)
 {

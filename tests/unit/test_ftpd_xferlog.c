@@ -7,7 +7,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "ftp/ftpd_xferlog.h"
+#include "ftpd/ftpd_xferlog.h"
 
 /* 2026-01-05 12:00:00 UTC, a Monday. */
 #define T0 ((time_t)1767614400)

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "core/jail.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 /* Each test gets <tmp>/root (the jail) and <tmp>/outside (must stay
  * untouched) with outside/secret in it. */

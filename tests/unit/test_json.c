@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "core/json.h"
+#include "lib/json.h"
 
 static void object_with_all_types(void **state)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 #include "net/lookup.h"
 
 static void port_ranges(void **state)

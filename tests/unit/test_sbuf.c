@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/sbuf.h"
+#include "lib/sbuf.h"
 
 static void append_within_limit(void **state)
 {

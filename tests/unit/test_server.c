@@ -23,7 +23,7 @@
 #include "core/loop.h"
 #include "core/server.h"
 #include "core/shmcount.h"
-#include "core/str.h"
+#include "lib/str.h"
 
 struct stub_conn {
 	int fd;

@@ -17,7 +17,7 @@
 
 #include "core/log.h"
 #include "core/session.h"
-#include "core/str.h"
+#include "lib/str.h"
 #include "session_fixture.h"
 
 /* ---- the scanner ---- */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/str.h"
+#include "lib/str.h"
 
 static void copy_and_truncation(void **state)
 {

@@ -13,8 +13,8 @@
 #include "core/config.h"
 #include "core/server.h"
 #include "core/workers.h"
-#include "tools/tcp.h"
-#include "tools/udp.h"
+#include "tcp/tcp.h"
+#include "udp/udp.h"
 
 static void *configure(const struct service_ops *ops, const char *text, bool *enabled, ik_err *e)
 {
