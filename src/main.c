@@ -10,7 +10,7 @@
 #include "inetkit_config.h"
 #include "core/cli.h"
 #include "lib/str.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 struct subcommand {
 	const char *name;

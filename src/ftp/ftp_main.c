@@ -12,7 +12,7 @@
 #include "lib/str.h"
 #include "core/term.h"
 #include "ftp/ftp_cli.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 static const char help_text[] =
 	"Usage: inetkit ftp VERB [OPTIONS] ARGS\n"

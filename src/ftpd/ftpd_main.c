@@ -17,7 +17,7 @@
 #include "core/workers.h"
 #include "ftpd/ftpd.h"
 #include "serve/runner.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 #define CMD "ftpd"
 #define STOP_GRACE_MS 5000

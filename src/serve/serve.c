@@ -17,7 +17,7 @@
 #include "core/term.h"
 #include "serve/runner.h"
 #include "serve/serve.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 static const char help_text[] =
 	"Usage: inetkit serve [--config FILE] [--check | --defaults]\n"

@@ -6,7 +6,7 @@
 #include "lib/str.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_int.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 static const char tcp_help[] =
 	"Usage: inetkit tcp listen [OPTIONS] [HOST:]PORT...\n"

@@ -14,7 +14,7 @@
 #include "core/cli.h"
 #include "lib/str.h"
 #include "tools/addr_tool.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 enum {
 	OPT_JSON = 1u << 0,

@@ -12,7 +12,7 @@
 #include "lib/str.h"
 #include "core/term.h"
 #include "net/lookup.h"
-#include "tools/tools.h"
+#include "commands.h"
 
 #define CMD "lookup"
 #define DEFAULT_TIMEOUT_MS 5000

@@ -18,7 +18,7 @@
 #include "lib/str.h"
 #include "core/term.h"
 #include "ftpd/ftpd_anon.h"
-#include "tools/tools.h"
+#include "commands.h"
 #include "tools/user_tool.h"
 
 static const char help_text[] =

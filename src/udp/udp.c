@@ -15,7 +15,7 @@
 #include "lib/str.h"
 #include "core/workers.h"
 #include "serve/runner.h"
-#include "tools/tools.h"
+#include "commands.h"
 #include "udp/udp.h"
 #include "udp/udp_int.h"
 

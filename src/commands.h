@@ -1,8 +1,8 @@
 /* Entry points of the subcommands, called by src/main.c's dispatch table.
  * Each takes its own argv (argv[0] is the subcommand name) and returns the
  * process exit code (see core/cli.h). */
-#ifndef INETKIT_TOOLS_H
-#define INETKIT_TOOLS_H
+#ifndef INETKIT_COMMANDS_H
+#define INETKIT_COMMANDS_H
 
 int cmd_addr(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
