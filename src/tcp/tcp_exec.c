@@ -198,7 +198,7 @@ static char **child_env(struct tcp_conn *c, size_t *first)
 	env[k++] = env_entry("INETKIT_REMOTE_PORT", port);
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof local;
-	if (getsockname(session_fd(c->s), (struct sockaddr *)&local, &llen) == 0) {
+	if (session_local_addr(c->s, &local, &llen) == 0) {
 		str_fmt(port, sizeof port, "%u", endpoint_port((struct sockaddr *)&local));
 		env[k++] = env_entry("INETKIT_LOCAL_ADDR",
 				     endpoint_format_host((struct sockaddr *)&local, host, sizeof host));
