@@ -30,6 +30,19 @@
  *   ftpd_main.c        `inetkit ftpd`: the runner with the [ftp] section
  *   ftpd_service.c     the [ftp] service of the runner
  *
+ * Internal headers, each included only where it is used:
+ *   ftpd_sess.h        struct ftpd_sess (a control connection) and struct
+ *                      ftpd_server (a generation); replies, state, timers
+ *   ftpd_handlers.h    the handlers the command table names (ftpd_cmd_*.c)
+ *   ftpd_login.h       what ftpd_cmd_login.c gives the other commands:
+ *                      ftpd_path/ftpd_target (rights), ftpd_who, ...
+ *   ftpd_data.h        the data side (ftpd_cmd_data.c) and ftpd_tls.c
+ *   ftpd_xfer.h        the transfer engine; ftpd_upload.h its upload side
+ *   ftpd_dir.h         directory reading for listings (ftpd_dir.c)
+ *   ftpd_cmd.h, ftpd_reply.h, ftpd_args.h, ftpd_addr.h, ftpd_list.h,
+ *   ftpd_glob.h, ftpd_ascii.h, ftpd_anon.h, ftpd_xferlog.h: the parts
+ *                      without a session (the unit tests and fuzzer use them)
+ *
  * The public part is the configuration and the server's start and reload;
  * it runs as a struct server (core/server.h: stop, free). The service
  * glue for the runner (`serve`, `inetkit ftpd`) is in

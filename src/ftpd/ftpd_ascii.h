@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct ftpd_ascii {
 	bool last_cr;		/* send: the previous byte was CR */
@@ -31,5 +32,9 @@ size_t ftpd_ascii_from_wire(struct ftpd_ascii *st, const char *in, size_t n, cha
 /* At the end of the stream: a held CR is real data. Writes 0 or 1 byte
  * into out and returns the count. */
 size_t ftpd_ascii_from_wire_end(struct ftpd_ascii *st, char *out);
+
+/* The size of a file as TYPE A sends it (LF -> CRLF), reading fd to its
+ * end: 0, or -1 with errno (EFBIG once more than limit bytes were read). */
+int ftpd_ascii_size(int fd, uint64_t limit, uint64_t *out);
 
 #endif

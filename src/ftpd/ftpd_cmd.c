@@ -11,7 +11,8 @@
 #include <strings.h>
 
 #include "lib/str.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_handlers.h"
 #include "ftpd/ftpd_reply.h"
 
 #define LOGGED FTPD_ST_LOGGED

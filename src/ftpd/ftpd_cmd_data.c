@@ -13,7 +13,10 @@
 #include "core/log.h"
 #include "lib/str.h"
 #include "ftpd/ftpd_addr.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_data.h"
+#include "ftpd/ftpd_handlers.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_xfer.h"
 #include "net/endpoint.h"
 
 static void on_chan(struct datachan *dc, enum datachan_event ev, int err, void *arg);

@@ -11,7 +11,11 @@
 
 #include "core/log.h"
 #include "lib/str.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_ascii.h"
+#include "ftpd/ftpd_dir.h"
+#include "ftpd/ftpd_handlers.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
 #include "ftpd/ftpd_list.h"
 
 static void log_fs(struct ftpd_sess *fs, const char *what, const char *path, const char *extra)
@@ -181,32 +185,6 @@ void ftpd_cmd_rnto(struct session_call *c)
 		ftpd_send(fs, FTPD_R_FILE_OK, "Rename successful.");
 	}
 	free(from);
-}
-
-int ftpd_ascii_size(int fd, uint64_t limit, uint64_t *out)
-{
-	char buf[65536];
-	uint64_t total = 0, seen = 0;
-	bool last_cr = false;
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof buf)) > 0) {
-		seen += (uint64_t)n;
-		if (seen > limit) {
-			errno = EFBIG;
-			return -1;
-		}
-		total += (uint64_t)n;
-		/* Each LF not already after a CR gains one byte on the wire. */
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n' && !last_cr)
-				total++;
-			last_cr = buf[i] == '\r';
-		}
-	}
-	if (n < 0)
-		return -1;
-	*out = total;
-	return 0;
 }
 
 void ftpd_cmd_size(struct session_call *c)

@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/offload.h"
 #include "lib/str.h"
 #include "ftpd/ftpd_anon.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_handlers.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
 
 #define SCAN_DEPTH 64
 

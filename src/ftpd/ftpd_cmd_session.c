@@ -8,7 +8,11 @@
 #include "inetkit_config.h"
 #include "core/log.h"
 #include "ftpd/ftpd_args.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_data.h"
+#include "ftpd/ftpd_handlers.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_xfer.h"
 #include "ftpd/ftpd_list.h"
 
 static void refused(struct ftpd_sess *fs, const struct ftpd_cmd_refusal *r)

@@ -14,7 +14,12 @@
 #include <unistd.h>
 
 #include "lib/str.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_data.h"
+#include "ftpd/ftpd_dir.h"
+#include "ftpd/ftpd_handlers.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_xfer.h"
 
 #define R_BAD_REST 554
 #define STOU_TRIES 1000

@@ -11,13 +11,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/datachan.h"
 #include "core/fsutil.h"
 #include "lib/str.h"
 #include "core/tls.h"
 #include "core/listener.h"
+#include "ftpd/ftpd.h"
 #include "ftpd/ftpd_anon.h"
 #include "ftpd/ftpd_glob.h"
-#include "ftpd/ftpd_int.h"
 
 static int read_mode(struct cfg *cfg, const char *sec, const char *key, const char *desc,
 		     const char *def, unsigned *out, ik_err *e)

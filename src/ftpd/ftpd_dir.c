@@ -14,7 +14,9 @@
 
 #include "lib/str.h"
 #include "ftpd/ftpd_glob.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_dir.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
 #include "ftpd/ftpd_list.h"
 
 static int cmp_names(const void *a, const void *b)

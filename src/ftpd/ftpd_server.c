@@ -12,9 +12,11 @@
 #include <event2/bufferevent.h>
 
 #include "core/log.h"
+#include "core/offload.h"
 #include "core/server.h"
+#include "core/service.h"
 #include "lib/str.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_sess.h"
 
 /* ---- what FTP tells the core ---- */
 

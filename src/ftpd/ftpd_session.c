@@ -16,7 +16,11 @@
 #include "core/log.h"
 #include "lib/str.h"
 #include "core/timeutil.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_data.h"
+#include "ftpd/ftpd_handlers.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_xfer.h"
 #include "ftpd/ftpd_list.h"
 #include "net/endpoint.h"
 

@@ -5,7 +5,8 @@
  * (core/datachan); this file holds FTP's policy: whether it is asked
  * (tls_data_reuse) and the words of a refusal. */
 #include "lib/str.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_data.h"
+#include "ftpd/ftpd_sess.h"
 
 void ftpd_tls_bind_control(struct ftpd_sess *fs)
 {

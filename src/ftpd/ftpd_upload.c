@@ -14,7 +14,9 @@
 
 #include "core/fsutil.h"
 #include "lib/str.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_upload.h"
+#include "ftpd/ftpd_xfer.h"
 
 #define CHUNK (64 * 1024)
 #define DROP_MAX (64 * 1024 * 1024)

@@ -23,7 +23,12 @@
 #include "core/log.h"
 #include "lib/str.h"
 #include "core/timeutil.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_data.h"
+#include "ftpd/ftpd_dir.h"
+#include "ftpd/ftpd_login.h"
+#include "ftpd/ftpd_sess.h"
+#include "ftpd/ftpd_upload.h"
+#include "ftpd/ftpd_xfer.h"
 #include "ftpd/ftpd_xferlog.h"
 
 #define CHUNK (64 * 1024)

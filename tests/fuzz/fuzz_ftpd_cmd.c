@@ -14,7 +14,7 @@
 #include "ftpd/ftpd_args.h"
 #include "ftpd/ftpd_cmd.h"
 #include "ftpd/ftpd_glob.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd_handlers.h"
 #include "ftpd/ftpd_list.h"
 #include "ftpd/ftpd_reply.h"
 

@@ -14,7 +14,8 @@
 
 #include "core/config.h"
 #include "ftpd/ftpd_anon.h"
-#include "ftpd/ftpd_int.h"
+#include "ftpd/ftpd.h"
+#include "ftpd/ftpd_ascii.h"
 
 static struct ftpd_conf *read_text(const char *text, ik_err *e)
 {
