@@ -402,9 +402,3 @@ void worker_sets_close(struct worker_sets *ws)
 	ws->sets = NULL;
 	ws->n = 0;
 }
-
-void worker_sets_acl(struct worker_sets *ws, struct acl *acl)
-{
-	for (unsigned i = 0; i < ws->n; i++)
-		listen_set_acl(&ws->sets[i], acl);
-}

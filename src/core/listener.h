@@ -109,7 +109,5 @@ struct listen_set *worker_sets_take(struct worker_sets *ws, int index);
 /* In the process that bound them: close every set and remove the socket
  * files of unix:PATH addresses (listen_set_unlink). */
 void worker_sets_close(struct worker_sets *ws);
-/* listen_set_acl on every worker's set (before the workers start). */
-void worker_sets_acl(struct worker_sets *ws, struct acl *acl);
 
 #endif

@@ -27,6 +27,7 @@ import re
 import socket
 import ssl
 import threading
+import time
 
 PLACEHOLDERS = {
     "{*}": ".*",
@@ -259,7 +260,6 @@ class Replay:
             self.sock = ctx.wrap_socket(self.sock)
             self.got.append("(TLS started)")
         elif text.startswith("pause "):
-            import time
             time.sleep(int(text.split()[1]) / 1000.0)
         else:
             self.fail(no, "unknown directive '= %s'" % text)
