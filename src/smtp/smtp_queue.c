@@ -22,6 +22,7 @@
 
 struct smtp_queue {
 	int fd;
+	char path[FS_PATH_MAX];	/* STATE_DIR/queue, for messages */
 };
 
 int smtp_queue_id_check(const char *id, ik_err *e)
@@ -44,6 +45,7 @@ int smtp_queue_open(const char *state_dir, struct smtp_queue **out, ik_err *e)
 	struct smtp_queue *q = malloc(sizeof *q);
 	if (q == NULL)
 		return ik_err_errno(e, ENOMEM, "cannot open the queue");
+	str_copy(q->path, sizeof q->path, path);
 	q->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (q->fd < 0) {
 		int err = errno;
@@ -92,7 +94,7 @@ static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, ik_e
 	int fd = openat(q->fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | FILE_FLAGS, 0600);
 	if (fd < 0) {
 		sbuf_free(&b);
-		return ik_err_errno(e, errno, "cannot create queue/%s", tmp);
+		return ik_err_errno(e, errno, "cannot create %s/%s", q->path, tmp);
 	}
 	const char *what = "write";
 	int rc = fs_write_all(fd, b.data, b.len);
@@ -110,7 +112,7 @@ static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, ik_e
 	}
 	if (rc < 0) {
 		unlinkat(q->fd, tmp, 0);
-		return ik_err_errno(e, err, "cannot %s queue/%s", what, tmp);
+		return ik_err_errno(e, err, "cannot %s %s/%s", what, q->path, tmp);
 	}
 	if (fsync(q->fd) < 0)
 		return ik_err_errno(e, errno, "cannot fsync the queue directory");
@@ -139,10 +141,10 @@ int smtp_queue_add(struct smtp_queue *q, struct mailstore *ms, struct mail_spool
 /* Read ID.env into env. */
 static int read_env(struct smtp_queue *q, const char *id, struct smtp_envelope *env, ik_err *e)
 {
-	char name[MAILSTORE_ID_MAX + 8], fname[MAILSTORE_ID_MAX + 16];
+	char name[MAILSTORE_ID_MAX + 8], fname[FS_PATH_MAX + MAILSTORE_ID_MAX + 8];
 	if (file_name(name, sizeof name, id, "env", e) < 0)
 		return -1;
-	str_fmt(fname, sizeof fname, "queue/%s", name);
+	str_fmt(fname, sizeof fname, "%s/%s", q->path, name);
 	int fd = openat(q->fd, name, O_RDONLY | FILE_FLAGS);
 	if (fd < 0) {
 		int err = errno;
@@ -203,11 +205,11 @@ int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e)
 		return -1;
 	int fd = openat(q->fd, name, O_RDONLY | FILE_FLAGS);
 	if (fd < 0)
-		return ik_err_errno(e, errno, "cannot open queue/%s", name);
+		return ik_err_errno(e, errno, "cannot open %s/%s", q->path, name);
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return ik_err_set(e, "queue/%s is not a regular file", name);
+		return ik_err_set(e, "%s/%s is not a regular file", q->path, name);
 	}
 	/* Back to blocking reads (O_NONBLOCK only kept a FIFO from stalling
 	 * the open). */
@@ -227,7 +229,7 @@ int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_
 		if (err == ENOENT)
 			ik_err_set(e, "no such queue entry %s", env->id);
 		else
-			ik_err_errno(e, err, "cannot update queue/%s", name);
+			ik_err_errno(e, err, "cannot update %s/%s", q->path, name);
 		errno = err;
 		return -1;
 	}
@@ -245,12 +247,12 @@ int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e)
 		if (err == ENOENT)
 			ik_err_set(e, "no such queue entry %s", id);
 		else
-			ik_err_errno(e, err, "cannot remove queue/%s", env);
+			ik_err_errno(e, err, "cannot remove %s/%s", q->path, env);
 		errno = err;
 		return -1;
 	}
 	if (unlinkat(q->fd, msg, 0) < 0 && errno != ENOENT)
-		return ik_err_errno(e, errno, "cannot remove queue/%s", msg);
+		return ik_err_errno(e, errno, "cannot remove %s/%s", q->path, msg);
 	if (fsync(q->fd) < 0)
 		return ik_err_errno(e, errno, "cannot fsync the queue directory");
 	return 0;
