@@ -12,5 +12,6 @@ int cmd_ftp(int argc, char **argv);
 int cmd_ftpd(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_queue(int argc, char **argv);
 
 #endif
