@@ -25,7 +25,7 @@
 static const struct session_cmd cmd_table[] = {
 	{"AUTH", READY, SESSION_CMD_SECRET, WORDS(1, 2), "AUTH mechanism [initial-response]",
 	 smtp_cmd_auth, SMTP_P_TLS | SMTP_P_AUTH_TLS, NULL},
-	{"BDAT", ANY, 0, WORDS(1, 2), "BDAT chunk-size [LAST]", smtp_cmd_bdat, 0, NULL},
+	{"BDAT", ANY, 0, RAW(0), "BDAT chunk-size [LAST]", smtp_cmd_bdat, 0, NULL},
 	{"DATA", SMTP_ST_RCPT, 0, NONE, "DATA", smtp_cmd_data, SMTP_P_TLS, NULL},
 	{"EHLO", ANY, 0, WORDS(1, 1), "EHLO hostname", smtp_cmd_ehlo, 0, NULL},
 	{"ETRN", ANY, NI, RAW(0), "ETRN (not implemented)", NULL, 0, NULL},

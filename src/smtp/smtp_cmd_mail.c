@@ -101,10 +101,17 @@ oom:
 	smtp_send(ss, 452, "4.3.1", "Error: out of memory; try again later");
 }
 
+/* The domain of a parsed address, from the address itself (a copy of
+ * the args has its own addr). */
+static const char *domain_of(const struct smtp_path *p)
+{
+	return p->addr[p->local_len] == '@' ? p->addr + p->local_len + 1 : "";
+}
+
 static void unknown_user(struct smtp_sess *ss, const struct smtp_rcpt_args *a)
 {
 	smtp_send(ss, 550, "5.1.1", "<%s>: Recipient address rejected: no such user in domain %s",
-		  a->to.addr, a->to.domain);
+		  a->to.addr, domain_of(&a->to));
 }
 
 /* A local part as an account name: ASCII, lower case; NULL when it
@@ -271,6 +278,7 @@ static void lookup_account(struct smtp_sess *ss, const struct smtp_rcpt_args *a,
 	}
 	k->ss = ss;
 	k->args = *a;
+	k->args.to.domain = k->args.to.addr + (a->to.domain - a->to.addr);
 	str_copy(k->name, sizeof k->name, name);
 	ik_err e;
 	k->req = account_lookup(ss->srv->auth, name, on_lookup, k, &e);
