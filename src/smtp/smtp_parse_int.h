@@ -7,10 +7,6 @@
 
 #include "smtp/smtp_parse.h"
 
-/* Fill r (the text from a printf format) and return -1. */
-int smtp_reply_set(struct smtp_reply *r, int code, const char *enh, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
 /* How a byte is named in a reply, so that a control byte is never echoed:
  * "a CR", "an LF", "a NUL byte", "a space", "'('", "byte 0xc3". */
 const char *smtp_char_name(unsigned char c, char *buf, size_t bufsz);
