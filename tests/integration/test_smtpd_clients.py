@@ -295,11 +295,19 @@ def write(tmp_path, name, data):
     return path
 
 
+def data_file(tmp_path, msg, name="m.eml"):
+    """A --data file for msg (LF lines): swaks sends each line with CRLF,
+    dot-stuffed, and ends the last one itself, so the file goes without the
+    final newline."""
+    assert msg.endswith(b"\n")
+    return "@" + write(tmp_path, name, msg[:-1])
+
+
 def test_swaks_plain(srv, tmp_path):
     n = count(srv, "alice")
     msg = lf(sample_message("swaks-plain"))
     swaks(srv, "--from", "sender@example.org", "--to", "alice@localhost",
-          "--data", "@" + write(tmp_path, "m.eml", msg))
+          "--data", data_file(tmp_path, msg))
     assert body_of(delivered(srv, "alice", n)) == msg
 
 
@@ -307,7 +315,7 @@ def test_swaks_starttls(srv, tmp_path):
     n = count(srv, "alice")
     msg = lf(sample_message("swaks-tls"))
     _, out = swaks(srv, "--tls", "--from", "sender@example.org", "--to", "alice@localhost",
-                   "--data", "@" + write(tmp_path, "m.eml", msg))
+                   "--data", data_file(tmp_path, msg))
     assert "<-  220 2.0.0" in out and "<~  250 2.0.0" in out, out
     path = delivered(srv, "alice", n)
     assert body_of(path) == msg
@@ -320,7 +328,7 @@ def test_swaks_auth_submission(srv, tmp_path, mech):
     msg = lf(sample_message("swaks-auth-" + mech))
     _, out = swaks(srv, "--tls", "--auth", mech, "--auth-user", "alice", "--auth-password",
                    PASSWORD, "--from", "alice@localhost", "--to", "bob@localhost",
-                   "--data", "@" + write(tmp_path, "m.eml", msg), port=srv.sub_port)
+                   "--data", data_file(tmp_path, msg), port=srv.sub_port)
     assert re.search(r"<~  235 2\.7\.0 ", out), out
     path = delivered(srv, "bob", n)
     assert body_of(path) == msg
@@ -332,7 +340,7 @@ def test_swaks_tls_on_connect(srv, tmp_path):
     msg = lf(sample_message("swaks-tlsc"))
     _, out = swaks(srv, "--tlsc", "--auth", "PLAIN", "--auth-user", "alice", "--auth-password",
                    PASSWORD, "--from", "alice@localhost", "--to", "carol@localhost",
-                   "--data", "@" + write(tmp_path, "m.eml", msg), port=srv.subs_port)
+                   "--data", data_file(tmp_path, msg), port=srv.subs_port)
     assert "<~  220 " in out
     assert body_of(delivered(srv, "carol", n)) == msg
 
@@ -351,7 +359,7 @@ def test_swaks_pipeline(srv, tmp_path):
     msg = lf(sample_message("swaks-pipeline"))
     _, out = swaks(srv, "--pipeline", "--from", "sender@example.org",
                    "--to", "alice@localhost,nobody@localhost,bob@localhost",
-                   "--data", "@" + write(tmp_path, "m.eml", msg))
+                   "--data", data_file(tmp_path, msg))
     assert "250-PIPELINING" in out
     # swaks writes MAIL, the RCPTs and DATA at once, then reads the replies
     sent = [m.group(1) for m in re.finditer(r"(?m)^ -> (MAIL|RCPT|DATA)", out)]
@@ -388,7 +396,7 @@ def test_swaks_5mb(srv, tmp_path):
     msg = ("Subject: five megabytes\n\n" + "\n".join(lines) + "\n").encode()
     assert len(msg) > 5 * 1000 * 1000
     swaks(srv, "--from", "sender@example.org", "--to", "erin@localhost",
-          "--data", "@" + write(tmp_path, "big.eml", msg))
+          "--data", data_file(tmp_path, msg, "big.eml"))
     assert body_of(delivered(srv, "erin", n)) == msg
 
 
