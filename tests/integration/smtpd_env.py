@@ -1,21 +1,25 @@
 """The SMTP server under test: `inetkit smtpd --config FILE` with a config,
-a state directory (accounts.db, mail/, queue/), accounts and a self-signed
-certificate made here in a temporary directory, on free loopback ports for
-the three roles (listen: port 25, submission: 587 with STARTTLS,
-submissions: 465 with implicit TLS). Shared by the test_smtpd*.py files and
-the smtp/ transcripts.
+a state directory (accounts.db, mail/, queue/) and accounts made here in a
+temporary directory (and, when asked, a self-signed certificate; else the
+server's in-memory one), on free loopback ports for the three roles
+(listen: port 25, submission: 587 with STARTTLS, submissions: 465 with
+implicit TLS). Shared by the test_smtpd*.py files and the smtp/ transcripts.
+Clients are the real ones: Python's smtplib, swaks, curl, and raw sockets
+where a client cannot say what a test needs (BDAT, bare LF, pipelining).
 
-Besides the server: a raw SMTP connection (Conn) that shows every reply as
-the server sent it, reply assertions on the basic and enhanced codes
-(assert_reply), and readers for what the server stored: the Maildirs
-(STATE/mail/NAME/new), the queue (STATE/queue/ID.env + ID.msg) and the
-spool (STATE/mail/.spool).
+Besides the server: two raw SMTP connections (Raw: replies as text; Conn:
+replies as Reply objects, bytes sent exactly), reply assertions on the basic
+and enhanced codes (assert_reply), and readers for what the server stored:
+the Maildirs (STATE/mail/NAME/new), the queue (STATE/queue/ID.env + ID.msg)
+and the spool (STATE/mail/.spool).
 """
 import base64
+import glob
 import json
 import os
 import re
 import signal
+import smtplib
 import socket
 import sqlite3
 import ssl
@@ -25,8 +29,10 @@ import time
 from conftest import BIN, free_port, run
 
 PASSWORD = "correct-horse-1"
-HOSTNAME = "mx.inetkit.test"
-CLIENT = "client.example.org"
+HOSTNAME = "mx.example.test"
+CLIENT = "client.example"
+# [accounts] for tests that fail logins on purpose and then log in
+NO_LOCKOUT = {"lockout_failures": "0", "lockout_ip_failures": "0"}
 
 
 def tls_context():
@@ -55,15 +61,17 @@ def plain_token(user, password=PASSWORD):
 class Smtpd:
     """A running server; .stop() (or the with-block) ends it.
 
-    smtp: keys of the [smtp] section (added to or replacing the defaults:
-    the three listeners, domains, hostname); a value None drops a default.
-    accounts: keys of [accounts] (default: no failure delay, no lockout, the
-    cheapest hash). users: names, or tuples (name, extra `user add` args
-    such as "--quota", "8k"). tls: write [tls] with a certificate made here
-    (False: the server's in-memory self-signed default)."""
+    The [smtp] section: the three listeners, hostname, domains, then extra
+    (text, key = value lines) and smtp (a dict of keys; a value None drops
+    a default key such as a listener). accounts: [accounts] lines (text) or
+    keys (dict); hash_cost 1 and failure_delay 0 unless given. users: names,
+    or tuples (name, extra `user add` args such as "--quota", "8k"). tls:
+    write [tls] with a certificate made here (default: the server's
+    in-memory self-signed one)."""
 
-    def __init__(self, base, smtp=None, accounts=None, users=("alice", "bob", "carol"),
-                 workers=0, tls=True, start=True, log_level="debug"):
+    def __init__(self, base, extra="", accounts="", users=("alice",), workers=0,
+                 domains="localhost example.test", smtp=None, tls=False, start=True,
+                 log_level="debug"):
         self.base = str(base)
         self.state = os.path.join(self.base, "state")
         os.makedirs(self.state, exist_ok=True)
@@ -74,8 +82,8 @@ class Smtpd:
         keys = {"listen": "127.0.0.1:%d" % self.port,
                 "submission_listen": "127.0.0.1:%d" % self.sub_port,
                 "submissions_listen": "127.0.0.1:%d" % self.subs_port,
-                "domains": "localhost example.test",
-                "hostname": HOSTNAME}
+                "hostname": HOSTNAME,
+                "domains": domains}
         keys.update(smtp or {})
         keys = {k: v for k, v in keys.items() if v is not None}
         if "listen" not in keys:
@@ -84,16 +92,20 @@ class Smtpd:
             self.sub_port = None
         if "submissions_listen" not in keys:
             self.subs_port = None
-        acc = {"hash_cost": "1", "failure_delay": "0", "lockout_failures": "0",
-               "lockout_ip_failures": "0"}
-        acc.update(accounts or {})
+        if isinstance(accounts, dict):
+            accounts = "".join("%s = %s\n" % kv for kv in accounts.items())
+        for key, value in (("hash_cost", "1"), ("failure_delay", "0")):
+            if key not in accounts:
+                accounts = "%s = %s\n" % (key, value) + accounts
         text = ("[serve]\nstate_dir = %s\nuser = root\nworkers = %d\nlog_level = %s\n"
                 % (self.state, workers, log_level))
         if tls:
             self.cert, self.key = make_cert(self.base)
             text += "[tls]\ncert = %s\nkey = %s\n" % (self.cert, self.key)
-        text += "[accounts]\n" + "".join("%s = %s\n" % kv for kv in acc.items())
-        text += "[smtp]\n" + "".join("%s = %s\n" % kv for kv in keys.items())
+        text += "[accounts]\n" + accounts
+        if not text.endswith("\n"):
+            text += "\n"
+        text += "[smtp]\n" + "".join("%s = %s\n" % kv for kv in keys.items()) + extra
         self.conf = os.path.join(self.base, "inetkit.conf")
         with open(self.conf, "w") as f:
             f.write(text)
@@ -159,6 +171,8 @@ class Smtpd:
 
     def _wait_ready(self):
         deadline = time.monotonic() + 20
+        closed = self.log().count("event=close proto=smtp")
+        probes = 0
         for port, implicit in ((self.port, False), (self.sub_port, False),
                                (self.subs_port, True)):
             if port is None:
@@ -169,12 +183,19 @@ class Smtpd:
                                        % (self.proc.returncode, self.log()[-3000:]))
                 try:
                     self._probe(port, implicit)
+                    probes += 1
                     break
                 except (OSError, ssl.SSLError):
                     if time.monotonic() > deadline:
                         raise TimeoutError("smtpd not answering on port %d:\n%s"
                                            % (port, self.log()[-3000:]))
                     time.sleep(0.05)
+        # the probes' sessions are gone on the server's side before a test
+        # counts sessions (the per-address and total limits)
+        while self.log().count("event=close proto=smtp") < closed + probes:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the probe sessions never closed:\n" + self.log()[-3000:])
+            time.sleep(0.02)
 
     def log(self):
         with open(self.log_path, errors="replace") as f:
@@ -215,12 +236,25 @@ class Smtpd:
 
     # ---- what the server stored ----
 
-    def maildir(self, name):
+    def mailbox(self, name):
+        """NAME's Maildir (STATE/mail/NAME)."""
         return os.path.join(self.state, "mail", name)
+
+    def maildir(self, name, sub="new"):
+        """Sorted paths of the messages in a mailbox's new/ (or cur/, tmp/)."""
+        return sorted(glob.glob(os.path.join(self.state, "mail", name, sub, "*")))
+
+    def messages(self, name):
+        """The bytes of each message in NAME's new/."""
+        return [read(p) for p in self.maildir(name)]
+
+    def queue(self):
+        """Queue ids (the ID of each ID.env)."""
+        return self.queue_ids()
 
     def new_files(self, name):
         """Paths of the messages in NAME's new/, oldest name first."""
-        d = os.path.join(self.maildir(name), "new")
+        d = os.path.join(self.mailbox(name), "new")
         if not os.path.isdir(d):
             return []
         return sorted(os.path.join(d, n) for n in os.listdir(d))
@@ -237,7 +271,7 @@ class Smtpd:
         out = []
         for name in self.mailboxes():
             for sub in ("new", "cur"):
-                d = os.path.join(self.maildir(name), sub)
+                d = os.path.join(self.mailbox(name), sub)
                 if os.path.isdir(d):
                     out += [os.path.join(d, n) for n in os.listdir(d)]
         q = self.queue_dir()
@@ -289,6 +323,27 @@ class Smtpd:
             return []
         return sorted(os.listdir(d))
 
+    # ---- clients ----
+
+    def smtp(self, port=None, timeout=20):
+        return smtplib.SMTP("127.0.0.1", port or self.port, local_hostname=CLIENT,
+                            timeout=timeout)
+
+    def submission(self, user="alice", password=PASSWORD, timeout=20):
+        s = smtplib.SMTP("127.0.0.1", self.sub_port, local_hostname=CLIENT, timeout=timeout)
+        s.starttls(context=tls_context())
+        s.login(user, password)
+        return s
+
+    def swaks(self, *args, check=True, timeout=60):
+        p = subprocess.run(["swaks", "--helo", CLIENT] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        out = p.stdout.decode("utf-8", "replace")
+        if check:
+            assert p.returncode == 0, "swaks %s: exit %d\n%s\n--- server log:\n%s" % (
+                args, p.returncode, out, self.log()[-3000:])
+        return out
+
     def wait_stored(self, name, count, timeout=10):
         """NAME's new/ holds count messages (delivery is before the 250, so
         this only waits for a client that did not wait for its reply)."""
@@ -312,6 +367,18 @@ def split_trace(data):
     assert not rest.startswith(b"Return-Path:") and not rest.startswith(b"Received: from"), \
         "more than two trace headers were added:\n%r" % data[:800]
     return m.group(1).decode("utf-8", "replace"), rest
+
+
+def split_message(data):
+    """(trace header lines, the rest) of a stored message: the two lines
+    the server adds (Return-Path, then Received with its folded lines)."""
+    lines = data.split(b"\n")
+    assert lines[0].startswith(b"Return-Path: <"), data[:200]
+    assert lines[1].startswith(b"Received: from "), data[:300]
+    i = 2
+    while lines[i].startswith(b"\t"):
+        i += 1
+    return lines[:i], b"\n".join(lines[i:])
 
 
 def read(path):
@@ -374,6 +441,44 @@ def assert_reply(r, code, enh=None, rx=None):
         assert re.search(rx, "\n".join(r.lines), re.I), "reply %r does not match /%s/" % (
             str(r), rx)
     return r
+
+
+class Raw:
+    """A bare SMTP connection: send bytes exactly, read whole replies as text."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=10, tls=False):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            self.sock = tls_context().wrap_socket(self.sock)
+        self.f = self.sock.makefile("rb")
+        self.greeting = self.reply()
+
+    def send(self, data):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def reply(self):
+        """One whole reply (multi-line aware) as text."""
+        line = self.f.readline().decode("utf-8", "replace")
+        assert len(line) >= 4, "connection closed: %r" % line
+        out = line
+        while line[3] == "-":
+            line = self.f.readline().decode("utf-8", "replace")
+            assert line, "connection closed inside a multi-line reply"
+            out += line
+        return out
+
+    def cmd(self, text):
+        self.send(text + "\r\n")
+        return self.reply()
+
+    def starttls(self):
+        assert self.cmd("STARTTLS").startswith("220 2.0.0")
+        self.sock = tls_context().wrap_socket(self.sock)
+        self.f = self.sock.makefile("rb")
+
+    def close(self):
+        self.f.close()
+        self.sock.close()
 
 
 class Closed(Exception):

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from smtpd_env import (CLIENT, HOSTNAME, PASSWORD, Conn, Smtpd, assert_reply, body_of, lf,
+from smtpd_env import (CLIENT, NO_LOCKOUT, HOSTNAME, PASSWORD, Conn, Smtpd, assert_reply, body_of, lf,
                        message, read, return_path, split_trace, tls_context)
 
 
@@ -27,7 +27,7 @@ def srv(tmp_path_factory):
     aliases = os.path.join(str(base), "aliases")
     with open(aliases, "w") as f:
         f.write("# test aliases\nsales: alice, bob\nteam:\n  alice,\n  carol\n")
-    s = Smtpd(base, smtp={"aliases": aliases},
+    s = Smtpd(base, smtp={"aliases": aliases}, tls=True, accounts=NO_LOCKOUT,
               users=("alice", "bob", "carol", "dave", "erin", "frank"))
     yield s
     s.stop()
@@ -219,7 +219,7 @@ def test_smtplib_wrong_password(srv):
 def test_default_in_memory_certificate(tmp_path):
     """No [tls] files: STARTTLS works with the server's own self-signed
     certificate."""
-    s = Smtpd(tmp_path, tls=False)
+    s = Smtpd(tmp_path, users=("alice", "bob"))
     try:
         with smtplib.SMTP("127.0.0.1", s.sub_port, local_hostname=CLIENT, timeout=20) as c:
             c.starttls(context=tls_context())
@@ -607,7 +607,7 @@ def test_mutt_reads_the_maildir(srv, tmp_path):
     path = delivered(srv, "frank", n)
     out = os.path.join(str(tmp_path), "piped.eml")
     env = dict(os.environ, HOME=str(tmp_path), TERM="xterm")
-    p = pexpect.spawn("mutt", ["-n", "-F", "/dev/null", "-R", "-f", srv.maildir("frank"),
+    p = pexpect.spawn("mutt", ["-n", "-F", "/dev/null", "-R", "-f", srv.mailbox("frank"),
                                "-e", "set mbox_type=Maildir pipe_decode=no wait_key=no",
                                "-e", 'push "<pipe-message>cat > %s<Enter><exit>"' % out],
                       env=env, timeout=30, dimensions=(40, 200))

@@ -15,22 +15,23 @@ import time
 
 import pytest
 
-from smtpd_env import (CLIENT, HOSTNAME, PASSWORD, Closed, Conn, Smtpd, assert_reply, body_of,
+from smtpd_env import (CLIENT, HOSTNAME, NO_LOCKOUT, PASSWORD, Closed, Conn, Smtpd, assert_reply, body_of,
                        message, read, tls_context)
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     s = Smtpd(tmp_path_factory.mktemp("smtpd-sec"),
-              smtp={"max_size": "100k", "relay_networks": "127.0.0.2/32"},
-              users=("alice", "bob", "carol", ("quinn", "--quota", "8k")))
+              smtp={"max_size": "100k", "relay_networks": "127.0.0.2/32"}, tls=True,
+              accounts=NO_LOCKOUT, users=("alice", "bob", "carol", ("quinn", "--quota", "8k")))
     yield s
     s.stop()
 
 
 @pytest.fixture(scope="module")
 def normalizing(tmp_path_factory):
-    s = Smtpd(tmp_path_factory.mktemp("smtpd-norm"), smtp={"bare_newline": "normalize"})
+    s = Smtpd(tmp_path_factory.mktemp("smtpd-norm"), smtp={"bare_newline": "normalize"},
+              users=("alice", "bob"))
     yield s
     s.stop()
 
