@@ -23,7 +23,8 @@ from smtpd_env import (CLIENT, HOSTNAME, NO_LOCKOUT, PASSWORD, Closed, Conn, Smt
 def srv(tmp_path_factory):
     s = Smtpd(tmp_path_factory.mktemp("smtpd-sec"),
               smtp={"max_size": "100k", "relay_networks": "127.0.0.2/32"}, tls=True,
-              accounts=NO_LOCKOUT, users=("alice", "bob", "carol", ("quinn", "--quota", "8k")))
+              accounts=NO_LOCKOUT, users=("alice", "bob", "carol", ("quinn", "--quota", "8k"),
+                                          ("quentin", "--quota", "8k")))
     yield s
     s.stop()
 
@@ -72,7 +73,7 @@ SMUGGLE_IDS = [e.decode("latin-1").replace("\r", "CR").replace("\n", "LF").repla
 
 SMUGGLED = (b"MAIL FROM:<evil@example.org>\r\nRCPT TO:<bob@localhost>\r\nDATA\r\n"
             b"From: <evil@example.org>\r\nTo: <bob@localhost>\r\nSubject: smuggled\r\n\r\n"
-            b"smuggled body\r\n")
+            b"smuggled body")
 
 
 def smuggling_payload(end):
@@ -102,7 +103,7 @@ def test_smuggling_refused(srv, end):
     c.send(smuggling_payload(end))
     r = c.reply()
     assert 500 <= r.code <= 599, "a smuggling end was not refused:\n%s" % r
-    assert_reply(r, r.code, "5.6.0" if b"\0" not in end else None)
+    assert_reply(r, 550, "5.6.11", rx="bare CR or LF" if b"\0" not in end else "NUL")
     ends_session(c)
     c.close()
     srv.assert_nothing_stored(snap)
@@ -195,10 +196,13 @@ def test_starttls_injection_transaction(srv):
 
 
 def test_starttls_resets_state(srv):
-    """A transaction begun before STARTTLS is gone after it (RFC 3207 4.2)."""
+    """STARTTLS is refused inside a transaction; after it, what the client
+    said before is forgotten (RFC 3207 4.2): EHLO is needed again."""
     c = Conn(srv.port)
     c.ehlo()
     assert_reply(c.cmd("MAIL FROM:<sender@example.org>"), 250, "2.1.0")
+    assert_reply(c.cmd("STARTTLS"), 503, "5.5.1", rx="transaction in progress")
+    assert_reply(c.cmd("RSET"), 250, "2.0.0")
     c.starttls()
     # EHLO is required again
     assert_reply(c.cmd("MAIL FROM:<sender@example.org>"), 503, "5.5.1")
@@ -207,7 +211,7 @@ def test_starttls_resets_state(srv):
     # and STARTTLS is no longer offered nor accepted
     r = c.ehlo()
     assert not any("STARTTLS" in line for line in r.lines), r
-    assert_reply(c.cmd("STARTTLS"), 503, "5.5.1")
+    assert_reply(c.cmd("STARTTLS"), 554, "5.5.1", rx="TLS already active")
     c.close()
 
 
@@ -221,12 +225,16 @@ def test_no_open_relay(srv):
                "@a.example,@localhost:someone@example.org", "someone@[192.0.2.1]",
                "someone@sub.localhost", "postmaster@example.org"):
         assert_reply(c.cmd("RCPT TO:<%s>" % to), 554, "5.7.1", rx="relay")
+    assert_reply(c.cmd("DATA"), 554, "5.5.1", rx="no valid recipients")
+    c.close()
     # the old tricks name a local user that does not exist, or are no address
+    c = opened(srv)
+    assert_reply(c.cmd("MAIL FROM:<sender@example.org>"), 250, "2.1.0")
     for to in ("someone%example.org@localhost", "\"someone@example.org\"@localhost",
                "someone!example.org@localhost"):
         assert_reply(c.cmd("RCPT TO:<%s>" % to), 550, "5.1.1")
     assert_reply(c.cmd("RCPT TO:<someone@example.org@localhost>"), 501, "5.1.3")
-    assert_reply(c.cmd("DATA"), 503, "5.5.1")
+    assert_reply(c.cmd("DATA"), 554, "5.5.1", rx="no valid recipients")
     c.close()
     srv.assert_nothing_stored(snap)
     assert srv.queue_ids() == []
@@ -253,7 +261,7 @@ def test_relay_network_may_relay(srv):
     assert [os.path.basename(p)[-4:] for p in added] == [".env", ".msg"], added
     qid = os.path.basename(added[0])[:-4]
     env = srv.queue_show(qid)
-    assert [r["addr"] for r in env["rcpt"]] == ["someone@example.org"]
+    assert [r["address"] for r in env["recipients"]] == ["someone@example.org"]
     assert env["from"] == "sender@example.org"
     assert body_of(srv.queue_path(qid)).endswith(b"Hello.\n")
     srv.queue_delete(qid)
@@ -263,10 +271,10 @@ def test_relay_network_may_relay(srv):
 
 @pytest.mark.parametrize("line,code,enh", [
     (b"MAIL FROM:<a\x00b@example.org>", 500, "5.5.2"),
-    (b"MAIL FROM:<a\rb@example.org>", 500, "5.5.2"),
+    (b"MAIL FROM:<a\rb@example.org>", 501, "5.5.2"),
     (b"MAIL FROM:<sender@exam\x00ple.org>", 500, "5.5.2"),
     (b"EHLO a\x00b", 500, "5.5.2"),
-    (b"EHLO a\rX-Injected: yes", 500, "5.5.2"),
+    (b"EHLO a\rX-Injected: yes", 501, "5.5.4"),
 ], ids=["mail-nul", "mail-cr", "domain-nul", "ehlo-nul", "ehlo-cr"])
 def test_cr_nul_in_command_refused(srv, line, code, enh):
     c = opened(srv)
@@ -278,13 +286,16 @@ def test_cr_nul_in_command_refused(srv, line, code, enh):
 
 
 def test_bare_lf_in_command_refused(srv):
-    """A bare LF does not end a command line: "MAIL...\\nRCPT..." is one
-    bad line, and neither command runs."""
+    """A line ended by a bare LF is refused, not run: the MAIL before it is
+    never taken (what follows is a line of its own)."""
     snap = srv.snapshot()
     c = opened(srv)
-    assert_reply(c.cmd(b"MAIL FROM:<a@example.org>\nRCPT TO:<alice@localhost>"), 500, "5.5.2")
-    assert_reply(c.cmd("RCPT TO:<alice@localhost>"), 503, "5.5.1")
-    assert_reply(c.cmd(b"NOOP\nNOOP"), 500, "5.5.2")
+    c.send(b"MAIL FROM:<a@example.org>\nRCPT TO:<alice@localhost>\r\n")
+    assert_reply(c.reply(), 500, "5.5.2", rx="bare LF")
+    assert_reply(c.reply(), 503, "5.5.1")
+    c.send(b"NOOP\nNOOP\r\n")
+    assert_reply(c.reply(), 500, "5.5.2", rx="bare LF")
+    assert_reply(c.reply(), 250, "2.0.0")
     assert_reply(c.cmd("NOOP"), 250, "2.0.0")
     c.close()
     srv.assert_nothing_stored(snap)
@@ -369,7 +380,8 @@ def test_recipient_limit(srv):
     c.close()
     qid = srv.queue_ids()[-1]
     env = srv.queue_show(qid)
-    assert [r["addr"] for r in env["rcpt"]] == ["r%d@example.org" % i for i in range(1, 101)]
+    assert [r["address"] for r in env["recipients"]] == ["r%d@example.org" % i
+                                                         for i in range(1, 101)]
     srv.queue_delete(qid)
 
 
@@ -389,7 +401,7 @@ def test_recipient_limit_pipelined(srv):
 def test_too_many_errors(srv):
     c = opened(srv)
     for _ in range(10):
-        assert_reply(c.cmd("XYZZY"), 500, "5.5.1")
+        assert_reply(c.cmd("XYZZY"), 500, "5.5.2", rx="not recognized")
     r = c.cmd("XYZZY")
     assert_reply(r, 421, "4.7.0", rx="error")
     assert c.closed()
@@ -399,7 +411,7 @@ def test_errors_count_across_kinds(srv):
     """Syntax errors and bad sequence count too."""
     c = opened(srv)
     bad = ["XYZZY", "MAIL", "RCPT TO:<alice@localhost>", "DATA", "MAIL FROM:alice",
-           "VRFY", "EHLO", "BDAT x", "HELO", "AUTH"]
+           "VRFY", "EHLO", "HELO", "AUTH", "RCPT TO:<nosuchuser@localhost>"]
     for line in bad:
         r = c.cmd(line)
         assert 500 <= r.code <= 599, "%s -> %s" % (line, r)
@@ -459,7 +471,7 @@ def test_vrfy_no_enumeration(srv):
     replies = [c.cmd("VRFY " + who) for who in ("alice", "alice@localhost", "nosuchuser",
                                                 "nosuchuser@localhost", "postmaster", "root")]
     for r in replies:
-        assert_reply(r, 252, "2.5.0")
+        assert_reply(r, 252, "2.0.0")
     assert len({str(r) for r in replies}) == 1, replies
     assert "alice" not in str(replies[0])
     r = c.cmd("EXPN staff")
@@ -475,7 +487,7 @@ def test_unknown_user(srv):
     for to in ("nosuchuser@localhost", "nosuchuser@example.test", "NOSUCHUSER@LOCALHOST",
                "al.ice@localhost", "alice-x@localhost"):
         assert_reply(c.cmd("RCPT TO:<%s>" % to), 550, "5.1.1")
-    assert_reply(c.cmd("DATA"), 503, "5.5.1")
+    assert_reply(c.cmd("DATA"), 554, "5.5.1", rx="no valid recipients")
     # postmaster always exists, with or without a domain (RFC 5321 4.5.1)
     assert_reply(c.cmd("RCPT TO:<postmaster@localhost>"), 250, "2.1.5")
     assert_reply(c.cmd("RCPT TO:<Postmaster>"), 250, "2.1.5")
@@ -485,27 +497,24 @@ def test_unknown_user(srv):
 
 
 def test_auth_attempts(srv):
+    """auth_attempts (default 3) failed AUTHs per session: the last one is
+    answered 421 and the session ends."""
     c = Conn(srv.subs_port, tls=True)
     c.ehlo()
-    for _ in range(3):
+    for _ in range(2):
         assert_reply(c.auth("bob", "wrong-password"), 535, "5.7.8")
-    # the limit is reached: the server says so, now or at the next attempt
-    try:
-        r = c.auth("bob", PASSWORD)
-    except (Closed, OSError):
-        pytest.fail("the session closed without a 421")
-    assert_reply(r, 421, "4.7.0", rx="auth")
+    assert_reply(c.auth("bob", "wrong-password"), 421, "4.7.0",
+                 rx="too many failed authentication attempts")
     assert c.closed()
 
 
 def test_auth_attempts_login_mechanism(srv):
     c = Conn(srv.subs_port, tls=True)
     c.ehlo()
-    for _ in range(3):
+    for code, enh in ((535, "5.7.8"), (535, "5.7.8"), (421, "4.7.0")):
         assert_reply(c.cmd("AUTH LOGIN"), 334, None)
         assert_reply(c.cmd(base64.b64encode(b"bob").decode()), 334, None)
-        assert_reply(c.cmd(base64.b64encode(b"nope-nope").decode()), 535, "5.7.8")
-    assert_reply(c.cmd("AUTH LOGIN"), 421, "4.7.0")
+        assert_reply(c.cmd(base64.b64encode(b"nope-nope").decode()), code, enh)
     assert c.closed()
 
 
@@ -513,7 +522,7 @@ def test_auth_cancelled_and_malformed(srv):
     c = Conn(srv.subs_port, tls=True)
     c.ehlo()
     assert_reply(c.cmd("AUTH PLAIN"), 334, None)
-    assert_reply(c.cmd("*"), 501, "5.0.0")
+    assert_reply(c.cmd("*"), 501, "5.7.0", rx="cancel")
     assert_reply(c.cmd("AUTH PLAIN !!!notbase64"), 501, "5.5.2")
     assert_reply(c.cmd("AUTH CRAM-MD5"), 504, "5.5.4")
     assert_reply(c.auth("alice"), 235, "2.7.0")
@@ -521,32 +530,46 @@ def test_auth_cancelled_and_malformed(srv):
     c.close()
 
 
-def test_quota(srv):
+FIVE_K = b"Subject: quota\r\n\r\n" + (b"q" * 98 + b"\r\n") * 50      # ~5 KB
+
+
+def test_quota_message_would_exceed(srv):
+    """quinn (quota 8k) holds ~5 KB: another 5 KB would go over, refused
+    with 552 5.2.2 at the end of the data; a small one still fits."""
     snap = srv.snapshot()
     c = opened(srv)
-    five_k = b"Subject: quota\r\n\r\n" + (b"q" * 98 + b"\r\n") * 50      # ~5 KB
     mail_rcpt(c, to="quinn@localhost")
-    assert_reply(c.data(five_k + b".\r\n"), 250, "2.0.0")
+    assert_reply(c.data(FIVE_K + b".\r\n"), 250, "2.0.0")
     assert len(srv.new_files("quinn")) == 1
-    # a second would go over 8k: refused at the end of the data
     mail_rcpt(c, to="quinn@localhost")
-    assert_reply(c.data(five_k + b".\r\n"), 552, "5.2.2")
+    assert_reply(c.data(FIVE_K + b".\r\n"), 552, "5.2.2")
     assert len(srv.new_files("quinn")) == 1
-    # a small one still fits
     mail_rcpt(c, to="quinn@localhost")
     assert_reply(c.data(b"Subject: small\r\n\r\nsmall\r\n.\r\n"), 250, "2.0.0")
+    c.close()
     assert len(srv.new_files("quinn")) == 2
-    c.close()
-    # the quota lowered under what the mailbox holds: full, said at RCPT
-    srv.set_quota("quinn", 1024)
-    c = opened(srv)
-    assert_reply(c.cmd("MAIL FROM:<sender@example.org>"), 250, "2.1.0")
-    assert_reply(c.cmd("RCPT TO:<quinn@localhost>"), 452, "4.2.2")
-    # the other recipients are not affected
-    assert_reply(c.cmd("RCPT TO:<alice@localhost>"), 250, "2.1.5")
-    c.close()
     assert len(srv.added_since(snap)) == 2
-    srv.set_quota("quinn", 8192)
+
+
+def test_quota_full_at_rcpt(srv):
+    """quota lowered under what the mailbox holds: full, said at RCPT with
+    452 4.2.2; the other recipients are not affected."""
+    c = opened(srv)
+    mail_rcpt(c, to="quentin@localhost")
+    assert_reply(c.data(FIVE_K + b".\r\n"), 250, "2.0.0")
+    c.close()
+    snap = srv.snapshot()
+    srv.set_quota("quentin", 1024)
+    try:
+        c = opened(srv)
+        assert_reply(c.cmd("MAIL FROM:<sender@example.org>"), 250, "2.1.0")
+        assert_reply(c.cmd("RCPT TO:<quentin@localhost>"), 452, "4.2.2", rx="full")
+        assert_reply(c.cmd("RCPT TO:<alice@localhost>"), 250, "2.1.5")
+        assert_reply(c.cmd("RSET"), 250, "2.0.0")
+        c.close()
+    finally:
+        srv.set_quota("quentin", 8192)
+    srv.assert_nothing_stored(snap)
 
 
 def test_quota_message_larger_than_quota(srv):
