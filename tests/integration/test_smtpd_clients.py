@@ -79,7 +79,7 @@ def test_smtplib_sendmail(srv):
     assert re.match(r"Received: from %s \(.*127\.0\.0\.1.*\)\n\s+by %s" % (CLIENT, HOSTNAME),
                     rcv), rcv
     assert "alice@localhost" in rcv or "for <alice@localhost>" in rcv
-    assert re.search(r"; \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}", rcv), rcv
+    assert re.search(r";\s+\w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\n\Z", rcv), rcv
 
 
 def test_smtplib_sendmail_several_and_refused(srv):
@@ -158,7 +158,8 @@ def test_smtplib_starttls_login_submission(srv):
         assert set(s.esmtp_features["auth"].split()) >= {"PLAIN", "LOGIN"}
         assert s.login("alice", PASSWORD)[0] == 235
         refused = s.sendmail("alice@localhost", ["bob@localhost", "friend@example.org",
-                                                 "ünï@exämple.org"], msg)
+                                                 "ünï@exämple.org"], msg,
+                             mail_options=["SMTPUTF8"])
         assert refused == {}
     path = delivered(srv, "bob", nb)
     assert body_of(path) == lf(msg)
@@ -168,7 +169,8 @@ def test_smtplib_starttls_login_submission(srv):
     new = sorted(set(srv.queue_ids()) - q0)
     assert len(new) == 1, new
     env = srv.queue_show(new[0])
-    assert sorted(r["addr"] for r in env["rcpt"]) == ["friend@example.org", "ünï@exämple.org"]
+    assert sorted(r["address"] for r in env["recipients"]) == ["friend@example.org",
+                                                               "ünï@exämple.org"]
     assert env["auth_user"] == "alice" and env["smtputf8"] is True
     assert re.match(r"TLSv1\.[23] ", env["tls"]), env
     assert body_of(srv.queue_path(new[0])) == lf(msg)
@@ -364,11 +366,10 @@ def test_swaks_pipeline(srv, tmp_path):
     # swaks writes MAIL, the RCPTs and DATA at once, then reads the replies
     sent = [m.group(1) for m in re.finditer(r"(?m)^ -> (MAIL|RCPT|DATA)", out)]
     assert sent == ["MAIL", "RCPT", "RCPT", "RCPT", "DATA"], out
-    got = re.findall(r"(?m)^(<-|<\*\*) +(\d{3} [\d.]+)", out)
-    codes = [c for _, c in got]
+    codes = [m.group(1).strip() for m in
+             re.finditer(r"(?m)^(?:<-|<\*\*) +(\d{3}(?: [245]\.\d+\.\d+)?)", out)]
     i = codes.index("250 2.1.0")
-    assert codes[i:i + 5] == ["250 2.1.0", "250 2.1.5", "550 5.1.1", "250 2.1.5", "354"] or \
-        [c.split()[0] for c in codes[i:i + 5]] == ["250", "250", "550", "250", "354"], out
+    assert codes[i:i + 5] == ["250 2.1.0", "250 2.1.5", "550 5.1.1", "250 2.1.5", "354"], codes
     assert body_of(delivered(srv, "alice", na)) == msg
     assert body_of(delivered(srv, "bob", nb)) == msg
 
@@ -425,10 +426,11 @@ def test_curl_bare_lf_refused_then_crlf(srv, tmp_path):
     snap = srv.snapshot()
     msg = lf(sample_message("curl-lf"))
     path = write(tmp_path, "m.eml", msg)
-    p = curl("smtp://127.0.0.1:%d/%s" % (srv.port, CLIENT), "--mail-from", "sender@example.org",
-             "--mail-rcpt", "alice@localhost", "--upload-file", path, check=False)
+    p = curl("-v", "smtp://127.0.0.1:%d/%s" % (srv.port, CLIENT), "--mail-from",
+             "sender@example.org", "--mail-rcpt", "alice@localhost", "--upload-file", path,
+             check=False)
     assert p.returncode != 0
-    assert re.search(rb"5\d\d", p.stderr), p.stderr
+    assert b"\n< 550 5.6.11 " in p.stderr, p.stderr
     srv.assert_nothing_stored(snap)
     n = count(srv, "alice")
     curl("smtp://127.0.0.1:%d/%s" % (srv.port, CLIENT), "--mail-from", "sender@example.org",
@@ -515,8 +517,6 @@ def test_bdat_sequence_errors(srv):
     assert_reply(c.reply(), 503, "5.5.1")
     assert_reply(c.cmd("NOOP"), 250, "2.0.0")
     assert_reply(c.cmd("RCPT TO:<alice@localhost>"), 250, "2.1.5")
-    assert_reply(c.cmd("BDAT x"), 501, "5.5.4")
-    assert_reply(c.cmd("BDAT 5 FIRST"), 501, "5.5.4")
     c.send(b"BDAT 4\r\nabc\n")
     assert_reply(c.reply(), 250, "2.0.0")
     # DATA cannot follow BDAT in one transaction
@@ -526,7 +526,28 @@ def test_bdat_sequence_errors(srv):
     srv.assert_nothing_stored(snap)
 
 
+@pytest.mark.parametrize("line", ["BDAT x", "BDAT 5 FIRST", "BDAT", "BDAT -1",
+                                  "BDAT 99999999999999999999999"])
+def test_bdat_bad_size_closes(srv, line):
+    """After a BDAT whose size cannot be read, the server cannot tell the
+    chunk from the next commands: it says so and closes (the chunk is never
+    run as commands)."""
+    snap = srv.snapshot()
+    c = Conn(srv.port)
+    c.ehlo()
+    assert_reply(c.cmd("MAIL FROM:<sender@example.org>"), 250, "2.1.0")
+    assert_reply(c.cmd("RCPT TO:<alice@localhost>"), 250, "2.1.5")
+    c.send(line + "\r\nRSET\r\n")
+    assert_reply(c.reply(), 501, "5.5.4", rx="closing")
+    assert c.closed()
+    srv.assert_nothing_stored(snap)
+
+
 # ---- DSN parameters (RFC 3461) kept in the queue envelope ----
+
+def notify(rcpt):
+    return set((rcpt["notify"] or "").upper().split(",")) - {""}
+
 
 def test_dsn_parameters_in_queue(srv):
     q0 = set(srv.queue_ids())
@@ -548,14 +569,14 @@ def test_dsn_parameters_in_queue(srv):
     assert len(new) == 1, new
     env = srv.queue_show(new[0])
     assert env["from"] == "alice@localhost"
-    assert env["ret"] == "HDRS"
+    assert env["ret"].upper() == "HDRS"
     assert env["envid"] == "QQ+314159"
-    rc = {r["addr"]: r for r in env["rcpt"]}
+    rc = {r["address"]: r for r in env["recipients"]}
     assert sorted(rc) == ["r1@example.net", "r2@example.net", "r3@example.net"]
-    assert rc["r1@example.net"]["notify"] == ["SUCCESS", "FAILURE"]
+    assert notify(rc["r1@example.net"]) == {"SUCCESS", "FAILURE"}
     assert rc["r1@example.net"]["orcpt"] == "rfc822;r1+x@example.net"
-    assert rc["r2@example.net"]["notify"] == ["NEVER"]
-    assert rc["r3@example.net"]["notify"] == ["DELAY"]
+    assert notify(rc["r2@example.net"]) == {"NEVER"}
+    assert notify(rc["r3@example.net"]) == {"DELAY"}
     assert not rc["r2@example.net"].get("orcpt")
     assert env["auth_user"] == "alice"
     srv.queue_delete(new[0])
@@ -607,8 +628,10 @@ def test_mutt_reads_the_maildir(srv, tmp_path):
     path = delivered(srv, "frank", n)
     out = os.path.join(str(tmp_path), "piped.eml")
     env = dict(os.environ, HOME=str(tmp_path), TERM="xterm")
+    # a folder that exists, or mutt asks first whether to make ~/Mail
     p = pexpect.spawn("mutt", ["-n", "-F", "/dev/null", "-R", "-f", srv.mailbox("frank"),
-                               "-e", "set mbox_type=Maildir pipe_decode=no wait_key=no",
+                               "-e", "set folder=%s mbox_type=Maildir" % srv.mailbox("frank"),
+                               "-e", "set pipe_decode=no wait_key=no",
                                "-e", 'push "<pipe-message>cat > %s<Enter><exit>"' % out],
                       env=env, timeout=30, dimensions=(40, 200))
     p.expect(pexpect.EOF)
