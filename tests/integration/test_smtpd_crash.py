@@ -32,13 +32,16 @@ def sender(port, n, stop, acked, errors):
         except OSError:
             return
         try:
+            s.ehlo()
             while not stop.is_set():
                 i += 1
                 token = "t%d-%d" % (n, i)
                 to = RECIPIENTS[i % len(RECIPIENTS)]
                 msg = crash_message(token, rnd)
-                if s.mail("sender@example.org")[0] != 250 or s.rcpt(to)[0] != 250:
-                    errors.append((token, "MAIL/RCPT refused"))
+                r1 = s.mail("sender@example.org")
+                r2 = s.rcpt(to)
+                if r1[0] != 250 or r2[0] != 250:
+                    errors.append((token, "MAIL/RCPT refused: %s %s" % (r1, r2)))
                     return
                 code, resp = s.data(msg)
                 if code == 250:
