@@ -11,6 +11,7 @@ only where the server's wording carries the meaning) and that nothing was
 stored: no new file in any Maildir, nothing in the queue."""
 import base64
 import os
+import re
 import time
 
 import pytest
@@ -583,8 +584,10 @@ def test_quota_message_larger_than_quota(srv):
 
 # ---- limits that need their own server ----
 
-def test_sessions_per_ip_and_total(tmp_path):
-    s = Smtpd(tmp_path, smtp={"max_sessions": "4", "max_sessions_per_ip": "3"})
+@pytest.mark.parametrize("workers", [0, 2])
+def test_sessions_per_ip_and_total(tmp_path, workers):
+    """The limits hold across worker processes too (one count for all)."""
+    s = Smtpd(tmp_path, smtp={"max_sessions": "4", "max_sessions_per_ip": "3"}, workers=workers)
     conns = []
     try:
         for _ in range(3):
@@ -643,3 +646,28 @@ def test_command_and_data_timeouts(tmp_path):
         assert s.spool_files() == []
     finally:
         s.stop()
+
+
+def test_log_has_no_body_or_password(srv):
+    """One line per session and per message, with the envelope; never the
+    message body, a header value, or a password (even a wrong one)."""
+    marker = "body-marker-%d" % os.getpid()
+    c = Conn(srv.subs_port, tls=True)
+    c.ehlo()
+    assert_reply(c.auth("alice", "wrong-" + PASSWORD), 535, "5.7.8")
+    assert_reply(c.auth("alice"), 235, "2.7.0")
+    assert_reply(c.cmd("MAIL FROM:<alice@localhost>"), 250, "2.1.0")
+    assert_reply(c.cmd("RCPT TO:<bob@localhost>"), 250, "2.1.5")
+    assert_reply(c.data(message("subject-" + marker, body=marker + "\r\n") + b".\r\n"),
+                 250, "2.0.0")
+    assert_reply(c.cmd("QUIT"), 221, "2.0.0")
+    assert c.closed()
+    log = srv.log()
+    assert marker not in log
+    assert PASSWORD not in log
+    assert base64.b64encode(b"\0alice\0" + PASSWORD.encode()).decode() not in log
+    msg_lines = [ln for ln in log.splitlines() if "event=smtp_message" in ln and "to=bob@localhost"
+                 in ln and "auth=alice" in ln and 'tls="TLSv1.' in ln and "result=queued" in ln]
+    assert msg_lines, log[-2000:]
+    assert re.search(r"event=smtp_message .*\bid=\S+ from=alice@localhost nrcpt=1 "
+                     r"to=bob@localhost size=\d+ ", msg_lines[-1]), msg_lines[-1]
