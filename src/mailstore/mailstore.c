@@ -304,13 +304,21 @@ int mailstore_usage(struct mailstore *ms, const char *name, uint64_t *bytes,
 	if (md < 0)
 		return missing ? 0 : -1;
 	struct maildir_usage u;
-	uint64_t def;
-	off_t fsize;
-	int64_t age;
-	int rc = 0;
-	if (maildir_size_read(md, &u, &def, &fsize, &age) < 0 &&
-	    (rc = maildir_size_scan(md, &u, e)) < 0)
-		ik_err_prefix(e, "mailbox %s", name);
+	uint64_t def = 0;
+	off_t fsize = 0;
+	int64_t age = 0;
+	int rc = maildir_size_read(md, &u, &def, &fsize, &age);
+	bool no_file = rc < 0 && errno == ENOENT;
+	/* Summed again when missing, bad, long, or quiet for a while (mail
+	 * may have been removed by other tools since); kept for the next
+	 * call, with the quota definition it had. */
+	if (rc < 0 || fsize > 5120 || age > 15 * 60) {
+		rc = maildir_size_scan(md, &u, e);
+		if (rc < 0)
+			ik_err_prefix(e, "mailbox %s", name);
+		else
+			maildir_size_write(md, def, &u, !no_file, NULL);
+	}
 	close(md);
 	if (rc == 0) {
 		*bytes = u.bytes > 0 ? (uint64_t)u.bytes : 0;

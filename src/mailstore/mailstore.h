@@ -40,7 +40,9 @@ struct mailstore;
 struct mail_spool;
 
 /* Open (creating what is missing, mode 0700) STATE_DIR/mail and its
- * .spool. The directory fds stay open for the store's life. */
+ * .spool. The directory fds stay open for the store's life. What it makes
+ * belongs to this process's user: open it as the user that serves (after
+ * the privilege drop), or in a state directory serve gave to that user. */
 int mailstore_open(const char *state_dir, struct mailstore **out, ik_err *e);
 void mailstore_free(struct mailstore *ms);
 

@@ -92,7 +92,11 @@ struct reader {
 static int add_target(struct reader *rd, struct alias *al, char *t)
 {
 	static const char never[] = "inetkit never runs programs or writes files for an alias";
-	const char *bare = t[0] == '"' ? t + 1 : t;
+	/* Also behind the quote or backslash sendmail lets program and file
+	 * targets hide behind ("\"|cmd\"", "\\/path"). */
+	const char *bare = t;
+	while (*bare == '"' || *bare == '\\')
+		bare++;
 	if (bare[0] == '|')
 		return ik_err_set(rd->e, "%s:%zu: alias '%s': program targets (\"|command\") are not "
 				  "supported: %s", rd->file, rd->line, al->name, never);

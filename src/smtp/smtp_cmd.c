@@ -54,7 +54,6 @@ const struct session_cmds smtp_cmds = {
 	.n = N_CMDS,
 	.refuse = smtp_sess_refuse,
 	.before = smtp_sess_before,
-	.after = smtp_sess_after,
 };
 
 static bool is_verb(const struct session_call *c, const char *verb)

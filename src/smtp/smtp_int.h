@@ -123,7 +123,6 @@ unsigned smtp_idle_state(const struct smtp_sess *ss);
 const char *smtp_who(const struct smtp_sess *ss);
 /* The hooks of smtp_cmds (smtp_cmd.c). */
 bool smtp_sess_before(struct session_call *c);
-void smtp_sess_after(struct session_call *c, enum session_refusal why);
 void smtp_sess_refuse(struct session_call *c, enum session_refusal why);
 
 /* ---- smtp_cmd_mail.c ---- */
@@ -136,7 +135,6 @@ void smtp_data_body(struct smtp_sess *ss, const char *p, size_t n);
 void smtp_data_end(struct smtp_sess *ss, const struct session_body *b);
 /* The session is going: a delivery under way finishes without it. */
 void smtp_job_detach(struct smtp_sess *ss);
-/* The message to the log, without a body: from, recipients, size. */
 
 /* ---- smtp_cmd_auth.c ---- */
 void smtp_auth_line(struct smtp_sess *ss, const struct session_ev *ev);

@@ -64,7 +64,8 @@ void smtp_envelope_clear(struct smtp_envelope *env);
 
 struct smtp_queue;
 
-/* Open (creating, 0700) STATE_DIR/queue. */
+/* Open (creating, 0700, owned by this process's user: see mailstore_open)
+ * STATE_DIR/queue. */
 int smtp_queue_open(const char *state_dir, struct smtp_queue **out, ik_err *e);
 void smtp_queue_free(struct smtp_queue *q);
 /* Remove crash leftovers (.msg without .env, temporary envelopes). */

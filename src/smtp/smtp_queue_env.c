@@ -356,8 +356,8 @@ static int add_rcpt(const struct reader *r, struct smtp_envelope *env, const cha
 static int one_line(const struct reader *r, struct smtp_envelope *env, const char *p, size_t n,
 		    bool seen[N_KEYS])
 {
-	const char *w[4];
-	size_t len[4], nw;
+	const char *w[4] = {NULL};
+	size_t len[4] = {0}, nw = 0;
 	if (split(r, p, n, w, len, 4, &nw) < 0)
 		return -1;
 	size_t k;
@@ -376,7 +376,7 @@ static int one_line(const struct reader *r, struct smtp_envelope *env, const cha
 	const char *v = w[1];
 	size_t vn = len[1];
 	int64_t num;
-	int word;
+	int word = 0;
 	switch (k) {
 	case K_FROM:
 		if (get_value(r, "from", v, vn, &env->from) < 0)

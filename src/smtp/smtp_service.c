@@ -66,8 +66,9 @@ static const char *shown(const char *path, char *buf, size_t bufsz)
 	return path;
 }
 
-/* The try-it lines of the first port-25 socket: make a user, send it a
- * message with swaks and with Python's smtplib, see where it landed. */
+/* The try-it lines of the first port-25 socket, in the order they run:
+ * make a user, send it a message (swaks, or Python's smtplib), see where
+ * it landed. Aligned under the endpoint line's "try:". */
 static void describe_tour(const struct smtp_conf *c, const struct server_endpoint *ep,
 			  struct sbuf *out)
 {
@@ -80,22 +81,22 @@ static void describe_tour(const struct smtp_conf *c, const struct server_endpoin
 		exe[n] = '\0';
 	const char *bin = shown(exe, exe_rel, sizeof exe_rel);
 	const char *sd = shown(c->state_dir, state, sizeof state);
-	const char *indent = "                                     ";
+	const char *pad = "                                    ";
 	if (c->config_path[0] != '(') {
 		char abs[PATH_MAX];
 		const char *cp = c->config_path;
-		if (cp[0] != '/' && realpath(cp, abs) != NULL)
+		if (realpath(cp, abs) != NULL)
 			cp = shown(abs, conf_rel, sizeof conf_rel);
-		sbuf_printf(out, "%suser: printf 'secret\\n' | %s user add alice --config %s "
-			    "--password-stdin\n", indent, bin, cp);
+		sbuf_printf(out, "%s(first: printf 'alice-secret\\n' | %s user add alice --config %s "
+			    "--password-stdin)\n", pad, bin, cp);
 	} else {
-		sbuf_printf(out, "%suser: printf 'secret\\n' | %s user add alice --db %s/accounts.db "
-			    "--password-stdin\n", indent, bin, sd);
+		sbuf_printf(out, "%s(first: printf 'alice-secret\\n' | %s user add alice --db "
+			    "%s/accounts.db --password-stdin)\n", pad, bin, sd);
 	}
-	sbuf_printf(out, "%s send: python3 -c \"import smtplib; smtplib.SMTP('%s', %u)"
-		    ".sendmail('me@example.org', 'alice@%s', 'Subject: hi\\n\\nhello\\n')\"\n",
-		    indent, ep->host, ep->port, dom);
-	sbuf_printf(out, "%s then: ls %s/mail/alice/new/\n", indent, sd);
+	sbuf_printf(out, "%s or: python3 -c \"import smtplib; smtplib.SMTP('%s', %u).sendmail("
+		    "'me@example.org', 'alice@%s', 'Subject: hi\\n\\nhello\\n')\"\n", pad, ep->host,
+		    ep->port, dom);
+	sbuf_printf(out, "%s then: ls %s/mail/alice/new/\n", pad, sd);
 }
 
 static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
@@ -109,11 +110,11 @@ static void svc_describe(void *conf, const struct server_endpoint *ep, struct sb
 			describe_tour(c, ep, out);
 	} else if (ep->index < c->submissions_from) {
 		sbuf_printf(out, "%-11s  %-22s try: swaks --server %s:%u -tls --auth-user alice "
-			    "--auth-password secret --from alice@%s --to alice@%s\n", "submission",
+			    "--auth-password alice-secret --from alice@%s --to alice@%s\n", "submission",
 			    ep->text, ep->url_host, ep->port, dom, dom);
 	} else {
 		sbuf_printf(out, "%-11s  %-22s try: swaks --server %s:%u --tls-on-connect "
-			    "--auth-user alice --auth-password secret --from alice@%s --to alice@%s\n",
+			    "--auth-user alice --auth-password alice-secret --from alice@%s --to alice@%s\n",
 			    "submissions", ep->text, ep->url_host, ep->port, dom, dom);
 	}
 }

@@ -136,12 +136,6 @@ bool smtp_sess_before(struct session_call *c)
 	return true;
 }
 
-void smtp_sess_after(struct session_call *c, enum session_refusal why)
-{
-	(void)c;
-	(void)why;
-}
-
 /* ---- input ---- */
 
 static void on_line_error(struct smtp_sess *ss, enum session_line_status st)

@@ -399,3 +399,19 @@ def test_check_and_help():
     p = run("smtpd", "--check", "--domain", "bad domain!", check=2)
     p = run("smtpd", "--check", "--domain", "under_score!", check=2)
     assert "is not a domain name" in p.stderr
+
+
+def test_timeouts_answer_421(tmp_path):
+    with Smtpd(tmp_path, extra="command_timeout = 1s\ndata_timeout = 1s\n") as srv:
+        c = Raw(srv.port)
+        assert c.reply() == "421 4.4.2 mx.example.test Error: timeout exceeded; closing\r\n"
+        c.close()
+        c = Raw(srv.port)
+        c.cmd("EHLO client.example")
+        c.cmd("MAIL FROM:<me@example.org>")
+        c.cmd("RCPT TO:<alice@localhost>")
+        assert c.cmd("DATA").startswith("354 ")
+        c.send("Subject: half a message\r\n")
+        assert c.reply() == "421 4.4.2 mx.example.test Error: timeout exceeded; closing\r\n"
+        c.close()
+        assert srv.maildir("alice") == []

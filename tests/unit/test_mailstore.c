@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/str.h"
@@ -381,15 +382,30 @@ static void maildirsize_rebuilt(void **state)
 	FILE *fp = fopen(p, "w");
 	fputs("12345", fp);
 	fclose(fp);
-	/* Without a quota there was no maildirsize: the files are summed. */
+	/* Without a quota there was no maildirsize: the files are summed,
+	 * and the sum kept for the next call. */
 	path_in(p, sizeof p, f, "mail/alice/maildirsize");
 	assert_int_equal(access(p, F_OK), -1);
 	assert_int_equal(mailstore_usage(f->ms, "alice", &bytes, &msgs, &e), 0);
 	assert_int_equal(bytes, 17);
 	assert_int_equal(msgs, 4);
+	char *text = slurp(p, NULL);
+	assert_string_equal(text, "0S\n17 4\n");
+	free(text);
+	/* Deliveries without a quota keep it up to date once it is there. */
+	assert_int_equal(mailstore_deliver(f->ms, sp, "alice", 0, &over, &e), 0);
+	text = slurp(p, NULL);
+	assert_string_equal(text, "0S\n17 4\n4 1\n");
+	free(text);
+	path_in(p, sizeof p, f, "mail/alice/new");
+	char first[256], victim[512];
+	list_dir(p, first, sizeof first);
+	str_fmt(victim, sizeof victim, "%s/%s", p, first);
+	assert_int_equal(unlink(victim), 0);	/* a mail client removed one */
+	path_in(p, sizeof p, f, "mail/alice/maildirsize");
 	/* A quota makes one; garbage in it is rebuilt, as is another quota. */
 	assert_int_equal(mailstore_deliver(f->ms, sp, "alice", 1000, &over, &e), 0);
-	char *text = slurp(p, NULL);
+	text = slurp(p, NULL);
 	assert_string_equal(text, "1000S\n17 4\n4 1\n");
 	free(text);
 	fp = fopen(p, "w");
@@ -416,6 +432,48 @@ static void maildirsize_rebuilt(void **state)
 	assert_int_equal(mailstore_usage(f->ms, "alice", &bytes, &msgs, &e), 0);
 	assert_int_equal(bytes, 129);
 	assert_int_equal(msgs, 8);
+	mail_spool_free(sp);
+}
+
+static void usage_summed_again_when_quiet(void **state)
+{
+	struct fx *f = *state;
+	ik_err e = {""};
+	bool over;
+	uint64_t bytes, msgs;
+	struct mail_spool *sp = spool_with(f, "abc\n");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(mailstore_deliver(f->ms, sp, "alice", 100, &over, &e), 0);
+	char p[256], first[256], victim[512];
+	path_in(p, sizeof p, f, "mail/alice/new");
+	list_dir(p, first, sizeof first);
+	str_fmt(victim, sizeof victim, "%s/%s", p, first);
+	assert_int_equal(unlink(victim), 0);	/* removed by another tool */
+	assert_int_equal(mailstore_usage(f->ms, "alice", &bytes, &msgs, &e), 0);
+	assert_int_equal(msgs, 2);	/* the file says so, and it is fresh */
+	/* Twenty minutes without a change: the files are counted again. */
+	path_in(p, sizeof p, f, "mail/alice/maildirsize");
+	struct timespec old[2] = {{time(NULL) - 1200, 0}, {time(NULL) - 1200, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	assert_int_equal(mailstore_usage(f->ms, "alice", &bytes, &msgs, &e), 0);
+	assert_int_equal(msgs, 1);
+	assert_int_equal(bytes, 4);
+	char *text = slurp(p, NULL);
+	assert_string_equal(text, "100S\n4 1\n");	/* the quota definition kept */
+	free(text);
+	/* A full mailbox whose file is stale is counted again before a
+	 * delivery is refused. */
+	str_fmt(victim, sizeof victim, "100S\n100 25\n");
+	FILE *fp = fopen(p, "w");
+	fputs(victim, fp);
+	fclose(fp);
+	assert_int_equal(mailstore_deliver(f->ms, sp, "alice", 100, &over, &e), -1);
+	assert_true(over);
+	assert_int_equal(utimensat(AT_FDCWD, p, old, 0), 0);
+	assert_int_equal(mailstore_deliver(f->ms, sp, "alice", 100, &over, &e), 0);
+	text = slurp(p, NULL);
+	assert_string_equal(text, "100S\n4 1\n4 1\n");
+	free(text);
 	mail_spool_free(sp);
 }
 
@@ -538,6 +596,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(concurrent_first_deliveries, setup, teardown),
 		cmocka_unit_test_setup_teardown(quota_refusal_stores_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(maildirsize_rebuilt, setup, teardown),
+		cmocka_unit_test_setup_teardown(usage_summed_again_when_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(recover_removes_leftovers, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_names_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(symlink_mailbox_not_followed, setup, teardown),

@@ -658,9 +658,27 @@ static void reply_close_from_timeout(void **state)
 	mp_finish(&m);
 }
 
+/* The last reply of a timeout goes out at once, not when the wait for the
+ * peer's close is over: the peer reads it while the session still waits. */
+static void reply_close_from_timeout_is_sent_at_once(void **state)
+{
+	(void)state;
+	struct mp m = {.quit_on_timeout = true};
+	struct session_opts o = {.idle_ms = 100, .close_ms = 60000};
+	mp_start(&m, &o);
+	fx_run(m.loop, 600);
+	assert_int_equal(m.timeouts, 1);
+	assert_int_equal(m.closed, 0);
+	char out[64];
+	fx_get_all(m.peer, out, sizeof out);
+	assert_string_equal(out, "421 idle\r\n");
+	mp_finish(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reply_close_from_timeout_is_sent_at_once),
 		cmocka_unit_test(data_scan_unstuffs_up_to_the_end),
 		cmocka_unit_test(data_scan_smuggling_markers_are_body),
 		cmocka_unit_test(data_scan_limit_while_reading),

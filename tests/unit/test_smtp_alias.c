@@ -96,6 +96,12 @@ static void programs_files_includes_refused(void **state)
 	refused("x: \"|/bin/sh -c 'id'\"\n",
 		"aliases:1: alias 'x': program targets (\"|command\") are not supported: "
 		"inetkit never runs programs or writes files for an alias");
+	refused("x: alice, \\|cmd\n",
+		"aliases:1: alias 'x': program targets (\"|command\") are not supported: "
+		"inetkit never runs programs or writes files for an alias");
+	refused("x: \\/tmp/x\n",
+		"aliases:1: alias 'x': file targets (\"/path\") are not supported: "
+		"inetkit never runs programs or writes files for an alias");
 	refused("log: alice, /var/log/mail.copy\n",
 		"aliases:1: alias 'log': file targets (\"/path\") are not supported: "
 		"inetkit never runs programs or writes files for an alias");
