@@ -8,9 +8,12 @@ import pytest
 
 from conftest import ROOT
 from ftpd_env import PASSWORD, Ftpd
+from smtpd_env import PASSWORD as SMTP_PASSWORD
+from smtpd_env import Smtpd
 from transcript import Replay, Transcript
 
 FTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "ftp", "*.t")))
+SMTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "smtp", "*.t")))
 
 
 @pytest.fixture(scope="module")
@@ -42,5 +45,42 @@ def test_ftp_transcript(path, ftpd_pool):
     server = ftpd_pool(t)
     try:
         Replay(t, "127.0.0.1", server.port, PASSWORD).run()
+    except AssertionError as e:
+        raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None
+
+
+@pytest.fixture(scope="module")
+def smtpd_pool(tmp_path_factory):
+    servers = {}
+
+    def get(t):
+        key = (tuple(t.config), tuple(t.users))
+        if key not in servers:
+            base = tmp_path_factory.mktemp("smtpd-transcript")
+            keys = {}
+            for line in t.config:
+                k, _, v = line.partition("=")
+                keys[k.strip()] = v.strip()
+            servers[key] = Smtpd(base, smtp=keys, users=t.users or ("alice", "bob"))
+        return servers[key]
+
+    yield get
+    for s in servers.values():
+        s.stop()
+
+
+def test_there_are_smtp_transcripts():
+    assert len(SMTP) >= 20
+
+
+@pytest.mark.parametrize("path", SMTP, ids=[os.path.basename(p)[:-2] for p in SMTP])
+def test_smtp_transcript(path, smtpd_pool):
+    t = Transcript(path)
+    server = smtpd_pool(t)
+    ports = {"listen": server.port, "submission": server.sub_port,
+             "submissions": server.subs_port}
+    assert (t.port or "listen") in ports, "%s: @port %s: not an SMTP listener" % (path, t.port)
+    try:
+        Replay(t, "127.0.0.1", ports[t.port or "listen"], SMTP_PASSWORD).run()
     except AssertionError as e:
         raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None

@@ -5,6 +5,8 @@ A transcript is a text file of directives, one per line (tests/transcripts/READM
   # text               a comment; the first one is the dialogue's title
   @config LINE         a line added to the service's config section (before start)
   @user NAME           an account made with the tests' password
+  @port ROLE           the listener to connect to, for services with several
+                       (smtp: listen, submission, submissions; default: the first)
   C: TEXT              a command the client sends (CRLF added)
   S: PATTERN           one line the server must answer, matched whole
   D: TEXT              one line expected on the data connection of the next command
@@ -44,6 +46,7 @@ class Transcript:
         self.title = ""
         self.config = []
         self.users = []
+        self.port = None  # the listener's role (@port); None: the service's first
         self.steps = []  # (lineno, kind, text)
         with open(path, encoding="utf-8") as f:
             for no, raw in enumerate(f, 1):
@@ -58,6 +61,8 @@ class Transcript:
                     self.config.append(line[len("@config "):])
                 elif line.startswith("@user "):
                     self.users.append(line[len("@user "):].strip())
+                elif line.startswith("@port "):
+                    self.port = line[len("@port "):].strip()
                 elif line[:3] in ("C: ", "S: ", "D: ", "U: ") or line in ("C:", "S:", "D:", "U:"):
                     self.steps.append((no, line[0], line[3:]))
                 elif line.startswith("= "):

@@ -1,0 +1,37 @@
+# STARTTLS twice, and STARTTLS inside a transaction
+S: 220 mx.example.test ESMTP inetkit
+C: EHLO client.example
+S: 250-mx.example.test Hello client.example
+S: 250-PIPELINING
+S: 250-SIZE 26214400
+S: 250-STARTTLS
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: MAIL FROM:<a@example.org>
+S: 250 2.1.0 Ok
+C: STARTTLS
+S: 503 5.5.1 Error: MAIL transaction in progress; send RSET first
+C: RSET
+S: 250 2.0.0 Ok
+C: STARTTLS
+S: 220 2.0.0 Ready to start TLS
+= tls
+C: STARTTLS
+S: 554 5.5.1 Error: TLS already active
+C: MAIL FROM:<a@example.org>
+S: 503 5.5.1 Error: send EHLO first
+C: EHLO client.example
+S: 250-mx.example.test Hello client.example
+S: 250-PIPELINING
+S: 250-SIZE 26214400
+S: 250-AUTH PLAIN LOGIN
+S: 250-ENHANCEDSTATUSCODES
+S: 250-8BITMIME
+S: 250-DSN
+S: 250-SMTPUTF8
+S: 250 CHUNKING
+C: QUIT
+S: 221 2.0.0 Bye
