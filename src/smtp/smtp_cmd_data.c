@@ -256,10 +256,13 @@ static int deliver(struct smtp_job *j)
 				"is bigger than its quota", j->local[i]);
 			return job_fail(j, 552, "5.2.2", j->text, NULL);
 		}
+		/* Permanent, as Dovecot and Postfix answer by default: a sender
+		 * retrying for days would mostly fill the queue, and the bounce
+		 * tells a human why. A mailbox already full is 452 at RCPT. */
 		if (used + j->size > j->quota[i]) {
-			str_fmt(j->text, sizeof j->text, "Error: mailbox of %s is full; try again "
-				"later", j->local[i]);
-			return job_fail(j, 452, "4.2.2", j->text, NULL);
+			str_fmt(j->text, sizeof j->text, "Error: mailbox of %s is full: the message "
+				"would take it over its quota", j->local[i]);
+			return job_fail(j, 552, "5.2.2", j->text, NULL);
 		}
 	}
 	for (size_t i = 0; i < j->nlocal; i++) {

@@ -311,11 +311,12 @@ def test_quota_mailbox_full(tmp_path):
         msg = b"Subject: a\r\n\r\n" + b"z" * 1200 + b"\r\n"
         with srv.smtp() as s:
             s.sendmail("me@example.org", ["carol@localhost"], msg)
-            # It fitted; the next would not: refused after DATA, for now.
+            # It fitted; the next would not: refused after DATA, for good.
             with pytest.raises(smtplib.SMTPDataError) as exc:
                 s.sendmail("me@example.org", ["carol@localhost"], msg)
             assert (exc.value.smtp_code, exc.value.smtp_error) == (
-                452, b"4.2.2 Error: mailbox of carol is full; try again later")
+                552, b"5.2.2 Error: mailbox of carol is full: the message would take it "
+                b"over its quota")
             # Bigger than the quota itself: refused for good.
             with pytest.raises(smtplib.SMTPDataError) as exc:
                 s.sendmail("me@example.org", ["dave@localhost"], msg * 2)
