@@ -180,7 +180,25 @@ void account_auth_set_policy(struct account_auth *a, const struct account_policy
  * is full (e says so; answer the client "try again later"). */
 struct account_request *account_verify(struct account_auth *a, const struct account_query *q,
 				       account_verify_cb cb, void *arg, ik_err *e);
-/* The client went away: cb will not be called. The handle is invalid after. */
+/* The client went away: cb will not be called. The handle is invalid after.
+ * Also cancels an account_lookup. */
 void account_verify_cancel(struct account_request *r);
+
+/* Whether NAME is a stored account, and what it is (class, rights, quota,
+ * expiry, disabled), without a password: a mail server's RCPT check (is
+ * this a local recipient, may it receive, its quota). It runs on the same
+ * pool as account_verify (SQLite blocks) and answers on the loop, with no
+ * failure delay, no lockout counting and no login log line. found: 1 with
+ * acct filled, 0 no such account, -1 the store failed (error says why; the
+ * caller answers "try again later"). Returns a handle (cancel with
+ * account_verify_cancel), or NULL when the queue is full (e says so). */
+struct account_lookup_result {
+	int found;
+	struct account acct;
+	char error[IK_ERR_MAX];
+};
+typedef void (*account_lookup_cb)(const struct account_lookup_result *r, void *arg);
+struct account_request *account_lookup(struct account_auth *a, const char *name,
+				       account_lookup_cb cb, void *arg, ik_err *e);
 
 #endif

@@ -38,9 +38,11 @@ struct account_request {
 	struct account_anon anon;
 	bool has_anon;
 	account_verify_cb cb;
+	account_lookup_cb lookup_cb;	/* set: an account_lookup, not a login */
 	void *arg;
 	bool cancelled;			/* set on the loop thread only */
 	struct account_result result;
+	struct account_lookup_result found;	/* account_lookup */
 	char error[IK_ERR_MAX];
 	struct event *delay;
 	struct account_request *prev, *next;	/* in auth->delayed */
@@ -68,10 +70,28 @@ static void conn_put(struct account_auth *a, struct account_store *s)
 	account_store_close(s);
 }
 
+/* On a pool thread: an account_lookup. */
+static void lookup_work(struct account_request *r)
+{
+	ik_err e = {""};
+	struct account_store *s = conn_get(r->auth, &e);
+	r->found.found = -1;
+	if (s != NULL) {
+		r->found.found = account_store_get(s, r->name, &r->found.acct, NULL, 0, &e);
+		conn_put(r->auth, s);
+	}
+	if (r->found.found < 0)
+		str_copy(r->found.error, sizeof r->found.error, e.msg[0] ? e.msg : "store failed");
+}
+
 /* On a pool thread. */
 static void work(void *arg)
 {
 	struct account_request *r = arg;
+	if (r->lookup_cb != NULL) {
+		lookup_work(r);
+		return;
+	}
 	ik_err e = {""};
 	struct account_store *s = conn_get(r->auth, &e);
 	if (s == NULL) {
@@ -155,6 +175,18 @@ static void done(void *arg, enum offload_status st)
 	}
 	if (r->cancelled || r->auth->closing) {
 		request_free(r);
+		return;
+	}
+	if (r->lookup_cb != NULL) {
+		if (st == OFFLOAD_CANCELLED) {
+			r->found.found = -1;
+			str_copy(r->found.error, sizeof r->found.error, "shutting down");
+		}
+		account_lookup_cb cb = r->lookup_cb;
+		void *cb_arg = r->arg;
+		struct account_lookup_result res = r->found;
+		request_free(r);
+		cb(&res, cb_arg);
 		return;
 	}
 	log_result(r);
@@ -281,4 +313,23 @@ void account_verify_cancel(struct account_request *r)
 		return;
 	}
 	r->cancelled = true;
+}
+
+struct account_request *account_lookup(struct account_auth *a, const char *name,
+				       account_lookup_cb cb, void *arg, ik_err *e)
+{
+	struct account_request *r = calloc(1, sizeof *r);
+	if (r == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	r->auth = a;
+	r->lookup_cb = cb;
+	r->arg = arg;
+	str_copy(r->name, sizeof r->name, name != NULL ? name : "");
+	if (offload_submit(a->pool, work, done, r, e) < 0) {
+		request_free(r);
+		return NULL;
+	}
+	return r;
 }

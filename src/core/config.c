@@ -269,6 +269,7 @@ void cfg_free(struct cfg *c)
 	free(c);
 }
 
+const char *cfg_path(const struct cfg *c) { return c->path; }
 
 bool cfg_has_section(const struct cfg *c, const char *section)
 {

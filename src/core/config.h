@@ -24,6 +24,8 @@ struct cfg *cfg_load(const char *path, ik_err *e);
 /* Parse text as if it were the file `name` (tests, built-in defaults). */
 struct cfg *cfg_load_string(const char *name, const char *text, ik_err *e);
 void cfg_free(struct cfg *c);
+/* The file name (or the name given to cfg_load_string). */
+const char *cfg_path(const struct cfg *c);
 
 bool cfg_has_section(const struct cfg *c, const char *section);
 size_t cfg_section_count(const struct cfg *c);

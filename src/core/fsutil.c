@@ -282,3 +282,55 @@ int fs_absolute(const char *dir, char *out, size_t outsz, ik_err *e)
 		return ik_err_set(e, "path too long: %s/%s", cwd, dir);
 	return 0;
 }
+
+int fs_read_file(const char *path, struct sbuf *out, ik_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return ik_err_errno(e, errno, "cannot open '%s'", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+		close(fd);
+		return ik_err_errno(e, err, "cannot read '%s'", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return ik_err_set(e, "'%s' is not a regular file", path);
+	}
+	size_t start = out->len;
+	for (;;) {
+		/* One byte past the limit tells a file that is too large. */
+		char *p = sbuf_reserve(out, 4096);
+		size_t room = 4096;
+		if (p == NULL) {
+			room = out->max - out->len;
+			p = room > 0 ? sbuf_reserve(out, room) : NULL;
+		}
+		if (p == NULL) {
+			char probe;
+			ssize_t r = read(fd, &probe, 1);
+			close(fd);
+			if (r == 0)
+				return 0;
+			sbuf_truncate(out, start);
+			if (r < 0)
+				return ik_err_errno(e, errno, "cannot read '%s'", path);
+			return ik_err_set(e, "'%s' is larger than %zu bytes", path, out->max - start);
+		}
+		ssize_t r = read(fd, p, room);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = errno;
+			close(fd);
+			sbuf_truncate(out, start);
+			return ik_err_errno(e, err, "cannot read '%s'", path);
+		}
+		if (r == 0)
+			break;
+		sbuf_commit(out, (size_t)r);
+	}
+	close(fd);
+	return 0;
+}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "lib/error.h"
+#include "lib/sbuf.h"
 
 /* Longest path fs_mkdir_p takes, NUL included. */
 #define FS_PATH_MAX 1024
@@ -48,5 +49,10 @@ int fs_open_append(const char *path, unsigned mode, ik_err *e);
  * it; -1 with e set when the check could not run. */
 int fs_user_access(const char *path, int want, const char *name, unsigned uid, unsigned gid,
 		   ik_err *e);
+
+/* Append the whole of the regular file path to out; out's maximum is the
+ * largest file read ("PATH is larger than N bytes"). A directory, FIFO or
+ * device is refused. 0, or -1 with e set naming path. */
+int fs_read_file(const char *path, struct sbuf *out, ik_err *e);
 
 #endif

@@ -322,8 +322,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		s->timed_out = true;
 		session_deliver(s, SESSION_EV_TIMEOUT, &ev);
 		/* A protocol that answered with session_reply_close gets its
-		 * bounded wait; otherwise the reply has one try, now. */
-		if (!s->quitting)
+		 * bounded wait, its reply sent now (the callback's writes wait
+		 * for whoever called it: here, this); otherwise the reply has
+		 * one try, now. */
+		if (s->quitting)
+			session_flush(s);
+		else
 			session_close(s, reason);
 		return;
 	}

@@ -233,6 +233,17 @@ struct session_opts {
 	/* Urgent data (TCP MSG_OOB) is read inline, as ordinary bytes: FTP's
 	 * ABOR comes that way (RFC 959 4.1.3) and must stay one line. */
 	bool oob_inline;
+	/* RFC 2920 (SMTP PIPELINING) section 3.2 item 6 and 4: the replies
+	 * to a group of pipelined commands go out together. The core always
+	 * sends what a callback wrote when it returns, after every complete
+	 * line waiting was handled; with this set, it also holds replies
+	 * while a line-mode session is paused (offloaded work for one
+	 * command: an RCPT lookup) with more pipelined input waiting, and
+	 * while the resume's re-read is due: the replies before, during and
+	 * after the pause leave in one write. Output over out_high is sent
+	 * anyway. Plain sockets only; a TLS session's records go out as the
+	 * TLS layer writes them. */
+	bool pipelining;
 	/* Reads and writes paced by this token bucket (libevent's rate
 	 * limit; not owned, must outlive the session); NULL: no limit. */
 	struct ev_token_bucket_cfg *rate;

@@ -10,6 +10,7 @@
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/err.h>
 
 #include "core/session_int.h"
@@ -53,11 +54,25 @@ static void check_output(struct session *s)
 	}
 }
 
+/* opts.pipelining: replies wait while pipelined commands wait for a
+ * paused session (or for the re-read its resume asked for). */
+static bool holding(struct session *s, size_t queued)
+{
+	if (!s->o.pipelining || s->quitting || s->wr_finish || s->mode != SESSION_MODE_LINE ||
+	    queued > s->o.out_high || queued == 0)
+		return false;
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) == 0)
+		return false;
+	return s->paused || (s->kick != NULL && event_pending(s->kick, EV_TIMEOUT, NULL));
+}
+
 void session_flush(struct session *s)
 {
 	if (s->closing)
 		return;
 	struct evbuffer *out = bufferevent_get_output(s->bev);
+	if (s->direct && holding(s, evbuffer_get_length(out)))
+		return;
 	/* A plain socket is written here, at once, instead of waiting a loop
 	 * turn for writability: an echo costs one write, not an epoll_ctl pair
 	 * around it. Only what the kernel did not take waits for EV_WRITE. */

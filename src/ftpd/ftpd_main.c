@@ -191,7 +191,6 @@ int cmd_ftpd(int argc, char **argv)
 	bool check = false, workers_set = false;
 	uint64_t workers = 0;
 	struct quick q = {SBUF_INIT(8192), SBUF_INIT(8192), SBUF_INIT(16384), NULL, false};
-	ik_err e = {""};
 	int rc = parse(argc, argv, &config, &check, &workers, &workers_set, &q);
 	if (rc != 0) {
 		if (rc < 0)
@@ -211,23 +210,11 @@ int cmd_ftpd(int argc, char **argv)
 		.acl = q.acl,
 		.log_ident = "inetkit-ftpd",
 	};
-	struct runner r = {.o = &ro};
-	if (config != NULL) {
-		r.conf = runner_load(&ro, config, NULL, &e);
-	} else {
-		struct sbuf t = SBUF_INIT(64 * 1024);
-		sbuf_printf(&t, "[serve]\n%s[tls]\n%s[ftp]\n%s", sbuf_cstr(&q.serve),
-			    sbuf_cstr(&q.tls), sbuf_cstr(&q.ftp));
-		r.conf = runner_load(&ro, "(inetkit ftpd options)", sbuf_cstr(&t), &e);
-		sbuf_free(&t);
-	}
-	if (r.conf == NULL)
-		rc = cli_error(CMD, CLI_USAGE, "%s", e.msg);
-	else if (check)
-		printf("%s: valid\n", r.conf->path);
-	else
-		rc = runner_run(&r);
-	runner_close(&r);
+	struct sbuf t = SBUF_INIT(64 * 1024);
+	sbuf_printf(&t, "[serve]\n%s[tls]\n%s[ftp]\n%s", sbuf_cstr(&q.serve), sbuf_cstr(&q.tls),
+		    sbuf_cstr(&q.ftp));
+	rc = runner_standalone(&ro, config, sbuf_cstr(&t), check);
+	sbuf_free(&t);
 out:
 	acl_free(q.acl);
 	sbuf_free(&q.serve);

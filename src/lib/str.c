@@ -154,3 +154,50 @@ bool str_list_equal(char *const *a, size_t na, char *const *b, size_t nb)
 			return false;
 	return true;
 }
+
+int str_utf8_char(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned c = p[0];
+	if (c < 0x80)
+		return 1;
+	int n;
+	uint32_t v;
+	uint32_t min;
+	if (c >= 0xc2 && c <= 0xdf) {	/* 0xc0 and 0xc1 only start overlong forms */
+		n = 2;
+		v = c & 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		v = c & 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		v = c & 0x07;
+		min = 0x10000;
+	} else {
+		return -1;
+	}
+	if (len < (size_t)n)
+		return -1;
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return -1;
+		v = v << 6 | (p[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return -1;
+	return n;
+}
+
+bool str_utf8_valid(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		int n = str_utf8_char(s + i, len - i);
+		if (n < 0)
+			return false;
+		i += (size_t)n;
+	}
+	return true;
+}

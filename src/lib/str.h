@@ -41,4 +41,12 @@ bool str_list_equal(char *const *a, size_t na, char *const *b, size_t nb);
 /* Trim ASCII white space at both ends, in place. */
 char *str_trim(char *s);
 
+/* UTF-8 (RFC 3629): the length (1-4) of the well-formed character at
+ * s[0, len), or -1: a stray continuation byte, a truncated sequence, an
+ * overlong form, a surrogate (U+D800-DFFF) or a value over U+10FFFF.
+ * len must be > 0. */
+int str_utf8_char(const char *s, size_t len);
+/* s[0, len) is well-formed UTF-8 throughout (ASCII is). */
+bool str_utf8_valid(const char *s, size_t len);
+
 #endif

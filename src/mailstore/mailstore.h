@@ -34,12 +34,15 @@
 #include "lib/error.h"
 
 #define MAILSTORE_ID_MAX 64	/* a spool id / Maildir base name, NUL included */
+#define MAILSTORE_SPOOL_DIR ".spool"	/* under STATE_DIR/mail */
 
 struct mailstore;
 struct mail_spool;
 
 /* Open (creating what is missing, mode 0700) STATE_DIR/mail and its
- * .spool. The directory fds stay open for the store's life. */
+ * .spool. The directory fds stay open for the store's life. What it makes
+ * belongs to this process's user: open it as the user that serves (after
+ * the privilege drop), or in a state directory serve gave to that user. */
 int mailstore_open(const char *state_dir, struct mailstore **out, ik_err *e);
 void mailstore_free(struct mailstore *ms);
 
@@ -74,6 +77,15 @@ const char *mail_spool_name(const struct mail_spool *sp);
 /* Blocking (offload thread). Write out what is buffered and fsync the
  * file; done once, later calls return 0 at once. */
 int mail_spool_sync(struct mail_spool *sp, ik_err *e);
+
+/* Blocking, after mail_spool_sync: make the message appear as dir_fd/name
+ * (the queue's ID.msg, a Maildir's new/ file). A hard link; where the file
+ * system refuses one (EXDEV, EMLINK, EPERM), a copy written as
+ * tmp_fd/tmp_name, fsync'ed and renamed to dir_fd/name. The directory
+ * fsync is the caller's (once for all it placed). -1 with errno kept
+ * (EEXIST: name is taken, pick another) and e set; nothing is left. */
+int mail_spool_link(struct mail_spool *sp, int tmp_fd, const char *tmp_name, int dir_fd,
+		    const char *name, ik_err *e);
 
 /* Blocking (offload thread), after mail_spool_sync: store the message in
  * the mailbox of NAME (made on first delivery): hard link into new/ under

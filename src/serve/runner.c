@@ -1,6 +1,7 @@
 /* The runner's start-up: the config, the service user and the state
  * directory, binding as root, the privilege drop, then the workers
  * (tools/runner.h). No RFC of its own; each service names its own. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "core/log.h"
 #include "core/shmcount.h"
 #include "core/workers.h"
+#include "lib/str.h"
 #include "serve/runner.h"
 
 static const char *cmd_of(const struct runner_opts *o) { return o->cmd != NULL ? o->cmd : "serve"; }
@@ -144,6 +146,29 @@ int runner_run(struct runner *r)
 {
 	int rc = runner_start(r);
 	return rc != 0 ? rc : runner_workers(r);
+}
+
+int runner_standalone(const struct runner_opts *o, const char *config, const char *text,
+		      bool check)
+{
+	struct runner r = {.o = o};
+	ik_err e = {""};
+	int rc = 0;
+	if (config != NULL) {
+		r.conf = runner_load(o, config, NULL, &e);
+	} else {
+		char name[96];
+		str_fmt(name, sizeof name, "(%s options)", o->restart);
+		r.conf = runner_load(o, name, text, &e);
+	}
+	if (r.conf == NULL)
+		rc = cli_error(cmd_of(o), CLI_USAGE, "%s", e.msg);
+	else if (check)
+		printf("%s: valid\n", r.conf->path);
+	else
+		rc = runner_run(&r);
+	runner_close(&r);
+	return rc;
 }
 
 int runner_workers(struct runner *r)

@@ -110,6 +110,13 @@ size_t runner_count(const struct runner *r, const struct serve_conf *sc);
 int runner_start(struct runner *r);
 /* runner_start, then runner_workers; the exit status. */
 int runner_run(struct runner *r);
+/* A standalone server's whole run (`inetkit ftpd`, `inetkit smtpd`): the
+ * config file config, or (config NULL) the INI text its quick options
+ * made, named "(<o->restart> options)" in messages; with check, "PATH:
+ * valid" on standard output, else runner_run. The exit status (CLI_USAGE
+ * for a config that does not load). */
+int runner_standalone(const struct runner_opts *o, const char *config, const char *text,
+		      bool check);
 /* The workers on r->ws: what runner_run does after start-up, and what
  * tcp/udp listen call with sockets they bound. The exit status. */
 int runner_workers(struct runner *r);

@@ -6,10 +6,12 @@
 #include "tcp/tcp.h"
 #include "udp/udp.h"
 #include "ftpd/ftpd_tool.h"
+#include "smtp/smtp.h"
 
 const struct service_ops *const serve_registry[] = {
 	&service_tcp_echo,
 	&service_udp_echo,
 	&service_ftp,
+	&service_smtp,
 	NULL,
 };

@@ -31,6 +31,11 @@ struct smtp_reply {
 	char text[200];		/* "Bad sender address syntax: ..." */
 };
 
+/* Fill r (the text from a printf format, made ASCII without control
+ * bytes) and return -1: the parsers' refusals and the server's replies. */
+int smtp_reply_set(struct smtp_reply *r, int code, const char *enh, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Which extensions the session offers/ the client used (they change what
  * is accepted). */
 enum {

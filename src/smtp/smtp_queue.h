@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "lib/sbuf.h"
 #include "mailstore/mailstore.h"
 
 /* RFC 3461 4.1 NOTIFY bits; 0: the parameter was not given. */
@@ -63,7 +64,8 @@ void smtp_envelope_clear(struct smtp_envelope *env);
 
 struct smtp_queue;
 
-/* Open (creating, 0700) STATE_DIR/queue. */
+/* Open (creating, 0700, owned by this process's user: see mailstore_open)
+ * STATE_DIR/queue. */
 int smtp_queue_open(const char *state_dir, struct smtp_queue **out, ik_err *e);
 void smtp_queue_free(struct smtp_queue *q);
 /* Remove crash leftovers (.msg without .env, temporary envelopes). */
@@ -79,13 +81,31 @@ int smtp_queue_add(struct smtp_queue *q, struct mailstore *ms, struct mail_spool
  * of n malloc'ed strings; free with smtp_queue_ids_free. */
 int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e);
 void smtp_queue_ids_free(char **ids, size_t n);
-/* Read one entry's envelope; -1 with errno ENOENT in e's text when there
- * is no such id. The message is read with smtp_queue_open_msg (an fd). */
+/* Read one entry's envelope; -1 with errno ENOENT (and e "no such queue
+ * entry ID") when there is no such id. The message is read with smtp_queue_open_msg (an fd). */
 int smtp_queue_read(struct smtp_queue *q, const char *id, struct smtp_envelope *env, ik_err *e);
 int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e);
 /* Rewrite an entry's envelope (the relay: attempts, what is left). */
 int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e);
 /* Remove an entry (envelope first, so it stops existing at once). */
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e);
+
+/* A queue id as the spool makes them (1-63 of A-Z a-z 0-9 . _ -, not
+ * starting with '.'): anything else names no entry. */
+int smtp_queue_id_check(const char *id, ik_err *e);
+
+/* ---- the envelope file's text (its format: smtp_queue_env.c) ---- */
+
+/* Append env as an envelope file to out. */
+int smtp_queue_env_format(const struct smtp_envelope *env, struct sbuf *out, ik_err *e);
+/* Parse an envelope file's text (from disk, which an admin may edit: any
+ * bytes). fname names it in errors ("queue/ID.env line 4: ..."). env->id
+ * is kept, the rest replaced; on failure env is left cleared. */
+int smtp_queue_env_parse(const char *text, size_t len, const char *fname,
+			 struct smtp_envelope *env, ik_err *e);
+/* "failure,delay"; "-" when not given. */
+const char *smtp_queue_notify_text(unsigned notify, char *buf, size_t bufsz);
+const char *smtp_queue_ret_word(enum smtp_ret ret);		/* "-", "full", "hdrs" */
+const char *smtp_queue_body_word(enum smtp_body_type body);	/* "7bit", ... */
 
 #endif

@@ -20,7 +20,7 @@ def test_help_lists_subcommands():
     p = run("--help", check=0)
     assert p.stdout.startswith("Usage: inetkit SUBCOMMAND")
     names = subcommands()
-    for name in ("addr", "lookup", "tcp", "udp", "ftp", "ftpd", "user", "serve"):
+    for name in ("addr", "lookup", "tcp", "udp", "ftp", "ftpd", "user", "queue", "serve"):
         assert name in names
 
 

@@ -666,7 +666,7 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
     p = run("serve", "--defaults", check=0)
     keys = parse_defaults(p.stdout)
     sections = [s for s, _, _ in keys]
-    for sec in ("serve", "tls", "accounts", "tcp-echo", "udp-echo", "ftp"):
+    for sec in ("serve", "tls", "accounts", "tcp-echo", "udp-echo", "ftp", "smtp"):
         assert sec in sections
     assert len(set(keys)) == len(keys)                  # each key once
     assert ("ftp", "data_send_buffer", "4M") in keys
@@ -679,7 +679,8 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
                                      "state_dir = %s" % tmp_path)
                     .replace("user = nobody", "user = root"))
     p = run("serve", "--config", conf, "--check", check=0)
-    assert p.stdout == "%s: valid; 3 services enabled (tcp-echo, udp-echo, ftp)\n" % conf
+    assert p.stdout == ("%s: valid; 4 services enabled (tcp-echo, udp-echo, ftp, smtp)\n"
+                        % conf)
 
 
 def test_defaults_describe_every_key():

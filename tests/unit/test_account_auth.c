@@ -63,6 +63,13 @@ static int teardown(void **state)
 
 #define MAX_EVENTS 128
 
+static int count_login(const struct account_login *l, void *arg)
+{
+	(void)l;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
 struct run {
 	struct loop *loop;
 	pthread_t loop_thread;
@@ -331,6 +338,66 @@ static void missing_store_is_an_error(void **state)
 	loop_free(l);
 }
 
+/* account_lookup: found (with what the account is), not found, with no
+ * failure delay and no login log line, on the loop thread; cancelled ones
+ * never answer. */
+struct looked {
+	struct loop *loop;
+	pthread_t loop_thread;
+	int answers, expected, found[4];
+	char name[4][ACCOUNT_NAME_MAX + 1];
+	uint64_t quota[4];
+	bool off_thread;
+};
+
+static void on_lookup(const struct account_lookup_result *res, void *arg)
+{
+	struct looked *k = arg;
+	if (!pthread_equal(pthread_self(), k->loop_thread))
+		k->off_thread = true;
+	int i = k->answers++;
+	if (i < 4) {
+		k->found[i] = res->found;
+		snprintf(k->name[i], sizeof k->name[i], "%s", res->found == 1 ? res->acct.name : "");
+		k->quota[i] = res->found == 1 ? res->acct.quota : 0;
+	}
+	if (k->answers >= k->expected)
+		loop_exit(k->loop);
+}
+
+static void lookup_answers_without_delay_or_log(void **state)
+{
+	(void)state;
+	/* A long failure delay: a lookup that waited it out would hang the test. */
+	pol.failure_delay_ms = 60000;
+	struct run r;
+	struct account_auth *a = start(&r);
+	struct looked k = {.loop = r.loop, .loop_thread = pthread_self(), .expected = 2};
+	ik_err e;
+	assert_non_null(account_lookup(a, "alice", on_lookup, &k, &e));
+	assert_non_null(account_lookup(a, "nobody-here", on_lookup, &k, &e));
+	struct account_request *gone = account_lookup(a, "alice", on_lookup, &k, &e);
+	assert_non_null(gone);
+	account_verify_cancel(gone);
+	loop_run(r.loop);
+	assert_int_equal(k.answers, 2);
+	assert_false(k.off_thread);
+	/* In submission order. */
+	assert_int_equal(k.found[0], 1);
+	assert_string_equal(k.name[0], "alice");
+	assert_int_equal(k.found[1], 0);
+	account_auth_free(a);
+	loop_free(r.loop);
+	pol.failure_delay_ms = 0;
+	/* No login log line for either lookup. */
+	struct account_store *s;
+	assert_int_equal(account_store_open(pol.db_path, 0, &s, &e), 0);
+	int64_t n = 0;
+	assert_int_equal(account_store_log_list(s, NULL, 100, count_login, &n, &e), 0);
+	assert_int_equal(n, 0);
+	account_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +407,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(full_queue_answers_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(free_with_requests_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_store_is_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(lookup_answers_without_delay_or_log, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

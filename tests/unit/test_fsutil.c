@@ -105,6 +105,34 @@ static void access_as_another_user(void **state)
 	assert_int_equal(fs_user_access(p, X_OK, "nobody", uid, gid, &e), 0);
 }
 
+static void read_file(void **state)
+{
+	char p[128];
+	ik_err e = {""};
+	path_in(p, sizeof p, state, "f");
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("0123456789", f);
+	fclose(f);
+	struct sbuf b = SBUF_INIT(10);
+	assert_int_equal(fs_read_file(p, &b, &e), 0);
+	assert_int_equal(b.len, 10);
+	assert_string_equal(sbuf_cstr(&b), "0123456789");
+	sbuf_free(&b);
+	struct sbuf small = SBUF_INIT(9);
+	assert_int_equal(fs_read_file(p, &small, &e), -1);
+	assert_non_null(strstr(e.msg, "is larger than 9 bytes"));
+	assert_int_equal(small.len, 0);
+	sbuf_free(&small);
+	struct sbuf d = SBUF_INIT(100);
+	assert_int_equal(fs_read_file(state[0], &d, &e), -1);
+	assert_non_null(strstr(e.msg, "is not a regular file"));
+	path_in(p, sizeof p, state, "missing");
+	assert_int_equal(fs_read_file(p, &d, &e), -1);
+	assert_non_null(strstr(e.msg, "No such file or directory"));
+	sbuf_free(&d);
+}
+
 static void open_append_without_a_service_user(void **state)
 {
 	char p[128];
@@ -171,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(access_as_this_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(access_as_another_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_append_without_a_service_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_append_gives_the_file_to_the_service_user, setup,
 						teardown),

@@ -173,6 +173,10 @@ struct mp {
 	int ends, eofs, closed, timeouts, errors;
 	bool pause_on_chunk, quit_on_timeout;
 	struct event *resume;
+	/* PAUSE: what the peer could read while the session was paused */
+	char early[256];
+	ssize_t nearly;
+	struct event *answer;
 	char reason[128];
 };
 
@@ -181,6 +185,20 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	session_resume(arg);
+}
+
+/* PAUSE's offloaded work is done: what could the peer read meanwhile?
+ * Then the answer, and read on. */
+static void on_answer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct mp *m = arg;
+	m->nearly = read(m->peer, m->early, sizeof m->early - 1);
+	if (m->nearly > 0)
+		m->early[m->nearly] = '\0';
+	session_printf(m->s, "250 paused\r\n");
+	session_resume(m->s);
 }
 
 static uint64_t arg_u64(const char *line)
@@ -210,6 +228,10 @@ static void mp_line(struct mp *m, struct session *s, const char *line)
 		session_printf(s, "334 \r\n");
 	} else if (strcmp(line, "QUIT") == 0) {
 		session_reply_close(s, "221 bye\r\n", 9, "quit");
+	} else if (strcmp(line, "PAUSE") == 0) {
+		session_pause(s);
+		m->answer = loop_timer(m->loop, 50, false, on_answer, m);
+		assert_non_null(m->answer);
 	} else if (strncmp(line, "MAXLINE ", 8) == 0) {
 		session_set_max_line(s, (size_t)arg_u64(line));
 		session_printf(s, "250 ok\r\n");
@@ -293,6 +315,8 @@ static void mp_finish(struct mp *m)
 	}
 	if (m->resume != NULL)
 		event_free(m->resume);
+	if (m->answer != NULL)
+		event_free(m->answer);
 	close(m->peer);
 	loop_free(m->loop);
 }
@@ -411,6 +435,37 @@ static void data_mode_pause_holds_the_end(void **state)
 	assert_string_equal(out, "354 go\r\n250 size=6 flags=0\r\n250 NOOP\r\n");
 	assert_int_equal(m.ends, 1);
 	mp_finish(&m);
+}
+
+/* RFC 2920: with opts.pipelining, the replies to a pipelined group leave
+ * together even when one command paused the session for offloaded work
+ * (an SMTP RCPT lookup): nothing is readable while it runs. Without it,
+ * the replies before the pause go out at once. */
+static void pipelined_replies(bool pipelining, char *early, size_t earlysz, char *out,
+			      size_t outsz)
+{
+	struct mp m = {0};
+	struct session_opts o = {.pipelining = pipelining};
+	mp_start(&m, &o);
+	const char in[] = "MAIL\r\nPAUSE\r\nRCPT\r\nDATA\r\n";
+	fx_put(m.peer, in, sizeof in - 1);
+	fx_run(m.loop, 300);
+	assert_non_null(m.answer);
+	str_copy(early, earlysz, m.nearly > 0 ? m.early : "");
+	fx_get_all(m.peer, out, outsz);
+	mp_finish(&m);
+}
+
+static void pipelining_holds_replies_over_a_pause(void **state)
+{
+	(void)state;
+	char early[256], out[256];
+	pipelined_replies(true, early, sizeof early, out, sizeof out);
+	assert_string_equal(early, "");
+	assert_string_equal(out, "250 MAIL\r\n250 paused\r\n250 RCPT\r\n354 go\r\n");
+	pipelined_replies(false, early, sizeof early, out, sizeof out);
+	assert_string_equal(early, "250 MAIL\r\n");
+	assert_string_equal(out, "250 paused\r\n250 RCPT\r\n354 go\r\n");
 }
 
 static void counted_mode(void **state)
@@ -603,9 +658,27 @@ static void reply_close_from_timeout(void **state)
 	mp_finish(&m);
 }
 
+/* The last reply of a timeout goes out at once, not when the wait for the
+ * peer's close is over: the peer reads it while the session still waits. */
+static void reply_close_from_timeout_is_sent_at_once(void **state)
+{
+	(void)state;
+	struct mp m = {.quit_on_timeout = true};
+	struct session_opts o = {.idle_ms = 100, .close_ms = 60000};
+	mp_start(&m, &o);
+	fx_run(m.loop, 600);
+	assert_int_equal(m.timeouts, 1);
+	assert_int_equal(m.closed, 0);
+	char out[64];
+	fx_get_all(m.peer, out, sizeof out);
+	assert_string_equal(out, "421 idle\r\n");
+	mp_finish(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reply_close_from_timeout_is_sent_at_once),
 		cmocka_unit_test(data_scan_unstuffs_up_to_the_end),
 		cmocka_unit_test(data_scan_smuggling_markers_are_body),
 		cmocka_unit_test(data_scan_limit_while_reading),
@@ -623,6 +696,7 @@ int main(void)
 		cmocka_unit_test(reply_close_then_peer_closes),
 		cmocka_unit_test(reply_close_bounded_wait),
 		cmocka_unit_test(reply_close_from_timeout),
+		cmocka_unit_test(pipelining_holds_replies_over_a_pause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

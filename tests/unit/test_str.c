@@ -77,6 +77,31 @@ static void split_trim(void **state)
 	assert_true(str_list_equal(a, 0, c, 0));
 }
 
+static void utf8(void **state)
+{
+	(void)state;
+	assert_true(str_utf8_valid("", 0));
+	assert_true(str_utf8_valid("plain ascii", 11));
+	assert_true(str_utf8_valid("J\xc3\xb6rg", 5));			/* ö */
+	assert_true(str_utf8_valid("\xe2\x82\xac", 3));			/* € */
+	assert_true(str_utf8_valid("\xf0\x9f\x98\x80", 4));		/* U+1F600 */
+	assert_true(str_utf8_valid("\xf4\x8f\xbf\xbf", 4));		/* U+10FFFF */
+	assert_int_equal(str_utf8_char("\xe2\x82\xac!", 4), 3);
+	assert_false(str_utf8_valid("\xc0\xaf", 2));			/* overlong '/' */
+	assert_false(str_utf8_valid("\xc1\xbf", 2));
+	assert_false(str_utf8_valid("\xe0\x80\xaf", 3));		/* overlong, 3 bytes */
+	assert_false(str_utf8_valid("\xf0\x80\x80\xaf", 4));		/* overlong, 4 bytes */
+	assert_false(str_utf8_valid("\xed\xa0\x80", 3));		/* surrogate U+D800 */
+	assert_false(str_utf8_valid("\xed\xbf\xbf", 3));		/* surrogate U+DFFF */
+	assert_false(str_utf8_valid("\xf4\x90\x80\x80", 4));		/* U+110000 */
+	assert_false(str_utf8_valid("\xf5\x80\x80\x80", 4));
+	assert_false(str_utf8_valid("\x80", 1));				/* stray continuation */
+	assert_false(str_utf8_valid("\xc3", 1));				/* truncated */
+	assert_false(str_utf8_valid("\xe2\x82", 2));
+	assert_false(str_utf8_valid("\xc3(", 2));
+	assert_false(str_utf8_valid("\xff", 1));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -84,6 +109,7 @@ int main(void)
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(sizes_and_durations),
 		cmocka_unit_test(split_trim),
+		cmocka_unit_test(utf8),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

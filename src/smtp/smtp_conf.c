@@ -1,0 +1,281 @@
+/* The [smtp] section: every key is read here (the getters are the schema,
+ * see core/config.h), checked, and documented in inetkit-smtpd(8) and
+ * inetkit.conf(5). RFC 5321 4.5.3 gives the limits' minimums (100
+ * recipients, 5 minutes for a command, 10 minutes for DATA), RFC 6409 and
+ * RFC 8314 the submission roles, RFC 5321 3.6.2 and 7.1 why relaying is
+ * off unless a client is authenticated or listed (never an open relay). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/acl.h"
+#include "core/fsutil.h"
+#include "core/log.h"
+#include "core/tls.h"
+#include "lib/str.h"
+#include "mailstore/mailstore.h"
+#include "smtp/smtp.h"
+#include "smtp/smtp_alias.h"
+#include "smtp/smtp_parse.h"
+#include "smtp/smtp_queue.h"
+
+static int read_hostname(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	char host[SMTP_HOSTNAME_MAX + 1] = "localhost";
+	if (gethostname(host, sizeof host) < 0 || host[0] == '\0')
+		str_copy(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	const char *v;
+	if (cfg_get_str(cfg, sec, "hostname", "The name the server gives itself in its greeting, "
+			"EHLO reply and Received: headers; empty: the machine's name", "", &v, e) < 0)
+		return -1;
+	if (v[0] == '\0')
+		v = host;
+	if (str_copy(c->hostname, sizeof c->hostname, v) < 0 ||
+	    !smtp_domain_valid(v, strlen(v), false))
+		return cfg_error(cfg, sec, "hostname", e, "'%s' is not a host name such as "
+				 "mail.example.org", v);
+	return 0;
+}
+
+static int read_domains(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	const char *items[CFG_MAX_LIST];
+	size_t n;
+	if (cfg_get_list(cfg, sec, "domains", "The local domains: mail to them is delivered "
+			 "here (space-separated)", "localhost", items, &n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(items[i]);
+		if (len > SMTP_DOMAIN_MAX || !smtp_domain_valid(items[i], len, false) ||
+		    items[i][0] == '[')
+			return cfg_error(cfg, sec, "domains", e, "'%s' is not a domain name such as "
+					 "example.org", items[i]);
+		char *d = strdup(items[i]);
+		if (d == NULL)
+			return ik_err_set(e, "out of memory");
+		for (char *p = d; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		c->domains[c->ndomains++] = d;
+	}
+	return 0;
+}
+
+static int read_relay(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	const char *items[CFG_MAX_LIST];
+	size_t n;
+	if (cfg_get_list(cfg, sec, "relay_networks", "Client networks (CIDR) that may send to "
+			 "other domains without AUTH; empty: none (never an open relay)", NULL,
+			 items, &n, e) < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	if ((c->relay = acl_new("smtp-relay", e)) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		ik_err why;
+		if (acl_add(c->relay, ACL_ALLOW, items[i], &why) < 0)
+			return cfg_error(cfg, sec, "relay_networks", e, "%s", why.msg);
+	}
+	return 0;
+}
+
+static int read_limits(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	int bare;
+	static const char *const bare_words[] = {"reject", "normalize", NULL};
+	if (cfg_get_size(cfg, sec, "max_size", "Largest message accepted (SIZE, RFC 1870); "
+			 "bigger ones are refused with 552", SMTP_DEFAULT_MAX_SIZE, &c->max_size,
+			 e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_recipients", "Recipients of one message; more are "
+			 "answered 452", 100, 1, 100000, &c->max_recipients, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_errors", "Error replies in one session before it is "
+			 "closed with 421", 10, 1, 100000, &c->max_errors, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_sessions", "Sessions of the whole server, across all "
+			 "workers; more are answered 421", 1000, 1, 1000000, &c->max_sessions,
+			 e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_sessions_per_ip", "Sessions from one client address; 0: "
+			 "no limit", 50, 0, 1000000, &c->max_per_ip, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "command_timeout", "A client silent this long while the "
+			     "server waits for a command is closed (421)", 300000, &c->command_ms,
+			     e) < 0 ||
+	    cfg_get_duration(cfg, sec, "data_timeout", "A client silent this long while it sends "
+			     "a message (DATA, BDAT) is closed (421)", 600000, &c->data_ms, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "auth_attempts", "Failed AUTH attempts in one session before it "
+			 "is closed with 421", 3, 1, 1000, &c->auth_attempts, e) < 0 ||
+	    cfg_get_bool(cfg, sec, "auth_plaintext", "Allow AUTH without TLS (passwords in "
+			 "clear text)", false, &c->auth_plaintext, e) < 0 ||
+	    cfg_get_enum(cfg, sec, "bare_newline", "A bare CR or LF in DATA: reject the message "
+			 "(550) or normalize it into a line end", bare_words, SMTP_BARE_REJECT,
+			 &bare, e) < 0)
+		return -1;
+	c->bare_newline = (enum smtp_bare_newline)bare;
+	if (c->max_size < 1024 || c->max_size > (1ULL << 40))
+		return cfg_error(cfg, sec, "max_size", e, "from 1k to 1T");
+	if (c->command_ms < 1000 || c->data_ms < 1000)
+		return cfg_error(cfg, sec, c->command_ms < 1000 ? "command_timeout" : "data_timeout",
+				 e, "at least 1s (RFC 5321 4.5.3.2 asks for minutes)");
+	return 0;
+}
+
+static int read_listen(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	if (listen_spec_configure(cfg, sec, "listen", "Addresses for mail from other servers "
+				  "(the port 25 role): HOST:PORT, [IPV6]:PORT, *:PORT or PORT",
+				  SMTP_DEFAULT_LISTEN, false, c->listen, &c->nlisten, e) < 0 ||
+	    listen_spec_configure(cfg, sec, "submission_listen", "Addresses for message submission "
+				  "(the port 587 role: STARTTLS, then AUTH); empty: none", NULL, false,
+				  c->submission, &c->nsubmission, e) < 0 ||
+	    listen_spec_configure(cfg, sec, "submissions_listen", "Addresses for submission over "
+				  "implicit TLS (the port 465 role); empty: none", NULL, false,
+				  c->submissions, &c->nsubmissions, e) < 0)
+		return -1;
+	if (c->nlisten + c->nsubmission + c->nsubmissions == 0)
+		return cfg_error(cfg, sec, "listen", e, "give at least one [HOST:]PORT to listen on "
+				 "(listen, submission_listen or submissions_listen)");
+	return 0;
+}
+
+struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
+				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
+{
+	struct smtp_conf *c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	c->section = sec;
+	const char *v;
+	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
+	    read_listen(cfg, sec, c, e) < 0 || read_hostname(cfg, sec, c, e) < 0 ||
+	    read_domains(cfg, sec, c, e) < 0 || read_relay(cfg, sec, c, e) < 0 ||
+	    read_limits(cfg, sec, c, e) < 0 ||
+	    cfg_get_str(cfg, sec, "aliases", "An aliases file (/etc/aliases syntax: name: "
+			"targets); empty: none (postmaster is a mailbox of its own)", "", &v, e) < 0)
+		goto fail;
+	if (str_copy(c->aliases_path, sizeof c->aliases_path, v) < 0) {
+		cfg_error(cfg, sec, "aliases", e, "path too long");
+		goto fail;
+	}
+	if (c->aliases_path[0] != '\0') {
+		ik_err why;
+		if (smtp_aliases_load(c->aliases_path, &c->aliases, &why) < 0) {
+			cfg_error(cfg, sec, "aliases", e, "%s", why.msg);
+			goto fail;
+		}
+	}
+	if (str_copy(c->state_dir, sizeof c->state_dir,
+		     ctx->state_dir != NULL ? ctx->state_dir : ACCOUNT_DEFAULT_STATE_DIR) < 0 ||
+	    (ctx->tls_cert != NULL && str_copy(c->cert, sizeof c->cert, ctx->tls_cert) < 0) ||
+	    (ctx->tls_key != NULL && str_copy(c->key, sizeof c->key, ctx->tls_key) < 0)) {
+		ik_err_set(e, "[tls] or state_dir path too long");
+		goto fail;
+	}
+	str_copy(c->config_path, sizeof c->config_path, cfg_path(cfg));
+	return c;
+fail:
+	smtp_conf_free(c);
+	return NULL;
+}
+
+void smtp_conf_free(struct smtp_conf *c)
+{
+	if (c == NULL)
+		return;
+	listen_spec_free(c->listen, c->nlisten);
+	listen_spec_free(c->submission, c->nsubmission);
+	listen_spec_free(c->submissions, c->nsubmissions);
+	for (size_t i = 0; i < c->ndomains; i++)
+		free(c->domains[i]);
+	acl_free(c->relay);
+	smtp_aliases_free(c->aliases);
+	if (c->ssl != NULL)
+		SSL_CTX_free(c->ssl);
+	free(c);
+}
+
+bool smtp_conf_local_domain(const struct smtp_conf *c, const char *domain)
+{
+	for (size_t i = 0; i < c->ndomains; i++)
+		if (str_eq_nocase(c->domains[i], domain))
+			return true;
+	return false;
+}
+
+int smtp_conf_prepare(struct smtp_conf *c, ik_err *e)
+{
+	if (c->ssl != NULL)
+		return 0;
+	struct tls_server_opts o = {c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL};
+	c->ssl = tls_server_ctx(&o, e);
+	return c->ssl != NULL ? 0 : -1;
+}
+
+/* STATE_DIR/NAME for the service user; a directory it cannot use is an
+ * error now, not a 451 at every message. */
+static int make_dir(const struct smtp_conf *c, struct cfg *cfg, const char *name,
+		    const char *user, unsigned uid, unsigned gid, ik_err *e)
+{
+	char path[ACCOUNT_PATH_MAX + 16];
+	if (str_fmt(path, sizeof path, "%s/%s", c->state_dir, name) < 0)
+		return cfg_error(cfg, "serve", "state_dir", e, "path too long");
+	ik_err why;
+	if (fs_mkdir_p(path, 0700, uid, gid, &why) < 0)
+		return cfg_error(cfg, "serve", "state_dir", e, "%s; choose another state_dir",
+				 why.msg);
+	int rc = fs_user_access(path, R_OK | W_OK | X_OK, user, uid, gid, &why);
+	if (rc != 0)
+		return cfg_error(cfg, "serve", "state_dir", e, "%s (the SMTP server stores mail "
+				 "there)", why.msg);
+	return 0;
+}
+
+int smtp_conf_check(const struct smtp_conf *c, struct cfg *cfg, const char *user, unsigned uid,
+		    unsigned gid, ik_err *e)
+{
+	if (make_dir(c, cfg, "mail", user, uid, gid, e) < 0 ||
+	    make_dir(c, cfg, "mail/.spool", user, uid, gid, e) < 0 ||
+	    make_dir(c, cfg, "queue", user, uid, gid, e) < 0)
+		return -1;
+	/* Crash leftovers, once for every worker: a spool file is never
+	 * acknowledged, a queue entry without its envelope never complete. */
+	struct mailstore *ms = NULL;
+	struct smtp_queue *q = NULL;
+	int rc = -1, gone = 0, qgone = 0;
+	if (mailstore_open(c->state_dir, &ms, e) == 0 && (gone = mailstore_recover(ms, e)) >= 0 &&
+	    smtp_queue_open(c->state_dir, &q, e) == 0 && (qgone = smtp_queue_recover(q, e)) >= 0)
+		rc = 0;
+	smtp_queue_free(q);
+	mailstore_free(ms);
+	if (rc < 0)
+		return ik_err_prefix(e, "[%s] %s", c->section, c->state_dir);
+	if (gone > 0 || qgone > 0)
+		log_event(LOG_NOTICE, "smtp_recover", "state_dir=%s spool_removed=%d "
+			  "queue_removed=%d reason=\"left by a crash, never acknowledged\"",
+			  c->state_dir, gone, qgone);
+	return 0;
+}
+
+int smtp_bind(struct smtp_conf *c, struct listen_set *set, ik_err *e)
+{
+	if (smtp_conf_prepare(c, e) < 0)
+		return -1;
+	if (c->nlisten > 0 && listen_bind_specs(set, (const char *const *)c->listen, c->nlisten,
+						SOCK_STREAM, 0, e) < 0)
+		return -1;
+	c->submission_from = set->n;
+	if (c->nsubmission > 0 &&
+	    listen_bind_specs(set, (const char *const *)c->submission, c->nsubmission, SOCK_STREAM,
+			      0, e) < 0)
+		return -1;
+	c->submissions_from = set->n;
+	if (c->nsubmissions > 0 &&
+	    listen_bind_specs(set, (const char *const *)c->submissions, c->nsubmissions,
+			      SOCK_STREAM, 0, e) < 0)
+		return -1;
+	return 0;
+}
