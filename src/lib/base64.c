@@ -26,7 +26,7 @@ size_t base64_encoded_size(size_t n)
 
 long base64_encode(const void *in, size_t n, char *out, size_t outsz)
 {
-	if (n > (B64_MAX_BYTES) || outsz < base64_encoded_size(n))
+	if (n > B64_MAX_BYTES || outsz < base64_encoded_size(n))
 		return -1;
 	const uint8_t *p = in;
 	size_t o = 0;

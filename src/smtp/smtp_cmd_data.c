@@ -110,8 +110,9 @@ static int start_message(struct smtp_sess *ss)
 	struct smtp_txn *t = ss->txn;
 	ik_err e;
 	t->spool = mail_spool_new(ss->srv->store, &e);
-	if (t->spool == NULL || (str_copy(t->id, sizeof t->id, mail_spool_id(t->spool)), 0) ||
-	    write_trace(ss, &e) < 0) {
+	if (t->spool != NULL)
+		str_copy(t->id, sizeof t->id, mail_spool_id(t->spool));
+	if (t->spool == NULL || write_trace(ss, &e) < 0) {
 		log_event(LOG_ERR, "smtp_spool_failed", "session=%llu reason=\"%s\"",
 			  (unsigned long long)session_id(ss->s), e.msg);
 		mail_spool_free(t->spool);

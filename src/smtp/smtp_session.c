@@ -101,6 +101,9 @@ void smtp_sess_shutdown(struct smtp_sess *ss, const char *text)
 	ss->closing = true;
 	smtp_auth_cancel(ss);
 	smtp_check_cancel(ss);
+	/* A message being received is dropped now, before the client can
+	 * see the close: nothing of it stays in the spool. */
+	smtp_txn_free(ss);
 	session_reply_close(ss->s, NULL, 0, text != NULL ? text : "closed after the last reply");
 }
 
@@ -250,6 +253,7 @@ static void sess_io(struct session *s, const struct session_ev *ev, void *arg)
 			ss->closing = true;
 			smtp_auth_cancel(ss);
 			smtp_check_cancel(ss);
+			smtp_txn_free(ss);
 			session_reply_close(ss->s, NULL, 0, "eof");
 		}
 		break;

@@ -413,5 +413,7 @@ def test_timeouts_answer_421(tmp_path):
         assert c.cmd("DATA").startswith("354 ")
         c.send("Subject: half a message\r\n")
         assert c.reply() == "421 4.4.2 mx.example.test Error: timeout exceeded; closing\r\n"
+        # Dropped before the reply: nothing is left in the spool.
+        assert os.listdir(os.path.join(srv.state, "mail", ".spool")) == []
         c.close()
         assert srv.maildir("alice") == []
