@@ -1,9 +1,12 @@
 """scripts/install-deps on a new machine: packages missing, apt available.
 
 The real apt tools are replaced by stand-ins on PATH: dpkg-query reports
-every package missing, apt-get records what it was asked and succeeds. The
-script must then install, exit 0, and leave a policy-rc.d that was already
-there exactly as it was (these machines ship one), or remove the one it made.
+every package missing, apt-get records what it was asked and succeeds
+(`apt-get download PKG` leaves a PKG_1_amd64.deb that the stand-in `dpkg -x`
+"unpacks" into the binary the peer scripts look for), debconf-set-selections
+records what it was fed. The script must then install, exit 0, and leave a
+policy-rc.d that was already there exactly as it was (these machines ship
+one), or remove the one it made.
 """
 import os
 import stat
@@ -21,21 +24,29 @@ def _shim(tmp_path):
     tools = {
         "dpkg-query": "exit 1\n",
         "apt-get": 'echo "apt-get $*" >> "%s"\n'
+                   '[ "$1" = download ] && : > "$3"_1_amd64.deb\n'
                    '[ -x "$INETKIT_POLICY_RC_D" ] && "$INETKIT_POLICY_RC_D" start; '
                    'echo "policy=$?" >> "%s"\nexit 0\n' % (log, log),
-        "dpkg": "exit 0\n",
+        "debconf-set-selections": 'echo "debconf-set-selections $(cat)" >> "%s"\n' % log,
+        # dpkg -x ./PKG_*.deb DEST: the daemon each peer script checks for
+        "dpkg": 'if [ "$1" = -x ]; then case "$2" in\n'
+                '*pure-ftpd_*) b=usr/sbin/pure-ftpd ;; *opensmtpd_*) b=usr/sbin/smtpd ;;\n'
+                'esac; mkdir -p "$(dirname "$3/$b")"; printf "#!/bin/sh\\n" > "$3/$b"; '
+                'chmod 755 "$3/$b"; echo "dpkg $*" >> "%s"; fi\nexit 0\n' % log,
         "id": 'if [ "$1" = -u ]; then echo 0; else exec /usr/bin/id "$@"; fi\n',
     }
     for name, body in tools.items():
         p = bindir / name
         p.write_text("#!/bin/sh\n" + body)
         p.chmod(0o755)
-    # pure-ftpd already unpacked: the peer step has nothing to fetch.
+    # pure-ftpd and opensmtpd already unpacked: the peer step has nothing
+    # to fetch.
     peers = tmp_path / "peers"
-    pf = peers / "pure-ftpd" / "usr" / "sbin" / "pure-ftpd"
-    pf.parent.mkdir(parents=True)
-    pf.write_text("#!/bin/sh\n")
-    pf.chmod(0o755)
+    for rel in ("pure-ftpd/usr/sbin/pure-ftpd", "opensmtpd/usr/sbin/smtpd"):
+        pf = peers / rel
+        pf.parent.mkdir(parents=True)
+        pf.write_text("#!/bin/sh\n")
+        pf.chmod(0o755)
     env = dict(os.environ)
     env["PATH"] = "%s:%s" % (bindir, env.get("PATH", "/usr/bin:/bin"))
     env["INETKIT_PEERS"] = str(peers)
@@ -88,3 +99,44 @@ def test_nothing_missing_is_quiet(tmp_path):
     p = _run(env)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "" and not log.exists()
+
+
+def test_postfix_is_preseeded_before_apt_installs_it(tmp_path):
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    calls = log.read_text().splitlines()
+    preseed = "debconf-set-selections postfix postfix/main_mailer_type select No configuration"
+    assert preseed in calls
+    install = [i for i, c in enumerate(calls) if c.startswith("apt-get install")]
+    assert len(install) == 1 and calls.index(preseed) < install[0]
+    assert " postfix " in calls[install[0]] + " " and " mutt " in calls[install[0]] + " "
+
+
+def test_postfix_present_is_not_preseeded_again(tmp_path):
+    env, log = _shim(tmp_path)
+    (tmp_path / "bin" / "dpkg-query").write_text(
+        '#!/bin/sh\n[ "$3" = postfix ] && echo "install ok installed"\nexit 0\n')
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    calls = log.read_text()
+    assert "debconf-set-selections" not in calls
+    assert "apt-get install" in calls and " postfix" not in calls
+
+
+def test_opensmtpd_is_unpacked_into_the_peers_cache(tmp_path):
+    env, log = _shim(tmp_path)
+    (tmp_path / "bin" / "dpkg-query").write_text("#!/bin/sh\necho 'install ok installed'\n")
+    smtpd = tmp_path / "peers" / "opensmtpd" / "usr" / "sbin" / "smtpd"
+    smtpd.unlink()
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "" and p.stderr == ""
+    assert os.access(smtpd, os.X_OK)
+    calls = log.read_text()
+    assert "apt-get download -qq opensmtpd" in calls
+    assert "apt-get install" not in calls and "pure-ftpd" not in calls
+    # a second run finds it and fetches nothing
+    log.unlink()
+    p = _run(env)
+    assert p.returncode == 0 and p.stdout == "" and not log.exists()
