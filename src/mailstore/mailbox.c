@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/str.h"
@@ -120,6 +121,23 @@ int mailbox_lock(struct mailbox *mb, ik_err *e)
 	if (errno == EWOULDBLOCK)
 		return 1;
 	return ik_err_errno(e, errno, "cannot lock %s", mb->what);
+}
+
+int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e)
+{
+	struct stat st;
+	if (mb->lock_fd < 0 || fstat(mb->lock_fd, &st) < 0)
+		return ik_err_errno(e, mb->lock_fd < 0 ? EBADF : errno, "cannot read the lock file "
+				    "of %s", mb->what);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* A new lock file (size 0) was never stamped: one byte marks it. */
+	*age_s = st.st_size == 0 ? -1 : (int64_t)(now.tv_sec - st.st_mtim.tv_sec);
+	if (st.st_size == 0 && pwrite(mb->lock_fd, "1", 1, 0) != 1)
+		return ik_err_errno(e, errno, "cannot write the lock file of %s", mb->what);
+	if (futimens(mb->lock_fd, NULL) < 0)
+		return ik_err_errno(e, errno, "cannot stamp the lock file of %s", mb->what);
+	return 0;
 }
 
 /* ---- names ---- */

@@ -66,6 +66,12 @@ void mailbox_close(struct mailbox *mb);
  * -1 error. Released by mailbox_close. */
 int mailbox_lock(struct mailbox *mb, ik_err *e);
 
+/* After mailbox_lock: the seconds since the previous session took the
+ * lock (the lock file's modification time; -1 for the first ever), and
+ * the time stamped now for the next one. A minimum time between sessions
+ * (POP3 LOGIN-DELAY) is kept with it. */
+int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e);
+
 /* List the messages of new/ and cur/. Sizes come from the S= and W=
  * fields when the names hold them; a message without S= is stat'ed; a
  * missing W= is left unknown (has_vsize false) for mailbox_vsize. */
