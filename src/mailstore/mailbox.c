@@ -22,9 +22,8 @@
 
 struct mailbox {
 	int md_fd;	/* the Maildir (or Maildir++ folder) */
-	int new_fd;
+	int new_fd;	/* -1 until needed (mailbox_release_dirs closes them) */
 	int cur_fd;
-	int lock_fd;	/* -1 until mailbox_lock */
 	char what[NAME_MAX * 2 + 4];	/* "NAME" or "NAME/.Folder", for messages */
 };
 
@@ -49,7 +48,6 @@ void mailbox_close(struct mailbox *mb)
 {
 	if (mb == NULL)
 		return;
-	close_fd(mb->lock_fd);
 	close_fd(mb->new_fd);
 	close_fd(mb->cur_fd);
 	close_fd(mb->md_fd);
@@ -75,7 +73,7 @@ int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
 	struct mailbox *mb = calloc(1, sizeof *mb);
 	if (mb == NULL)
 		return ik_err_errno(e, ENOMEM, "cannot open mailbox %s", name);
-	mb->new_fd = mb->cur_fd = mb->lock_fd = -1;
+	mb->new_fd = mb->cur_fd = -1;
 	bool missing;
 	mb->md_fd = mailstore_maildir_open(ms, name, folder == NULL, &missing, e);
 	if (mb->md_fd < 0)
@@ -106,17 +104,28 @@ fail:
 	return -1;
 }
 
+void mailbox_release_dirs(struct mailbox *mb)
+{
+	close_fd(mb->new_fd);
+	close_fd(mb->cur_fd);
+	mb->new_fd = mb->cur_fd = -1;
+}
+
+/* new/ or cur/, opened when first needed. */
+static int sub_fd(struct mailbox *mb, bool in_new)
+{
+	int *p = in_new ? &mb->new_fd : &mb->cur_fd;
+	if (*p < 0)
+		*p = openat(mb->md_fd, in_new ? "new" : "cur", DIR_FLAGS);
+	return *p;
+}
+
 int mailbox_lock(struct mailbox *mb, ik_err *e)
 {
-	if (mb->lock_fd < 0) {
-		mb->lock_fd = openat(mb->md_fd, MAILBOX_LOCK_FILE,
-				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (mb->lock_fd < 0)
-			return ik_err_errno(e, errno, "cannot open the lock file of %s", mb->what);
-	}
-	/* flock: held per open file, so two sessions of one process exclude
-	 * each other as two processes do. */
-	if (flock(mb->lock_fd, LOCK_EX | LOCK_NB) == 0)
+	/* flock on the Maildir's own fd: held per open file, so two sessions
+	 * of one process exclude each other as two processes do, and a
+	 * locked session costs no descriptor of its own. */
+	if (flock(mb->md_fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
 		return 1;
@@ -125,19 +134,23 @@ int mailbox_lock(struct mailbox *mb, ik_err *e)
 
 int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e)
 {
+	int fd = openat(mb->md_fd, MAILBOX_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			0600);
 	struct stat st;
-	if (mb->lock_fd < 0 || fstat(mb->lock_fd, &st) < 0)
-		return ik_err_errno(e, mb->lock_fd < 0 ? EBADF : errno, "cannot read the lock file "
-				    "of %s", mb->what);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ik_err_errno(e, errno, "cannot open the stamp file of %s", mb->what);
+		close_fd(fd);
+		return -1;
+	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	/* A new lock file (size 0) was never stamped: one byte marks it. */
+	/* A new stamp file (size 0) was never stamped: one byte marks it. */
 	*age_s = st.st_size == 0 ? -1 : (int64_t)(now.tv_sec - st.st_mtim.tv_sec);
-	if (st.st_size == 0 && pwrite(mb->lock_fd, "1", 1, 0) != 1)
-		return ik_err_errno(e, errno, "cannot write the lock file of %s", mb->what);
-	if (futimens(mb->lock_fd, NULL) < 0)
-		return ik_err_errno(e, errno, "cannot stamp the lock file of %s", mb->what);
-	return 0;
+	int rc = 0;
+	if ((st.st_size == 0 && pwrite(fd, "1", 1, 0) != 1) || futimens(fd, NULL) < 0)
+		rc = ik_err_errno(e, errno, "cannot stamp %s/" MAILBOX_LOCK_FILE, mb->what);
+	close(fd);
+	return rc;
 }
 
 /* ---- names ---- */
@@ -251,7 +264,7 @@ static int entry_set(struct mailbox_entry *me, const char *fname, bool in_new)
 static int scan_dir(struct mailbox *mb, bool in_new, struct mailbox_list *l, size_t *cap,
 		    ik_err *e)
 {
-	int dfd = in_new ? mb->new_fd : mb->cur_fd;
+	int dfd = sub_fd(mb, in_new);
 	int fd = openat(dfd, ".", DIR_FLAGS);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (d == NULL) {
@@ -337,7 +350,7 @@ int mailbox_entry_find(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		bool in_new = pass == 1;
-		int fd = openat(in_new ? mb->new_fd : mb->cur_fd, ".", DIR_FLAGS);
+		int fd = openat(sub_fd(mb, in_new), ".", DIR_FLAGS);
 		DIR *d = fd < 0 ? NULL : fdopendir(fd);
 		if (d == NULL) {
 			close_fd(fd);
@@ -389,7 +402,7 @@ uint64_t mailbox_crlf_size(const char *p, size_t n, bool *last_was_cr)
 static int open_msg(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		int fd = openat(me->in_new ? mb->new_fd : mb->cur_fd, me->name,
+		int fd = openat(sub_fd(mb, me->in_new), me->name,
 				O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0)
 			return fd;
@@ -443,7 +456,7 @@ static int rename_to(struct mailbox *mb, struct mailbox_entry *me, const char *f
 			return ik_err_set(e, "message name too long: %s", me->name);
 		if (!me->in_new && strcmp(nn, me->name) == 0)
 			return 0;
-		if (renameat(me->in_new ? mb->new_fd : mb->cur_fd, me->name, mb->cur_fd, nn) == 0) {
+		if (renameat(sub_fd(mb, me->in_new), me->name, sub_fd(mb, false), nn) == 0) {
 			char *n = strdup(nn);
 			if (n == NULL)
 				return ik_err_errno(e, ENOMEM, "cannot rename a message");
@@ -485,7 +498,7 @@ int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *
 int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		if (unlinkat(me->in_new ? mb->new_fd : mb->cur_fd, me->name, 0) == 0) {
+		if (unlinkat(sub_fd(mb, me->in_new), me->name, 0) == 0) {
 			/* A hint only (rebuilt when wrong): its failure does not
 			 * undo the removal. */
 			maildir_size_add(mb->md_fd, -(int64_t)me->size, -1, NULL);
@@ -502,9 +515,9 @@ int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 
 int mailbox_sync(struct mailbox *mb, ik_err *e)
 {
-	if (fsync(mb->cur_fd) < 0)
+	if (fsync(sub_fd(mb, false)) < 0)
 		return ik_err_errno(e, errno, "cannot fsync %s/cur", mb->what);
-	if (fsync(mb->new_fd) < 0)
+	if (fsync(sub_fd(mb, true)) < 0)
 		return ik_err_errno(e, errno, "cannot fsync %s/new", mb->what);
 	return 0;
 }

@@ -72,6 +72,8 @@ static void open_work(void *arg)
 	}
 	if (moved && mailbox_sync(j->mb, &j->e) < 0)
 		return;
+	/* An idle session holds one descriptor besides its socket. */
+	mailbox_release_dirs(j->mb);
 	j->status = OPEN_OK;
 }
 
