@@ -31,11 +31,12 @@ struct mailbox_reader {
 	int fd;
 	struct mailbox_read_opts o;
 	uint64_t off;
+	uint64_t size;		/* of the file when opened */
 	bool at_line_start;
 	bool prev_cr;
 	bool in_body;
 	bool done;
-	uint64_t line_len;	/* bytes of the current line, CR aside */
+	uint64_t line_len;	/* bytes of the current line so far */
 	uint64_t body_done;	/* body lines written */
 };
 
@@ -535,6 +536,13 @@ int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
 		free(r);
 		return -1;
 	}
+	struct stat st;
+	if (fstat(r->fd, &st) < 0) {
+		int err = errno;
+		mailbox_read_close(r);
+		return ik_err_errno(e, err, "cannot read message %s", me->base);
+	}
+	r->size = (uint64_t)st.st_size;
 	r->o = *o;
 	r->at_line_start = true;
 	*out = r;
@@ -549,30 +557,67 @@ void mailbox_read_close(struct mailbox_reader *r)
 	free(r);
 }
 
-/* One stored byte to the output (room for 2 checked by the caller).
- * Returns true when the line limit is reached after it. */
-static bool put_byte(struct mailbox_reader *r, char c, char *out, size_t *o)
+/* The end of a line (its LF at in[i], already counted in line_len as
+ * nothing): CR LF out, the header/body bookkeeping. True when the body
+ * line limit is reached with it. */
+static bool end_line(struct mailbox_reader *r, char *out, size_t *o)
 {
-	if (r->at_line_start && c == '.' && r->o.dot_stuff)
-		out[(*o)++] = '.';
-	if (c == '\n' && !r->prev_cr)
+	if (!r->prev_cr)
 		out[(*o)++] = '\r';
-	out[(*o)++] = c;
-	r->prev_cr = c == '\r';
-	r->at_line_start = c == '\n';
-	if (c != '\n') {
-		if (c != '\r')
-			r->line_len++;
-		return false;
-	}
+	out[(*o)++] = '\n';
+	/* Empty: nothing, or a lone CR, before the LF. */
+	bool empty = r->line_len == 0 || (r->line_len == 1 && r->prev_cr);
+	r->prev_cr = false;
+	r->at_line_start = true;
+	r->line_len = 0;
 	if (!r->in_body) {
-		if (r->line_len == 0)
+		if (empty)
 			r->in_body = true;
 	} else {
 		r->body_done++;
 	}
-	r->line_len = 0;
 	return r->in_body && r->o.body_lines_limit && r->body_done >= r->o.body_lines;
+}
+
+/* Convert in[0, n) into out (room for 2 n bytes): runs up to each LF are
+ * copied whole, so the per-byte work is memchr's. Returns the bytes of in
+ * consumed (fewer than n when the line limit stopped it). */
+static size_t convert(struct mailbox_reader *r, const char *in, size_t n, char *out, size_t *o)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (r->at_line_start && r->o.dot_stuff && in[i] == '.')
+			out[(*o)++] = '.';
+		const char *nl = memchr(in + i, '\n', n - i);
+		size_t end = nl != NULL ? (size_t)(nl - in) : n;
+		size_t run = end - i;
+		if (run > 0) {
+			memcpy(out + *o, in + i, run);
+			*o += run;
+			r->line_len += run;
+			r->prev_cr = in[end - 1] == '\r';
+			r->at_line_start = false;
+		}
+		if (nl == NULL)
+			return n;
+		i = end + 1;
+		if (end_line(r, out, o)) {
+			r->done = true;
+			return i;
+		}
+	}
+	return n;
+}
+
+/* The last line without a line end gets one (final_crlf). */
+static void finish(struct mailbox_reader *r, char *out, size_t *o)
+{
+	r->done = true;
+	if (r->o.final_crlf && !r->at_line_start) {
+		if (!r->prev_cr)
+			out[(*o)++] = '\r';
+		out[(*o)++] = '\n';
+	}
 }
 
 int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *len, ik_err *e)
@@ -585,7 +630,7 @@ int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *
 		return 0;
 	}
 	size_t want = (cap - 2) / 2;
-	char in[8192];
+	char in[32768];
 	if (want > sizeof in)
 		want = sizeof in;
 	ssize_t n = pread(r->fd, in, want, (off_t)r->off);
@@ -593,22 +638,15 @@ int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *
 		return ik_err_errno(e, errno, "cannot read a message");
 	size_t o = 0;
 	if (n == 0) {
-		r->done = true;
-		if (r->o.final_crlf && !r->at_line_start) {
-			if (!r->prev_cr)
-				out[o++] = '\r';
-			out[o++] = '\n';
-		}
+		finish(r, out, &o);
 		*len = o;
 		return 0;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		r->off++;
-		if (put_byte(r, in[i], out, &o)) {
-			r->done = true;
-			break;
-		}
-	}
+	r->off += convert(r, in, (size_t)n, out, &o);
+	/* At the size the file had when opened: done now, without one more
+	 * read to see the end (a file that grew is not a message). */
+	if (!r->done && r->off >= r->size)
+		finish(r, out, &o);
 	*len = o;
 	return 0;
 }

@@ -25,7 +25,7 @@ enum { OUT_NONE, OUT_LIST, OUT_UIDL, OUT_MSG };
 
 #define FILL_HIGH (128 * 1024)	/* refill up to this much queued */
 #define FILL_LOW (32 * 1024)	/* ... when it falls to this */
-#define CHUNK 16384
+#define CHUNK 65536
 
 /* ---- offloaded work ---- */
 
