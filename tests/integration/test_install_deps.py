@@ -140,3 +140,15 @@ def test_opensmtpd_is_unpacked_into_the_peers_cache(tmp_path):
     log.unlink()
     p = _run(env)
     assert p.returncode == 0 and p.stdout == "" and not log.exists()
+
+
+def test_pop3_clients_and_peers_are_installed(tmp_path):
+    """fetchmail and mutt (in tmux) read inetkit pop3d in test_pop3d.py;
+    Dovecot's POP3 server and postal's rabid are bench/pop3's peers."""
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    for pkg in ("fetchmail", "tmux", "mutt", "dovecot-core", "dovecot-pop3d", "postal"):
+        assert " %s " % pkg in install[0] + " ", pkg
