@@ -93,8 +93,11 @@ static void open_done(struct pop3_sess *ps, void *arg)
 	}
 	switch (j->status) {
 	case OPEN_OK:
+		if (pop3_drop_take(ps, j->mb, &j->list) < 0) {
+			pop3_err_quiet(ps, "[SYS/TEMP] Out of memory; try again later");
+			break;
+		}
 		str_copy(ps->user, sizeof ps->user, j->user);
-		pop3_drop_take(ps, j->mb, &j->list);
 		j->mb = NULL;
 		j->list.v = NULL;
 		j->list.n = 0;

@@ -86,18 +86,26 @@ void pop3_job_detach(struct pop3_sess *ps)
 
 /* ---- the maildrop ---- */
 
-void pop3_drop_take(struct pop3_sess *ps, struct mailbox *mb, struct mailbox_list *l)
+int pop3_drop_take(struct pop3_sess *ps, struct mailbox *mb, struct mailbox_list *l)
 {
 	struct pop3_drop *d = &ps->drop;
+	bool *del = calloc(l->n ? l->n : 1, sizeof *del);
+	bool *got = calloc(l->n ? l->n : 1, sizeof *got);
+	if (del == NULL || got == NULL) {
+		free(del);
+		free(got);
+		return -1;	/* the caller still owns mb and l */
+	}
 	d->mb = mb;
 	d->list = *l;
-	d->deleted = calloc(l->n ? l->n : 1, sizeof *d->deleted);
-	d->retrieved = calloc(l->n ? l->n : 1, sizeof *d->retrieved);
+	d->deleted = del;
+	d->retrieved = got;
 	d->live = l->n;
 	ps->listed = l->n;
 	d->live_octets = 0;
 	for (size_t i = 0; i < l->n; i++)
 		d->live_octets += l->v[i].vsize;
+	return 0;
 }
 
 static void drop_free(struct pop3_drop *d)

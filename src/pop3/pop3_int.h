@@ -102,8 +102,9 @@ void pop3_auth_cancel(struct pop3_sess *ps);
 /* The session is going: work under way finishes without it; the
  * maildrop is closed (its lock released) with nothing deleted. */
 void pop3_drop_release(struct pop3_sess *ps);
-/* Hand over a maildrop opened off the loop (pop3_cmd_auth.c). */
-void pop3_drop_take(struct pop3_sess *ps, struct mailbox *mb, struct mailbox_list *l);
+/* Hand over a maildrop opened off the loop (pop3_cmd_auth.c); -1 when
+ * out of memory (mb and l stay the caller's). */
+int pop3_drop_take(struct pop3_sess *ps, struct mailbox *mb, struct mailbox_list *l);
 void pop3_retr_drained(struct pop3_sess *ps);
 /* Offloaded work (pop3_cmd_auth.c, pop3_cmd_mail.c): run work(arg) on the
  * pool with the session paused, then done(ps, arg) on the loop; when the
