@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/str.h"
@@ -21,9 +22,8 @@
 
 struct mailbox {
 	int md_fd;	/* the Maildir (or Maildir++ folder) */
-	int new_fd;
+	int new_fd;	/* -1 until needed (mailbox_release_dirs closes them) */
 	int cur_fd;
-	int lock_fd;	/* -1 until mailbox_lock */
 	char what[NAME_MAX * 2 + 4];	/* "NAME" or "NAME/.Folder", for messages */
 };
 
@@ -31,11 +31,12 @@ struct mailbox_reader {
 	int fd;
 	struct mailbox_read_opts o;
 	uint64_t off;
+	uint64_t size;		/* of the file when opened */
 	bool at_line_start;
 	bool prev_cr;
 	bool in_body;
 	bool done;
-	uint64_t line_len;	/* bytes of the current line, CR aside */
+	uint64_t line_len;	/* bytes of the current line so far */
 	uint64_t body_done;	/* body lines written */
 };
 
@@ -48,7 +49,6 @@ void mailbox_close(struct mailbox *mb)
 {
 	if (mb == NULL)
 		return;
-	close_fd(mb->lock_fd);
 	close_fd(mb->new_fd);
 	close_fd(mb->cur_fd);
 	close_fd(mb->md_fd);
@@ -74,7 +74,7 @@ int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
 	struct mailbox *mb = calloc(1, sizeof *mb);
 	if (mb == NULL)
 		return ik_err_errno(e, ENOMEM, "cannot open mailbox %s", name);
-	mb->new_fd = mb->cur_fd = mb->lock_fd = -1;
+	mb->new_fd = mb->cur_fd = -1;
 	bool missing;
 	mb->md_fd = mailstore_maildir_open(ms, name, folder == NULL, &missing, e);
 	if (mb->md_fd < 0)
@@ -105,21 +105,53 @@ fail:
 	return -1;
 }
 
+void mailbox_release_dirs(struct mailbox *mb)
+{
+	close_fd(mb->new_fd);
+	close_fd(mb->cur_fd);
+	mb->new_fd = mb->cur_fd = -1;
+}
+
+/* new/ or cur/, opened when first needed. */
+static int sub_fd(struct mailbox *mb, bool in_new)
+{
+	int *p = in_new ? &mb->new_fd : &mb->cur_fd;
+	if (*p < 0)
+		*p = openat(mb->md_fd, in_new ? "new" : "cur", DIR_FLAGS);
+	return *p;
+}
+
 int mailbox_lock(struct mailbox *mb, ik_err *e)
 {
-	if (mb->lock_fd < 0) {
-		mb->lock_fd = openat(mb->md_fd, MAILBOX_LOCK_FILE,
-				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (mb->lock_fd < 0)
-			return ik_err_errno(e, errno, "cannot open the lock file of %s", mb->what);
-	}
-	/* flock: held per open file, so two sessions of one process exclude
-	 * each other as two processes do. */
-	if (flock(mb->lock_fd, LOCK_EX | LOCK_NB) == 0)
+	/* flock on the Maildir's own fd: held per open file, so two sessions
+	 * of one process exclude each other as two processes do, and a
+	 * locked session costs no descriptor of its own. */
+	if (flock(mb->md_fd, LOCK_EX | LOCK_NB) == 0)
 		return 0;
 	if (errno == EWOULDBLOCK)
 		return 1;
 	return ik_err_errno(e, errno, "cannot lock %s", mb->what);
+}
+
+int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e)
+{
+	int fd = openat(mb->md_fd, MAILBOX_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ik_err_errno(e, errno, "cannot open the stamp file of %s", mb->what);
+		close_fd(fd);
+		return -1;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	/* A new stamp file (size 0) was never stamped: one byte marks it. */
+	*age_s = st.st_size == 0 ? -1 : (int64_t)(now.tv_sec - st.st_mtim.tv_sec);
+	int rc = 0;
+	if ((st.st_size == 0 && pwrite(fd, "1", 1, 0) != 1) || futimens(fd, NULL) < 0)
+		rc = ik_err_errno(e, errno, "cannot stamp %s/" MAILBOX_LOCK_FILE, mb->what);
+	close(fd);
+	return rc;
 }
 
 /* ---- names ---- */
@@ -233,7 +265,7 @@ static int entry_set(struct mailbox_entry *me, const char *fname, bool in_new)
 static int scan_dir(struct mailbox *mb, bool in_new, struct mailbox_list *l, size_t *cap,
 		    ik_err *e)
 {
-	int dfd = in_new ? mb->new_fd : mb->cur_fd;
+	int dfd = sub_fd(mb, in_new);
 	int fd = openat(dfd, ".", DIR_FLAGS);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (d == NULL) {
@@ -319,7 +351,7 @@ int mailbox_entry_find(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		bool in_new = pass == 1;
-		int fd = openat(in_new ? mb->new_fd : mb->cur_fd, ".", DIR_FLAGS);
+		int fd = openat(sub_fd(mb, in_new), ".", DIR_FLAGS);
 		DIR *d = fd < 0 ? NULL : fdopendir(fd);
 		if (d == NULL) {
 			close_fd(fd);
@@ -371,7 +403,7 @@ uint64_t mailbox_crlf_size(const char *p, size_t n, bool *last_was_cr)
 static int open_msg(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		int fd = openat(me->in_new ? mb->new_fd : mb->cur_fd, me->name,
+		int fd = openat(sub_fd(mb, me->in_new), me->name,
 				O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd >= 0)
 			return fd;
@@ -425,7 +457,7 @@ static int rename_to(struct mailbox *mb, struct mailbox_entry *me, const char *f
 			return ik_err_set(e, "message name too long: %s", me->name);
 		if (!me->in_new && strcmp(nn, me->name) == 0)
 			return 0;
-		if (renameat(me->in_new ? mb->new_fd : mb->cur_fd, me->name, mb->cur_fd, nn) == 0) {
+		if (renameat(sub_fd(mb, me->in_new), me->name, sub_fd(mb, false), nn) == 0) {
 			char *n = strdup(nn);
 			if (n == NULL)
 				return ik_err_errno(e, ENOMEM, "cannot rename a message");
@@ -467,7 +499,7 @@ int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *
 int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
 	for (int tries = 0; tries < 3; tries++) {
-		if (unlinkat(me->in_new ? mb->new_fd : mb->cur_fd, me->name, 0) == 0) {
+		if (unlinkat(sub_fd(mb, me->in_new), me->name, 0) == 0) {
 			/* A hint only (rebuilt when wrong): its failure does not
 			 * undo the removal. */
 			maildir_size_add(mb->md_fd, -(int64_t)me->size, -1, NULL);
@@ -484,9 +516,9 @@ int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 
 int mailbox_sync(struct mailbox *mb, ik_err *e)
 {
-	if (fsync(mb->cur_fd) < 0)
+	if (fsync(sub_fd(mb, false)) < 0)
 		return ik_err_errno(e, errno, "cannot fsync %s/cur", mb->what);
-	if (fsync(mb->new_fd) < 0)
+	if (fsync(sub_fd(mb, true)) < 0)
 		return ik_err_errno(e, errno, "cannot fsync %s/new", mb->what);
 	return 0;
 }
@@ -504,6 +536,13 @@ int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
 		free(r);
 		return -1;
 	}
+	struct stat st;
+	if (fstat(r->fd, &st) < 0) {
+		int err = errno;
+		mailbox_read_close(r);
+		return ik_err_errno(e, err, "cannot read message %s", me->base);
+	}
+	r->size = (uint64_t)st.st_size;
 	r->o = *o;
 	r->at_line_start = true;
 	*out = r;
@@ -518,30 +557,67 @@ void mailbox_read_close(struct mailbox_reader *r)
 	free(r);
 }
 
-/* One stored byte to the output (room for 2 checked by the caller).
- * Returns true when the line limit is reached after it. */
-static bool put_byte(struct mailbox_reader *r, char c, char *out, size_t *o)
+/* The end of a line (its LF at in[i], already counted in line_len as
+ * nothing): CR LF out, the header/body bookkeeping. True when the body
+ * line limit is reached with it. */
+static bool end_line(struct mailbox_reader *r, char *out, size_t *o)
 {
-	if (r->at_line_start && c == '.' && r->o.dot_stuff)
-		out[(*o)++] = '.';
-	if (c == '\n' && !r->prev_cr)
+	if (!r->prev_cr)
 		out[(*o)++] = '\r';
-	out[(*o)++] = c;
-	r->prev_cr = c == '\r';
-	r->at_line_start = c == '\n';
-	if (c != '\n') {
-		if (c != '\r')
-			r->line_len++;
-		return false;
-	}
+	out[(*o)++] = '\n';
+	/* Empty: nothing, or a lone CR, before the LF. */
+	bool empty = r->line_len == 0 || (r->line_len == 1 && r->prev_cr);
+	r->prev_cr = false;
+	r->at_line_start = true;
+	r->line_len = 0;
 	if (!r->in_body) {
-		if (r->line_len == 0)
+		if (empty)
 			r->in_body = true;
 	} else {
 		r->body_done++;
 	}
-	r->line_len = 0;
 	return r->in_body && r->o.body_lines_limit && r->body_done >= r->o.body_lines;
+}
+
+/* Convert in[0, n) into out (room for 2 n bytes): runs up to each LF are
+ * copied whole, so the per-byte work is memchr's. Returns the bytes of in
+ * consumed (fewer than n when the line limit stopped it). */
+static size_t convert(struct mailbox_reader *r, const char *in, size_t n, char *out, size_t *o)
+{
+	size_t i = 0;
+	while (i < n) {
+		if (r->at_line_start && r->o.dot_stuff && in[i] == '.')
+			out[(*o)++] = '.';
+		const char *nl = memchr(in + i, '\n', n - i);
+		size_t end = nl != NULL ? (size_t)(nl - in) : n;
+		size_t run = end - i;
+		if (run > 0) {
+			memcpy(out + *o, in + i, run);
+			*o += run;
+			r->line_len += run;
+			r->prev_cr = in[end - 1] == '\r';
+			r->at_line_start = false;
+		}
+		if (nl == NULL)
+			return n;
+		i = end + 1;
+		if (end_line(r, out, o)) {
+			r->done = true;
+			return i;
+		}
+	}
+	return n;
+}
+
+/* The last line without a line end gets one (final_crlf). */
+static void finish(struct mailbox_reader *r, char *out, size_t *o)
+{
+	r->done = true;
+	if (r->o.final_crlf && !r->at_line_start) {
+		if (!r->prev_cr)
+			out[(*o)++] = '\r';
+		out[(*o)++] = '\n';
+	}
 }
 
 int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *len, ik_err *e)
@@ -554,7 +630,7 @@ int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *
 		return 0;
 	}
 	size_t want = (cap - 2) / 2;
-	char in[8192];
+	char in[32768];
 	if (want > sizeof in)
 		want = sizeof in;
 	ssize_t n = pread(r->fd, in, want, (off_t)r->off);
@@ -562,22 +638,15 @@ int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *
 		return ik_err_errno(e, errno, "cannot read a message");
 	size_t o = 0;
 	if (n == 0) {
-		r->done = true;
-		if (r->o.final_crlf && !r->at_line_start) {
-			if (!r->prev_cr)
-				out[o++] = '\r';
-			out[o++] = '\n';
-		}
+		finish(r, out, &o);
 		*len = o;
 		return 0;
 	}
-	for (ssize_t i = 0; i < n; i++) {
-		r->off++;
-		if (put_byte(r, in[i], out, &o)) {
-			r->done = true;
-			break;
-		}
-	}
+	r->off += convert(r, in, (size_t)n, out, &o);
+	/* At the size the file had when opened: done now, without one more
+	 * read to see the end (a file that grew is not a message). */
+	if (!r->done && r->off >= r->size)
+		finish(r, out, &o);
 	*len = o;
 	return 0;
 }

@@ -32,7 +32,7 @@
 #include "mailstore/mailstore.h"
 
 #define MAILBOX_FLAGS_MAX 32	/* flag letters kept, NUL included */
-#define MAILBOX_LOCK_FILE "inetkit-session.lock"
+#define MAILBOX_LOCK_FILE "inetkit-session.lock"	/* the time of the last lock */
 
 struct mailbox;
 
@@ -61,10 +61,21 @@ int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
 /* Closes the files (and so releases the lock). Safe on NULL. */
 void mailbox_close(struct mailbox *mb);
 
-/* The exclusive session lock (flock on MAILBOX_LOCK_FILE in the Maildir,
- * not waiting): 0 taken, 1 held by another session (of any process),
- * -1 error. Released by mailbox_close. */
+/* The exclusive session lock (flock on the Maildir directory itself, not
+ * waiting): 0 taken, 1 held by another session (of any process), -1
+ * error. Released by mailbox_close. */
 int mailbox_lock(struct mailbox *mb, ik_err *e);
+
+/* Close the new/ and cur/ descriptors kept open for speed; the next call
+ * that needs one opens it again. A session that waits long then holds a
+ * single descriptor (the Maildir's, which carries the lock). */
+void mailbox_release_dirs(struct mailbox *mb);
+
+/* After mailbox_lock: the seconds since the previous session took the
+ * lock (MAILBOX_LOCK_FILE's modification time; -1 for the first ever),
+ * and the time stamped now for the next one. A minimum time between sessions
+ * (POP3 LOGIN-DELAY) is kept with it. */
+int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e);
 
 /* List the messages of new/ and cur/. Sizes come from the S= and W=
  * fields when the names hold them; a message without S= is stat'ed; a

@@ -152,3 +152,15 @@ def test_dns_packages_are_installed(tmp_path):
     assert len(install) == 1
     words = install[0].split()
     assert "libc-ares-dev" in words and "python3-dnslib" in words
+
+
+def test_pop3_clients_and_peers_are_installed(tmp_path):
+    """fetchmail and mutt (in tmux) read inetkit pop3d in test_pop3d.py;
+    Dovecot's POP3 server and postal's rabid are bench/pop3's peers."""
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    for pkg in ("fetchmail", "tmux", "mutt", "dovecot-core", "dovecot-pop3d", "postal"):
+        assert " %s " % pkg in install[0] + " ", pkg

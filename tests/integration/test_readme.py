@@ -51,6 +51,8 @@ INTERACTIVE = {
     r"^inetkit ftp open ": [("ftp 127.0.0.1:/> ", "ls"), ("pub", None),
                             ("ftp 127.0.0.1:/> ", "bye")],
     r"^inetkit tcp connect 127\.0\.0\.1 7000\b": [(None, "hello"), (None, EOF), ("HELLO", None)],
+    r"^curl -k pop3s://127\.0\.0\.1:2995/1 -u alice\b": [
+        ("Enter host password for user 'alice':", PASSWORD), ("Subject: ", None)],
 }
 
 

@@ -151,8 +151,8 @@ def test_bad_arguments():
 def test_check_the_example_config():
     p = run("serve", "--check", "--config", os.path.join(ROOT, "examples", "inetkit.conf"),
             check=0)
-    assert p.stdout.endswith("inetkit.conf: valid; 4 services enabled (tcp-echo, udp-echo, ftp, "
-                             "smtp)\n")
+    assert p.stdout.endswith("inetkit.conf: valid; 5 services enabled (tcp-echo, udp-echo, ftp, "
+                             "smtp, pop3)\n")
 
 
 def test_check(tmp_path):
@@ -667,7 +667,7 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
     p = run("serve", "--defaults", check=0)
     keys = parse_defaults(p.stdout)
     sections = [s for s, _, _ in keys]
-    for sec in ("serve", "tls", "accounts", "tcp-echo", "udp-echo", "ftp", "smtp"):
+    for sec in ("serve", "tls", "accounts", "tcp-echo", "udp-echo", "ftp", "smtp", "pop3"):
         assert sec in sections
     assert len(set(keys)) == len(keys)                  # each key once
     assert ("ftp", "data_send_buffer", "4M") in keys
@@ -680,7 +680,7 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
                                      "state_dir = %s" % tmp_path)
                     .replace("user = nobody", "user = root"))
     p = run("serve", "--config", conf, "--check", check=0)
-    assert p.stdout == ("%s: valid; 4 services enabled (tcp-echo, udp-echo, ftp, smtp)\n"
+    assert p.stdout == ("%s: valid; 5 services enabled (tcp-echo, udp-echo, ftp, smtp, pop3)\n"
                         % conf)
 
 
