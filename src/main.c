@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
 	{"smtpd", cmd_smtpd, "SMTP server: local delivery to Maildir, submission, queue"},
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
+	{"trace", cmd_trace, "see packets: layers, TCP handshake and close, dialogues; pcap files"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
 
