@@ -87,6 +87,7 @@ struct trace_opts {
 /* After the command ends: the last packets (its peer's final ACK) still
  * on their way. */
 #define DRAIN_MS 200
+#define SCAN_SEC 0.05
 
 static volatile sig_atomic_t stop_flag;
 static pcap_t *live_pcap;
@@ -146,6 +147,13 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 	}
 	size_t n = 0;
 	o->filter[0] = '\0';
+	/* getopt took a "--" that came before any filter word. */
+	if (optind > 1 && optind <= argc && strcmp(argv[optind - 1], "--") == 0) {
+		if (optind >= argc)
+			return cli_usage_error("trace", "missing COMMAND after '--'");
+		o->command = argv + optind;
+		optind = argc;
+	}
 	for (int i = optind; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			if (i + 1 >= argc)
@@ -306,7 +314,7 @@ static int set_filter(struct run *r)
 /* The live loop: packets, the command's stops, the limits. */
 static int live_loop(struct run *r)
 {
-	double start = now_sec(), ended_at = 0;
+	double start = now_sec(), ended_at = 0, last_scan = 0;
 	if (pcap_setnonblock(r->p, 1, (char[PCAP_ERRBUF_SIZE]){0}) < 0)
 		return cli_error("trace", CLI_FAIL, "cannot capture without blocking");
 	int pfd = pcap_get_selectable_fd(r->p);
@@ -316,12 +324,24 @@ static int live_loop(struct run *r)
 		double now = now_sec();
 		if (r->o->duration_ms && (now - start) * 1000.0 >= (double)r->o->duration_ms)
 			break;
-		int n = pcap_dispatch(r->p, -1, on_packet, (u_char *)r);
-		if (n == PCAP_ERROR)
+		int n = 0;
+		struct pcap_pkthdr *h;
+		const u_char *d;
+		int got = 0;
+		while (n < 1000 && (got = pcap_next_ex(r->p, &h, &d)) == 1) {
+			on_packet((u_char *)r, h, d);
+			n++;
+		}
+		if (got == PCAP_ERROR)
 			return cli_error("trace", CLI_FAIL, "capture failed: %s", pcap_geterr(r->p));
 		if (r->watch != NULL) {
 			tr_watch_service(r->watch);
-			tr_watch_scan(r->watch);
+			/* Stops at close() catch short-lived sockets; this
+			 * catches long-lived ones while they are open. */
+			if (now - last_scan >= SCAN_SEC) {
+				tr_watch_scan(r->watch);
+				last_scan = now;
+			}
 			release(r, now, false);
 			if (tr_watch_done(r->watch, NULL)) {
 				if (ended_at == 0)

@@ -30,6 +30,7 @@
 
 #define TIDS_MAX 1024
 #define INODES_MAX 4096
+#define KNOWN_MAX 1024
 
 struct tr_watch {
 	pid_t main;
@@ -40,7 +41,27 @@ struct tr_watch {
 	pid_t tid[TIDS_MAX];
 	size_t ntid;
 	uint8_t ports[2][65536 / 8];	/* [0] TCP, [1] UDP */
+	/* Sockets whose port is known: the socket tables (thousands of
+	 * lines on a busy host) are read only for a socket not yet known. */
+	unsigned long known[KNOWN_MAX];
+	size_t nknown, known_next;
 };
+
+static bool is_known(const struct tr_watch *w, unsigned long ino)
+{
+	for (size_t i = 0; i < w->nknown; i++)
+		if (w->known[i] == ino)
+			return true;
+	return false;
+}
+
+static void add_known(struct tr_watch *w, unsigned long ino)
+{
+	w->known[w->known_next % KNOWN_MAX] = ino;
+	w->known_next++;
+	if (w->nknown < KNOWN_MAX)
+		w->nknown++;
+}
 
 static void add_tid(struct tr_watch *w, pid_t t)
 {
@@ -115,6 +136,8 @@ static void mark_ports(struct tr_watch *w, pid_t pid, const unsigned long *inode
 		FILE *fp = fopen(path, "r");
 		if (fp == NULL)
 			continue;
+		static char big[1 << 16];
+		setvbuf(fp, big, _IOFBF, sizeof big);
 		char line[512];
 		while (fgets(line, sizeof line, fp) != NULL) {
 			char local[80], ino[32];
@@ -138,18 +161,20 @@ static void mark_ports(struct tr_watch *w, pid_t pid, const unsigned long *inode
 					break;
 				port = port * 16 + (unsigned)d;
 			}
-			if (port > 0 && port <= 0xffff)
+			if (port > 0 && port <= 0xffff) {
 				w->ports[f / 2][port / 8] |= (uint8_t)(1u << (port % 8));
+				add_known(w, (unsigned long)inode);
+			}
 		}
 		fclose(fp);
 	}
 }
 
-/* All the sockets of one thread's file table (fd < 0), or of one fd. */
-static void scan_tid(struct tr_watch *w, pid_t tid, long fd)
+/* Adds the sockets not yet known of one thread's file table (fd < 0), or
+ * of one fd, to inodes[*n]. */
+static void collect(struct tr_watch *w, pid_t tid, long fd, unsigned long *inodes, size_t *np)
 {
-	unsigned long inodes[INODES_MAX];
-	size_t n = 0;
+	size_t n = *np;
 	char path[80], link[128];
 	if (fd >= 0) {
 		str_fmt(path, sizeof path, "/proc/%d/fd/%ld", (int)tid, fd);
@@ -157,8 +182,9 @@ static void scan_tid(struct tr_watch *w, pid_t tid, long fd)
 		if (l <= 0)
 			return;
 		link[l] = '\0';
-		if ((inodes[0] = socket_inode(link)) != 0)
-			n = 1;
+		unsigned long ino = socket_inode(link);
+		if (ino != 0 && !is_known(w, ino) && n < INODES_MAX)
+			inodes[n++] = ino;
 	} else {
 		str_fmt(path, sizeof path, "/proc/%d/fd", (int)tid);
 		DIR *d = opendir(path);
@@ -175,19 +201,31 @@ static void scan_tid(struct tr_watch *w, pid_t tid, long fd)
 				continue;
 			link[l] = '\0';
 			unsigned long ino = socket_inode(link);
-			if (ino != 0)
+			if (ino != 0 && !is_known(w, ino))
 				inodes[n++] = ino;
 		}
 		closedir(d);
 	}
+	*np = n;
+}
+
+static void scan_tid(struct tr_watch *w, pid_t tid, long fd)
+{
+	static unsigned long inodes[INODES_MAX];
+	size_t n = 0;
+	collect(w, tid, fd, inodes, &n);
 	if (n > 0)
 		mark_ports(w, tid, inodes, n);
 }
 
 void tr_watch_scan(struct tr_watch *w)
 {
+	static unsigned long inodes[INODES_MAX];
+	size_t n = 0;
 	for (size_t i = 0; i < w->ntid; i++)
-		scan_tid(w, w->tid[i], -1);
+		collect(w, w->tid[i], -1, inodes, &n);
+	if (n > 0 && w->ntid > 0)
+		mark_ports(w, w->tid[0], inodes, n);
 }
 
 /* In the child: stop at close(2) and close_range(2) for the tracer. */
