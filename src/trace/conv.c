@@ -283,7 +283,8 @@ static void tcp_packet(struct tr_conv *cv, struct tr_conn *c, int d, const struc
 		ev->retrans = true;
 
 	if (f & TR_TCP_RST) {
-		label(ev, "RST (connection reset)");
+		/* A SYN answered by RST: nothing listens on that port. */
+		label(ev, c->hs == 1 && d == TR_S2C ? "RST (connection refused)" : "RST (connection reset)");
 		c->rst = true;
 		c->rst_dir = d;
 		end_conn(cv, c, ev);

@@ -86,7 +86,7 @@ struct trace_opts {
 #define HOLD_SEC 2.0
 /* After the command ends: the last packets (its peer's final ACK) still
  * on their way. */
-#define DRAIN_MS 200
+#define DRAIN_MS 500
 #define SCAN_SEC 0.05
 
 static volatile sig_atomic_t stop_flag;
@@ -410,6 +410,9 @@ static int run_trace(struct trace_opts *o)
 				goto out;
 			}
 		}
+		/* As tcpdump says it: from here on no packet is missed. */
+		fprintf(stderr, "inetkit trace: listening on %s%s%s\n", o->iface,
+			o->filter[0] ? ", filter " : "", o->filter);
 		rc = live_loop(&r);
 	}
 	if (r.dump != NULL)
