@@ -17,7 +17,7 @@
 
 #define TR_CONV_MAX 100000
 #define TR_CONV_ENDED_KEEP 256
-#define TR_LABEL_MAX 64
+#define TR_LABEL_MAX 96
 
 enum { TR_C2S = 0, TR_S2C = 1 };
 
