@@ -144,7 +144,9 @@ static void tcp_rows(struct sbuf *b, const struct tr_tcp *t, const struct tr_ev 
 			k = strlen(o);
 	if (k > 0)
 		row(b, 2, "options:%s", o);
-	row(b, 2, "checksum 0x%04x %s", t->checksum, tr_csum_name(t->csum));
+	row(b, 2, "checksum 0x%04x %s", t->checksum,
+	    t->csum == TR_CSUM_BAD ? "bad (usual for packets this host sent: offloaded, see the manual)"
+				   : tr_csum_name(t->csum));
 	if (ev->label[0])
 		row(b, 2, "meaning: %s", ev->label);
 	status_row(b, 2, t->status, t->why);
