@@ -148,6 +148,17 @@ def test_textbook_python_socket_session(tmp_path):
     cross_check(path)
 
 
+def test_pcapng_reads_as_pcap(tmp_path):
+    port = free_port()
+    cap = Capture(tmp_path / "a.pcap", "tcp port %d" % port)
+    textbook_session_port(tmp_path, "127.0.0.1", port)
+    path = cap.stop()
+    ng = tmp_path / "a.pcapng"
+    subprocess.run(["editcap", "-F", "pcapng", path, str(ng)], check=True)
+    assert open(ng, "rb").read(4) == b"\x0a\x0d\x0d\x0a"
+    assert trace_read(str(ng), "--json") == trace_read(path, "--json")
+
+
 def test_inetkit_tcp_listen_and_connect(tmp_path):
     port = free_port()
     cap = Capture(tmp_path / "tcp.pcap", "tcp port %d" % port)
