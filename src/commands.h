@@ -15,5 +15,6 @@ int cmd_pop3d(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@ static const struct subcommand subcommands[] = {
 	{"pop3d", cmd_pop3d, "POP3 server: Maildir access with STLS, implicit TLS and AUTH"},
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
+	{"trace", cmd_trace, "see packets: layers, TCP handshake and close, dialogues; pcap files"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
 

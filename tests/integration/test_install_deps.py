@@ -120,7 +120,7 @@ def test_postfix_present_is_not_preseeded_again(tmp_path):
     p = _run(env)
     assert p.returncode == 0, p.stderr
     calls = log.read_text()
-    assert "debconf-set-selections" not in calls
+    assert "postfix/main_mailer_type" not in calls
     assert "apt-get install" in calls and " postfix" not in calls
 
 
@@ -164,3 +164,20 @@ def test_pop3_clients_and_peers_are_installed(tmp_path):
     assert len(install) == 1
     for pkg in ("fetchmail", "tmux", "mutt", "dovecot-core", "dovecot-pop3d", "postal"):
         assert " %s " % pkg in install[0] + " ", pkg
+
+
+def test_trace_packages_installed_and_tshark_preseeded(tmp_path):
+    """inetkit trace: libpcap-dev to build, tshark and tcpdump to check
+    against; tshark's setuid question is answered before apt asks it."""
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    calls = log.read_text().splitlines()
+    preseed = ("debconf-set-selections wireshark-common "
+               "wireshark-common/install-setuid boolean false")
+    assert preseed in calls
+    install = [i for i, c in enumerate(calls) if c.startswith("apt-get install")]
+    assert len(install) == 1 and calls.index(preseed) < install[0]
+    line = calls[install[0]] + " "
+    for pkg in ("libpcap-dev", "tshark", "tcpdump"):
+        assert " %s " % pkg in line
