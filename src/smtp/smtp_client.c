@@ -218,7 +218,7 @@ static void after_ehlo(struct smtp_client *c)
 		return;
 	}
 	if (!c->tls && c->o.tls == SMTP_TLS_REQUIRED) {
-		fail(c, 530, true, "TLS is required for %s but the server does not offer STARTTLS",
+		fail(c, 454, true, "4.7.5 TLS is required for %s but the server does not offer STARTTLS",
 		     c->host);
 		return;
 	}
@@ -250,7 +250,7 @@ static void after_ehlo(struct smtp_client *c)
 			send_line(c, "AUTH LOGIN");
 			return;
 		}
-		fail(c, 530, true, "%s does not offer AUTH PLAIN or LOGIN%s", c->host,
+		fail(c, 454, true, "4.7.0 %s does not offer AUTH PLAIN or LOGIN%s", c->host,
 		     c->tls ? "" : " (without TLS)");
 		return;
 	}
