@@ -94,6 +94,7 @@ struct smtp_conf {
 	uint64_t max_queue_lifetime_ms, delay_warning_ms, queue_retry_ms, queue_retry_max_ms;
 	uint64_t relay_connect_ms;
 	uint64_t relay_concurrency;
+	bool relay_enabled;		/* run the queue runner */
 };
 
 /* Read every key of [section] (and nothing else); state_dir, cert and key

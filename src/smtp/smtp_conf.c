@@ -148,6 +148,10 @@ static int read_relay_out(struct cfg *cfg, const char *sec, struct smtp_conf *c,
 {
 	const char *v;
 	ik_err why;
+	if (cfg_get_bool(cfg, sec, "relay_enabled", "Deliver the outbound queue (the relay); no: "
+			 "mail for other domains only waits in the queue", true, &c->relay_enabled,
+			 e) < 0)
+		return -1;
 	if (cfg_get_str(cfg, sec, "dns_servers", "DNS servers for MX, A, AAAA and TXT lookups, "
 			"HOST:PORT ...; empty: those of /etc/resolv.conf", "", &v, e) < 0)
 		return -1;

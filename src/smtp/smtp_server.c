@@ -147,8 +147,7 @@ static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
 	srv->pool = offload_new(l, SMTP_POOL_THREADS, SMTP_POOL_QUEUE, e);
 	if (srv->pool == NULL)
 		goto fail;
-	srv->relay = smtp_relay_start(srv, e);
-	if (srv->relay == NULL)
+	if (c->relay_enabled && (srv->relay = smtp_relay_start(srv, e)) == NULL)
 		goto fail;
 	return srv;
 fail:

@@ -149,7 +149,7 @@ def wait_for(cond, what, timeout=30, server=None):
 
 
 def relay_conf(dns, **extra):
-    keys = {"relay_networks": "127.0.0.0/8", "dns_servers": dns.servers,
+    keys = {"relay_enabled": "yes", "relay_networks": "127.0.0.0/8", "dns_servers": dns.servers,
             "queue_retry": "1s", "queue_retry_max": "2s", "relay_connect_timeout": "2s"}
     keys.update(extra)
     return keys
