@@ -32,7 +32,7 @@
 #include "smtp/smtp_relay.h"
 #include "smtp/smtp_route.h"
 
-#define TICK_MS 500
+#define TICK_MS 200
 #define MAX_HOSTS 10
 #define MAX_ADDRS 16
 #define DSN_MESSAGE_MAX (10u * 1024 * 1024)
@@ -90,6 +90,8 @@ struct smtp_relay {
 	bool rescan;
 	struct job *jobs;
 	size_t njobs;
+	char **todo;		/* ids of the last scan not started yet, in order */
+	size_t ntodo, todo_next;
 	struct smtp_hostport relayhost;
 };
 
@@ -105,6 +107,8 @@ static size_t rnd(void *arg, size_t n)
 }
 
 static void job_group_done(struct group *g);
+static void on_tick(evutil_socket_t fd, short what, void *arg);
+static void start_more(struct smtp_relay *r);
 static void group_next_host(struct group *g);
 static void group_try_addr(struct group *g);
 
@@ -568,7 +572,11 @@ static void job_finish_done(void *arg, enum offload_status st)
 			  "recorded; it will be tried again\"", j->env.id);
 	job_unlink(j);
 	job_free(j);
-	r->rescan = true;
+	start_more(r);
+	/* The scan's list is used up and half the slots are free: look for
+	 * what arrived meanwhile now rather than at the next tick. */
+	if (r->todo_next >= r->ntodo && r->njobs * 2 <= r->conf->relay_concurrency)
+		on_tick(-1, 0, r);
 }
 
 static void job_group_done(struct group *g)
@@ -694,24 +702,39 @@ static bool try_lock(struct smtp_relay *r)
 	return true;
 }
 
+static void todo_clear(struct smtp_relay *r)
+{
+	smtp_queue_ids_free(r->todo, r->ntodo);
+	r->todo = NULL;
+	r->ntodo = r->todo_next = 0;
+}
+
+/* Start entries of the last scan, oldest first, while there is room: when
+ * a delivery ends the next begins at once, without a rescan. */
+static void start_more(struct smtp_relay *r)
+{
+	while (r->todo_next < r->ntodo && r->njobs < r->conf->relay_concurrency) {
+		const char *id = r->todo[r->todo_next++];
+		bool busy = false;
+		for (struct job *j = r->jobs; j && !busy; j = j->next)
+			busy = strcmp(j->env.id, id) == 0;
+		if (!busy)
+			job_start(r, id);
+	}
+}
+
 static void scan(struct smtp_relay *r)
 {
-	char **ids = NULL;
-	size_t n = 0;
 	ik_err e;
-	if (smtp_queue_ids(r->srv->queue, &ids, &n, &e) < 0) {
+	todo_clear(r);
+	if (smtp_queue_ids(r->srv->queue, &r->todo, &r->ntodo, &e) < 0) {
 		log_event(LOG_ERR, "smtp_relay", "error=\"%s\"", e.msg);
+		r->todo = NULL;
+		r->ntodo = 0;
 		return;
 	}
 	r->next_due = 0;
-	for (size_t i = 0; i < n && r->njobs < r->conf->relay_concurrency; i++) {
-		bool busy = false;
-		for (struct job *j = r->jobs; j && !busy; j = j->next)
-			busy = strcmp(j->env.id, ids[i]) == 0;
-		if (!busy)
-			job_start(r, ids[i]);
-	}
-	smtp_queue_ids_free(ids, n);
+	start_more(r);
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -731,9 +754,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (r->next_due != 0 && now_s() >= r->next_due)
 		r->rescan = true;
-	if (r->rescan && r->njobs < r->conf->relay_concurrency) {
+	if (r->rescan && r->njobs < r->conf->relay_concurrency &&
+	    r->todo_next >= r->ntodo) {
 		r->rescan = false;
 		scan(r);
+	} else {
+		start_more(r);
 	}
 }
 
@@ -801,6 +827,7 @@ void smtp_relay_stop(struct smtp_relay *r)
 		}
 		job_free(j);
 	}
+	todo_clear(r);
 	dns_free(r->dns);
 	if (r->tls_may)
 		SSL_CTX_free(r->tls_may);
