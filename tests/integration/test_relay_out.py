@@ -418,3 +418,57 @@ def test_bad_relay_keys_are_refused(tmp_path, key, value, why):
                        stderr=subprocess.PIPE, text=True, timeout=20)
     assert p.returncode != 0
     assert key in p.stderr and why in p.stderr, p.stderr
+
+
+def test_notify_success_gets_a_delivered_report(env, tmp_path):
+    dns, sink, smtpd = env
+    host = unused_loopback()
+    d = dns({"ok.test": [("MX", (10, "mx.ok.test"))], "mx.ok.test": [("A", host)]})
+    remote = sink(host, 25)
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(d))
+    msg = "Subject: dsn\r\nMessage-ID: <dsn@client.example>\r\n\r\nbody\r\n"
+    with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as c:
+        c.ehlo("client.example")
+        c.sendmail("alice@example.test", ["bob@ok.test"], msg, mail_options=["RET=HDRS"],
+                   rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
+    reports = wait_for(lambda: srv.messages("alice"), "the success report", server=srv)
+    msg, parts, blocks = parse_report(reports[0])
+    assert msg["Subject"] == "Successful Mail Delivery Report"
+    assert blocks[1]["Action"] == "delivered" and blocks[1]["Status"].startswith("2.")
+    assert parts[2].get_content_type() == "text/rfc822-headers"
+    # the remote was told what the sender asked (DSN parameters passed on)
+    got = remote.messages()[0]
+    assert b"NOTIFY=SUCCESS,FAILURE" in got and b"RET=HDRS" in got
+
+
+def test_delay_warning_once_then_still_retried(env, tmp_path):
+    dns, sink, smtpd = env
+    host = unused_loopback()
+    d = dns({"soft.test": [("MX", (10, "mx.soft.test"))], "mx.soft.test": [("A", host)]})
+    sink(host, 25, "-r", "RCPT")
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(d, delay_warning="1s"))
+    send(srv, "alice@example.test", ["bob@soft.test"])
+    reports = wait_for(lambda: srv.messages("alice"), "the delay notice", server=srv)
+    msg, parts, blocks = parse_report(reports[0])
+    assert msg["Subject"] == "Delayed Mail (still being retried)"
+    assert blocks[1]["Action"] == "delayed" and blocks[1]["Status"].startswith("4.")
+    assert blocks[1]["Will-Retry-Until"]
+    # more attempts, no second notice, still queued
+    wait_for(lambda: [e for e in queue_json(srv) if e["attempts"] >= 3], "more attempts",
+             server=srv)
+    assert len(srv.messages("alice")) == 1
+    assert len(queue_json(srv)) == 1
+
+
+def test_expiry_returns_the_message(env, tmp_path):
+    dns, sink, smtpd = env
+    host = unused_loopback()
+    d = dns({"soft.test": [("MX", (10, "mx.soft.test"))], "mx.soft.test": [("A", host)]})
+    sink(host, 25, "-r", "RCPT")
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(d, max_queue_lifetime="2s",
+                                                delay_warning="0"))
+    send(srv, "alice@example.test", ["bob@soft.test"])
+    reports = wait_for(lambda: srv.messages("alice"), "the expiry report", server=srv)
+    msg, parts, blocks = parse_report(reports[0])
+    assert blocks[1]["Action"] == "failed" and blocks[1]["Status"] == "4.4.7"
+    wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
