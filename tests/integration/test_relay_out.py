@@ -472,3 +472,90 @@ def test_expiry_returns_the_message(env, tmp_path):
     msg, parts, blocks = parse_report(reports[0])
     assert blocks[1]["Action"] == "failed" and blocks[1]["Status"] == "4.4.7"
     wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
+
+
+def test_one_runner_among_workers(env, tmp_path):
+    dns, sink, smtpd = env
+    host = unused_loopback()
+    d = dns({"ok.test": [("MX", (10, "mx.ok.test"))], "mx.ok.test": [("A", host)]})
+    remote = sink(host, 25)
+    srv = smtpd(tmp_path / "a", workers=2, smtp=relay_conf(d))
+    mids = [send(srv, "alice@example.test", ["u%d@ok.test" % i]) for i in range(6)]
+    got = wait_for(lambda: len(remote.messages()) >= 6 and remote.messages(),
+                   "six deliveries", server=srv)
+    time.sleep(1)
+    assert len(remote.messages()) == 6          # nothing sent twice
+    assert all(any(m.encode() in g for g in got) for m in mids)
+    # the flock elected one queue runner for the service
+    assert srv.log().count("runner=started") == 1
+
+
+def _postfix(base, port, domain, user):
+    """Debian's Postfix as plain processes (see /work/shared/PEERS.md): its
+    own config folder, smtpd on 127.0.0.1:port, virtual(8) Maildir delivery
+    of user@domain. Returns (conf dir, the Maildir's new/)."""
+    import pwd
+    w = tempfile.mkdtemp(prefix="ik-postfix-", dir="/var/tmp")
+    os.chmod(w, 0o755)
+    conf, queue, data, mail = (os.path.join(w, d) for d in ("conf", "queue", "data", "mail"))
+    for d in (conf, queue, data, mail):
+        os.makedirs(d)
+    owner = pwd.getpwnam("nobody")
+    os.chown(data, pwd.getpwnam("postfix").pw_uid, -1)
+    os.chown(mail, owner.pw_uid, owner.pw_gid)
+    with open(os.path.join(conf, "vmailbox"), "w") as f:
+        f.write("%s@%s %s/\n" % (user, domain, user))
+    keys = [("compatibility_level", "3.6"), ("queue_directory", queue),
+            ("data_directory", data), ("myhostname", "postfix.test"),
+            ("inet_interfaces", "127.0.0.1"), ("inet_protocols", "ipv4"),
+            ("mydestination", ""), ("alias_maps", ""), ("alias_database", ""),
+            ("mynetworks", "127.0.0.0/8"), ("virtual_mailbox_domains", domain),
+            ("virtual_mailbox_base", mail),
+            ("virtual_mailbox_maps", "texthash:" + os.path.join(conf, "vmailbox")),
+            ("virtual_uid_maps", "static:%d" % owner.pw_uid),
+            ("virtual_gid_maps", "static:%d" % owner.pw_gid),
+            ("maillog_file_prefixes", w), ("maillog_file", os.path.join(w, "maillog"))]
+    with open(os.path.join(conf, "main.cf"), "w") as f:
+        f.write("".join("%s = %s\n" % kv for kv in keys))
+    out = []
+    with open("/etc/postfix/master.cf") as f:
+        for line in f:
+            fields = line.split()
+            if line[:1] in ("#", " ", "\t") or len(fields) < 8:
+                out.append(line)
+                continue
+            if fields[0] == "smtp" and fields[1] == "inet":
+                fields[0] = "127.0.0.1:%d" % port
+            fields[4] = "n"
+            out.append(" ".join(fields) + "\n")
+    with open(os.path.join(conf, "master.cf"), "w") as f:
+        f.writelines(out)
+    p = subprocess.run(["script", "-qec", "postfix -c %s start" % conf, "/dev/null"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    assert p.returncode == 0, p.stdout
+    return w, conf, os.path.join(mail, user, "new")
+
+
+@pytest.mark.skipif(not shutil.which("postfix"), reason="Debian's postfix missing")
+def test_delivery_to_postfix_as_the_receiving_mta(env, tmp_path):
+    dns, sink, smtpd = env
+    port = free_port()
+    w, conf, new = _postfix(tmp_path, port, "dest.test", "dora")
+    try:
+        wait_for(lambda: _connects("127.0.0.1", port), "postfix to listen")
+        d = dns({})
+        srv = smtpd(tmp_path / "a", smtp=relay_conf(
+            d, transport="dest.test [127.0.0.1]:%d" % port))
+        mid = send(srv, "alice@example.test", ["dora@dest.test"])
+        files = wait_for(lambda: os.path.isdir(new) and os.listdir(new),
+                         "the message in Postfix's Maildir", server=srv)
+        data = open(os.path.join(new, files[0]), "rb").read()
+        assert mid.encode() in data
+        assert b"by mx.example.test (inetkit)" in data          # our Received: line
+        assert b"\n.leading dot line" in data
+        wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
+        assert "to=dora@dest.test status=sent code=250" in srv.log()
+    finally:
+        subprocess.run(["postfix", "-c", conf, "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        shutil.rmtree(w, ignore_errors=True)
