@@ -559,3 +559,21 @@ def test_delivery_to_postfix_as_the_receiving_mta(env, tmp_path):
         subprocess.run(["postfix", "-c", conf, "stop"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
         shutil.rmtree(w, ignore_errors=True)
+
+
+def test_smtputf8_message_to_a_server_without_it_is_returned(env, tmp_path):
+    dns, sink, smtpd = env
+    host = unused_loopback()
+    d = dns({"utf.test": [("MX", (10, "mx.utf.test"))], "mx.utf.test": [("A", host)]})
+    remote = sink(host, 25)                     # smtp-sink offers no SMTPUTF8
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(d))
+    msg = "Subject: gr\u00fc\u00dfe\r\n\r\nhallo\r\n".encode()
+    with smtplib.SMTP("127.0.0.1", srv.port, timeout=10) as c:
+        c.ehlo("client.example")
+        c.sendmail("alice@example.test", ["j\u00fcrgen@utf.test"], msg,
+                   mail_options=["SMTPUTF8"])
+    reports = wait_for(lambda: srv.messages("alice"), "the report", server=srv)
+    msg, parts, blocks = parse_report(reports[0])
+    assert blocks[1]["Action"] == "failed" and blocks[1]["Status"] == "5.6.7"
+    assert "SMTPUTF8" in blocks[1]["Diagnostic-Code"]
+    assert remote.messages() == []
