@@ -93,7 +93,7 @@ struct smtp_conf {
 	size_t ntransport;		/* entries (pairs) */
 	uint64_t max_queue_lifetime_ms, delay_warning_ms, queue_retry_ms, queue_retry_max_ms;
 	uint64_t relay_connect_ms;
-	uint64_t relay_concurrency;
+	uint64_t relay_concurrency, relay_destination_concurrency;
 	bool relay_enabled;		/* run the queue runner */
 };
 

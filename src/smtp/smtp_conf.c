@@ -227,7 +227,10 @@ static int read_relay_out(struct cfg *cfg, const char *sec, struct smtp_conf *c,
 			     "server before trying the next address", 30000, &c->relay_connect_ms,
 			     e) < 0 ||
 	    cfg_get_uint(cfg, sec, "relay_concurrency", "Messages the relay delivers at once",
-			 50, 1, 10000, &c->relay_concurrency, e) < 0)
+			 50, 1, 10000, &c->relay_concurrency, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "relay_destination_concurrency", "Connections the relay has "
+			 "open to one destination (domain or relayhost) at once", 20, 1, 10000,
+			 &c->relay_destination_concurrency, e) < 0)
 		return -1;
 	if (c->queue_retry_ms < 1000)
 		return cfg_error(cfg, sec, "queue_retry", e, "at least 1s");

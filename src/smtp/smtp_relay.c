@@ -58,6 +58,19 @@ struct group {
 	char fail_text[400];
 	char remote[160];
 	bool done;
+	struct dest *dest;		/* holding one of its slots */
+	struct group *wait_next;	/* waiting for a slot of a busy destination */
+};
+
+/* A destination (the relayhost, a transport domain, an MX domain) and the
+ * dialogues it has open: at most relay_destination_concurrency, the
+ * others wait in order (RFC 5321 4.5.4.1 asks a client not to flood one
+ * server). */
+struct dest {
+	char key[SMTP_ROUTE_HOST_MAX];
+	unsigned active;
+	struct group *wait_head, *wait_tail;
+	struct dest *next;
 };
 
 struct job {
@@ -93,6 +106,7 @@ struct smtp_relay {
 	char **todo;		/* ids of the last scan not started yet, in order */
 	size_t ntodo, todo_next;
 	struct smtp_hostport relayhost;
+	struct dest *dests;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -111,6 +125,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg);
 static void start_more(struct smtp_relay *r);
 static void group_next_host(struct group *g);
 static void group_try_addr(struct group *g);
+static void group_route(struct group *g);
 
 /* ---- one destination ---- */
 
@@ -138,6 +153,28 @@ static void group_finish(struct group *g)
 		}
 	}
 	g->done = true;
+	struct dest *d = g->dest;
+	g->dest = NULL;
+	if (d != NULL) {
+		d->active--;
+		struct group *w = d->wait_head;
+		if (w != NULL) {
+			d->wait_head = w->wait_next;
+			if (d->wait_head == NULL)
+				d->wait_tail = NULL;
+			d->active++;
+			w->dest = d;
+			group_route(w);	/* d may be gone after this: not touched */
+		} else if (d->active == 0) {
+			struct smtp_relay *r = j->r;
+			for (struct dest **pp = &r->dests; *pp; pp = &(*pp)->next)
+				if (*pp == d) {
+					*pp = d->next;
+					free(d);
+					break;
+				}
+		}
+	}
 	job_group_done(g);
 }
 
@@ -312,7 +349,7 @@ static void on_mx(void *arg, const struct dns_result *res)
 	group_next_host(g);
 }
 
-static void group_start(struct group *g)
+static void group_route(struct group *g)
 {
 	struct smtp_relay *r = g->job->r;
 	const struct smtp_conf *c = r->conf;
@@ -343,6 +380,43 @@ static void group_start(struct group *g)
 		group_fail(g, 550, false, "5.1.2 %s", e.msg);
 		group_finish(g);
 	}
+}
+
+static void group_start(struct group *g)
+{
+	struct smtp_relay *r = g->job->r;
+	char key[SMTP_ROUTE_HOST_MAX];
+	if (r->conf->relayhost[0] != '\0')
+		str_copy(key, sizeof key, "[relayhost]");
+	else
+		str_copy(key, sizeof key, g->domain);
+	for (char *p = key; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 32);
+	struct dest *d = r->dests;
+	while (d != NULL && strcmp(d->key, key) != 0)
+		d = d->next;
+	if (d == NULL && (d = calloc(1, sizeof *d)) != NULL) {
+		str_copy(d->key, sizeof d->key, key);
+		d->next = r->dests;
+		r->dests = d;
+	}
+	if (d == NULL) {		/* out of memory: no limit rather than no mail */
+		group_route(g);
+		return;
+	}
+	if (d->active >= r->conf->relay_destination_concurrency) {
+		g->wait_next = NULL;
+		if (d->wait_tail)
+			d->wait_tail->wait_next = g;
+		else
+			d->wait_head = g;
+		d->wait_tail = g;
+		return;
+	}
+	d->active++;
+	g->dest = d;
+	group_route(g);
 }
 
 /* ---- local delivery (reports to our own users; never over the wire) ---- */
@@ -828,6 +902,11 @@ void smtp_relay_stop(struct smtp_relay *r)
 		job_free(j);
 	}
 	todo_clear(r);
+	while (r->dests) {
+		struct dest *d = r->dests;
+		r->dests = d->next;
+		free(d);
+	}
 	dns_free(r->dns);
 	if (r->tls_may)
 		SSL_CTX_free(r->tls_may);

@@ -577,3 +577,22 @@ def test_smtputf8_message_to_a_server_without_it_is_returned(env, tmp_path):
     assert blocks[1]["Action"] == "failed" and blocks[1]["Status"] == "5.6.7"
     assert "SMTPUTF8" in blocks[1]["Diagnostic-Code"]
     assert remote.messages() == []
+
+
+def test_destination_concurrency_one_delivers_everything_in_turn(env, tmp_path):
+    dns, sink, smtpd = env
+    host = unused_loopback()
+    d = dns({"ok.test": [("MX", (10, "mx.ok.test"))], "mx.ok.test": [("A", host)]})
+    remote = sink(host, 25)
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(d, relay_destination_concurrency="1",
+                                                relay_enabled="no"))
+    mids = [send(srv, "alice@example.test", ["u%d@ok.test" % i]) for i in range(8)]
+    # all eight queued first, then one runner sees them at once
+    srv.stop()
+    text = open(srv.conf).read().replace("relay_enabled = no", "relay_enabled = yes")
+    open(srv.conf, "w").write(text)
+    srv.start()
+    got = wait_for(lambda: len(remote.messages()) >= 8 and remote.messages(),
+                   "eight deliveries through one slot", server=srv)
+    assert all(any(m.encode() in g for g in got) for m in mids)
+    wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
