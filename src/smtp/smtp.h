@@ -84,6 +84,17 @@ struct smtp_conf {
 	char config_path[ACCOUNT_PATH_MAX];	/* for the banner's try-it lines */
 	char cert[ACCOUNT_PATH_MAX], key[ACCOUNT_PATH_MAX];	/* "" : self-signed */
 	SSL_CTX *ssl;			/* made by smtp_conf_prepare */
+	/* the relay (outbound delivery, smtp_relay.c) */
+	char dns_servers[256];		/* "" : the system's */
+	char relayhost[SMTP_HOSTNAME_MAX + 8];	/* "[HOST]:PORT", "" : MX */
+	char relay_user[256];		/* relayhost_auth */
+	char relay_pass[512];
+	char *transport[CFG_MAX_LIST];	/* DOMAIN, TARGET pairs */
+	size_t ntransport;		/* entries (pairs) */
+	uint64_t max_queue_lifetime_ms, delay_warning_ms, queue_retry_ms, queue_retry_max_ms;
+	uint64_t relay_connect_ms;
+	uint64_t relay_concurrency, relay_destination_concurrency;
+	bool relay_enabled;		/* run the queue runner */
 };
 
 /* Read every key of [section] (and nothing else); state_dir, cert and key

@@ -20,6 +20,9 @@
 #include "smtp/smtp_alias.h"
 #include "smtp/smtp_parse.h"
 #include "smtp/smtp_queue.h"
+#include "smtp/smtp_route.h"
+#include "core/dns.h"
+#include <stdio.h>
 
 static int read_hostname(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
 {
@@ -140,6 +143,100 @@ static int read_listen(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik
 	return 0;
 }
 
+/* The relay's keys (issue 13 fixed their names and forms). */
+static int read_relay_out(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	const char *v;
+	ik_err why;
+	if (cfg_get_bool(cfg, sec, "relay_enabled", "Deliver the outbound queue (the relay); no: "
+			 "mail for other domains only waits in the queue", true, &c->relay_enabled,
+			 e) < 0)
+		return -1;
+	if (cfg_get_str(cfg, sec, "dns_servers", "DNS servers for MX, A, AAAA and TXT lookups, "
+			"HOST:PORT ...; empty: those of /etc/resolv.conf", "", &v, e) < 0)
+		return -1;
+	if (v[0] != '\0' && dns_servers_check(v, &why) < 0)
+		return cfg_error(cfg, sec, "dns_servers", e, "%s", why.msg);
+	if (str_copy(c->dns_servers, sizeof c->dns_servers, v) < 0)
+		return cfg_error(cfg, sec, "dns_servers", e, "too long");
+	if (cfg_get_str(cfg, sec, "relayhost", "Send all outbound mail through this host, "
+			"[HOST]:PORT (TLS required, no MX lookup); empty: deliver by MX", "", &v,
+			e) < 0)
+		return -1;
+	struct smtp_hostport hp;
+	if (v[0] != '\0' && smtp_route_hostport(v, &hp, &why) < 0)
+		return cfg_error(cfg, sec, "relayhost", e, "%s", why.msg);
+	if (str_copy(c->relayhost, sizeof c->relayhost, v) < 0)
+		return cfg_error(cfg, sec, "relayhost", e, "too long");
+	const char *items[CFG_MAX_LIST];
+	size_t n;
+	if (cfg_get_list(cfg, sec, "relayhost_auth", "USER PASSWORD_FILE for AUTH at the "
+			 "relayhost; the file's one line is the password or app password", NULL,
+			 items, &n, e) < 0)
+		return -1;
+	if (n != 0 && n != 2)
+		return cfg_error(cfg, sec, "relayhost_auth", e, "write USER PASSWORD_FILE");
+	if (n == 2) {
+		if (c->relayhost[0] == '\0')
+			return cfg_error(cfg, sec, "relayhost_auth", e, "needs relayhost");
+		if (str_copy(c->relay_user, sizeof c->relay_user, items[0]) < 0)
+			return cfg_error(cfg, sec, "relayhost_auth", e, "user name too long");
+		FILE *f = fopen(items[1], "re");
+		if (f == NULL)
+			return cfg_error(cfg, sec, "relayhost_auth", e, "cannot read '%s': %s",
+					 items[1], strerror(errno));
+		char line[sizeof c->relay_pass];
+		bool ok = fgets(line, sizeof line, f) != NULL;
+		fclose(f);
+		size_t l = ok ? strcspn(line, "\r\n") : 0;
+		line[l] = '\0';
+		if (l == 0)
+			return cfg_error(cfg, sec, "relayhost_auth", e, "'%s' holds no password on "
+					 "its first line", items[1]);
+		str_copy(c->relay_pass, sizeof c->relay_pass, line);
+		explicit_bzero(line, sizeof line);
+	}
+	if (cfg_get_list(cfg, sec, "transport", "Per-domain routes, DOMAIN [HOST]:PORT, ... "
+			 "(these domains skip the MX lookup)", NULL, items, &n, e) < 0)
+		return -1;
+	if (n % 2 != 0)
+		return cfg_error(cfg, sec, "transport", e, "write DOMAIN [HOST]:PORT pairs");
+	for (size_t i = 0; i < n; i += 2) {
+		if (!smtp_domain_valid(items[i], strlen(items[i]), false))
+			return cfg_error(cfg, sec, "transport", e, "'%s' is not a domain", items[i]);
+		if (smtp_route_hostport(items[i + 1], &hp, &why) < 0)
+			return cfg_error(cfg, sec, "transport", e, "%s", why.msg);
+		c->transport[i] = strdup(items[i]);
+		c->transport[i + 1] = strdup(items[i + 1]);
+		if (c->transport[i] == NULL || c->transport[i + 1] == NULL)
+			return ik_err_set(e, "out of memory");
+		c->ntransport = i / 2 + 1;
+	}
+	if (cfg_get_duration(cfg, sec, "max_queue_lifetime", "A message not delivered after this "
+			     "long is returned to its sender", 5ULL * 24 * 3600 * 1000,
+			     &c->max_queue_lifetime_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "delay_warning", "After this long undelivered, the sender "
+			     "is told once that the message is delayed (0: never)", 4ULL * 3600 * 1000,
+			     &c->delay_warning_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "queue_retry", "The wait after a first failed delivery "
+			     "attempt; doubled after each next one", 300000, &c->queue_retry_ms,
+			     e) < 0 ||
+	    cfg_get_duration(cfg, sec, "queue_retry_max", "The longest wait between two delivery "
+			     "attempts", 3600000, &c->queue_retry_max_ms, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "relay_connect_timeout", "Time to connect to a remote "
+			     "server before trying the next address", 30000, &c->relay_connect_ms,
+			     e) < 0 ||
+	    cfg_get_uint(cfg, sec, "relay_concurrency", "Messages the relay delivers at once",
+			 50, 1, 10000, &c->relay_concurrency, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "relay_destination_concurrency", "Connections the relay has "
+			 "open to one destination (domain or relayhost) at once", 20, 1, 10000,
+			 &c->relay_destination_concurrency, e) < 0)
+		return -1;
+	if (c->queue_retry_ms < 1000)
+		return cfg_error(cfg, sec, "queue_retry", e, "at least 1s");
+	return 0;
+}
+
 struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
 				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
 {
@@ -153,7 +250,7 @@ struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
 	    read_listen(cfg, sec, c, e) < 0 || read_hostname(cfg, sec, c, e) < 0 ||
 	    read_domains(cfg, sec, c, e) < 0 || read_relay(cfg, sec, c, e) < 0 ||
-	    read_limits(cfg, sec, c, e) < 0 ||
+	    read_limits(cfg, sec, c, e) < 0 || read_relay_out(cfg, sec, c, e) < 0 ||
 	    cfg_get_str(cfg, sec, "aliases", "An aliases file (/etc/aliases syntax: name: "
 			"targets); empty: none (postmaster is a mailbox of its own)", "", &v, e) < 0)
 		goto fail;
@@ -192,6 +289,9 @@ void smtp_conf_free(struct smtp_conf *c)
 	for (size_t i = 0; i < c->ndomains; i++)
 		free(c->domains[i]);
 	acl_free(c->relay);
+	for (size_t i = 0; i < CFG_MAX_LIST; i++)
+		free(c->transport[i]);
+	explicit_bzero(c->relay_pass, sizeof c->relay_pass);
 	smtp_aliases_free(c->aliases);
 	if (c->ssl != NULL)
 		SSL_CTX_free(c->ssl);

@@ -56,6 +56,9 @@ struct smtp_envelope {
 	uint64_t size;		/* bytes of ID.msg */
 	unsigned attempts;	/* delivery attempts so far (the relay's) */
 	int64_t next_attempt;	/* unix time, 0 = now */
+	bool hold;		/* `inetkit queue hold`: not delivered until released */
+	bool warned;		/* the delay notice (RFC 3464 action delayed) went out */
+	char *last_error;	/* the last temporary failure, for `queue show` */
 };
 
 /* Free what the strings and the rcpt array of env hold (env itself is the

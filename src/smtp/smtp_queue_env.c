@@ -22,6 +22,9 @@
  *   size BYTES                              of ID.msg
  *   attempts N                              delivery attempts so far
  *   next SECONDS                            next attempt, 0 = now
+ *   hold yes|no                             held: the relay leaves it alone
+ *   warned yes|no                           a delay notice has been sent
+ *   error VALUE                             the last temporary failure
  *
  * from, rcpt, arrival and size are required; the other keys at most once,
  * in any order, their defaults "-", 7bit, no and 0. Blank lines and lines
@@ -59,6 +62,7 @@ void smtp_envelope_clear(struct smtp_envelope *env)
 	free(env->client);
 	free(env->helo);
 	free(env->tls);
+	free(env->last_error);
 	memset(env, 0, sizeof *env);
 }
 
@@ -169,6 +173,12 @@ int smtp_queue_env_format(const struct smtp_envelope *env, struct sbuf *b, ik_er
 	put_line(b, "tls", env->tls);
 	sbuf_printf(b, "arrival %" PRId64 "\n", env->arrival);
 	sbuf_printf(b, "size %" PRIu64 "\n", env->size);
+	if (env->hold)
+		sbuf_addstr(b, "hold yes\n");
+	if (env->warned)
+		sbuf_addstr(b, "warned yes\n");
+	if (env->last_error != NULL)
+		put_line(b, "error", env->last_error);
 	sbuf_printf(b, "attempts %u\n", env->attempts);
 	if (sbuf_printf(b, "next %" PRId64 "\n", env->next_attempt) < 0)
 		return ik_err_set(e, "queue entry %s: the envelope is too large", env->id);
@@ -322,12 +332,12 @@ static int split(const struct reader *r, const char *p, size_t n, const char *w[
 
 enum key {
 	K_FROM, K_RCPT, K_RET, K_ENVID, K_BODY, K_SMTPUTF8, K_AUTH, K_CLIENT, K_HELO, K_TLS,
-	K_ARRIVAL, K_SIZE, K_ATTEMPTS, K_NEXT, N_KEYS
+	K_ARRIVAL, K_SIZE, K_ATTEMPTS, K_NEXT, K_HOLD, K_WARNED, K_ERROR, N_KEYS
 };
 
 static const char *const key_names[N_KEYS] = {
 	"from", "rcpt", "ret", "envid", "body", "smtputf8", "auth", "client", "helo", "tls",
-	"arrival", "size", "attempts", "next",
+	"arrival", "size", "attempts", "next", "hold", "warned", "error",
 };
 
 static int add_rcpt(const struct reader *r, struct smtp_envelope *env, const char *w[],
@@ -399,13 +409,17 @@ static int one_line(const struct reader *r, struct smtp_envelope *env, const cha
 			return -1;
 		env->body = (enum smtp_body_type)word;
 		return 0;
-	case K_SMTPUTF8: {
+	case K_SMTPUTF8:
+	case K_HOLD:
+	case K_WARNED: {
 		static const char *const yn[] = {"no", "yes"};
-		if (get_word(r, "smtputf8", v, vn, yn, 2, &word) < 0)
+		if (get_word(r, key_names[k], v, vn, yn, 2, &word) < 0)
 			return -1;
-		env->smtputf8 = word == 1;
+		*(k == K_SMTPUTF8 ? &env->smtputf8 : k == K_HOLD ? &env->hold : &env->warned) =
+			word == 1;
 		return 0;
 	}
+	case K_ERROR: return get_value(r, "error", v, vn, &env->last_error);
 	case K_ARRIVAL:
 	case K_NEXT:
 		if (get_int(r, key_names[k], v, vn, 0, INT64_MAX, &num) < 0)

@@ -18,6 +18,7 @@
 #include "lib/str.h"
 #include "smtp/smtp_queue.h"
 #include "commands.h"
+#include "smtp/smtp_relay.h"
 
 #define CMD "queue"
 #define JSON_MAX (256u << 20)
@@ -33,6 +34,9 @@ static const char help_text[] =
 	"                       recipients; then the total\n"
 	"  show ID [--json]     one entry's envelope in full\n"
 	"  delete ID            remove an entry (its envelope, then its message)\n"
+	"  flush                every entry not on hold is due now; the relay is woken\n"
+	"  hold ID              the relay leaves the entry alone until released\n"
+	"  release ID           end a hold; the entry is due now\n"
 	"\n"
 	"Where the queue is (STATE_DIR/queue):\n"
 	"  --state-dir DIR      the state directory\n"
@@ -100,6 +104,7 @@ static void json_entry(struct json *j, const struct smtp_envelope *env, const ch
 		json_str(j, env->rcpt[i].addr);
 	json_arr_end(j);
 	json_kv_uint(j, "attempts", env->attempts);
+	json_kv_bool(j, "hold", env->hold);
 	json_obj_end(j);
 }
 
@@ -225,6 +230,8 @@ static int show_json(const struct ctx *c, const struct smtp_envelope *env, const
 	json_kv_str_or_null(&j, "helo", env->helo);
 	json_kv_str_or_null(&j, "tls", env->tls);
 	json_kv_uint(&j, "attempts", env->attempts);
+	json_kv_bool(&j, "hold", env->hold);
+	json_kv_str_or_null(&j, "last_error", env->last_error);
 	if (env->next_attempt == 0)
 		json_kv_null(&j, "next_attempt");
 	else
@@ -280,6 +287,10 @@ static int run_show(struct ctx *c, const char *id)
 	printf("%-14s%u\n", "attempts:", env.attempts);
 	printf("%-14s%s\n", "next attempt:", env.next_attempt == 0 ? "now" :
 	       time_text(env.next_attempt, t, sizeof t));
+	if (env.hold)
+		printf("%-14s%s\n", "hold:", "yes (inetkit queue release ID)");
+	if (env.last_error != NULL)
+		put_safe_line("last error:", env.last_error);
 	put_safe_line("message:", msg);
 	smtp_envelope_clear(&env);
 	return CLI_OK;
@@ -298,10 +309,65 @@ static int run_delete(struct ctx *c, const char *id)
 	return CLI_OK;
 }
 
+/* ---- flush, hold, release: the envelope changed, then the runner woken
+ * through the control file STATE_DIR/queue/.wake (smtp_relay.h) ---- */
+
+static int set_entry(struct ctx *c, const char *id, int hold, bool due, ik_err *e)
+{
+	struct smtp_envelope env = {0};
+	str_copy(env.id, sizeof env.id, id);
+	if (smtp_queue_read(c->q, id, &env, e) < 0)
+		return -1;
+	if (hold >= 0)
+		env.hold = hold == 1;
+	if (due)
+		env.next_attempt = 0;
+	int rc = smtp_queue_update(c->q, &env, e);
+	smtp_envelope_clear(&env);
+	return rc;
+}
+
+static int run_flush(struct ctx *c, const char *unused)
+{
+	(void)unused;
+	ik_err e;
+	size_t n = 0, done = 0;
+	char **ids = NULL;
+	if (c->q != NULL) {
+		if (smtp_queue_ids(c->q, &ids, &n, &e) < 0)
+			return cli_error(CMD, CLI_FAIL, "%s", e.msg);
+		for (size_t i = 0; i < n; i++)
+			if (set_entry(c, ids[i], -1, true, &e) == 0)
+				done++;
+		smtp_queue_ids_free(ids, n);
+		if (smtp_relay_wake_file(c->state_dir, &e) < 0)
+			return cli_error(CMD, CLI_FAIL, "%s", e.msg);
+	}
+	printf("flushed %zu message%s\n", done, done == 1 ? "" : "s");
+	return CLI_OK;
+}
+
+static int run_hold_release(struct ctx *c, const char *id)
+{
+	ik_err e;
+	bool hold = strcmp(c->verb, "hold") == 0;
+	if (c->q == NULL)
+		return no_entry(id);
+	if (set_entry(c, id, hold ? 1 : 0, !hold, &e) < 0)
+		return errno == ENOENT ? no_entry(id) : cli_error(CMD, CLI_FAIL, "%s", e.msg);
+	if (!hold && smtp_relay_wake_file(c->state_dir, &e) < 0)
+		return cli_error(CMD, CLI_FAIL, "%s", e.msg);
+	printf("%s %s\n", hold ? "held" : "released", id);
+	return CLI_OK;
+}
+
 static const struct verb verbs[] = {
 	{"list", 0, true, run_list},
 	{"show", 1, true, run_show},
 	{"delete", 1, false, run_delete},
+	{"flush", 0, false, run_flush},
+	{"hold", 1, false, run_hold_release},
+	{"release", 1, false, run_hold_release},
 };
 
 static const struct verb *find_verb(const char *name)
@@ -347,14 +413,14 @@ static int open_queue(struct ctx *c)
 int cmd_queue(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error(CMD, "missing verb (list, show or delete)");
+		return cli_usage_error(CMD, "missing verb (list, show, delete, flush, hold or release)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
 		return cli_help(help_text);
 	const struct verb *v = find_verb(argv[1]);
 	if (v == NULL)
 		return cli_unknown(CMD, argv[1], CLI_NAMES(verbs), "unknown verb '%s' (use list, "
-				   "show or delete)", argv[1]);
+				   "show, delete, flush, hold or release)", argv[1]);
 	struct ctx c = {.verb = v->name};
 	opterr = 0;
 	optind = 0;

@@ -13,6 +13,7 @@
 #include "core/service.h"
 #include "lib/str.h"
 #include "smtp/smtp_int.h"
+#include "smtp/smtp_relay.h"
 
 /* Delivery threads per worker: fsync dominates, and a few threads let the
  * file system batch concurrent sessions' syncs (a group commit). */
@@ -95,6 +96,9 @@ static void gen_free(void *gen)
 	/* Waits for deliveries under way: their sessions are gone, but what
 	 * was spooled is finished (or removed). */
 	offload_free(srv->pool);
+	/* After the pool: a delivery's last disk work has run or been
+	 * cancelled (the entry then stays as it was, tried again later). */
+	smtp_relay_stop(srv->relay);
 	smtp_queue_free(srv->queue);
 	mailstore_free(srv->store);
 	free(srv);
@@ -142,6 +146,8 @@ static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
 	}
 	srv->pool = offload_new(l, SMTP_POOL_THREADS, SMTP_POOL_QUEUE, e);
 	if (srv->pool == NULL)
+		goto fail;
+	if (c->relay_enabled && (srv->relay = smtp_relay_start(srv, e)) == NULL)
 		goto fail;
 	return srv;
 fail:

@@ -83,7 +83,10 @@ class Smtpd:
                 "submission_listen": "127.0.0.1:%d" % self.sub_port,
                 "submissions_listen": "127.0.0.1:%d" % self.subs_port,
                 "hostname": HOSTNAME,
-                "domains": domains}
+                "domains": domains,
+                # the queue stays as the server wrote it unless a test
+                # runs the relay (test_relay_out.py)
+                "relay_enabled": "no"}
         keys.update(smtp or {})
         keys = {k: v for k, v in keys.items() if v is not None}
         if "listen" not in keys:

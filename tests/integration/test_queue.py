@@ -98,10 +98,10 @@ def test_list_json(full):
     p = queue("list", "--json", "--state-dir", full, check=0)
     assert json.loads(p.stdout) == [
         {"id": ID2, "arrival": "2020-09-13T12:26:40Z", "size": 7, "from": "",
-         "recipients": 1, "to": ["postmaster@example.com"], "attempts": 0},
+         "recipients": 1, "to": ["postmaster@example.com"], "attempts": 0, "hold": False},
         {"id": ID1, "arrival": "2023-11-14T22:13:20Z", "size": 18, "from": "alice@example.org",
          "recipients": 2, "to": ["bob@example.net", "j\u00fcrgen@b\u00fccher.example"],
-         "attempts": 2},
+         "attempts": 2, "hold": False},
     ]
 
 
@@ -140,8 +140,8 @@ def test_show_json(full):
         "id": ID2, "arrival": "2020-09-13T12:26:40Z", "size": 7, "from": "",
         "recipients": [{"address": "postmaster@example.com", "notify": "never", "orcpt": None}],
         "ret": None, "envid": None, "body": "7bit", "smtputf8": False, "auth_user": None,
-        "client": None, "helo": None, "tls": None, "attempts": 0, "next_attempt": None,
-        "message": "%s/queue/%s.msg" % (full, ID2)}
+        "client": None, "helo": None, "tls": None, "attempts": 0, "hold": False,
+        "last_error": None, "next_attempt": None, "message": "%s/queue/%s.msg" % (full, ID2)}
     p = queue("show", ID1, "--json", "--state-dir", full, check=0)
     got = json.loads(p.stdout)
     assert got["recipients"][0] == {"address": "bob@example.net", "notify": "failure,delay",
@@ -212,8 +212,8 @@ def test_malformed_envelope_is_listed_and_named(full):
 
 
 @pytest.mark.parametrize("args, msg", [
-    ([], "missing verb (list, show or delete)"),
-    (["lst"], "unknown verb 'lst' (use list, show or delete)\nDid you mean 'list'?"),
+    ([], "missing verb (list, show, delete, flush, hold or release)"),
+    (["lst"], "unknown verb 'lst' (use list, show, delete, flush, hold or release)\nDid you mean 'list'?"),
     (["show"], "'queue show' needs a queue ID (see inetkit queue list)"),
     (["delete", ID1, ID2], "unexpected argument '%s'" % ID2),
     (["list", "extra"], "unexpected argument 'extra'"),
@@ -235,3 +235,24 @@ def test_missing_state_dir(tmp_path):
     p = queue("list", "--state-dir", missing, check=1)
     assert p.stderr == ("inetkit queue: the state directory %s does not exist; name the one "
                         "smtpd uses with --state-dir DIR or --config FILE\n" % missing)
+
+
+def test_hold_release_flush(full):
+    p = queue("hold", ID1, "--state-dir", full, check=0)
+    assert p.stdout == "held %s\n" % ID1
+    got = json.loads(queue("show", ID1, "--json", "--state-dir", full, check=0).stdout)
+    assert got["hold"] is True
+    assert "hold:         yes" in queue("show", ID1, "--state-dir", full, check=0).stdout
+    p = queue("release", ID1, "--state-dir", full, check=0)
+    assert p.stdout == "released %s\n" % ID1
+    got = json.loads(queue("show", ID1, "--json", "--state-dir", full, check=0).stdout)
+    assert got["hold"] is False and got["next_attempt"] is None
+    # the runner's control file: woken, not signalled
+    assert os.path.exists(os.path.join(full, "queue", ".wake"))
+    os.unlink(os.path.join(full, "queue", ".wake"))
+    p = queue("flush", "--state-dir", full, check=0)
+    assert p.stdout == "flushed 2 messages\n"
+    assert os.path.exists(os.path.join(full, "queue", ".wake"))
+    # the control files are not entries
+    assert len(json.loads(queue("list", "--json", "--state-dir", full, check=0).stdout)) == 2
+    queue("hold", "1111.M1P1Q1", "--state-dir", full, check=1)

@@ -1,0 +1,695 @@
+/* The SMTP client dialect on the event loop (see smtp_client.h for the
+ * RFCs). One struct per connection; every wait is a libevent callback with
+ * the bufferevent's read time-out (RFC 5321 4.5.3.2: 5 minutes for the
+ * greeting and commands, 10 for the end of DATA, by the caller's opts).
+ * The message file is read in slices as the socket drains (a local file
+ * in the page cache: short reads, not worth an offload hop). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/err.h>
+
+#include "core/dotstuff.h"
+#include "core/reply_num.h"
+#include "core/tls.h"
+#include "lib/base64.h"
+#include "lib/str.h"
+#include "smtp/smtp_client.h"
+
+#define LINE_MAX_BYTES 4096
+#define BODY_SLICE (64 * 1024)
+
+enum st {
+	ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_AUTH, ST_AUTH_LOGIN_USER,
+	ST_AUTH_LOGIN_PASS, ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_DOT, ST_QUIT, ST_DONE,
+};
+
+struct smtp_client {
+	struct loop *loop;
+	struct bufferevent *bev;
+	struct smtp_client_opts o;
+	char host[256];
+	const struct smtp_envelope *env;
+	size_t *idx;
+	size_t n;
+	int msg_fd;
+	off_t msg_off;
+	struct dot_stuffer stuffer;
+	bool body_done;
+	smtp_client_cb cb;
+	void *arg;
+	enum st st;
+	struct reply_num rn;
+	int code;
+	char text[400];		/* the first line of the reply, after the code */
+	unsigned ext;		/* SMTP_EXT_* of the last EHLO */
+	uint64_t max_size;
+	bool tls;
+	bool esmtp;
+	size_t rcpt_next;	/* RCPT replies seen */
+	size_t accepted;
+	struct smtp_client_result res;
+	struct event *later;	/* deferred failure from start */
+};
+
+unsigned smtp_client_ehlo_line(const char *line, size_t len, uint64_t *size)
+{
+	char buf[256];
+	if (len >= sizeof buf)
+		len = sizeof buf - 1;
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	char *sp = strchr(buf, ' ');
+	char *args = sp ? sp + 1 : buf + len;
+	if (sp)
+		*sp = '\0';
+	if (strcasecmp(buf, "STARTTLS") == 0)
+		return SMTP_EXT_STARTTLS;
+	if (strcasecmp(buf, "PIPELINING") == 0)
+		return SMTP_EXT_PIPELINING;
+	if (strcasecmp(buf, "8BITMIME") == 0)
+		return SMTP_EXT_8BITMIME;
+	if (strcasecmp(buf, "SMTPUTF8") == 0)
+		return SMTP_EXT_SMTPUTF8;
+	if (strcasecmp(buf, "DSN") == 0)
+		return SMTP_EXT_DSN;
+	if (strcasecmp(buf, "CHUNKING") == 0)
+		return SMTP_EXT_CHUNKING;
+	if (strcasecmp(buf, "SIZE") == 0) {
+		uint64_t v = 0;
+		const char *p = args;
+		while (*p >= '0' && *p <= '9' && v < UINT64_MAX / 10)
+			v = v * 10 + (uint64_t)(*p++ - '0');
+		if (size)
+			*size = v;
+		return SMTP_EXT_SIZE;
+	}
+	if (strcasecmp(buf, "AUTH") == 0) {
+		unsigned f = 0;
+		char *save = NULL;
+		for (char *w = strtok_r(args, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			if (strcasecmp(w, "PLAIN") == 0)
+				f |= SMTP_EXT_AUTH_PLAIN;
+			else if (strcasecmp(w, "LOGIN") == 0)
+				f |= SMTP_EXT_AUTH_LOGIN;
+		}
+		return f;
+	}
+	return 0;
+}
+
+void smtp_client_xtext(const char *s, char *out, size_t outsz)
+{
+	size_t o = 0;
+	if (outsz == 0)
+		return;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x21 || c > 0x7e || c == '+' || c == '=') {
+			if (o + 4 > outsz)
+				break;
+			static const char hex[] = "0123456789ABCDEF";
+			out[o++] = '+';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		} else {
+			if (o + 2 > outsz)
+				break;
+			out[o++] = (char)c;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void client_free(void *arg)
+{
+	struct smtp_client *c = arg;
+	free(c->res.rcpt);
+	free(c->idx);
+	if (c->later)
+		event_free(c->later);
+	free(c);
+}
+
+/* Report and close. The struct itself goes after the current callback
+ * returns, so that the code that called finish may still look at c->st. */
+static void finish(struct smtp_client *c)
+{
+	c->st = ST_DONE;
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	smtp_client_cb cb = c->cb;
+	c->cb = NULL;
+	if (cb)
+		cb(c->arg, &c->res);
+	if (loop_defer(c->loop, client_free, c) < 0)
+		client_free(c);	/* only when out of memory, and nothing follows */
+}
+
+/* The dialogue stops: every recipient without a result of its own gets
+ * this one. */
+static void fail(struct smtp_client *c, int code, bool temp, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail(struct smtp_client *c, int code, bool temp, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->res.text, sizeof c->res.text, fmt, ap);
+	va_end(ap);
+	c->res.code = code;
+	c->res.temp = temp;
+	for (size_t i = 0; i < c->n; i++) {
+		struct smtp_client_rcpt *r = &c->res.rcpt[i];
+		if (r->code == 0 || (r->code >= 200 && r->code < 300)) {
+			r->code = code;
+			str_copy(r->text, sizeof r->text, c->res.text);
+		}
+	}
+	/* A polite QUIT is not worth waiting for after a failure. */
+	finish(c);
+}
+
+static int send_line(struct smtp_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int send_line(struct smtp_client *c, const char *fmt, ...)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = evbuffer_add_vprintf(out, fmt, ap);
+	va_end(ap);
+	if (rc < 0 || evbuffer_add(out, "\r\n", 2) < 0)
+		return -1;
+	return 0;
+}
+
+static void set_timeout(struct smtp_client *c, uint64_t ms)
+{
+	struct timeval tv = loop_tv(ms);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+static void send_ehlo(struct smtp_client *c)
+{
+	c->ext = 0;
+	c->max_size = 0;
+	c->st = ST_EHLO;
+	send_line(c, "EHLO %s", c->o.helo);
+}
+
+static void send_envelope(struct smtp_client *c);
+
+static void after_ehlo(struct smtp_client *c)
+{
+	if (!c->tls && c->o.tls != SMTP_TLS_NONE && (c->ext & SMTP_EXT_STARTTLS)) {
+		c->st = ST_STARTTLS;
+		send_line(c, "STARTTLS");
+		return;
+	}
+	if (!c->tls && c->o.tls == SMTP_TLS_REQUIRED) {
+		fail(c, 454, true, "4.7.5 TLS is required for %s but the server does not offer STARTTLS",
+		     c->host);
+		return;
+	}
+	if (c->o.auth_user) {
+		char resp[1024];
+		if (c->ext & SMTP_EXT_AUTH_PLAIN) {
+			char raw[600];
+			size_t ul = strlen(c->o.auth_user), pl = strlen(c->o.auth_pass);
+			if (ul + pl + 2 > sizeof raw) {
+				fail(c, 535, false, "AUTH: user name or password too long");
+				return;
+			}
+			raw[0] = '\0';
+			memcpy(raw + 1, c->o.auth_user, ul);
+			raw[1 + ul] = '\0';
+			memcpy(raw + 2 + ul, c->o.auth_pass, pl);
+			if (base64_encode(raw, ul + pl + 2, resp, sizeof resp) < 0) {
+				fail(c, 535, false, "AUTH: credentials too long");
+				return;
+			}
+			explicit_bzero(raw, sizeof raw);
+			c->st = ST_AUTH;
+			send_line(c, "AUTH PLAIN %s", resp);
+			explicit_bzero(resp, sizeof resp);
+			return;
+		}
+		if (c->ext & SMTP_EXT_AUTH_LOGIN) {
+			c->st = ST_AUTH_LOGIN_USER;
+			send_line(c, "AUTH LOGIN");
+			return;
+		}
+		fail(c, 454, true, "4.7.0 %s does not offer AUTH PLAIN or LOGIN%s", c->host,
+		     c->tls ? "" : " (without TLS)");
+		return;
+	}
+	send_envelope(c);
+}
+
+static void send_rcpt(struct smtp_client *c, size_t k)
+{
+	const struct smtp_env_rcpt *r = &c->env->rcpt[c->idx[k]];
+	char params[600] = "";
+	if (c->ext & SMTP_EXT_DSN) {
+		char nt[64], x[500];
+		if (r->notify) {
+			smtp_queue_notify_text(r->notify, nt, sizeof nt);
+			for (char *p = nt; *p; p++)
+				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+			str_fmt(params, sizeof params, " NOTIFY=%s", nt);
+		}
+		if (r->orcpt) {
+			const char *semi = strchr(r->orcpt, ';');
+			smtp_client_xtext(semi ? semi + 1 : r->orcpt, x, sizeof x);
+			size_t l = strlen(params);
+			str_fmt(params + l, sizeof params - l, " ORCPT=%.*s;%s",
+				semi ? (int)(semi - r->orcpt) : 7, semi ? r->orcpt : "rfc822", x);
+		}
+	}
+	send_line(c, "RCPT TO:<%s>%s", r->addr, params);
+}
+
+static void send_envelope(struct smtp_client *c)
+{
+	if (c->env->smtputf8 && !(c->ext & SMTP_EXT_SMTPUTF8)) {
+		fail(c, 553, false, "5.6.7 the message needs SMTPUTF8 (RFC 6531: UTF-8 addresses "
+		     "or headers) and %s does not support it", c->host);
+		return;
+	}
+	if ((c->ext & SMTP_EXT_SIZE) && c->max_size > 0 && c->env->size > c->max_size) {
+		fail(c, 552, false, "5.3.4 the message (%llu bytes) is larger than %s accepts "
+		     "(SIZE %llu)", (unsigned long long)c->env->size, c->host,
+		     (unsigned long long)c->max_size);
+		return;
+	}
+	char params[700] = "";
+	size_t l = 0;
+	if (c->ext & SMTP_EXT_SIZE)
+		str_fmt(params, sizeof params, " SIZE=%llu", (unsigned long long)c->env->size);
+	l = strlen(params);
+	if (c->env->body == SMTP_BODY_8BITMIME && (c->ext & SMTP_EXT_8BITMIME))
+		str_fmt(params + l, sizeof params - l, " BODY=8BITMIME");
+	l = strlen(params);
+	if (c->env->smtputf8)
+		str_fmt(params + l, sizeof params - l, " SMTPUTF8");
+	l = strlen(params);
+	if (c->ext & SMTP_EXT_DSN) {
+		if (c->env->ret != SMTP_RET_UNSET)
+			str_fmt(params + l, sizeof params - l, " RET=%s",
+				c->env->ret == SMTP_RET_FULL ? "FULL" : "HDRS");
+		l = strlen(params);
+		if (c->env->envid) {
+			char x[300];
+			smtp_client_xtext(c->env->envid, x, sizeof x);
+			str_fmt(params + l, sizeof params - l, " ENVID=%s", x);
+		}
+	}
+	c->st = ST_MAIL;
+	c->rcpt_next = 0;
+	c->accepted = 0;
+	send_line(c, "MAIL FROM:<%s>%s", c->env->from, params);
+	/* RFC 2920: with PIPELINING the whole MAIL/RCPT group goes at once;
+	 * the replies come back in order. */
+	if (c->ext & SMTP_EXT_PIPELINING)
+		for (size_t k = 0; k < c->n; k++)
+			send_rcpt(c, k);
+}
+
+static void fill_body(struct smtp_client *c);
+static void rewire(struct smtp_client *c);
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct smtp_client *c = arg;
+	if (c->st == ST_BODY)
+		fill_body(c);
+}
+
+/* Add slices of the message, stuffed, until the output holds one slice's
+ * worth; the write callback (output drained) asks for more. */
+static void fill_body(struct smtp_client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	static char in[BODY_SLICE / 4];
+	char stuffed[sizeof in * DOTSTUFF_OUT_PER_BYTE];
+	while (!c->body_done && evbuffer_get_length(out) < BODY_SLICE) {
+		ssize_t n = pread(c->msg_fd, in, sizeof in, c->msg_off);
+		if (n < 0) {
+			fail(c, 451, true, "4.3.0 reading the queued message: %s", strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			char end[DOTSTUFF_END_MAX];
+			size_t el = dotstuff_end(&c->stuffer, end);
+			evbuffer_add(out, end, el);
+			c->body_done = true;
+			c->st = ST_DOT;
+			set_timeout(c, c->o.data_ms);
+			break;
+		}
+		c->msg_off += n;
+		size_t done = 0;
+		while (done < (size_t)n) {
+			size_t wl = 0;
+			done += dotstuff_stuff(&c->stuffer, in + done, (size_t)n - done, stuffed,
+					       sizeof stuffed, &wl);
+			evbuffer_add(out, stuffed, wl);
+		}
+	}
+}
+
+static bool ok2(int code) { return code >= 200 && code < 300; }
+
+/* One complete reply in c->code / c->text. */
+static void on_reply(struct smtp_client *c)
+{
+	int code = c->code;
+	bool temp = code >= 400 && code < 500;
+	switch (c->st) {
+	case ST_GREETING:
+		if (!ok2(code)) {
+			fail(c, code, code < 500, "%s greeted with %d %s", c->host, code, c->text);
+			return;
+		}
+		c->res.connected = true;
+		send_ehlo(c);
+		return;
+	case ST_EHLO:
+		if (ok2(code)) {
+			c->esmtp = true;
+			after_ehlo(c);
+			return;
+		}
+		if (code == 421 || c->o.tls == SMTP_TLS_REQUIRED || c->o.auth_user) {
+			fail(c, code, code < 500, "EHLO: %d %s", code, c->text);
+			return;
+		}
+		c->st = ST_HELO;
+		send_line(c, "HELO %s", c->o.helo);
+		return;
+	case ST_HELO:
+		if (!ok2(code)) {
+			fail(c, code, temp, "HELO: %d %s", code, c->text);
+			return;
+		}
+		send_envelope(c);
+		return;
+	case ST_STARTTLS: {
+		if (code != 220) {
+			if (c->o.tls == SMTP_TLS_REQUIRED) {
+				fail(c, code, true, "STARTTLS refused: %d %s", code, c->text);
+				return;
+			}
+			/* Opportunistic: go on in plain text, without asking again. */
+			c->ext &= ~(unsigned)SMTP_EXT_STARTTLS;
+			after_ehlo(c);
+			return;
+		}
+		/* RFC 3207 4.2: anything the server sent after 220 is discarded */
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bool verify = c->o.tls == SMTP_TLS_REQUIRED;
+		SSL_CTX *ctx = verify ? c->o.tls_verify : c->o.tls_may;
+		ik_err e;
+		SSL *ssl = ctx ? tls_client_ssl(ctx, c->o.tls_name ? c->o.tls_name : c->host,
+						NULL, &e) : NULL;
+		if (!ssl) {
+			fail(c, 454, true, "TLS: %s", ctx ? e.msg : "no TLS context");
+			return;
+		}
+		struct bufferevent *tb = bufferevent_openssl_filter_new(
+			loop_base(c->loop), c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+			BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		if (!tb) {
+			SSL_free(ssl);
+			fail(c, 454, true, "TLS: cannot start the handshake");
+			return;
+		}
+		c->bev = tb;
+		c->tls = true;
+		rewire(c);
+		send_ehlo(c);
+		return;
+	}
+	case ST_AUTH:
+	case ST_AUTH_LOGIN_PASS:
+		if (code != 235) {
+			fail(c, code, temp, "AUTH refused by %s: %d %s", c->host, code, c->text);
+			return;
+		}
+		send_envelope(c);
+		return;
+	case ST_AUTH_LOGIN_USER: {
+		/* "334 VXNlcm5hbWU6", then "334 UGFzc3dvcmQ6": user, password */
+		if (code != 334) {
+			fail(c, code, temp, "AUTH LOGIN refused: %d %s", code, c->text);
+			return;
+		}
+		char resp[700];
+		const char *v = c->rcpt_next == 0 ? c->o.auth_user : c->o.auth_pass;
+		if (base64_encode(v, strlen(v), resp, sizeof resp) < 0) {
+			fail(c, 535, false, "AUTH: credentials too long");
+			return;
+		}
+		if (c->rcpt_next++ == 1)
+			c->st = ST_AUTH_LOGIN_PASS;
+		send_line(c, "%s", resp);
+		explicit_bzero(resp, sizeof resp);
+		return;
+	}
+	case ST_MAIL:
+		if (!ok2(code)) {
+			/* With PIPELINING the RCPT replies still come: they are
+			 * read and ignored by failing now (the connection goes). */
+			fail(c, code, temp, "MAIL FROM refused: %d %s", code, c->text);
+			return;
+		}
+		c->st = ST_RCPT;
+		if (!(c->ext & SMTP_EXT_PIPELINING))
+			send_rcpt(c, 0);
+		return;
+	case ST_RCPT: {
+		struct smtp_client_rcpt *r = &c->res.rcpt[c->rcpt_next];
+		r->code = code;
+		str_copy(r->text, sizeof r->text, c->text);
+		if (ok2(code))
+			c->accepted++;
+		c->rcpt_next++;
+		if (c->rcpt_next < c->n) {
+			if (!(c->ext & SMTP_EXT_PIPELINING))
+				send_rcpt(c, c->rcpt_next);
+			return;
+		}
+		if (c->accepted == 0) {
+			c->st = ST_QUIT;
+			send_line(c, "QUIT");
+			c->res.code = 0;
+			finish(c);
+			return;
+		}
+		c->st = ST_DATA;
+		send_line(c, "DATA");
+		return;
+	}
+	case ST_DATA:
+		if (code != 354) {
+			fail(c, code, temp || code < 400, "DATA refused: %d %s", code, c->text);
+			return;
+		}
+		c->st = ST_BODY;
+		dotstuff_stuff_init(&c->stuffer);
+		c->msg_off = 0;
+		fill_body(c);
+		return;
+	case ST_DOT:
+		for (size_t i = 0; i < c->n; i++) {
+			struct smtp_client_rcpt *r = &c->res.rcpt[i];
+			if (ok2(r->code)) {
+				r->code = code;
+				str_copy(r->text, sizeof r->text, c->text);
+			}
+		}
+		c->st = ST_QUIT;
+		send_line(c, "QUIT");
+		/* The results are final now; the QUIT reply adds nothing. */
+		c->st = ST_DONE;
+		finish(c);
+		return;
+	default:
+		return;
+	}
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct smtp_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	while (c->st != ST_DONE) {
+		size_t len = 0;
+		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (!line) {
+			if (evbuffer_get_length(in) > LINE_MAX_BYTES) {
+				fail(c, 451, true, "%s sent a reply line over %d bytes", c->host,
+				     LINE_MAX_BYTES);
+			}
+			return;
+		}
+		ik_err e;
+		bool first = c->rn.code == 0;
+		int rc = reply_num_line(&c->rn, line, len, "SMTP", &e);
+		if (rc < 0) {
+			free(line);
+			fail(c, 451, true, "%s", e.msg);
+			return;
+		}
+		const char *t = len > 4 ? line + 4 : "";
+		if (first)
+			str_copy(c->text, sizeof c->text, t);
+		if (c->st == ST_EHLO && !first)
+			c->ext |= smtp_client_ehlo_line(t, strlen(t), &c->max_size);
+		free(line);
+		if (rc == 1) {
+			c->code = c->rn.code;
+			reply_num_init(&c->rn);
+			enum st before = c->st;
+			on_reply(c);
+			if (before == ST_STARTTLS)
+				return;	/* input now comes through the TLS filter */
+		}
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct smtp_client *c = arg;
+	if (what & BEV_EVENT_CONNECTED) {
+		c->st = ST_GREETING;
+		set_timeout(c, c->o.reply_ms);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		fail(c, 451, true, "4.4.2 %s: no answer in time (%s)", c->host,
+		     c->st == ST_CONNECT ? "connecting" : c->st == ST_DOT ? "end of data" : "reply");
+		return;
+	}
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+		char why[200] = "connection closed";
+		unsigned long err = bufferevent_get_openssl_error(c->bev);
+		if (err) {
+			SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+			str_fmt(why, sizeof why, "TLS: %s", tls_error_text(ssl, err, why + 100, 100));
+		} else if ((what & BEV_EVENT_ERROR) && EVUTIL_SOCKET_ERROR()) {
+			str_fmt(why, sizeof why, "%s", strerror(EVUTIL_SOCKET_ERROR()));
+		}
+		fail(c, 451, true, "4.4.1 %s: %s", c->host, why);
+	}
+}
+
+static void rewire(struct smtp_client *c)
+{
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	set_timeout(c, c->o.reply_ms);
+}
+
+static void deferred_fail(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct smtp_client *c = arg;
+	fail(c, 451, true, "4.4.1 %s: %s", c->host, c->res.text);
+}
+
+struct smtp_client *smtp_client_start(struct loop *l, const struct sockaddr *sa, socklen_t salen,
+				      const char *host, const struct smtp_client_opts *o,
+				      const struct smtp_envelope *env, const size_t *idx,
+				      size_t n, int msg_fd, smtp_client_cb cb, void *arg,
+				      ik_err *e)
+{
+	if (n == 0)
+		return ik_err_set(e, "smtp client: no recipients"), NULL;
+	struct smtp_client *c = calloc(1, sizeof *c);
+	if (!c)
+		return ik_err_set(e, "out of memory"), NULL;
+	c->res.rcpt = calloc(n, sizeof *c->res.rcpt);
+	c->idx = malloc(n * sizeof *c->idx);
+	if (!c->res.rcpt || !c->idx) {
+		free(c->res.rcpt);
+		free(c->idx);
+		free(c);
+		return ik_err_set(e, "out of memory"), NULL;
+	}
+	memcpy(c->idx, idx, n * sizeof *idx);
+	c->n = n;
+	c->loop = l;
+	c->o = *o;
+	if (!c->o.helo)
+		c->o.helo = "localhost";
+	if (!c->o.connect_ms)
+		c->o.connect_ms = 30000;
+	if (!c->o.reply_ms)
+		c->o.reply_ms = 300000;
+	if (!c->o.data_ms)
+		c->o.data_ms = 600000;
+	str_copy(c->host, sizeof c->host, host);
+	c->env = env;
+	c->msg_fd = msg_fd;
+	c->cb = cb;
+	c->arg = arg;
+	c->st = ST_CONNECT;
+	reply_num_init(&c->rn);
+	char addr[64] = "?";
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+	str_fmt(c->res.remote, sizeof c->res.remote, "%s [%s]", host, addr);
+	c->bev = bufferevent_socket_new(loop_base(l), -1,
+					BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!c->bev) {
+		free(c->res.rcpt);
+		free(c->idx);
+		free(c);
+		return ik_err_set(e, "out of memory"), NULL;
+	}
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	set_timeout(c, c->o.connect_ms);
+	if (bufferevent_socket_connect(c->bev, sa, (int)salen) < 0) {
+		/* Reported from the loop, as every other failure. */
+		str_fmt(c->res.text, sizeof c->res.text, "%s", strerror(errno ? errno : ECONNREFUSED));
+		c->later = evtimer_new(loop_base(l), deferred_fail, c);
+		struct timeval zero = {0, 0};
+		if (!c->later || evtimer_add(c->later, &zero) < 0) {
+			bufferevent_free(c->bev);
+			free(c->res.rcpt);
+			free(c->idx);
+			free(c);
+			return ik_err_set(e, "out of memory"), NULL;
+		}
+	}
+	return c;
+}
+
+void smtp_client_abort(struct smtp_client *c)
+{
+	if (!c)
+		return;
+	c->cb = NULL;
+	if (c->bev)
+		bufferevent_free(c->bev);
+	client_free(c);
+}
