@@ -14,5 +14,6 @@ int cmd_smtpd(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
+int cmd_dkim(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const struct subcommand subcommands[] = {
 	{"smtpd", cmd_smtpd, "SMTP server: local delivery to Maildir, submission, queue"},
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
+	{"dkim", cmd_dkim, "DKIM signing keys: make one and print its DNS record"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
 
