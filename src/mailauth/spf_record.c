@@ -86,6 +86,8 @@ static int expand_one(const struct spf_ctx *x, const char *domain, const char *s
 		      size_t *used, char *out, size_t outsz, size_t *k)
 {
 	const char *p = spec;
+	if (*p == '\0')
+		return -1;
 	char letter = *p++;
 	bool upper = isupper((unsigned char)letter);
 	letter = (char)tolower((unsigned char)letter);
