@@ -57,6 +57,7 @@ enum smtp_bare_newline { SMTP_BARE_REJECT, SMTP_BARE_NORMALIZE };
 
 struct smtp_aliases;
 struct acl;
+struct dkim_key;
 
 struct smtp_conf {
 	const char *section;		/* "smtp" */
@@ -84,6 +85,10 @@ struct smtp_conf {
 	char config_path[ACCOUNT_PATH_MAX];	/* for the banner's try-it lines */
 	char cert[ACCOUNT_PATH_MAX], key[ACCOUNT_PATH_MAX];	/* "" : self-signed */
 	SSL_CTX *ssl;			/* made by smtp_conf_prepare */
+	/* DKIM signing of what authenticated users send from a local domain */
+	char dkim_selector[64];		/* "" : no signing */
+	char dkim_key_path[ACCOUNT_PATH_MAX];
+	struct dkim_key *dkim;		/* read at configure time (as root); NULL: none */
 };
 
 /* Read every key of [section] (and nothing else); state_dir, cert and key

@@ -4,6 +4,7 @@
  * recipients, 5 minutes for a command, 10 minutes for DATA), RFC 6409 and
  * RFC 8314 the submission roles, RFC 5321 3.6.2 and 7.1 why relaying is
  * off unless a client is authenticated or listed (never an open relay). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "core/tls.h"
 #include "lib/str.h"
+#include "mailauth/mailauth.h"
 #include "mailstore/mailstore.h"
 #include "smtp/smtp.h"
 #include "smtp/smtp_alias.h"
@@ -122,6 +124,35 @@ static int read_limits(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik
 	return 0;
 }
 
+/* dkim_selector and dkim_key: both or neither. The key is read here, at
+ * start and on reload, while the process may still read a root-only file. */
+static int read_dkim(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	const char *sel, *key;
+	if (cfg_get_str(cfg, sec, "dkim_selector", "DKIM selector for the local domains' "
+			"signatures (RFC 6376); empty: mail is not signed", "", &sel, e) < 0 ||
+	    cfg_get_str(cfg, sec, "dkim_key", "The DKIM private key (PEM: inetkit dkim keygen) "
+			"that signs mail authenticated users send from a local domain", "",
+			&key, e) < 0)
+		return -1;
+	if ((sel[0] == '\0') != (key[0] == '\0'))
+		return cfg_error(cfg, sec, sel[0] ? "dkim_selector" : "dkim_key", e,
+				 "dkim_selector and dkim_key go together: set both, or neither");
+	if (sel[0] == '\0')
+		return 0;
+	for (const char *p = sel; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return cfg_error(cfg, sec, "dkim_selector", e, "'%s' is not a selector "
+					 "(letters, digits, '-', '_', '.')", sel);
+	if (str_copy(c->dkim_selector, sizeof c->dkim_selector, sel) < 0 ||
+	    str_copy(c->dkim_key_path, sizeof c->dkim_key_path, key) < 0)
+		return cfg_error(cfg, sec, "dkim_selector", e, "too long");
+	ik_err why;
+	if ((c->dkim = dkim_key_load(key, &why)) == NULL)
+		return cfg_error(cfg, sec, "dkim_key", e, "%s", why.msg);
+	return 0;
+}
+
 static int read_listen(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
 {
 	if (listen_spec_configure(cfg, sec, "listen", "Addresses for mail from other servers "
@@ -153,7 +184,7 @@ struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
 	    read_listen(cfg, sec, c, e) < 0 || read_hostname(cfg, sec, c, e) < 0 ||
 	    read_domains(cfg, sec, c, e) < 0 || read_relay(cfg, sec, c, e) < 0 ||
-	    read_limits(cfg, sec, c, e) < 0 ||
+	    read_limits(cfg, sec, c, e) < 0 || read_dkim(cfg, sec, c, e) < 0 ||
 	    cfg_get_str(cfg, sec, "aliases", "An aliases file (/etc/aliases syntax: name: "
 			"targets); empty: none (postmaster is a mailbox of its own)", "", &v, e) < 0)
 		goto fail;
@@ -195,6 +226,7 @@ void smtp_conf_free(struct smtp_conf *c)
 	smtp_aliases_free(c->aliases);
 	if (c->ssl != NULL)
 		SSL_CTX_free(c->ssl);
+	dkim_key_free(c->dkim);
 	free(c);
 }
 
