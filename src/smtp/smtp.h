@@ -89,6 +89,10 @@ struct smtp_conf {
 	char dkim_selector[64];		/* "" : no signing */
 	char dkim_key_path[ACCOUNT_PATH_MAX];
 	struct dkim_key *dkim;		/* read at configure time (as root); NULL: none */
+	/* Inbound checks on the listen role: SPF, DKIM, DMARC (mailauth) */
+	bool mail_auth;
+	bool dmarc_enforce;		/* a DMARC p=reject failure is 550 5.7.1 */
+	char dns_servers[256];		/* "" : the system's */
 };
 
 /* Read every key of [section] (and nothing else); state_dir, cert and key

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/acl.h"
+#include "core/dns.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/tls.h"
@@ -153,6 +154,27 @@ static int read_dkim(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_e
 	return 0;
 }
 
+/* The inbound checks (mailauth) and the DNS servers they ask. */
+static int read_checks(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	const char *v;
+	ik_err why;
+	if (cfg_get_bool(cfg, sec, "mail_auth", "Check SPF, DKIM and DMARC of mail on the listen "
+			 "role and add an Authentication-Results header", true, &c->mail_auth,
+			 e) < 0 ||
+	    cfg_get_bool(cfg, sec, "dmarc_enforce", "Refuse (550 5.7.1) a message that fails "
+			 "DMARC under its domain's p=reject; no: only the header says so", false,
+			 &c->dmarc_enforce, e) < 0 ||
+	    cfg_get_str(cfg, sec, "dns_servers", "DNS servers for MX, A, AAAA and TXT lookups, "
+			"HOST:PORT ...; empty: those of /etc/resolv.conf", "", &v, e) < 0)
+		return -1;
+	if (v[0] != '\0' && dns_servers_check(v, &why) < 0)
+		return cfg_error(cfg, sec, "dns_servers", e, "%s", why.msg);
+	if (str_copy(c->dns_servers, sizeof c->dns_servers, v) < 0)
+		return cfg_error(cfg, sec, "dns_servers", e, "too long");
+	return 0;
+}
+
 static int read_listen(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
 {
 	if (listen_spec_configure(cfg, sec, "listen", "Addresses for mail from other servers "
@@ -185,6 +207,7 @@ struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
 	    read_listen(cfg, sec, c, e) < 0 || read_hostname(cfg, sec, c, e) < 0 ||
 	    read_domains(cfg, sec, c, e) < 0 || read_relay(cfg, sec, c, e) < 0 ||
 	    read_limits(cfg, sec, c, e) < 0 || read_dkim(cfg, sec, c, e) < 0 ||
+	    read_checks(cfg, sec, c, e) < 0 ||
 	    cfg_get_str(cfg, sec, "aliases", "An aliases file (/etc/aliases syntax: name: "
 			"targets); empty: none (postmaster is a mailbox of its own)", "", &v, e) < 0)
 		goto fail;

@@ -42,6 +42,7 @@ struct smtp_server {
 	struct offload *pool;		/* fsync and delivery, quota checks */
 	struct mailstore *store;
 	struct smtp_queue *queue;
+	struct dns *dns;		/* the inbound checks' resolver; NULL: no checks */
 };
 
 /* An accepted recipient: where it goes once the message is in. */

@@ -11,6 +11,7 @@
 #include "core/offload.h"
 #include "core/server.h"
 #include "core/service.h"
+#include "core/dns.h"
 #include "lib/str.h"
 #include "smtp/smtp_int.h"
 
@@ -95,6 +96,8 @@ static void gen_free(void *gen)
 	/* Waits for deliveries under way: their sessions are gone, but what
 	 * was spooled is finished (or removed). */
 	offload_free(srv->pool);
+	/* After the pool and the sessions: no check is waiting for an answer. */
+	dns_free(srv->dns);
 	smtp_queue_free(srv->queue);
 	mailstore_free(srv->store);
 	free(srv);
@@ -143,6 +146,15 @@ static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
 	srv->pool = offload_new(l, SMTP_POOL_THREADS, SMTP_POOL_QUEUE, e);
 	if (srv->pool == NULL)
 		goto fail;
+	if (c->mail_auth && c->nlisten > 0) {
+		struct dns_opts o;
+		dns_opts_default(&o);
+		o.servers = c->dns_servers[0] != '\0' ? c->dns_servers : NULL;
+		if ((srv->dns = dns_new(l, &o, e)) == NULL) {
+			ik_err_prefix(e, "[%s] dns_servers", c->section);
+			goto fail;
+		}
+	}
 	return srv;
 fail:
 	gen_free(srv);
