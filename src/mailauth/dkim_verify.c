@@ -65,6 +65,17 @@ static bool lists_from(const char *hl)
 	return false;
 }
 
+/* RFC 6376 3.5 (i=): the AUID's domain is d or a subdomain of it. */
+static bool auid_in_domain(const char *auid, const char *d)
+{
+	const char *at = strrchr(auid, '@');
+	const char *ad = at != NULL ? at + 1 : auid;
+	size_t an = strlen(ad), dn = strlen(d);
+	if (an < dn || strcasecmp(ad + an - dn, d) != 0)
+		return false;
+	return an == dn || ad[an - dn - 1] == '.';
+}
+
 void dkim_prepare_sig(const struct mauth_header *h, size_t fi, int64_t now, struct dkim_pending *p)
 {
 	memset(p, 0, sizeof *p);
@@ -82,7 +93,7 @@ void dkim_prepare_sig(const struct mauth_header *h, size_t fi, int64_t now, stru
 	const char *d = mauth_tags_get(&t, "d"), *hl = mauth_tags_get(&t, "h");
 	const char *s = mauth_tags_get(&t, "s"), *c = mauth_tags_get(&t, "c");
 	const char *l = mauth_tags_get(&t, "l"), *x = mauth_tags_get(&t, "x");
-	const char *q = mauth_tags_get(&t, "q");
+	const char *q = mauth_tags_get(&t, "q"), *ai = mauth_tags_get(&t, "i");
 	if (d != NULL && dns_label_copy(d, p->r.d, sizeof p->r.d) < 0)
 		p->r.d[0] = '\0';
 	if (s != NULL && dns_label_copy(s, p->r.s, sizeof p->r.s) < 0)
@@ -122,6 +133,8 @@ void dkim_prepare_sig(const struct mauth_header *h, size_t fi, int64_t now, stru
 		decide(p, MAUTH_PERMERROR, "unknown q=");
 	else if (!lists_from(hl))
 		decide(p, MAUTH_PERMERROR, "h= does not sign From");
+	else if (ai != NULL && !auid_in_domain(ai, p->r.d))
+		decide(p, MAUTH_PERMERROR, "i= is not within d=");
 	else if (l != NULL && str_to_u64(l, UINT64_MAX, &limit) < 0)
 		decide(p, MAUTH_PERMERROR, "bad l=");
 	else if (x != NULL && str_to_u64(x, UINT64_MAX, &exp) < 0)

@@ -388,6 +388,8 @@ static void dkim_bad_sigs(void **state)
 		 "bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=AA==\nFrom: a@x.example\n\n",
 		 "l= is longer than the body"},
 		{"DKIM-Signature: v=1; v=1\n\n", "signature syntax"},
+		{"DKIM-Signature: v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AA==; b=AA==; "
+		 "i=a@notx.example\nFrom: a@x.example\n\n", "i= is not within d="},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		assert_int_equal(mauth_header_split(cases[i][0], strlen(cases[i][0]), &h), 0);
