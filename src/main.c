@@ -30,6 +30,7 @@ static const struct subcommand subcommands[] = {
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
 	{"trace", cmd_trace, "see packets: layers, TCP handshake and close, dialogues; pcap files"},
+	{"dkim", cmd_dkim, "DKIM signing keys: make one and print its DNS record"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
 

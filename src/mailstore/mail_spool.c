@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/fsutil.h"
+#include "lib/sbuf.h"
 #include "lib/str.h"
 #include "mailstore/mailstore_int.h"
 
@@ -177,6 +178,49 @@ int mail_spool_sync(struct mail_spool *sp, ik_err *e)
 	sp->buf = NULL;
 	sp->synced = true;
 	return 0;
+}
+
+int mail_spool_read_all(struct mail_spool *sp, struct sbuf *out, ik_err *e)
+{
+	if (!sp->synced && (release_cr(sp, e) < 0 || flush_buf(sp, e) < 0))
+		return -1;
+	if (sp->failed)
+		return spool_failed(sp, e);
+	size_t n = (size_t)sp->size;
+	char *p = sbuf_reserve(out, n);
+	if (p == NULL)
+		return ik_err_set(e, "spool file %s: too big to read into memory", sp->id);
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(sp->fd, p + got, n - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return ik_err_errno(e, r < 0 ? errno : EIO, "cannot read the spool file %s",
+					    sp->id);
+		got += (size_t)r;
+	}
+	sbuf_commit(out, n);
+	return 0;
+}
+
+int mail_spool_replace(struct mail_spool *sp, const void *data, size_t len, ik_err *e)
+{
+	if (sp->synced) {
+		errno = EINVAL;
+		return ik_err_set(e, "spool file %s is already synced: it may not change", sp->id);
+	}
+	if (sp->failed)
+		return spool_failed(sp, e);
+	/* Nothing may stay buffered: it would land after the new text. */
+	sp->blen = 0;
+	sp->size = 0;
+	sp->held_cr = false;
+	if (ftruncate(sp->fd, 0) < 0 || lseek(sp->fd, 0, SEEK_SET) < 0) {
+		sp->failed = errno;
+		return spool_failed(sp, e);
+	}
+	return emit(sp, data, len, e);
 }
 
 /* Copy the spool's bytes to fd (blocking). */

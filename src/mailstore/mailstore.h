@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "lib/error.h"
+#include "lib/sbuf.h"
 
 #define MAILSTORE_ID_MAX 64	/* a spool id / Maildir base name, NUL included */
 #define MAILSTORE_SPOOL_DIR ".spool"	/* under STATE_DIR/mail */
@@ -73,6 +74,15 @@ const char *mail_spool_id(const struct mail_spool *sp);
 int mail_spool_fd(const struct mail_spool *sp);
 /* Its name inside STATE_DIR/mail/.spool (for linkat from the queue). */
 const char *mail_spool_name(const struct mail_spool *sp);
+
+/* Blocking (offload thread): the whole message so far appended to out
+ * (what is buffered is written out first, not fsync'ed; more may be
+ * added afterwards). For signing and verifying a message (mailauth). */
+int mail_spool_read_all(struct mail_spool *sp, struct sbuf *out, ik_err *e);
+/* Blocking, before mail_spool_sync: the spool's whole text becomes
+ * data[0, len) (a header added in front: a DKIM signature, the
+ * Authentication-Results). The id stays. */
+int mail_spool_replace(struct mail_spool *sp, const void *data, size_t len, ik_err *e);
 
 /* Blocking (offload thread). Write out what is buffered and fsync the
  * file; done once, later calls return 0 at once. */

@@ -57,6 +57,7 @@ enum smtp_bare_newline { SMTP_BARE_REJECT, SMTP_BARE_NORMALIZE };
 
 struct smtp_aliases;
 struct acl;
+struct dkim_key;
 
 struct smtp_conf {
 	const char *section;		/* "smtp" */
@@ -95,6 +96,13 @@ struct smtp_conf {
 	uint64_t relay_connect_ms;
 	uint64_t relay_concurrency, relay_destination_concurrency;
 	bool relay_enabled;		/* run the queue runner */
+	/* DKIM signing of what authenticated users send from a local domain */
+	char dkim_selector[64];		/* "" : no signing */
+	char dkim_key_path[ACCOUNT_PATH_MAX];
+	struct dkim_key *dkim;		/* read at configure time (as root); NULL: none */
+	/* Inbound checks on the listen role: SPF, DKIM, DMARC (mailauth) */
+	bool mail_auth;
+	bool dmarc_enforce;		/* a DMARC p=reject failure is 550 5.7.1 */
 };
 
 /* Read every key of [section] (and nothing else); state_dir, cert and key

@@ -19,12 +19,15 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "core/log.h"
 #include "core/offload.h"
 #include "core/timeutil.h"
 #include "lib/str.h"
+#include "mailauth/mailauth.h"
+#include "mailauth/mailauth_dns.h"
 #include "smtp/smtp_int.h"
 
 enum body_kind { BODY_DATA = 1, BODY_BDAT, BODY_DISCARD };
@@ -51,6 +54,20 @@ struct smtp_job {
 	char *from, *to;
 	size_t nrcpt;
 	char tls[96], auth[ACCOUNT_NAME_MAX + 1];
+	/* DKIM signing (authenticated users, a local From domain) */
+	bool sign;
+	char dkim_domain[256];		/* signed for, or "" */
+	char dkim_err[IK_ERR_MAX];	/* why signing failed, or "" */
+	/* inbound checks (the listen role): the message read once, checked,
+	 * then written back with its Authentication-Results header */
+	bool verify;
+	struct sbuf msg;		/* the spooled text */
+	struct mauth_msg *mm;		/* its DKIM signatures, hashed */
+	struct mauth_check *check;	/* the DNS part, under way */
+	bool in_start, check_over;
+	struct mauth_result res;
+	char *ip, *helo;
+	char ar[2048];			/* the header, "" until checked */
 };
 
 /* ---- the trace headers (RFC 5321 4.4) ---- */
@@ -213,6 +230,11 @@ static void refuse_message(struct smtp_sess *ss, int code, const char *enh, cons
 
 static void job_free(struct smtp_job *j)
 {
+	mauth_check_cancel(j->check);
+	mauth_msg_free(j->mm);
+	sbuf_free(&j->msg);
+	free(j->ip);
+	free(j->helo);
 	mail_spool_free(j->sp);
 	for (size_t i = 0; i < j->nlocal; i++)
 		free(j->local[i]);
@@ -235,11 +257,125 @@ static int job_fail(struct smtp_job *j, int code, const char *enh, const char *t
 	return -1;
 }
 
+/* The end of our own trace fields (Return-Path, Received) at the top of
+ * msg: a signature goes after them, where a header added later would. */
+static size_t after_trace(const char *msg, size_t len)
+{
+	size_t off = 0;
+	for (int i = 0; i < 2 && off < len; i++) {
+		const char *want = i == 0 ? "Return-Path:" : "Received:";
+		if (len - off < strlen(want) || strncasecmp(msg + off, want, strlen(want)) != 0)
+			break;
+		/* The field ends at a line end not followed by white space. */
+		for (;;) {
+			const char *nl = memchr(msg + off, '\n', len - off);
+			off = nl != NULL ? (size_t)(nl - msg) + 1 : len;
+			if (off >= len || (msg[off] != ' ' && msg[off] != '\t'))
+				break;
+		}
+	}
+	return off;
+}
+
+/* Blocking: sign the spooled message with the server's DKIM key when its
+ * From domain is a local one (RFC 6376; relaxed/relaxed). A failure is
+ * logged and the message goes unsigned: never lost for want of a
+ * signature. */
+static void dkim_sign_job(struct smtp_job *j)
+{
+	const struct smtp_conf *c = j->srv->conf;
+	struct sbuf msg = SBUF_INIT(c->max_size + 65536), out = SBUF_INIT(c->max_size + 131072);
+	ik_err e = {""};
+	char dom[256];
+	if (mail_spool_read_all(j->sp, &msg, &e) < 0) {
+		str_copy(j->dkim_err, sizeof j->dkim_err, e.msg);
+	} else if (mauth_from_domain(msg.data, msg.len, dom, sizeof dom) == 0 &&
+		   smtp_conf_local_domain(c, dom)) {
+		struct dkim_sign_opts o = {dom, c->dkim_selector, DKIM_RELAXED, DKIM_RELAXED,
+					   (int64_t)time(NULL)};
+		size_t off = after_trace(msg.data, msg.len);
+		if (sbuf_add(&out, msg.data, off) < 0 ||
+		    dkim_sign(c->dkim, &o, msg.data, msg.len, &out, &e) < 0 ||
+		    sbuf_add(&out, msg.data + off, msg.len - off) < 0 ||
+		    mail_spool_replace(j->sp, out.data, out.len, &e) < 0) {
+			str_copy(j->dkim_err, sizeof j->dkim_err, e.msg[0] ? e.msg : "out of memory");
+		} else {
+			str_copy(j->dkim_domain, sizeof j->dkim_domain, dom);
+			j->size = j->env.size = mail_spool_size(j->sp);
+		}
+	}
+	sbuf_free(&msg);
+	sbuf_free(&out);
+}
+
+/* Whether field f (at its start) is an Authentication-Results field that
+ * names our authserv-id: RFC 8601 5 has such fields from outside removed,
+ * as a forged result would be read as ours. */
+static bool forged_ar(const char *f, size_t len, const char *id)
+{
+	static const char name[] = "authentication-results:";
+	size_t n = sizeof name - 1, idl = strlen(id);
+	if (len < n || strncasecmp(f, name, n) != 0)
+		return false;
+	size_t p = n;
+	while (p < len && (f[p] == ' ' || f[p] == '\t' || f[p] == '\n' || f[p] == '\r'))
+		p++;
+	return len - p >= idl && strncasecmp(f + p, id, idl) == 0 &&
+	       (len - p == idl || f[p + idl] == ';' || f[p + idl] == ' ' ||
+		f[p + idl] == '\t' || f[p + idl] == '\n' || f[p + idl] == '\r');
+}
+
+/* Blocking: the spool becomes trace fields, our Authentication-Results,
+ * then the message without fields that claim to be ours. */
+static int put_auth_results(struct smtp_job *j, ik_err *e)
+{
+	const char *m = j->msg.data;
+	size_t len = j->msg.len, off = after_trace(m, len);
+	struct sbuf out = SBUF_INIT(len + sizeof j->ar + 16);
+	int rc = sbuf_add(&out, m, off);
+	if (rc == 0)
+		rc = sbuf_addstr(&out, j->ar);
+	/* The header fields: copied one by one, forged results left out. */
+	size_t p = off;
+	while (rc == 0 && p < len) {
+		if (m[p] == '\n') {	/* the empty line: the body follows as it is */
+			break;
+		}
+		size_t q = p;
+		for (;;) {
+			const char *nl = memchr(m + q, '\n', len - q);
+			q = nl != NULL ? (size_t)(nl - m) + 1 : len;
+			if (q >= len || (m[q] != ' ' && m[q] != '\t'))
+				break;
+		}
+		if (!forged_ar(m + p, q - p, j->srv->conf->hostname))
+			rc = sbuf_add(&out, m + p, q - p);
+		p = q;
+	}
+	if (rc == 0)
+		rc = sbuf_add(&out, m + p, len - p);
+	if (rc < 0)
+		ik_err_set(e, "out of memory");
+	else
+		rc = mail_spool_replace(j->sp, out.data, out.len, e);
+	if (rc == 0)
+		j->size = j->env.size = mail_spool_size(j->sp);
+	sbuf_free(&out);
+	return rc;
+}
+
 /* Blocking, on a pool thread: nothing here touches the session. */
 static int deliver(struct smtp_job *j)
 {
 	ik_err e = {""};
 	struct mailstore *ms = j->srv->store;
+	/* The results first: the signature (an authenticated user on port 25)
+	 * is made over the text as it is stored. */
+	if (j->ar[0] != '\0' && put_auth_results(j, &e) < 0)
+		return job_fail(j, 451, "4.3.0", "Error: the message could not be stored; try again "
+				"later", &e);
+	if (j->sign)
+		dkim_sign_job(j);
 	if (mail_spool_sync(j->sp, &e) < 0)
 		return job_fail(j, 451, "4.3.0", "Error: the message could not be stored; try again "
 				"later", &e);
@@ -291,6 +427,16 @@ static void job_done(void *arg, enum offload_status st)
 	if (st != OFFLOAD_DONE)
 		job_fail(j, 451, "4.3.0", "Error: server shutting down; try again later", NULL);
 	bool ok = j->code == 250;
+	if (j->dkim_domain[0] != '\0')
+		log_event(LOG_INFO, "smtp_dkim_signed", "session=%llu id=%s d=%s s=%s",
+			  (unsigned long long)j->session, j->id, j->dkim_domain,
+			  j->srv->conf->dkim_selector);
+	if (j->dkim_err[0] != '\0') {
+		char q[IK_ERR_MAX + 8];
+		log_quote(q, sizeof q, j->dkim_err);
+		log_event(LOG_WARNING, "smtp_dkim_failed", "session=%llu id=%s reason=%s",
+			  (unsigned long long)j->session, j->id, q);
+	}
 	log_message(j->session, j->id, j->from, j->nrcpt, j->to, j->size, j->tls, j->auth,
 		    ok ? "queued" : j->ss == NULL ? "failed, client gone" : "failed",
 		    ok ? (j->ss == NULL ? "client gone before the reply" : NULL)
@@ -315,11 +461,102 @@ static void job_done(void *arg, enum offload_status st)
 	job_free(j);
 }
 
+/* ---- the inbound checks: read (pool), DNS (loop), then delivery ---- */
+
+static void check_read(void *arg)
+{
+	struct smtp_job *j = arg;
+	ik_err e = {""};
+	sbuf_init(&j->msg, j->srv->conf->max_size + 65536);
+	if (mail_spool_read_all(j->sp, &j->msg, &e) < 0 ||
+	    (j->mm = mauth_msg_prepare(j->msg.data, j->msg.len, &e)) == NULL)
+		job_fail(j, 451, "4.3.0", "Error: the message could not be stored; try again later",
+			 &e);
+}
+
+/* A delivery that cannot go on: its answer now. */
+static void job_end_now(struct smtp_job *j)
+{
+	job_done(j, OFFLOAD_DONE);
+}
+
+static void checked(struct smtp_job *j)
+{
+	const struct smtp_conf *c = j->srv->conf;
+	struct sbuf ar = SBUF_INIT(sizeof j->ar - 1);
+	if (mauth_ar_format(c->hostname, &j->res, &ar) == 0)
+		str_copy(j->ar, sizeof j->ar, sbuf_cstr(&ar));
+	sbuf_free(&ar);
+	char q[200];
+	log_quote(q, sizeof q, j->res.from_domain[0] ? j->res.from_domain : "-");
+	log_event(LOG_INFO, "smtp_auth", "session=%llu id=%s spf=%s dkim=%s dmarc=%s from=%s",
+		  (unsigned long long)j->session, j->id, mauth_res_name(j->res.spf),
+		  j->res.ndkim == 0 ? "none" : mauth_res_name(j->res.dkim[0].res),
+		  mauth_res_name(j->res.dmarc), q);
+	if (c->dmarc_enforce && j->res.reject) {
+		/* RFC 7489 6.7 and 10.3: refused at the end of DATA, with the reason. */
+		str_fmt(j->text, sizeof j->text, "Message rejected: it fails the DMARC policy "
+			"(p=reject) of %s", j->res.from_domain);
+		j->code = 550;
+		str_copy(j->enh, sizeof j->enh, "5.7.1");
+		job_end_now(j);
+		return;
+	}
+	ik_err e;
+	if (offload_submit(j->srv->pool, job_work, job_done, j, &e) < 0) {
+		job_fail(j, 451, "4.3.0", "Error: server busy; try again later", &e);
+		job_end_now(j);
+	}
+}
+
+static void check_done(void *arg, const struct mauth_result *r)
+{
+	struct smtp_job *j = arg;
+	j->check = NULL;
+	j->res = *r;
+	if (j->in_start) {
+		j->check_over = true;	/* mauth_check_start goes on with it */
+		return;
+	}
+	checked(j);
+}
+
+static void check_read_done(void *arg, enum offload_status st)
+{
+	struct smtp_job *j = arg;
+	if (st != OFFLOAD_DONE || j->ss == NULL || j->code != 0) {
+		job_done(j, st);
+		return;
+	}
+	struct mauth_dns dns;
+	mauth_dns_on_core(&dns, j->srv->dns);
+	struct mauth_input in = {j->ip, j->helo, j->from, j->mm, arc4random_uniform(100)};
+	struct mauth_check *chk = NULL;
+	ik_err e;
+	j->in_start = true;
+	int rc = mauth_check_start(&dns, &in, check_done, j, &chk, &e);
+	j->in_start = false;
+	if (rc < 0) {
+		job_fail(j, 451, "4.3.0", "Error: out of memory; try again later", &e);
+		job_end_now(j);
+	} else if (j->check_over) {
+		checked(j);
+	} else {
+		j->check = chk;
+	}
+}
+
 void smtp_job_detach(struct smtp_sess *ss)
 {
-	if (ss->job != NULL) {
-		ss->job->ss = NULL;
-		ss->job = NULL;
+	struct smtp_job *j = ss->job;
+	if (j == NULL)
+		return;
+	j->ss = NULL;
+	ss->job = NULL;
+	if (j->check != NULL) {
+		/* Waiting for DNS: nothing of it was acknowledged; it ends here. */
+		job_fail(j, 451, "4.3.0", "client gone during the checks", NULL);
+		job_end_now(j);
 	}
 }
 
@@ -398,6 +635,10 @@ static int job_fill(struct smtp_job *j, struct smtp_sess *ss)
 	str_copy(j->id, sizeof j->id, t->id);
 	str_copy(j->tls, sizeof j->tls, ss->tls_info);
 	str_copy(j->auth, sizeof j->auth, ss->user);
+	j->sign = ss->user[0] != '\0' && ss->srv->conf->dkim != NULL;
+	j->verify = ss->role == SMTP_ROLE_MTA && ss->srv->dns != NULL;
+	if (j->verify && ((j->ip = strdup(ss->host)) == NULL || (j->helo = strdup(ss->helo)) == NULL))
+		return -1;
 	return 0;
 }
 
@@ -423,7 +664,8 @@ static void start_delivery(struct smtp_sess *ss)
 	j->sp = t->spool;
 	t->spool = NULL;
 	ik_err e;
-	if (offload_submit(ss->srv->pool, job_work, job_done, j, &e) < 0) {
+	if (offload_submit(ss->srv->pool, j->verify ? check_read : job_work,
+			   j->verify ? check_read_done : job_done, j, &e) < 0) {
 		t->spool = j->sp;
 		j->sp = NULL;
 		job_free(j);

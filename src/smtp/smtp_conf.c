@@ -4,6 +4,7 @@
  * recipients, 5 minutes for a command, 10 minutes for DATA), RFC 6409 and
  * RFC 8314 the submission roles, RFC 5321 3.6.2 and 7.1 why relaying is
  * off unless a client is authenticated or listed (never an open relay). */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +12,12 @@
 #include <unistd.h>
 
 #include "core/acl.h"
+#include "core/dns.h"
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/tls.h"
 #include "lib/str.h"
+#include "mailauth/mailauth.h"
 #include "mailstore/mailstore.h"
 #include "smtp/smtp.h"
 #include "smtp/smtp_alias.h"
@@ -122,6 +125,49 @@ static int read_limits(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik
 	if (c->command_ms < 1000 || c->data_ms < 1000)
 		return cfg_error(cfg, sec, c->command_ms < 1000 ? "command_timeout" : "data_timeout",
 				 e, "at least 1s (RFC 5321 4.5.3.2 asks for minutes)");
+	return 0;
+}
+
+/* dkim_selector and dkim_key: both or neither. The key is read here, at
+ * start and on reload, while the process may still read a root-only file. */
+static int read_dkim(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	const char *sel, *key;
+	if (cfg_get_str(cfg, sec, "dkim_selector", "DKIM selector for the local domains' "
+			"signatures (RFC 6376); empty: mail is not signed", "", &sel, e) < 0 ||
+	    cfg_get_str(cfg, sec, "dkim_key", "The DKIM private key (PEM: inetkit dkim keygen) "
+			"that signs mail authenticated users send from a local domain", "",
+			&key, e) < 0)
+		return -1;
+	if ((sel[0] == '\0') != (key[0] == '\0'))
+		return cfg_error(cfg, sec, sel[0] ? "dkim_selector" : "dkim_key", e,
+				 "dkim_selector and dkim_key go together: set both, or neither");
+	if (sel[0] == '\0')
+		return 0;
+	for (const char *p = sel; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+			return cfg_error(cfg, sec, "dkim_selector", e, "'%s' is not a selector "
+					 "(letters, digits, '-', '_', '.')", sel);
+	if (str_copy(c->dkim_selector, sizeof c->dkim_selector, sel) < 0 ||
+	    str_copy(c->dkim_key_path, sizeof c->dkim_key_path, key) < 0)
+		return cfg_error(cfg, sec, "dkim_selector", e, "too long");
+	ik_err why;
+	if ((c->dkim = dkim_key_load(key, &why)) == NULL)
+		return cfg_error(cfg, sec, "dkim_key", e, "%s", why.msg);
+	return 0;
+}
+
+/* The inbound checks (mailauth); the DNS servers they ask are the
+ * relay's dns_servers (read_relay_out). */
+static int read_checks(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
+{
+	if (cfg_get_bool(cfg, sec, "mail_auth", "Check SPF, DKIM and DMARC of mail on the listen "
+			 "role and add an Authentication-Results header", true, &c->mail_auth,
+			 e) < 0 ||
+	    cfg_get_bool(cfg, sec, "dmarc_enforce", "Refuse (550 5.7.1) a message that fails "
+			 "DMARC under its domain's p=reject; no: only the header says so", false,
+			 &c->dmarc_enforce, e) < 0)
+		return -1;
 	return 0;
 }
 
@@ -251,6 +297,8 @@ struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
 	    read_listen(cfg, sec, c, e) < 0 || read_hostname(cfg, sec, c, e) < 0 ||
 	    read_domains(cfg, sec, c, e) < 0 || read_relay(cfg, sec, c, e) < 0 ||
 	    read_limits(cfg, sec, c, e) < 0 || read_relay_out(cfg, sec, c, e) < 0 ||
+	    read_dkim(cfg, sec, c, e) < 0 ||
+	    read_checks(cfg, sec, c, e) < 0 ||
 	    cfg_get_str(cfg, sec, "aliases", "An aliases file (/etc/aliases syntax: name: "
 			"targets); empty: none (postmaster is a mailbox of its own)", "", &v, e) < 0)
 		goto fail;
@@ -295,6 +343,7 @@ void smtp_conf_free(struct smtp_conf *c)
 	smtp_aliases_free(c->aliases);
 	if (c->ssl != NULL)
 		SSL_CTX_free(c->ssl);
+	dkim_key_free(c->dkim);
 	free(c);
 }
 

@@ -43,6 +43,7 @@ struct smtp_server {
 	struct mailstore *store;
 	struct smtp_queue *queue;
 	struct smtp_relay *relay;	/* the queue runner (smtp_relay.h) */
+	struct dns *dns;		/* the inbound checks' resolver; NULL: no checks */
 };
 
 /* An accepted recipient: where it goes once the message is in. */

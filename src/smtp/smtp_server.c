@@ -11,6 +11,7 @@
 #include "core/offload.h"
 #include "core/server.h"
 #include "core/service.h"
+#include "core/dns.h"
 #include "lib/str.h"
 #include "smtp/smtp_int.h"
 #include "smtp/smtp_relay.h"
@@ -99,6 +100,8 @@ static void gen_free(void *gen)
 	/* After the pool: a delivery's last disk work has run or been
 	 * cancelled (the entry then stays as it was, tried again later). */
 	smtp_relay_stop(srv->relay);
+	/* After the pool and the sessions: no check is waiting for an answer. */
+	dns_free(srv->dns);
 	smtp_queue_free(srv->queue);
 	mailstore_free(srv->store);
 	free(srv);
@@ -149,6 +152,15 @@ static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
 		goto fail;
 	if (c->relay_enabled && (srv->relay = smtp_relay_start(srv, e)) == NULL)
 		goto fail;
+	if (c->mail_auth && c->nlisten > 0) {
+		struct dns_opts o;
+		dns_opts_default(&o);
+		o.servers = c->dns_servers[0] != '\0' ? c->dns_servers : NULL;
+		if ((srv->dns = dns_new(l, &o, e)) == NULL) {
+			ik_err_prefix(e, "[%s] dns_servers", c->section);
+			goto fail;
+		}
+	}
 	return srv;
 fail:
 	gen_free(srv);

@@ -181,3 +181,14 @@ def test_trace_packages_installed_and_tshark_preseeded(tmp_path):
     line = calls[install[0]] + " "
     for pkg in ("libpcap-dev", "tshark", "tcpdump"):
         assert " %s " % pkg in line
+
+
+def test_dkim_verifier_is_installed(tmp_path):
+    # dkimpy (python3-dkim) is the independent verifier of the DKIM tests
+    # (test_mailauth.py): it comes from Debian on a new machine.
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    assert "python3-dkim" in install[0].split()
