@@ -10,6 +10,7 @@
 #include "core/cli.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/shmcount.h"
 #include "core/workers.h"
 #include "lib/str.h"
@@ -131,6 +132,9 @@ int runner_start(struct runner *r)
 		     &e) < 0)
 		return cli_error(cmd, CLI_USAGE, "%s", e.msg);
 	log_set_level(sc->log_level);
+	/* Before the workers fork: they all count into one table. */
+	if (metrics_init(&e) < 0)
+		return cli_error(cmd, CLI_FAIL, "%s", e.msg);
 	r->accounts = !r->o->standalone || access(sc->accounts.db_path, F_OK) == 0;
 	int rc = start(r);
 	if (rc != 0)

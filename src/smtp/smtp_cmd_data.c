@@ -25,6 +25,7 @@
 #include "core/offload.h"
 #include "core/timeutil.h"
 #include "lib/str.h"
+#include "core/metrics.h"
 #include "smtp/smtp_int.h"
 
 enum body_kind { BODY_DATA = 1, BODY_BDAT, BODY_DISCARD };
@@ -291,6 +292,10 @@ static void job_done(void *arg, enum offload_status st)
 	if (st != OFFLOAD_DONE)
 		job_fail(j, 451, "4.3.0", "Error: server shutting down; try again later", NULL);
 	bool ok = j->code == 250;
+	if (ok) {
+		metrics_add("smtp", METRIC_MESSAGES_ACCEPTED, 1);
+		metrics_add("smtp", METRIC_MESSAGES_DELIVERED, (int64_t)j->nlocal);
+	}
 	log_message(j->session, j->id, j->from, j->nrcpt, j->to, j->size, j->tls, j->auth,
 		    ok ? "queued" : j->ss == NULL ? "failed, client gone" : "failed",
 		    ok ? (j->ss == NULL ? "client gone before the reply" : NULL)

@@ -11,6 +11,7 @@
 #include "core/offload.h"
 #include "core/server.h"
 #include "core/service.h"
+#include "core/metrics.h"
 #include "lib/str.h"
 #include "smtp/smtp_int.h"
 
@@ -168,6 +169,7 @@ struct server *smtp_server_start(struct smtp_conf *c, struct loop *l,
 		.shared = ctx != NULL ? ctx->shared : NULL,
 	};
 	struct server_limits lim = limits(c);
+	metrics_declare("smtp", true);
 	gen->core = server_new(l, set, &o, gen, &lim, e);
 	if (gen->core == NULL) {
 		gen_free(gen);
