@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/account_store.h"
 #include "core/acl.h"
 #include "core/cli.h"
 #include "core/fsutil.h"
@@ -135,7 +136,8 @@ int runner_start(struct runner *r)
 	/* Before the workers fork: they all count into one table. */
 	if (metrics_init(&e) < 0)
 		return cli_error(cmd, CLI_FAIL, "%s", e.msg);
-	r->accounts = !r->o->standalone || access(sc->accounts.db_path, F_OK) == 0;
+	r->accounts = !r->o->standalone || account_store_is_url(sc->accounts.db_path) ||
+		      access(sc->accounts.db_path, F_OK) == 0;
 	int rc = start(r);
 	if (rc != 0)
 		return rc;

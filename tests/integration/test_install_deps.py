@@ -140,3 +140,15 @@ def test_opensmtpd_is_unpacked_into_the_peers_cache(tmp_path):
     log.unlink()
     p = _run(env)
     assert p.returncode == 0 and p.stdout == "" and not log.exists()
+
+
+def test_postgresql_accounts_store_packages_are_installed(tmp_path):
+    """The PostgreSQL accounts store builds with libpq-dev; its tests start
+    a throwaway cluster with postgresql's initdb and pg_ctl."""
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    installs = [line for line in log.read_text().splitlines()
+                if line.startswith("apt-get install")]
+    assert installs and all(" libpq-dev " in line + " " and " postgresql " in line + " "
+                            for line in installs[-1:])

@@ -360,7 +360,7 @@ def test_refuses_newer_store(tmp_path):
 # --- bad input: exact messages and exit codes -------------------------------
 
 def test_usage_errors(db):
-    usage(user(), "missing verb (add, list, show, del, passwd, disable, enable, token, log, verify)")
+    usage(user(), "missing verb (add, list, show, del, passwd, disable, enable, token, log, verify, migrate)")
     usage(user("frob"), "unknown verb 'frob'")
     usage(user("list", "--frob"), "unknown option '--frob'")
     usage(user("add", "x", "--class"), "option '--class' needs a value")
