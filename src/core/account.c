@@ -284,5 +284,27 @@ int account_policy_configure(struct cfg *c, struct account_policy *p, ik_err *e)
 		return -1;
 	if (p->failure_delay_ms > 60000)
 		return cfg_error(c, sec, "failure_delay", e, "at most 60s (clients give up sooner)");
-	return 0;
+	return account_store_configure(c, p, e);
+}
+
+int account_store_configure(struct cfg *c, struct account_policy *p, ik_err *e)
+{
+	const char *v;
+	if (cfg_get_str(c, "accounts", "store", "Where accounts live: empty for state_dir/accounts.db,"
+			" sqlite:PATH, or a postgresql:// URI shared by several nodes", "", &v, e) < 0)
+		return -1;
+	if (v[0] == '\0')
+		return 0;
+	if (str_has_prefix(v, "postgresql://") || str_has_prefix(v, "postgres://")) {
+		if (str_copy(p->db_path, sizeof p->db_path, v) < 0)
+			return cfg_error(c, "accounts", "store", e, "URI too long");
+		return 0;
+	}
+	if (str_has_prefix(v, "sqlite:") && v[7] != '\0') {
+		if (fs_absolute(v + 7, p->db_path, sizeof p->db_path, e) < 0)
+			return cfg_error(c, "accounts", "store", e, "%s", e->msg);
+		return 0;
+	}
+	return cfg_error(c, "accounts", "store", e, "'%s' is not sqlite:PATH or a postgresql:// "
+			 "URI", v);
 }

@@ -98,7 +98,7 @@ const char *account_format_time(int64_t t, char *buf, size_t bufsz);
 /* [accounts] and [serve] state_dir, with their documented defaults. */
 struct account_policy {
 	char state_dir[ACCOUNT_PATH_MAX];	/* absolute */
-	char db_path[ACCOUNT_PATH_MAX];		/* state_dir/accounts.db */
+	char db_path[ACCOUNT_PATH_MAX];		/* state_dir/accounts.db, or [accounts] store */
 	unsigned hash_threads;		/* hash_threads = 2 */
 	unsigned hash_queue;		/* hash_queue = 256 */
 	unsigned hash_cost;		/* hash_cost = 0: libxcrypt's default */
@@ -116,6 +116,9 @@ void account_policy_defaults(struct account_policy *p);
 int account_policy_set_state_dir(struct account_policy *p, const char *dir, ik_err *e);
 /* Read [serve] state_dir and every key of [accounts]. */
 int account_policy_configure(struct cfg *c, struct account_policy *p, ik_err *e);
+/* [accounts] store alone: db_path becomes the SQLite file or the
+ * PostgreSQL URI it names (empty: state_dir/accounts.db stays). */
+int account_store_configure(struct cfg *c, struct account_policy *p, ik_err *e);
 /* [serve] state_dir alone, as an absolute path (for services' defaults). */
 int account_state_dir(struct cfg *c, char *out, size_t outsz, ik_err *e);
 

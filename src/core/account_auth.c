@@ -15,6 +15,7 @@
 #include "core/account_verify.h"
 #include "core/log.h"
 #include "core/offload.h"
+#include "core/metrics.h"
 #include "lib/str.h"
 
 struct account_auth {
@@ -154,6 +155,9 @@ static void log_result(const struct account_request *r)
 	log_quote(user, sizeof user, r->name);
 	log_quote(peer, sizeof peer, r->peer);
 	int level = r->result.status == ACCOUNT_OK ? LOG_INFO : LOG_NOTICE;
+	if (r->result.status != ACCOUNT_ERROR)
+		metrics_add(r->service, r->result.status == ACCOUNT_OK ? METRIC_LOGINS_OK
+								: METRIC_LOGINS_FAILED, 1);
 	if (r->result.status == ACCOUNT_ERROR) {
 		char why[IK_ERR_MAX + 8];
 		log_event(LOG_ERR, "login", "service=%s user=%s peer=%s result=error reason=%s",

@@ -14,6 +14,8 @@ void account_lockout_key(char *out, size_t outsz, const char *kind, const char *
 int account_lockout_check(struct account_store *s, const char *key, int64_t now_ms,
 			  int64_t *until, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_lockout_check(store_pg(s), key, now_ms, until, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "SELECT locked_until FROM failures WHERE key = ?", &st, e) < 0)
 		return -1;
@@ -32,6 +34,8 @@ int account_lockout_check(struct account_store *s, const char *key, int64_t now_
 int account_lockout_fail(struct account_store *s, const char *key, unsigned limit,
 			 uint64_t window_ms, uint64_t lockout_ms, int64_t now_ms, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_lockout_fail(store_pg(s), key, limit, window_ms, lockout_ms, now_ms, e);
 	if (limit == 0)
 		return 0;
 	sqlite3_stmt *st;
@@ -78,6 +82,8 @@ int account_lockout_fail(struct account_store *s, const char *key, unsigned limi
 
 int account_lockout_clear(struct account_store *s, const char *key, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_lockout_clear(store_pg(s), key, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "DELETE FROM failures WHERE key = ?", &st, e) < 0)
 		return -1;
@@ -87,6 +93,8 @@ int account_lockout_clear(struct account_store *s, const char *key, ik_err *e)
 
 int account_lockout_prune(struct account_store *s, uint64_t window_ms, int64_t now_ms, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_lockout_prune(store_pg(s), window_ms, now_ms, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "DELETE FROM failures WHERE locked_until <= ? AND since < ?", &st, e) < 0)
 		return -1;

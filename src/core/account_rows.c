@@ -22,6 +22,8 @@ static void row_token(sqlite3_stmt *st, struct account_token *t)
 int account_store_token_add(struct account_store *s, struct account_token *t,
 			    const char *digest, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_token_add(store_pg(s), t, digest, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "INSERT INTO tokens (account, label, digest, services, created)"
 		       " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
@@ -46,6 +48,8 @@ int account_store_token_add(struct account_store *s, struct account_token *t,
 int account_store_token_list(struct account_store *s, int64_t account_id, account_token_fn fn,
 			     void *arg, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_token_list(store_pg(s), account_id, fn, arg, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "SELECT " TOKEN_COLS " FROM tokens WHERE account = ? ORDER BY id",
 		       &st, e) < 0)
@@ -63,6 +67,8 @@ int account_store_token_list(struct account_store *s, int64_t account_id, accoun
 
 int account_store_token_count(struct account_store *s, int64_t account_id, int64_t *n, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_token_count(store_pg(s), account_id, n, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "SELECT count(*) FROM tokens WHERE account = ?", &st, e) < 0)
 		return -1;
@@ -98,6 +104,8 @@ static int token_get(struct account_store *s, const char *where, int64_t account
 int account_store_token_revoke(struct account_store *s, int64_t account_id, const char *which,
 			       struct account_token *gone, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_token_revoke(store_pg(s), account_id, which, gone, e);
 	uint64_t id;
 	int rc = 0;
 	/* A label may itself be all digits: the label wins over an id. */
@@ -116,12 +124,16 @@ int account_store_token_revoke(struct account_store *s, int64_t account_id, cons
 int account_store_token_find(struct account_store *s, int64_t account_id, const char *digest,
 			     struct account_token *t, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_token_find(store_pg(s), account_id, digest, t, e);
 	return token_get(s, "digest = ?", account_id, digest, t, e);
 }
 
 int account_store_token_used(struct account_store *s, int64_t id, int64_t when,
 			     const char *service, const char *peer, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_token_used(store_pg(s), id, when, service, peer, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "UPDATE tokens SET last_used = ?, last_service = ?, last_peer = ?"
 		       " WHERE id = ?", &st, e) < 0)
@@ -133,8 +145,27 @@ int account_store_token_used(struct account_store *s, int64_t id, int64_t when,
 	return store_run(s, st, e);
 }
 
+int account_store_token_digest(struct account_store *s, int64_t id, char *out, size_t outsz,
+			       ik_err *e)
+{
+	if (store_pg(s) != NULL)
+		return pg_store_token_digest(store_pg(s), id, out, outsz, e);
+	sqlite3_stmt *st;
+	if (store_prep(s, "SELECT digest FROM tokens WHERE id = ?", &st, e) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int got = store_row(s, st, e);
+	if (got <= 0)
+		return got;
+	store_text(st, 0, out, outsz);
+	sqlite3_finalize(st);
+	return 1;
+}
+
 int account_store_log_add(struct account_store *s, const struct account_login *l, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_log_add(store_pg(s), l, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "INSERT INTO logins (time, service, user, peer, result)"
 		       " VALUES (?, ?, ?, ?, ?)", &st, e) < 0)
@@ -150,6 +181,8 @@ int account_store_log_add(struct account_store *s, const struct account_login *l
 int account_store_log_list(struct account_store *s, const char *user, unsigned limit,
 			   account_login_fn fn, void *arg, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_log_list(store_pg(s), user, limit, fn, arg, e);
 	sqlite3_stmt *st;
 	const char *sql = user != NULL
 		? "SELECT time, service, user, peer, result FROM logins WHERE user = ?"
@@ -179,6 +212,8 @@ int account_store_log_list(struct account_store *s, const char *user, unsigned l
 
 int account_store_log_prune(struct account_store *s, int64_t before_ms, ik_err *e)
 {
+	if (store_pg(s) != NULL)
+		return pg_store_log_prune(store_pg(s), before_ms, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "DELETE FROM logins WHERE time < ?", &st, e) < 0)
 		return -1;

@@ -20,8 +20,11 @@
 
 struct account_store {
 	sqlite3 *db;
-	char path[ACCOUNT_PATH_MAX];
+	struct pgstore *pg;		/* set: a PostgreSQL store, db is NULL */
+	char path[ACCOUNT_PATH_MAX];	/* for a URL: without its password */
 };
+
+struct pgstore *store_pg(struct account_store *s) { return s->pg; }
 
 sqlite3 *account_store_db(struct account_store *s) { return s->db; }
 const char *account_store_path(const struct account_store *s) { return s->path; }
@@ -121,9 +124,32 @@ static int pragma(sqlite3 *db, const char *sql, const char *want, const char *pa
 	return 0;
 }
 
+static int open_pg(const char *url, struct account_store **out, ik_err *e)
+{
+	struct account_store *s = calloc(1, sizeof *s);
+	if (s == NULL)
+		return ik_err_set(e, "out of memory");
+	if (pg_store_open(url, &s->pg, e) < 0) {
+		free(s);
+		return -1;
+	}
+	str_copy(s->path, sizeof s->path, pg_store_name(s->pg));
+	*out = s;
+	return 0;
+}
+
+int account_store_schema_version(struct account_store *s, int *version, ik_err *e)
+{
+	if (s->pg != NULL)
+		return pg_store_schema_version(s->pg, version, e);
+	return account_schema_version(s->db, version, e);
+}
+
 int account_store_open(const char *path, unsigned flags, struct account_store **out, ik_err *e)
 {
 	*out = NULL;
+	if (account_store_is_url(path))
+		return open_pg(path, out, e);
 	struct stat stbuf;
 	if (stat(path, &stbuf) < 0) {
 		if (errno != ENOENT)
@@ -175,6 +201,7 @@ void account_store_close(struct account_store *s)
 {
 	if (s == NULL)
 		return;
+	pg_store_close(s->pg);
 	sqlite3_close_v2(s->db);
 	free(s);
 }
@@ -182,6 +209,8 @@ void account_store_close(struct account_store *s)
 int account_store_tx(struct account_store *s, int (*fn)(struct account_store *s, void *arg),
 		     void *arg, ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_tx(s, s->pg, fn, arg, e);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return ik_err_set(e, "%s: %s", s->path, sqlite3_errmsg(s->db));
 	int rc = fn(s, arg);
@@ -220,6 +249,8 @@ static void row_account(sqlite3_stmt *st, struct account *a)
 int account_store_add(struct account_store *s, const struct account *a, const char *hash,
 		      ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_add(s->pg, a, hash, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "INSERT INTO accounts (name, class, hash, home, rights, quota, expires,"
 		       " disabled, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st, e) < 0)
@@ -247,6 +278,8 @@ int account_store_add(struct account_store *s, const struct account *a, const ch
 int account_store_get(struct account_store *s, const char *name, struct account *a,
 		      char *hash, size_t hashsz, ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_get(s->pg, name, a, hash, hashsz, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "SELECT " ACCOUNT_COLS " FROM accounts WHERE name = ?", &st, e) < 0)
 		return -1;
@@ -263,6 +296,8 @@ int account_store_get(struct account_store *s, const char *name, struct account 
 
 int account_store_list(struct account_store *s, account_each_fn fn, void *arg, ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_list(s->pg, fn, arg, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "SELECT " ACCOUNT_COLS " FROM accounts ORDER BY name", &st, e) < 0)
 		return -1;
@@ -278,6 +313,8 @@ int account_store_list(struct account_store *s, account_each_fn fn, void *arg, i
 
 int account_store_del(struct account_store *s, const char *name, ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_del(s->pg, name, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "DELETE FROM accounts WHERE name = ?", &st, e) < 0)
 		return -1;
@@ -288,6 +325,8 @@ int account_store_del(struct account_store *s, const char *name, ik_err *e)
 int account_store_set_hash(struct account_store *s, const char *name, const char *hash,
 			   ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_set_hash(s->pg, name, hash, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "UPDATE accounts SET hash = ? WHERE name = ?", &st, e) < 0)
 		return -1;
@@ -299,6 +338,8 @@ int account_store_set_hash(struct account_store *s, const char *name, const char
 int account_store_set_disabled(struct account_store *s, const char *name, bool disabled,
 			       ik_err *e)
 {
+	if (s->pg != NULL)
+		return pg_store_set_disabled(s->pg, name, disabled, e);
 	sqlite3_stmt *st;
 	if (store_prep(s, "UPDATE accounts SET disabled = ? WHERE name = ?", &st, e) < 0)
 		return -1;

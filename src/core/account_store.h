@@ -4,6 +4,11 @@
  * busy_timeout for each other instead of failing. The schema carries its
  * version in PRAGMA user_version and is migrated forward on open.
  *
+ * Or, for several nodes sharing accounts, a PostgreSQL database: a path
+ * that is a postgresql:// (or postgres://) connection URI opens that
+ * (account_store_pg.c), with the same tables, the same migrations and
+ * every function below doing the same. The choice is made once, at open.
+ *
  * Lookups return 1 (found / done), 0 (no such row) or -1 (error in e). */
 #ifndef INETKIT_CORE_ACCOUNT_STORE_H
 #define INETKIT_CORE_ACCOUNT_STORE_H
@@ -25,7 +30,14 @@ enum {
 };
 
 int account_store_open(const char *path, unsigned flags, struct account_store **out, ik_err *e);
+/* Whether path is a PostgreSQL connection URI rather than a file. */
+bool account_store_is_url(const char *path);
+/* url with its password replaced by "***", for messages and logs. */
+void account_store_url_redact(const char *url, char *out, size_t outsz);
+/* The schema version of an open store, whichever backend. */
+int account_store_schema_version(struct account_store *s, int *version, ik_err *e);
 void account_store_close(struct account_store *s);
+/* The SQLite connection; NULL for a PostgreSQL store. */
 struct sqlite3 *account_store_db(struct account_store *s);
 const char *account_store_path(const struct account_store *s);
 
@@ -75,6 +87,9 @@ int account_store_token_find(struct account_store *s, int64_t account_id, const 
 			     struct account_token *t, ik_err *e);
 int account_store_token_used(struct account_store *s, int64_t id, int64_t when,
 			     const char *service, const char *peer, ik_err *e);
+/* The stored digest of token id (`user migrate` copies it as it is). */
+int account_store_token_digest(struct account_store *s, int64_t id, char *out, size_t outsz,
+			       ik_err *e);
 
 /* The login log. */
 struct account_login {

@@ -14,6 +14,7 @@
 #include "core/acl.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/proxy.h"
 
 /* Why bind() failed, in words a user can act on. */
 static int bind_error(ik_err *e, int err, const struct endpoint *ep, int socktype)
@@ -250,14 +251,52 @@ void listen_set_acl(struct listen_set *set, struct acl *acl)
 	set->acl = acl;
 }
 
+void listen_set_proxy(struct listen_set *set, const struct listen_proxy *proxy)
+{
+	set->proxy = proxy;
+}
+
 struct listener {
 	struct loop *loop;
-	const struct listen_set *set;	/* its acl is read at each accept */
+	const struct listen_set *set;	/* its acl and proxy are read at each accept */
 	struct evconnlistener *ev;
 	struct event *retry;
 	listener_accept_cb cb;
 	void *arg;
+	struct proxy_waits *waits;	/* PROXY headers being read; made on first use */
 };
+
+/* The client as the server will see it: checked against the acl, then
+ * handed over. */
+static void deliver(int fd, const struct sockaddr *sa, socklen_t len, void *arg)
+{
+	struct listener *li = arg;
+	/* Before the server sees it: no greeting, no session slot. A UNIX
+	 * client has no address: an allow list refuses it, a deny list not. */
+	if (acl_refuse(li->set->acl, sa, LOG_NOTICE)) {
+		close(fd);
+		return;
+	}
+	li->cb(fd, sa, len, li->arg);
+}
+
+/* Only a trusted balancer may say who the client is. */
+static void proxied(struct listener *li, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	const struct listen_proxy *p = li->set->proxy;
+	if (!proxy_trusted(p, sa)) {
+		char text[ENDPOINT_TEXT_MAX];
+		log_event(LOG_WARNING, "proxy_refused", "service=%s proxy=%s reason=\"not in "
+			  "proxy_trusted\"", p->name, endpoint_format(sa, text, sizeof text));
+		close(fd);
+		return;
+	}
+	if (li->waits == NULL && (li->waits = proxy_waits_new(li->loop, deliver, li)) == NULL) {
+		close(fd);
+		return;
+	}
+	proxy_wait(li->waits, p, fd, sa, len);
+}
 
 static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
 		      int len, void *arg)
@@ -272,13 +311,11 @@ static void on_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sock
 		memcpy(&ss, sa, (size_t)len);
 		sa = (struct sockaddr *)&ss;
 	}
-	/* Before the server sees it: no greeting, no session slot. A UNIX
-	 * client has no address: an allow list refuses it, a deny list not. */
-	if (acl_refuse(li->set->acl, sa, LOG_NOTICE)) {
-		close((int)fd);
+	if (li->set->proxy != NULL && sa->sa_family != AF_UNIX) {
+		proxied(li, (int)fd, sa, (socklen_t)len);
 		return;
 	}
-	li->cb((int)fd, sa, (socklen_t)len, li->arg);
+	deliver((int)fd, sa, (socklen_t)len, li);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)
@@ -339,6 +376,7 @@ void listener_free(struct listener *li)
 		evconnlistener_free(li->ev);
 	if (li->retry != NULL)
 		event_free(li->retry);
+	proxy_waits_free(li->waits);
 	free(li);
 }
 

@@ -22,6 +22,7 @@ enum {
 #define LISTEN_MAX_SOCKETS 32
 
 struct acl;
+struct listen_proxy;
 
 struct listen_set {
 	size_t n;
@@ -31,6 +32,9 @@ struct listen_set {
 	/* Who may connect (core/acl.h); NULL: everyone. Not owned: whoever
 	 * sets it keeps it alive while the set's listeners run. */
 	struct acl *acl;
+	/* PROXY protocol on its TCP sockets (core/proxy.h); NULL: off. Not
+	 * owned, like acl. */
+	const struct listen_proxy *proxy;
 	/* unix:PATH sockets this set made: the file's identity, so that only
 	 * our own socket file is removed at exit (listen_set_unlink). */
 	dev_t unix_dev[LISTEN_MAX_SOCKETS];
@@ -70,6 +74,9 @@ void listen_set_close(struct listen_set *set);
 /* Put acl in force on set's sockets from the next connection on (a
  * reload's new list); the count of refusals goes on from the old list. */
 void listen_set_acl(struct listen_set *set, struct acl *acl);
+/* Put proxy (NULL: off) in force on set's TCP sockets from the next
+ * connection on. */
+void listen_set_proxy(struct listen_set *set, const struct listen_proxy *proxy);
 /* A reload that lists other addresses than those bound: the sockets
  * stay; logs that a restart of restart ("serve") applies them. */
 void listen_log_changed(const char *service, const char *restart);
@@ -81,7 +88,9 @@ void listen_set_unlink(const struct listen_set *set);
  * callback receives a non-blocking, close-on-exec socket; it owns it. A
  * client that set->acl refuses (as it is at that moment) never gets to
  * the callback: it is closed at once, before any byte is sent, and the
- * refusal counted and logged (core/acl.h). set must outlive the listener. */
+ * refusal counted and logged (core/acl.h). set must outlive the listener.
+ * With set->proxy, the PROXY header is read first (core/proxy.h) and the
+ * callback and the acl see the client it names, not the balancer. */
 typedef void (*listener_accept_cb)(int fd, const struct sockaddr *peer, socklen_t len,
 				   void *arg);
 struct listener;

@@ -1,4 +1,5 @@
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -49,6 +50,8 @@ int log_level_parse(const char *name)
 
 void log_event(int level, const char *event, const char *fmt, ...)
 {
+	if (level <= LOG_ERR)
+		metrics_error();
 	if (level > log_level || log_target == TARGET_NONE)
 		return;
 	char line[2048];

@@ -26,6 +26,7 @@
 #include "core/session_int.h"
 #include "lib/str.h"
 #include "core/tls.h"
+#include "core/metrics.h"
 #include "net/endpoint.h"
 
 static uint64_t next_id = 1;
@@ -111,6 +112,10 @@ static void finalize(void *arg)
 			  (unsigned long long)(session_now_ms() - s->start_ms),
 			  (unsigned long long)s->refused, log_quote(reason, sizeof reason, s->reason));
 	}
+	metrics_add(s->proto, METRIC_BYTES_IN, (int64_t)s->bytes_in);
+	metrics_add(s->proto, METRIC_BYTES_OUT, (int64_t)s->bytes_out);
+	if (s->metered)
+		metrics_add(s->proto, METRIC_SESSIONS_OPEN, -1);
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->kick != NULL)
@@ -543,7 +548,13 @@ struct session *session_new(struct loop *l, int fd, const struct sockaddr *peer,
 			    socklen_t peerlen, SSL_CTX *tls, const struct session_opts *opts,
 			    session_io_fn io, void *arg, ik_err *e)
 {
-	return session_create(l, fd, peer, peerlen, tls, NULL, opts, io, arg, e);
+	struct session *s = session_create(l, fd, peer, peerlen, tls, NULL, opts, io, arg, e);
+	if (s != NULL) {
+		s->metered = true;
+		metrics_add(s->proto, METRIC_SESSIONS, 1);
+		metrics_add(s->proto, METRIC_SESSIONS_OPEN, 1);
+	}
+	return s;
 }
 
 struct session *session_new_connected(struct loop *l, int fd, const struct sockaddr *peer,

@@ -74,6 +74,7 @@ struct session {
 	bool busy, again;		/* process() is running / must run once more */
 	bool paused;
 	bool direct;			/* plain socket: we write it ourselves */
+	bool metered;			/* an accepted session, counted open (core/metrics.h) */
 	bool out_file;			/* output holds a file segment */
 	bool tls;
 	bool out_over;			/* output over out_high: not reading */

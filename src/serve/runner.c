@@ -6,10 +6,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/account_store.h"
 #include "core/acl.h"
 #include "core/cli.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/shmcount.h"
 #include "core/workers.h"
 #include "lib/str.h"
@@ -131,7 +133,11 @@ int runner_start(struct runner *r)
 		     &e) < 0)
 		return cli_error(cmd, CLI_USAGE, "%s", e.msg);
 	log_set_level(sc->log_level);
-	r->accounts = !r->o->standalone || access(sc->accounts.db_path, F_OK) == 0;
+	/* Before the workers fork: they all count into one table. */
+	if (metrics_init(&e) < 0)
+		return cli_error(cmd, CLI_FAIL, "%s", e.msg);
+	r->accounts = !r->o->standalone || account_store_is_url(sc->accounts.db_path) ||
+		      access(sc->accounts.db_path, F_OK) == 0;
 	int rc = start(r);
 	if (rc != 0)
 		return rc;

@@ -43,6 +43,8 @@ struct serve_service {
 	/* The section's allow/deny (core/acl.h), read here for every service
 	 * and put on its sockets; NULL: everyone. */
 	struct acl *acl;
+	/* Its proxy_protocol keys (core/proxy.h); NULL: off. */
+	struct listen_proxy *proxy;
 };
 
 struct serve_conf {

@@ -1,12 +1,14 @@
 /* The configuration `serve` runs from (docs/inetkit.conf.5). Every key of
  * every section is read here or by a service's configure(), so that
  * cfg_check_unused() can name anything else as unknown. The keys every
- * service has whatever its protocol, allow and deny, are read here. */
+ * service has whatever its protocol, allow and deny and the PROXY
+ * protocol's, are read here. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/acl.h"
+#include "core/proxy.h"
 #include "core/log.h"
 #include "lib/sbuf.h"
 #include "lib/str.h"
@@ -104,7 +106,8 @@ static int read_services(struct serve_conf *sc, ik_err *e)
 		if (!cfg_has_section(sc->cfg, ops->section))
 			continue;	/* absent: not run */
 		s->conf = ops->configure(sc->cfg, ops->section, &ctx, &s->enabled, e);
-		if (s->conf == NULL || acl_configure(sc->cfg, ops->section, &s->acl, e) < 0)
+		if (s->conf == NULL || acl_configure(sc->cfg, ops->section, &s->acl, e) < 0 ||
+		    proxy_configure(sc->cfg, ops->section, &s->proxy, e) < 0)
 			return -1;
 	}
 	return 0;
@@ -200,6 +203,7 @@ void serve_conf_free(struct serve_conf *sc)
 		if (sc->svc[i].conf != NULL && sc->svc[i].ops->free_conf != NULL)
 			sc->svc[i].ops->free_conf(sc->svc[i].conf);
 		acl_free(sc->svc[i].acl);
+		proxy_free(sc->svc[i].proxy);
 	}
 	cfg_free(sc->cfg);
 	free(sc->text);

@@ -57,10 +57,12 @@ static void keep_conf(struct runner_worker *w, struct serve_conf *sc)
 		  "their memory\"", MAX_OLD_CONFS);
 }
 
-/* Service i's allow/deny from sc (or the options') on its sockets. */
+/* Service i's allow/deny from sc (or the options') and its PROXY protocol
+ * settings on its sockets. */
 static void put_acl(struct runner_worker *w, const struct serve_conf *sc, size_t i)
 {
 	listen_set_acl(w->sets[i], w->r->o->acl != NULL ? w->r->o->acl : sc->svc[i].acl);
+	listen_set_proxy(w->sets[i], sc->svc[i].proxy);
 }
 
 /* What a reload read, for its log lines. */

@@ -28,6 +28,7 @@
 #include "lib/str.h"
 #include "mailauth/mailauth.h"
 #include "mailauth/mailauth_dns.h"
+#include "core/metrics.h"
 #include "smtp/smtp_int.h"
 
 enum body_kind { BODY_DATA = 1, BODY_BDAT, BODY_DISCARD };
@@ -436,6 +437,10 @@ static void job_done(void *arg, enum offload_status st)
 		log_quote(q, sizeof q, j->dkim_err);
 		log_event(LOG_WARNING, "smtp_dkim_failed", "session=%llu id=%s reason=%s",
 			  (unsigned long long)j->session, j->id, q);
+	}
+	if (ok) {
+		metrics_add("smtp", METRIC_MESSAGES_ACCEPTED, 1);
+		metrics_add("smtp", METRIC_MESSAGES_DELIVERED, (int64_t)j->nlocal);
 	}
 	log_message(j->session, j->id, j->from, j->nrcpt, j->to, j->size, j->tls, j->auth,
 		    ok ? "queued" : j->ss == NULL ? "failed, client gone" : "failed",

@@ -12,6 +12,7 @@
 #include "core/server.h"
 #include "core/service.h"
 #include "core/dns.h"
+#include "core/metrics.h"
 #include "lib/str.h"
 #include "smtp/smtp_int.h"
 #include "smtp/smtp_relay.h"
@@ -186,6 +187,7 @@ struct server *smtp_server_start(struct smtp_conf *c, struct loop *l,
 		.shared = ctx != NULL ? ctx->shared : NULL,
 	};
 	struct server_limits lim = limits(c);
+	metrics_declare("smtp", true);
 	gen->core = server_new(l, set, &o, gen, &lim, e);
 	if (gen->core == NULL) {
 		gen_free(gen);

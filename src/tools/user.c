@@ -41,9 +41,13 @@ static const char help_text[] =
 	"  token revoke NAME LABEL|ID     revoke an app password\n"
 	"  log [NAME] [--json] [--limit N]  recent logins (default 20)\n"
 	"  verify NAME --service S [--password-stdin]  check a login as a service would\n"
+	"  migrate --from STORE --to STORE  copy accounts, app passwords and the login\n"
+	"                                 log to another store (e.g. sqlite:PATH to\n"
+	"                                 postgresql://...)\n"
 	"\n"
 	"Where the accounts are:\n"
-	"  --db PATH        the accounts.db file (add makes it, in an existing directory)\n"
+	"  --db PATH|URI    the accounts.db file (add makes it, in an existing directory),\n"
+	"                   or a postgresql:// URI\n"
 	"  --config FILE    the file's [serve] state_dir (and its [accounts] settings)\n"
 	"  (neither: " ACCOUNT_DEFAULT_STATE_DIR "/" ACCOUNT_DB_NAME ")\n"
 	"\n"
@@ -77,6 +81,7 @@ static const struct verb verbs[] = {
 	{"token revoke", 2, 2, WHERE, user_token_revoke, false},
 	{"log", 0, 1, WHERE | UO_JSON | UO_LIMIT, user_log, false},
 	{"verify", 1, 1, WHERE | UO_SERVICE | UO_PWSTDIN | UO_PEER, user_verify, false},
+	{"migrate", 0, 0, UO_FROM | UO_TO, user_migrate, false},
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +99,8 @@ static const struct option long_opts[] = {
 	{"limit", required_argument, NULL, 'n'},
 	{"service", required_argument, NULL, 's'},
 	{"peer", required_argument, NULL, 'p'},
+	{"from", required_argument, NULL, 'F'},
+	{"to", required_argument, NULL, 'T'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -117,6 +124,8 @@ static unsigned option_bit(struct user_ctx *c, int ch, const char ***slot)
 	case 'n': *slot = &c->limit; return UO_LIMIT;
 	case 's': *slot = &c->service; return UO_SERVICE;
 	case 'p': *slot = &c->peer; return UO_PEER;
+	case 'F': *slot = &c->from; return UO_FROM;
+	case 'T': *slot = &c->to; return UO_TO;
 	}
 	return 0;
 }
@@ -219,6 +228,9 @@ int user_open(struct user_ctx *c, bool create)
 		c->cfg = cfg_load(c->config, &e);
 		if (c->cfg == NULL || account_policy_configure(c->cfg, &c->policy, &e) < 0)
 			return cli_error(USER_CMD, CLI_USAGE, "%s", e.msg);
+	} else if (c->db != NULL && account_store_is_url(c->db)) {
+		if (str_copy(c->policy.db_path, sizeof c->policy.db_path, c->db) < 0)
+			return cli_usage_error(USER_CMD, "--db: URI too long");
 	} else if (c->db != NULL) {
 		char dir[ACCOUNT_PATH_MAX];
 		if (str_copy(dir, sizeof dir, c->db) < 0)
@@ -232,7 +244,9 @@ int user_open(struct user_ctx *c, bool create)
 			    c->policy.state_dir, basename(base)) < 0)
 			return cli_usage_error(USER_CMD, "--db '%s': path too long", c->db);
 	}
-	if (create && c->db != NULL) {
+	if (account_store_is_url(c->policy.db_path)) {
+		/* A database server: nothing to make on this machine. */
+	} else if (create && c->db != NULL) {
 		/* A file named by hand: a mistyped directory must not become a
 		 * new tree with an empty store in it. */
 		const char *dir = c->policy.state_dir;
@@ -320,7 +334,7 @@ int cmd_user(int argc, char **argv)
 {
 	if (argc < 2)
 		return cli_usage_error(USER_CMD, "missing verb (add, list, show, del, passwd, "
-				       "disable, enable, token, log, verify)");
+				       "disable, enable, token, log, verify, migrate)");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0)
 		return cli_help(help_text);
@@ -344,7 +358,7 @@ int cmd_user(int argc, char **argv)
 	int rc = parse_options(&c, argc - used, argv + used);
 	if (rc != 0)
 		return rc < 0 ? CLI_OK : rc;
-	for (unsigned bit = 1; bit <= UO_PEER; bit <<= 1)
+	for (unsigned bit = 1; bit <= UO_LAST; bit <<= 1)
 		if ((c.given & bit) && !(v->allowed & bit))
 			return cli_usage_error(USER_CMD, "option --%s does not apply to 'user %s'",
 					       option_name(bit), v->name);
@@ -357,7 +371,8 @@ int cmd_user(int argc, char **argv)
 	ik_err e;
 	if (ftpd_anon_reserve(&e) < 0)
 		return cli_error(USER_CMD, CLI_FAIL, "%s", e.msg);
-	rc = user_open(&c, v->creates);
+	/* migrate opens the two stores it is given itself. */
+	rc = v->run == user_migrate ? 0 : user_open(&c, v->creates);
 	if (rc == 0)
 		rc = v->run(&c);
 	account_store_close(c.store);

@@ -2,7 +2,8 @@
  *   user.c        option parsing, dispatch, help, opening the store
  *   user_edit.c   add, del, passwd, disable, enable
  *   user_show.c   list, show, log
- *   user_token.c  token add/list/revoke, verify */
+ *   user_token.c  token add/list/revoke, verify
+ *   user_migrate.c  migrate (one store to another) */
 #ifndef INETKIT_TOOLS_USER_TOOL_H
 #define INETKIT_TOOLS_USER_TOOL_H
 
@@ -19,7 +20,8 @@ enum {
 	UO_DB = 1 << 0, UO_CONFIG = 1 << 1, UO_JSON = 1 << 2, UO_CLASS = 1 << 3,
 	UO_EXPIRES = 1 << 4, UO_RIGHTS = 1 << 5, UO_HOME = 1 << 6, UO_QUOTA = 1 << 7,
 	UO_PWSTDIN = 1 << 8, UO_LABEL = 1 << 9, UO_SERVICES = 1 << 10, UO_LIMIT = 1 << 11,
-	UO_SERVICE = 1 << 12, UO_PEER = 1 << 13,
+	UO_SERVICE = 1 << 12, UO_PEER = 1 << 13, UO_FROM = 1 << 14, UO_TO = 1 << 15,
+	UO_LAST = UO_TO,
 };
 
 struct user_ctx {
@@ -27,6 +29,7 @@ struct user_ctx {
 	unsigned given;		/* UO_* seen on the command line */
 	const char *db, *config, *cls, *expires, *rights, *home, *quota;
 	const char *label, *services, *limit, *service, *peer;
+	const char *from, *to;	/* migrate */
 	bool json, password_stdin;
 	char **args;		/* positional arguments after the verb */
 	int nargs;
@@ -58,6 +61,7 @@ int user_token_add(struct user_ctx *c);
 int user_token_list(struct user_ctx *c);
 int user_token_revoke(struct user_ctx *c);
 int user_verify(struct user_ctx *c);
+int user_migrate(struct user_ctx *c);
 
 /* Write an sbuf holding JSON to stdout with a newline. */
 int user_print_json(struct sbuf *b);

@@ -192,3 +192,15 @@ def test_dkim_verifier_is_installed(tmp_path):
     install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
     assert len(install) == 1
     assert "python3-dkim" in install[0].split()
+
+
+def test_postgresql_accounts_store_packages_are_installed(tmp_path):
+    """The PostgreSQL accounts store builds with libpq-dev; its tests start
+    a throwaway cluster with postgresql's initdb and pg_ctl."""
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    installs = [line for line in log.read_text().splitlines()
+                if line.startswith("apt-get install")]
+    assert installs and all(" libpq-dev " in line + " " and " postgresql " in line + " "
+                            for line in installs[-1:])

@@ -360,9 +360,9 @@ def test_refuses_newer_store(tmp_path):
 # --- bad input: exact messages and exit codes -------------------------------
 
 def test_usage_errors(db):
-    usage(user(), "missing verb (add, list, show, del, passwd, disable, enable, token, log, verify)")
+    usage(user(), "missing verb (add, list, show, del, passwd, disable, enable, token, log, verify, migrate)")
     usage(user("frob"), "unknown verb 'frob'")
-    usage(user("list", "--frob"), "unknown option '--frob'")
+    usage(user("list", "--frob"), "unknown option '--frob'\nDid you mean '--from'?")
     usage(user("add", "x", "--class"), "option '--class' needs a value")
     usage(user("list", "--json", "--json"), "option --json is given twice")
     usage(user("list", "--label", "x"), "option --label does not apply to 'user list'")
