@@ -156,8 +156,8 @@ static int open_error(int err, const char *name, const char *part, ik_err *e)
 /* Open NAME's Maildir, with create: make it when missing. Returns its fd,
  * or -1 (with *missing set when it is not there and !create). new/ is
  * made last, so a new/ that is there says the others are. */
-static int open_maildir(struct mailstore *ms, const char *name, bool create, bool *missing,
-			ik_err *e)
+int mailstore_maildir_open(struct mailstore *ms, const char *name, bool create, bool *missing,
+			   ik_err *e)
 {
 	*missing = false;
 	int md = openat(ms->mail_fd, name, DIR_FLAGS);
@@ -265,7 +265,7 @@ int mailstore_deliver(struct mailstore *ms, struct mail_spool *sp, const char *n
 	if (!sp->synced)
 		return ik_err_set(e, "delivery to %s before the spool file is synced", name);
 	bool missing;
-	int md = open_maildir(ms, name, true, &missing, e);
+	int md = mailstore_maildir_open(ms, name, true, &missing, e);
 	if (md < 0)
 		return -1;
 	uint64_t size = mail_spool_size(sp);
@@ -300,7 +300,7 @@ int mailstore_usage(struct mailstore *ms, const char *name, uint64_t *bytes,
 	if (mailstore_name_check(name, e) < 0)
 		return -1;
 	bool missing;
-	int md = open_maildir(ms, name, false, &missing, e);
+	int md = mailstore_maildir_open(ms, name, false, &missing, e);
 	if (md < 0)
 		return missing ? 0 : -1;
 	struct maildir_usage u;

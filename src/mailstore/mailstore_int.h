@@ -41,6 +41,12 @@ int mailstore_unique(char *out, size_t outsz);
 /* NAME for a mailbox: an account name, never "." first nor a "/". */
 int mailstore_name_check(const char *name, ik_err *e);
 
+/* Open NAME's Maildir (mailstore.c), with create: make it when missing.
+ * Returns its fd, or -1 (with *missing set when it is not there and
+ * !create). */
+int mailstore_maildir_open(struct mailstore *ms, const char *name, bool create, bool *missing,
+			   ik_err *e);
+
 /* The usage of the Maildir open as md_fd. */
 struct maildir_usage {
 	int64_t bytes;

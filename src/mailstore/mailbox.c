@@ -1,0 +1,583 @@
+/* Reading and changing a Maildir (maildir(5), Maildir++, Dovecot's S= and
+ * W= name fields): see mailbox.h. Every file is reached relative to a
+ * directory fd, never through a symbolic link. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/str.h"
+#include "mailstore/mailbox.h"
+#include "mailstore/mailstore_int.h"
+
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW)
+#define READ_BUF 65536
+
+struct mailbox {
+	int md_fd;	/* the Maildir (or Maildir++ folder) */
+	int new_fd;
+	int cur_fd;
+	int lock_fd;	/* -1 until mailbox_lock */
+	char what[NAME_MAX * 2 + 4];	/* "NAME" or "NAME/.Folder", for messages */
+};
+
+struct mailbox_reader {
+	int fd;
+	struct mailbox_read_opts o;
+	uint64_t off;
+	bool at_line_start;
+	bool prev_cr;
+	bool in_body;
+	bool done;
+	uint64_t line_len;	/* bytes of the current line, CR aside */
+	uint64_t body_done;	/* body lines written */
+};
+
+static int close_fd(int fd)
+{
+	return fd >= 0 ? close(fd) : 0;
+}
+
+void mailbox_close(struct mailbox *mb)
+{
+	if (mb == NULL)
+		return;
+	close_fd(mb->lock_fd);
+	close_fd(mb->new_fd);
+	close_fd(mb->cur_fd);
+	close_fd(mb->md_fd);
+	free(mb);
+}
+
+static int folder_check(const char *folder, ik_err *e)
+{
+	if (folder[0] == '\0' || folder[0] == '.' || strchr(folder, '/') != NULL ||
+	    strlen(folder) > NAME_MAX - 1)
+		return ik_err_set(e, "invalid folder name '%s': it must not be empty, start with "
+				  "'.' or hold a '/'", folder);
+	return 0;
+}
+
+int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
+		 struct mailbox **out, ik_err *e)
+{
+	if (mailstore_name_check(name, e) < 0)
+		return -1;
+	if (folder != NULL && folder_check(folder, e) < 0)
+		return -1;
+	struct mailbox *mb = calloc(1, sizeof *mb);
+	if (mb == NULL)
+		return ik_err_errno(e, ENOMEM, "cannot open mailbox %s", name);
+	mb->new_fd = mb->cur_fd = mb->lock_fd = -1;
+	bool missing;
+	mb->md_fd = mailstore_maildir_open(ms, name, folder == NULL, &missing, e);
+	if (mb->md_fd < 0)
+		goto fail;
+	str_copy(mb->what, sizeof mb->what, name);
+	if (folder != NULL) {
+		char dot[NAME_MAX + 1];
+		str_fmt(dot, sizeof dot, ".%s", folder);
+		str_fmt(mb->what, sizeof mb->what, "%s/%s", name, dot);
+		int fd = openat(mb->md_fd, dot, DIR_FLAGS);
+		if (fd < 0) {
+			ik_err_errno(e, errno, "cannot open folder %s", mb->what);
+			goto fail;
+		}
+		close(mb->md_fd);
+		mb->md_fd = fd;
+	}
+	mb->new_fd = openat(mb->md_fd, "new", DIR_FLAGS);
+	mb->cur_fd = openat(mb->md_fd, "cur", DIR_FLAGS);
+	if (mb->new_fd < 0 || mb->cur_fd < 0) {
+		ik_err_errno(e, errno, "cannot open %s/%s", mb->what, mb->new_fd < 0 ? "new" : "cur");
+		goto fail;
+	}
+	*out = mb;
+	return 0;
+fail:
+	mailbox_close(mb);
+	return -1;
+}
+
+int mailbox_lock(struct mailbox *mb, ik_err *e)
+{
+	if (mb->lock_fd < 0) {
+		mb->lock_fd = openat(mb->md_fd, MAILBOX_LOCK_FILE,
+				     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (mb->lock_fd < 0)
+			return ik_err_errno(e, errno, "cannot open the lock file of %s", mb->what);
+	}
+	/* flock: held per open file, so two sessions of one process exclude
+	 * each other as two processes do. */
+	if (flock(mb->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return 1;
+	return ik_err_errno(e, errno, "cannot lock %s", mb->what);
+}
+
+/* ---- names ---- */
+
+static bool parse_num(const char *p, size_t n, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (n == 0 || n > 19)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	}
+	*out = v;
+	return true;
+}
+
+int mailbox_name_parse(const char *fname, char *base, size_t basesz, struct mailbox_entry *me)
+{
+	me->has_size = me->has_vsize = false;
+	me->size = me->vsize = 0;
+	me->flags[0] = '\0';
+	const char *info = strchr(fname, ':');
+	size_t plen = info != NULL ? (size_t)(info - fname) : strlen(fname);
+	if (plen == 0)
+		return -1;
+	size_t bl = 0;
+	const char *p = fname, *end = fname + plen;
+	bool first = true;
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *fe = comma != NULL ? comma : end;
+		size_t fl = (size_t)(fe - p);
+		uint64_t v;
+		if (!first && fl > 2 && p[0] == 'S' && p[1] == '=' && parse_num(p + 2, fl - 2, &v)) {
+			me->size = v;
+			me->has_size = true;
+		} else if (!first && fl > 2 && p[0] == 'W' && p[1] == '=' &&
+			   parse_num(p + 2, fl - 2, &v)) {
+			me->vsize = v;
+			me->has_vsize = true;
+		} else {
+			if (bl + fl + 2 > basesz)
+				return -1;
+			if (!first)
+				base[bl++] = ',';
+			memcpy(base + bl, p, fl);
+			bl += fl;
+		}
+		first = false;
+		p = comma != NULL ? comma + 1 : end;
+	}
+	if (bl == 0)
+		return -1;
+	base[bl] = '\0';
+	if (info != NULL && info[1] == '2' && info[2] == ',')
+		str_copy(me->flags, sizeof me->flags, info + 3);
+	return 0;
+}
+
+/* Letters once each, in ASCII order (maildir(5)). */
+static void flags_norm(const char *in, char *out, size_t outsz)
+{
+	size_t o = 0;
+	for (int c = 0x21; c < 0x7f; c++)
+		if (c != ',' && c != '/' && strchr(in, c) != NULL && o + 1 < outsz)
+			out[o++] = (char)c;
+	out[o] = '\0';
+}
+
+/* The file name of me in cur/ with flags: the name before the info, W=
+ * added when known and missing, then ":2,FLAGS". */
+static int cur_name(const struct mailbox_entry *me, const char *flags, char *out, size_t outsz)
+{
+	const char *info = strchr(me->name, ':');
+	size_t plen = info != NULL ? (size_t)(info - me->name) : strlen(me->name);
+	char prefix[NAME_MAX + 1];
+	if (plen >= sizeof prefix)
+		return -1;
+	memcpy(prefix, me->name, plen);
+	prefix[plen] = '\0';
+	bool w = strstr(prefix, ",W=") != NULL;
+	if (me->has_vsize && !w)
+		return str_fmt(out, outsz, "%s,W=%" PRIu64 ":2,%s", prefix, me->vsize, flags) < 0 ||
+		       strlen(out) > NAME_MAX ? -1 : 0;
+	return str_fmt(out, outsz, "%s:2,%s", prefix, flags) < 0 || strlen(out) > NAME_MAX ? -1 : 0;
+}
+
+/* ---- listing ---- */
+
+static int entry_set(struct mailbox_entry *me, const char *fname, bool in_new)
+{
+	char base[NAME_MAX + 1];
+	struct mailbox_entry t;
+	if (mailbox_name_parse(fname, base, sizeof base, &t) < 0)
+		return 1;	/* not a message name: skipped */
+	char *n = strdup(fname), *b = strdup(base);
+	if (n == NULL || b == NULL) {
+		free(n);
+		free(b);
+		return -1;
+	}
+	t.name = n;
+	t.base = b;
+	t.in_new = in_new;
+	*me = t;
+	return 0;
+}
+
+static int scan_dir(struct mailbox *mb, bool in_new, struct mailbox_list *l, size_t *cap,
+		    ik_err *e)
+{
+	int dfd = in_new ? mb->new_fd : mb->cur_fd;
+	int fd = openat(dfd, ".", DIR_FLAGS);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (d == NULL) {
+		close_fd(fd);
+		return ik_err_errno(e, errno, "cannot read %s/%s", mb->what, in_new ? "new" : "cur");
+	}
+	struct dirent *de;
+	int rc = 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (l->n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct mailbox_entry *v = realloc(l->v, nc * sizeof *v);
+			if (v == NULL) {
+				rc = ik_err_errno(e, ENOMEM, "cannot list %s", mb->what);
+				break;
+			}
+			l->v = v;
+			*cap = nc;
+		}
+		struct mailbox_entry *me = &l->v[l->n];
+		int r = entry_set(me, de->d_name, in_new);
+		if (r < 0) {
+			rc = ik_err_errno(e, ENOMEM, "cannot list %s", mb->what);
+			break;
+		}
+		if (r > 0)
+			continue;
+		if (!me->has_size) {
+			struct stat st;
+			if (fstatat(dfd, me->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISREG(st.st_mode)) {
+				free(me->name);
+				free(me->base);
+				continue;	/* gone meanwhile, or not a file */
+			}
+			me->size = (uint64_t)st.st_size;
+			me->has_size = true;
+		}
+		l->n++;
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Delivery order: the seconds that start a Maildir name, then the rest. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct mailbox_entry *x = a, *y = b;
+	uint64_t sx = strtoull(x->base, NULL, 10), sy = strtoull(y->base, NULL, 10);
+	if (sx != sy)
+		return sx < sy ? -1 : 1;
+	return strcmp(x->base, y->base);
+}
+
+int mailbox_scan(struct mailbox *mb, struct mailbox_list *out, ik_err *e)
+{
+	struct mailbox_list l = {0};
+	size_t cap = 0;
+	if (scan_dir(mb, false, &l, &cap, e) < 0 || scan_dir(mb, true, &l, &cap, e) < 0) {
+		mailbox_list_free(&l);
+		return -1;
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof *l.v, entry_cmp);
+	*out = l;
+	return 0;
+}
+
+void mailbox_list_free(struct mailbox_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].name);
+		free(l->v[i].base);
+	}
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int mailbox_entry_find(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		bool in_new = pass == 1;
+		int fd = openat(in_new ? mb->new_fd : mb->cur_fd, ".", DIR_FLAGS);
+		DIR *d = fd < 0 ? NULL : fdopendir(fd);
+		if (d == NULL) {
+			close_fd(fd);
+			return ik_err_errno(e, errno, "cannot read %s", mb->what);
+		}
+		struct dirent *de;
+		while ((de = readdir(d)) != NULL) {
+			char base[NAME_MAX + 1];
+			struct mailbox_entry t;
+			if (de->d_name[0] == '.' ||
+			    mailbox_name_parse(de->d_name, base, sizeof base, &t) < 0 ||
+			    strcmp(base, me->base) != 0)
+				continue;
+			char *n = strdup(de->d_name);
+			closedir(d);
+			if (n == NULL)
+				return ik_err_errno(e, ENOMEM, "cannot find a message");
+			free(me->name);
+			me->name = n;
+			me->in_new = in_new;
+			str_copy(me->flags, sizeof me->flags, t.flags);
+			if (t.has_vsize && !me->has_vsize) {
+				me->vsize = t.vsize;
+				me->has_vsize = true;
+			}
+			return 1;
+		}
+		closedir(d);
+	}
+	return 0;
+}
+
+/* ---- sizes ---- */
+
+uint64_t mailbox_crlf_size(const char *p, size_t n, bool *last_was_cr)
+{
+	uint64_t add = 0;
+	bool cr = *last_was_cr;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n' && !cr)
+			add++;
+		cr = p[i] == '\r';
+	}
+	*last_was_cr = cr;
+	return n + add;
+}
+
+/* Open me's file read-only, finding it again if it moved. */
+static int open_msg(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		int fd = openat(me->in_new ? mb->new_fd : mb->cur_fd, me->name,
+				O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT)
+			return ik_err_errno(e, errno, "cannot open message %s in %s", me->base,
+					    mb->what);
+		int r = mailbox_entry_find(mb, me, e);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+	}
+	errno = ENOENT;
+	return ik_err_errno(e, ENOENT, "message %s of %s is gone", me->base, mb->what);
+}
+
+int mailbox_vsize(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	if (me->has_vsize)
+		return 0;
+	int fd = open_msg(mb, me, e);
+	if (fd < 0)
+		return -1;
+	char *buf = malloc(READ_BUF);
+	if (buf == NULL) {
+		close(fd);
+		return ik_err_errno(e, ENOMEM, "cannot read message %s", me->base);
+	}
+	uint64_t total = 0;
+	bool cr = false;
+	ssize_t n;
+	while ((n = read(fd, buf, READ_BUF)) > 0)
+		total += mailbox_crlf_size(buf, (size_t)n, &cr);
+	int err = errno;
+	free(buf);
+	close(fd);
+	if (n < 0)
+		return ik_err_errno(e, err, "cannot read message %s of %s", me->base, mb->what);
+	me->vsize = total;
+	me->has_vsize = true;
+	return 0;
+}
+
+/* ---- changes ---- */
+
+static int rename_to(struct mailbox *mb, struct mailbox_entry *me, const char *flags, ik_err *e)
+{
+	char nn[NAME_MAX + 1];
+	for (int tries = 0; tries < 3; tries++) {
+		if (cur_name(me, flags, nn, sizeof nn) < 0)
+			return ik_err_set(e, "message name too long: %s", me->name);
+		if (!me->in_new && strcmp(nn, me->name) == 0)
+			return 0;
+		if (renameat(me->in_new ? mb->new_fd : mb->cur_fd, me->name, mb->cur_fd, nn) == 0) {
+			char *n = strdup(nn);
+			if (n == NULL)
+				return ik_err_errno(e, ENOMEM, "cannot rename a message");
+			free(me->name);
+			me->name = n;
+			me->in_new = false;
+			str_copy(me->flags, sizeof me->flags, flags);
+			return 0;
+		}
+		if (errno != ENOENT)
+			return ik_err_errno(e, errno, "cannot rename %s in %s", me->name, mb->what);
+		int r = mailbox_entry_find(mb, me, e);
+		if (r <= 0)
+			return r < 0 ? -1 : ik_err_errno(e, ENOENT, "message %s of %s is gone",
+							 me->base, mb->what);
+	}
+	return ik_err_set(e, "message %s of %s keeps moving", me->base, mb->what);
+}
+
+int mailbox_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	if (!me->in_new && me->has_vsize && strstr(me->name, ",W=") != NULL)
+		return 0;
+	if (mailbox_vsize(mb, me, e) < 0)
+		return -1;
+	char flags[MAILBOX_FLAGS_MAX];
+	str_copy(flags, sizeof flags, me->flags);
+	return rename_to(mb, me, flags, e);
+}
+
+int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *flags,
+		      ik_err *e)
+{
+	char f[MAILBOX_FLAGS_MAX];
+	flags_norm(flags, f, sizeof f);
+	return rename_to(mb, me, f, e);
+}
+
+int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	for (int tries = 0; tries < 3; tries++) {
+		if (unlinkat(me->in_new ? mb->new_fd : mb->cur_fd, me->name, 0) == 0) {
+			/* A hint only (rebuilt when wrong): its failure does not
+			 * undo the removal. */
+			maildir_size_add(mb->md_fd, -(int64_t)me->size, -1, NULL);
+			return 0;
+		}
+		if (errno != ENOENT)
+			return ik_err_errno(e, errno, "cannot remove %s from %s", me->name, mb->what);
+		int r = mailbox_entry_find(mb, me, e);
+		if (r <= 0)
+			return r;	/* gone already: removed by another session */
+	}
+	return ik_err_set(e, "message %s of %s keeps moving", me->base, mb->what);
+}
+
+int mailbox_sync(struct mailbox *mb, ik_err *e)
+{
+	if (fsync(mb->cur_fd) < 0)
+		return ik_err_errno(e, errno, "cannot fsync %s/cur", mb->what);
+	if (fsync(mb->new_fd) < 0)
+		return ik_err_errno(e, errno, "cannot fsync %s/new", mb->what);
+	return 0;
+}
+
+/* ---- reading ---- */
+
+int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
+		      const struct mailbox_read_opts *o, struct mailbox_reader **out, ik_err *e)
+{
+	struct mailbox_reader *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return ik_err_errno(e, ENOMEM, "cannot read a message");
+	r->fd = open_msg(mb, me, e);
+	if (r->fd < 0) {
+		free(r);
+		return -1;
+	}
+	r->o = *o;
+	r->at_line_start = true;
+	*out = r;
+	return 0;
+}
+
+void mailbox_read_close(struct mailbox_reader *r)
+{
+	if (r == NULL)
+		return;
+	close_fd(r->fd);
+	free(r);
+}
+
+/* One stored byte to the output (room for 2 checked by the caller).
+ * Returns true when the line limit is reached after it. */
+static bool put_byte(struct mailbox_reader *r, char c, char *out, size_t *o)
+{
+	if (r->at_line_start && c == '.' && r->o.dot_stuff)
+		out[(*o)++] = '.';
+	if (c == '\n' && !r->prev_cr)
+		out[(*o)++] = '\r';
+	out[(*o)++] = c;
+	r->prev_cr = c == '\r';
+	r->at_line_start = c == '\n';
+	if (c != '\n') {
+		if (c != '\r')
+			r->line_len++;
+		return false;
+	}
+	if (!r->in_body) {
+		if (r->line_len == 0)
+			r->in_body = true;
+	} else {
+		r->body_done++;
+	}
+	r->line_len = 0;
+	return r->in_body && r->o.body_lines_limit && r->body_done >= r->o.body_lines;
+}
+
+int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *len, ik_err *e)
+{
+	*len = 0;
+	if (r->done || cap < 8)
+		return 0;
+	if (r->in_body && r->o.body_lines_limit && r->body_done >= r->o.body_lines) {
+		r->done = true;
+		return 0;
+	}
+	size_t want = (cap - 2) / 2;
+	char in[8192];
+	if (want > sizeof in)
+		want = sizeof in;
+	ssize_t n = pread(r->fd, in, want, (off_t)r->off);
+	if (n < 0)
+		return ik_err_errno(e, errno, "cannot read a message");
+	size_t o = 0;
+	if (n == 0) {
+		r->done = true;
+		if (r->o.final_crlf && !r->at_line_start) {
+			if (!r->prev_cr)
+				out[o++] = '\r';
+			out[o++] = '\n';
+		}
+		*len = o;
+		return 0;
+	}
+	for (ssize_t i = 0; i < n; i++) {
+		r->off++;
+		if (put_byte(r, in[i], out, &o)) {
+			r->done = true;
+			break;
+		}
+	}
+	*len = o;
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* The access side of a Maildir, shared by the access servers (POP3 and
+ * IMAP): open a user's mailbox or one of its Maildir++ folders, list its
+ * messages, move them from new/ to cur/, change their flags, remove them,
+ * hold an exclusive session lock, and read one message as CR LF lines.
+ *
+ * Follows the Maildir format (qmail's maildir(5): tmp/ new/ cur/, the
+ * ":2,FLAGS" info suffix with its flag letters in ASCII order), Maildir++
+ * (folders ".Name", "maildirsize") and Dovecot's conventions for the
+ * Maildir file name: ",S=N" is the size of the file as stored (LF line
+ * ends), ",W=N" the size with CR LF line ends (what RFC 1939 sizes and
+ * IMAP RFC822.SIZE count); a message seen for the first time is moved to
+ * cur/ under the same name with ":2," added, and its W= is added then
+ * (computed by reading the file once when the delivery did not write it).
+ *
+ * A message is known by its unique base name: the file name up to the
+ * ':' without its ",S=" and ",W=" fields. Renames (flags, the move to
+ * cur/) never change it, so a reader that finds a name gone looks for the
+ * base again (mailbox_entry_find) instead of failing.
+ *
+ * Everything here may block on the disk: call it from an offload thread
+ * (core/offload.h), except mailbox_read_chunk of a message already open,
+ * which reads the page cache in small chunks. A struct mailbox belongs to
+ * one thread at a time. */
+#ifndef INETKIT_MAILSTORE_MAILBOX_H
+#define INETKIT_MAILSTORE_MAILBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/error.h"
+#include "mailstore/mailstore.h"
+
+#define MAILBOX_FLAGS_MAX 32	/* flag letters kept, NUL included */
+#define MAILBOX_LOCK_FILE "inetkit-session.lock"
+
+struct mailbox;
+
+struct mailbox_entry {
+	char *name;		/* file name now, in new/ or cur/ */
+	char *base;		/* unique base name: never changes */
+	bool in_new;		/* in new/ (not yet seen by any reader) */
+	bool has_size;		/* size known (S= or stat) */
+	bool has_vsize;		/* vsize known (W= or read once) */
+	uint64_t size;		/* octets as stored (LF line ends) */
+	uint64_t vsize;		/* octets with CR LF line ends */
+	char flags[MAILBOX_FLAGS_MAX];	/* the letters after ":2,", sorted */
+};
+
+struct mailbox_list {
+	struct mailbox_entry *v;	/* in delivery order (oldest first) */
+	size_t n;
+};
+
+/* Open the mailbox of NAME (an account name), or its Maildir++ folder
+ * when folder is not NULL ("Sent" opens NAME/.Sent). A mailbox that was
+ * never delivered to is made (empty) so that a login always finds one.
+ * Folder names may not hold '/' nor start with '.'. */
+int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
+		 struct mailbox **out, ik_err *e);
+/* Closes the files (and so releases the lock). Safe on NULL. */
+void mailbox_close(struct mailbox *mb);
+
+/* The exclusive session lock (flock on MAILBOX_LOCK_FILE in the Maildir,
+ * not waiting): 0 taken, 1 held by another session (of any process),
+ * -1 error. Released by mailbox_close. */
+int mailbox_lock(struct mailbox *mb, ik_err *e);
+
+/* List the messages of new/ and cur/. Sizes come from the S= and W=
+ * fields when the names hold them; a message without S= is stat'ed; a
+ * missing W= is left unknown (has_vsize false) for mailbox_vsize. */
+int mailbox_scan(struct mailbox *mb, struct mailbox_list *out, ik_err *e);
+void mailbox_list_free(struct mailbox_list *l);
+
+/* Make me->vsize known: read the file once when no W= says it. */
+int mailbox_vsize(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
+
+/* Move a message of new/ to cur/ (same name, W= added when it was missing,
+ * ":2," and its flags appended). A message already in cur/ without W= is
+ * renamed in place to add it, so the next session need not read it. No
+ * fsync: mailbox_sync once after a batch. */
+int mailbox_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
+
+/* Set the flags (letters; any order, kept sorted and once each) by a
+ * rename; a message still in new/ goes to cur/ with them. */
+int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *flags,
+		      ik_err *e);
+
+/* Remove (expunge) a message. One already gone counts as removed. The
+ * Maildir++ usage line is updated. No fsync: mailbox_sync after a batch. */
+int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
+
+/* fsync new/ and cur/: the renames and removals so far are durable. */
+int mailbox_sync(struct mailbox *mb, ik_err *e);
+
+/* Find me's file again by its base name after another session renamed
+ * it (flags) or moved it to cur/: updates me->name/in_new/flags. 1 found,
+ * 0 gone (removed), -1 error. */
+int mailbox_entry_find(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
+
+/* Split a Maildir file name: the base (without ",S=", ",W=" and the
+ * info), its sizes, and its flags. Pure; for tests and the index. */
+int mailbox_name_parse(const char *fname, char *base, size_t basesz, struct mailbox_entry *me);
+
+/* ---- reading one message as CR LF lines ---- */
+
+struct mailbox_reader;
+
+struct mailbox_read_opts {
+	bool dot_stuff;		/* a '.' that starts a line is doubled */
+	bool final_crlf;	/* a last line without LF gets CR LF */
+	bool body_lines_limit;	/* stop after body_lines lines of the body */
+	uint64_t body_lines;	/* (the header and its blank line always) */
+};
+
+/* Open me for reading (finding it again if it was renamed). */
+int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
+		      const struct mailbox_read_opts *o, struct mailbox_reader **out, ik_err *e);
+/* Write the next bytes into out (cap >= 8): every LF not after a CR
+ * becomes CR LF, with the options above. *len is 0 only at the end.
+ * Reads at most cap / 2 bytes of the file per call. */
+int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *len, ik_err *e);
+void mailbox_read_close(struct mailbox_reader *r);
+
+/* The CR LF size of a buffer in stored form, counting as the reader
+ * converts (for tests and for sizes of data not yet in a file). */
+uint64_t mailbox_crlf_size(const char *p, size_t n, bool *last_was_cr);
+
+#endif
