@@ -11,6 +11,7 @@ int cmd_udp(int argc, char **argv);
 int cmd_ftp(int argc, char **argv);
 int cmd_ftpd(int argc, char **argv);
 int cmd_smtpd(int argc, char **argv);
+int cmd_imapd(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_queue(int argc, char **argv);

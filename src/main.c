@@ -26,6 +26,7 @@ static const struct subcommand subcommands[] = {
 	{"ftp", cmd_ftp, "FTP/FTPS client: ls, get, put, mirror, interactive shell"},
 	{"ftpd", cmd_ftpd, "FTP/FTPS server: real, guest and anonymous users"},
 	{"smtpd", cmd_smtpd, "SMTP server: local delivery to Maildir, submission, queue"},
+	{"imapd", cmd_imapd, "IMAP server: mail clients read the Maildir of local users"},
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},

@@ -105,6 +105,11 @@ fail:
 	return -1;
 }
 
+int mailbox_dirfd(const struct mailbox *mb)
+{
+	return mb->md_fd;
+}
+
 int mailbox_lock(struct mailbox *mb, ik_err *e)
 {
 	if (mb->lock_fd < 0) {

@@ -7,11 +7,13 @@
 #include "udp/udp.h"
 #include "ftpd/ftpd_tool.h"
 #include "smtp/smtp.h"
+#include "imap/imap.h"
 
 const struct service_ops *const serve_registry[] = {
 	&service_tcp_echo,
 	&service_udp_echo,
 	&service_ftp,
 	&service_smtp,
+	&service_imap,
 	NULL,
 };
