@@ -680,7 +680,7 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
                                      "state_dir = %s" % tmp_path)
                     .replace("user = nobody", "user = root"))
     p = run("serve", "--config", conf, "--check", check=0)
-    assert p.stdout == ("%s: valid; 4 services enabled (tcp-echo, udp-echo, ftp, smtp)\n"
+    assert p.stdout == ("%s: valid; 5 services enabled (tcp-echo, udp-echo, ftp, smtp, imap)\n"
                         % conf)
 
 
