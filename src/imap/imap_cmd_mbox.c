@@ -65,8 +65,8 @@ void imap_cmd_select(struct session_call *c)
 	struct imap_folder *f;
 	ik_err e;
 	if (imap_folder_open(ss, name, examine, &f, &e) < 0) {
-		imap_args_free(&a);
 		imap_reply(ss, c->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %.100s", name);
+		imap_args_free(&a);
 		return;
 	}
 	imap_args_free(&a);
@@ -520,8 +520,8 @@ void imap_cmd_status(struct session_call *c)
 	if (same) {
 		f = ss->sel;
 	} else if (imap_folder_open(ss, name, true, &f, &e) < 0) {
-		imap_args_free(&a);
 		imap_reply(ss, c->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %.100s", name);
+		imap_args_free(&a);
 		return;
 	}
 	uint64_t vals[6] = {f->n, f->recent, f->ix->uidnext, f->ix->uidvalidity, 0,
@@ -593,8 +593,8 @@ void imap_cmd_append(struct session_call *c)
 	uint32_t uidv = 0, uid = 0;
 	ik_err e;
 	if (imap_folder_append(ss, name, msg->str, msg->len, letters, date, &uidv, &uid, &e) < 0) {
-		imap_args_free(&a);
 		imap_reply(ss, c->tag, "NO", "[TRYCREATE] Mailbox doesn't exist: %.100s", name);
+		imap_args_free(&a);
 		return;
 	}
 	bool here = ss->sel != NULL && strcmp(ss->sel->name, strcasecmp(name, "INBOX") == 0

@@ -186,7 +186,7 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	}
 	for (size_t i = 0; i < n; i++)
 		recent += msgs[i].recent;
-	if (report && (n != kept || recent != f->recent)) {
+	if (report && n != kept) {
 		sbuf_printf(&b, "* %zu EXISTS\r\n", n);
 		sbuf_printf(&b, "* %" PRIu32 " RECENT\r\n", recent);
 	}

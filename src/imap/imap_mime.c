@@ -248,13 +248,18 @@ static void count_stream(GMimeStream *st, gint64 *size, gint64 *lines)
 	if (st == NULL)
 		return;
 	g_mime_stream_reset(st);
-	char buf[8192];
+	char buf[8192], last = '\n';
 	ssize_t n;
 	while ((n = g_mime_stream_read(st, buf, sizeof buf)) > 0) {
 		*size += n;
 		for (ssize_t i = 0; i < n; i++)
 			*lines += buf[i] == '\n';
+		last = buf[n - 1];
 	}
+	/* The CRLF before a boundary belongs to the boundary (RFC 2046
+	 * 5.1.1): a last line without one still counts. */
+	if (last != '\n')
+		(*lines)++;
 	g_mime_stream_reset(st);
 }
 
@@ -329,6 +334,7 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 	} else {
 		if (GMIME_IS_PART(o))
 			count_stream(content_stream(GMIME_PART(o)), &size, &lines);
+
 		sbuf_printf(b, " %lld", (long long)size);
 		if (ct == NULL || g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct), "text") == 0)
 			sbuf_printf(b, " %lld", (long long)lines);

@@ -177,8 +177,10 @@ void imap_sess_refuse(struct session_call *c, enum session_refusal why)
 		imap_reply(ss, tag, "BAD", "%s: log in first", c->cmd->verb);
 		break;
 	case SESSION_REFUSE_STATE:
-		if (c->state & IMAP_ST_AUTH)
+		if ((c->state & IMAP_ST_AUTH) && (c->cmd->states & IMAP_ST_SELECTED))
 			imap_reply(ss, tag, "BAD", "%s: no mailbox selected", c->cmd->verb);
+		else if (c->cmd->states == IMAP_ST_NOAUTH)
+			imap_reply(ss, tag, "BAD", "%s: already logged in", c->cmd->verb);
 		else
 			imap_reply(ss, tag, "BAD", "%s: not allowed now", c->cmd->verb);
 		break;
