@@ -140,3 +140,15 @@ def test_opensmtpd_is_unpacked_into_the_peers_cache(tmp_path):
     log.unlink()
     p = _run(env)
     assert p.returncode == 0 and p.stdout == "" and not log.exists()
+
+
+def test_dns_packages_are_installed(tmp_path):
+    # c-ares (core/dns, the relay's MX lookups) and dnslib (the loopback
+    # DNS server of the relay tests) come from Debian on a new machine.
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    words = install[0].split()
+    assert "libc-ares-dev" in words and "python3-dnslib" in words
