@@ -10,10 +10,13 @@ from conftest import ROOT
 from ftpd_env import PASSWORD, Ftpd
 from smtpd_env import PASSWORD as SMTP_PASSWORD
 from smtpd_env import Smtpd
+from imapd_env import PASSWORD as IMAP_PASSWORD
+from imapd_env import Imapd
 from transcript import Replay, Transcript
 
 FTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "ftp", "*.t")))
 SMTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "smtp", "*.t")))
+IMAP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "imap", "*.t")))
 
 
 @pytest.fixture(scope="module")
@@ -82,5 +85,41 @@ def test_smtp_transcript(path, smtpd_pool):
     assert (t.port or "listen") in ports, "%s: @port %s: not an SMTP listener" % (path, t.port)
     try:
         Replay(t, "127.0.0.1", ports[t.port or "listen"], SMTP_PASSWORD).run()
+    except AssertionError as e:
+        raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None
+
+
+@pytest.fixture(scope="module")
+def imapd_pool(tmp_path_factory):
+    servers = {}
+
+    def get(t):
+        key = (tuple(t.config), tuple(t.users))
+        if key not in servers:
+            base = tmp_path_factory.mktemp("imapd-transcript")
+            keys = {}
+            for line in t.config:
+                k, _, v = line.partition("=")
+                keys[k.strip()] = v.strip()
+            servers[key] = Imapd(base, imap=keys, users=t.users or ("alice", "bob"))
+        return servers[key]
+
+    yield get
+    for s in servers.values():
+        s.stop()
+
+
+def test_there_are_imap_transcripts():
+    assert len(IMAP) >= 10
+
+
+@pytest.mark.parametrize("path", IMAP, ids=[os.path.basename(p)[:-2] for p in IMAP])
+def test_imap_transcript(path, imapd_pool):
+    t = Transcript(path)
+    server = imapd_pool(t)
+    ports = {"listen": server.port, "tls": server.tls_port}
+    assert (t.port or "listen") in ports, "%s: @port %s: not an IMAP listener" % (path, t.port)
+    try:
+        Replay(t, "127.0.0.1", ports[t.port or "listen"], IMAP_PASSWORD).run()
     except AssertionError as e:
         raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None
