@@ -31,7 +31,7 @@ S:
 S: )
 S: a5 OK Fetch completed.
 C: a6 STORE 1 +FLAGS (\Deleted)
-S: * 1 FETCH (FLAGS (\Deleted \Seen))
+S: * 1 FETCH (FLAGS (\Seen \Deleted))
 S: a6 OK Store completed.
 C: a7 SEARCH DELETED SUBJECT hello
 S: * SEARCH 1
