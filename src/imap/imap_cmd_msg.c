@@ -676,5 +676,6 @@ void imap_cmd_idle(struct session_call *c)
 		imap_folder_sync(ss, ss->sel, true, &e);
 	str_copy(ss->idle_tag, sizeof ss->idle_tag, c->tag);
 	ss->idling = true;
+	imap_server_idle_add(ss);
 	session_write(ss->s, "+ idling\r\n", 10);
 }

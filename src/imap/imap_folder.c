@@ -104,9 +104,31 @@ static int cmp_entry_base(const void *a, const void *b)
 	return strcmp((*x)->base, (*y)->base);
 }
 
+static void dir_mtimes(const struct imap_folder *f, struct timespec *n, struct timespec *c)
+{
+	struct stat st;
+	memset(n, 0, sizeof *n);
+	memset(c, 0, sizeof *c);
+	if (fstatat(mailbox_dirfd(f->mb), "new", &st, 0) == 0)
+		*n = st.st_mtim;
+	if (fstatat(mailbox_dirfd(f->mb), "cur", &st, 0) == 0)
+		*c = st.st_mtim;
+}
+
+bool imap_folder_changed(const struct imap_folder *f)
+{
+	struct timespec n, c;
+	dir_mtimes(f, &n, &c);
+	return n.tv_sec != f->new_mtime.tv_sec || n.tv_nsec != f->new_mtime.tv_nsec ||
+	       c.tv_sec != f->cur_mtime.tv_sec || c.tv_nsec != f->cur_mtime.tv_nsec;
+}
+
 int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e)
 {
 	struct mailbox_list list = {NULL, 0};
+	/* Before the scan: a change made during it is seen next time. */
+	struct timespec new_m, cur_m;
+	dir_mtimes(f, &new_m, &cur_m);
 	if (mailbox_scan(f->mb, &list, e) < 0)
 		return -1;
 	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
@@ -200,6 +222,11 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	list.v = NULL;
 	list.n = 0;
 	f->recent = recent;
+	/* Our own moves to cur/ changed the directories: take them after. */
+	if (f->readonly)
+		f->new_mtime = new_m, f->cur_mtime = cur_m;
+	else
+		dir_mtimes(f, &f->new_mtime, &f->cur_mtime);
 	rc = 0;
 out:
 	free(msgs);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "core/account.h"
 #include "core/sasl.h"
@@ -46,6 +47,10 @@ struct imap_server {
 	const struct imap_conf *bound;
 	struct account_auth *auth;	/* NULL: no accounts database, nobody logs in */
 	struct mailstore *store;
+	/* Sessions in IDLE, and the core timer that looks at their folders
+	 * (made on the first IDLE, freed with the generation). */
+	struct imap_sess *idlers;
+	struct event *idle_timer;
 };
 
 /* One message of the selected folder: sequence number = index + 1. */
@@ -66,6 +71,9 @@ struct imap_folder {
 	struct imap_msg *msgs;
 	size_t n;
 	uint32_t recent;		/* \Recent messages for this session */
+	/* new/ and cur/ as of the last sync: a change of either (a
+	 * delivery, a rename by another session or tool) means sync again. */
+	struct timespec new_mtime, cur_mtime;
 };
 
 struct imap_sess {
@@ -89,6 +97,7 @@ struct imap_sess {
 	/* IDLE */
 	bool idling;
 	char idle_tag[IMAP_TAG_MAX + 1];
+	struct imap_sess *idle_next, **idle_prevp;	/* srv->idlers while idling */
 	/* ENABLE */
 	bool condstore;
 	struct imap_folder *sel;
@@ -98,6 +107,9 @@ struct imap_sess {
 /* ---- imap_server.c ---- */
 void imap_server_add(struct imap_server *srv, struct imap_sess *ss);
 void imap_server_remove(struct imap_sess *ss);
+/* IDLE: changes to the selected folder are reported within a second. */
+void imap_server_idle_add(struct imap_sess *ss);
+void imap_server_idle_remove(struct imap_sess *ss);
 
 /* ---- imap_session.c ---- */
 bool imap_sess_accept(struct imap_server *srv, int fd, const struct sockaddr *peer,
@@ -134,6 +146,8 @@ void imap_folder_free(struct imap_folder *f);
 /* Rescan and resync the index; with report set, untagged EXPUNGE,
  * EXISTS, RECENT and FETCH FLAGS go out for what changed. */
 int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e);
+/* Whether new/ or cur/ changed since the last sync (cheap: two stats). */
+bool imap_folder_changed(const struct imap_folder *f);
 /* "(\Seen \Answered ...)" of a message. */
 void imap_put_flags(struct sbuf *b, const struct imap_msg *m);
 /* Maildir letters <-> IMAP flags. -1: a flag Maildir cannot hold. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <gmime/gmime.h>
 
 #include "core/log.h"
@@ -69,6 +70,8 @@ static void gen_free(void *gen)
 	struct imap_server *srv = gen;
 	if (srv == NULL)
 		return;
+	if (srv->idle_timer != NULL)
+		event_free(srv->idle_timer);
 	mailstore_free(srv->store);
 	free(srv);
 }
@@ -88,7 +91,52 @@ void imap_server_add(struct imap_server *srv, struct imap_sess *ss)
 
 void imap_server_remove(struct imap_sess *ss)
 {
+	imap_server_idle_remove(ss);
 	server_conn_remove(&ss->conn);
+}
+
+/* RFC 2177: an IDLE session hears of new mail and of changes others make
+ * without asking. Every IMAP_IDLE_POLL_MS the core's timer looks at the
+ * folders of the idling sessions (two stats each) and syncs the changed
+ * ones, whose untagged replies go out at once. */
+#define IMAP_IDLE_POLL_MS 500
+
+static void idle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct imap_server *srv = arg;
+	for (struct imap_sess *ss = srv->idlers, *next; ss != NULL; ss = next) {
+		next = ss->idle_next;
+		ik_err e;
+		if (ss->sel != NULL && !ss->closing && imap_folder_changed(ss->sel))
+			imap_folder_sync(ss, ss->sel, true, &e);
+	}
+}
+
+void imap_server_idle_add(struct imap_sess *ss)
+{
+	struct imap_server *srv = ss->srv;
+	if (ss->idle_prevp != NULL)
+		return;
+	if (srv->idle_timer == NULL)
+		srv->idle_timer = loop_timer(srv->loop, IMAP_IDLE_POLL_MS, true, idle_tick, srv);
+	ss->idle_next = srv->idlers;
+	if (srv->idlers != NULL)
+		srv->idlers->idle_prevp = &ss->idle_next;
+	srv->idlers = ss;
+	ss->idle_prevp = &srv->idlers;
+}
+
+void imap_server_idle_remove(struct imap_sess *ss)
+{
+	if (ss->idle_prevp == NULL)
+		return;
+	*ss->idle_prevp = ss->idle_next;
+	if (ss->idle_next != NULL)
+		ss->idle_next->idle_prevp = ss->idle_prevp;
+	ss->idle_next = NULL;
+	ss->idle_prevp = NULL;
 }
 
 static struct imap_server *gen_new(struct imap_conf *c, struct loop *l,

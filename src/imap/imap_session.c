@@ -268,6 +268,7 @@ static void run_command(struct imap_sess *ss)
 static void on_line(struct imap_sess *ss, const char *line, size_t len)
 {
 	if (ss->idling) {
+		imap_server_idle_remove(ss);
 		/* RFC 2177: the only thing a client may send is DONE. */
 		if (len == 4 && strncasecmp(line, "DONE", 4) == 0) {
 			ss->idling = false;

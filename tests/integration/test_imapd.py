@@ -440,8 +440,18 @@ def test_idle(srv):
     r.send("i IDLE\r\n")
     assert r.line() == "+ idling"
     srv.send("jack@localhost", "Subject: during idle\r\n\r\nx\r\n")
+    # pushed while idling, without a command (RFC 2177)
+    assert r.line() == "* 1 EXISTS"
+    assert r.line() == "* 1 RECENT"
+    # a flag another session sets is pushed too
+    other = Raw(srv.tls_port, tls=True)
+    other.login(user)
+    other.cmd("s SELECT INBOX")
+    other.cmd("f STORE 1 +FLAGS.SILENT (\\Flagged)")
+    assert r.line() == "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))"
+    other.close()
     r.send("DONE\r\n")
-    assert r.until("i") == ["* 1 EXISTS", "* 1 RECENT", "i OK Idle completed."]
+    assert r.until("i") == ["i OK Idle completed."]
     r.send("j IDLE\r\n")
     assert r.line() == "+ idling"
     r.send("NOPE\r\n")
