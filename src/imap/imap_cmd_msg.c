@@ -104,9 +104,12 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	struct imap_msg *m = &f->msgs[i];
 	ik_err e;
 	unsigned items = fa->items | (uid ? IMAP_FETCH_UID : 0);
-	bool need_body = (items & (IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE |
-				   IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER |
-				   IMAP_FETCH_RFC822_TEXT)) || fa->nbodies > 0;
+	unsigned mime = IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE;
+	const char *const *cached = (items & mime)
+		? imap_cache_get(f->cache, mailbox_dirfd(f->mb), m->me->base, NULL, 0) : NULL;
+	bool need_body = (items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER |
+				   IMAP_FETCH_RFC822_TEXT)) || fa->nbodies > 0 ||
+			 ((items & mime) && cached == NULL);
 	struct sbuf msg = SBUF_INIT(ss->srv->conf->max_literal * 2 + 1);
 	if (need_body && (mailbox_entry_find(f->mb, m->me, &e) != 1 ||
 			  imap_folder_read(f, m->me, &msg, &e) < 0)) {
@@ -153,19 +156,22 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 		sep = " ";
 	}
 	const char *data = sbuf_cstr(&msg);
-	if (items & IMAP_FETCH_ENVELOPE) {
-		sbuf_printf(b, "%sENVELOPE ", sep);
-		imap_mime_envelope(data, msg.len, b);
-		sep = " ";
-	}
-	if (items & IMAP_FETCH_BODYSTRUCTURE) {
-		sbuf_printf(b, "%sBODYSTRUCTURE ", sep);
-		imap_mime_bodystructure(data, msg.len, true, b);
-		sep = " ";
-	}
-	if (items & IMAP_FETCH_BODY) {
-		sbuf_printf(b, "%sBODY ", sep);
-		imap_mime_bodystructure(data, msg.len, false, b);
+	if ((items & mime) && cached == NULL)
+		cached = imap_cache_get(f->cache, mailbox_dirfd(f->mb), m->me->base, data, msg.len);
+	static const struct {
+		unsigned item;
+		const char *name;
+		int val;
+	} mimes[] = {
+		{IMAP_FETCH_ENVELOPE, "ENVELOPE", 0},
+		{IMAP_FETCH_BODYSTRUCTURE, "BODYSTRUCTURE", 1},
+		{IMAP_FETCH_BODY, "BODY", 2},
+	};
+	for (size_t k = 0; k < 3 && cached != NULL; k++) {
+		if (!(items & mimes[k].item))
+			continue;
+		sbuf_printf(b, "%s%s ", sep, mimes[k].name);
+		sbuf_addstr(b, cached[mimes[k].val]);
 		sep = " ";
 	}
 	if (items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER | IMAP_FETCH_RFC822_TEXT)) {

@@ -74,6 +74,7 @@ struct imap_folder {
 	/* new/ and cur/ as of the last sync: a change of either (a
 	 * delivery, a rename by another session or tool) means sync again. */
 	struct timespec new_mtime, cur_mtime;
+	struct imap_cache *cache;	/* ENVELOPE, BODYSTRUCTURE, BODY by base name */
 };
 
 struct imap_sess {
@@ -167,6 +168,16 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *folder, uint32_
 /* Read message me whole, CRLF form. */
 int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbuf *out, ik_err *e);
 int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me);
+
+/* ---- imap_cache.c ---- */
+struct imap_cache;
+struct imap_cache *imap_cache_load(int dirfd);
+void imap_cache_free(struct imap_cache *c);
+/* ENVELOPE, BODYSTRUCTURE, BODY of the message base: cached, or computed
+ * from msg[0, len) (CRLF form) and cached; NULL when not cached and msg
+ * is NULL. */
+const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
+				  const char *msg, size_t len);
 
 /* ---- imap_mime.c ---- */
 /* The message msg[0, len) (CRLF form): ENVELOPE / BODYSTRUCTURE (or

@@ -304,6 +304,10 @@ def test_fetch_every_item(srv):
             '(("Bob" NIL "bob" "localhost")(NIL NIL "carol" "example.net")) '
             '((NIL NIL "undisclosed-recipients" NIL)(NIL NIL NIL NIL)) NIL NIL '
             '"<m1@example.org>")') in line
+    # computed once, kept in the folder's cache file, served from it after
+    with open(os.path.join(srv.maildir(user), "inetkit-cache"), "rb") as f:
+        assert b'"=?UTF-8?Q?caf=C3=A9?= report"' in f.read()
+    assert m.fetch("1", "(ENVELOPE)")[1][0].decode().endswith('"<m1@example.org>"))')
     typ, data = m.fetch("1", "(BODYSTRUCTURE)")
     assert data[0].decode().endswith(
         'BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 24 2 NIL NIL NIL NIL)'
