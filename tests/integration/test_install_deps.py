@@ -152,3 +152,14 @@ def test_dns_packages_are_installed(tmp_path):
     assert len(install) == 1
     words = install[0].split()
     assert "libc-ares-dev" in words and "python3-dnslib" in words
+
+
+def test_dovecot_imapd_is_installed(tmp_path):
+    # Dovecot's IMAP server: the peer of bench/imap (a plain process on
+    # loopback; policy-rc.d keeps the system service from starting).
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    assert "dovecot-imapd" in install[0].split()
