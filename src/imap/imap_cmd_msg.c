@@ -111,8 +111,9 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 				   IMAP_FETCH_RFC822_TEXT)) || fa->nbodies > 0 ||
 			 ((items & mime) && cached == NULL);
 	struct sbuf msg = SBUF_INIT(ss->srv->conf->max_literal * 2 + 1);
-	if (need_body && (mailbox_entry_find(f->mb, m->me, &e) != 1 ||
-			  imap_folder_read(f, m->me, &msg, &e) < 0)) {
+	/* The reader finds a renamed file again by itself (a directory
+	 * scan): only then, never on every FETCH. */
+	if (need_body && imap_folder_read(f, m->me, &msg, &e) < 0) {
 		sbuf_free(&msg);
 		return;
 	}
@@ -355,8 +356,7 @@ static const char *search_msg(struct search_ctx *x, size_t *len)
 	struct imap_folder *f = x->ss->sel;
 	if (!x->have && !x->failed) {
 		ik_err e;
-		x->failed = mailbox_entry_find(f->mb, f->msgs[x->i].me, &e) != 1 ||
-			    imap_folder_read(f, f->msgs[x->i].me, &x->msg, &e) < 0;
+		x->failed = imap_folder_read(f, f->msgs[x->i].me, &x->msg, &e) < 0;
 		x->have = true;
 	}
 	*len = x->msg.len;
@@ -410,9 +410,13 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 		return !m->recent;
 	case IMAP_SK_RECENT:
 		return m->recent;
-	case IMAP_SK_HEADER:
+	case IMAP_SK_HEADER: {
+		/* Only the header is parsed: the body cannot hold a field. */
 		msg = search_msg(x, &len);
-		return imap_mime_header_has(msg, len, k->str, k->str2);
+		const char *blank = len > 0 ? strstr(msg, "\r\n\r\n") : NULL;
+		return imap_mime_header_has(msg, blank != NULL ? (size_t)(blank - msg) + 4 : len,
+					    k->str, k->str2);
+	}
 	case IMAP_SK_BODY:
 	case IMAP_SK_TEXT: {
 		msg = search_msg(x, &len);

@@ -413,8 +413,6 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *name, uint32_t 
 {
 	struct imap_folder *f = ss->sel;
 	struct mailbox_entry *me = f->msgs[i].me;
-	if (mailbox_entry_find(f->mb, me, e) != 1)
-		return ik_err_set(e, "the message is gone");
 	struct mailbox *mb;
 	if (open_target(ss, name, &mb, e) < 0)
 		return -1;
@@ -425,8 +423,13 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *name, uint32_t 
 		mailbox_vsize(f->mb, me, e);
 	str_fmt(dst, sizeof dst, "cur/%s,S=%" PRIu64 ",W=%" PRIu64 ":2,%s", base, me->size,
 		me->vsize, me->flags);
-	int rc = 0;
-	if (linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0) < 0)
+	int rc = linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0);
+	/* Renamed by another session since our scan: find it, try again. */
+	if (rc < 0 && errno == ENOENT && mailbox_entry_find(f->mb, me, e) == 1) {
+		str_fmt(src, sizeof src, "%s/%s", me->in_new ? "new" : "cur", me->name);
+		rc = linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0);
+	}
+	if (rc < 0)
 		rc = ik_err_errno(e, errno, "cannot copy the message");
 	if (rc == 0) {
 		mailbox_sync(mb, e);
