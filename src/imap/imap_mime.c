@@ -513,8 +513,31 @@ int64_t imap_mime_date(const char *msg, size_t len)
 	return t;
 }
 
+/* needle (ASCII letters in any case) somewhere in p[0, n). */
+static bool raw_has(const char *p, size_t n, const char *needle)
+{
+	size_t k = strlen(needle);
+	if (k == 0)
+		return true;
+	for (size_t i = 0; i + k <= n; i++)
+		if (strncasecmp(p + i, needle, k) == 0)
+			return true;
+	return false;
+}
+
 bool imap_mime_header_has(const char *msg, size_t len, const char *field, const char *needle)
 {
+	/* Most messages do not match: with no encoded word (RFC 2047) in the
+	 * header, a needle absent from its raw bytes is absent from every
+	 * decoded field, and GMime need not run. */
+	bool encoded = false;
+	for (size_t i = 0; i + 1 < len && !encoded; i++)
+		encoded = msg[i] == '=' && msg[i + 1] == '?';
+	bool ascii = true;
+	for (const char *q = needle; *q && ascii; q++)
+		ascii = (unsigned char)*q < 0x80;
+	if (!encoded && ascii && !raw_has(msg, len, needle))
+		return false;
 	GMimeMessage *m = parse(msg, len);
 	if (m == NULL)
 		return false;
