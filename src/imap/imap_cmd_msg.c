@@ -242,7 +242,9 @@ void imap_cmd_fetch(struct session_call *c)
 	}
 	bool uid = is_uid(c);
 	struct imap_folder *f = ss->sel;
-	for (size_t i = 0; i < f->n && !ss->closing; i++) {
+	size_t from, to;
+	imap_folder_span(f, set, uid, &from, &to);
+	for (size_t i = from; i < to && !ss->closing; i++) {
 		if (!imap_folder_match(f, i, set, uid))
 			continue;
 		if (fa.changedsince_given && f->msgs[i].modseq <= fa.changedsince)
@@ -295,7 +297,9 @@ void imap_cmd_store(struct session_call *c)
 	imap_flags_to_letters(sys, nsys, want, sizeof want);
 	bool uid = is_uid(c);
 	struct sbuf b = SBUF_INIT(16u << 20), modified = SBUF_INIT(1u << 20);
-	for (size_t i = 0; i < f->n; i++) {
+	size_t from, to;
+	imap_folder_span(f, set, uid, &from, &to);
+	for (size_t i = from; i < to; i++) {
 		if (!imap_folder_match(f, i, set, uid))
 			continue;
 		struct imap_msg *m = &f->msgs[i];
@@ -348,16 +352,20 @@ struct search_ctx {
 	struct imap_sess *ss;
 	size_t i;
 	struct sbuf msg;	/* the message, read when a key needs it */
-	bool have, failed;
+	bool have, have_header, failed;
 };
 
-static const char *search_msg(struct search_ctx *x, size_t *len)
+/* The message (or, with header_only, at least its header) in CRLF form. */
+static const char *search_msg(struct search_ctx *x, size_t *len, bool header_only)
 {
 	struct imap_folder *f = x->ss->sel;
-	if (!x->have && !x->failed) {
+	bool have = header_only ? x->have_header || x->have : x->have;
+	if (!have && !x->failed) {
 		ik_err e;
-		x->failed = imap_folder_read(f, f->msgs[x->i].me, &x->msg, &e) < 0;
-		x->have = true;
+		sbuf_reset(&x->msg);
+		x->failed = imap_folder_read_part(f, f->msgs[x->i].me, header_only, &x->msg, &e) < 0;
+		x->have_header = true;
+		x->have = !header_only;
 	}
 	*len = x->msg.len;
 	return sbuf_cstr(&x->msg);
@@ -412,14 +420,14 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 		return m->recent;
 	case IMAP_SK_HEADER: {
 		/* Only the header is parsed: the body cannot hold a field. */
-		msg = search_msg(x, &len);
+		msg = search_msg(x, &len, true);
 		const char *blank = len > 0 ? strstr(msg, "\r\n\r\n") : NULL;
 		return imap_mime_header_has(msg, blank != NULL ? (size_t)(blank - msg) + 4 : len,
 					    k->str, k->str2);
 	}
 	case IMAP_SK_BODY:
 	case IMAP_SK_TEXT: {
-		msg = search_msg(x, &len);
+		msg = search_msg(x, &len, false);
 		size_t h = 0;
 		if (k->op == IMAP_SK_BODY) {
 			const char *blank = len > 0 ? strstr(msg, "\r\n\r\n") : NULL;
@@ -435,8 +443,9 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 	case IMAP_SK_SENTBEFORE:
 	case IMAP_SK_SENTON:
 	case IMAP_SK_SENTSINCE: {
-		msg = search_msg(x, &len);
-		int64_t t = imap_mime_date(msg, len);
+		msg = search_msg(x, &len, true);
+		const char *blank = len > 0 ? strstr(msg, "\r\n\r\n") : NULL;
+		int64_t t = imap_mime_date(msg, blank != NULL ? (size_t)(blank - msg) + 4 : len);
 		if (t < 0)
 			return false;
 		day = t / 86400;
@@ -495,7 +504,7 @@ void imap_cmd_search(struct session_call *c)
 	uint64_t top = 0;
 	for (size_t i = 0; i < f->n; i++) {
 		struct search_ctx x = {ss, i, SBUF_INIT(ss->srv->conf->max_literal * 2 + 1), false,
-				       false};
+				       false, false};
 		bool hit = eval(&x, &sc.root);
 		sbuf_free(&x.msg);
 		if (!hit)

@@ -269,7 +269,58 @@ bool imap_folder_match(const struct imap_folder *f, size_t i, const struct imap_
 	return imap_seqset_has(set, (uint32_t)(i + 1), (uint32_t)f->n);
 }
 
+/* The first index whose UID is >= uid (f->n if none). */
+static size_t uid_lower(const struct imap_folder *f, uint32_t uid)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void imap_folder_span(const struct imap_folder *f, const struct imap_seqset *set, bool uid,
+		      size_t *from, size_t *to)
+{
+	*from = f->n;
+	*to = 0;
+	uint32_t max = uid ? (f->n ? f->msgs[f->n - 1].uid : 0) : (uint32_t)f->n;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->r[i].lo == IMAP_SEQ_STAR ? max : set->r[i].lo;
+		uint32_t hi = set->r[i].hi == IMAP_SEQ_STAR ? max : set->r[i].hi;
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		size_t a, b;
+		if (uid) {
+			a = uid_lower(f, lo);
+			b = hi == UINT32_MAX ? f->n : uid_lower(f, hi + 1);
+		} else {
+			a = lo > 0 ? lo - 1 : 0;
+			b = hi < f->n ? hi : f->n;
+		}
+		if (a < *from)
+			*from = a;
+		if (b > *to)
+			*to = b;
+	}
+	if (*from > *to)
+		*from = *to;
+}
+
 int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbuf *out, ik_err *e)
+{
+	return imap_folder_read_part(f, me, false, out, e);
+}
+
+int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool header_only,
+			  struct sbuf *out, ik_err *e)
 {
 	struct mailbox_read_opts o = {0};
 	struct mailbox_reader *r;
@@ -277,19 +328,23 @@ int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbu
 		return -1;
 	int rc = 0;
 	for (;;) {
-		char *p = sbuf_reserve(out, 65536);
+		size_t chunk = header_only ? 8192 : 65536;
+		char *p = sbuf_reserve(out, chunk);
 		size_t len;
 		if (p == NULL) {
 			rc = ik_err_set(e, "message too large");
 			break;
 		}
-		if (mailbox_read_chunk(r, p, 65536, &len, e) < 0) {
+		if (mailbox_read_chunk(r, p, chunk, &len, e) < 0) {
 			rc = -1;
 			break;
 		}
 		if (len == 0)
 			break;
 		sbuf_commit(out, len);
+		/* The header ends at the first blank line (RFC 5322 2.1). */
+		if (header_only && memmem(out->data, out->len, "\r\n\r\n", 4) != NULL)
+			break;
 	}
 	mailbox_read_close(r);
 	return rc;

@@ -156,6 +156,10 @@ int imap_flags_to_letters(const char *const *flags, size_t n, char *out, size_t 
 /* Messages of a sequence or UID set (indexes into f->msgs). */
 bool imap_folder_match(const struct imap_folder *f, size_t i, const struct imap_seqset *set,
 		       bool uid);
+/* The indexes [*from, *to) outside which no message of set lies (a
+ * binary search on UIDs): a UID FETCH of one message looks at one. */
+void imap_folder_span(const struct imap_folder *f, const struct imap_seqset *set, bool uid,
+		      size_t *from, size_t *to);
 /* Store a message (LF or CRLF bytes; stored with LF) into a folder with
  * the flag letters and internal date (0: now); *uid: the UID it got
  * (0 when it could not be learned). */
@@ -167,6 +171,10 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *folder, uint32_
 		     uint32_t *uid, ik_err *e);
 /* Read message me whole, CRLF form. */
 int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbuf *out, ik_err *e);
+/* As imap_folder_read; with header_only, reading stops once the header
+ * (up to its blank line) is in: out may hold some of the body too. */
+int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool header_only,
+			  struct sbuf *out, ik_err *e);
 int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me);
 
 /* ---- imap_cache.c ---- */

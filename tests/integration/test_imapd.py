@@ -573,3 +573,59 @@ def test_imapd_standalone_quick_options(tmp_path):
     assert h.stdout.startswith("Usage: inetkit imapd --config FILE")
     e = run("imapd", "--frob", check=2)
     assert "unknown option '--frob'" in e.stderr
+
+
+# ---- mutt, driven in a terminal -----------------------------------------
+
+def test_mutt_reads_deletes_and_moves(srv, tmp_path):
+    """mutt (a real terminal client, in a pty) opens the INBOX over IMAP
+    with STARTTLS, shows the messages, deletes one, moves one to Trash."""
+    pexpect = pytest.importorskip("pexpect")
+    user = fresh_user(srv, "muttie")
+    srv.send("muttie@localhost", "Subject: first for mutt\r\n\r\none\r\n")
+    srv.send("muttie@localhost", "Subject: second for mutt\r\n\r\ntwo\r\n")
+    srv.send("muttie@localhost", "Subject: third for mutt\r\n\r\nthree\r\n")
+    rc = tmp_path / "muttrc"
+    rc.write_text(
+        "set imap_user=%s\nset imap_pass=%s\nset ssl_starttls=yes\nset ssl_force_tls=yes\n"
+        "set certificate_file=%s\nset ssl_verify_host=no\nset ssl_verify_dates=no\n"
+        "set folder=imap://127.0.0.1:%d/\nset spoolfile=+INBOX\nset record=\n"
+        "set sort=date-sent\nset confirmappend=no\nset delete=yes\nset mark_old=no\n"
+        "set header_cache=\nset message_cachedir=\nset move=no\nset timeout=1\n"
+        "set imap_check_subscribed=no\n"
+        % (user, PASSWORD, tmp_path / "certs", srv.port))
+    env = dict(os.environ, TERM="xterm", HOME=str(tmp_path), LANG="C.UTF-8")
+    child = pexpect.spawn("mutt", ["-n", "-F", str(rc)], env=env, timeout=20,
+                          dimensions=(40, 120), encoding="utf-8")
+    try:
+        # the certificate prompt: accept once
+        i = child.expect([r"\(r\)eject, accept \(o\)nce", "first for mutt"])
+        if i == 0:
+            child.send("o")
+            child.expect("first for mutt")
+        child.expect("third for mutt")
+        # delete the first message, sync ($)
+        child.send("1\r")
+        child.send("d")
+        child.send("$")
+        time.sleep(1)
+        # save (move) the next one to Trash
+        child.send("s")
+        child.expect("Save to mailbox")
+        child.send("\x15=Trash\r")
+        time.sleep(1)
+        child.send("$")
+        time.sleep(1)
+        child.send("q")
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    m = client(srv, user)
+    typ, data = m.select("INBOX")
+    subjects = []
+    for i in range(1, int(data[0]) + 1):
+        subjects.append(m.fetch(str(i), "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")[1][0][1])
+    assert b"Subject: first for mutt\r\n\r\n" not in subjects
+    assert b"Subject: third for mutt\r\n\r\n" in subjects
+    assert m.status("Trash", "(MESSAGES)")[1] == [b"Trash (MESSAGES 1)"]
+    m.logout()
