@@ -105,6 +105,11 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	ik_err e;
 	unsigned items = fa->items | (uid ? IMAP_FETCH_UID : 0);
 	unsigned mime = IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE;
+	/* Read the cache file when a session first needs it: an IDLE or
+	 * FLAGS-only session never holds it. */
+	if ((items & mime) && f->cache == NULL &&
+	    (f->cache = imap_cache_load(mailbox_dirfd(f->mb))) == NULL)
+		items &= ~mime;
 	const char *const *cached = (items & mime)
 		? imap_cache_get(f->cache, mailbox_dirfd(f->mb), m->me->base, NULL, 0) : NULL;
 	bool need_body = (items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER |

@@ -252,7 +252,6 @@ int imap_folder_open(struct imap_sess *ss, const char *name, bool readonly,
 	f->readonly = readonly;
 	if (mailbox_open(ss->srv->store, ss->user, folder, &f->mb, e) < 0 ||
 	    mail_index_open(mailbox_dirfd(f->mb), &f->ix, e) < 0 ||
-	    (f->cache = imap_cache_load(mailbox_dirfd(f->mb))) == NULL ||
 	    imap_folder_sync(ss, f, false, e) < 0) {
 		imap_folder_free(f);
 		return -1;
