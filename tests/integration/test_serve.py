@@ -151,8 +151,8 @@ def test_bad_arguments():
 def test_check_the_example_config():
     p = run("serve", "--check", "--config", os.path.join(ROOT, "examples", "inetkit.conf"),
             check=0)
-    assert p.stdout.endswith("inetkit.conf: valid; 4 services enabled (tcp-echo, udp-echo, ftp, "
-                             "smtp)\n")
+    assert p.stdout.endswith("inetkit.conf: valid; 5 services enabled (tcp-echo, udp-echo, ftp, "
+                             "smtp, imap)\n")
 
 
 def test_check(tmp_path):
