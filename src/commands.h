@@ -12,6 +12,7 @@ int cmd_ftp(int argc, char **argv);
 int cmd_ftpd(int argc, char **argv);
 int cmd_smtpd(int argc, char **argv);
 int cmd_pop3d(int argc, char **argv);
+int cmd_imapd(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_queue(int argc, char **argv);

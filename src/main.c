@@ -27,6 +27,7 @@ static const struct subcommand subcommands[] = {
 	{"ftpd", cmd_ftpd, "FTP/FTPS server: real, guest and anonymous users"},
 	{"smtpd", cmd_smtpd, "SMTP server: local delivery to Maildir, submission, queue"},
 	{"pop3d", cmd_pop3d, "POP3 server: Maildir access with STLS, implicit TLS and AUTH"},
+	{"imapd", cmd_imapd, "IMAP server: mail clients read the Maildir of local users"},
 	{"user", cmd_user, "accounts: real, guest, anonymous; app passwords; login log"},
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
 	{"trace", cmd_trace, "see packets: layers, TCP handshake and close, dialogues; pcap files"},

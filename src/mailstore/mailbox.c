@@ -121,6 +121,11 @@ static int sub_fd(struct mailbox *mb, bool in_new)
 	return *p;
 }
 
+int mailbox_dirfd(const struct mailbox *mb)
+{
+	return mb->md_fd;
+}
+
 int mailbox_lock(struct mailbox *mb, ik_err *e)
 {
 	/* flock on the Maildir's own fd: held per open file, so two sessions

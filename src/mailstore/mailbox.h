@@ -58,6 +58,9 @@ struct mailbox_list {
  * Folder names may not hold '/' nor start with '.'. */
 int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
 		 struct mailbox **out, ik_err *e);
+/* The Maildir's directory fd (owned by mb): where IMAP keeps its
+ * per-folder index next to tmp/ new/ cur/. */
+int mailbox_dirfd(const struct mailbox *mb);
 /* Closes the files (and so releases the lock). Safe on NULL. */
 void mailbox_close(struct mailbox *mb);
 

@@ -8,6 +8,7 @@
 #include "ftpd/ftpd_tool.h"
 #include "smtp/smtp.h"
 #include "pop3/pop3.h"
+#include "imap/imap.h"
 #include "metrics/metrics.h"
 
 const struct service_ops *const serve_registry[] = {
@@ -16,6 +17,7 @@ const struct service_ops *const serve_registry[] = {
 	&service_ftp,
 	&service_smtp,
 	&service_pop3,
+	&service_imap,
 	&service_metrics,
 	NULL,
 };

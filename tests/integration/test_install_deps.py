@@ -204,3 +204,14 @@ def test_postgresql_accounts_store_packages_are_installed(tmp_path):
                 if line.startswith("apt-get install")]
     assert installs and all(" libpq-dev " in line + " " and " postgresql " in line + " "
                             for line in installs[-1:])
+
+
+def test_dovecot_imapd_is_installed(tmp_path):
+    # Dovecot's IMAP server: the peer of bench/imap (a plain process on
+    # loopback; policy-rc.d keeps the system service from starting).
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    assert "dovecot-imapd" in install[0].split()

@@ -75,7 +75,7 @@ def is_server(argv):
         return False
     if argv[1] in ("tcp", "udp") and argv[2:3] in (["listen"], ["relay"]):
         return True
-    if argv[1] in ("ftpd", "smtpd"):
+    if argv[1] in ("ftpd", "smtpd", "imapd"):
         return True
     return argv[1] == "serve" and not {"--check", "--defaults", "--help"} & set(argv)
 
@@ -100,7 +100,8 @@ def serve_ports(argv, cwd):
         if not defaults.has_section(sec) or conf[sec].get("enabled", "yes") == "no":
             continue
         proto = "udp" if sec.startswith("udp") else "tcp"
-        for key in ("listen", "implicit_tls_listen", "submission_listen", "submissions_listen"):
+        for key in ("listen", "implicit_tls_listen", "submission_listen", "submissions_listen",
+                    "tls_listen"):
             value = conf[sec].get(key, defaults[sec].get(key, ""))
             for item in re.split(r"[,\s]+", value.strip()):
                 if item:
@@ -111,7 +112,7 @@ def serve_ports(argv, cwd):
 def server_ports(argv, cwd):
     if argv[1] == "serve":
         return serve_ports(argv, cwd)
-    if argv[1] in ("ftpd", "smtpd"):
+    if argv[1] in ("ftpd", "smtpd", "imapd"):
         return [("tcp",) + endpoint(argv[argv.index("--listen") + 1])]
     addrs = [a for a in argv[3:] if re.fullmatch(r"\[[^]]+\]:\d+|[^-][^:]*:\d+|unix:.+", a)]
     if argv[2] == "relay":

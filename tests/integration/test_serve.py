@@ -152,7 +152,7 @@ def test_check_the_example_config():
     p = run("serve", "--check", "--config", os.path.join(ROOT, "examples", "inetkit.conf"),
             check=0)
     assert p.stdout.endswith("inetkit.conf: valid; 5 services enabled (tcp-echo, udp-echo, ftp, "
-                             "smtp, pop3)\n")
+                             "smtp, pop3, imap)\n")
 
 
 def test_check(tmp_path):
@@ -680,7 +680,7 @@ def test_defaults_is_a_valid_config_of_every_section(tmp_path):
                                      "state_dir = %s" % tmp_path)
                     .replace("user = nobody", "user = root"))
     p = run("serve", "--config", conf, "--check", check=0)
-    assert p.stdout == ("%s: valid; 6 services enabled (tcp-echo, udp-echo, ftp, smtp, pop3, metrics)\n"
+    assert p.stdout == ("%s: valid; 7 services enabled (tcp-echo, udp-echo, ftp, smtp, pop3, imap, metrics)\n"
                         % conf)
 
 

@@ -13,11 +13,14 @@ from smtpd_env import Smtpd
 from pop3d_env import NO_LOCKOUT as POP3_NO_LOCKOUT
 from pop3d_env import PASSWORD as POP3_PASSWORD
 from pop3d_env import Pop3d
+from imapd_env import PASSWORD as IMAP_PASSWORD
+from imapd_env import Imapd
 from transcript import Replay, Transcript
 
 FTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "ftp", "*.t")))
 SMTP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "smtp", "*.t")))
 POP3 = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "pop3", "*.t")))
+IMAP = sorted(glob.glob(os.path.join(ROOT, "tests", "transcripts", "imap", "*.t")))
 
 
 @pytest.fixture(scope="module")
@@ -123,5 +126,41 @@ def test_pop3_transcript(path, pop3d_pool):
     assert (t.port or "listen") in ports, "%s: @port %s: not a POP3 listener" % (path, t.port)
     try:
         Replay(t, "127.0.0.1", ports[t.port or "listen"], POP3_PASSWORD).run()
+    except AssertionError as e:
+        raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None
+
+
+@pytest.fixture(scope="module")
+def imapd_pool(tmp_path_factory):
+    servers = {}
+
+    def get(t):
+        key = (tuple(t.config), tuple(t.users))
+        if key not in servers:
+            base = tmp_path_factory.mktemp("imapd-transcript")
+            keys = {}
+            for line in t.config:
+                k, _, v = line.partition("=")
+                keys[k.strip()] = v.strip()
+            servers[key] = Imapd(base, imap=keys, users=t.users or ("alice", "bob"))
+        return servers[key]
+
+    yield get
+    for s in servers.values():
+        s.stop()
+
+
+def test_there_are_imap_transcripts():
+    assert len(IMAP) >= 10
+
+
+@pytest.mark.parametrize("path", IMAP, ids=[os.path.basename(p)[:-2] for p in IMAP])
+def test_imap_transcript(path, imapd_pool):
+    t = Transcript(path)
+    server = imapd_pool(t)
+    ports = {"listen": server.port, "tls": server.tls_port}
+    assert (t.port or "listen") in ports, "%s: @port %s: not an IMAP listener" % (path, t.port)
+    try:
+        Replay(t, "127.0.0.1", ports[t.port or "listen"], IMAP_PASSWORD).run()
     except AssertionError as e:
         raise AssertionError("%s\n--- server log (tail):\n%s" % (e, server.log()[-2000:])) from None

@@ -1,0 +1,201 @@
+/* The per-folder cache of what GMime computes from a message: ENVELOPE,
+ * BODYSTRUCTURE and BODY (RFC 3501 7.4.2), so that each is computed once
+ * per message, never on every FETCH. Messages never change once
+ * delivered (Maildir: only the name changes, for flags), so an entry
+ * stays valid for the message's life; it is keyed by the Maildir base
+ * name, as the index is.
+ *
+ * The file "inetkit-cache" in the Maildir is append-only; a record is
+ * "BASE LEN1 LEN2 LEN3\n" followed by the three values' bytes (they may
+ * hold CR LF, inside literals). A torn or unreadable tail is ignored, and
+ * the file can be deleted at any time: it is rebuilt as messages are
+ * fetched. Entries of expunged messages stay until the file is deleted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "imap/imap_int.h"
+#include "lib/str.h"
+
+#define CACHE_FILE "inetkit-cache"
+#define CACHE_MAX_BYTES (256u << 20)
+
+struct cache_ent {
+	char *base;
+	char *val[3];		/* ENVELOPE, BODYSTRUCTURE, BODY */
+};
+
+struct imap_cache {
+	struct cache_ent *v;
+	size_t n, cap;
+	size_t sorted;		/* v[0, sorted) is sorted by base */
+};
+
+static int cmp_ent(const void *a, const void *b)
+{
+	return strcmp(((const struct cache_ent *)a)->base, ((const struct cache_ent *)b)->base);
+}
+
+static void ent_free(struct cache_ent *e)
+{
+	free(e->base);
+	for (int i = 0; i < 3; i++)
+		free(e->val[i]);
+}
+
+void imap_cache_free(struct imap_cache *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		ent_free(&c->v[i]);
+	free(c->v);
+	free(c);
+}
+
+static int add(struct imap_cache *c, struct cache_ent *e)
+{
+	if (c->n == c->cap) {
+		size_t nc = c->cap ? c->cap * 2 : 64;
+		struct cache_ent *v = realloc(c->v, nc * sizeof *v);
+		if (v == NULL)
+			return -1;
+		c->v = v;
+		c->cap = nc;
+	}
+	c->v[c->n++] = *e;
+	return 0;
+}
+
+struct imap_cache *imap_cache_load(int dirfd)
+{
+	struct imap_cache *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return NULL;
+	int fd = openat(dirfd, CACHE_FILE, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > CACHE_MAX_BYTES) {
+		if (fd >= 0)
+			close(fd);
+		return c;
+	}
+	size_t len = (size_t)st.st_size;
+	char *buf = malloc(len + 1);
+	ssize_t got = buf != NULL ? pread(fd, buf, len, 0) : -1;
+	close(fd);
+	if (got < 0) {
+		free(buf);
+		return c;
+	}
+	buf[got] = '\0';
+	size_t pos = 0;
+	while (pos < (size_t)got) {
+		char *nl = memchr(buf + pos, '\n', (size_t)got - pos);
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		char *p = buf + pos, *sp = strchr(p, ' ');
+		uint64_t l[3];
+		if (sp == NULL)
+			break;
+		*sp = '\0';
+		char *q = sp + 1;
+		bool ok = true;
+		for (int i = 0; i < 3 && ok; i++) {
+			char *end = strchr(q, ' ');
+			if (end != NULL)
+				*end = '\0';
+			ok = str_to_u64(q, CACHE_MAX_BYTES, &l[i]) == 0 && (i == 2) == (end == NULL);
+			q = end != NULL ? end + 1 : q;
+		}
+		size_t body = (size_t)(nl - buf) + 1;
+		if (!ok || l[0] + l[1] + l[2] > (uint64_t)got - body)
+			break;
+		struct cache_ent e = {strdup(p), {NULL, NULL, NULL}};
+		size_t off = body;
+		for (int i = 0; i < 3; i++) {
+			e.val[i] = strndup(buf + off, (size_t)l[i]);
+			off += (size_t)l[i];
+		}
+		if (e.base == NULL || e.val[0] == NULL || e.val[1] == NULL || e.val[2] == NULL ||
+		    add(c, &e) < 0) {
+			ent_free(&e);
+			break;
+		}
+		pos = off;
+	}
+	free(buf);
+	if (c->n > 0)
+		qsort(c->v, c->n, sizeof *c->v, cmp_ent);
+	c->sorted = c->n;
+	return c;
+}
+
+static struct cache_ent *find(struct imap_cache *c, const char *base)
+{
+	struct cache_ent key = {(char *)base, {NULL, NULL, NULL}};
+	struct cache_ent *hit = c->sorted > 0
+		? bsearch(&key, c->v, c->sorted, sizeof *c->v, cmp_ent) : NULL;
+	if (hit != NULL)
+		return hit;
+	for (size_t i = c->sorted; i < c->n; i++)
+		if (strcmp(c->v[i].base, base) == 0)
+			return &c->v[i];
+	return NULL;
+}
+
+/* The three values of a message, from the cache or computed (msg, len:
+ * the message in CRLF form) and then cached. NULL: not cached and no
+ * message given. */
+const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
+				  const char *msg, size_t len)
+{
+	struct cache_ent *hit = find(c, base);
+	if (hit != NULL)
+		return (const char *const *)hit->val;
+	if (msg == NULL)
+		return NULL;
+	struct sbuf b[3] = {SBUF_INIT(CACHE_MAX_BYTES), SBUF_INIT(CACHE_MAX_BYTES),
+			    SBUF_INIT(CACHE_MAX_BYTES)};
+	imap_mime_envelope(msg, len, &b[0]);
+	imap_mime_bodystructure(msg, len, true, &b[1]);
+	imap_mime_bodystructure(msg, len, false, &b[2]);
+	struct cache_ent e = {strdup(base), {NULL, NULL, NULL}};
+	for (int i = 0; i < 3; i++)
+		e.val[i] = strdup(sbuf_cstr(&b[i]));
+	bool ok = e.base != NULL && e.val[0] != NULL && e.val[1] != NULL && e.val[2] != NULL;
+	if (ok) {
+		/* One append under the file's lock: records never interleave. */
+		struct sbuf rec = SBUF_INIT(CACHE_MAX_BYTES);
+		sbuf_printf(&rec, "%s %zu %zu %zu\n", base, b[0].len, b[1].len, b[2].len);
+		for (int i = 0; i < 3; i++)
+			sbuf_add(&rec, sbuf_cstr(&b[i]), b[i].len);
+		int fd = strchr(base, ' ') == NULL && strchr(base, '\n') == NULL
+			 ? openat(dirfd, CACHE_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
+			 : -1;
+		if (fd >= 0) {
+			if (flock(fd, LOCK_EX) == 0 &&
+			    write(fd, rec.data, rec.len) != (ssize_t)rec.len) {
+				/* a short append is a torn tail: ignored by readers */
+			}
+			close(fd);
+		}
+		sbuf_free(&rec);
+	}
+	for (int i = 0; i < 3; i++)
+		sbuf_free(&b[i]);
+	if (!ok || add(c, &e) < 0) {
+		ent_free(&e);
+		return NULL;
+	}
+	if (c->n - c->sorted > 256) {
+		qsort(c->v, c->n, sizeof *c->v, cmp_ent);
+		c->sorted = c->n;
+	}
+	return (const char *const *)find(c, base)->val;
+}

@@ -1,0 +1,494 @@
+/* The selected folder: its Maildir (mailstore/mailbox: the files, flags
+ * in the ":2," suffix) and its index (mailstore/mail_index: UIDs, MODSEQ),
+ * message sequence numbers, and the sync that tells the client what
+ * changed. RFC 3501 2.3.1 (UIDs and sequence numbers), 7.3.1 (EXISTS),
+ * 7.3.2 (RECENT), 7.4.1 (EXPUNGE: each one renumbers the messages after
+ * it), 7.4.2 (FETCH FLAGS for changes made elsewhere); Maildir flags D F R
+ * S T (maildir(5)) as \Draft \Flagged \Answered \Seen \Deleted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "imap/imap_int.h"
+#include "lib/str.h"
+
+static const struct {
+	char letter;
+	const char *flag;
+} flag_map[] = {
+	{'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"},
+};
+
+void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
+{
+	sbuf_addch(b, '(');
+	bool first = true;
+	for (size_t i = 0; i < sizeof flag_map / sizeof flag_map[0]; i++) {
+		if (strchr(m->me->flags, flag_map[i].letter) == NULL)
+			continue;
+		sbuf_printf(b, "%s%s", first ? "" : " ", flag_map[i].flag);
+		first = false;
+	}
+	if (m->recent)
+		sbuf_printf(b, "%s\\Recent", first ? "" : " ");
+	sbuf_addch(b, ')');
+}
+
+int imap_flags_to_letters(const char *const *flags, size_t n, char *out, size_t outsz)
+{
+	char set[8] = "";
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char l = 0;
+		for (size_t j = 0; j < sizeof flag_map / sizeof flag_map[0]; j++)
+			if (strcasecmp(flags[i], flag_map[j].flag) == 0)
+				l = flag_map[j].letter;
+		if (l == 0)
+			return -1;
+		if (strchr(set, l) == NULL && k + 1 < sizeof set) {
+			set[k++] = l;
+			set[k] = '\0';
+		}
+	}
+	/* Maildir keeps the letters in ASCII order. */
+	size_t o = 0;
+	for (char l = 'A'; l <= 'Z'; l++)
+		if (strchr(set, l) != NULL && o + 1 < outsz)
+			out[o++] = l;
+	if (outsz > 0)
+		out[o] = '\0';
+	return 0;
+}
+
+int imap_folder_name(const char *name, const char **folder, char *err)
+{
+	if (strcasecmp(name, "INBOX") == 0) {
+		*folder = NULL;
+		return 0;
+	}
+	size_t n = strlen(name);
+	if (n == 0 || n > IMAP_MAILBOX_MAX)
+		return imap_err(err, "Invalid mailbox name");
+	if (name[0] == '.' || name[n - 1] == '.' || strstr(name, "..") != NULL ||
+	    strchr(name, '/') != NULL)
+		return imap_err(err, "Invalid mailbox name: '/', '..' and a leading or trailing '.' "
+				"are not allowed");
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '*' || *p == '%')
+			return imap_err(err, "Invalid mailbox name");
+	*folder = name;
+	return 0;
+}
+
+void imap_folder_free(struct imap_folder *f)
+{
+	if (f == NULL)
+		return;
+	mail_index_free(f->ix);
+	imap_cache_free(f->cache);
+	mailbox_list_free(&f->list);
+	mailbox_close(f->mb);
+	free(f->msgs);
+	free(f);
+}
+
+static int cmp_entry_base(const void *a, const void *b)
+{
+	const struct mailbox_entry *const *x = a, *const *y = b;
+	return strcmp((*x)->base, (*y)->base);
+}
+
+static void dir_mtimes(const struct imap_folder *f, struct timespec *n, struct timespec *c)
+{
+	struct stat st;
+	memset(n, 0, sizeof *n);
+	memset(c, 0, sizeof *c);
+	if (fstatat(mailbox_dirfd(f->mb), "new", &st, 0) == 0)
+		*n = st.st_mtim;
+	if (fstatat(mailbox_dirfd(f->mb), "cur", &st, 0) == 0)
+		*c = st.st_mtim;
+}
+
+bool imap_folder_changed(const struct imap_folder *f)
+{
+	struct timespec n, c;
+	dir_mtimes(f, &n, &c);
+	return n.tv_sec != f->new_mtime.tv_sec || n.tv_nsec != f->new_mtime.tv_nsec ||
+	       c.tv_sec != f->cur_mtime.tv_sec || c.tv_nsec != f->cur_mtime.tv_nsec;
+}
+
+int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e)
+{
+	struct mailbox_list list = {NULL, 0};
+	/* Before the scan: a change made during it is seen next time. */
+	struct timespec new_m, cur_m;
+	dir_mtimes(f, &new_m, &cur_m);
+	if (mailbox_scan(f->mb, &list, e) < 0)
+		return -1;
+	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
+	struct mailbox_entry **by = calloc(list.n + 1, sizeof *by);
+	bool *was_new = calloc(list.n + 1, sizeof *was_new);
+	struct imap_msg *msgs = NULL;
+	int rc = -1;
+	if (seen == NULL || by == NULL || was_new == NULL) {
+		ik_err_set(e, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < list.n; i++) {
+		struct mailbox_entry *me = &list.v[i];
+		was_new[i] = me->in_new;
+		/* The first session to see a message moves it to cur/ and
+		 * holds its \Recent (RFC 3501 2.3.2). */
+		if (me->in_new && !f->readonly && mailbox_to_cur(f->mb, me, e) < 0)
+			goto out;
+		seen[i].base = me->base;
+		seen[i].flags = me->flags;
+		by[i] = me;
+	}
+	if (mail_index_sync(f->ix, seen, list.n, e) < 0)
+		goto out;
+	qsort(by, list.n, sizeof *by, cmp_entry_base);
+	msgs = calloc(f->ix->n + 1, sizeof *msgs);
+	if (msgs == NULL) {
+		ik_err_set(e, "out of memory");
+		goto out;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < f->ix->n; i++) {
+		struct mail_index_rec *r = &f->ix->v[i];
+		struct mailbox_entry key = {.base = r->base}, *kp = &key;
+		struct mailbox_entry **hit = bsearch(&kp, by, list.n, sizeof *by, cmp_entry_base);
+		if (hit == NULL)
+			continue;	/* not indexable (odd name): not shown */
+		msgs[n].uid = r->uid;
+		msgs[n].modseq = r->modseq;
+		msgs[n].me = *hit;
+		msgs[n].recent = was_new[*hit - list.v];
+		n++;
+	}
+	/* What the client knew (f->msgs) against what is there now, both by
+	 * ascending UID: expunges first, each renumbering what follows. */
+	struct sbuf b = SBUF_INIT(16u << 20);
+	size_t j = 0, removed = 0;
+	uint32_t recent = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		while (j < n && msgs[j].uid < f->msgs[i].uid)
+			j++;
+		if (j < n && msgs[j].uid == f->msgs[i].uid) {
+			msgs[j].recent = msgs[j].recent || f->msgs[i].recent;
+			continue;
+		}
+		if (report)
+			sbuf_printf(&b, "* %zu EXPUNGE\r\n", i + 1 - removed);
+		removed++;
+	}
+	size_t kept = f->n - removed;
+	if (report) {
+		/* Flag changes made by others, on the messages still known. */
+		size_t k = 0;
+		for (size_t i = 0; i < f->n && k < kept; i++) {
+			if (k < n && msgs[k].uid == f->msgs[i].uid) {
+				if (strcmp(f->msgs[i].me->flags, msgs[k].me->flags) != 0) {
+					sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", k + 1,
+						    msgs[k].uid);
+					imap_put_flags(&b, &msgs[k]);
+					if (ss->condstore)
+						sbuf_printf(&b, " MODSEQ (%" PRIu64 ")", msgs[k].modseq);
+					sbuf_addstr(&b, ")\r\n");
+				}
+				k++;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		recent += msgs[i].recent;
+	if (report && n != kept) {
+		sbuf_printf(&b, "* %zu EXISTS\r\n", n);
+		sbuf_printf(&b, "* %" PRIu32 " RECENT\r\n", recent);
+	}
+	imap_send_sbuf(ss, &b);
+	free(f->msgs);
+	mailbox_list_free(&f->list);
+	f->msgs = msgs;
+	msgs = NULL;
+	f->n = n;
+	f->list = list;
+	list.v = NULL;
+	list.n = 0;
+	f->recent = recent;
+	/* Our own moves to cur/ changed the directories: take them after. */
+	if (f->readonly)
+		f->new_mtime = new_m, f->cur_mtime = cur_m;
+	else
+		dir_mtimes(f, &f->new_mtime, &f->cur_mtime);
+	rc = 0;
+out:
+	free(msgs);
+	free(seen);
+	free(by);
+	free(was_new);
+	mailbox_list_free(&list);
+	return rc;
+}
+
+int imap_folder_open(struct imap_sess *ss, const char *name, bool readonly,
+		     struct imap_folder **out, ik_err *e)
+{
+	const char *folder;
+	char err[IMAP_ERR_MAX];
+	if (imap_folder_name(name, &folder, err) < 0)
+		return ik_err_set(e, "%s", err);
+	struct imap_folder *f = calloc(1, sizeof *f);
+	if (f == NULL)
+		return ik_err_set(e, "out of memory");
+	str_copy(f->name, sizeof f->name, folder == NULL ? "INBOX" : name);
+	f->readonly = readonly;
+	if (mailbox_open(ss->srv->store, ss->user, folder, &f->mb, e) < 0 ||
+	    mail_index_open(mailbox_dirfd(f->mb), &f->ix, e) < 0 ||
+	    imap_folder_sync(ss, f, false, e) < 0) {
+		imap_folder_free(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+bool imap_folder_match(const struct imap_folder *f, size_t i, const struct imap_seqset *set,
+		       bool uid)
+{
+	if (uid)
+		return imap_seqset_has(set, f->msgs[i].uid, f->n ? f->msgs[f->n - 1].uid : 0);
+	return imap_seqset_has(set, (uint32_t)(i + 1), (uint32_t)f->n);
+}
+
+/* The first index whose UID is >= uid (f->n if none). */
+static size_t uid_lower(const struct imap_folder *f, uint32_t uid)
+{
+	size_t lo = 0, hi = f->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->msgs[mid].uid < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+void imap_folder_span(const struct imap_folder *f, const struct imap_seqset *set, bool uid,
+		      size_t *from, size_t *to)
+{
+	*from = f->n;
+	*to = 0;
+	uint32_t max = uid ? (f->n ? f->msgs[f->n - 1].uid : 0) : (uint32_t)f->n;
+	for (size_t i = 0; i < set->n; i++) {
+		uint32_t lo = set->r[i].lo == IMAP_SEQ_STAR ? max : set->r[i].lo;
+		uint32_t hi = set->r[i].hi == IMAP_SEQ_STAR ? max : set->r[i].hi;
+		if (lo > hi) {
+			uint32_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		size_t a, b;
+		if (uid) {
+			a = uid_lower(f, lo);
+			b = hi == UINT32_MAX ? f->n : uid_lower(f, hi + 1);
+		} else {
+			a = lo > 0 ? lo - 1 : 0;
+			b = hi < f->n ? hi : f->n;
+		}
+		if (a < *from)
+			*from = a;
+		if (b > *to)
+			*to = b;
+	}
+	if (*from > *to)
+		*from = *to;
+}
+
+int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbuf *out, ik_err *e)
+{
+	return imap_folder_read_part(f, me, false, out, e);
+}
+
+int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool header_only,
+			  struct sbuf *out, ik_err *e)
+{
+	struct mailbox_read_opts o = {0};
+	struct mailbox_reader *r;
+	if (mailbox_read_open(f->mb, me, &o, &r, e) < 0)
+		return -1;
+	int rc = 0;
+	for (;;) {
+		size_t chunk = header_only ? 8192 : 65536;
+		char *p = sbuf_reserve(out, chunk);
+		size_t len;
+		if (p == NULL) {
+			rc = ik_err_set(e, "message too large");
+			break;
+		}
+		if (mailbox_read_chunk(r, p, chunk, &len, e) < 0) {
+			rc = -1;
+			break;
+		}
+		if (len == 0)
+			break;
+		sbuf_commit(out, len);
+		/* The header ends at the first blank line (RFC 5322 2.1). */
+		if (header_only && memmem(out->data, out->len, "\r\n\r\n", 4) != NULL)
+			break;
+	}
+	mailbox_read_close(r);
+	return rc;
+}
+
+int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	str_fmt(path, sizeof path, "%s/%s", me->in_new ? "new" : "cur", me->name);
+	if (fstatat(mailbox_dirfd(f->mb), path, &st, 0) < 0)
+		return 0;
+	return (int64_t)st.st_mtime;
+}
+
+/* ---- adding messages to a folder (APPEND, COPY) ---- */
+
+/* A unique Maildir base name (time, microseconds, pid, a counter). */
+static void unique_base(char *out, size_t sz)
+{
+	static unsigned counter;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	char host[64] = "localhost";
+	gethostname(host, sizeof host - 1);
+	for (char *p = host; *p; p++)
+		if (*p == '/' || *p == ':' || *p == '.')
+			*p = '_';
+	str_fmt(out, sz, "%lld.M%ldP%dQ%u.%s", (long long)ts.tv_sec, ts.tv_nsec / 1000,
+		(int)getpid(), ++counter, host);
+}
+
+/* The UID the target folder's index gives base (a scan and a sync). */
+static void learn_uid(struct mailbox *mb, const char *base, uint32_t *uidvalidity,
+		      uint32_t *uid)
+{
+	*uid = 0;
+	*uidvalidity = 0;
+	struct mailbox_list list = {NULL, 0};
+	struct mail_index *ix = NULL;
+	ik_err e;
+	if (mailbox_scan(mb, &list, &e) < 0 || mail_index_open(mailbox_dirfd(mb), &ix, &e) < 0)
+		goto out;
+	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
+	if (seen == NULL)
+		goto out;
+	for (size_t i = 0; i < list.n; i++) {
+		seen[i].base = list.v[i].base;
+		seen[i].flags = list.v[i].flags;
+	}
+	if (mail_index_sync(ix, seen, list.n, &e) == 0) {
+		*uidvalidity = ix->uidvalidity;
+		for (size_t i = ix->n; i-- > 0;)
+			if (strcmp(ix->v[i].base, base) == 0) {
+				*uid = ix->v[i].uid;
+				break;
+			}
+	}
+	free(seen);
+out:
+	mail_index_free(ix);
+	mailbox_list_free(&list);
+}
+
+static int open_target(struct imap_sess *ss, const char *name, struct mailbox **mb, ik_err *e)
+{
+	const char *folder;
+	char err[IMAP_ERR_MAX];
+	if (imap_folder_name(name, &folder, err) < 0)
+		return ik_err_set(e, "%s", err);
+	return mailbox_open(ss->srv->store, ss->user, folder, mb, e);
+}
+
+int imap_folder_append(struct imap_sess *ss, const char *name, const char *data, size_t len,
+		       const char *letters, int64_t date, uint32_t *uidvalidity, uint32_t *uid,
+		       ik_err *e)
+{
+	struct mailbox *mb;
+	if (open_target(ss, name, &mb, e) < 0)
+		return -1;
+	int md = mailbox_dirfd(mb);
+	char base[128], tmp[160], dst[256];
+	unique_base(base, sizeof base);
+	str_fmt(tmp, sizeof tmp, "tmp/%s", base);
+	int fd = openat(md, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		mailbox_close(mb);
+		return ik_err_errno(e, errno, "cannot create %s", tmp);
+	}
+	/* Stored with LF line ends, as smtpd stores (and mutt expects). */
+	struct sbuf lf = SBUF_INIT(len + 1);
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\r' && i + 1 < len && data[i + 1] == '\n')
+			continue;
+		sbuf_addch(&lf, data[i]);
+	}
+	bool ok = write(fd, lf.data != NULL ? lf.data : "", lf.len) == (ssize_t)lf.len &&
+		  fsync(fd) == 0;
+	if (ok && date > 0) {
+		struct timespec ts[2] = {{(time_t)date, 0}, {(time_t)date, 0}};
+		futimens(fd, ts);
+	}
+	close(fd);
+	uint64_t vsize = mailbox_crlf_size(lf.data != NULL ? lf.data : "", lf.len, &(bool){false});
+	str_fmt(dst, sizeof dst, "cur/%s,S=%zu,W=%" PRIu64 ":2,%s", base, lf.len, vsize, letters);
+	sbuf_free(&lf);
+	if (!ok || renameat(md, tmp, md, dst) < 0) {
+		int err = errno;
+		unlinkat(md, tmp, 0);
+		mailbox_close(mb);
+		return ik_err_errno(e, err, "cannot store the message");
+	}
+	mailbox_sync(mb, e);
+	learn_uid(mb, base, uidvalidity, uid);
+	mailbox_close(mb);
+	return 0;
+}
+
+int imap_folder_copy(struct imap_sess *ss, size_t i, const char *name, uint32_t *uidvalidity,
+		     uint32_t *uid, ik_err *e)
+{
+	struct imap_folder *f = ss->sel;
+	struct mailbox_entry *me = f->msgs[i].me;
+	struct mailbox *mb;
+	if (open_target(ss, name, &mb, e) < 0)
+		return -1;
+	char base[128], src[PATH_MAX], dst[256];
+	unique_base(base, sizeof base);
+	str_fmt(src, sizeof src, "%s/%s", me->in_new ? "new" : "cur", me->name);
+	if (!me->has_vsize)
+		mailbox_vsize(f->mb, me, e);
+	str_fmt(dst, sizeof dst, "cur/%s,S=%" PRIu64 ",W=%" PRIu64 ":2,%s", base, me->size,
+		me->vsize, me->flags);
+	int rc = linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0);
+	/* Renamed by another session since our scan: find it, try again. */
+	if (rc < 0 && errno == ENOENT && mailbox_entry_find(f->mb, me, e) == 1) {
+		str_fmt(src, sizeof src, "%s/%s", me->in_new ? "new" : "cur", me->name);
+		rc = linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0);
+	}
+	if (rc < 0)
+		rc = ik_err_errno(e, errno, "cannot copy the message");
+	if (rc == 0) {
+		mailbox_sync(mb, e);
+		learn_uid(mb, base, uidvalidity, uid);
+	}
+	mailbox_close(mb);
+	return rc;
+}

@@ -1,0 +1,229 @@
+/* The IMAP session, its server generation, the selected folder, and the
+ * handlers the command table names. Protocol code only: no sockets
+ * (core/session and core/server own them). */
+#ifndef INETKIT_IMAP_IMAP_INT_H
+#define INETKIT_IMAP_IMAP_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "core/account.h"
+#include "core/sasl.h"
+#include "core/server.h"
+#include "core/session.h"
+#include "imap/imap.h"
+#include "imap/imap_parse.h"
+#include "lib/sbuf.h"
+#include "mailstore/mail_index.h"
+#include "mailstore/mailbox.h"
+#include "mailstore/mailstore.h"
+
+/* Session states (RFC 3501 section 3), one bit each. */
+enum {
+	IMAP_ST_NOAUTH = 1 << 0,
+	IMAP_ST_AUTH = 1 << 1,
+	IMAP_ST_SELECTED = 1 << 2,
+	IMAP_ST_LOGOUT = 1 << 3,
+};
+
+/* The protocol's own bits of a table entry (session_cmd.pflags). */
+enum {
+	IMAP_P_LOGIN = 1 << 0,	/* LOGIN, AUTHENTICATE: refused without TLS unless allowed */
+};
+
+extern const struct session_cmds imap_cmds;
+
+#define IMAP_TAG_MAX 64
+#define IMAP_MAILBOX_MAX 200	/* a mailbox name (a Maildir++ folder name) */
+
+struct imap_server {
+	struct imap_conf *conf;
+	struct loop *loop;
+	struct server *core;
+	const struct listen_set *set;
+	const struct service_ctx *ctx;
+	const struct imap_conf *bound;
+	struct account_auth *auth;	/* NULL: no accounts database, nobody logs in */
+	struct mailstore *store;
+	/* Sessions in IDLE, and the core timer that looks at their folders
+	 * (made on the first IDLE, freed with the generation). */
+	struct imap_sess *idlers;
+	struct event *idle_timer;
+};
+
+/* One message of the selected folder: sequence number = index + 1. */
+struct imap_msg {
+	uint32_t uid;
+	uint64_t modseq;
+	bool recent;
+	struct mailbox_entry *me;	/* into the folder's list */
+};
+
+/* The selected (or examined) folder. */
+struct imap_folder {
+	char name[IMAP_MAILBOX_MAX + 1];	/* as the client named it ("INBOX") */
+	bool readonly;			/* EXAMINE */
+	struct mailbox *mb;
+	struct mail_index *ix;
+	struct mailbox_list list;	/* the files, as last scanned */
+	struct imap_msg *msgs;
+	size_t n;
+	uint32_t recent;		/* \Recent messages for this session */
+	/* new/ and cur/ as of the last sync: a change of either (a
+	 * delivery, a rename by another session or tool) means sync again. */
+	struct timespec new_mtime, cur_mtime;
+	struct imap_cache *cache;	/* ENVELOPE, BODYSTRUCTURE, BODY by base name */
+};
+
+struct imap_sess {
+	struct imap_server *srv;
+	struct session *s;
+	struct server_conn conn;
+	char host[64];
+	bool implicit_tls, tls_ready;
+	char tls_info[96];
+	unsigned state;
+	char user[ACCOUNT_NAME_MAX + 1];
+	unsigned auth_failures, errors, commands;
+	/* a command being assembled: its lines and literals, as on the wire */
+	struct sbuf cmd;
+	char cmd_bad[IMAP_ERR_MAX];	/* set: refuse it once complete */
+	bool literal_nul;		/* the current literal held a NUL byte */
+	/* AUTHENTICATE and LOGIN in flight */
+	struct sasl *sasl;
+	struct account_request *auth_req;
+	char auth_tag[IMAP_TAG_MAX + 1];
+	/* IDLE */
+	bool idling;
+	char idle_tag[IMAP_TAG_MAX + 1];
+	struct imap_sess *idle_next, **idle_prevp;	/* srv->idlers while idling */
+	/* ENABLE */
+	bool condstore;
+	struct imap_folder *sel;
+	bool closing;
+};
+
+/* ---- imap_server.c ---- */
+void imap_server_add(struct imap_server *srv, struct imap_sess *ss);
+void imap_server_remove(struct imap_sess *ss);
+/* IDLE: changes to the selected folder are reported within a second. */
+void imap_server_idle_add(struct imap_sess *ss);
+void imap_server_idle_remove(struct imap_sess *ss);
+
+/* ---- imap_session.c ---- */
+bool imap_sess_accept(struct imap_server *srv, int fd, const struct sockaddr *peer,
+		      socklen_t len, bool implicit_tls);
+/* "TAG OK|NO|BAD text" (tag NULL: "*"); BAD counts against max_errors. */
+void imap_reply(struct imap_sess *ss, const char *tag, const char *status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void imap_untagged(struct imap_sess *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void imap_send_sbuf(struct imap_sess *ss, struct sbuf *b);
+/* BYE text, then close. */
+void imap_sess_shutdown(struct imap_sess *ss, const char *bye);
+void imap_set_state(struct imap_sess *ss, unsigned state);
+const char *imap_who(const struct imap_sess *ss);
+void imap_sess_refuse(struct session_call *c, enum session_refusal why);
+bool imap_sess_before(struct session_call *c);
+/* The capability list for this session's state (no "CAPABILITY" word). */
+void imap_capabilities(const struct imap_sess *ss, struct sbuf *b);
+/* Write s as an IMAP string: atom (atom_ok), quoted or literal. */
+void imap_put_string(struct sbuf *b, const char *s, size_t len, bool atom_ok);
+void imap_put_nstring(struct sbuf *b, const char *s);	/* NULL: NIL */
+
+/* ---- imap_cmd_auth.c ---- */
+void imap_auth_line(struct imap_sess *ss, const struct session_ev *ev);
+void imap_auth_cancel(struct imap_sess *ss);
+
+/* ---- imap_folder.c ---- */
+/* A client's mailbox name to the Maildir++ folder (NULL: INBOX). -1 with
+ * err for a name we cannot store. */
+int imap_folder_name(const char *name, const char **folder, char *err);
+int imap_folder_open(struct imap_sess *ss, const char *name, bool readonly,
+		     struct imap_folder **out, ik_err *e);
+void imap_folder_free(struct imap_folder *f);
+/* Rescan and resync the index; with report set, untagged EXPUNGE,
+ * EXISTS, RECENT and FETCH FLAGS go out for what changed. */
+int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e);
+/* Whether new/ or cur/ changed since the last sync (cheap: two stats). */
+bool imap_folder_changed(const struct imap_folder *f);
+/* "(\Seen \Answered ...)" of a message. */
+void imap_put_flags(struct sbuf *b, const struct imap_msg *m);
+/* Maildir letters <-> IMAP flags. -1: a flag Maildir cannot hold. */
+int imap_flags_to_letters(const char *const *flags, size_t n, char *out, size_t outsz);
+/* Messages of a sequence or UID set (indexes into f->msgs). */
+bool imap_folder_match(const struct imap_folder *f, size_t i, const struct imap_seqset *set,
+		       bool uid);
+/* The indexes [*from, *to) outside which no message of set lies (a
+ * binary search on UIDs): a UID FETCH of one message looks at one. */
+void imap_folder_span(const struct imap_folder *f, const struct imap_seqset *set, bool uid,
+		      size_t *from, size_t *to);
+/* Store a message (LF or CRLF bytes; stored with LF) into a folder with
+ * the flag letters and internal date (0: now); *uid: the UID it got
+ * (0 when it could not be learned). */
+int imap_folder_append(struct imap_sess *ss, const char *folder, const char *data, size_t len,
+		       const char *letters, int64_t date, uint32_t *uidvalidity, uint32_t *uid,
+		       ik_err *e);
+/* Copy message i of the selected folder into folder (a hard link). */
+int imap_folder_copy(struct imap_sess *ss, size_t i, const char *folder, uint32_t *uidvalidity,
+		     uint32_t *uid, ik_err *e);
+/* Read message me whole, CRLF form. */
+int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbuf *out, ik_err *e);
+/* As imap_folder_read; with header_only, reading stops once the header
+ * (up to its blank line) is in: out may hold some of the body too. */
+int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool header_only,
+			  struct sbuf *out, ik_err *e);
+int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me);
+
+/* ---- imap_cache.c ---- */
+struct imap_cache;
+struct imap_cache *imap_cache_load(int dirfd);
+void imap_cache_free(struct imap_cache *c);
+/* ENVELOPE, BODYSTRUCTURE, BODY of the message base: cached, or computed
+ * from msg[0, len) (CRLF form) and cached; NULL when not cached and msg
+ * is NULL. */
+const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
+				  const char *msg, size_t len);
+
+/* ---- imap_mime.c ---- */
+/* The message msg[0, len) (CRLF form): ENVELOPE / BODYSTRUCTURE (or
+ * BODY with ext false), and the bytes of a section. */
+int imap_mime_envelope(const char *msg, size_t len, struct sbuf *out);
+int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *out);
+int imap_mime_section(const char *msg, size_t len, const struct imap_section *sec,
+		      struct sbuf *out);
+/* The Date: header as seconds since the epoch (-1: none). */
+int64_t imap_mime_date(const char *msg, size_t len);
+/* A header field named field whose decoded value holds needle (any case). */
+bool imap_mime_header_has(const char *msg, size_t len, const char *field, const char *needle);
+
+/* ---- handlers ---- */
+void imap_cmd_capability(struct session_call *c);
+void imap_cmd_noop(struct session_call *c);
+void imap_cmd_logout(struct session_call *c);
+void imap_cmd_starttls(struct session_call *c);
+void imap_cmd_login(struct session_call *c);
+void imap_cmd_authenticate(struct session_call *c);
+void imap_cmd_id(struct session_call *c);
+void imap_cmd_enable(struct session_call *c);
+void imap_cmd_namespace(struct session_call *c);
+void imap_cmd_select(struct session_call *c);
+void imap_cmd_create(struct session_call *c);
+void imap_cmd_delete(struct session_call *c);
+void imap_cmd_rename(struct session_call *c);
+void imap_cmd_subscribe(struct session_call *c);
+void imap_cmd_list(struct session_call *c);
+void imap_cmd_status(struct session_call *c);
+void imap_cmd_append(struct session_call *c);
+void imap_cmd_fetch(struct session_call *c);
+void imap_cmd_store(struct session_call *c);
+void imap_cmd_search(struct session_call *c);
+void imap_cmd_copy(struct session_call *c);
+void imap_cmd_expunge(struct session_call *c);
+void imap_cmd_close(struct session_call *c);
+void imap_cmd_check(struct session_call *c);
+void imap_cmd_idle(struct session_call *c);
+
+#endif

@@ -1,0 +1,217 @@
+/* The IMAP server on core/server: what IMAP adds to the core's listeners,
+ * limits, stop and reload generations. RFC 3501 7.1.5 (BYE: the server is
+ * closing the connection, for a client over a limit and when the server
+ * stops). A generation is the conf a session started with and the
+ * mailstore it reads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <gmime/gmime.h>
+
+#include "core/log.h"
+#include "core/server.h"
+#include "core/service.h"
+#include "imap/imap_int.h"
+#include "lib/str.h"
+
+static void proto_accept(void *arg, void *gen, int fd, const struct sockaddr *peer, socklen_t len,
+			 size_t i)
+{
+	(void)arg;
+	struct imap_server *srv = gen;
+	imap_sess_accept(srv, fd, peer, len, i >= srv->conf->tls_from);
+}
+
+static void proto_refusal(void *arg, void *gen, enum server_refusal what, size_t i, char *reply,
+			  size_t replysz, char *why, size_t whysz)
+{
+	(void)arg;
+	const struct imap_conf *c = ((struct imap_server *)gen)->conf;
+	switch (what) {
+	case SERVER_REFUSE_STOPPING:
+		str_copy(why, whysz, "server stopping");
+		str_copy(reply, replysz, "* BYE [UNAVAILABLE] Server shutting down\r\n");
+		break;
+	case SERVER_REFUSE_TOTAL:
+		str_fmt(why, whysz, "max_sessions %llu reached", (unsigned long long)c->max_sessions);
+		str_copy(reply, replysz, "* BYE [UNAVAILABLE] Too many connections, try again "
+			 "later\r\n");
+		break;
+	case SERVER_REFUSE_PER_IP:
+	case SERVER_REFUSE_TABLE_FULL:
+		if (what == SERVER_REFUSE_PER_IP)
+			str_fmt(why, whysz, "max_sessions_per_ip %llu reached",
+				(unsigned long long)c->max_per_ip);
+		else
+			str_copy(why, whysz, "address table full");
+		str_copy(reply, replysz, "* BYE [UNAVAILABLE] Too many connections from your "
+			 "address, try again later\r\n");
+		break;
+	}
+	/* Implicit TLS would need a handshake before any reply: just close. */
+	if (i >= c->tls_from)
+		reply[0] = '\0';
+}
+
+static void proto_stop_conn(void *conn)
+{
+	imap_sess_shutdown(conn, "* BYE [UNAVAILABLE] Server shutting down");
+}
+
+static void proto_close_conn(void *conn, const char *reason)
+{
+	struct imap_sess *ss = conn;
+	session_close(ss->s, reason);
+}
+
+static void gen_free(void *gen)
+{
+	struct imap_server *srv = gen;
+	if (srv == NULL)
+		return;
+	if (srv->idle_timer != NULL)
+		event_free(srv->idle_timer);
+	mailstore_free(srv->store);
+	free(srv);
+}
+
+static const struct server_proto imap_proto = {
+	.accept = proto_accept,
+	.refusal = proto_refusal,
+	.stop_conn = proto_stop_conn,
+	.close_conn = proto_close_conn,
+	.gen_free = gen_free,
+};
+
+void imap_server_add(struct imap_server *srv, struct imap_sess *ss)
+{
+	server_conn_add(srv->core, &ss->conn, ss);
+}
+
+void imap_server_remove(struct imap_sess *ss)
+{
+	imap_server_idle_remove(ss);
+	server_conn_remove(&ss->conn);
+}
+
+/* RFC 2177: an IDLE session hears of new mail and of changes others make
+ * without asking. Every IMAP_IDLE_POLL_MS the core's timer looks at the
+ * folders of the idling sessions (two stats each) and syncs the changed
+ * ones, whose untagged replies go out at once. */
+#define IMAP_IDLE_POLL_MS 500
+
+static void idle_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct imap_server *srv = arg;
+	for (struct imap_sess *ss = srv->idlers, *next; ss != NULL; ss = next) {
+		next = ss->idle_next;
+		ik_err e;
+		if (ss->sel != NULL && !ss->closing && imap_folder_changed(ss->sel))
+			imap_folder_sync(ss, ss->sel, true, &e);
+	}
+}
+
+void imap_server_idle_add(struct imap_sess *ss)
+{
+	struct imap_server *srv = ss->srv;
+	if (ss->idle_prevp != NULL)
+		return;
+	if (srv->idle_timer == NULL)
+		srv->idle_timer = loop_timer(srv->loop, IMAP_IDLE_POLL_MS, true, idle_tick, srv);
+	ss->idle_next = srv->idlers;
+	if (srv->idlers != NULL)
+		srv->idlers->idle_prevp = &ss->idle_next;
+	srv->idlers = ss;
+	ss->idle_prevp = &srv->idlers;
+}
+
+void imap_server_idle_remove(struct imap_sess *ss)
+{
+	if (ss->idle_prevp == NULL)
+		return;
+	*ss->idle_prevp = ss->idle_next;
+	if (ss->idle_next != NULL)
+		ss->idle_next->idle_prevp = ss->idle_prevp;
+	ss->idle_next = NULL;
+	ss->idle_prevp = NULL;
+}
+
+static struct imap_server *gen_new(struct imap_conf *c, struct loop *l,
+				   const struct listen_set *set, const struct service_ctx *ctx,
+				   const struct imap_conf *bound, ik_err *e)
+{
+	if (imap_conf_prepare(c, e) < 0)
+		return NULL;
+	g_mime_init();
+	struct imap_server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL) {
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	srv->conf = c;
+	srv->loop = l;
+	srv->set = set;
+	srv->ctx = ctx;
+	srv->auth = ctx != NULL ? ctx->auth : NULL;
+	srv->bound = bound;
+	if (mailstore_open(c->state_dir, &srv->store, e) < 0) {
+		ik_err_prefix(e, "[%s] %s", c->section, c->state_dir);
+		gen_free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+static struct server_limits limits(const struct imap_conf *c)
+{
+	struct server_limits lim = {c->max_sessions, c->max_per_ip};
+	return lim;
+}
+
+struct server *imap_server_start(struct imap_conf *c, struct loop *l,
+				 const struct listen_set *set, const struct service_ctx *ctx,
+				 ik_err *e)
+{
+	struct imap_server *gen = gen_new(c, l, set, ctx, c, e);
+	if (gen == NULL)
+		return NULL;
+	struct server_opts o = {
+		.proto = &imap_proto,
+		.refused_event = "imap_refused",
+		.shared = ctx != NULL ? ctx->shared : NULL,
+	};
+	struct server_limits lim = limits(c);
+	gen->core = server_new(l, set, &o, gen, &lim, e);
+	if (gen->core == NULL) {
+		gen_free(gen);
+		return NULL;
+	}
+	return gen->core;
+}
+
+int imap_server_reload(struct server *core, struct imap_conf *c, ik_err *e)
+{
+	const struct imap_server *cur = server_gen(core);
+	const struct imap_conf *old = cur->bound, *now = cur->conf;
+	const char *restart = cur->ctx != NULL ? cur->ctx->restart : "inetkit imapd";
+	c->tls_from = now->tls_from;
+	if (c->cert[0] == '\0' && c->ssl == NULL && now->cert[0] == '\0' && now->ssl != NULL &&
+	    SSL_CTX_up_ref(now->ssl) == 1)
+		c->ssl = now->ssl;
+	struct imap_server *gen = gen_new(c, cur->loop, cur->set, cur->ctx, old, e);
+	if (gen == NULL)
+		return -1;
+	gen->core = core;
+	struct server_limits lim = limits(c);
+	if (server_reload(core, gen, &lim, e) < 0) {
+		gen_free(gen);
+		return -1;
+	}
+	if (!str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
+	    !str_list_equal(old->tls_listen, old->ntls_listen, c->tls_listen, c->ntls_listen))
+		listen_log_changed(c->section, restart);
+	return 0;
+}

@@ -1,0 +1,12 @@
+# AUTHENTICATE PLAIN with a continuation, and "*" cancels
+@port tls
+= tls
+S: * OK [CAPABILITY {*}] inetkit IMAP ready.
+C: a1 AUTHENTICATE PLAIN
+S: + 
+C: *
+S: a1 BAD Authentication cancelled.
+C: a2 AUTHENTICATE PLAIN
+S: + 
+C: AGFsaWNlAGNvcnJlY3QtaG9yc2UtMQ==
+S: a2 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE] Logged in

@@ -1,0 +1,17 @@
+# STARTTLS, then LOGIN; STARTTLS twice is refused
+S: * OK [CAPABILITY {*}] inetkit IMAP ready.
+C: a1 STARTTLS
+S: a1 OK Begin TLS negotiation now.
+= tls
+C: a2 CAPABILITY
+S: * CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE AUTH=PLAIN
+S: a2 OK Capability completed.
+C: a3 STARTTLS
+S: a3 BAD TLS is already active
+C: a4 LOGIN alice {password}
+S: a4 OK [CAPABILITY IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE] Logged in
+C: a5 LOGIN alice {password}
+S: a5 BAD LOGIN: already logged in
+C: a6 LOGOUT
+S: * BYE Logging out
+S: a6 OK Logout completed.

@@ -1,0 +1,253 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "lib/str.h"
+#include "mailstore/mail_index.h"
+
+static char dir[64];
+static int dfd = -1;
+
+static int setup(void **state)
+{
+	(void)state;
+	str_copy(dir, sizeof dir, "/tmp/test_mail_index.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	unlinkat(dfd, MAIL_INDEX_FILE ".tmp", 0);
+	close(dfd);
+	rmdir(dir);
+	return 0;
+}
+
+static struct mail_index *open_ix(void)
+{
+	struct mail_index *ix;
+	ik_err e;
+	assert_int_equal(mail_index_open(dfd, &ix, &e), 0);
+	return ix;
+}
+
+static void sync_ok(struct mail_index *ix, const struct mail_index_seen *s, size_t n)
+{
+	ik_err e;
+	if (mail_index_sync(ix, s, n, &e) < 0)
+		fail_msg("sync: %s", e.msg);
+	assert_int_equal(ix->n, n);
+}
+
+static void read_file(char *buf, size_t sz)
+{
+	int fd = openat(dfd, MAIL_INDEX_FILE, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, sz - 1);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	close(fd);
+}
+
+static void write_file(const char *s)
+{
+	int fd = openat(dfd, MAIL_INDEX_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+}
+
+static void uids_persist(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	struct mail_index *a = open_ix();
+	struct mail_index_seen s[] = {{"100.a.host", ""}, {"101.b.host", "S"}, {"102.c.host", "RS"}};
+	sync_ok(a, s, 3);
+	assert_true(a->rebuilt);	/* a new index is a build from the files */
+	uint32_t v = a->uidvalidity;
+	assert_true(v > 0);
+	assert_int_equal(a->uidnext, 4);
+	assert_int_equal(a->v[0].uid, 1);
+	assert_int_equal(a->v[2].uid, 3);
+	assert_string_equal(a->v[1].base, "101.b.host");
+	assert_string_equal(a->v[1].flags, "S");
+
+	/* A second session (another process) sees the same UIDs. */
+	struct mail_index *b = open_ix();
+	sync_ok(b, s, 3);
+	assert_false(b->rebuilt);
+	assert_int_equal(b->uidvalidity, v);
+	assert_int_equal(b->v[2].uid, 3);
+
+	/* A new message and an expunge, seen by a; b learns both. */
+	struct mail_index_seen s2[] = {{"100.a.host", ""}, {"102.c.host", "RS"}, {"103.d.host", ""}};
+	sync_ok(a, s2, 3);
+	assert_int_equal(a->v[2].uid, 4);
+	assert_int_equal(a->uidnext, 5);
+	uint64_t hm = a->highestmodseq;
+	sync_ok(b, s2, 3);
+	assert_int_equal(b->v[1].uid, 3);
+	assert_int_equal(b->v[2].uid, 4);
+	assert_int_equal(b->highestmodseq, hm);
+
+	/* Expunging the last message keeps UIDNEXT: UIDs are never reused. */
+	sync_ok(a, s2, 2);
+	assert_int_equal(a->uidnext, 5);
+	struct mail_index_seen s3[] = {{"100.a.host", ""}, {"102.c.host", "RS"}, {"104.e.host", ""}};
+	sync_ok(b, s3, 3);
+	assert_int_equal(b->v[2].uid, 5);
+	mail_index_free(a);
+	mail_index_free(b);
+
+	/* A fresh reader rebuilds nothing and sees the same. */
+	struct mail_index *c = open_ix();
+	sync_ok(c, s3, 3);
+	assert_false(c->rebuilt);
+	assert_int_equal(c->uidvalidity, v);
+	assert_int_equal(c->v[2].uid, 5);
+	assert_int_equal(c->uidnext, 6);
+	mail_index_free(c);
+}
+
+static void modseq(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	struct mail_index *a = open_ix();
+	struct mail_index_seen s[] = {{"1.a", ""}, {"2.b", ""}};
+	sync_ok(a, s, 2);
+	uint64_t h0 = a->highestmodseq;
+	uint64_t m;
+	ik_err e;
+	assert_int_equal(mail_index_set_flags(a, 2, "S", &m, &e), 0);
+	assert_int_equal(m, h0 + 1);
+	assert_int_equal(a->highestmodseq, h0 + 1);
+	/* The same flags again: no change, no new MODSEQ. */
+	assert_int_equal(mail_index_set_flags(a, 2, "S", &m, &e), 0);
+	assert_int_equal(m, h0 + 1);
+	assert_int_equal(mail_index_set_flags(a, 9, "S", &m, &e), -1);
+
+	/* Another tool renamed a file (mutt set F): the sync notices. */
+	struct mail_index *b = open_ix();
+	struct mail_index_seen s2[] = {{"1.a", "F"}, {"2.b", "S"}};
+	sync_ok(b, s2, 2);
+	assert_int_equal(b->v[1].modseq, h0 + 1);
+	assert_int_equal(b->v[0].modseq, h0 + 2);
+	assert_string_equal(b->v[0].flags, "F");
+	sync_ok(a, s2, 2);
+	assert_int_equal(a->v[0].modseq, h0 + 2);
+	assert_int_equal(a->highestmodseq, h0 + 2);
+	assert_non_null(mail_index_find(a, 1));
+	assert_null(mail_index_find(a, 3));
+	mail_index_free(a);
+	mail_index_free(b);
+}
+
+static void damage(void **state)
+{
+	(void)state;
+	write_file("inetkit-index 1 500 3 9\n+ 1 1 - 1.a\n+ 2 1 S 2.b\n= 2 x\n");
+	struct mail_index *a = open_ix();
+	struct mail_index_seen s[] = {{"1.a", ""}, {"2.b", "S"}};
+	sync_ok(a, s, 2);
+	assert_true(a->rebuilt);
+	/* The old UIDVALIDITY was read; the new one is larger. */
+	assert_true(a->uidvalidity > 500);
+	assert_int_equal(a->v[1].uid, 2);
+	mail_index_free(a);
+
+	/* A torn last line (a crash mid-append) is ignored and cut. */
+	write_file("inetkit-index 1 500 3 9\n+ 1 1 - 1.a\n+ 2 1 S 2.b\n+ 3 2 - 3");
+	a = open_ix();
+	struct mail_index_seen s2[] = {{"1.a", ""}, {"2.b", "S"}, {"3.c", ""}};
+	sync_ok(a, s2, 3);
+	assert_false(a->rebuilt);
+	assert_int_equal(a->uidvalidity, 500);
+	assert_int_equal(a->v[2].uid, 3);
+	assert_int_equal(a->highestmodseq, 10);
+	char buf[512];
+	read_file(buf, sizeof buf);
+	assert_string_equal(buf, "inetkit-index 1 500 3 9\n+ 1 1 - 1.a\n+ 2 1 S 2.b\n+ 3 10 - 3.c\n");
+	mail_index_free(a);
+
+	/* UIDs must ascend: a record going back is damage. */
+	write_file("inetkit-index 1 500 3 9\n+ 2 1 - 1.a\n+ 1 1 S 2.b\n");
+	a = open_ix();
+	sync_ok(a, s, 2);
+	assert_true(a->rebuilt);
+	mail_index_free(a);
+	write_file("garbage\n");
+	a = open_ix();
+	sync_ok(a, s, 2);
+	assert_true(a->rebuilt);
+	mail_index_free(a);
+}
+
+static void compaction(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	struct mail_index *a = open_ix(), *b = open_ix();
+	struct mail_index_seen s[] = {{"1.a", ""}, {"2.b", ""}};
+	sync_ok(a, s, 2);
+	sync_ok(b, s, 2);
+	ik_err e;
+	uint64_t m;
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(mail_index_set_flags(a, 1, i % 2 ? "S" : "", &m, &e), 0);
+	/* Rewritten only at a sync, when the log is long. */
+	sync_ok(a, s, 2);
+	char buf[512];
+	read_file(buf, sizeof buf);
+	assert_true(str_has_prefix(buf, "inetkit-index 1 "));
+	assert_non_null(strstr(buf, "\n+ 1 "));
+	assert_null(strstr(buf, "\n= "));
+	/* b held the old file: it notices the new inode and reads it all. */
+	sync_ok(b, s, 2);
+	assert_int_equal(b->highestmodseq, a->highestmodseq);
+	assert_int_equal(b->v[0].modseq, a->v[0].modseq);
+	assert_int_equal(b->uidvalidity, a->uidvalidity);
+	mail_index_free(a);
+	mail_index_free(b);
+}
+
+static void odd_names(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	struct mail_index *a = open_ix();
+	struct mail_index_seen s[] = {{"ok name with spaces", ""}, {"bad\nname", ""}, {"", ""}};
+	ik_err e;
+	assert_int_equal(mail_index_sync(a, s, 3, &e), 0);
+	assert_int_equal(a->n, 1);
+	mail_index_free(a);
+	a = open_ix();
+	assert_int_equal(mail_index_sync(a, s, 3, &e), 0);
+	assert_false(a->rebuilt);
+	assert_string_equal(a->v[0].base, "ok name with spaces");
+	mail_index_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(uids_persist), cmocka_unit_test(modseq),
+		cmocka_unit_test(damage),       cmocka_unit_test(compaction),
+		cmocka_unit_test(odd_names),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
