@@ -151,7 +151,7 @@ def test_bad_arguments():
 def test_check_the_example_config():
     p = run("serve", "--check", "--config", os.path.join(ROOT, "examples", "inetkit.conf"),
             check=0)
-    assert p.stdout.endswith("inetkit.conf: valid; 5 services enabled (tcp-echo, udp-echo, ftp, "
+    assert p.stdout.endswith("inetkit.conf: valid; 6 services enabled (tcp-echo, udp-echo, ftp, "
                              "smtp, pop3, imap)\n")
 
 
