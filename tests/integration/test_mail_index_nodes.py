@@ -1,5 +1,5 @@
-"""Two `inetkit serve` processes (two nodes, or two workers of one) on one
-shared state directory: IMAP sessions on both keep polling INBOX (NOOP)
+"""Two `inetkit serve` processes on one shared state directory (two nodes),
+and one serve with two worker processes (workers = auto on a 2-CPU host): IMAP sessions on both keep polling INBOX (NOOP)
 while mail arrives. No client deletes anything, so no session may be told
 of an EXPUNGE and every message keeps the UID it first got: 60 messages,
 UIDs 1 to 60, no "-" record in the index.
@@ -28,15 +28,15 @@ from imapd_env import PASSWORD, Raw
 MESSAGES = 60
 
 
-def start_node(base, state, k):
+def start_node(base, state, k, workers):
     iport, sport = free_port(), free_port()
     conf = os.path.join(base, "node%d.conf" % k)
     with open(conf, "w") as f:
-        f.write("[serve]\nstate_dir = %s\nuser = root\nworkers = 0\nlog_level = info\n"
+        f.write("[serve]\nstate_dir = %s\nuser = root\nworkers = %d\nlog_level = info\n"
                 "[accounts]\nhash_cost = 1\nfailure_delay = 0\n"
                 "[smtp]\nlisten = 127.0.0.1:%d\ndomains = localhost\n"
                 "[imap]\nlisten = 127.0.0.1:%d\nlogin_plaintext = yes\n"
-                % (state, sport, iport))
+                % (state, workers, sport, iport))
     proc = subprocess.Popen([BIN, "serve", "--config", conf],
                             stdout=open(conf + ".log", "ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -48,15 +48,16 @@ def start_node(base, state, k):
 @pytest.mark.xfail(reason="mail_index_sync trusts a Maildir scan made before the index "
                    "lock: spurious expunges and new UIDs across processes (issue 18)",
                    strict=False)
-def test_two_processes_keep_uids(tmp_path):
+@pytest.mark.parametrize("nodes,workers", [(2, 0), (1, 2)], ids=["two-nodes", "two-workers"])
+def test_two_processes_keep_uids(tmp_path, nodes, workers):
     state = str(tmp_path / "state")
     os.makedirs(state)
     run("user", "add", "alice", "--db", os.path.join(state, "accounts.db"),
         "--password-stdin", input=PASSWORD + "\n", check=0)
-    nodes = []
+    count, nodes = nodes, []
     try:
-        for k in range(2):
-            nodes.append(start_node(str(tmp_path), state, k))
+        for k in range(count):
+            nodes.append(start_node(str(tmp_path), state, k, workers))
         stop = threading.Event()
         expunges = []
 
@@ -69,12 +70,12 @@ def test_two_processes_keep_uids(tmp_path):
             r.cmd("z LOGOUT")
             r.close()
 
-        threads = [threading.Thread(target=poll, args=(nodes[i % 2][1],)) for i in range(4)]
+        threads = [threading.Thread(target=poll, args=(nodes[i % count][1],)) for i in range(4)]
         for t in threads:
             t.start()
         try:
             for i in range(MESSAGES):
-                with smtplib.SMTP("127.0.0.1", nodes[i % 2][2], timeout=10) as s:
+                with smtplib.SMTP("127.0.0.1", nodes[i % count][2], timeout=10) as s:
                     s.sendmail("me@example.org", ["alice@localhost"],
                                "Subject: m%d\r\n\r\nx\r\n" % i)
         finally:
