@@ -18,7 +18,9 @@ both with the same UIDVALIDITY and UIDs (the per-folder index file under
 flock, src/mailstore/mail_index.c, shared through the common state_dir),
 a message delivered while a session on the other node has the folder
 selected appears there with the next UID, a POP3 session on one node
-locks the maildrop against the other, the real client address reaches the
+locks the maildrop against the other (on this local filesystem only: the
+lock is a flock on the Maildir directory, which Linux NFS clients keep
+local; docs/scale-out.md), the real client address reaches the
 pop3/imap logs and per-IP limits, and a PROXY header straight from a
 client is refused by both. Besides the balanced frontends HAProxy has one
 frontend per service pinned to each node, so that a test can choose the
