@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import time
@@ -57,8 +58,10 @@ class Node:
         self.mport = free_port()
         self.iport = free_port()
         self.pport = free_port()
-        # the port of each service, for HAProxy's frontends
-        self.ports = {"smtp": self.port, "imap": self.iport, "pop3": self.pport}
+        # the port of each service, for HAProxy's frontends; imaps and
+        # pop3s: the implicit-TLS listeners of [imap] and [pop3]
+        self.ports = {"smtp": self.port, "imap": self.iport, "pop3": self.pport,
+                      "imaps": free_port(), "pop3s": free_port()}
         self.dir = os.path.join(state, "..", "node-" + host)
         os.makedirs(self.dir, exist_ok=True)
         self.conf = os.path.join(self.dir, "inetkit.conf")
@@ -69,13 +72,14 @@ class Node:
                     "domains = example.test\nmax_sessions_per_ip = 1\n"
                     "proxy_protocol = yes\nproxy_trusted = %s\n"
                     "[metrics]\nlisten = %s:%d\n"
-                    "[imap]\nlisten = %s:%d\nlogin_plaintext = yes\n"
+                    "[imap]\nlisten = %s:%d\ntls_listen = %s:%d\nlogin_plaintext = yes\n"
                     "max_sessions_per_ip = 1\nproxy_protocol = yes\nproxy_trusted = %s\n"
-                    "[pop3]\nlisten = %s:%d\nallow_plaintext_auth = yes\n"
+                    "[pop3]\nlisten = %s:%d\nimplicit_tls_listen = %s:%d\n"
+                    "allow_plaintext_auth = yes\n"
                     "max_sessions_per_ip = 1\nproxy_protocol = yes\nproxy_trusted = %s\n"
                     % (state, url, host, self.port, host.replace(".", "-"), HAPROXY_SRC,
-                       host, self.mport, host, self.iport, HAPROXY_SRC, host, self.pport,
-                       HAPROXY_SRC))
+                       host, self.mport, host, self.iport, host, self.ports["imaps"],
+                       HAPROXY_SRC, host, self.pport, host, self.ports["pop3s"], HAPROXY_SRC))
         self.log_path = os.path.join(self.dir, "serve.log")
         self.proc = subprocess.Popen([BIN, "serve", "--config", self.conf],
                                      stdout=open(self.log_path, "ab"),
@@ -111,7 +115,7 @@ class HAProxy:
         # (service, node index or None for both) -> HAProxy's port for it
         self.ports = {("smtp", None): self.port}
         more = ""
-        for svc in ("smtp", "imap", "pop3"):
+        for svc in ("smtp", "imap", "pop3", "imaps", "pop3s"):
             for i in (None, 0, 1):
                 if (svc, i) in self.ports:
                     continue
@@ -318,13 +322,18 @@ def test_killing_a_node_loses_no_acknowledged_mail(cluster):
 
 class Lines:
     """A raw line-protocol client (IMAP or POP3) from a chosen source
-    address, connected through HAProxy."""
+    address, connected through HAProxy; tls: TLS from the first byte."""
 
-    def __init__(self, src, port, host=FRONT):
+    def __init__(self, src, port, host=FRONT, tls=False):
         self.s = socket.socket()
         self.s.bind((src, 0))
         self.s.settimeout(15)
         self.s.connect((host, port))
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            self.s = ctx.wrap_socket(self.s)
         self.f = self.s.makefile("rb")
         self.greeting = self.line()
 
@@ -537,3 +546,30 @@ def test_pop3_imap_proxy_header_from_a_client_is_refused(cluster, svc):
     s.close()
     wait_for(b.log, "event=proxy_refused service=%s proxy=127.0.0.5:" % svc)
     assert "192.0.2.1" not in b.log()
+
+
+@pytest.mark.parametrize("svc", ["imaps", "pop3s"])
+def test_implicit_tls_behind_haproxy(cluster, svc):
+    """HAProxy in TCP mode passes TLS through: the PROXY header comes
+    first, then the client's TLS handshake; the node logs the client."""
+    state, nodes, hap = cluster
+    b = nodes[1]
+    c = Lines("127.0.0.6", hap.ports[(svc, 1)], tls=True)
+    if svc == "imaps":
+        assert c.greeting.startswith("* OK"), c.greeting
+        got = c.imap('a LOGIN alice "%s"' % PASSWORD)
+        assert got[-1].startswith("a OK"), got
+        assert c.imap("z LOGOUT")[-1].startswith("z OK")
+        c.close()
+        wait_for(b.log, "event=imap_connect")
+        assert re.search(r"event=imap_connect session=\d+ peer=127\.0\.0\.6:\d+ "
+                         r"tls=implicit", b.log()), b.log()[-2000:]
+    else:
+        assert c.greeting.startswith("+OK"), c.greeting
+        assert c.pop3("USER alice")[0].startswith("+OK")
+        assert c.pop3("PASS " + PASSWORD)[0].startswith("+OK")
+        assert c.pop3("QUIT")[0].startswith("+OK")
+        c.close()
+        wait_for(b.log, "event=pop3_session")
+        assert re.search(r"event=pop3_session session=\d+ peer=127\.0\.0\.6:\d+ "
+                         r"user=alice tls=\"TLSv1", b.log()), b.log()[-2000:]
