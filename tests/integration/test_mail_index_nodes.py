@@ -11,9 +11,9 @@ session in the other process may index a message that has just arrived
 (or move one from new/ to cur/ while the scan is between cur/ and new/);
 the sync then finds a record with no file in its stale list and appends
 "- UID": the message is reported expunged and comes back with a new UID.
-One process does not show it (its index syncs do not overlap). Racy by
-nature, so the marker is xfail without strict: it passes when the race
-was not hit."""
+One process does not show it (its IMAP sessions sync on its one
+event-loop thread, one at a time). Racy by nature, so the marker is xfail
+without strict: it passes when the race was not hit."""
 import os
 import re
 import smtplib
