@@ -215,3 +215,14 @@ def test_dovecot_imapd_is_installed(tmp_path):
     install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
     assert len(install) == 1
     assert "dovecot-imapd" in install[0].split()
+
+
+def test_nftables_for_the_trace_loss_test_is_installed(tmp_path):
+    """nft makes the packet loss of test_trace.py's retransmission test
+    where the kernel has no sch_netem (nf_tables is built in)."""
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    assert "nftables" in install[0].split()

@@ -1,5 +1,7 @@
 """PROXY protocol v1 and v2 (HAProxy's send-proxy / send-proxy-v2) on the
-TCP listeners of every service: [tcp-echo] under serve, [smtp] and [ftp].
+TCP listeners of every service: [tcp-echo] under serve, [smtp], [ftp], and
+[pop3] and [imap] run alone (test_haproxy.py has them under serve, behind
+HAProxy).
 Headers are written here byte for byte (as HAProxy writes them); the
 balancer is a socket bound to a loopback source address listed in
 proxy_trusted, and the client address the header names then drives
@@ -10,11 +12,12 @@ without a byte and logged (event=proxy_refused)."""
 import os
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 
-from conftest import free_port, wait_port
+from conftest import BIN, free_port, wait_port
 from ftpd_env import Ftpd, cmd, pasv_port, reply
 from smtpd_env import Smtpd, tls_context
 from test_serve import conf_text, serve_proc  # noqa: F401 (a fixture)
@@ -289,3 +292,38 @@ def test_ftp_pasv_data_peer_is_the_real_client(tmp_path):
         assert "127.0.0.3" in log
     finally:
         srv.stop()
+
+
+# ---- pop3d and imapd, run alone ------------------------------------------------
+
+@pytest.mark.parametrize("sub,section,greeting", [("pop3d", "pop3", b"+OK"),
+                                                  ("imapd", "imap", b"* OK")])
+def test_pop3d_imapd_alone_read_the_header(tmp_path, sub, section, greeting):
+    """`inetkit pop3d` and `inetkit imapd` take the proxy_ keys of their
+    section as under serve: the header's client is the session's peer, a
+    header from an address not in proxy_trusted is refused."""
+    port = free_port()
+    conf = tmp_path / "inetkit.conf"
+    conf.write_text("[serve]\nstate_dir = %s\nuser = root\nlog_level = debug\n"
+                    "[%s]\nlisten = 127.0.0.1:%d\n%s"
+                    % (tmp_path / "state", section, port, PROXY_KEYS))
+    log_path = tmp_path / "log"
+    with open(log_path, "wb") as logf:
+        p = subprocess.Popen([BIN, sub, "--config", str(conf)], stdout=logf,
+                             stderr=subprocess.STDOUT)
+    try:
+        # the probe comes straight from 127.0.0.1, not the balancer
+        wait_port(port, proc=p)
+        get = lambda: log_path.read_text(errors="replace")
+        wait_log(get, "event=proxy_refused service=%s proxy=127.0.0.1:" % section)
+        with connect(port, header=v2("192.0.2.7", 4444, sport=port)) as s:
+            assert s.recv(200).startswith(greeting)
+        wait_log(get, "service=%s proxy=%s:" % (section, BALANCER))
+        assert "client=192.0.2.7:4444 version=2" in get()
+        assert closed_silently(connect(port, src="127.0.0.3",
+                                       header=v2("192.0.2.8", 5555, sport=port)))
+        wait_log(get, "event=proxy_refused service=%s proxy=127.0.0.3:" % section)
+        assert "192.0.2.8" not in get()
+    finally:
+        p.terminate()
+        p.wait(timeout=15)
