@@ -164,11 +164,10 @@ int pop3_conf_check(const struct pop3_conf *c, struct cfg *cfg, const char *user
 	return 0;
 }
 
-int pop3_apop_secret(const struct pop3_conf *c, const char *name, char *out, size_t outsz,
-		     ik_err *e)
+int pop3_apop_secret(const char *path, const char *name, char *out, size_t outsz, ik_err *e)
 {
 	struct sbuf b = SBUF_INIT(1024 * 1024);
-	if (fs_read_file(c->apop_secrets, &b, e) < 0) {
+	if (fs_read_file(path, &b, e) < 0) {
 		sbuf_free(&b);
 		return -1;
 	}

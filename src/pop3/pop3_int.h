@@ -55,6 +55,7 @@ struct pop3_sess {
 	char user_arg[ACCOUNT_NAME_MAX + 1];	/* USER given, PASS expected */
 	char user[ACCOUNT_NAME_MAX + 1];	/* logged in ("" : not yet) */
 	unsigned auth_failures;
+	bool via_apop;			/* the login under way is an APOP */
 	unsigned commands;		/* before login */
 	struct sasl *sasl;
 	struct account_request *auth_req;

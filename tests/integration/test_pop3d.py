@@ -416,6 +416,102 @@ def test_apop_when_configured(tmp_path):
             "-ERR APOP is not enabled on this server; use USER and PASS, or AUTH")
 
 
+def apop_digest(greeting, secret):
+    import hashlib
+    stamp = re.search(r"<[^>]+>", greeting).group(0)
+    return hashlib.md5((stamp + secret).encode()).hexdigest()
+
+
+def test_apop_is_a_login_of_the_accounts_module(tmp_path):
+    """APOP failures count towards the account's lockout like PASS and AUTH
+    (any service), a locked, disabled or unknown account is refused even
+    with the right digest, and every attempt is in the login log."""
+    secrets = tmp_path / "apop"
+    secrets.write_text("alice apop-secret\nghost ghost-secret\n")
+    secrets.chmod(0o600)
+    with Pop3d(tmp_path, pop3={"apop": "yes", "apop_secrets": str(secrets),
+                               "allow_plaintext_auth": "yes", "auth_attempts": "10"},
+               accounts={"lockout_failures": "3", "lockout_ip_failures": "0"},
+               users=("alice", "bob")) as pop:
+        r = Raw(pop.port)
+        # An account not in the accounts database: no login, whatever the file says.
+        assert r.cmd("APOP ghost " + apop_digest(r.greeting, "ghost-secret")) == (
+            "-ERR [AUTH] Authentication failed")
+        # A malformed digest is a failed login too (counted), not a syntax error.
+        assert r.cmd("APOP alice 1234") == "-ERR [AUTH] Authentication failed"
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, "wrong")) == (
+            "-ERR [AUTH] Authentication failed")
+        # The account's password is no APOP secret.
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, PASSWORD)) == (
+            "-ERR [AUTH] Authentication failed")
+        # Three failures: locked now: the right digest, and PASS, are refused.
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, "apop-secret")) == (
+            "-ERR [AUTH] Too many failed logins for this account or address; try again later")
+        assert r.login() == (
+            "-ERR [AUTH] Too many failed logins for this account or address; try again later")
+        r.close()
+        # Another account is not affected; PASS failures count against APOP.
+        r = Raw(pop.port)
+        for _ in range(3):
+            assert r.login("bob", "bad").startswith("-ERR [AUTH]")
+        r.close()
+        secrets.write_text("alice apop-secret\nbob bob-secret\n")
+        r = Raw(pop.port)
+        assert r.cmd("APOP bob " + apop_digest(r.greeting, "bob-secret")) == (
+            "-ERR [AUTH] Too many failed logins for this account or address; try again later")
+        r.close()
+        # `user enable` unlocks; a disabled account is refused with the right digest.
+        from conftest import run
+        run("user", "enable", "alice", "--db", pop.db)
+        run("user", "disable", "bob", "--db", pop.db)
+        run("user", "enable", "bob", "--db", pop.db)
+        run("user", "disable", "bob", "--db", pop.db)
+        r = Raw(pop.port)
+        assert r.cmd("APOP bob " + apop_digest(r.greeting, "bob-secret")) == (
+            "-ERR [AUTH] Authentication failed: account disabled")
+        r.close()
+        r = Raw(pop.port)
+        assert r.cmd("APOP ALICE " + apop_digest(r.greeting, "apop-secret").upper()) == (
+            "+OK Logged in; 0 messages (0 octets)")
+        assert r.cmd("QUIT").startswith("+OK")
+        pop.wait_log("via=apop", 2)
+        log = pop.log()
+        assert re.search(r"event=login service=pop3 user=alice peer=127\.0\.0\.1 "
+                         r"result=bad_password via=apop", log)
+        assert re.search(r"event=login service=pop3 user=alice peer=127\.0\.0\.1 "
+                         r"result=locked via=apop", log)
+        assert re.search(r"event=login service=pop3 user=ALICE peer=127\.0\.0\.1 "
+                         r"result=ok via=apop", log)
+        assert re.search(r"event=pop3_auth session=\d+ peer=127\.0\.0\.1 user=alice via=apop",
+                         log)
+        assert "apop-secret" not in log
+        hist = run("user", "log", "alice", "--db", pop.db, "--limit", "50").stdout
+        results = [l.split()[-1] for l in hist.splitlines()[1:]]
+        assert results == ["ok", "locked", "locked"] + ["bad_password"] * 3, hist
+
+
+def test_apop_waits_out_the_failure_delay(tmp_path):
+    """A wrong APOP digest is answered after [accounts] failure_delay, as PASS is."""
+    secrets = tmp_path / "apop"
+    secrets.write_text("alice apop-secret\n")
+    secrets.chmod(0o600)
+    with Pop3d(tmp_path, pop3={"apop": "yes", "apop_secrets": str(secrets),
+                               "allow_plaintext_auth": "yes"},
+               accounts={"failure_delay": "1s"}) as pop:
+        r = Raw(pop.port)
+        r.sock.settimeout(0.5)
+        r.send("APOP alice " + apop_digest(r.greeting, "wrong") + "\r\n")
+        # Nothing within half a second: the answer is held for the delay.
+        with pytest.raises(socket.timeout):
+            r.f.readline()
+        r.close()
+        r = Raw(pop.port)
+        r.sock.settimeout(15)
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, "wrong")) == (
+            "-ERR [AUTH] Authentication failed")
+        r.close()
+
+
 def test_login_delay_and_expire(tmp_path):
     with Pop3d(tmp_path, pop3={"login_delay": "1h", "expire": "0"}) as pop:
         pop.deliver(MSG1)

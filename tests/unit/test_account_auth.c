@@ -160,7 +160,7 @@ static struct account_auth *start(struct run *r)
 static void submit(struct account_auth *a, struct run *r, const char *name, const char *pw)
 {
 	ik_err e;
-	struct account_query q = {name, pw, "imap", "127.0.0.1", NULL};
+	struct account_query q = {name, pw, "imap", "127.0.0.1", NULL, NULL};
 	if (account_verify(a, &q, on_answer, r, &e) == NULL)
 		fail_msg("%s", e.msg);
 	r->expected++;
@@ -261,17 +261,17 @@ static void cancelled_requests_never_answer(void **state)
 	c.r.expected = 1000;	/* leave only on the late timer */
 	ik_err e;
 	/* Cancelled while queued or hashing. */
-	struct account_query q = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL};
+	struct account_query q = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL, NULL};
 	for (int i = 0; i < 3; i++) {
 		struct account_request *req = account_verify(a, &q, on_answer, &c.r, &e);
 		assert_non_null(req);
 		account_verify_cancel(req);
 	}
 	/* Cancelled during its failure delay. */
-	struct account_query bad = {"alice", "wrong", "ftp", "127.0.0.1", NULL};
+	struct account_query bad = {"alice", "wrong", "ftp", "127.0.0.1", NULL, NULL};
 	c.pending_failure = account_verify(a, &bad, on_answer, &c.r, &e);
 	assert_non_null(c.pending_failure);
-	struct account_query good = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL};
+	struct account_query good = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL, NULL};
 	assert_non_null(account_verify(a, &good, on_answer_cancel, &c, &e));
 	/* Long after every delay would have passed. */
 	struct event *t = loop_timer(c.r.loop, 600, false, on_late, &c);
@@ -294,7 +294,7 @@ static void full_queue_answers_busy(void **state)
 	ik_err e;
 	int refused = 0;
 	for (int i = 0; i < 20; i++) {
-		struct account_query q = {"alice", "alice-pass", "pop3", "127.0.0.1", NULL};
+		struct account_query q = {"alice", "alice-pass", "pop3", "127.0.0.1", NULL, NULL};
 		if (account_verify(a, &q, on_answer, &r, &e) == NULL) {
 			refused++;
 			assert_true(strncmp(e.msg, "busy: ", 6) == 0);
