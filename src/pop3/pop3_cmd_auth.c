@@ -432,7 +432,6 @@ void pop3_cmd_capa(struct session_call *c)
 		.stls = auth && !tls && conf->ssl != NULL,
 		.user = login_ok,
 		.sasl = login_ok,
-		.transaction = !auth,
 		.login_delay_s = conf->login_delay_s,
 		.expire_days = conf->expire_days,
 	};

@@ -94,7 +94,7 @@ def test_the_classic_lesson_with_poplib(pop):
     assert pop.files() == ["%s,S=%d,W=%d:2," % (b1, len(MSG1), crlf_size(MSG1))]
     pop.wait_log("user=alice tls=\"TLSv1.3")
     line = [l for l in pop.sessions_logged() if "user=alice" in l][-1]
-    assert re.search(r"messages=2 retrieved=1 deleted=1 message_octets=\d+ bytes_in=\d+ "
+    assert re.search(r"messages=2 retrieved=1 deleted=1 expired=0 message_octets=\d+ bytes_in=\d+ "
                      r"bytes_out=\d+ errors=4 result=quit$",
                      line), line
 
@@ -518,8 +518,9 @@ def test_login_delay_and_expire(tmp_path):
         pop.deliver(MSG2)
         p = poplib.POP3_SSL("127.0.0.1", pop.tls_port, context=tls_context(), timeout=15)
         caps = p.capa()
-        assert caps["LOGIN-DELAY"] == ["3600", "USER"]
-        assert caps["EXPIRE"] == ["0", "USER"]
+        # Server-wide values: no USER tag (RFC 2449 6.5, 6.7).
+        assert caps["LOGIN-DELAY"] == ["3600"]
+        assert caps["EXPIRE"] == ["0"]
         p.user("alice")
         p.pass_(PASSWORD)
         assert p.capa()["LOGIN-DELAY"] == ["3600"]
@@ -529,6 +530,113 @@ def test_login_delay_and_expire(tmp_path):
             pop.login(implicit=True)
         assert re.fullmatch(rb"-ERR \[LOGIN-DELAY\] Logged in too recently; wait \d+ seconds",
                             e.value.args[0])
+
+
+def retrieved_file(pop, name="alice"):
+    """The EXPIRE retrieval times: {base: unix time}."""
+    path = os.path.join(pop.mailbox(name), "inetkit-pop3-retrieved")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {l.split(" ", 1)[1].rstrip("\n"): int(l.split(" ", 1)[0]) for l in f}
+
+
+def backdate(pop, base, seconds, name="alice"):
+    """Set the clock of one retrieval back (what N days of waiting would do)."""
+    times = retrieved_file(pop, name)
+    times[base] -= seconds
+    path = os.path.join(pop.mailbox(name), "inetkit-pop3-retrieved")
+    with open(path, "w") as f:
+        f.writelines("%d %s\n" % (t, b) for b, t in times.items())
+
+
+def test_expire_days_deletes_retrieved_mail_at_a_later_quit(tmp_path):
+    """EXPIRE 3: a message retrieved (RETR, or TOP of all of it) in a session
+    that ended with QUIT is removed at the QUIT of the first session 3 days
+    later; the retrieval time is kept in the Maildir (and survives a
+    restart); nothing is deleted during a session or by a dropped one."""
+    day = 86400
+    pop = Pop3d(tmp_path, pop3={"expire": "3"})
+    try:
+        b1 = pop.deliver(MSG1)
+        b2 = pop.deliver(MSG2)
+        b3 = pop.deliver(b"Subject: three\n\nl1\nl2\nl3\n")
+        b4 = pop.deliver(b"Subject: four\n\nfour\n")
+        p = pop.login()
+        assert p.capa()["EXPIRE"] == ["3"]
+        p.retr(1)
+        p.top(2, 50)            # all of it: a retrieval
+        p.top(3, 1)             # one line of three: not
+        before = int(time.time())
+        assert p.quit() == b"+OK inetkit POP3 server signing off (0 messages deleted)"
+        times = retrieved_file(pop)
+        assert sorted(times) == sorted([b1, b2])
+        assert all(before - 2 <= t <= time.time() + 1 for t in times.values())
+        # A dropped session records nothing.
+        ended = pop.log().count("event=pop3_session")
+        r = Raw(pop.tls_port, implicit=True)
+        assert r.login().startswith("+OK Logged in")
+        assert r.cmd("RETR 4").startswith("+OK")
+        r.lines()
+        r.close()
+        pop.wait_log("event=pop3_session", ended + 1)
+        assert sorted(retrieved_file(pop)) == sorted([b1, b2])
+        # Not yet 3 days: nothing goes; a second retrieval does not restart the clock.
+        backdate(pop, b1, 3 * day - 60)
+        old = retrieved_file(pop)[b1]
+        p = pop.login()
+        p.retr(1)
+        assert p.quit() == b"+OK inetkit POP3 server signing off (0 messages deleted)"
+        assert retrieved_file(pop)[b1] == old
+        assert len(pop.all_files()) == 4
+        # 3 days passed (and a restart): still listed in the session, removed at its QUIT.
+        backdate(pop, b1, 120)
+        pop.stop()
+        pop.start()
+        p = pop.login()
+        assert p.stat() == (4, sum(crlf_size(m) for m in (
+            MSG1, MSG2, b"Subject: three\n\nl1\nl2\nl3\n", b"Subject: four\n\nfour\n")))
+        assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
+        assert not any(f.startswith(b1) for f in pop.all_files())
+        assert sorted(retrieved_file(pop)) == [b2]
+        assert re.search(r"event=pop3_session .* deleted=1 expired=1 ", pop.log())
+        # A session that only drops its connection expires nothing.
+        backdate(pop, b2, 5 * day)
+        ended = pop.log().count("event=pop3_session")
+        r = Raw(pop.tls_port, implicit=True)
+        assert r.login() == "+OK Logged in; 3 messages (%d octets)" % sum(crlf_size(m) for m in (
+            MSG2, b"Subject: three\n\nl1\nl2\nl3\n", b"Subject: four\n\nfour\n"))
+        r.close()
+        pop.wait_log("event=pop3_session", ended + 1)
+        assert any(f.startswith(b2) for f in pop.all_files())
+        # DELE of an expired one and RSET: it still expires at QUIT.
+        p = pop.login()
+        p.dele(1)
+        p.rset()
+        assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
+        assert not any(f.startswith(b2) for f in pop.all_files())
+        assert retrieved_file(pop) == {}
+        assert not os.path.exists(os.path.join(pop.mailbox(), "inetkit-pop3-retrieved"))
+        assert sorted(f.split(",")[0] for f in pop.all_files()) == sorted([b3, b4])
+    finally:
+        pop.stop()
+
+
+def test_expire_never_and_unset_delete_nothing(tmp_path):
+    for value, capa in (("never", ["NEVER"]), (None, None)):
+        base = tmp_path / (value or "unset")
+        keys = {"expire": value} if value else {}
+        with Pop3d(base, pop3=keys) as pop:
+            b1 = pop.deliver(MSG1)
+            # A times file left from an earlier EXPIRE N setting is not acted on.
+            with open(os.path.join(pop.mailbox(), "inetkit-pop3-retrieved"), "w") as f:
+                f.write("1000 %s\n" % b1)
+            p = pop.login()
+            assert p.capa().get("EXPIRE") == capa
+            p.retr(1)
+            assert p.quit() == b"+OK inetkit POP3 server signing off (0 messages deleted)"
+            assert len(pop.all_files()) == 1
+            assert retrieved_file(pop) == {b1: 1000}
 
 
 def test_limits(tmp_path):
