@@ -424,7 +424,24 @@ static void update_work(void *arg)
 			}
 		}
 	}
-	if (j->removed > 0 && mailbox_sync(d->mb, &j->e) < 0)
+	/* As Dovecot does (unless pop3_no_flag_updates): what this session
+	 * retrieved and kept is \Seen (the S flag) for IMAP and mutt. A
+	 * failure only costs the flag, so it is logged, not reported. */
+	uint64_t flagged = 0;
+	for (size_t i = 0; i < d->list.n; i++) {
+		struct mailbox_entry *me = &d->list.v[i];
+		if (!d->retrieved[i] || d->deleted[i] || strchr(me->flags, 'S') != NULL)
+			continue;
+		char flags[MAILBOX_FLAGS_MAX + 1];
+		ik_err e = {"too many flags"};
+		if (str_fmt(flags, sizeof flags, "%sS", me->flags) < 0 ||
+		    mailbox_set_flags(d->mb, me, flags, &e) < 0)
+			log_event(LOG_WARNING, "pop3_seen_failed", "message=%s reason=\"%s\"", me->base,
+				  e.msg);
+		else
+			flagged++;
+	}
+	if ((j->removed > 0 || flagged > 0) && mailbox_sync(d->mb, &j->e) < 0)
 		j->failed++;
 	if (times != NULL && dirty) {
 		ik_err e;

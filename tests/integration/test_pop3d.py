@@ -342,6 +342,36 @@ def test_mutt_reads_the_mailbox_in_batch_mode(pop, tmp_path):
     assert len(pop.all_files()) == 1
 
 
+def test_retrieved_mail_is_seen_for_imap_after_quit(pop):
+    """As Dovecot: what a session retrieved (RETR, or TOP of all of it) and
+    kept gets the Maildir S flag (IMAP \\Seen) at QUIT; other flags stay;
+    a dropped session changes nothing."""
+    b1 = pop.deliver(MSG1)
+    b2 = pop.deliver(MSG2)
+    b3 = pop.deliver(MSG2)
+    b4 = pop.deliver(MSG2)
+    r = Raw(pop.tls_port, implicit=True)
+    assert r.login().startswith("+OK Logged in")
+    assert r.cmd("RETR 1").startswith("+OK")
+    r.lines()
+    r.close()
+    pop.wait_log("event=pop3_session", 3)   # two probes, this one
+    assert sorted(pop.files()) == sorted(f for f in pop.files() if f.endswith(":2,"))
+    # An IMAP client flagged message 2 meanwhile.
+    name2 = [f for f in pop.files() if f.startswith(b2)][0]
+    os.rename(os.path.join(pop.mailbox(), "cur", name2),
+              os.path.join(pop.mailbox(), "cur", name2 + "F"))
+    p = pop.login()
+    p.retr(1)
+    p.retr(2)
+    p.top(3, 0)         # the header only: not a retrieval
+    p.top(4, 10)        # all of it
+    p.dele(4)
+    assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
+    flags = {f.split(",")[0]: f.rsplit(":2,", 1)[1] for f in pop.files()}
+    assert flags == {b1: "S", b2: "FS", b3: ""}
+
+
 def test_uidl_is_stable_and_sizes_come_from_names(pop):
     b = pop.deliver(MSG1, size_field=False)     # no S=: stat'ed, then W= cached
     p = pop.login()
