@@ -630,6 +630,7 @@ def test_expire_days_deletes_retrieved_mail_at_a_later_quit(tmp_path):
         assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
         assert not any(f.startswith(b1) for f in pop.all_files())
         assert sorted(retrieved_file(pop)) == [b2]
+        pop.wait_log(" expired=1 ")    # the session's line follows its last reply
         assert re.search(r"event=pop3_session .* deleted=1 expired=1 ", pop.log())
         # A session that only drops its connection expires nothing.
         backdate(pop, b2, 5 * day)
