@@ -654,6 +654,56 @@ def test_expire_days_deletes_retrieved_mail_at_a_later_quit(tmp_path):
         pop.stop()
 
 
+DOVECOT_IMAP = "/usr/lib/dovecot/imap"
+
+
+@pytest.mark.skipif(not os.path.exists(DOVECOT_IMAP), reason="dovecot-imapd not installed")
+def test_dovecot_reads_the_maildir_pop3d_leaves(tmp_path):
+    """The files pop3d keeps in a Maildir (the session lock stamp, the
+    EXPIRE retrieval times) and the names and flags it gives messages are
+    read by Dovecot's IMAP server as one INBOX, flags included."""
+    import pwd
+    with Pop3d(tmp_path / "srv", pop3={"expire": "30"}) as pop:
+        pop.deliver(MSG1)
+        pop.deliver(MSG2)
+        p = pop.login()
+        p.retr(1)
+        assert p.quit().startswith(b"+OK")
+        assert len(retrieved_file(pop)) == 1
+        # Dovecot runs as nobody: a directory it can reach (pytest's are 0700).
+        import tempfile
+        work = tempfile.mkdtemp(prefix="ik-pop3-dovecot-")
+        md = os.path.join(work, "md")
+        shutil.copytree(pop.mailbox(), md)
+    try:
+        nobody = pwd.getpwnam("nobody")
+        for root, dirs, files in os.walk(work):
+            for n in dirs + files:
+                os.lchown(os.path.join(root, n), nobody.pw_uid, nobody.pw_gid)
+        os.lchown(work, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(work, 0o755)
+        conf = os.path.join(work, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write("base_dir = %s/run\nstate_dir = %s/state\nlog_path = /dev/stderr\n"
+                    "mail_location = maildir:%s\n" % (work, work, md))
+        env = dict(os.environ, USER="nobody", HOME=md, MAIL="maildir:" + md)
+        out = subprocess.run([DOVECOT_IMAP, "-c", conf, "-o", "mail_uid=%d" % nobody.pw_uid,
+                              "-o", "mail_gid=%d" % nobody.pw_gid],
+                             input=b'a SELECT INBOX\r\nb FETCH 1:* (FLAGS RFC822.SIZE)\r\n'
+                                   b'c LIST "" "*"\r\nd LOGOUT\r\n',
+                             capture_output=True, env=env, timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = out.stdout.decode()
+    assert "* 2 EXISTS" in text, text + out.stderr.decode()
+    assert re.search(r"\* 1 FETCH \(FLAGS \(\\Seen( \\Recent)?\) RFC822\.SIZE %d\)"
+                     % crlf_size(MSG1), text), text
+    assert re.search(r"\* 2 FETCH \(FLAGS \((\\Recent)?\) RFC822\.SIZE %d\)"
+                     % crlf_size(MSG2), text), text
+    assert [l for l in text.splitlines() if l.startswith("* LIST")] == [
+        '* LIST (\\HasNoChildren) "." INBOX'], text
+
+
 def test_expire_never_and_unset_delete_nothing(tmp_path):
     for value, capa in (("never", ["NEVER"]), (None, None)):
         base = tmp_path / (value or "unset")
