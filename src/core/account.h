@@ -150,6 +150,24 @@ struct account_anon {
 /* The account such a login gets: anonymous, read-only, named names[0]. */
 void account_anon_account(const struct account_anon *an, struct account *a);
 
+/* A challenge-response login (POP3 APOP, RFC 1939 7): the client proves
+ * it knows a secret the service keeps (not the account's password), so
+ * the service checks the response itself; everything else is a login
+ * like any other: the lockouts, the failure delay, disabled and expired
+ * accounts, the counters and the login log. check runs on a pool
+ * thread with the name as stored (lower case) and the response given as
+ * the query's password: 1 right, 0 wrong, -1 failed (e says why). It
+ * runs for unknown names too, so that they take as long. */
+struct account_challenge {
+	const char *mech;	/* "apop": the login log line's via= */
+	int (*check)(const char *name, const char *response, void *ctx, ik_err *e);
+	void *ctx;
+	/* account_verify owns ctx from its call on (also when it fails) and
+	 * frees it with this when the request ends; NULL: nothing to free.
+	 * account_verify_sync leaves it to its caller. */
+	void (*ctx_free)(void *ctx);
+};
+
 /* A login attempt. password is copied by account_verify and wiped after use. */
 struct account_query {
 	const char *name;
@@ -157,6 +175,7 @@ struct account_query {
 	const char *service;	/* "ftp", "smtp", "pop3", "imap" */
 	const char *peer;	/* client address as text, for the log and lockout */
 	const struct account_anon *anon;	/* NULL: the service has no anonymous login */
+	const struct account_challenge *challenge;	/* NULL: password is a password */
 };
 
 struct account_result {

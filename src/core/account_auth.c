@@ -38,6 +38,8 @@ struct account_request {
 	char peer[ACCOUNT_PEER_MAX];
 	struct account_anon anon;
 	bool has_anon;
+	struct account_challenge challenge;	/* its ctx is ours (account.h) */
+	bool has_challenge;
 	account_verify_cb cb;
 	account_lookup_cb lookup_cb;	/* set: an account_lookup, not a login */
 	void *arg;
@@ -99,7 +101,8 @@ static void work(void *arg)
 		r->result.status = ACCOUNT_ERROR;
 	} else {
 		struct account_query q = {r->name, r->password, r->service, r->peer,
-					  r->has_anon ? &r->anon : NULL};
+					  r->has_anon ? &r->anon : NULL,
+					  r->has_challenge ? &r->challenge : NULL};
 		struct account_policy p;
 		pthread_mutex_lock(&r->auth->mu);
 		p = r->auth->policy;	/* a reload may change it meanwhile */
@@ -116,6 +119,8 @@ static void request_free(struct account_request *r)
 {
 	if (r->delay != NULL)
 		event_free(r->delay);
+	if (r->has_challenge && r->challenge.ctx_free != NULL)
+		r->challenge.ctx_free(r->challenge.ctx);
 	account_wipe(r->password, sizeof r->password);
 	free(r);
 }
@@ -164,9 +169,11 @@ static void log_result(const struct account_request *r)
 			  r->service, user, peer, log_quote(why, sizeof why, r->error));
 		return;
 	}
-	log_event(level, "login", "service=%s user=%s peer=%s result=%s%s", r->service, user, peer,
-		  account_status_word(r->result.status),
-		  r->result.via_app_password ? " via=app_password" : "");
+	const char *via = r->result.via_app_password ? "app_password"
+			  : r->has_challenge && r->challenge.mech != NULL ? r->challenge.mech : NULL;
+	log_event(level, "login", "service=%s user=%s peer=%s result=%s%s%s", r->service, user,
+		  peer, account_status_word(r->result.status), via != NULL ? " via=" : "",
+		  via != NULL ? via : "");
 }
 
 /* On the loop thread. */
@@ -281,8 +288,14 @@ struct account_request *account_verify(struct account_auth *a, const struct acco
 {
 	struct account_request *r = calloc(1, sizeof *r);
 	if (r == NULL) {
+		if (q->challenge != NULL && q->challenge->ctx_free != NULL)
+			q->challenge->ctx_free(q->challenge->ctx);
 		ik_err_set(e, "out of memory");
 		return NULL;
+	}
+	if (q->challenge != NULL) {
+		r->challenge = *q->challenge;
+		r->has_challenge = true;
 	}
 	r->auth = a;
 	r->cb = cb;

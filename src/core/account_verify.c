@@ -81,6 +81,15 @@ static int check_secret(struct account_store *s, const struct account_query *q,
 			const char *hash, struct outcome *o, ik_err *e)
 {
 	struct account_result *r = o->r;
+	if (q->challenge != NULL) {
+		/* The service's own secret: never an app password. */
+		int rc = q->challenge->check(o->name, q->password ? q->password : "",
+					     q->challenge->ctx, e);
+		if (rc < 0)
+			return -1;
+		r->status = rc > 0 ? ACCOUNT_OK : ACCOUNT_BAD_PASSWORD;
+		return 0;
+	}
 	if (account_hash_check(q->password, hash)) {
 		r->status = ACCOUNT_OK;
 		return 0;
@@ -152,12 +161,17 @@ static int verify_stored(struct account_store *s, const struct account_policy *p
 	if (rc == 0) {
 		/* Same work as for a real account, so timing does not tell. */
 		char made[ACCOUNT_HASH_MAX];
-		if (dummy_hash == NULL) {
+		if (q->challenge != NULL) {
+			ik_err ignored;
+			q->challenge->check(o->name, q->password ? q->password : "",
+					    q->challenge->ctx, &ignored);
+		} else if (dummy_hash == NULL) {
 			if (account_hash_password("x", p->hash_cost, made, sizeof made, e) < 0)
 				return -1;
 			dummy_hash = made;
 		}
-		account_hash_check(q->password, dummy_hash);
+		if (q->challenge == NULL)
+			account_hash_check(q->password, dummy_hash);
 		memset(&r->acct, 0, sizeof r->acct);
 		r->status = ACCOUNT_UNKNOWN;
 		return 0;

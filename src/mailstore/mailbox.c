@@ -554,6 +554,11 @@ int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
 	return 0;
 }
 
+bool mailbox_read_whole(const struct mailbox_reader *r)
+{
+	return r->done && r->off >= r->size;
+}
+
 void mailbox_read_close(struct mailbox_reader *r)
 {
 	if (r == NULL)

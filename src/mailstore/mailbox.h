@@ -135,9 +135,34 @@ int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
  * Reads at most cap / 2 bytes of the file per call. */
 int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *len, ik_err *e);
 void mailbox_read_close(struct mailbox_reader *r);
+/* After the end (*len 0): whether the whole message was sent, not cut by
+ * body_lines (a POP3 TOP that gave all of it counts as a retrieval). */
+bool mailbox_read_whole(const struct mailbox_reader *r);
 
 /* The CR LF size of a buffer in stored form, counting as the reader
  * converts (for tests and for sizes of data not yet in a file). */
 uint64_t mailbox_crlf_size(const char *p, size_t n, bool *last_was_cr);
+
+/* ---- retrieval times (mailbox_retrieved.c) ----
+ *
+ * When POP3 first retrieved each message (RETR, or TOP of all of it) in
+ * a session that ended with QUIT, for the EXPIRE retention period (RFC
+ * 2449 6.7). Kept in MAILBOX_RETRIEVED_FILE beside tmp/ new/ cur/, one
+ * "UNIXTIME BASE" line per message: message names and flags stay as
+ * Dovecot, mutt and the IMAP server expect them (a flag letter could not
+ * carry a time, and the file's mtime is IMAP's INTERNALDATE), and the
+ * other readers ignore a plain file there. Only the holder of the
+ * session lock (mailbox_lock) writes it; a message removed meanwhile
+ * (IMAP EXPUNGE) leaves a line that the next save drops. */
+#define MAILBOX_RETRIEVED_FILE "inetkit-pop3-retrieved"
+
+/* times[i] = the retrieval time of l->v[i] (unix seconds), 0 for none.
+ * *stale (may be NULL) = lines naming no message of l. */
+int mailbox_retrieved_load(struct mailbox *mb, const struct mailbox_list *l, int64_t *times,
+			   size_t *stale, ik_err *e);
+/* Replace the file with the messages of l whose times[i] > 0 (none:
+ * the file is removed), durably (a new file, fsync, rename). */
+int mailbox_retrieved_save(struct mailbox *mb, const struct mailbox_list *l,
+			   const int64_t *times, ik_err *e);
 
 #endif

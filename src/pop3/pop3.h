@@ -74,10 +74,9 @@ int pop3_conf_check(const struct pop3_conf *c, struct cfg *cfg, const char *user
 		    unsigned gid, ik_err *e);
 int pop3_conf_prepare(struct pop3_conf *c, ik_err *e);
 int pop3_bind(struct pop3_conf *c, struct listen_set *set, ik_err *e);
-/* The APOP secret of name from the apop_secrets file (blocking): 1 found,
- * 0 not, -1 error. */
-int pop3_apop_secret(const struct pop3_conf *c, const char *name, char *out, size_t outsz,
-		     ik_err *e);
+/* The APOP secret of name from the apop_secrets file at path (blocking):
+ * 1 found, 0 not, -1 error. */
+int pop3_apop_secret(const char *path, const char *name, char *out, size_t outsz, ik_err *e);
 
 struct server;
 struct server *pop3_server_start(struct pop3_conf *c, struct loop *l,

@@ -114,17 +114,15 @@ int pop3_capa_reply(struct sbuf *out, const struct pop3_capa *o)
 		rc = sbuf_addstr(out, "SASL PLAIN LOGIN\r\n");
 	if (rc == 0 && o->stls)
 		rc = sbuf_addstr(out, "STLS\r\n");
+	/* RFC 2449 6.5, 6.7: both values are the server's, the same for every
+	 * user, so never the USER tag (which would say they may change after
+	 * the login). */
 	if (rc == 0 && o->login_delay_s > 0)
-		rc = o->transaction ? sbuf_printf(out, "LOGIN-DELAY %llu\r\n",
-						  (unsigned long long)o->login_delay_s)
-				    : sbuf_printf(out, "LOGIN-DELAY %llu USER\r\n",
-						  (unsigned long long)o->login_delay_s);
+		rc = sbuf_printf(out, "LOGIN-DELAY %llu\r\n", (unsigned long long)o->login_delay_s);
 	if (rc == 0 && o->expire_days == -2)
 		rc = sbuf_addstr(out, "EXPIRE NEVER\r\n");
 	else if (rc == 0 && o->expire_days >= 0)
-		rc = o->transaction ? sbuf_printf(out, "EXPIRE %lld\r\n", (long long)o->expire_days)
-				    : sbuf_printf(out, "EXPIRE %lld USER\r\n",
-						  (long long)o->expire_days);
+		rc = sbuf_printf(out, "EXPIRE %lld\r\n", (long long)o->expire_days);
 	if (rc == 0)
 		rc = sbuf_addstr(out, "IMPLEMENTATION inetkit\r\n.\r\n");
 	if (rc < 0)

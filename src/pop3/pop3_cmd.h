@@ -43,7 +43,6 @@ struct pop3_capa {
 	bool stls;		/* plaintext session, TLS available */
 	bool user;		/* USER/PASS may be used now */
 	bool sasl;		/* AUTH may be used now */
-	bool transaction;	/* in TRANSACTION (LOGIN-DELAY, EXPIRE as they apply there) */
 	uint64_t login_delay_s;	/* 0: not listed */
 	int64_t expire_days;	/* -1: not listed, -2: NEVER */
 };

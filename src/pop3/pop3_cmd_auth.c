@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "core/log.h"
@@ -180,13 +181,17 @@ static void on_verified(const struct account_result *r, void *arg)
 	}
 	log_event(LOG_INFO, "pop3_auth", "session=%llu peer=%s user=%s%s",
 		  (unsigned long long)session_id(ps->s), ps->host, r->acct.name,
-		  r->via_app_password ? " via=app_password" : "");
+		  r->via_app_password ? " via=app_password" : ps->via_apop ? " via=apop" : "");
 	open_drop(ps, r->acct.name);
 }
 
-static void verify(struct pop3_sess *ps, const char *name, const char *password)
+/* challenge: NULL for a password; its ctx is handed over either way. */
+static void verify(struct pop3_sess *ps, const char *name, const char *password,
+		   const struct account_challenge *challenge)
 {
 	if (ps->srv->auth == NULL) {
+		if (challenge != NULL && challenge->ctx_free != NULL)
+			challenge->ctx_free(challenge->ctx);
 		pop3_err_quiet(ps, "[SYS/PERM] Logins are not enabled (no accounts database)");
 		return;
 	}
@@ -195,7 +200,9 @@ static void verify(struct pop3_sess *ps, const char *name, const char *password)
 		.password = password,
 		.service = "pop3",
 		.peer = ps->host,
+		.challenge = challenge,
 	};
+	ps->via_apop = challenge != NULL;
 	ik_err e;
 	ps->auth_req = account_verify(ps->srv->auth, &q, on_verified, ps, &e);
 	if (ps->auth_req == NULL) {
@@ -226,81 +233,71 @@ void pop3_cmd_pass(struct session_call *c)
 	char name[ACCOUNT_NAME_MAX + 1];
 	str_copy(name, sizeof name, ps->user_arg);
 	ps->user_arg[0] = '\0';
-	verify(ps, name, c->arg);
+	verify(ps, name, c->arg, NULL);
 }
 
 /* ---- APOP ---- */
 
-struct apop_job {
-	const struct pop3_conf *conf;
-	char name[ACCOUNT_NAME_MAX + 1];
-	char digest[64];
-	char stamp[160];
-	int result;		/* 1 match, 0 not, -1 error */
-	ik_err e;
+/* APOP is a login of the accounts module like PASS (core/account.h's
+ * challenge): the account must exist and be usable, a wrong digest
+ * counts towards its lockout and the address's and is answered after the
+ * failure delay, and the login log has it (via=apop). Only the check is
+ * ours: the secret comes from the apop_secrets file, not the account's
+ * password hash (which cannot give MD5(timestamp + secret)). */
+struct apop_ctx {
+	char path[ACCOUNT_PATH_MAX];
+	char stamp[160];	/* the greeting's <...> */
 };
 
-static void apop_work(void *arg)
+/* On the accounts pool: 1 the digest is right, 0 not, -1 error. */
+static int apop_check(const char *name, const char *response, void *arg, ik_err *e)
 {
-	struct apop_job *j = arg;
+	const struct apop_ctx *x = arg;
+	char digest[33];
+	size_t n = strlen(response);
+	if (n != 32)
+		return 0;
+	for (size_t i = 0; i <= n; i++)
+		digest[i] = response[i] >= 'A' && response[i] <= 'F'
+				    ? (char)(response[i] - 'A' + 'a') : response[i];
 	char secret[POP3_APOP_SECRETS_MAX];
-	int r = pop3_apop_secret(j->conf, j->name, secret, sizeof secret, &j->e);
-	if (r <= 0) {
-		j->result = r;
-		return;
-	}
-	char buf[sizeof j->stamp + sizeof secret];
-	int n = str_fmt(buf, sizeof buf, "%s%s", j->stamp, secret);
+	int r = pop3_apop_secret(x->path, name, secret, sizeof secret, e);
+	if (r <= 0)
+		return r;
+	char buf[sizeof x->stamp + sizeof secret];
+	int len = str_fmt(buf, sizeof buf, "%s%s", x->stamp, secret);
 	explicit_bzero(secret, sizeof secret);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 	/* RFC 1939 7: MD5 of timestamp + secret, as lower-case hex. */
-	int ok = n > 0 && EVP_Digest(buf, (size_t)n, md, &mdlen, EVP_md5(), NULL) == 1;
+	int ok = len > 0 && EVP_Digest(buf, (size_t)len, md, &mdlen, EVP_md5(), NULL) == 1 &&
+		 mdlen == 16;
 	explicit_bzero(buf, sizeof buf);
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	if (!ok)
+		return ik_err_set(e, "MD5 failed");
+	char hex[33];
 	for (unsigned i = 0; i < mdlen; i++)
 		str_fmt(hex + 2 * i, 3, "%02x", md[i]);
-	hex[2 * mdlen] = '\0';
-	j->result = ok && str_eq_nocase(hex, j->digest) ? 1 : 0;
-}
-
-static void apop_done(struct pop3_sess *ps, void *arg)
-{
-	struct apop_job *j = arg;
-	if (ps != NULL && !ps->closing) {
-		if (j->result == 1) {
-			log_event(LOG_INFO, "pop3_auth", "session=%llu peer=%s user=%s via=apop",
-				  (unsigned long long)session_id(ps->s), ps->host, j->name);
-			open_drop(ps, j->name);
-		} else if (j->result < 0) {
-			log_event(LOG_ERR, "pop3_apop_failed", "reason=\"%s\"", j->e.msg);
-			auth_failed(ps, ACCOUNT_ERROR);
-		} else {
-			auth_failed(ps, ACCOUNT_BAD_PASSWORD);
-		}
-	}
-	free(j);
+	return CRYPTO_memcmp(hex, digest, 32) == 0 ? 1 : 0;
 }
 
 void pop3_cmd_apop(struct session_call *c)
 {
 	struct pop3_sess *ps = c->proto;
-	struct apop_job *j = calloc(1, sizeof *j);
-	ik_err e;
-	if (j == NULL || account_name_check(c->argv[0], &e) < 0 ||
-	    strlen(c->argv[1]) != 32) {
-		free(j);
-		auth_failed(ps, ACCOUNT_BAD_PASSWORD);
+	struct apop_ctx *x = calloc(1, sizeof *x);
+	if (x == NULL) {
+		pop3_err_quiet(ps, "[SYS/TEMP] Out of memory; try again later");
 		return;
 	}
-	j->conf = ps->srv->conf;
-	str_copy(j->name, sizeof j->name, c->argv[0]);
-	str_copy(j->digest, sizeof j->digest, c->argv[1]);
-	str_copy(j->stamp, sizeof j->stamp, ps->apop_stamp);
-	if (pop3_job_run(ps, apop_work, apop_done, j) < 0) {
-		free(j);
-		auth_failed(ps, ACCOUNT_BUSY);
-	}
+	str_copy(x->path, sizeof x->path, ps->srv->conf->apop_secrets);
+	str_copy(x->stamp, sizeof x->stamp, ps->apop_stamp);
+	struct account_challenge ch = {
+		.mech = "apop",
+		.check = apop_check,
+		.ctx = x,
+		.ctx_free = free,
+	};
+	verify(ps, c->argv[0], c->argv[1], &ch);
 }
 
 /* ---- AUTH ---- */
@@ -342,25 +339,8 @@ static void sasl_verify(struct pop3_sess *ps)
 	char name[SASL_NAME_MAX + 1];
 	str_copy(name, sizeof name, st->authcid);
 	/* verify copies the password; ours is wiped right after. */
-	if (ps->srv->auth == NULL) {
-		sasl_end(ps);
-		pop3_err_quiet(ps, "[SYS/PERM] Logins are not enabled (no accounts database)");
-		return;
-	}
-	struct account_query q = {
-		.name = name,
-		.password = st->password,
-		.service = "pop3",
-		.peer = ps->host,
-	};
-	ik_err e;
-	ps->auth_req = account_verify(ps->srv->auth, &q, on_verified, ps, &e);
+	verify(ps, name, st->password, NULL);
 	sasl_end(ps);
-	if (ps->auth_req == NULL) {
-		auth_failed(ps, ACCOUNT_BUSY);
-		return;
-	}
-	session_pause(ps->s);
 }
 
 static void step(struct pop3_sess *ps, enum sasl_step r, const ik_err *e)
@@ -452,7 +432,6 @@ void pop3_cmd_capa(struct session_call *c)
 		.stls = auth && !tls && conf->ssl != NULL,
 		.user = login_ok,
 		.sasl = login_ok,
-		.transaction = !auth,
 		.login_delay_s = conf->login_delay_s,
 		.expire_days = conf->expire_days,
 	};

@@ -13,6 +13,7 @@
  * sent: pipelined commands wait their turn. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 
@@ -205,6 +206,10 @@ static void fill_message(struct pop3_sess *ps)
 		}
 		ps->octets += n;
 		if (n == 0) {
+			/* RFC 2449 6.7 counts a TOP that gave the whole message
+			 * as a download, as RETR. */
+			if (ps->rd_top && mailbox_read_whole(ps->rd))
+				ps->drop.retrieved[ps->rd_msg] = true;
 			mailbox_read_close(ps->rd);
 			ps->rd = NULL;
 			out_end(ps);
@@ -289,6 +294,8 @@ static void send_message(struct pop3_sess *ps, size_t i, bool top, uint64_t line
 		ps->drop.retrieved[i] = true;
 		ps->retrieved++;
 	}
+	ps->rd_msg = i;
+	ps->rd_top = top;
 	ps->out_kind = OUT_MSG;
 	session_pause(ps->s);
 	fill_message(ps);
@@ -352,14 +359,56 @@ void pop3_cmd_noop(struct session_call *c)
 
 struct update_job {
 	struct pop3_drop drop;	/* the session's, taken over: it finishes without it */
-	uint64_t removed, failed;
+	int64_t expire_days;	/* the conf's: -1 none, -2 NEVER, 0, N */
+	uint64_t removed, failed, expired;
 	ik_err e;
 };
+
+/* EXPIRE N > 0 (RFC 2449 6.7): a message first retrieved by a session
+ * that ended with QUIT at least N days ago is removed now, with those the
+ * client deleted; the messages retrieved in this session get their time.
+ * A failure here keeps the mail (nothing expires), so it is only logged. */
+static int expire_mark(struct update_job *j, int64_t *times, int64_t now, bool *dirty)
+{
+	struct pop3_drop *d = &j->drop;
+	size_t stale;
+	if (mailbox_retrieved_load(d->mb, &d->list, times, &stale, &j->e) < 0)
+		return -1;
+	*dirty = stale > 0;
+	int64_t keep = j->expire_days * 86400;
+	for (size_t i = 0; i < d->list.n; i++) {
+		if (d->deleted[i])
+			continue;
+		if (times[i] > 0 && now - times[i] >= keep) {
+			d->deleted[i] = true;
+			j->expired++;
+		} else if (times[i] == 0 && d->retrieved[i]) {
+			/* The first retrieval starts the period; later ones do
+			 * not extend it. */
+			times[i] = now;
+			*dirty = true;
+		}
+	}
+	return 0;
+}
 
 static void update_work(void *arg)
 {
 	struct update_job *j = arg;
 	struct pop3_drop *d = &j->drop;
+	int64_t *times = NULL;
+	bool dirty = false;
+	int64_t now = (int64_t)time(NULL);
+	if (j->expire_days > 0) {
+		times = calloc(d->list.n ? d->list.n : 1, sizeof *times);
+		if (times == NULL || expire_mark(j, times, now, &dirty) < 0) {
+			log_event(LOG_ERR, "pop3_expire_failed", "reason=\"%s\"",
+				  times == NULL ? "out of memory" : j->e.msg);
+			free(times);
+			times = NULL;
+			j->e.msg[0] = '\0';
+		}
+	}
 	for (size_t i = 0; i < d->list.n; i++) {
 		if (!d->deleted[i])
 			continue;
@@ -369,10 +418,37 @@ static void update_work(void *arg)
 			j->e = e;
 		} else {
 			j->removed++;
+			if (times != NULL && times[i] != 0) {
+				times[i] = 0;
+				dirty = true;
+			}
 		}
 	}
-	if (j->removed > 0 && mailbox_sync(d->mb, &j->e) < 0)
+	/* As Dovecot does (unless pop3_no_flag_updates): what this session
+	 * retrieved and kept is \Seen (the S flag) for IMAP and mutt. A
+	 * failure only costs the flag, so it is logged, not reported. */
+	uint64_t flagged = 0;
+	for (size_t i = 0; i < d->list.n; i++) {
+		struct mailbox_entry *me = &d->list.v[i];
+		if (!d->retrieved[i] || d->deleted[i] || strchr(me->flags, 'S') != NULL)
+			continue;
+		char flags[MAILBOX_FLAGS_MAX + 1];
+		ik_err e = {"too many flags"};
+		if (str_fmt(flags, sizeof flags, "%sS", me->flags) < 0 ||
+		    mailbox_set_flags(d->mb, me, flags, &e) < 0)
+			log_event(LOG_WARNING, "pop3_seen_failed", "message=%s reason=\"%s\"", me->base,
+				  e.msg);
+		else
+			flagged++;
+	}
+	if ((j->removed > 0 || flagged > 0) && mailbox_sync(d->mb, &j->e) < 0)
 		j->failed++;
+	if (times != NULL && dirty) {
+		ik_err e;
+		if (mailbox_retrieved_save(d->mb, &d->list, times, &e) < 0)
+			log_event(LOG_ERR, "pop3_expire_failed", "reason=\"%s\"", e.msg);
+	}
+	free(times);
 }
 
 static void update_done(struct pop3_sess *ps, void *arg)
@@ -383,6 +459,7 @@ static void update_done(struct pop3_sess *ps, void *arg)
 			  (unsigned long long)j->removed, (unsigned long long)j->failed, j->e.msg);
 	if (ps != NULL) {
 		ps->deleted = j->removed;
+		ps->expired = j->expired;
 		ps->result = j->failed > 0 ? "update failed" : "quit";
 		char line[200];
 		if (j->failed > 0)
@@ -412,7 +489,8 @@ void pop3_cmd_quit(struct session_call *c)
 	}
 	struct pop3_drop *d = &ps->drop;
 	/* RFC 2449 6.7: EXPIRE 0 means a retrieved message is deleted. */
-	if (ps->srv->conf->expire_days == 0)
+	j->expire_days = ps->srv->conf->expire_days;
+	if (j->expire_days == 0)
 		for (size_t i = 0; i < d->list.n; i++)
 			d->deleted[i] |= d->retrieved[i];
 	j->drop = *d;

@@ -58,8 +58,9 @@ static int read_auth(struct cfg *cfg, const char *sec, struct pop3_conf *c, ik_e
 	    cfg_get_duration(cfg, sec, "login_delay", "Shortest time between two logins of a "
 			     "user, announced as LOGIN-DELAY (RFC 2449); 0: none", 0, &delay_ms,
 			     e) < 0 ||
-	    cfg_get_str(cfg, sec, "expire", "EXPIRE announced in CAPA (RFC 2449): empty (none), "
-			"never, or days; 0 deletes retrieved mail at QUIT", "", &expire, e) < 0)
+	    cfg_get_str(cfg, sec, "expire", "EXPIRE (RFC 2449): empty (none), never, or days N: "
+			"retrieved mail is deleted at the first QUIT N days later (0: at this QUIT)",
+			"", &expire, e) < 0)
 		return -1;
 	c->login_delay_s = (delay_ms + 999) / 1000;
 	if (str_copy(c->apop_secrets, sizeof c->apop_secrets, secrets) < 0)
@@ -164,11 +165,10 @@ int pop3_conf_check(const struct pop3_conf *c, struct cfg *cfg, const char *user
 	return 0;
 }
 
-int pop3_apop_secret(const struct pop3_conf *c, const char *name, char *out, size_t outsz,
-		     ik_err *e)
+int pop3_apop_secret(const char *path, const char *name, char *out, size_t outsz, ik_err *e)
 {
 	struct sbuf b = SBUF_INIT(1024 * 1024);
-	if (fs_read_file(c->apop_secrets, &b, e) < 0) {
+	if (fs_read_file(path, &b, e) < 0) {
 		sbuf_free(&b);
 		return -1;
 	}

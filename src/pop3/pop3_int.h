@@ -55,6 +55,7 @@ struct pop3_sess {
 	char user_arg[ACCOUNT_NAME_MAX + 1];	/* USER given, PASS expected */
 	char user[ACCOUNT_NAME_MAX + 1];	/* logged in ("" : not yet) */
 	unsigned auth_failures;
+	bool via_apop;			/* the login under way is an APOP */
 	unsigned commands;		/* before login */
 	struct sasl *sasl;
 	struct account_request *auth_req;
@@ -64,9 +65,11 @@ struct pop3_sess {
 	int out_kind;			/* pop3_cmd_mail.c's OUT_* */
 	size_t out_next;		/* LIST, UIDL: the next message index */
 	struct mailbox_reader *rd;	/* RETR, TOP */
+	size_t rd_msg;			/* ... of this message (index) */
+	bool rd_top;			/* TOP: a retrieval only if it gives it all */
 	/* counts for the log line */
 	unsigned errors;
-	uint64_t listed, retrieved, deleted, octets;
+	uint64_t listed, retrieved, deleted, expired, octets;
 	const char *result;		/* "quit", "update failed", ... or NULL */
 	bool stop_pending;		/* server stopping: end after the work under way */
 	bool closing;

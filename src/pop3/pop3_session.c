@@ -191,11 +191,12 @@ static void log_session(struct pop3_sess *ps, const char *reason)
 	log_quote(why, sizeof why, ps->result != NULL ? ps->result : reason != NULL ? reason : "-");
 	log_quote(tls, sizeof tls, ps->tls_info[0] ? ps->tls_info : "no");
 	log_event(LOG_INFO, "pop3_session", "session=%llu peer=%s user=%s tls=%s messages=%llu "
-		  "retrieved=%llu deleted=%llu message_octets=%llu bytes_in=%llu bytes_out=%llu "
-		  "errors=%u result=%s",
+		  "retrieved=%llu deleted=%llu expired=%llu message_octets=%llu bytes_in=%llu "
+		  "bytes_out=%llu errors=%u result=%s",
 		  (unsigned long long)session_id(ps->s), session_peer(ps->s),
 		  ps->user[0] ? ps->user : "-", tls, (unsigned long long)ps->listed,
 		  (unsigned long long)ps->retrieved, (unsigned long long)ps->deleted,
+		  (unsigned long long)ps->expired,
 		  (unsigned long long)ps->octets, (unsigned long long)session_bytes_in(ps->s),
 		  (unsigned long long)session_bytes_out(ps->s), ps->errors, why);
 }

@@ -192,7 +192,7 @@ int user_verify(struct user_ctx *c)
 	if (rc != 0)
 		return rc;
 	struct account_query q = {c->args[0], pw, canon, c->peer ? c->peer : "local",
-				  have_anon ? &anon : NULL};
+				  have_anon ? &anon : NULL, NULL};
 	struct account_result r;
 	rc = account_verify_sync(c->store, &c->policy, &q, NULL, account_now_ms(), &r, &e);
 	account_wipe(pw, sizeof pw);

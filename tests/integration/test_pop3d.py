@@ -89,12 +89,13 @@ def test_the_classic_lesson_with_poplib(pop):
     assert p.noop() == b"+OK"
     assert p.dele(2) == b"+OK Message 2 deleted"
     assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
-    # UPDATE removed message 2 only; message 1 is in cur/ with W= and :2,.
+    # UPDATE removed message 2 only; message 1 (retrieved) is in cur/ with W=
+    # and the S flag, as Dovecot leaves it.
     assert pop.files(sub="new") == []
-    assert pop.files() == ["%s,S=%d,W=%d:2," % (b1, len(MSG1), crlf_size(MSG1))]
+    assert pop.files() == ["%s,S=%d,W=%d:2,S" % (b1, len(MSG1), crlf_size(MSG1))]
     pop.wait_log("user=alice tls=\"TLSv1.3")
     line = [l for l in pop.sessions_logged() if "user=alice" in l][-1]
-    assert re.search(r"messages=2 retrieved=1 deleted=1 message_octets=\d+ bytes_in=\d+ "
+    assert re.search(r"messages=2 retrieved=1 deleted=1 expired=0 message_octets=\d+ bytes_in=\d+ "
                      r"bytes_out=\d+ errors=4 result=quit$",
                      line), line
 
@@ -342,6 +343,36 @@ def test_mutt_reads_the_mailbox_in_batch_mode(pop, tmp_path):
     assert len(pop.all_files()) == 1
 
 
+def test_retrieved_mail_is_seen_for_imap_after_quit(pop):
+    """As Dovecot: what a session retrieved (RETR, or TOP of all of it) and
+    kept gets the Maildir S flag (IMAP \\Seen) at QUIT; other flags stay;
+    a dropped session changes nothing."""
+    b1 = pop.deliver(MSG1)
+    b2 = pop.deliver(MSG2)
+    b3 = pop.deliver(MSG2)
+    b4 = pop.deliver(MSG2)
+    r = Raw(pop.tls_port, implicit=True)
+    assert r.login().startswith("+OK Logged in")
+    assert r.cmd("RETR 1").startswith("+OK")
+    r.lines()
+    r.close()
+    pop.wait_log("event=pop3_session", 3)   # two probes, this one
+    assert sorted(pop.files()) == sorted(f for f in pop.files() if f.endswith(":2,"))
+    # An IMAP client flagged message 2 meanwhile.
+    name2 = [f for f in pop.files() if f.startswith(b2)][0]
+    os.rename(os.path.join(pop.mailbox(), "cur", name2),
+              os.path.join(pop.mailbox(), "cur", name2 + "F"))
+    p = pop.login()
+    p.retr(1)
+    p.retr(2)
+    p.top(3, 0)         # the header only: not a retrieval
+    p.top(4, 10)        # all of it
+    p.dele(4)
+    assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
+    flags = {f.split(",")[0]: f.rsplit(":2,", 1)[1] for f in pop.files()}
+    assert flags == {b1: "S", b2: "FS", b3: ""}
+
+
 def test_uidl_is_stable_and_sizes_come_from_names(pop):
     b = pop.deliver(MSG1, size_field=False)     # no S=: stat'ed, then W= cached
     p = pop.login()
@@ -416,14 +447,111 @@ def test_apop_when_configured(tmp_path):
             "-ERR APOP is not enabled on this server; use USER and PASS, or AUTH")
 
 
+def apop_digest(greeting, secret):
+    import hashlib
+    stamp = re.search(r"<[^>]+>", greeting).group(0)
+    return hashlib.md5((stamp + secret).encode()).hexdigest()
+
+
+def test_apop_is_a_login_of_the_accounts_module(tmp_path):
+    """APOP failures count towards the account's lockout like PASS and AUTH
+    (any service), a locked, disabled or unknown account is refused even
+    with the right digest, and every attempt is in the login log."""
+    secrets = tmp_path / "apop"
+    secrets.write_text("alice apop-secret\nghost ghost-secret\n")
+    secrets.chmod(0o600)
+    with Pop3d(tmp_path, pop3={"apop": "yes", "apop_secrets": str(secrets),
+                               "allow_plaintext_auth": "yes", "auth_attempts": "10"},
+               accounts={"lockout_failures": "3", "lockout_ip_failures": "0"},
+               users=("alice", "bob")) as pop:
+        r = Raw(pop.port)
+        # An account not in the accounts database: no login, whatever the file says.
+        assert r.cmd("APOP ghost " + apop_digest(r.greeting, "ghost-secret")) == (
+            "-ERR [AUTH] Authentication failed")
+        # A malformed digest is a failed login too (counted), not a syntax error.
+        assert r.cmd("APOP alice 1234") == "-ERR [AUTH] Authentication failed"
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, "wrong")) == (
+            "-ERR [AUTH] Authentication failed")
+        # The account's password is no APOP secret.
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, PASSWORD)) == (
+            "-ERR [AUTH] Authentication failed")
+        # Three failures: locked now: the right digest, and PASS, are refused.
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, "apop-secret")) == (
+            "-ERR [AUTH] Too many failed logins for this account or address; try again later")
+        assert r.login() == (
+            "-ERR [AUTH] Too many failed logins for this account or address; try again later")
+        r.close()
+        # Another account is not affected; PASS failures count against APOP.
+        r = Raw(pop.port)
+        for _ in range(3):
+            assert r.login("bob", "bad").startswith("-ERR [AUTH]")
+        r.close()
+        secrets.write_text("alice apop-secret\nbob bob-secret\n")
+        r = Raw(pop.port)
+        assert r.cmd("APOP bob " + apop_digest(r.greeting, "bob-secret")) == (
+            "-ERR [AUTH] Too many failed logins for this account or address; try again later")
+        r.close()
+        # `user enable` unlocks; a disabled account is refused with the right digest.
+        from conftest import run
+        run("user", "enable", "alice", "--db", pop.db)
+        run("user", "disable", "bob", "--db", pop.db)
+        run("user", "enable", "bob", "--db", pop.db)
+        run("user", "disable", "bob", "--db", pop.db)
+        r = Raw(pop.port)
+        assert r.cmd("APOP bob " + apop_digest(r.greeting, "bob-secret")) == (
+            "-ERR [AUTH] Authentication failed: account disabled")
+        r.close()
+        r = Raw(pop.port)
+        assert r.cmd("APOP ALICE " + apop_digest(r.greeting, "apop-secret").upper()) == (
+            "+OK Logged in; 0 messages (0 octets)")
+        assert r.cmd("QUIT").startswith("+OK")
+        pop.wait_log("via=apop", 2)
+        log = pop.log()
+        assert re.search(r"event=login service=pop3 user=alice peer=127\.0\.0\.1 "
+                         r"result=bad_password via=apop", log)
+        assert re.search(r"event=login service=pop3 user=alice peer=127\.0\.0\.1 "
+                         r"result=locked via=apop", log)
+        assert re.search(r"event=login service=pop3 user=ALICE peer=127\.0\.0\.1 "
+                         r"result=ok via=apop", log)
+        assert re.search(r"event=pop3_auth session=\d+ peer=127\.0\.0\.1 user=alice via=apop",
+                         log)
+        assert "apop-secret" not in log
+        hist = run("user", "log", "alice", "--db", pop.db, "--limit", "50").stdout
+        results = [l.split()[-1] for l in hist.splitlines()[1:]]
+        assert results == ["ok", "locked", "locked"] + ["bad_password"] * 3, hist
+
+
+def test_apop_waits_out_the_failure_delay(tmp_path):
+    """A wrong APOP digest is answered after [accounts] failure_delay, as PASS is."""
+    secrets = tmp_path / "apop"
+    secrets.write_text("alice apop-secret\n")
+    secrets.chmod(0o600)
+    with Pop3d(tmp_path, pop3={"apop": "yes", "apop_secrets": str(secrets),
+                               "allow_plaintext_auth": "yes"},
+               accounts={"failure_delay": "1s"}) as pop:
+        r = Raw(pop.port)
+        r.sock.settimeout(0.5)
+        r.send("APOP alice " + apop_digest(r.greeting, "wrong") + "\r\n")
+        # Nothing within half a second: the answer is held for the delay.
+        with pytest.raises(socket.timeout):
+            r.f.readline()
+        r.close()
+        r = Raw(pop.port)
+        r.sock.settimeout(15)
+        assert r.cmd("APOP alice " + apop_digest(r.greeting, "wrong")) == (
+            "-ERR [AUTH] Authentication failed")
+        r.close()
+
+
 def test_login_delay_and_expire(tmp_path):
     with Pop3d(tmp_path, pop3={"login_delay": "1h", "expire": "0"}) as pop:
         pop.deliver(MSG1)
         pop.deliver(MSG2)
         p = poplib.POP3_SSL("127.0.0.1", pop.tls_port, context=tls_context(), timeout=15)
         caps = p.capa()
-        assert caps["LOGIN-DELAY"] == ["3600", "USER"]
-        assert caps["EXPIRE"] == ["0", "USER"]
+        # Server-wide values: no USER tag (RFC 2449 6.5, 6.7).
+        assert caps["LOGIN-DELAY"] == ["3600"]
+        assert caps["EXPIRE"] == ["0"]
         p.user("alice")
         p.pass_(PASSWORD)
         assert p.capa()["LOGIN-DELAY"] == ["3600"]
@@ -433,6 +561,164 @@ def test_login_delay_and_expire(tmp_path):
             pop.login(implicit=True)
         assert re.fullmatch(rb"-ERR \[LOGIN-DELAY\] Logged in too recently; wait \d+ seconds",
                             e.value.args[0])
+
+
+def retrieved_file(pop, name="alice"):
+    """The EXPIRE retrieval times: {base: unix time}."""
+    path = os.path.join(pop.mailbox(name), "inetkit-pop3-retrieved")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {l.split(" ", 1)[1].rstrip("\n"): int(l.split(" ", 1)[0]) for l in f}
+
+
+def backdate(pop, base, seconds, name="alice"):
+    """Set the clock of one retrieval back (what N days of waiting would do)."""
+    times = retrieved_file(pop, name)
+    times[base] -= seconds
+    path = os.path.join(pop.mailbox(name), "inetkit-pop3-retrieved")
+    with open(path, "w") as f:
+        f.writelines("%d %s\n" % (t, b) for b, t in times.items())
+
+
+def test_expire_days_deletes_retrieved_mail_at_a_later_quit(tmp_path):
+    """EXPIRE 3: a message retrieved (RETR, or TOP of all of it) in a session
+    that ended with QUIT is removed at the QUIT of the first session 3 days
+    later; the retrieval time is kept in the Maildir (and survives a
+    restart); nothing is deleted during a session or by a dropped one."""
+    day = 86400
+    pop = Pop3d(tmp_path, pop3={"expire": "3"})
+    try:
+        b1 = pop.deliver(MSG1)
+        b2 = pop.deliver(MSG2)
+        b3 = pop.deliver(b"Subject: three\n\nl1\nl2\nl3\n")
+        b4 = pop.deliver(b"Subject: four\n\nfour\n")
+        p = pop.login()
+        assert p.capa()["EXPIRE"] == ["3"]
+        p.retr(1)
+        p.top(2, 50)            # all of it: a retrieval
+        p.top(3, 1)             # one line of three: not
+        before = int(time.time())
+        assert p.quit() == b"+OK inetkit POP3 server signing off (0 messages deleted)"
+        times = retrieved_file(pop)
+        assert sorted(times) == sorted([b1, b2])
+        assert all(before - 2 <= t <= time.time() + 1 for t in times.values())
+        # A dropped session records nothing.
+        ended = pop.log().count("event=pop3_session")
+        r = Raw(pop.tls_port, implicit=True)
+        assert r.login().startswith("+OK Logged in")
+        assert r.cmd("RETR 4").startswith("+OK")
+        r.lines()
+        r.close()
+        pop.wait_log("event=pop3_session", ended + 1)
+        assert sorted(retrieved_file(pop)) == sorted([b1, b2])
+        # Not yet 3 days: nothing goes; a second retrieval does not restart the clock.
+        backdate(pop, b1, 3 * day - 60)
+        old = retrieved_file(pop)[b1]
+        p = pop.login()
+        p.retr(1)
+        assert p.quit() == b"+OK inetkit POP3 server signing off (0 messages deleted)"
+        assert retrieved_file(pop)[b1] == old
+        assert len(pop.all_files()) == 4
+        # 3 days passed (and a restart): still listed in the session, removed at its QUIT.
+        backdate(pop, b1, 120)
+        pop.stop()
+        pop.start()
+        p = pop.login()
+        assert p.stat() == (4, sum(crlf_size(m) for m in (
+            MSG1, MSG2, b"Subject: three\n\nl1\nl2\nl3\n", b"Subject: four\n\nfour\n")))
+        assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
+        assert not any(f.startswith(b1) for f in pop.all_files())
+        assert sorted(retrieved_file(pop)) == [b2]
+        pop.wait_log(" expired=1 ")    # the session's line follows its last reply
+        assert re.search(r"event=pop3_session .* deleted=1 expired=1 ", pop.log())
+        # A session that only drops its connection expires nothing.
+        backdate(pop, b2, 5 * day)
+        ended = pop.log().count("event=pop3_session")
+        r = Raw(pop.tls_port, implicit=True)
+        assert r.login() == "+OK Logged in; 3 messages (%d octets)" % sum(crlf_size(m) for m in (
+            MSG2, b"Subject: three\n\nl1\nl2\nl3\n", b"Subject: four\n\nfour\n"))
+        r.close()
+        pop.wait_log("event=pop3_session", ended + 1)
+        assert any(f.startswith(b2) for f in pop.all_files())
+        # DELE of an expired one and RSET: it still expires at QUIT.
+        p = pop.login()
+        p.dele(1)
+        p.rset()
+        assert p.quit() == b"+OK inetkit POP3 server signing off (1 messages deleted)"
+        assert not any(f.startswith(b2) for f in pop.all_files())
+        assert retrieved_file(pop) == {}
+        assert not os.path.exists(os.path.join(pop.mailbox(), "inetkit-pop3-retrieved"))
+        assert sorted(f.split(",")[0] for f in pop.all_files()) == sorted([b3, b4])
+    finally:
+        pop.stop()
+
+
+DOVECOT_IMAP = "/usr/lib/dovecot/imap"
+
+
+@pytest.mark.skipif(not os.path.exists(DOVECOT_IMAP), reason="dovecot-imapd not installed")
+def test_dovecot_reads_the_maildir_pop3d_leaves(tmp_path):
+    """The files pop3d keeps in a Maildir (the session lock stamp, the
+    EXPIRE retrieval times) and the names and flags it gives messages are
+    read by Dovecot's IMAP server as one INBOX, flags included."""
+    import pwd
+    with Pop3d(tmp_path / "srv", pop3={"expire": "30"}) as pop:
+        pop.deliver(MSG1)
+        pop.deliver(MSG2)
+        p = pop.login()
+        p.retr(1)
+        assert p.quit().startswith(b"+OK")
+        assert len(retrieved_file(pop)) == 1
+        # Dovecot runs as nobody: a directory it can reach (pytest's are 0700).
+        import tempfile
+        work = tempfile.mkdtemp(prefix="ik-pop3-dovecot-")
+        md = os.path.join(work, "md")
+        shutil.copytree(pop.mailbox(), md)
+    try:
+        nobody = pwd.getpwnam("nobody")
+        for root, dirs, files in os.walk(work):
+            for n in dirs + files:
+                os.lchown(os.path.join(root, n), nobody.pw_uid, nobody.pw_gid)
+        os.lchown(work, nobody.pw_uid, nobody.pw_gid)
+        os.chmod(work, 0o755)
+        conf = os.path.join(work, "dovecot.conf")
+        with open(conf, "w") as f:
+            f.write("base_dir = %s/run\nstate_dir = %s/state\nlog_path = /dev/stderr\n"
+                    "mail_location = maildir:%s\n" % (work, work, md))
+        env = dict(os.environ, USER="nobody", HOME=md, MAIL="maildir:" + md)
+        out = subprocess.run([DOVECOT_IMAP, "-c", conf, "-o", "mail_uid=%d" % nobody.pw_uid,
+                              "-o", "mail_gid=%d" % nobody.pw_gid],
+                             input=b'a SELECT INBOX\r\nb FETCH 1:* (FLAGS RFC822.SIZE)\r\n'
+                                   b'c LIST "" "*"\r\nd LOGOUT\r\n',
+                             capture_output=True, env=env, timeout=30)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    text = out.stdout.decode()
+    assert "* 2 EXISTS" in text, text + out.stderr.decode()
+    assert re.search(r"\* 1 FETCH \(FLAGS \(\\Seen( \\Recent)?\) RFC822\.SIZE %d\)"
+                     % crlf_size(MSG1), text), text
+    assert re.search(r"\* 2 FETCH \(FLAGS \((\\Recent)?\) RFC822\.SIZE %d\)"
+                     % crlf_size(MSG2), text), text
+    assert [l for l in text.splitlines() if l.startswith("* LIST")] == [
+        '* LIST (\\HasNoChildren) "." INBOX'], text
+
+
+def test_expire_never_and_unset_delete_nothing(tmp_path):
+    for value, capa in (("never", ["NEVER"]), (None, None)):
+        base = tmp_path / (value or "unset")
+        keys = {"expire": value} if value else {}
+        with Pop3d(base, pop3=keys) as pop:
+            b1 = pop.deliver(MSG1)
+            # A times file left from an earlier EXPIRE N setting is not acted on.
+            with open(os.path.join(pop.mailbox(), "inetkit-pop3-retrieved"), "w") as f:
+                f.write("1000 %s\n" % b1)
+            p = pop.login()
+            assert p.capa().get("EXPIRE") == capa
+            p.retr(1)
+            assert p.quit() == b"+OK inetkit POP3 server signing off (0 messages deleted)"
+            assert len(pop.all_files()) == 1
+            assert retrieved_file(pop) == {b1: 1000}
 
 
 def test_limits(tmp_path):

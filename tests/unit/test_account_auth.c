@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -160,7 +161,7 @@ static struct account_auth *start(struct run *r)
 static void submit(struct account_auth *a, struct run *r, const char *name, const char *pw)
 {
 	ik_err e;
-	struct account_query q = {name, pw, "imap", "127.0.0.1", NULL};
+	struct account_query q = {name, pw, "imap", "127.0.0.1", NULL, NULL};
 	if (account_verify(a, &q, on_answer, r, &e) == NULL)
 		fail_msg("%s", e.msg);
 	r->expected++;
@@ -261,17 +262,17 @@ static void cancelled_requests_never_answer(void **state)
 	c.r.expected = 1000;	/* leave only on the late timer */
 	ik_err e;
 	/* Cancelled while queued or hashing. */
-	struct account_query q = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL};
+	struct account_query q = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL, NULL};
 	for (int i = 0; i < 3; i++) {
 		struct account_request *req = account_verify(a, &q, on_answer, &c.r, &e);
 		assert_non_null(req);
 		account_verify_cancel(req);
 	}
 	/* Cancelled during its failure delay. */
-	struct account_query bad = {"alice", "wrong", "ftp", "127.0.0.1", NULL};
+	struct account_query bad = {"alice", "wrong", "ftp", "127.0.0.1", NULL, NULL};
 	c.pending_failure = account_verify(a, &bad, on_answer, &c.r, &e);
 	assert_non_null(c.pending_failure);
-	struct account_query good = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL};
+	struct account_query good = {"alice", "alice-pass", "ftp", "127.0.0.1", NULL, NULL};
 	assert_non_null(account_verify(a, &good, on_answer_cancel, &c, &e));
 	/* Long after every delay would have passed. */
 	struct event *t = loop_timer(c.r.loop, 600, false, on_late, &c);
@@ -294,7 +295,7 @@ static void full_queue_answers_busy(void **state)
 	ik_err e;
 	int refused = 0;
 	for (int i = 0; i < 20; i++) {
-		struct account_query q = {"alice", "alice-pass", "pop3", "127.0.0.1", NULL};
+		struct account_query q = {"alice", "alice-pass", "pop3", "127.0.0.1", NULL, NULL};
 		if (account_verify(a, &q, on_answer, &r, &e) == NULL) {
 			refused++;
 			assert_true(strncmp(e.msg, "busy: ", 6) == 0);
@@ -399,6 +400,78 @@ static void lookup_answers_without_delay_or_log(void **state)
 	account_store_close(s);
 }
 
+/* A challenge-response login on the pool: the check runs off the loop, a
+ * wrong response waits out the failure delay like a wrong password, and
+ * the context handed over is freed exactly once however the request ends
+ * (answered, cancelled in the delay, refused by a full queue). */
+static atomic_int ctx_freed;
+
+static void ctx_free(void *ctx)
+{
+	atomic_fetch_add(&ctx_freed, 1);
+	free(ctx);
+}
+
+static int resp_check(const char *name, const char *response, void *ctx, ik_err *e)
+{
+	(void)e;
+	return strcmp(name, "alice") == 0 && strcmp(response, (const char *)ctx) == 0;
+}
+
+static void submit_challenge(struct account_auth *a, struct run *r, const char *resp)
+{
+	ik_err e;
+	struct account_challenge ch = {"apop", resp_check, strdup("good-digest"), ctx_free};
+	struct account_query q = {"alice", resp, "pop3", "127.0.0.1", NULL, &ch};
+	if (account_verify(a, &q, on_answer, r, &e) == NULL)
+		fail_msg("%s", e.msg);
+	r->expected++;
+}
+
+static void on_cancel_pending(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct cancel_run *c = arg;
+	account_verify_cancel(c->pending_failure);
+	c->pending_failure = NULL;
+}
+
+static void challenge_logins_on_the_pool(void **state)
+{
+	(void)state;
+	atomic_store(&ctx_freed, 0);
+	pol.failure_delay_ms = 300;
+	struct run r;
+	struct account_auth *a = start(&r);
+	submit_challenge(a, &r, "bad-digest");
+	submit_challenge(a, &r, "good-digest");
+	loop_run(r.loop);
+	assert_int_equal(r.answers, 2);
+	assert_string_equal(r.events[0], "ok");		/* the failure was held back */
+	assert_string_equal(r.events[1], "bad_password");
+	assert_false(r.off_thread);
+	assert_int_equal(atomic_load(&ctx_freed), 2);
+	/* Cancelled during its delay: freed once, no answer. */
+	struct cancel_run c = {.r = r};
+	c.r.expected = 1000;
+	ik_err e;
+	struct account_challenge ch = {"apop", resp_check, strdup("x"), ctx_free};
+	struct account_query q = {"alice", "wrong", "pop3", "127.0.0.1", NULL, &ch};
+	c.pending_failure = account_verify(a, &q, on_answer, &c.r, &e);
+	assert_non_null(c.pending_failure);
+	struct event *t = loop_timer(c.r.loop, 150, false, on_cancel_pending, &c);
+	struct event *t2 = loop_timer(c.r.loop, 700, false, on_late, &c);
+	loop_run(c.r.loop);
+	event_free(t);
+	event_free(t2);
+	assert_int_equal(c.r.answers, 2);
+	assert_int_equal(atomic_load(&ctx_freed), 3);
+	account_auth_free(a);
+	loop_free(r.loop);
+	pol.failure_delay_ms = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +482,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(free_with_requests_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(missing_store_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(lookup_answers_without_delay_or_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(challenge_logins_on_the_pool, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

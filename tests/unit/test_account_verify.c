@@ -78,7 +78,7 @@ static enum account_status check(const char *name, const char *pw, const char *s
 				  const char *peer, int64_t now, struct account_result *r)
 {
 	ik_err e;
-	struct account_query q = {name, pw, service, peer, NULL};
+	struct account_query q = {name, pw, service, peer, NULL, NULL};
 	assert_int_equal(account_verify_sync(s, &pol, &q, dummy, now, r, &e), 0);
 	return r->status;
 }
@@ -194,7 +194,7 @@ static void anonymous(void **state)
 	static const char *const names[] = {"anonymous", "ftp", NULL};
 	static const struct account_reserved held = {names, "anonymous login"};
 	struct account_anon anon = {true, &held, "/srv/ftp", "incoming"};
-	struct account_query q = {"anonymous", "me@example.org", "ftp", "10.3.0.1", &anon};
+	struct account_query q = {"anonymous", "me@example.org", "ftp", "10.3.0.1", &anon, NULL};
 	assert_int_equal(account_verify_sync(s, &pol, &q, dummy, T0, &r, &e), 0);
 	assert_int_equal(r.status, ACCOUNT_OK);
 	assert_int_equal(r.acct.cls, ACCOUNT_ANON);
@@ -264,6 +264,79 @@ static void login_log(void **state)
 	assert_int_equal(account_store_open(db, 0, &s, &e), 0);
 }
 
+/* A challenge-response login (APOP's way): the service's check decides,
+ * the accounts module does the rest as for a password. */
+struct chk {
+	int calls;
+	char last_name[40];
+};
+
+static int chk_fn(const char *name, const char *response, void *ctx, ik_err *e)
+{
+	struct chk *c = ctx;
+	c->calls++;
+	snprintf(c->last_name, sizeof c->last_name, "%s", name);
+	if (strcmp(response, "boom") == 0)
+		return ik_err_set(e, "secrets file unreadable");
+	return strcmp(response, "right") == 0 ? 1 : 0;
+}
+
+static enum account_status challenge(const char *name, const char *resp, struct chk *c,
+				     int64_t now, struct account_result *r)
+{
+	ik_err e;
+	struct account_challenge ch = {"apop", chk_fn, c, NULL};
+	struct account_query q = {name, resp, "pop3", "10.9.0.1", NULL, &ch};
+	if (account_verify_sync(s, &pol, &q, dummy, now, r, &e) < 0)
+		return ACCOUNT_ERROR;
+	return r->status;
+}
+
+static void challenge_logins(void **state)
+{
+	(void)state;
+	pol.ip_failures = 0;
+	struct chk c = {0};
+	struct account_result r;
+	assert_int_equal(challenge("Alice", "right", &c, T0, &r), ACCOUNT_OK);
+	assert_string_equal(c.last_name, "alice");	/* as stored */
+	assert_string_equal(r.acct.name, "alice");
+	/* The account's password is not a response: no fallback to it. */
+	assert_int_equal(challenge("alice", "alice-pass", &c, T0, &r), ACCOUNT_BAD_PASSWORD);
+	/* Unknown names run the check too (same time) and are unknown. */
+	c.calls = 0;
+	assert_int_equal(challenge("ghost", "right", &c, T0, &r), ACCOUNT_UNKNOWN);
+	assert_int_equal(c.calls, 1);
+	assert_int_equal(challenge("alice", "boom", &c, T0, &r), ACCOUNT_ERROR);
+	/* Failures count towards the account's lockout, shared with PASS:
+	 * 1 above + 2 = 3, then even the right response is refused, and a
+	 * password login of the same account too. */
+	assert_int_equal(challenge("alice", "wrong", &c, T0 + 1, &r), ACCOUNT_BAD_PASSWORD);
+	assert_int_equal(challenge("alice", "wrong", &c, T0 + 2, &r), ACCOUNT_BAD_PASSWORD);
+	c.calls = 0;
+	assert_int_equal(challenge("alice", "right", &c, T0 + 3, &r), ACCOUNT_LOCKED);
+	assert_int_equal(c.calls, 0);
+	assert_int_equal(check("alice", "alice-pass", "imap", "10.9.0.2", T0 + 3, &r),
+			 ACCOUNT_LOCKED);
+	/* The lock ends. A disabled account is refused after a right one. */
+	assert_int_equal(challenge("alice", "right", &c, T0 + 20000, &r), ACCOUNT_OK);
+	ik_err e;
+	assert_int_equal(account_store_set_disabled(s, "alice", true, &e), 1);
+	assert_int_equal(challenge("alice", "right", &c, T0 + 20001, &r), ACCOUNT_DISABLED);
+	/* PASS failures count against a later challenge the same way. */
+	assert_int_equal(account_store_set_disabled(s, "alice", false, &e), 1);
+	for (int i = 0; i < 3; i++)
+		check("gus", "nope", "pop3", "10.9.0.3", T0 + 20002 + i, &r);
+	assert_int_equal(challenge("gus", "right", &c, T0 + 20010, &r), ACCOUNT_LOCKED);
+	/* And every answered attempt is in the login log (not the error). */
+	struct logs lg = {0};
+	assert_int_equal(account_store_log_list(s, "alice", 16, keep, &lg, &e), 0);
+	assert_int_equal(lg.n, 8);
+	assert_string_equal(lg.l[0].result, "disabled");
+	assert_string_equal(lg.l[0].service, "pop3");
+	pol.ip_failures = 5;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -272,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(lockout_per_account_and_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(anonymous, setup, teardown),
 		cmocka_unit_test_setup_teardown(login_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(challenge_logins, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

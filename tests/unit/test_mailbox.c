@@ -215,6 +215,8 @@ static void test_folder(void **state)
 }
 
 /* Read the whole message with chunks of cap bytes. */
+static bool last_whole;	/* read_all's reader: mailbox_read_whole at the end */
+
 static char *read_all(struct mailbox *mb, struct mailbox_entry *me,
 		      const struct mailbox_read_opts *o, size_t cap)
 {
@@ -230,6 +232,7 @@ static char *read_all(struct mailbox *mb, struct mailbox_entry *me,
 		total += n;
 	} while (n > 0);
 	free(buf);
+	last_whole = mailbox_read_whole(r);
 	mailbox_read_close(r);
 	return all;
 }
@@ -263,11 +266,20 @@ static void test_read(void **state)
 	top.body_lines = 2;
 	s = read_all(mb, &l.v[0], &top, 16);
 	assert_string_equal(s, "Subject: x\r\n\r\n..dot\r\nline2\r\n");
+	assert_false(last_whole);	/* cut: not a retrieval */
 	free(s);
 	top.body_lines = 100;
 	s = read_all(mb, &l.v[0], &top, 16);
 	assert_string_equal(s, "Subject: x\r\n\r\n..dot\r\nline2\r\nline3\r\n...two\r\nend\r\n");
+	assert_true(last_whole);
 	free(s);
+	/* Exactly all of its 5 body lines: whole too. */
+	top.body_lines = 5;
+	free(read_all(mb, &l.v[0], &top, 16));
+	assert_true(last_whole);
+	top.body_lines = 4;
+	free(read_all(mb, &l.v[0], &top, 16));
+	assert_false(last_whole);
 	/* The vsize matches what the plain reader writes. */
 	assert_int_equal(mailbox_vsize(mb, &l.v[0], &e), 0);
 	assert_int_equal(l.v[0].vsize, strlen("Subject: x\r\n\r\n.dot\r\nline2\r\nline3\r\n..two\r\nend"));
@@ -289,6 +301,78 @@ static void test_read(void **state)
 	mailbox_close(mb);
 }
 
+static size_t file_lines(const struct fx *f, char *buf, size_t bufsz)
+{
+	char p[512];
+	str_fmt(p, sizeof p, "%s/mail/alice/" MAILBOX_RETRIEVED_FILE, f->dir);
+	FILE *fp = fopen(p, "r");
+	if (fp == NULL)
+		return 0;
+	size_t n = fread(buf, 1, bufsz - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	size_t lines = 0;
+	for (size_t i = 0; i < n; i++)
+		lines += buf[i] == '\n';
+	return lines;
+}
+
+static void test_retrieved_times(void **state)
+{
+	struct fx *f = *state;
+	struct mailbox *mb = open_alice(f);
+	put(f, "cur", "1.a,S=2:2,S", "x\n");
+	put(f, "cur", "2.b,S=2,W=3:2,", "y\n");
+	put(f, "new", "3.c,S=2", "z\n");
+	struct mailbox_list l;
+	ik_err e = {""};
+	assert_int_equal(mailbox_scan(mb, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	int64_t t[3] = {7, 7, 7};
+	size_t stale = 9;
+	/* No file: nothing retrieved. */
+	assert_int_equal(mailbox_retrieved_load(mb, &l, t, &stale, &e), 0);
+	assert_true(t[0] == 0 && t[1] == 0 && t[2] == 0 && stale == 0);
+	t[0] = 1800000000;
+	t[2] = 1800000500;
+	assert_int_equal(mailbox_retrieved_save(mb, &l, t, &e), 0);
+	char buf[1024];
+	assert_int_equal(file_lines(f, buf, sizeof buf), 2);
+	assert_string_equal(buf, "1800000000 1.a\n1800000500 3.c\n");
+	/* Keyed by base name: a rename (flags, new/ -> cur/) keeps it. */
+	assert_int_equal(mailbox_to_cur(mb, &l.v[2], &e), 0);
+	assert_int_equal(mailbox_set_flags(mb, &l.v[0], "RS", &e), 0);
+	mailbox_list_free(&l);
+	assert_int_equal(mailbox_scan(mb, &l, &e), 0);
+	int64_t u[3];
+	assert_int_equal(mailbox_retrieved_load(mb, &l, u, &stale, &e), 0);
+	assert_true(u[0] == 1800000000 && u[1] == 0 && u[2] == 1800000500 && stale == 0);
+	/* Another client removed one; junk lines: all stale, dropped by a save. */
+	assert_int_equal(mailbox_remove(mb, &l.v[2], &e), 0);
+	char p[512];
+	str_fmt(p, sizeof p, "%s/mail/alice/" MAILBOX_RETRIEVED_FILE, f->dir);
+	FILE *fp = fopen(p, "a");
+	fputs("junk\n-5 1.a\n 2.b\n", fp);
+	fclose(fp);
+	mailbox_list_free(&l);
+	assert_int_equal(mailbox_scan(mb, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(mailbox_retrieved_load(mb, &l, u, &stale, &e), 0);
+	assert_true(u[0] == 1800000000 && u[1] == 0);
+	assert_int_equal(stale, 4);
+	assert_int_equal(mailbox_retrieved_save(mb, &l, u, &e), 0);
+	assert_int_equal(file_lines(f, buf, sizeof buf), 1);
+	assert_string_equal(buf, "1800000000 1.a\n");
+	/* Nothing left: no file. */
+	u[0] = 0;
+	assert_int_equal(mailbox_retrieved_save(mb, &l, u, &e), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	/* The message names are as other readers expect them. */
+	assert_true(exists(f, "cur", "1.a,S=2:2,RS"));
+	mailbox_list_free(&l);
+	mailbox_close(mb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +382,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retrieved_times, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

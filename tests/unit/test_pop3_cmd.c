@@ -137,10 +137,10 @@ static void capa_lists_what_is_offered(void **state)
 	assert_int_equal(pop3_capa_reply(&b, &o), 0);
 	assert_string_equal(sbuf_cstr(&b), "+OK Capability list follows\r\nTOP\r\nUIDL\r\n"
 			    "RESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\nUSER\r\n"
-			    "SASL PLAIN LOGIN\r\nLOGIN-DELAY 900 USER\r\nEXPIRE 0 USER\r\n"
+			    "SASL PLAIN LOGIN\r\nLOGIN-DELAY 900\r\nEXPIRE 0\r\n"
 			    "IMPLEMENTATION inetkit\r\n.\r\n");
 	sbuf_reset(&b);
-	o = (struct pop3_capa){.transaction = true, .login_delay_s = 900, .expire_days = -2};
+	o = (struct pop3_capa){.login_delay_s = 900, .expire_days = -2};
 	assert_int_equal(pop3_capa_reply(&b, &o), 0);
 	assert_non_null(strstr(sbuf_cstr(&b), "\r\nLOGIN-DELAY 900\r\nEXPIRE NEVER\r\n"));
 	sbuf_free(&b);
