@@ -313,7 +313,19 @@ struct id_list {
 		int64_t arrival;
 	} *v;
 	size_t n, cap;
+	bool by_name;	/* the time from the id, the envelope not read */
 };
+
+/* The seconds an id starts with (the spool names its files as Maildir
+ * does, SECONDS.M<usec>P<pid>Q<n>: the time the message came); 0 when it
+ * has none. */
+static int64_t id_time(const char *id)
+{
+	int64_t t = 0;
+	for (; *id >= '0' && *id <= '9' && t < INT64_MAX / 10 - 10; id++)
+		t = t * 10 + (*id - '0');
+	return t;
+}
 
 static int collect_id(struct smtp_queue *q, const char *name, void *arg)
 {
@@ -334,10 +346,15 @@ static int collect_id(struct smtp_queue *q, const char *name, void *arg)
 		l->v = p;
 		l->cap = cap;
 	}
-	/* An envelope that cannot be read is listed first, to be seen. */
-	struct smtp_envelope env = {0};
-	int64_t arrival = read_env(q, id, &env, NULL) == 0 ? env.arrival : 0;
-	smtp_envelope_clear(&env);
+	int64_t arrival = 0;
+	if (l->by_name) {
+		arrival = id_time(id);
+	} else {
+		/* An envelope that cannot be read is listed first, to be seen. */
+		struct smtp_envelope env = {0};
+		arrival = read_env(q, id, &env, NULL) == 0 ? env.arrival : 0;
+		smtp_envelope_clear(&env);
+	}
 	if ((l->v[l->n].id = strdup(id)) == NULL)
 		return -1;
 	l->v[l->n++].arrival = arrival;
@@ -352,9 +369,9 @@ static int by_arrival(const void *a, const void *b)
 	return strverscmp(x->id, y->id);
 }
 
-int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
+static int list_ids(struct smtp_queue *q, bool by_name, char ***ids, size_t *n, ik_err *e)
 {
-	struct id_list l = {0};
+	struct id_list l = {.by_name = by_name};
 	*ids = NULL;
 	*n = 0;
 	if (each_name(q, collect_id, &l, e) < 0) {
@@ -378,6 +395,16 @@ int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
 	*ids = out;
 	*n = l.n;
 	return 0;
+}
+
+int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
+{
+	return list_ids(q, false, ids, n, e);
+}
+
+int smtp_queue_ids_by_name(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
+{
+	return list_ids(q, true, ids, n, e);
 }
 
 void smtp_queue_ids_free(char **ids, size_t n)

@@ -693,11 +693,13 @@ static void job_finish_work(void *arg)
 	ik_err e;
 	struct smtp_envelope cur = {0};
 	str_copy(cur.id, sizeof cur.id, j->env.id);
-	if (smtp_queue_read(r->srv->queue, j->env.id, &cur, &e) < 0) {
-		/* deleted while it was being delivered: it stays deleted */
-	} else if (nkeep == 0) {
-		if (smtp_queue_delete(r->srv->queue, j->env.id, &e) < 0)
+	if (nkeep == 0 && dr && keep) {
+		/* Done with: removed, unless `queue delete` was first (no need
+		 * to read the envelope again to know). */
+		if (smtp_queue_delete(r->srv->queue, j->env.id, &e) < 0 && errno != ENOENT)
 			log_event(LOG_ERR, "smtp_relay", "id=%s error=\"%s\"", j->env.id, e.msg);
+	} else if (smtp_queue_read(r->srv->queue, j->env.id, &cur, &e) < 0) {
+		/* deleted while it was being delivered: it stays deleted */
 	} else if (dr && keep) {
 		struct smtp_envelope up = j->env;
 		struct smtp_env_rcpt *left = calloc(nkeep, sizeof *left);
@@ -921,7 +923,7 @@ static void scan(struct smtp_relay *r)
 {
 	ik_err e;
 	todo_clear(r);
-	if (smtp_queue_ids(r->srv->queue, &r->todo, &r->ntodo, &e) < 0) {
+	if (smtp_queue_ids_by_name(r->srv->queue, &r->todo, &r->ntodo, &e) < 0) {
 		log_event(LOG_ERR, "smtp_relay", "error=\"%s\"", e.msg);
 		r->todo = NULL;
 		r->ntodo = 0;
