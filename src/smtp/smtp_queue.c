@@ -238,6 +238,20 @@ int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_
 
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e)
 {
+	if (smtp_queue_delete_nosync(q, id, e) < 0)
+		return -1;
+	return smtp_queue_sync(q, e);
+}
+
+int smtp_queue_sync(struct smtp_queue *q, ik_err *e)
+{
+	if (fsync(q->fd) < 0)
+		return ik_err_errno(e, errno, "cannot fsync the queue directory");
+	return 0;
+}
+
+int smtp_queue_delete_nosync(struct smtp_queue *q, const char *id, ik_err *e)
+{
 	char env[MAILSTORE_ID_MAX + 8], msg[MAILSTORE_ID_MAX + 8];
 	if (file_name(env, sizeof env, id, "env", e) < 0 ||
 	    file_name(msg, sizeof msg, id, "msg", e) < 0)
@@ -253,8 +267,6 @@ int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e)
 	}
 	if (unlinkat(q->fd, msg, 0) < 0 && errno != ENOENT)
 		return ik_err_errno(e, errno, "cannot remove %s/%s", q->path, msg);
-	if (fsync(q->fd) < 0)
-		return ik_err_errno(e, errno, "cannot fsync the queue directory");
 	return 0;
 }
 

@@ -96,6 +96,10 @@ int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e);
 int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e);
 /* Remove an entry (envelope first, so it stops existing at once). */
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e);
+/* The same without the directory's fsync, for a batch of removals that
+ * smtp_queue_sync then makes durable with one. */
+int smtp_queue_delete_nosync(struct smtp_queue *q, const char *id, ik_err *e);
+int smtp_queue_sync(struct smtp_queue *q, ik_err *e);
 
 /* A queue id as the spool makes them (1-63 of A-Z a-z 0-9 . _ -, not
  * starting with '.'): anything else names no entry. */

@@ -110,6 +110,8 @@ struct job {
 	struct group *groups;
 	size_t ngroups, pending;
 	bool cancelled;
+	bool unsynced;		/* removed without the directory's fsync yet */
+	struct job *fin_next;	/* in the finishing batch */
 };
 
 struct smtp_relay {
@@ -133,6 +135,12 @@ struct smtp_relay {
 	size_t ntodo, todo_next;
 	struct smtp_hostport relayhost;
 	struct dest *dests;
+	/* Jobs whose dialogues are over, waiting for the disk work: one batch
+	 * at a time goes to the offload pool, so that the removals of all the
+	 * jobs that ended meanwhile share one fsync of the queue directory
+	 * (group commit) instead of one each. */
+	struct job *fin_head, *fin_tail;
+	bool fin_busy;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -695,8 +703,11 @@ static void job_finish_work(void *arg)
 	str_copy(cur.id, sizeof cur.id, j->env.id);
 	if (nkeep == 0 && dr && keep) {
 		/* Done with: removed, unless `queue delete` was first (no need
-		 * to read the envelope again to know). */
-		if (smtp_queue_delete(r->srv->queue, j->env.id, &e) < 0 && errno != ENOENT)
+		 * to read the envelope again to know); durable with the batch's
+		 * fsync (fin_work). */
+		if (smtp_queue_delete_nosync(r->srv->queue, j->env.id, &e) == 0)
+			j->unsynced = true;
+		else if (errno != ENOENT)
 			log_event(LOG_ERR, "smtp_relay", "id=%s error=\"%s\"", j->env.id, e.msg);
 	} else if (smtp_queue_read(r->srv->queue, j->env.id, &cur, &e) < 0) {
 		/* deleted while it was being delivered: it stays deleted */
@@ -772,17 +783,64 @@ static void job_finish_done(void *arg, enum offload_status st)
 		on_tick(-1, 0, r);
 }
 
+/* Offload thread: the disk work of a batch of jobs, then one fsync of
+ * the queue directory for all their removals. */
+static void fin_work(void *arg)
+{
+	struct job *head = arg;
+	bool sync = false;
+	for (struct job *j = head; j; j = j->fin_next) {
+		job_finish_work(j);
+		sync = sync || j->unsynced;
+	}
+	ik_err e;
+	if (sync && smtp_queue_sync(head->r->srv->queue, &e) < 0)
+		log_event(LOG_ERR, "smtp_relay", "error=\"%s\"", e.msg);
+}
+
+static void fin_submit(struct smtp_relay *r);
+
+static void fin_done(void *arg, enum offload_status st)
+{
+	struct job *j = arg;
+	struct smtp_relay *r = j->r;
+	while (j) {
+		struct job *next = j->fin_next;
+		job_finish_done(j, st);
+		j = next;
+	}
+	r->fin_busy = false;
+	if (r->fin_head)
+		fin_submit(r);
+}
+
+static void fin_submit(struct smtp_relay *r)
+{
+	struct job *head = r->fin_head;
+	r->fin_head = r->fin_tail = NULL;
+	r->fin_busy = true;
+	ik_err e;
+	if (offload_submit(r->srv->pool, fin_work, fin_done, head, &e) < 0) {
+		/* pool full: do it here rather than lose the results */
+		fin_work(head);
+		fin_done(head, OFFLOAD_DONE);
+	}
+}
+
 static void job_group_done(struct group *g)
 {
 	struct job *j = g->job;
 	if (--j->pending > 0)
 		return;
-	ik_err e;
-	if (offload_submit(j->r->srv->pool, job_finish_work, job_finish_done, j, &e) < 0) {
-		/* pool full: do it here rather than lose the results */
-		job_finish_work(j);
-		job_finish_done(j, OFFLOAD_DONE);
-	}
+	struct smtp_relay *r = j->r;
+	j->fin_next = NULL;
+	if (r->fin_tail)
+		r->fin_tail->fin_next = j;
+	else
+		r->fin_head = j;
+	r->fin_tail = j;
+	if (!r->fin_busy)
+		fin_submit(r);
 }
 
 /* ---- starting a job ---- */
