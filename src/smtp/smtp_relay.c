@@ -330,6 +330,10 @@ static void group_try_addr(struct group *g)
 			.auth_user = g->auth ? r->conf->relay_user : NULL,
 			.auth_pass = g->auth ? r->conf->relay_pass : NULL,
 			.connect_ms = r->conf->relay_connect_ms,
+			/* RFC 5321 4.5.3.2: 5 minutes for replies, 10 after
+			 * the message, by default */
+			.reply_ms = r->conf->relay_reply_ms,
+			.data_ms = 2 * r->conf->relay_reply_ms,
 			.keep_open = true,
 		};
 		ik_err e;

@@ -694,15 +694,7 @@ def test_421_from_the_remote_is_retried(env, tmp_path):
 
 def test_bdat_chunks_to_a_remote_that_offers_chunking(env, tmp_path):
     dns, sink, smtpd = env
-    # the remote: a second inetkit on 127.0.0.2 (CHUNKING and PIPELINING)
-    b_port = free_port()
-    b = smtpd(tmp_path / "b", users=("carol",), domains="final.test",
-              smtp={"listen": "127.0.0.2:%d" % b_port, "submission_listen": None,
-                    "submissions_listen": None}, start=False)
-    b.logf = open(b.log_path, "ab")
-    b.proc = subprocess.Popen([BIN, "smtpd", "--config", b.conf], stdout=b.logf,
-                              stderr=b.logf, start_new_session=True)
-    wait_for(lambda: _connects("127.0.0.2", b_port), "the remote to listen", server=b)
+    b, b_port = _start_remote(smtpd, tmp_path / "b", "final.test", ("carol",))
     d = dns({})
     a = smtpd(tmp_path / "a", smtp=relay_conf(
         d, transport="final.test [127.0.0.2]:%d" % b_port, relay_destination_concurrency="1",
@@ -752,3 +744,106 @@ def test_metrics_count_deferred_and_bounced_recipients(env, tmp_path):
         assert after[key % "accepted"] == 1
     finally:
         srv.stop()
+
+
+def _start_remote(smtpd, base, domains, users):
+    """A second inetkit on 127.0.0.2 as the receiving MTA (it offers
+    PIPELINING and CHUNKING). Returns (server, port)."""
+    port = free_port()
+    b = smtpd(base, users=users, domains=domains,
+              smtp={"listen": "127.0.0.2:%d" % port, "submission_listen": None,
+                    "submissions_listen": None}, start=False)
+    b.logf = open(b.log_path, "ab")
+    b.proc = subprocess.Popen([BIN, "smtpd", "--config", b.conf], stdout=b.logf,
+                              stderr=b.logf, start_new_session=True)
+    wait_for(lambda: _connects("127.0.0.2", port), "the remote to listen", server=b)
+    return b, port
+
+
+def test_dkim_signature_survives_the_relay_and_dkimpy_verifies_it_at_the_remote(env, tmp_path):
+    import dkim
+    from test_mailauth import MESSAGE, SELECTOR, dnsfunc_for, keygen
+    dns, sink, smtpd = env
+    b, port = _start_remote(smtpd, tmp_path / "b", "remote.example", ("bob",))
+    d = dns({})
+    (tmp_path / "a").mkdir()
+    key, txt = keygen(tmp_path / "a", "rsa")
+    a = smtpd(tmp_path / "a", tls=True, smtp=relay_conf(
+        d, transport="remote.example [127.0.0.2]:%d" % port, dkim_selector=SELECTOR,
+        dkim_key=key))
+    c = a.submission()
+    try:
+        c.sendmail("alice@example.test", ["bob@remote.example"], MESSAGE)
+    finally:
+        c.quit()
+    got = wait_for(lambda: b.messages("bob"), "the message at the remote", server=a)
+    wait_for(lambda: queue_json(a) == [], "the queue to empty", server=a)
+    stored = got[0]
+    assert b"DKIM-Signature: v=1; a=rsa-sha256;" in stored
+    # the remote stores LF line ends; on the wire, and for the verifier, CRLF
+    wire = stored.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert dkim.verify(wire, dnsfunc=dnsfunc_for(txt))
+    assert "body=bdat" in a.log()
+
+
+def test_a_remote_that_never_answers_is_deferred_after_relay_reply_timeout(env, tmp_path):
+    dns, sink, smtpd = env
+    # a listening socket that is never accepted: the TCP connection is
+    # made (the kernel's backlog), no greeting ever comes
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    port = hang.getsockname()[1]
+    try:
+        d = dns({})
+        srv = smtpd(tmp_path / "a", smtp=relay_conf(
+            d, transport="hang.test [127.0.0.1]:%d" % port, relay_reply_timeout="1s",
+            queue_retry="1h"))
+        send(srv, "alice@example.test", ["bob@hang.test"])
+        q = wait_for(lambda: [e for e in queue_json(srv) if e["attempts"] >= 1],
+                     "the timed-out attempt", server=srv)
+        import json
+        shown = json.loads(run("queue", "show", q[0]["id"], "--json", "--config", srv.conf,
+                               check=0).stdout)
+        assert shown["last_error"].startswith("4.4.2") and "no answer in time" in \
+            shown["last_error"], shown
+    finally:
+        hang.close()
+
+
+def test_a_slow_data_reply_within_the_timeout_is_waited_for(env, tmp_path):
+    dns, sink, smtpd = env
+    port = free_port()
+    remote = sink("127.0.0.1", port, "-w", "2")     # 2 s before its DATA reply
+    d = dns({})
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(
+        d, transport="slow.test [127.0.0.1]:%d" % port, relay_reply_timeout="10s"))
+    mid = send(srv, "alice@example.test", ["bob@slow.test"])
+    got = wait_for(remote.messages, "the slow delivery", server=srv)
+    assert mid.encode() in got[0]
+    wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
+    assert "status=deferred" not in srv.log()
+
+
+def test_hold_keeps_an_entry_from_the_running_relay_until_release(env, tmp_path):
+    import json
+    dns, sink, smtpd = env
+    port = free_port()
+    remote = sink("127.0.0.1", port)
+    d = dns({})
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(d, transport="ok.test [127.0.0.1]:%d" % port,
+                                                relay_enabled="no"))
+    mid = send(srv, "alice@example.test", ["bob@ok.test"])
+    qid = queue_json(srv)[0]["id"]
+    assert run("queue", "hold", qid, "--config", srv.conf, check=0).stdout == "held %s\n" % qid
+    _queued_then_relayed(srv)
+    time.sleep(2)                               # ten ticks of the runner
+    assert remote.messages() == []
+    entry = json.loads(run("queue", "show", qid, "--json", "--config", srv.conf,
+                           check=0).stdout)
+    assert entry["hold"] is True and entry["attempts"] == 0
+    assert run("queue", "release", qid, "--config", srv.conf,
+               check=0).stdout == "released %s\n" % qid
+    got = wait_for(remote.messages, "the released delivery", server=srv)
+    assert mid.encode() in got[0]
+    wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
