@@ -162,6 +162,15 @@ static void group_try_addr(struct group *g);
 static void group_route(struct group *g);
 static void on_client(void *arg, const struct smtp_client_result *res);
 
+/* Whether a transport entry routes domain (before the relayhost). */
+static bool has_transport(const struct smtp_relay *r, const char *domain)
+{
+	for (size_t t = 0; t < r->conf->ntransport; t++)
+		if (str_eq_nocase(r->conf->transport[2 * t], domain))
+			return true;
+	return false;
+}
+
 static void dest_free(struct smtp_relay *r, struct dest *d)
 {
 	for (struct dest **pp = &r->dests; *pp; pp = &(*pp)->next)
@@ -508,7 +517,9 @@ static void group_start(struct group *g)
 {
 	struct smtp_relay *r = g->job->r;
 	char key[SMTP_ROUTE_HOST_MAX];
-	if (r->conf->relayhost[0] != '\0')
+	/* The key names the route, as group_route takes it: a connection
+	 * kept for one destination is only ever reused for the same one. */
+	if (r->conf->relayhost[0] != '\0' && !has_transport(r, g->domain))
 		str_copy(key, sizeof key, "[relayhost]");
 	else
 		str_copy(key, sizeof key, g->domain);
@@ -849,10 +860,19 @@ static void job_group_done(struct group *g)
 
 /* ---- starting a job ---- */
 
+/* The recipients of a message share a group per route: one per transport
+ * domain, one for everything the relayhost takes, one per other domain. */
+static bool same_route(const struct smtp_relay *r, const char *a, const char *b)
+{
+	if (str_eq_nocase(a, b))
+		return true;
+	return r->conf->relayhost[0] != '\0' && !has_transport(r, a) && !has_transport(r, b);
+}
+
 static struct group *group_for(struct job *j, const char *domain)
 {
 	for (size_t g = 0; g < j->ngroups; g++)
-		if (j->r->conf->relayhost[0] != '\0' || str_eq_nocase(j->groups[g].domain, domain))
+		if (same_route(j->r, j->groups[g].domain, domain))
 			return &j->groups[g];
 	struct group *g = &j->groups[j->ngroups++];
 	memset(g, 0, sizeof *g);

@@ -847,3 +847,29 @@ def test_hold_keeps_an_entry_from_the_running_relay_until_release(env, tmp_path)
     got = wait_for(remote.messages, "the released delivery", server=srv)
     assert mid.encode() in got[0]
     wait_for(lambda: queue_json(srv) == [], "the queue to empty", server=srv)
+
+
+def test_transport_domains_do_not_go_to_the_relayhost_nor_share_its_connections(env, tmp_path):
+    import json
+    dns, sink, smtpd = env
+    tport, rport = free_port(), free_port()
+    direct = sink("127.0.0.1", tport)
+    smarthost = sink("127.0.0.2", rport)       # plaintext: the relayhost needs TLS
+    d = dns({})
+    srv = smtpd(tmp_path / "a", smtp=relay_conf(
+        d, transport="direct.test [127.0.0.1]:%d" % tport, relayhost="[127.0.0.2]:%d" % rport,
+        queue_retry="1h"))
+    # the transport recipient first, then one for the relayhost, in one message
+    mid = send(srv, "alice@example.test", ["t@direct.test", "r@else.test"])
+    got = wait_for(direct.messages, "the transport delivery", server=srv)
+    assert mid.encode() in got[0]
+    assert b"X-Rcpt-Args: <t@direct.test>" in got[0] and b"r@else.test>" not in got[0]
+    # then, with the transport's connection still open, one for the relayhost
+    send(srv, "alice@example.test", ["r2@else.test"])
+    wait_for(lambda: len([e for e in queue_json(srv) if e["attempts"] >= 1]) == 2,
+             "both relayhost entries deferred", server=srv)
+    for e in queue_json(srv):
+        shown = json.loads(run("queue", "show", e["id"], "--json", "--config", srv.conf,
+                               check=0).stdout)
+        assert "TLS is required" in shown["last_error"]
+    assert len(direct.messages()) == 1 and smarthost.messages() == []
