@@ -79,8 +79,9 @@ static bool has_suffix(const char *s, const char *suffix, size_t *stem)
 }
 
 /* Write the envelope durably: ID.env.tmp, fsync, rename, fsync the
- * directory. */
-static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+ * directory (unless the caller does that later for a batch). */
+static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, bool sync_dir,
+		     ik_err *e)
 {
 	char name[MAILSTORE_ID_MAX + 8], tmp[MAILSTORE_ID_MAX + 16];
 	if (file_name(name, sizeof name, env->id, "env", e) < 0 ||
@@ -114,7 +115,7 @@ static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, ik_e
 		unlinkat(q->fd, tmp, 0);
 		return ik_err_errno(e, err, "cannot %s %s/%s", what, q->path, tmp);
 	}
-	if (fsync(q->fd) < 0)
+	if (sync_dir && fsync(q->fd) < 0)
 		return ik_err_errno(e, errno, "cannot fsync the queue directory");
 	return 0;
 }
@@ -131,7 +132,7 @@ int smtp_queue_add(struct smtp_queue *q, struct mailstore *ms, struct mail_spool
 		return -1;
 	if (mail_spool_link(sp, q->fd, tmp, q->fd, msg, e) < 0)
 		return ik_err_prefix(e, "queue");
-	if (write_env(q, env, e) < 0) {
+	if (write_env(q, env, true, e) < 0) {
 		unlinkat(q->fd, msg, 0);
 		return -1;
 	}
@@ -217,7 +218,8 @@ int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e)
 	return fd;
 }
 
-int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+static int update_entry(struct smtp_queue *q, const struct smtp_envelope *env, bool sync_dir,
+			ik_err *e)
 {
 	char name[MAILSTORE_ID_MAX + 8];
 	if (file_name(name, sizeof name, env->id, "env", e) < 0)
@@ -233,7 +235,17 @@ int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_
 		errno = err;
 		return -1;
 	}
-	return write_env(q, env, e);
+	return write_env(q, env, sync_dir, e);
+}
+
+int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+{
+	return update_entry(q, env, true, e);
+}
+
+int smtp_queue_update_nosync(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+{
+	return update_entry(q, env, false, e);
 }
 
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e)

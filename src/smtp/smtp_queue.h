@@ -94,10 +94,12 @@ int smtp_queue_read(struct smtp_queue *q, const char *id, struct smtp_envelope *
 int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e);
 /* Rewrite an entry's envelope (the relay: attempts, what is left). */
 int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e);
+/* The same, the directory's fsync left to smtp_queue_sync (a batch). */
+int smtp_queue_update_nosync(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e);
 /* Remove an entry (envelope first, so it stops existing at once). */
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e);
-/* The same without the directory's fsync, for a batch of removals that
- * smtp_queue_sync then makes durable with one. */
+/* The same without the directory's fsync, for a batch of removals and
+ * rewrites that smtp_queue_sync then makes durable with one. */
 int smtp_queue_delete_nosync(struct smtp_queue *q, const char *id, ik_err *e);
 int smtp_queue_sync(struct smtp_queue *q, ik_err *e);
 

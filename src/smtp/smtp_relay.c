@@ -110,7 +110,7 @@ struct job {
 	struct group *groups;
 	size_t ngroups, pending;
 	bool cancelled;
-	bool unsynced;		/* removed without the directory's fsync yet */
+	bool unsynced;		/* removed or rewritten, the directory not fsync'ed yet */
 	struct job *fin_next;	/* in the finishing batch */
 };
 
@@ -744,9 +744,11 @@ static void job_finish_work(void *arg)
 			char err[420];
 			str_copy(err, sizeof err, last_error ? last_error : "");
 			up.last_error = err[0] ? err : NULL;
-			if (smtp_queue_update(r->srv->queue, &up, &e) < 0)
+			if (smtp_queue_update_nosync(r->srv->queue, &up, &e) < 0)
 				log_event(LOG_ERR, "smtp_relay", "id=%s error=\"%s\"", j->env.id,
 					  e.msg);
+			else
+				j->unsynced = true;
 			free(left);
 		}
 	}
@@ -799,7 +801,7 @@ static void job_finish_done(void *arg, enum offload_status st)
 }
 
 /* Offload thread: the disk work of a batch of jobs, then one fsync of
- * the queue directory for all their removals. */
+ * the queue directory for all their removals and envelope rewrites. */
 static void fin_work(void *arg)
 {
 	struct job *head = arg;
