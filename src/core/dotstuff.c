@@ -12,6 +12,7 @@ enum { S_BOL, S_TEXT, S_CR };	/* stuffer: line start, in a line, after CR */
 void dotstuff_stuff_init(struct dot_stuffer *s)
 {
 	s->state = S_BOL;
+	s->no_dots = false;
 }
 
 size_t dotstuff_stuff(struct dot_stuffer *s, const char *in, size_t n, char *out, size_t outcap,
@@ -26,7 +27,7 @@ size_t dotstuff_stuff(struct dot_stuffer *s, const char *in, size_t n, char *out
 			if (b == '\n')
 				continue;
 		}
-		if (s->state == S_BOL && b == '.')
+		if (s->state == S_BOL && b == '.' && !s->no_dots)
 			out[k++] = '.';
 		if (b == '\n') {
 			out[k++] = '\r';
@@ -39,6 +40,17 @@ size_t dotstuff_stuff(struct dot_stuffer *s, const char *in, size_t n, char *out
 	}
 	*outlen = k;
 	return i;
+}
+
+size_t dotstuff_end_line(struct dot_stuffer *s, char *out)
+{
+	size_t k = 0;
+	if (s->state == S_TEXT)
+		out[k++] = '\r';
+	if (s->state != S_BOL)
+		out[k++] = '\n';
+	s->state = S_BOL;
+	return k;
 }
 
 size_t dotstuff_end(struct dot_stuffer *s, char *out)

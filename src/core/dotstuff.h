@@ -40,6 +40,8 @@
 /* ---- Sending. ---- */
 struct dot_stuffer {
 	unsigned state;
+	bool no_dots;	/* line ends only, no '.' doubled: a BDAT chunk (RFC 3030)
+			 * is counted in octets, never ended by a line */
 };
 
 /* Most bytes dotstuff_stuff writes for one input byte, and dotstuff_end
@@ -57,6 +59,10 @@ size_t dotstuff_stuff(struct dot_stuffer *s, const char *in, size_t n, char *out
 /* The end of the body: CR LF if the last line had none, then "." CR LF.
  * out has room for DOTSTUFF_END_MAX bytes; returns the bytes written. */
 size_t dotstuff_end(struct dot_stuffer *s, char *out);
+/* The end of a body sent without an end line (BDAT): CR LF if the last
+ * line had none, else nothing. out has room for 2 bytes; returns the bytes
+ * written. */
+size_t dotstuff_end_line(struct dot_stuffer *s, char *out);
 
 /* ---- Receiving. ---- */
 struct dot_unstuffer {

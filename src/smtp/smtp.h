@@ -94,6 +94,7 @@ struct smtp_conf {
 	size_t ntransport;		/* entries (pairs) */
 	uint64_t max_queue_lifetime_ms, delay_warning_ms, queue_retry_ms, queue_retry_max_ms;
 	uint64_t relay_connect_ms;
+	uint64_t relay_reply_ms;		/* the relay's wait for a remote's reply */
 	uint64_t relay_concurrency, relay_destination_concurrency;
 	bool relay_enabled;		/* run the queue runner */
 	/* DKIM signing of what authenticated users send from a local domain */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -31,6 +32,10 @@
 enum st {
 	ST_CONNECT, ST_GREETING, ST_EHLO, ST_HELO, ST_STARTTLS, ST_AUTH, ST_AUTH_LOGIN_USER,
 	ST_AUTH_LOGIN_PASS, ST_MAIL, ST_RCPT, ST_DATA, ST_BODY, ST_DOT, ST_QUIT, ST_DONE,
+	ST_BDAT,	/* chunks sent, their replies awaited */
+	ST_IDLE,	/* keep_open: between transactions */
+	ST_RSET,	/* the next transaction begins */
+	ST_CLOSING,	/* smtp_client_quit: QUIT queued, closing when it is out */
 };
 
 struct smtp_client {
@@ -59,6 +64,9 @@ struct smtp_client {
 	size_t accepted;
 	struct smtp_client_result res;
 	struct event *later;	/* deferred failure from start */
+	off_t msg_end;		/* BDAT: the file's size */
+	size_t bdat_sent, bdat_acked;
+	bool bdat_last;		/* the LAST chunk is out */
 };
 
 unsigned smtp_client_ehlo_line(const char *line, size_t len, uint64_t *size)
@@ -169,6 +177,7 @@ static void fail(struct smtp_client *c, int code, bool temp, const char *fmt, ..
 	va_end(ap);
 	c->res.code = code;
 	c->res.temp = temp;
+	c->res.stale = c->st == ST_RSET;
 	for (size_t i = 0; i < c->n; i++) {
 		struct smtp_client_rcpt *r = &c->res.rcpt[i];
 		if (r->code == 0 || (r->code >= 200 && r->code < 300)) {
@@ -327,6 +336,7 @@ static void send_envelope(struct smtp_client *c)
 }
 
 static void fill_body(struct smtp_client *c);
+static void send_chunk(struct smtp_client *c);
 static void rewire(struct smtp_client *c);
 
 static void on_write(struct bufferevent *bev, void *arg)
@@ -335,6 +345,10 @@ static void on_write(struct bufferevent *bev, void *arg)
 	struct smtp_client *c = arg;
 	if (c->st == ST_BODY)
 		fill_body(c);
+	else if (c->st == ST_BDAT && (c->ext & SMTP_EXT_PIPELINING) && !c->bdat_last)
+		send_chunk(c);	/* RFC 3030 4.2: chunks may be pipelined */
+	else if (c->st == ST_CLOSING && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		finish(c);
 }
 
 /* Add slices of the message, stuffed, until the output holds one slice's
@@ -371,6 +385,117 @@ static void fill_body(struct smtp_client *c)
 }
 
 static bool ok2(int code) { return code >= 200 && code < 300; }
+
+/* A transaction ended with the connection in a known state: with
+ * keep_open it stays, idle, for smtp_client_next; otherwise QUIT. The
+ * caller's callback may call smtp_client_next or smtp_client_quit. */
+static void transaction_end(struct smtp_client *c, bool usable)
+{
+	if (!c->o.keep_open || !usable) {
+		send_line(c, "QUIT");
+		/* The results are final now; the QUIT reply adds nothing. */
+		finish(c);
+		return;
+	}
+	c->st = ST_IDLE;
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->res.reusable = true;
+	smtp_client_cb cb = c->cb;
+	c->cb = NULL;
+	if (cb)
+		cb(c->arg, &c->res);
+}
+
+/* The reply to the message gives every accepted recipient its result. */
+static void rcpt_results(struct smtp_client *c, int code)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		struct smtp_client_rcpt *r = &c->res.rcpt[i];
+		if (ok2(r->code)) {
+			r->code = code;
+			str_copy(r->text, sizeof r->text, c->text);
+		}
+	}
+}
+
+/* The reply to the end of the message (".", or BDAT ... LAST). */
+static void end_of_data(struct smtp_client *c, int code)
+{
+	rcpt_results(c, code);
+	/* 421: the server is closing the connection (RFC 5321 3.8). */
+	transaction_end(c, code != 421);
+}
+
+/* RFC 3030: the next chunk, converted to CR LF line ends (no dot
+ * stuffing: the size says where it ends), up to BODY_SLICE bytes of wire
+ * octets; the last one, with the message's final line end, says LAST. */
+static void send_chunk(struct smtp_client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer *chunk = evbuffer_new();
+	static char in[BODY_SLICE / 4];
+	char conv[sizeof in * DOTSTUFF_OUT_PER_BYTE];
+	if (!chunk) {
+		fail(c, 451, true, "4.3.0 out of memory");
+		return;
+	}
+	while (evbuffer_get_length(chunk) < BODY_SLICE && c->msg_off < c->msg_end) {
+		size_t want = sizeof in;
+		if ((off_t)want > c->msg_end - c->msg_off)
+			want = (size_t)(c->msg_end - c->msg_off);
+		ssize_t n = pread(c->msg_fd, in, want, c->msg_off);
+		if (n <= 0) {
+			evbuffer_free(chunk);
+			fail(c, 451, true, "4.3.0 reading the queued message: %s",
+			     n < 0 ? strerror(errno) : "shorter than its size");
+			return;
+		}
+		c->msg_off += n;
+		size_t done = 0;
+		while (done < (size_t)n) {
+			size_t wl = 0;
+			done += dotstuff_stuff(&c->stuffer, in + done, (size_t)n - done, conv,
+					       sizeof conv, &wl);
+			evbuffer_add(chunk, conv, wl);
+		}
+	}
+	bool last = c->msg_off >= c->msg_end;
+	if (last) {
+		char end[2];
+		evbuffer_add(chunk, end, dotstuff_end_line(&c->stuffer, end));
+	}
+	send_line(c, "BDAT %zu%s", evbuffer_get_length(chunk), last ? " LAST" : "");
+	evbuffer_add_buffer(out, chunk);
+	evbuffer_free(chunk);
+	c->bdat_sent++;
+	if (last) {
+		c->bdat_last = true;
+		set_timeout(c, c->o.data_ms);
+	}
+}
+
+static void start_body(struct smtp_client *c)
+{
+	c->msg_off = 0;
+	dotstuff_stuff_init(&c->stuffer);
+	if (!(c->ext & SMTP_EXT_CHUNKING)) {
+		c->st = ST_DATA;
+		send_line(c, "DATA");
+		return;
+	}
+	struct stat st;
+	if (fstat(c->msg_fd, &st) < 0) {
+		fail(c, 451, true, "4.3.0 reading the queued message: %s", strerror(errno));
+		return;
+	}
+	c->res.chunking = true;
+	c->stuffer.no_dots = true;
+	c->msg_end = st.st_size;
+	c->bdat_sent = c->bdat_acked = 0;
+	c->bdat_last = false;
+	c->st = ST_BDAT;
+	send_chunk(c);
+}
 
 /* One complete reply in c->code / c->text. */
 static void on_reply(struct smtp_client *c)
@@ -493,14 +618,11 @@ static void on_reply(struct smtp_client *c)
 			return;
 		}
 		if (c->accepted == 0) {
-			c->st = ST_QUIT;
-			send_line(c, "QUIT");
 			c->res.code = 0;
-			finish(c);
+			transaction_end(c, true);
 			return;
 		}
-		c->st = ST_DATA;
-		send_line(c, "DATA");
+		start_body(c);
 		return;
 	}
 	case ST_DATA:
@@ -509,26 +631,47 @@ static void on_reply(struct smtp_client *c)
 			return;
 		}
 		c->st = ST_BODY;
-		dotstuff_stuff_init(&c->stuffer);
-		c->msg_off = 0;
 		fill_body(c);
 		return;
 	case ST_DOT:
-		for (size_t i = 0; i < c->n; i++) {
-			struct smtp_client_rcpt *r = &c->res.rcpt[i];
-			if (ok2(r->code)) {
-				r->code = code;
-				str_copy(r->text, sizeof r->text, c->text);
-			}
+		end_of_data(c, code);
+		return;
+	case ST_BDAT:
+		c->bdat_acked++;
+		if (!ok2(code)) {
+			/* A refused chunk ends the transaction (RFC 3030 2: the
+			 * server discards the message); replies to chunks already
+			 * pipelined may follow, so the connection is not reused. */
+			rcpt_results(c, code);
+			transaction_end(c, false);
+			return;
 		}
-		c->st = ST_QUIT;
-		send_line(c, "QUIT");
-		/* The results are final now; the QUIT reply adds nothing. */
-		c->st = ST_DONE;
-		finish(c);
+		if (c->bdat_last && c->bdat_acked == c->bdat_sent) {
+			end_of_data(c, code);
+			return;
+		}
+		if (!(c->ext & SMTP_EXT_PIPELINING))
+			send_chunk(c);
+		return;
+	case ST_RSET:
+		if (!ok2(code)) {
+			fail(c, code, true, "RSET refused: %d %s", code, c->text);
+			return;
+		}
+		send_envelope(c);
 		return;
 	default:
 		return;
+	}
+}
+
+/* The server closed an idle connection (or spoke out of turn): close our
+ * end; smtp_client_next then says so and the caller opens a new one. */
+static void idle_drop(struct smtp_client *c)
+{
+	if (c->bev) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
 	}
 }
 
@@ -537,6 +680,17 @@ static void on_read(struct bufferevent *bev, void *arg)
 	struct smtp_client *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	while (c->st != ST_DONE) {
+		if (c->st == ST_CLOSING) {
+			evbuffer_drain(in, evbuffer_get_length(in));	/* QUIT's reply */
+			return;
+		}
+		if (c->st == ST_IDLE) {
+			/* Nothing is due between transactions: a "421 idle
+			 * time-out" or noise; the connection is not used again. */
+			if (evbuffer_get_length(in) > 0)
+				idle_drop(c);
+			return;
+		}
 		size_t len = 0;
 		char *line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
 		if (!line) {
@@ -575,6 +729,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
 	struct smtp_client *c = arg;
+	if (c->st == ST_IDLE) {
+		idle_drop(c);
+		return;
+	}
+	if (c->st == ST_CLOSING) {
+		finish(c);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		c->st = ST_GREETING;
 		set_timeout(c, c->o.reply_ms);
@@ -650,6 +812,7 @@ struct smtp_client *smtp_client_start(struct loop *l, const struct sockaddr *sa,
 	c->cb = cb;
 	c->arg = arg;
 	c->st = ST_CONNECT;
+	c->res.transactions = 1;
 	reply_num_init(&c->rn);
 	char addr[64] = "?";
 	if (sa->sa_family == AF_INET)
@@ -692,4 +855,62 @@ void smtp_client_abort(struct smtp_client *c)
 	if (c->bev)
 		bufferevent_free(c->bev);
 	client_free(c);
+}
+
+int smtp_client_next(struct smtp_client *c, const struct smtp_envelope *env, const size_t *idx,
+		     size_t n, int msg_fd, smtp_client_cb cb, void *arg, ik_err *e)
+{
+	if (c->st != ST_IDLE || !c->bev)
+		return ik_err_set(e, "%s closed the connection while it was idle", c->host);
+	if (n == 0)
+		return ik_err_set(e, "smtp client: no recipients");
+	struct smtp_client_rcpt *rcpt = calloc(n, sizeof *rcpt);
+	size_t *ix = malloc(n * sizeof *ix);
+	if (!rcpt || !ix) {
+		free(rcpt);
+		free(ix);
+		return ik_err_set(e, "out of memory");
+	}
+	memcpy(ix, idx, n * sizeof *idx);
+	free(c->res.rcpt);
+	free(c->idx);
+	c->res.rcpt = rcpt;
+	c->idx = ix;
+	c->n = n;
+	c->env = env;
+	c->msg_fd = msg_fd;
+	c->msg_off = 0;
+	c->body_done = false;
+	c->cb = cb;
+	c->arg = arg;
+	c->res.code = 0;
+	c->res.temp = false;
+	c->res.text[0] = '\0';
+	c->res.reusable = false;
+	c->res.stale = false;
+	c->res.chunking = false;
+	c->res.transactions++;
+	/* RFC 5321 4.1.1.5: a clean slate, and a check that the server is
+	 * still there before anything of the message is committed to it. */
+	c->st = ST_RSET;
+	set_timeout(c, c->o.reply_ms);
+	if (send_line(c, "RSET") < 0)
+		return ik_err_set(e, "out of memory");
+	return 0;
+}
+
+void smtp_client_quit(struct smtp_client *c)
+{
+	if (!c)
+		return;
+	c->cb = NULL;
+	if (!c->bev || c->st != ST_IDLE) {
+		finish(c);
+		return;
+	}
+	/* Polite, but not waited for: closed once QUIT is written (or at
+	 * the first error or time-out). */
+	c->st = ST_CLOSING;
+	set_timeout(c, 5000);
+	send_line(c, "QUIT");
 }

@@ -10,9 +10,13 @@
  * RFC 2920 PIPELINING (MAIL and every RCPT in one group), RFC 6152
  * 8BITMIME (BODY=8BITMIME when offered), RFC 6531 SMTPUTF8 (a message that
  * needs it is refused, permanently, by a server without it), RFC 3461 DSN
- * parameters passed on when the server offers DSN, RFC 3030 CHUNKING is
- * not used (DATA everywhere: the stream of a queue file has no known CR LF
- * size without a second pass). The reply rule is core/reply_num's, the
+ * parameters passed on when the server offers DSN, RFC 3030 CHUNKING
+ * (BDAT when offered: each chunk is converted to CR LF line ends before
+ * its size is written, so no second pass over the file is needed; with
+ * PIPELINING the chunks follow each other without waiting). A connection
+ * may carry several transactions (opts.keep_open): RSET, then the next
+ * envelope (RFC 5321 4.1.1.5), while the caller decides how long an idle
+ * connection lives. The reply rule is core/reply_num's, the
  * body's dot-stuffing core/dotstuff's: the same code as the blocking
  * client core uses; this is the event-loop driver the client core's
  * header anticipates. */
@@ -47,6 +51,8 @@ struct smtp_client_opts {
 	uint64_t connect_ms;
 	uint64_t reply_ms;		/* greeting and each command */
 	uint64_t data_ms;		/* the end of DATA */
+	bool keep_open;			/* a clean end leaves the connection open for
+					 * smtp_client_next (result.reusable) */
 };
 
 /* What the dialogue gave, per recipient: code is the RCPT reply when that
@@ -64,6 +70,14 @@ struct smtp_client_result {
 	bool connected;		/* a greeting came (a later MX is not tried) */
 	struct smtp_client_rcpt *rcpt;	/* env->nrcpt entries */
 	char remote[160];	/* "host [addr]" */
+	bool reusable;		/* keep_open: the connection waits, idle, for
+				 * smtp_client_next or smtp_client_quit; the
+				 * client is not freed until then */
+	bool stale;		/* a reused connection failed before MAIL (closed
+				 * while idle, RSET refused): nothing was tried,
+				 * a new connection may be */
+	unsigned transactions;	/* on this connection so far, this one included */
+	bool chunking;		/* the body went as BDAT chunks */
 };
 
 struct smtp_client;
@@ -82,6 +96,15 @@ struct smtp_client *smtp_client_start(struct loop *l, const struct sockaddr *sa,
 				      ik_err *e);
 /* Stop at once (server shutting down): the callback does not run. */
 void smtp_client_abort(struct smtp_client *c);
+/* On a connection whose last result was reusable: RSET, then deliver the
+ * next message as smtp_client_start does (the callback runs from the loop).
+ * -1 with e set when the connection closed while idle: then call
+ * smtp_client_quit and start a new one. */
+int smtp_client_next(struct smtp_client *c, const struct smtp_envelope *env, const size_t *idx,
+		     size_t n, int msg_fd, smtp_client_cb cb, void *arg, ik_err *e);
+/* An idle connection is not wanted any more: QUIT, close, free (later,
+ * from the loop). */
+void smtp_client_quit(struct smtp_client *c);
 
 /* Parse one line of an EHLO reply (without the code): the extension
  * keywords the client uses, into flags; SIZE's value into *size. Exported

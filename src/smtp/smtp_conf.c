@@ -276,8 +276,13 @@ static int read_relay_out(struct cfg *cfg, const char *sec, struct smtp_conf *c,
 			 50, 1, 10000, &c->relay_concurrency, e) < 0 ||
 	    cfg_get_uint(cfg, sec, "relay_destination_concurrency", "Connections the relay has "
 			 "open to one destination (domain or relayhost) at once", 20, 1, 10000,
-			 &c->relay_destination_concurrency, e) < 0)
+			 &c->relay_destination_concurrency, e) < 0 ||
+	    cfg_get_duration(cfg, sec, "relay_reply_timeout", "Time the relay waits for a "
+			     "remote's greeting or reply to a command (twice as long after the "
+			     "message)", 300000, &c->relay_reply_ms, e) < 0)
 		return -1;
+	if (c->relay_reply_ms < 1000)
+		return cfg_error(cfg, sec, "relay_reply_timeout", e, "at least 1s");
 	if (c->queue_retry_ms < 1000)
 		return cfg_error(cfg, sec, "queue_retry", e, "at least 1s");
 	return 0;

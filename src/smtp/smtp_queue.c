@@ -79,8 +79,9 @@ static bool has_suffix(const char *s, const char *suffix, size_t *stem)
 }
 
 /* Write the envelope durably: ID.env.tmp, fsync, rename, fsync the
- * directory. */
-static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+ * directory (unless the caller does that later for a batch). */
+static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, bool sync_dir,
+		     ik_err *e)
 {
 	char name[MAILSTORE_ID_MAX + 8], tmp[MAILSTORE_ID_MAX + 16];
 	if (file_name(name, sizeof name, env->id, "env", e) < 0 ||
@@ -114,7 +115,7 @@ static int write_env(struct smtp_queue *q, const struct smtp_envelope *env, ik_e
 		unlinkat(q->fd, tmp, 0);
 		return ik_err_errno(e, err, "cannot %s %s/%s", what, q->path, tmp);
 	}
-	if (fsync(q->fd) < 0)
+	if (sync_dir && fsync(q->fd) < 0)
 		return ik_err_errno(e, errno, "cannot fsync the queue directory");
 	return 0;
 }
@@ -131,7 +132,7 @@ int smtp_queue_add(struct smtp_queue *q, struct mailstore *ms, struct mail_spool
 		return -1;
 	if (mail_spool_link(sp, q->fd, tmp, q->fd, msg, e) < 0)
 		return ik_err_prefix(e, "queue");
-	if (write_env(q, env, e) < 0) {
+	if (write_env(q, env, true, e) < 0) {
 		unlinkat(q->fd, msg, 0);
 		return -1;
 	}
@@ -217,7 +218,8 @@ int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e)
 	return fd;
 }
 
-int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+static int update_entry(struct smtp_queue *q, const struct smtp_envelope *env, bool sync_dir,
+			ik_err *e)
 {
 	char name[MAILSTORE_ID_MAX + 8];
 	if (file_name(name, sizeof name, env->id, "env", e) < 0)
@@ -233,10 +235,34 @@ int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_
 		errno = err;
 		return -1;
 	}
-	return write_env(q, env, e);
+	return write_env(q, env, sync_dir, e);
+}
+
+int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+{
+	return update_entry(q, env, true, e);
+}
+
+int smtp_queue_update_nosync(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e)
+{
+	return update_entry(q, env, false, e);
 }
 
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e)
+{
+	if (smtp_queue_delete_nosync(q, id, e) < 0)
+		return -1;
+	return smtp_queue_sync(q, e);
+}
+
+int smtp_queue_sync(struct smtp_queue *q, ik_err *e)
+{
+	if (fsync(q->fd) < 0)
+		return ik_err_errno(e, errno, "cannot fsync the queue directory");
+	return 0;
+}
+
+int smtp_queue_delete_nosync(struct smtp_queue *q, const char *id, ik_err *e)
 {
 	char env[MAILSTORE_ID_MAX + 8], msg[MAILSTORE_ID_MAX + 8];
 	if (file_name(env, sizeof env, id, "env", e) < 0 ||
@@ -253,8 +279,6 @@ int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e)
 	}
 	if (unlinkat(q->fd, msg, 0) < 0 && errno != ENOENT)
 		return ik_err_errno(e, errno, "cannot remove %s/%s", q->path, msg);
-	if (fsync(q->fd) < 0)
-		return ik_err_errno(e, errno, "cannot fsync the queue directory");
 	return 0;
 }
 
@@ -313,7 +337,19 @@ struct id_list {
 		int64_t arrival;
 	} *v;
 	size_t n, cap;
+	bool by_name;	/* the time from the id, the envelope not read */
 };
+
+/* The seconds an id starts with (the spool names its files as Maildir
+ * does, SECONDS.M<usec>P<pid>Q<n>: the time the message came); 0 when it
+ * has none. */
+static int64_t id_time(const char *id)
+{
+	int64_t t = 0;
+	for (; *id >= '0' && *id <= '9' && t < INT64_MAX / 10 - 10; id++)
+		t = t * 10 + (*id - '0');
+	return t;
+}
 
 static int collect_id(struct smtp_queue *q, const char *name, void *arg)
 {
@@ -334,10 +370,15 @@ static int collect_id(struct smtp_queue *q, const char *name, void *arg)
 		l->v = p;
 		l->cap = cap;
 	}
-	/* An envelope that cannot be read is listed first, to be seen. */
-	struct smtp_envelope env = {0};
-	int64_t arrival = read_env(q, id, &env, NULL) == 0 ? env.arrival : 0;
-	smtp_envelope_clear(&env);
+	int64_t arrival = 0;
+	if (l->by_name) {
+		arrival = id_time(id);
+	} else {
+		/* An envelope that cannot be read is listed first, to be seen. */
+		struct smtp_envelope env = {0};
+		arrival = read_env(q, id, &env, NULL) == 0 ? env.arrival : 0;
+		smtp_envelope_clear(&env);
+	}
 	if ((l->v[l->n].id = strdup(id)) == NULL)
 		return -1;
 	l->v[l->n++].arrival = arrival;
@@ -352,9 +393,9 @@ static int by_arrival(const void *a, const void *b)
 	return strverscmp(x->id, y->id);
 }
 
-int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
+static int list_ids(struct smtp_queue *q, bool by_name, char ***ids, size_t *n, ik_err *e)
 {
-	struct id_list l = {0};
+	struct id_list l = {.by_name = by_name};
 	*ids = NULL;
 	*n = 0;
 	if (each_name(q, collect_id, &l, e) < 0) {
@@ -378,6 +419,16 @@ int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
 	*ids = out;
 	*n = l.n;
 	return 0;
+}
+
+int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
+{
+	return list_ids(q, false, ids, n, e);
+}
+
+int smtp_queue_ids_by_name(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e)
+{
+	return list_ids(q, true, ids, n, e);
 }
 
 void smtp_queue_ids_free(char **ids, size_t n)

@@ -83,6 +83,10 @@ int smtp_queue_add(struct smtp_queue *q, struct mailstore *ms, struct mail_spool
 /* Ids of the entries, oldest first (by arrival, then id). *ids is an array
  * of n malloc'ed strings; free with smtp_queue_ids_free. */
 int smtp_queue_ids(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e);
+/* The same without reading one envelope: ordered by the time each id
+ * begins with (its spool file's creation), then id. The relay's scans,
+ * frequent under load, cost a readdir instead of a read per entry. */
+int smtp_queue_ids_by_name(struct smtp_queue *q, char ***ids, size_t *n, ik_err *e);
 void smtp_queue_ids_free(char **ids, size_t n);
 /* Read one entry's envelope; -1 with errno ENOENT (and e "no such queue
  * entry ID") when there is no such id. The message is read with smtp_queue_open_msg (an fd). */
@@ -90,8 +94,14 @@ int smtp_queue_read(struct smtp_queue *q, const char *id, struct smtp_envelope *
 int smtp_queue_open_msg(struct smtp_queue *q, const char *id, ik_err *e);
 /* Rewrite an entry's envelope (the relay: attempts, what is left). */
 int smtp_queue_update(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e);
+/* The same, the directory's fsync left to smtp_queue_sync (a batch). */
+int smtp_queue_update_nosync(struct smtp_queue *q, const struct smtp_envelope *env, ik_err *e);
 /* Remove an entry (envelope first, so it stops existing at once). */
 int smtp_queue_delete(struct smtp_queue *q, const char *id, ik_err *e);
+/* The same without the directory's fsync, for a batch of removals and
+ * rewrites that smtp_queue_sync then makes durable with one. */
+int smtp_queue_delete_nosync(struct smtp_queue *q, const char *id, ik_err *e);
+int smtp_queue_sync(struct smtp_queue *q, ik_err *e);
 
 /* A queue id as the spool makes them (1-63 of A-Z a-z 0-9 . _ -, not
  * starting with '.'): anything else names no entry. */

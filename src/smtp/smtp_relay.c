@@ -4,7 +4,13 @@
  * groups by destination (the relayhost; a transport target; the MX of a
  * domain), each group is one SMTP dialogue (smtp_client.c) after its DNS
  * lookups (core/dns.c), trying MX hosts in order and each host's addresses
- * in turn while connections fail. When every group is done, the disk work
+ * in turn while connections fail. A dialogue that ends cleanly leaves its
+ * connection open, idle, with its destination: the next group for that
+ * destination sends RSET and its message on it instead of connecting,
+ * looking up and greeting again (as Postfix's connection cache does); an
+ * idle connection is closed after IDLE_MS, and open plus idle connections
+ * together stay within relay_destination_concurrency. When every group
+ * is done, the disk work
  * (reports into the queue, the entry rewritten or removed, all fsync'ed)
  * goes to the offload pool, off the loop. */
 #include <arpa/inet.h>
@@ -23,7 +29,9 @@
 #include "core/account.h"
 #include "core/dns.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/offload.h"
+#include "core/timeutil.h"
 #include "core/tls.h"
 #include "lib/str.h"
 #include "smtp/smtp_client.h"
@@ -36,6 +44,14 @@
 #define MAX_HOSTS 10
 #define MAX_ADDRS 16
 #define DSN_MESSAGE_MAX (10u * 1024 * 1024)
+/* How long a connection waits for the next message to its destination:
+ * long enough to bridge the gap between queue entries of one burst,
+ * short enough not to hold a remote's connection slot (Postfix keeps its
+ * cached connections 2 s by default). */
+#define IDLE_MS 2000
+/* Transactions on one connection before it is closed anyway, so that a
+ * long-lived connection does not pin one remote host of several MX. */
+#define REUSE_MAX 500
 
 struct job;
 
@@ -62,13 +78,21 @@ struct group {
 	struct group *wait_next;	/* waiting for a slot of a busy destination */
 };
 
+/* An open connection between two messages to its destination. */
+struct idle_conn {
+	struct smtp_client *client;
+	uint64_t since_ms;		/* loop time it became idle */
+	struct idle_conn *next;
+};
+
 /* A destination (the relayhost, a transport domain, an MX domain) and the
  * dialogues it has open: at most relay_destination_concurrency, the
  * others wait in order (RFC 5321 4.5.4.1 asks a client not to flood one
  * server). */
 struct dest {
 	char key[SMTP_ROUTE_HOST_MAX];
-	unsigned active;
+	unsigned active;		/* dialogues under way (each holds a slot) */
+	struct idle_conn *idle;		/* open, waiting: each holds a slot too */
 	struct group *wait_head, *wait_tail;
 	struct dest *next;
 };
@@ -81,9 +105,13 @@ struct job {
 	int *code;		/* per recipient */
 	char (*text)[400];
 	char (*remote)[160];
+	unsigned *tx;		/* per recipient: transaction number on its connection */
+	bool *bdat;		/* per recipient: the body went as BDAT chunks */
 	struct group *groups;
 	size_t ngroups, pending;
 	bool cancelled;
+	bool unsynced;		/* removed or rewritten, the directory not fsync'ed yet */
+	struct job *fin_next;	/* in the finishing batch */
 };
 
 struct smtp_relay {
@@ -107,6 +135,12 @@ struct smtp_relay {
 	size_t ntodo, todo_next;
 	struct smtp_hostport relayhost;
 	struct dest *dests;
+	/* Jobs whose dialogues are over, waiting for the disk work: one batch
+	 * at a time goes to the offload pool, so that the removals of all the
+	 * jobs that ended meanwhile share one fsync of the queue directory
+	 * (group commit) instead of one each. */
+	struct job *fin_head, *fin_tail;
+	bool fin_busy;
 };
 
 static int64_t now_s(void) { return (int64_t)time(NULL); }
@@ -126,6 +160,55 @@ static void start_more(struct smtp_relay *r);
 static void group_next_host(struct group *g);
 static void group_try_addr(struct group *g);
 static void group_route(struct group *g);
+static void on_client(void *arg, const struct smtp_client_result *res);
+
+/* Whether a transport entry routes domain (before the relayhost). */
+static bool has_transport(const struct smtp_relay *r, const char *domain)
+{
+	for (size_t t = 0; t < r->conf->ntransport; t++)
+		if (str_eq_nocase(r->conf->transport[2 * t], domain))
+			return true;
+	return false;
+}
+
+static void dest_free(struct smtp_relay *r, struct dest *d)
+{
+	for (struct dest **pp = &r->dests; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			free(d);
+			return;
+		}
+}
+
+/* Close connections idle for IDLE_MS (from the tick), or all (stop). */
+static void idle_sweep(struct smtp_relay *r, bool all)
+{
+	uint64_t now = time_mono_coarse_ms();
+	struct dest **dp = &r->dests;
+	while (*dp) {
+		struct dest *d = *dp;
+		for (struct idle_conn **pp = &d->idle; *pp;) {
+			struct idle_conn *ic = *pp;
+			if (all || now - ic->since_ms >= IDLE_MS) {
+				*pp = ic->next;
+				if (all)
+					smtp_client_abort(ic->client);
+				else
+					smtp_client_quit(ic->client);
+				free(ic);
+			} else {
+				pp = &ic->next;
+			}
+		}
+		if (d->active == 0 && d->idle == NULL && d->wait_head == NULL) {
+			*dp = d->next;
+			free(d);
+		} else {
+			dp = &d->next;
+		}
+	}
+}
 
 /* ---- one destination ---- */
 
@@ -165,24 +248,61 @@ static void group_finish(struct group *g)
 			d->active++;
 			w->dest = d;
 			group_route(w);	/* d may be gone after this: not touched */
-		} else if (d->active == 0) {
-			struct smtp_relay *r = j->r;
-			for (struct dest **pp = &r->dests; *pp; pp = &(*pp)->next)
-				if (*pp == d) {
-					*pp = d->next;
-					free(d);
-					break;
-				}
+		} else if (d->active == 0 && d->idle == NULL) {
+			dest_free(j->r, d);
 		}
 	}
 	job_group_done(g);
+}
+
+/* A connection whose transaction ended cleanly waits with its
+ * destination for the next message there (see the top of the file). */
+static void park(struct group *g, struct smtp_client *cl, const struct smtp_client_result *res)
+{
+	struct dest *d = g->dest;
+	struct idle_conn *ic = NULL;
+	if (d == NULL || res->transactions >= REUSE_MAX || (ic = calloc(1, sizeof *ic)) == NULL) {
+		smtp_client_quit(cl);
+		return;
+	}
+	ic->client = cl;
+	ic->since_ms = time_mono_coarse_ms();
+	ic->next = d->idle;
+	d->idle = ic;
+}
+
+/* An idle connection of the group's destination, if one is still open:
+ * RSET and this message on it. */
+static bool group_reuse(struct group *g)
+{
+	struct job *j = g->job;
+	struct dest *d = g->dest;
+	while (d != NULL && d->idle != NULL) {
+		struct idle_conn *ic = d->idle;
+		d->idle = ic->next;
+		struct smtp_client *cl = ic->client;
+		free(ic);
+		ik_err e;
+		if (smtp_client_next(cl, &j->env, g->idx, g->n, j->msg_fd, on_client, g, &e) == 0) {
+			g->client = cl;
+			return true;
+		}
+		smtp_client_quit(cl);
+	}
+	return false;
 }
 
 static void on_client(void *arg, const struct smtp_client_result *res)
 {
 	struct group *g = arg;
 	struct job *j = g->job;
+	struct smtp_client *cl = g->client;
 	g->client = NULL;
+	if (res->stale) {
+		/* A reused connection had gone: nothing was sent; anew. */
+		group_route(g);
+		return;
+	}
 	str_copy(g->remote, sizeof g->remote, res->remote);
 	if (!res->connected && res->code != 0 && (res->temp || res->code < 500)) {
 		/* Not even a greeting: the next address, then the next MX. */
@@ -196,7 +316,11 @@ static void on_client(void *arg, const struct smtp_client_result *res)
 		str_copy(j->text[i], sizeof j->text[i],
 			 res->rcpt[k].code ? res->rcpt[k].text : res->text);
 		str_copy(j->remote[i], sizeof j->remote[i], res->remote);
+		j->tx[i] = res->transactions;
+		j->bdat[i] = res->chunking;
 	}
+	if (res->reusable)
+		park(g, cl, res);
 	group_finish(g);
 }
 
@@ -215,6 +339,11 @@ static void group_try_addr(struct group *g)
 			.auth_user = g->auth ? r->conf->relay_user : NULL,
 			.auth_pass = g->auth ? r->conf->relay_pass : NULL,
 			.connect_ms = r->conf->relay_connect_ms,
+			/* RFC 5321 4.5.3.2: 5 minutes for replies, 10 after
+			 * the message, by default */
+			.reply_ms = r->conf->relay_reply_ms,
+			.data_ms = 2 * r->conf->relay_reply_ms,
+			.keep_open = true,
 		};
 		ik_err e;
 		socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
@@ -353,6 +482,8 @@ static void group_route(struct group *g)
 {
 	struct smtp_relay *r = g->job->r;
 	const struct smtp_conf *c = r->conf;
+	if (group_reuse(g))
+		return;
 	for (size_t t = 0; t < c->ntransport; t++) {
 		if (str_eq_nocase(c->transport[2 * t], g->domain)) {
 			struct smtp_hostport hp;
@@ -386,7 +517,9 @@ static void group_start(struct group *g)
 {
 	struct smtp_relay *r = g->job->r;
 	char key[SMTP_ROUTE_HOST_MAX];
-	if (r->conf->relayhost[0] != '\0')
+	/* The key names the route, as group_route takes it: a connection
+	 * kept for one destination is only ever reused for the same one. */
+	if (r->conf->relayhost[0] != '\0' && !has_transport(r, g->domain))
 		str_copy(key, sizeof key, "[relayhost]");
 	else
 		str_copy(key, sizeof key, g->domain);
@@ -405,7 +538,7 @@ static void group_start(struct group *g)
 		group_route(g);
 		return;
 	}
-	if (d->active >= r->conf->relay_destination_concurrency) {
+	if (d->idle == NULL && d->active >= r->conf->relay_destination_concurrency) {
 		g->wait_next = NULL;
 		if (d->wait_tail)
 			d->wait_tail->wait_next = g;
@@ -553,9 +686,14 @@ static void job_finish_work(void *arg)
 			last_error = j->text[i];
 		}
 		log_event(a == SMTP_DSN_DELIVERED ? LOG_INFO : LOG_NOTICE, "smtp_relay",
-			  "id=%s to=%s status=%s code=%d remote=\"%s\" reply=\"%.200s\"", j->env.id,
-			  rc->addr, a == SMTP_DSN_DELIVERED ? "sent" : a == SMTP_DSN_FAILED ? "bounced"
-			  : "deferred", code, j->remote[i], j->text[i]);
+			  "id=%s to=%s status=%s code=%d remote=\"%s\" conn_use=%u body=%s "
+			  "reply=\"%.200s\"", j->env.id, rc->addr,
+			  a == SMTP_DSN_DELIVERED ? "sent" : a == SMTP_DSN_FAILED ? "bounced"
+			  : "deferred", code, j->remote[i], j->tx[i], j->bdat[i] ? "bdat" : "data",
+			  j->text[i]);
+		if (a != SMTP_DSN_DELIVERED)
+			metrics_add("smtp", a == SMTP_DSN_FAILED ? METRIC_MESSAGES_BOUNCED
+							 : METRIC_MESSAGES_DEFERRED, 1);
 		report_it = smtp_dsn_wanted(&j->env, rc, a) && (a != SMTP_DSN_DELAYED || warn_due);
 		if (a == SMTP_DSN_DELAYED && warn_due)
 			warned = true;
@@ -578,11 +716,16 @@ static void job_finish_work(void *arg)
 	ik_err e;
 	struct smtp_envelope cur = {0};
 	str_copy(cur.id, sizeof cur.id, j->env.id);
-	if (smtp_queue_read(r->srv->queue, j->env.id, &cur, &e) < 0) {
-		/* deleted while it was being delivered: it stays deleted */
-	} else if (nkeep == 0) {
-		if (smtp_queue_delete(r->srv->queue, j->env.id, &e) < 0)
+	if (nkeep == 0 && dr && keep) {
+		/* Done with: removed, unless `queue delete` was first (no need
+		 * to read the envelope again to know); durable with the batch's
+		 * fsync (fin_work). */
+		if (smtp_queue_delete_nosync(r->srv->queue, j->env.id, &e) == 0)
+			j->unsynced = true;
+		else if (errno != ENOENT)
 			log_event(LOG_ERR, "smtp_relay", "id=%s error=\"%s\"", j->env.id, e.msg);
+	} else if (smtp_queue_read(r->srv->queue, j->env.id, &cur, &e) < 0) {
+		/* deleted while it was being delivered: it stays deleted */
 	} else if (dr && keep) {
 		struct smtp_envelope up = j->env;
 		struct smtp_env_rcpt *left = calloc(nkeep, sizeof *left);
@@ -601,9 +744,11 @@ static void job_finish_work(void *arg)
 			char err[420];
 			str_copy(err, sizeof err, last_error ? last_error : "");
 			up.last_error = err[0] ? err : NULL;
-			if (smtp_queue_update(r->srv->queue, &up, &e) < 0)
+			if (smtp_queue_update_nosync(r->srv->queue, &up, &e) < 0)
 				log_event(LOG_ERR, "smtp_relay", "id=%s error=\"%s\"", j->env.id,
 					  e.msg);
+			else
+				j->unsynced = true;
 			free(left);
 		}
 	}
@@ -620,6 +765,8 @@ static void job_free(struct job *j)
 	free(j->code);
 	free(j->text);
 	free(j->remote);
+	free(j->tx);
+	free(j->bdat);
 	if (j->msg_fd >= 0)
 		close(j->msg_fd);
 	smtp_envelope_clear(&j->env);
@@ -653,25 +800,81 @@ static void job_finish_done(void *arg, enum offload_status st)
 		on_tick(-1, 0, r);
 }
 
+/* Offload thread: the disk work of a batch of jobs, then one fsync of
+ * the queue directory for all their removals and envelope rewrites. */
+static void fin_work(void *arg)
+{
+	struct job *head = arg;
+	bool sync = false;
+	for (struct job *j = head; j; j = j->fin_next) {
+		job_finish_work(j);
+		sync = sync || j->unsynced;
+	}
+	ik_err e;
+	if (sync && smtp_queue_sync(head->r->srv->queue, &e) < 0)
+		log_event(LOG_ERR, "smtp_relay", "error=\"%s\"", e.msg);
+}
+
+static void fin_submit(struct smtp_relay *r);
+
+static void fin_done(void *arg, enum offload_status st)
+{
+	struct job *j = arg;
+	struct smtp_relay *r = j->r;
+	while (j) {
+		struct job *next = j->fin_next;
+		job_finish_done(j, st);
+		j = next;
+	}
+	r->fin_busy = false;
+	if (r->fin_head)
+		fin_submit(r);
+}
+
+static void fin_submit(struct smtp_relay *r)
+{
+	struct job *head = r->fin_head;
+	r->fin_head = r->fin_tail = NULL;
+	r->fin_busy = true;
+	ik_err e;
+	if (offload_submit(r->srv->pool, fin_work, fin_done, head, &e) < 0) {
+		/* pool full: do it here rather than lose the results */
+		fin_work(head);
+		fin_done(head, OFFLOAD_DONE);
+	}
+}
+
 static void job_group_done(struct group *g)
 {
 	struct job *j = g->job;
 	if (--j->pending > 0)
 		return;
-	ik_err e;
-	if (offload_submit(j->r->srv->pool, job_finish_work, job_finish_done, j, &e) < 0) {
-		/* pool full: do it here rather than lose the results */
-		job_finish_work(j);
-		job_finish_done(j, OFFLOAD_DONE);
-	}
+	struct smtp_relay *r = j->r;
+	j->fin_next = NULL;
+	if (r->fin_tail)
+		r->fin_tail->fin_next = j;
+	else
+		r->fin_head = j;
+	r->fin_tail = j;
+	if (!r->fin_busy)
+		fin_submit(r);
 }
 
 /* ---- starting a job ---- */
 
+/* The recipients of a message share a group per route: one per transport
+ * domain, one for everything the relayhost takes, one per other domain. */
+static bool same_route(const struct smtp_relay *r, const char *a, const char *b)
+{
+	if (str_eq_nocase(a, b))
+		return true;
+	return r->conf->relayhost[0] != '\0' && !has_transport(r, a) && !has_transport(r, b);
+}
+
 static struct group *group_for(struct job *j, const char *domain)
 {
 	for (size_t g = 0; g < j->ngroups; g++)
-		if (j->r->conf->relayhost[0] != '\0' || str_eq_nocase(j->groups[g].domain, domain))
+		if (same_route(j->r, j->groups[g].domain, domain))
 			return &j->groups[g];
 	struct group *g = &j->groups[j->ngroups++];
 	memset(g, 0, sizeof *g);
@@ -705,8 +908,11 @@ static void job_start(struct smtp_relay *r, const char *id)
 	j->code = calloc(n, sizeof *j->code);
 	j->text = calloc(n, sizeof *j->text);
 	j->remote = calloc(n, sizeof *j->remote);
+	j->tx = calloc(n, sizeof *j->tx);
+	j->bdat = calloc(n, sizeof *j->bdat);
 	j->groups = calloc(n, sizeof *j->groups);
-	if (j->msg_fd < 0 || !j->code || !j->text || !j->remote || !j->groups) {
+	if (j->msg_fd < 0 || !j->code || !j->text || !j->remote || !j->tx || !j->bdat ||
+	    !j->groups) {
 		log_event(LOG_ERR, "smtp_relay", "id=%s error=\"%s\"", id,
 			  j->msg_fd < 0 ? e.msg : "out of memory");
 		job_free(j);
@@ -801,7 +1007,7 @@ static void scan(struct smtp_relay *r)
 {
 	ik_err e;
 	todo_clear(r);
-	if (smtp_queue_ids(r->srv->queue, &r->todo, &r->ntodo, &e) < 0) {
+	if (smtp_queue_ids_by_name(r->srv->queue, &r->todo, &r->ntodo, &e) < 0) {
 		log_event(LOG_ERR, "smtp_relay", "error=\"%s\"", e.msg);
 		r->todo = NULL;
 		r->ntodo = 0;
@@ -818,6 +1024,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	struct smtp_relay *r = arg;
 	if (!try_lock(r))
 		return;
+	idle_sweep(r, false);
 	struct stat st;
 	if (unlink(r->wake_path) == 0)
 		r->rescan = true;
@@ -902,6 +1109,7 @@ void smtp_relay_stop(struct smtp_relay *r)
 		job_free(j);
 	}
 	todo_clear(r);
+	idle_sweep(r, true);
 	while (r->dests) {
 		struct dest *d = r->dests;
 		r->dests = d->next;

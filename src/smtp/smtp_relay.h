@@ -22,7 +22,13 @@
  * queued (durably) before the entry that caused it is rewritten or
  * removed; a kill -9 in between means a recipient is tried again (the
  * duplicate RFC 5321 6.1 allows) or a report is sent twice, never a
- * message lost. */
+ * message lost. The removals of the entries whose deliveries ended
+ * together share one fsync of the queue directory, made before the next
+ * batch starts.
+ *
+ * Connections: a dialogue that ends cleanly leaves its connection open
+ * for the next message to the same route (RSET first), for 2 seconds at
+ * most; see smtp_relay.c. */
 #ifndef INETKIT_SMTP_SMTP_RELAY_H
 #define INETKIT_SMTP_SMTP_RELAY_H
 

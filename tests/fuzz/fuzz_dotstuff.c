@@ -6,7 +6,8 @@
  * makes progress until the end line, never consumes past it, and gives the
  * same body however the input is cut; stuffing any data and unstuffing the
  * result gives the data back with every line end made CR LF, ends exactly
- * at the end line, and meets no bare CR or LF. */
+ * at the end line, and meets no bare CR or LF; stuffing without dots
+ * (BDAT) gives exactly the data with CR LF line ends. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(u.done && used == sn);
 	CHECK(u.bare_cr == 0 && u.bare_lf == 0);
 	CHECK(lback == w && memcmp(back, want, w) == 0);
+
+	/* Line ends only (a BDAT chunk): exactly the data with CR LF line
+	 * ends, however it is cut. */
+	char *r = malloc(3 * n + 2);
+	dotstuff_stuff_init(&st);
+	st.no_dots = true;
+	size_t rn = 0;
+	for (i = 0; i < n;) {
+		size_t c = n - i < chunk ? n - i : chunk;
+		size_t olen;
+		i += dotstuff_stuff(&st, in + i, c, r + rn, 3 * c, &olen);
+		rn += olen;
+	}
+	rn += dotstuff_end_line(&st, r + rn);
+	CHECK(rn == w && memcmp(r, want, w) == 0);
+	free(r);
 	free(s);
 	free(want);
 	free(back);

@@ -97,6 +97,40 @@ static void stuffing(void **state)
 	assert_int_equal(olen, 2);
 }
 
+/* BDAT (RFC 3030): line ends made CR LF, dots left alone, no end line. */
+static void crlf_only(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{"a\n.b\n", "a\r\n.b\r\n"},
+		{".\n", ".\r\n"},
+		{"x\n.\ny", "x\r\n.\r\ny\r\n"},
+		{"a\rb\r\n", "a\r\nb\r\n"},
+		{"", ""},
+	};
+	for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+		size_t n = strlen(cases[t].in);
+		for (size_t chunk = 1; chunk <= n + 1; chunk++) {
+			struct dot_stuffer st;
+			dotstuff_stuff_init(&st);
+			st.no_dots = true;
+			char out[64];
+			size_t k = 0, i = 0;
+			while (i < n) {
+				size_t c = n - i < chunk ? n - i : chunk;
+				size_t olen;
+				i += dotstuff_stuff(&st, cases[t].in + i, c, out + k, 3 * c, &olen);
+				k += olen;
+			}
+			k += dotstuff_end_line(&st, out + k);
+			out[k] = '\0';
+			assert_string_equal(out, cases[t].out);
+		}
+	}
+}
+
 static void unstuffing(void **state)
 {
 	(void)state;
@@ -223,6 +257,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(stuffing),
+		cmocka_unit_test(crlf_only),
 		cmocka_unit_test(unstuffing),
 		cmocka_unit_test(scanning),
 		cmocka_unit_test(inverse),

@@ -413,6 +413,19 @@ static void malformed_file_on_disk(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(ids[0], "9.M1P1Q1");
 	smtp_queue_ids_free(ids, n);
+	/* By name: never read, so listed all the same, by its id's time. */
+	qpath(p, sizeof p, f, "10.M1P1Q1.env");
+	write_file(p, "x", 1);
+	qpath(p, sizeof p, f, "x.M1P1Q1.env");
+	write_file(p, "x", 1);
+	assert_int_equal(smtp_queue_ids_by_name(f->q, &ids, &n, &e), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(ids[0], "x.M1P1Q1");
+	assert_string_equal(ids[1], "9.M1P1Q1");
+	assert_string_equal(ids[2], "10.M1P1Q1");
+	smtp_queue_ids_free(ids, n);
+	assert_int_equal(smtp_queue_delete(f->q, "10.M1P1Q1", &e), 0);
+	assert_int_equal(smtp_queue_delete(f->q, "x.M1P1Q1", &e), 0);
 	assert_int_equal(smtp_queue_delete(f->q, "9.M1P1Q1", &e), 0);
 	/* A link in place of an envelope is not followed. */
 	qpath(p, sizeof p, f, "8.M1P1Q1.env");
