@@ -9,7 +9,12 @@
  * "BASE LEN1 LEN2 LEN3\n" followed by the three values' bytes (they may
  * hold CR LF, inside literals). A torn or unreadable tail is ignored, and
  * the file can be deleted at any time: it is rebuilt as messages are
- * fetched. Entries of expunged messages stay until the file is deleted. */
+ * fetched. Entries of expunged messages stay until the file is deleted.
+ *
+ * One cache per folder per worker, shared by every session that selected
+ * the folder (imap_folder.c). It also keeps, in memory only, each
+ * message's header block for SEARCH (HEADER, SUBJECT, FROM, SENT*...):
+ * read once per message, never again per SEARCH. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -27,7 +32,9 @@
 
 struct cache_ent {
 	char *base;
-	char *val[3];		/* ENVELOPE, BODYSTRUCTURE, BODY */
+	char *val[3];		/* ENVELOPE, BODYSTRUCTURE, BODY; NULL: not yet */
+	char *hdr;		/* the header block (memory only), or NULL */
+	size_t hdrlen;
 };
 
 struct imap_cache {
@@ -46,6 +53,7 @@ static void ent_free(struct cache_ent *e)
 	free(e->base);
 	for (int i = 0; i < 3; i++)
 		free(e->val[i]);
+	free(e->hdr);
 }
 
 void imap_cache_free(struct imap_cache *c)
@@ -116,7 +124,7 @@ struct imap_cache *imap_cache_load(int dirfd)
 		size_t body = (size_t)(nl - buf) + 1;
 		if (!ok || l[0] + l[1] + l[2] > (uint64_t)got - body)
 			break;
-		struct cache_ent e = {strdup(p), {NULL, NULL, NULL}};
+		struct cache_ent e = {strdup(p), {NULL, NULL, NULL}, NULL, 0};
 		size_t off = body;
 		for (int i = 0; i < 3; i++) {
 			e.val[i] = strndup(buf + off, (size_t)l[i]);
@@ -138,7 +146,7 @@ struct imap_cache *imap_cache_load(int dirfd)
 
 static struct cache_ent *find(struct imap_cache *c, const char *base)
 {
-	struct cache_ent key = {(char *)base, {NULL, NULL, NULL}};
+	struct cache_ent key = {(char *)base, {NULL, NULL, NULL}, NULL, 0};
 	struct cache_ent *hit = c->sorted > 0
 		? bsearch(&key, c->v, c->sorted, sizeof *c->v, cmp_ent) : NULL;
 	if (hit != NULL)
@@ -152,23 +160,77 @@ static struct cache_ent *find(struct imap_cache *c, const char *base)
 /* The three values of a message, from the cache or computed (msg, len:
  * the message in CRLF form) and then cached. NULL: not cached and no
  * message given. */
+static void keep_sorted(struct imap_cache *c)
+{
+	if (c->n - c->sorted > 256) {
+		qsort(c->v, c->n, sizeof *c->v, cmp_ent);
+		c->sorted = c->n;
+	}
+}
+
+/* The entry of base, made (empty) when missing; NULL: out of memory. */
+static struct cache_ent *find_or_add(struct imap_cache *c, const char *base)
+{
+	struct cache_ent *hit = find(c, base);
+	if (hit != NULL)
+		return hit;
+	struct cache_ent e = {strdup(base), {NULL, NULL, NULL}, NULL, 0};
+	if (e.base == NULL || add(c, &e) < 0) {
+		free(e.base);
+		return NULL;
+	}
+	keep_sorted(c);
+	return find(c, base);
+}
+
+const char *imap_cache_header(struct imap_cache *c, const char *base, size_t *len)
+{
+	struct cache_ent *hit = find(c, base);
+	if (hit == NULL || hit->hdr == NULL)
+		return NULL;
+	*len = hit->hdrlen;
+	return hit->hdr;
+}
+
+void imap_cache_set_header(struct imap_cache *c, const char *base, const char *hdr, size_t len)
+{
+	struct cache_ent *e = find_or_add(c, base);
+	if (e == NULL || e->hdr != NULL)
+		return;
+	if ((e->hdr = malloc(len + 1)) == NULL)
+		return;
+	memcpy(e->hdr, hdr, len);
+	e->hdr[len] = '\0';
+	e->hdrlen = len;
+}
+
+/* The end of msg's header (after its blank line), or len. */
+static size_t header_len(const char *msg, size_t len)
+{
+	if (len >= 2 && msg[0] == '\r' && msg[1] == '\n')
+		return 2;
+	const char *blank = memmem(msg, len, "\r\n\r\n", 4);
+	return blank != NULL ? (size_t)(blank - msg) + 4 : len;
+}
+
+/* The three values of a message, from the cache or computed (msg, len:
+ * the message in CRLF form) and then cached. NULL: not cached and no
+ * message given. */
 const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
 				  const char *msg, size_t len)
 {
 	struct cache_ent *hit = find(c, base);
-	if (hit != NULL)
+	if (hit != NULL && hit->val[0] != NULL)
 		return (const char *const *)hit->val;
 	if (msg == NULL)
 		return NULL;
 	struct sbuf b[3] = {SBUF_INIT(CACHE_MAX_BYTES), SBUF_INIT(CACHE_MAX_BYTES),
 			    SBUF_INIT(CACHE_MAX_BYTES)};
-	imap_mime_envelope(msg, len, &b[0]);
-	imap_mime_bodystructure(msg, len, true, &b[1]);
-	imap_mime_bodystructure(msg, len, false, &b[2]);
-	struct cache_ent e = {strdup(base), {NULL, NULL, NULL}};
+	imap_mime_all(msg, len, &b[0], &b[1], &b[2]);
+	char *val[3];
 	for (int i = 0; i < 3; i++)
-		e.val[i] = strdup(sbuf_cstr(&b[i]));
-	bool ok = e.base != NULL && e.val[0] != NULL && e.val[1] != NULL && e.val[2] != NULL;
+		val[i] = strdup(sbuf_cstr(&b[i]));
+	bool ok = val[0] != NULL && val[1] != NULL && val[2] != NULL;
 	if (ok) {
 		/* One append under the file's lock: records never interleave. */
 		struct sbuf rec = SBUF_INIT(CACHE_MAX_BYTES);
@@ -189,13 +251,16 @@ const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *b
 	}
 	for (int i = 0; i < 3; i++)
 		sbuf_free(&b[i]);
-	if (!ok || add(c, &e) < 0) {
-		ent_free(&e);
+	struct cache_ent *e = ok ? find_or_add(c, base) : NULL;
+	if (e == NULL) {
+		for (int i = 0; i < 3; i++)
+			free(val[i]);
 		return NULL;
 	}
-	if (c->n - c->sorted > 256) {
-		qsort(c->v, c->n, sizeof *c->v, cmp_ent);
-		c->sorted = c->n;
-	}
+	for (int i = 0; i < 3; i++)
+		e->val[i] = val[i];
+	/* The message is at hand: SEARCH need not read it again. */
+	if (e->hdr == NULL)
+		imap_cache_set_header(c, base, msg, header_len(msg, len));
 	return (const char *const *)find(c, base)->val;
 }

@@ -351,9 +351,8 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 	sbuf_addch(b, ')');
 }
 
-int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *out)
+static void put_body(struct sbuf *out, GMimeMessage *m, const char *msg, size_t len, bool ext)
 {
-	GMimeMessage *m = parse(msg, len);
 	GMimeObject *body = m != NULL ? g_mime_message_get_mime_part(m) : NULL;
 	if (body == NULL) {
 		/* No body GMime could find: an empty text/plain, as RFC 2045 5.2
@@ -367,6 +366,29 @@ int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *
 	} else {
 		put_structure(out, body, ext, 0);
 	}
+}
+
+int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *out)
+{
+	GMimeMessage *m = parse(msg, len);
+	put_body(out, m, msg, len, ext);
+	if (m != NULL)
+		g_object_unref(m);
+	return 0;
+}
+
+int imap_mime_all(const char *msg, size_t len, struct sbuf *envelope, struct sbuf *bodystructure,
+		  struct sbuf *body)
+{
+	/* One parse for the three: the first FETCH of ENVELOPE or
+	 * BODYSTRUCTURE pays for GMime once per message, not three times. */
+	GMimeMessage *m = parse(msg, len);
+	if (m == NULL)
+		sbuf_addstr(envelope, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+	else
+		put_envelope(envelope, GMIME_OBJECT(m));
+	put_body(bodystructure, m, msg, len, true);
+	put_body(body, m, msg, len, false);
 	if (m != NULL)
 		g_object_unref(m);
 	return 0;

@@ -96,9 +96,11 @@ void imap_server_remove(struct imap_sess *ss)
 }
 
 /* RFC 2177: an IDLE session hears of new mail and of changes others make
- * without asking. Every IMAP_IDLE_POLL_MS the core's timer looks at the
- * folders of the idling sessions (two stats each) and syncs the changed
- * ones, whose untagged replies go out at once. */
+ * without asking. Every IMAP_IDLE_POLL_MS the core's timer looks at each
+ * folder that IDLE sessions wait on: two stats per folder, however many
+ * sessions wait on it; the sessions whose view is older than the
+ * directories sync (the first one rescans, the others take its scan) and
+ * their untagged replies go out at once. */
 #define IMAP_IDLE_POLL_MS 500
 
 static void idle_tick(evutil_socket_t fd, short what, void *arg)
@@ -106,26 +108,38 @@ static void idle_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct imap_server *srv = arg;
-	for (struct imap_sess *ss = srv->idlers, *next; ss != NULL; ss = next) {
-		next = ss->idle_next;
-		ik_err e;
-		if (ss->sel != NULL && !ss->closing && imap_folder_changed(ss->sel))
-			imap_folder_sync(ss, ss->sel, true, &e);
+	for (struct imap_fshared *sh = srv->folders; sh != NULL; sh = sh->next) {
+		if (sh->waiters == NULL)
+			continue;
+		struct timespec n, c;
+		imap_folder_dir_mtimes(sh, &n, &c);
+		for (struct imap_sess *ss = sh->waiters, *next; ss != NULL; ss = next) {
+			next = ss->idle_next;
+			struct imap_folder *f = ss->sel;
+			ik_err e;
+			if (f == NULL || ss->closing)
+				continue;
+			if (f->new_mtime.tv_sec != n.tv_sec || f->new_mtime.tv_nsec != n.tv_nsec ||
+			    f->cur_mtime.tv_sec != c.tv_sec || f->cur_mtime.tv_nsec != c.tv_nsec)
+				imap_folder_sync(ss, f, true, &e);
+		}
 	}
 }
 
 void imap_server_idle_add(struct imap_sess *ss)
 {
 	struct imap_server *srv = ss->srv;
-	if (ss->idle_prevp != NULL)
+	/* Without a selected folder there is nothing to watch. */
+	if (ss->idle_prevp != NULL || ss->sel == NULL)
 		return;
 	if (srv->idle_timer == NULL)
 		srv->idle_timer = loop_timer(srv->loop, IMAP_IDLE_POLL_MS, true, idle_tick, srv);
-	ss->idle_next = srv->idlers;
-	if (srv->idlers != NULL)
-		srv->idlers->idle_prevp = &ss->idle_next;
-	srv->idlers = ss;
-	ss->idle_prevp = &srv->idlers;
+	struct imap_fshared *sh = ss->sel->sh;
+	ss->idle_next = sh->waiters;
+	if (sh->waiters != NULL)
+		sh->waiters->idle_prevp = &ss->idle_next;
+	sh->waiters = ss;
+	ss->idle_prevp = &sh->waiters;
 }
 
 void imap_server_idle_remove(struct imap_sess *ss)
