@@ -226,6 +226,17 @@ static void dir_mtimes(int dirfd, struct timespec *n, struct timespec *c)
 		*c = st.st_mtim;
 }
 
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_entry_struct_base(const void *a, const void *b)
+{
+	return strcmp(((const struct mailbox_entry *)a)->base,
+		      ((const struct mailbox_entry *)b)->base);
+}
+
 void imap_folder_dir_mtimes(const struct imap_fshared *sh, struct timespec *n, struct timespec *c)
 {
 	dir_mtimes(mailbox_dirfd(sh->mb), n, c);
@@ -243,6 +254,78 @@ bool imap_folder_changed(const struct imap_folder *f)
 	return !ts_eq(&n, &f->new_mtime) || !ts_eq(&c, &f->cur_mtime);
 }
 
+static int cmp_base_entry(const void *key, const void *ent)
+{
+	return strcmp(key, ((const struct mailbox_entry *)ent)->base);
+}
+
+/* A file renamed (a flag change by another session or process) while
+ * readdir walks its directory can be missed by the walk, and the index
+ * would take it as expunged. When the directories changed during the
+ * scan and messages the index knows are missing, scan once more and take
+ * those found then. */
+static int scan_repair(struct imap_fshared *sh, struct mailbox_list *list,
+		       const struct timespec *new_m, const struct timespec *cur_m, ik_err *e)
+{
+	struct timespec n2, c2;
+	dir_mtimes(mailbox_dirfd(sh->mb), &n2, &c2);
+	if (ts_eq(&n2, new_m) && ts_eq(&c2, cur_m))
+		return 0;
+	char **names = calloc(list->n + 1, sizeof *names);
+	if (names == NULL)
+		return ik_err_set(e, "out of memory");
+	for (size_t i = 0; i < list->n; i++)
+		names[i] = list->v[i].base;
+	qsort(names, list->n, sizeof *names, cmp_str_ptr);
+	size_t missing = 0;
+	for (size_t i = 0; i < sh->ix->n && missing == 0; i++)
+		missing += bsearch(&sh->ix->v[i].base, names, list->n, sizeof *names,
+				   cmp_str_ptr) == NULL;
+	if (missing == 0) {
+		free(names);
+		return 0;
+	}
+	struct mailbox_list again = {NULL, 0};
+	if (mailbox_scan(sh->mb, &again, e) < 0) {
+		free(names);
+		return -1;
+	}
+	/* again in base order, to look the missing ones up */
+	struct mailbox_entry *v = again.v;
+	size_t an = again.n;
+	qsort(v, an, sizeof *v, cmp_entry_struct_base);
+	size_t add = 0;
+	bool *take = calloc(an + 1, sizeof *take);
+	for (size_t i = 0; take != NULL && i < sh->ix->n; i++) {
+		const char *base = sh->ix->v[i].base;
+		if (bsearch(&base, names, list->n, sizeof *names, cmp_str_ptr) != NULL)
+			continue;
+		struct mailbox_entry *hit = bsearch(base, v, an, sizeof *v, cmp_base_entry);
+		if (hit != NULL && !take[hit - v]) {
+			take[hit - v] = true;
+			add++;
+		}
+	}
+	int rc = 0;
+	if (add > 0) {
+		struct mailbox_entry *nv = realloc(list->v, (list->n + add) * sizeof *nv);
+		if (nv == NULL) {
+			rc = ik_err_set(e, "out of memory");
+		} else {
+			list->v = nv;
+			for (size_t i = 0; i < an; i++)
+				if (take[i]) {
+					list->v[list->n++] = v[i];
+					v[i].name = v[i].base = NULL;	/* moved */
+				}
+		}
+	}
+	free(take);
+	free(names);
+	mailbox_list_free(&again);
+	return rc;
+}
+
 /* Scan the folder, move new messages to cur/ (read-write), bring the
  * index up to date and make the result the folder's current scan. */
 static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, ik_err *e)
@@ -253,6 +336,10 @@ static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, 
 	dir_mtimes(mailbox_dirfd(sh->mb), &new_m, &cur_m);
 	if (mailbox_scan(sh->mb, &list, e) < 0)
 		return -1;
+	if (scan_repair(sh, &list, &new_m, &cur_m, e) < 0) {
+		mailbox_list_free(&list);
+		return -1;
+	}
 	struct imap_snap *sn = calloc(1, sizeof *sn);
 	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
 	struct mailbox_entry **by = calloc(list.n + 1, sizeof *by);
