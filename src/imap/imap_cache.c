@@ -40,12 +40,43 @@ struct cache_ent {
 struct imap_cache {
 	struct cache_ent *v;
 	size_t n, cap;
-	size_t sorted;		/* v[0, sorted) is sorted by base */
+	/* Open addressing on the base name: slot = index into v + 1 (0:
+	 * empty); at most half full. Every FETCH and SEARCH looks up here. */
+	size_t *slot;
+	size_t nslot;		/* a power of two */
 };
 
-static int cmp_ent(const void *a, const void *b)
+static size_t hash_str(const char *s)
 {
-	return strcmp(((const struct cache_ent *)a)->base, ((const struct cache_ent *)b)->base);
+	size_t h = 1469598103934665603u;	/* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static void slot_put(struct imap_cache *c, size_t idx)
+{
+	size_t m = c->nslot - 1, h = hash_str(c->v[idx].base) & m;
+	while (c->slot[h] != 0)
+		h = (h + 1) & m;
+	c->slot[h] = idx + 1;
+}
+
+/* Room for one more entry in the table: -1 when out of memory. */
+static int slot_grow(struct imap_cache *c)
+{
+	if ((c->n + 1) * 2 <= c->nslot)
+		return 0;
+	size_t ns = c->nslot ? c->nslot * 2 : 256;
+	size_t *sl = calloc(ns, sizeof *sl);
+	if (sl == NULL)
+		return -1;
+	free(c->slot);
+	c->slot = sl;
+	c->nslot = ns;
+	for (size_t i = 0; i < c->n; i++)
+		slot_put(c, i);
+	return 0;
 }
 
 static void ent_free(struct cache_ent *e)
@@ -63,11 +94,14 @@ void imap_cache_free(struct imap_cache *c)
 	for (size_t i = 0; i < c->n; i++)
 		ent_free(&c->v[i]);
 	free(c->v);
+	free(c->slot);
 	free(c);
 }
 
 static int add(struct imap_cache *c, struct cache_ent *e)
 {
+	if (slot_grow(c) < 0)
+		return -1;
 	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 64;
 		struct cache_ent *v = realloc(c->v, nc * sizeof *v);
@@ -76,7 +110,9 @@ static int add(struct imap_cache *c, struct cache_ent *e)
 		c->v = v;
 		c->cap = nc;
 	}
-	c->v[c->n++] = *e;
+	c->v[c->n] = *e;
+	slot_put(c, c->n);
+	c->n++;
 	return 0;
 }
 
@@ -138,34 +174,18 @@ struct imap_cache *imap_cache_load(int dirfd)
 		pos = off;
 	}
 	free(buf);
-	if (c->n > 0)
-		qsort(c->v, c->n, sizeof *c->v, cmp_ent);
-	c->sorted = c->n;
 	return c;
 }
 
 static struct cache_ent *find(struct imap_cache *c, const char *base)
 {
-	struct cache_ent key = {(char *)base, {NULL, NULL, NULL}, NULL, 0};
-	struct cache_ent *hit = c->sorted > 0
-		? bsearch(&key, c->v, c->sorted, sizeof *c->v, cmp_ent) : NULL;
-	if (hit != NULL)
-		return hit;
-	for (size_t i = c->sorted; i < c->n; i++)
-		if (strcmp(c->v[i].base, base) == 0)
-			return &c->v[i];
+	if (c->nslot == 0)
+		return NULL;
+	size_t m = c->nslot - 1, h = hash_str(base) & m;
+	for (; c->slot[h] != 0; h = (h + 1) & m)
+		if (strcmp(c->v[c->slot[h] - 1].base, base) == 0)
+			return &c->v[c->slot[h] - 1];
 	return NULL;
-}
-
-/* The three values of a message, from the cache or computed (msg, len:
- * the message in CRLF form) and then cached. NULL: not cached and no
- * message given. */
-static void keep_sorted(struct imap_cache *c)
-{
-	if (c->n - c->sorted > 256) {
-		qsort(c->v, c->n, sizeof *c->v, cmp_ent);
-		c->sorted = c->n;
-	}
 }
 
 /* The entry of base, made (empty) when missing; NULL: out of memory. */
@@ -179,8 +199,7 @@ static struct cache_ent *find_or_add(struct imap_cache *c, const char *base)
 		free(e.base);
 		return NULL;
 	}
-	keep_sorted(c);
-	return find(c, base);
+	return &c->v[c->n - 1];
 }
 
 const char *imap_cache_header(struct imap_cache *c, const char *base, size_t *len)

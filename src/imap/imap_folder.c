@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,9 @@ static void shared_unref(struct imap_fshared *sh)
 	mailbox_close(sh->mb);
 	free(sh->key);
 	free(sh);
+	/* A big folder's scan and caches are megabytes in many small
+	 * blocks: give the freed pages back once nobody has it selected. */
+	malloc_trim(0);
 }
 
 /* The shared state of folder (NULL: INBOX) of the session's user: found

@@ -7,6 +7,7 @@
  * The message is given in CRLF form (what IMAP sizes count), parsed from
  * memory with a persistent stream, so a leaf part's content is a window
  * of the original bytes: its size and line count are exact. */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -541,8 +542,11 @@ static bool raw_has(const char *p, size_t n, const char *needle)
 	size_t k = strlen(needle);
 	if (k == 0)
 		return true;
+	/* The first letter through a table before any compare: SEARCH runs
+	 * this over every message's header. */
+	int f = tolower((unsigned char)needle[0]);
 	for (size_t i = 0; i + k <= n; i++)
-		if (strncasecmp(p + i, needle, k) == 0)
+		if (tolower((unsigned char)p[i]) == f && strncasecmp(p + i, needle, k) == 0)
 			return true;
 	return false;
 }
