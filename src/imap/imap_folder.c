@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "imap/imap_int.h"
 #include "lib/str.h"
 
@@ -128,6 +129,10 @@ static void shared_unref(struct imap_fshared *sh)
 		if (sh->next != NULL)
 			sh->next->prevp = sh->prevp;
 	}
+	if (sh->srv->watch != NULL) {
+		fswatch_remove(sh->srv->watch, sh->wnew);
+		fswatch_remove(sh->srv->watch, sh->wcur);
+	}
 	snap_unref(sh->snap);
 	imap_cache_free(sh->cache);
 	mail_index_free(sh->ix);
@@ -137,6 +142,35 @@ static void shared_unref(struct imap_fshared *sh)
 	/* A big folder's scan and caches are megabytes in many small
 	 * blocks: give the freed pages back once nobody has it selected. */
 	malloc_trim(0);
+}
+
+static void on_change(void *arg)
+{
+	struct imap_fshared *sh = arg;
+	sh->dirty = true;
+	imap_server_folder_changed(sh);
+}
+
+/* Watch new/ and cur/ (RFC 2177 IDLE hears of changes at once, and a
+ * scan is known stale without a stat). Without a watch, IDLE polls. */
+static void watch(struct imap_fshared *sh)
+{
+	struct imap_server *srv = sh->srv;
+	ik_err e;
+	if (srv->watch == NULL && !srv->watch_failed &&
+	    (srv->watch = fswatch_new(srv->loop, &e)) == NULL) {
+		srv->watch_failed = true;
+		log_event(LOG_WARNING, "imap_watch", "error=%s", e.msg);
+	}
+	if (srv->watch == NULL)
+		return;
+	int fd = mailbox_dirfd(sh->mb);
+	sh->wnew = fswatch_add(srv->watch, fd, "new", on_change, sh, &e);
+	sh->wcur = sh->wnew != NULL ? fswatch_add(srv->watch, fd, "cur", on_change, sh, &e) : NULL;
+	if (sh->wcur == NULL) {
+		fswatch_remove(srv->watch, sh->wnew);
+		sh->wnew = NULL;
+	}
 }
 
 /* The shared state of folder (NULL: INBOX) of the session's user: found
@@ -157,6 +191,7 @@ static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder,
 		return NULL;
 	}
 	sh->refs = 1;
+	sh->srv = ss->srv;
 	if (mailbox_open(ss->srv->store, ss->user, folder, &sh->mb, e) < 0 ||
 	    mail_index_open(mailbox_dirfd(sh->mb), &sh->ix, e) < 0) {
 		shared_unref(sh);
@@ -167,6 +202,7 @@ static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder,
 		sh->next->prevp = &sh->next;
 	ss->srv->folders = sh;
 	sh->prevp = &ss->srv->folders;
+	watch(sh);
 	return sh;
 }
 
@@ -253,6 +289,8 @@ static bool ts_eq(const struct timespec *a, const struct timespec *b)
 
 bool imap_folder_changed(const struct imap_folder *f)
 {
+	if (f->sh->dirty)
+		return true;
 	struct timespec n, c;
 	dir_mtimes(mailbox_dirfd(f->mb), &n, &c);
 	return !ts_eq(&n, &f->new_mtime) || !ts_eq(&c, &f->cur_mtime);
@@ -338,6 +376,8 @@ static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, 
 	/* Before the scan: a change made during it is seen next time. */
 	struct timespec new_m, cur_m;
 	dir_mtimes(mailbox_dirfd(sh->mb), &new_m, &cur_m);
+	/* A change from now on is seen by the next scan. */
+	sh->dirty = false;
 	if (mailbox_scan(sh->mb, &list, e) < 0)
 		return -1;
 	if (scan_repair(sh, &list, &new_m, &cur_m, e) < 0) {
@@ -422,7 +462,7 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	 * new/ that this one must move). */
 	struct timespec n_m, c_m;
 	dir_mtimes(mailbox_dirfd(sh->mb), &n_m, &c_m);
-	bool fresh = sh->snap != NULL && ts_eq(&n_m, &sh->new_mtime) &&
+	bool fresh = sh->snap != NULL && !sh->dirty && ts_eq(&n_m, &sh->new_mtime) &&
 		     ts_eq(&c_m, &sh->cur_mtime) && !(sh->snap->has_new && !f->readonly);
 	if (!fresh && rescan(ss, sh, f->readonly, e) < 0)
 		return -1;

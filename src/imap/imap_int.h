@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/account.h"
+#include "core/fswatch.h"
 #include "core/sasl.h"
 #include "core/server.h"
 #include "core/session.h"
@@ -47,9 +48,16 @@ struct imap_server {
 	const struct imap_conf *bound;
 	struct account_auth *auth;	/* NULL: no accounts database, nobody logs in */
 	struct mailstore *store;
-	/* The core timer that looks at the folders of IDLE sessions (made
-	 * on the first IDLE, freed with the generation). */
+	/* The core timer that looks at the folders of IDLE sessions that
+	 * no watch covers (made on the first IDLE, freed with the
+	 * generation). */
 	struct event *idle_timer;
+	/* inotify watches of the selected folders' new/ and cur/ (made with
+	 * the first folder; NULL and watch_failed when the kernel refused),
+	 * and the short timer that gathers a burst of changes into one wake. */
+	struct fswatch *watch;
+	bool watch_failed;
+	struct event *wake;
 	/* The folders some session of this generation has selected: one
 	 * shared state each (imap_folder.c). */
 	struct imap_fshared *folders;
@@ -91,6 +99,9 @@ struct imap_fshared {
 	struct imap_snap *snap;		/* the last scan, as the index knows it */
 	struct timespec new_mtime, cur_mtime;	/* of new/ and cur/ as of snap */
 	struct imap_sess *waiters;	/* IDLE sessions on this folder (imap_server.c) */
+	struct imap_server *srv;
+	struct fswatch_dir *wnew, *wcur;	/* NULL: not watched, polled */
+	bool dirty;			/* a watch saw a change since the last scan */
 };
 
 /* The selected (or examined) folder: this session's view. */
@@ -143,6 +154,8 @@ void imap_server_remove(struct imap_sess *ss);
 /* IDLE: changes to the selected folder are reported within a second. */
 void imap_server_idle_add(struct imap_sess *ss);
 void imap_server_idle_remove(struct imap_sess *ss);
+/* A watched folder changed: its IDLE sessions sync soon. */
+void imap_server_folder_changed(struct imap_fshared *sh);
 
 /* ---- imap_session.c ---- */
 bool imap_sess_accept(struct imap_server *srv, int fd, const struct sockaddr *peer,

@@ -72,6 +72,9 @@ static void gen_free(void *gen)
 		return;
 	if (srv->idle_timer != NULL)
 		event_free(srv->idle_timer);
+	if (srv->wake != NULL)
+		event_free(srv->wake);
+	fswatch_free(srv->watch);
 	mailstore_free(srv->store);
 	free(srv);
 }
@@ -96,12 +99,57 @@ void imap_server_remove(struct imap_sess *ss)
 }
 
 /* RFC 2177: an IDLE session hears of new mail and of changes others make
- * without asking. Every IMAP_IDLE_POLL_MS the core's timer looks at each
- * folder that IDLE sessions wait on: two stats per folder, however many
- * sessions wait on it; the sessions whose view is older than the
- * directories sync (the first one rescans, the others take its scan) and
- * their untagged replies go out at once. */
+ * without asking. A folder's new/ and cur/ are watched (core/fswatch,
+ * inotify): a change marks the folder and, IMAP_WAKE_MS later (a burst of
+ * deliveries gathered), its IDLE sessions sync: the first one rescans,
+ * the others take its scan, and their untagged replies go out at once.
+ * A folder the kernel would not watch is polled every IMAP_IDLE_POLL_MS
+ * instead: two stats per folder, however many sessions wait on it. */
 #define IMAP_IDLE_POLL_MS 500
+#define IMAP_WAKE_MS 20
+
+static void wake_waiters(struct imap_fshared *sh, const struct timespec *n,
+			 const struct timespec *c)
+{
+	for (struct imap_sess *ss = sh->waiters, *next; ss != NULL; ss = next) {
+		next = ss->idle_next;
+		struct imap_folder *f = ss->sel;
+		ik_err e;
+		if (f == NULL || ss->closing)
+			continue;
+		if (sh->dirty || f->new_mtime.tv_sec != n->tv_sec ||
+		    f->new_mtime.tv_nsec != n->tv_nsec || f->cur_mtime.tv_sec != c->tv_sec ||
+		    f->cur_mtime.tv_nsec != c->tv_nsec)
+			imap_folder_sync(ss, f, true, &e);
+	}
+}
+
+static void wake_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct imap_server *srv = arg;
+	for (struct imap_fshared *sh = srv->folders; sh != NULL; sh = sh->next) {
+		if (sh->waiters == NULL || !sh->dirty)
+			continue;
+		struct timespec n, c;
+		imap_folder_dir_mtimes(sh, &n, &c);
+		wake_waiters(sh, &n, &c);
+	}
+}
+
+void imap_server_folder_changed(struct imap_fshared *sh)
+{
+	struct imap_server *srv = sh->srv;
+	if (sh->waiters == NULL)
+		return;	/* the next sync of a session rescans: it is dirty */
+	if (srv->wake == NULL)
+		srv->wake = event_new(loop_base(srv->loop), -1, 0, wake_tick, srv);
+	if (srv->wake != NULL && !event_pending(srv->wake, EV_TIMEOUT, NULL)) {
+		struct timeval tv = loop_tv(IMAP_WAKE_MS);
+		event_add(srv->wake, &tv);
+	}
+}
 
 static void idle_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -109,20 +157,11 @@ static void idle_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct imap_server *srv = arg;
 	for (struct imap_fshared *sh = srv->folders; sh != NULL; sh = sh->next) {
-		if (sh->waiters == NULL)
+		if (sh->waiters == NULL || sh->wnew != NULL)
 			continue;
 		struct timespec n, c;
 		imap_folder_dir_mtimes(sh, &n, &c);
-		for (struct imap_sess *ss = sh->waiters, *next; ss != NULL; ss = next) {
-			next = ss->idle_next;
-			struct imap_folder *f = ss->sel;
-			ik_err e;
-			if (f == NULL || ss->closing)
-				continue;
-			if (f->new_mtime.tv_sec != n.tv_sec || f->new_mtime.tv_nsec != n.tv_nsec ||
-			    f->cur_mtime.tv_sec != c.tv_sec || f->cur_mtime.tv_nsec != c.tv_nsec)
-				imap_folder_sync(ss, f, true, &e);
-		}
+		wake_waiters(sh, &n, &c);
 	}
 }
 
@@ -132,9 +171,9 @@ void imap_server_idle_add(struct imap_sess *ss)
 	/* Without a selected folder there is nothing to watch. */
 	if (ss->idle_prevp != NULL || ss->sel == NULL)
 		return;
-	if (srv->idle_timer == NULL)
-		srv->idle_timer = loop_timer(srv->loop, IMAP_IDLE_POLL_MS, true, idle_tick, srv);
 	struct imap_fshared *sh = ss->sel->sh;
+	if (sh->wnew == NULL && srv->idle_timer == NULL)
+		srv->idle_timer = loop_timer(srv->loop, IMAP_IDLE_POLL_MS, true, idle_tick, srv);
 	ss->idle_next = sh->waiters;
 	if (sh->waiters != NULL)
 		sh->waiters->idle_prevp = &ss->idle_next;
