@@ -125,6 +125,15 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 			      (fa->bodies[k].kind == IMAP_SECTION_HEADER ||
 			       fa->bodies[k].kind == IMAP_SECTION_HEADER_FIELDS ||
 			       fa->bodies[k].kind == IMAP_SECTION_HEADER_FIELDS_NOT);
+	/* BODY[] alone, its size known: read straight into the reply, not
+	 * into a copy of the message first. */
+	const struct imap_section *s0 = fa->nbodies == 1 ? &fa->bodies[0] : NULL;
+	bool direct = s0 != NULL && s0->nparts == 0 && s0->kind == IMAP_SECTION_ALL &&
+		      !s0->partial && m->me->has_vsize && !(items & mime) &&
+		      !(items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER |
+				 IMAP_FETCH_RFC822_TEXT));
+	if (direct)
+		need_body = false;
 	struct sbuf msg = SBUF_INIT(ss->srv->conf->max_literal * 2 + 1);
 	const char *hdr = NULL;
 	size_t hdrlen = 0;
@@ -216,6 +225,24 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 			sbuf_free(&part);
 			sep = " ";
 		}
+	}
+	if (direct) {
+		size_t start = b->len;
+		sbuf_printf(b, "%sBODY[%s] {%" PRIu64 "}\r\n", sep, s0->spec, m->me->vsize);
+		size_t mark = b->len;
+		if (imap_folder_read(f, m->me, b, &e) == 0 && b->len - mark == m->me->vsize) {
+			sbuf_addstr(b, ")\r\n");
+			return;
+		}
+		/* A W= that does not match the file: the long way. */
+		sbuf_truncate(b, start);
+		if (imap_folder_read(f, m->me, &msg, &e) < 0) {
+			sbuf_addstr(b, ")\r\n");
+			sbuf_free(&msg);
+			return;
+		}
+		data = sbuf_cstr(&msg);
+		datalen = msg.len;
 	}
 	for (size_t k = 0; k < fa->nbodies; k++) {
 		const struct imap_section *sec = &fa->bodies[k];
