@@ -6,15 +6,20 @@
  * name, as the index is.
  *
  * The file "inetkit-cache" in the Maildir is append-only; a record is
- * "BASE LEN1 LEN2 LEN3\n" followed by the three values' bytes (they may
- * hold CR LF, inside literals). A torn or unreadable tail is ignored, and
- * the file can be deleted at any time: it is rebuilt as messages are
- * fetched. Entries of expunged messages stay until the file is deleted.
+ * "BASE LEN1 LEN2 LEN3 [LEN4]\n" followed by the values' bytes (they may
+ * hold CR LF, inside literals): ENVELOPE, BODYSTRUCTURE, BODY and the
+ * message's header block; a "-" for a length means that value is not in
+ * this record (SEARCH stores headers alone). Records of one message are
+ * merged. A torn or unreadable tail is ignored, and the file can be
+ * deleted at any time: it is rebuilt as messages are fetched and
+ * searched. Entries of expunged messages stay until the file is deleted.
  *
  * One cache per folder per worker, shared by every session that selected
- * the folder (imap_folder.c). It also keeps, in memory only, each
- * message's header block for SEARCH (HEADER, SUBJECT, FROM, SENT*...):
- * read once per message, never again per SEARCH. */
+ * the folder (imap_folder.c). The header blocks serve SEARCH (HEADER,
+ * SUBJECT, FROM, SENT*...) and header FETCHes: each message file is read
+ * once for them, then never again, also after a restart. Headers SEARCH
+ * reads are appended in batches (CACHE_FLUSH bytes, and when the cache is
+ * freed), not one write per message. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,6 +34,8 @@
 
 #define CACHE_FILE "inetkit-cache"
 #define CACHE_MAX_BYTES (256u << 20)
+#define CACHE_FLUSH (256u << 10)
+#define NVAL 4			/* ENVELOPE, BODYSTRUCTURE, BODY, header */
 
 struct cache_ent {
 	char *base;
@@ -38,6 +45,8 @@ struct cache_ent {
 };
 
 struct imap_cache {
+	int dirfd;		/* the Maildir (not owned) */
+	struct sbuf pending;	/* records not yet appended to the file */
 	struct cache_ent *v;
 	size_t n, cap;
 	/* Open addressing on the base name: slot = index into v + 1 (0:
@@ -87,10 +96,29 @@ static void ent_free(struct cache_ent *e)
 	free(e->hdr);
 }
 
+/* Append the pending records: one write under the file's lock, so that
+ * records of other processes never interleave with them. */
+static void flush(struct imap_cache *c)
+{
+	if (c->pending.len == 0)
+		return;
+	int fd = openat(c->dirfd, CACHE_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (flock(fd, LOCK_EX) == 0 &&
+		    write(fd, c->pending.data, c->pending.len) != (ssize_t)c->pending.len) {
+			/* a short append is a torn tail: ignored by readers */
+		}
+		close(fd);
+	}
+	sbuf_reset(&c->pending);
+}
+
 void imap_cache_free(struct imap_cache *c)
 {
 	if (c == NULL)
 		return;
+	flush(c);
+	sbuf_free(&c->pending);
 	for (size_t i = 0; i < c->n; i++)
 		ent_free(&c->v[i]);
 	free(c->v);
@@ -116,11 +144,41 @@ static int add(struct imap_cache *c, struct cache_ent *e)
 	return 0;
 }
 
+static struct cache_ent *find(struct imap_cache *c, const char *base);
+static struct cache_ent *find_or_add(struct imap_cache *c, const char *base);
+
+/* One record's lengths: "L1 L2 L3" or "L1 L2 L3 L4", "-" for absent
+ * (len[i] = -1). */
+static bool parse_lens(char *q, int64_t len[NVAL])
+{
+	int i = 0;
+	for (; i < NVAL && q != NULL; i++) {
+		char *end = strchr(q, ' ');
+		if (end != NULL)
+			*end = '\0';
+		uint64_t v;
+		if (strcmp(q, "-") == 0)
+			len[i] = -1;
+		else if (str_to_u64(q, CACHE_MAX_BYTES, &v) == 0)
+			len[i] = (int64_t)v;
+		else
+			return false;
+		q = end != NULL ? end + 1 : NULL;
+	}
+	if (q != NULL || i < 3)
+		return false;
+	for (; i < NVAL; i++)
+		len[i] = -1;
+	return true;
+}
+
 struct imap_cache *imap_cache_load(int dirfd)
 {
 	struct imap_cache *c = calloc(1, sizeof *c);
 	if (c == NULL)
 		return NULL;
+	c->dirfd = dirfd;
+	sbuf_init(&c->pending, CACHE_MAX_BYTES);
 	int fd = openat(dirfd, CACHE_FILE, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > CACHE_MAX_BYTES) {
@@ -144,33 +202,36 @@ struct imap_cache *imap_cache_load(int dirfd)
 			break;
 		*nl = '\0';
 		char *p = buf + pos, *sp = strchr(p, ' ');
-		uint64_t l[3];
+		int64_t l[NVAL];
 		if (sp == NULL)
 			break;
 		*sp = '\0';
-		char *q = sp + 1;
-		bool ok = true;
-		for (int i = 0; i < 3 && ok; i++) {
-			char *end = strchr(q, ' ');
-			if (end != NULL)
-				*end = '\0';
-			ok = str_to_u64(q, CACHE_MAX_BYTES, &l[i]) == 0 && (i == 2) == (end == NULL);
-			q = end != NULL ? end + 1 : q;
-		}
 		size_t body = (size_t)(nl - buf) + 1;
-		if (!ok || l[0] + l[1] + l[2] > (uint64_t)got - body)
+		uint64_t total = 0;
+		bool ok = parse_lens(sp + 1, l);
+		for (int i = 0; i < NVAL && ok; i++)
+			total += l[i] > 0 ? (uint64_t)l[i] : 0;
+		if (!ok || total > (uint64_t)got - body)
 			break;
-		struct cache_ent e = {strdup(p), {NULL, NULL, NULL}, NULL, 0};
+		struct cache_ent *e = find_or_add(c, p);
+		if (e == NULL)
+			break;
 		size_t off = body;
-		for (int i = 0; i < 3; i++) {
-			e.val[i] = strndup(buf + off, (size_t)l[i]);
+		for (int i = 0; i < NVAL; i++) {
+			if (l[i] < 0)
+				continue;
+			char **slot = i < 3 ? &e->val[i] : &e->hdr;
+			if (*slot == NULL && (*slot = strndup(buf + off, (size_t)l[i])) != NULL &&
+			    i == 3)
+				e->hdrlen = (size_t)l[i];
 			off += (size_t)l[i];
 		}
-		if (e.base == NULL || e.val[0] == NULL || e.val[1] == NULL || e.val[2] == NULL ||
-		    add(c, &e) < 0) {
-			ent_free(&e);
-			break;
-		}
+		/* An entry has its three values or none. */
+		if (e->val[0] == NULL || e->val[1] == NULL || e->val[2] == NULL)
+			for (int i = 0; i < 3; i++) {
+				free(e->val[i]);
+				e->val[i] = NULL;
+			}
 		pos = off;
 	}
 	free(buf);
@@ -211,6 +272,11 @@ const char *imap_cache_header(struct imap_cache *c, const char *base, size_t *le
 	return hit->hdr;
 }
 
+static bool base_ok(const char *base)
+{
+	return strchr(base, ' ') == NULL && strchr(base, '\n') == NULL;
+}
+
 void imap_cache_set_header(struct imap_cache *c, const char *base, const char *hdr, size_t len)
 {
 	struct cache_ent *e = find_or_add(c, base);
@@ -221,6 +287,14 @@ void imap_cache_set_header(struct imap_cache *c, const char *base, const char *h
 	memcpy(e->hdr, hdr, len);
 	e->hdr[len] = '\0';
 	e->hdrlen = len;
+	if (base_ok(base)) {
+		size_t mark = c->pending.len;
+		if (sbuf_printf(&c->pending, "%s - - - %zu\n", base, len) < 0 ||
+		    sbuf_add(&c->pending, hdr, len) < 0)
+			sbuf_truncate(&c->pending, mark);
+		if (c->pending.len >= CACHE_FLUSH)
+			flush(c);
+	}
 }
 
 /* The end of msg's header (after its blank line), or len. */
@@ -238,6 +312,7 @@ static size_t header_len(const char *msg, size_t len)
 const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
 				  const char *msg, size_t len)
 {
+	(void)dirfd;	/* the cache's own (c->dirfd) */
 	struct cache_ent *hit = find(c, base);
 	if (hit != NULL && hit->val[0] != NULL)
 		return (const char *const *)hit->val;
@@ -250,23 +325,18 @@ const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *b
 	for (int i = 0; i < 3; i++)
 		val[i] = strdup(sbuf_cstr(&b[i]));
 	bool ok = val[0] != NULL && val[1] != NULL && val[2] != NULL;
-	if (ok) {
-		/* One append under the file's lock: records never interleave. */
-		struct sbuf rec = SBUF_INIT(CACHE_MAX_BYTES);
-		sbuf_printf(&rec, "%s %zu %zu %zu\n", base, b[0].len, b[1].len, b[2].len);
-		for (int i = 0; i < 3; i++)
-			sbuf_add(&rec, sbuf_cstr(&b[i]), b[i].len);
-		int fd = strchr(base, ' ') == NULL && strchr(base, '\n') == NULL
-			 ? openat(dirfd, CACHE_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
-			 : -1;
-		if (fd >= 0) {
-			if (flock(fd, LOCK_EX) == 0 &&
-			    write(fd, rec.data, rec.len) != (ssize_t)rec.len) {
-				/* a short append is a torn tail: ignored by readers */
-			}
-			close(fd);
-		}
-		sbuf_free(&rec);
+	size_t hl = header_len(msg, len);
+	if (ok && base_ok(base)) {
+		size_t mark = c->pending.len;
+		struct sbuf *r = &c->pending;
+		if (sbuf_printf(r, "%s %zu %zu %zu %zu\n", base, b[0].len, b[1].len, b[2].len, hl) < 0 ||
+		    sbuf_add(r, sbuf_cstr(&b[0]), b[0].len) < 0 ||
+		    sbuf_add(r, sbuf_cstr(&b[1]), b[1].len) < 0 ||
+		    sbuf_add(r, sbuf_cstr(&b[2]), b[2].len) < 0 || sbuf_add(r, msg, hl) < 0)
+			sbuf_truncate(r, mark);
+		/* What a FETCH computed is in the file when its reply goes
+		 * out (other workers and processes read it from there). */
+		flush(c);
 	}
 	for (int i = 0; i < 3; i++)
 		sbuf_free(&b[i]);
@@ -278,8 +348,12 @@ const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *b
 	}
 	for (int i = 0; i < 3; i++)
 		e->val[i] = val[i];
-	/* The message is at hand: SEARCH need not read it again. */
-	if (e->hdr == NULL)
-		imap_cache_set_header(c, base, msg, header_len(msg, len));
+	/* The message is at hand: SEARCH need not read it again (the
+	 * record above holds it for the file). */
+	if (e->hdr == NULL && (e->hdr = malloc(hl + 1)) != NULL) {
+		memcpy(e->hdr, msg, hl);
+		e->hdr[hl] = '\0';
+		e->hdrlen = hl;
+	}
 	return (const char *const *)find(c, base)->val;
 }
