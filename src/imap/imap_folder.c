@@ -120,10 +120,15 @@ static void snap_unref(struct imap_snap *sn)
 	free(sn);
 }
 
-static void shared_unref(struct imap_fshared *sh)
+/* A folder's state outlives its last session by IMAP_FOLDER_LINGER_MS: a
+ * client that logs in again (phones do, often) finds the scan, the index
+ * and the cache in memory instead of reading them again. */
+#define IMAP_FOLDER_LINGER_MS 10000
+
+static void shared_destroy(struct imap_fshared *sh)
 {
-	if (sh == NULL || --sh->refs > 0)
-		return;
+	if (sh->linger != NULL)
+		event_free(sh->linger);
 	if (sh->prevp != NULL) {
 		*sh->prevp = sh->next;
 		if (sh->next != NULL)
@@ -142,6 +147,29 @@ static void shared_unref(struct imap_fshared *sh)
 	/* A big folder's scan and caches are megabytes in many small
 	 * blocks: give the freed pages back once nobody has it selected. */
 	malloc_trim(0);
+}
+
+static void linger_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	shared_destroy(arg);
+}
+
+static void shared_unref(struct imap_fshared *sh)
+{
+	if (sh == NULL || --sh->refs > 0)
+		return;
+	if (sh->linger == NULL)
+		sh->linger = loop_timer(sh->srv->loop, IMAP_FOLDER_LINGER_MS, false, linger_end, sh);
+	if (sh->linger == NULL)
+		shared_destroy(sh);
+}
+
+void imap_folder_free_all(struct imap_server *srv)
+{
+	while (srv->folders != NULL)
+		shared_destroy(srv->folders);
 }
 
 static void on_change(void *arg)
@@ -173,6 +201,24 @@ static void watch(struct imap_fshared *sh)
 	}
 }
 
+/* A state that lingered unselected: its index file may have been
+ * deleted or replaced meanwhile (by hand, or a rebuild elsewhere); then
+ * the index is read again and the folder rescanned. */
+static int index_replaced(struct imap_fshared *sh, ik_err *e)
+{
+	struct stat st;
+	if (fstatat(mailbox_dirfd(sh->mb), MAIL_INDEX_FILE, &st, 0) == 0 &&
+	    (uint64_t)st.st_ino == sh->ix->ino)
+		return 0;
+	struct mail_index *ix;
+	if (mail_index_open(mailbox_dirfd(sh->mb), &ix, e) < 0)
+		return -1;
+	mail_index_free(sh->ix);
+	sh->ix = ix;
+	sh->dirty = true;
+	return 0;
+}
+
 /* The shared state of folder (NULL: INBOX) of the session's user: found
  * among the generation's, or opened (Maildir, index) and added. */
 static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder, ik_err *e)
@@ -181,7 +227,14 @@ static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder,
 	str_fmt(key, sizeof key, "%s/%s", ss->user, folder != NULL ? folder : "");
 	for (struct imap_fshared *sh = ss->srv->folders; sh != NULL; sh = sh->next)
 		if (strcmp(sh->key, key) == 0) {
-			sh->refs++;
+			if (sh->refs++ == 0 && sh->linger != NULL) {
+				event_free(sh->linger);
+				sh->linger = NULL;
+				if (index_replaced(sh, e) < 0) {
+					shared_unref(sh);
+					return NULL;
+				}
+			}
 			return sh;
 		}
 	struct imap_fshared *sh = calloc(1, sizeof *sh);
@@ -194,7 +247,7 @@ static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder,
 	sh->srv = ss->srv;
 	if (mailbox_open(ss->srv->store, ss->user, folder, &sh->mb, e) < 0 ||
 	    mail_index_open(mailbox_dirfd(sh->mb), &sh->ix, e) < 0) {
-		shared_unref(sh);
+		shared_destroy(sh);
 		return NULL;
 	}
 	sh->next = ss->srv->folders;

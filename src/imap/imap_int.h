@@ -102,6 +102,7 @@ struct imap_fshared {
 	struct imap_server *srv;
 	struct fswatch_dir *wnew, *wcur;	/* NULL: not watched, polled */
 	bool dirty;			/* a watch saw a change since the last scan */
+	struct event *linger;		/* unselected: freed when this fires */
 };
 
 /* The selected (or examined) folder: this session's view. */
@@ -227,6 +228,8 @@ struct imap_cache *imap_folder_cache(struct imap_folder *f);
 /* The header of message i (CRLF, up to and with its blank line), from the
  * shared cache or read once and cached; NULL when unreadable. */
 const char *imap_folder_header(struct imap_folder *f, size_t i, size_t *len);
+/* Free the generation's folder states (all unselected by then). */
+void imap_folder_free_all(struct imap_server *srv);
 /* The modification times of the folder's new/ and cur/ now. */
 void imap_folder_dir_mtimes(const struct imap_fshared *sh, struct timespec *n, struct timespec *c);
 /* Flag letters as a bit set ('A'..'z'), to compare cheaply. */

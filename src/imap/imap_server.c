@@ -74,6 +74,7 @@ static void gen_free(void *gen)
 		event_free(srv->idle_timer);
 	if (srv->wake != NULL)
 		event_free(srv->wake);
+	imap_folder_free_all(srv);
 	fswatch_free(srv->watch);
 	mailstore_free(srv->store);
 	free(srv);
