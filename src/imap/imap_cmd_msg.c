@@ -89,6 +89,7 @@ static void set_seen(struct imap_sess *ss, size_t i)
 	ik_err e;
 	if (mailbox_set_flags(f->mb, m->me, letters, &e) == 0)
 		mail_index_set_flags(f->ix, m->uid, m->me->flags, &m->modseq, &e);
+	m->told = imap_flag_bits(m->me->flags);
 }
 
 static void put_literal(struct sbuf *b, const char *p, size_t n)
@@ -107,18 +108,40 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	unsigned mime = IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE;
 	/* Read the cache file when a session first needs it: an IDLE or
 	 * FLAGS-only session never holds it. */
-	if ((items & mime) && f->cache == NULL &&
-	    (f->cache = imap_cache_load(mailbox_dirfd(f->mb))) == NULL)
+	struct imap_cache *cache = (items & mime) ? imap_folder_cache(f) : NULL;
+	if (cache == NULL)
 		items &= ~mime;
 	const char *const *cached = (items & mime)
-		? imap_cache_get(f->cache, mailbox_dirfd(f->mb), m->me->base, NULL, 0) : NULL;
+		? imap_cache_get(cache, mailbox_dirfd(f->mb), m->me->base, NULL, 0) : NULL;
 	bool need_body = (items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER |
 				   IMAP_FETCH_RFC822_TEXT)) || fa->nbodies > 0 ||
 			 ((items & mime) && cached == NULL);
+	/* Header sections only (what clients list messages with): the
+	 * folder's header cache serves, the file is not read. */
+	bool header_only = need_body && !((items & mime) && cached == NULL) &&
+			   !(items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_TEXT));
+	for (size_t k = 0; k < fa->nbodies && header_only; k++)
+		header_only = fa->bodies[k].nparts == 0 &&
+			      (fa->bodies[k].kind == IMAP_SECTION_HEADER ||
+			       fa->bodies[k].kind == IMAP_SECTION_HEADER_FIELDS ||
+			       fa->bodies[k].kind == IMAP_SECTION_HEADER_FIELDS_NOT);
+	/* BODY[] alone, its size known: read straight into the reply, not
+	 * into a copy of the message first. */
+	const struct imap_section *s0 = fa->nbodies == 1 ? &fa->bodies[0] : NULL;
+	bool direct = s0 != NULL && s0->nparts == 0 && s0->kind == IMAP_SECTION_ALL &&
+		      !s0->partial && m->me->has_vsize && !(items & mime) &&
+		      !(items & (IMAP_FETCH_RFC822 | IMAP_FETCH_RFC822_HEADER |
+				 IMAP_FETCH_RFC822_TEXT));
+	if (direct)
+		need_body = false;
 	struct sbuf msg = SBUF_INIT(ss->srv->conf->max_literal * 2 + 1);
+	const char *hdr = NULL;
+	size_t hdrlen = 0;
+	if (header_only && (hdr = imap_folder_header(f, i, &hdrlen)) == NULL)
+		header_only = false;
 	/* The reader finds a renamed file again by itself (a directory
 	 * scan): only then, never on every FETCH. */
-	if (need_body && imap_folder_read(f, m->me, &msg, &e) < 0) {
+	if (need_body && !header_only && imap_folder_read(f, m->me, &msg, &e) < 0) {
 		sbuf_free(&msg);
 		return;
 	}
@@ -150,7 +173,7 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	}
 	if (items & IMAP_FETCH_RFC822_SIZE) {
 		uint64_t size = m->me->vsize;
-		if (need_body)
+		if (need_body && !header_only)
 			size = msg.len;
 		else if (!m->me->has_vsize && mailbox_vsize(f->mb, m->me, &e) == 0)
 			size = m->me->vsize;
@@ -161,9 +184,10 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 		sbuf_printf(b, "%sMODSEQ (%" PRIu64 ")", sep, m->modseq);
 		sep = " ";
 	}
-	const char *data = sbuf_cstr(&msg);
+	const char *data = header_only ? hdr : sbuf_cstr(&msg);
+	size_t datalen = header_only ? hdrlen : msg.len;
 	if ((items & mime) && cached == NULL)
-		cached = imap_cache_get(f->cache, mailbox_dirfd(f->mb), m->me->base, data, msg.len);
+		cached = imap_cache_get(cache, mailbox_dirfd(f->mb), m->me->base, data, datalen);
 	static const struct {
 		unsigned item;
 		const char *name;
@@ -194,21 +218,42 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 			if (!(items & r822[k].item))
 				continue;
 			struct imap_section sec = {.kind = r822[k].kind};
-			struct sbuf part = SBUF_INIT(msg.len + 16);
-			imap_mime_section(data, msg.len, &sec, &part);
+			struct sbuf part = SBUF_INIT(datalen + 16);
+			imap_mime_section(data, datalen, &sec, &part);
 			sbuf_printf(b, "%s%s ", sep, r822[k].name);
 			put_literal(b, sbuf_cstr(&part), part.len);
 			sbuf_free(&part);
 			sep = " ";
 		}
 	}
+	if (direct) {
+		size_t start = b->len;
+		sbuf_printf(b, "%sBODY[%s] {%" PRIu64 "}\r\n", sep, s0->spec, m->me->vsize);
+		size_t mark = b->len;
+		if (imap_folder_read(f, m->me, b, &e) == 0 && b->len - mark == m->me->vsize) {
+			sbuf_addstr(b, ")\r\n");
+			return;
+		}
+		/* A W= that does not match the file: the long way. */
+		sbuf_truncate(b, start);
+		if (imap_folder_read(f, m->me, &msg, &e) < 0) {
+			sbuf_addstr(b, ")\r\n");
+			sbuf_free(&msg);
+			return;
+		}
+		data = sbuf_cstr(&msg);
+		datalen = msg.len;
+	}
 	for (size_t k = 0; k < fa->nbodies; k++) {
 		const struct imap_section *sec = &fa->bodies[k];
-		struct sbuf part = SBUF_INIT(msg.len + 4096);
-		imap_mime_section(data, msg.len, sec, &part);
+		struct sbuf part = SBUF_INIT(datalen + 4096);
+		/* BODY[]: the message as read, not copied once more. */
+		bool whole = sec->nparts == 0 && sec->kind == IMAP_SECTION_ALL;
+		if (!whole)
+			imap_mime_section(data, datalen, sec, &part);
 		sbuf_printf(b, "%sBODY[%s]", sep, sec->spec);
-		const char *p = sbuf_cstr(&part);
-		size_t n = part.len;
+		const char *p = whole ? data : sbuf_cstr(&part);
+		size_t n = whole ? datalen : part.len;
 		if (sec->partial) {
 			sbuf_printf(b, "<%" PRIu32 ">", sec->offset);
 			size_t off = sec->offset < n ? sec->offset : n;
@@ -249,15 +294,22 @@ void imap_cmd_fetch(struct session_call *c)
 	struct imap_folder *f = ss->sel;
 	size_t from, to;
 	imap_folder_span(f, set, uid, &from, &to);
+	/* One buffer for the replies, handed on every 256 KiB: no
+	 * allocation per message. */
+	struct sbuf b = SBUF_INIT(ss->srv->conf->max_literal * 2 + (1u << 20));
 	for (size_t i = from; i < to && !ss->closing; i++) {
 		if (!imap_folder_match(f, i, set, uid))
 			continue;
 		if (fa.changedsince_given && f->msgs[i].modseq <= fa.changedsince)
 			continue;
-		struct sbuf b = SBUF_INIT(ss->srv->conf->max_literal * 2 + (1u << 20));
 		fetch_one(ss, i, &fa, uid, &b);
-		imap_send_sbuf(ss, &b);
+		if (b.len >= (256u << 10)) {
+			if (!ss->closing)
+				session_write(ss->s, b.data, b.len);
+			sbuf_reset(&b);
+		}
 	}
+	imap_send_sbuf(ss, &b);
 	free(set);
 	imap_args_free(&a);
 	imap_reply(ss, c->tag, "OK", "Fetch completed.");
@@ -329,6 +381,7 @@ void imap_cmd_store(struct session_call *c)
 		ik_err e;
 		if (strcmp(letters, cur) != 0 && mailbox_set_flags(f->mb, m->me, letters, &e) == 0)
 			mail_index_set_flags(f->ix, m->uid, m->me->flags, &m->modseq, &e);
+		m->told = imap_flag_bits(m->me->flags);
 		if (!st.silent || st.unchangedsince_given) {
 			sbuf_printf(&b, "* %zu FETCH (", i + 1);
 			if (uid)
@@ -364,6 +417,12 @@ struct search_ctx {
 static const char *search_msg(struct search_ctx *x, size_t *len, bool header_only)
 {
 	struct imap_folder *f = x->ss->sel;
+	if (header_only && !x->have) {
+		/* The folder's header cache: each file read once, not per SEARCH. */
+		const char *h = imap_folder_header(f, x->i, len);
+		if (h != NULL)
+			return h;
+	}
 	bool have = header_only ? x->have_header || x->have : x->have;
 	if (!have && !x->failed) {
 		ik_err e;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "imap/imap_int.h"
 #include "lib/str.h"
 
@@ -26,19 +28,39 @@ static const struct {
 	{'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"},
 };
 
+uint64_t imap_flag_bits(const char *letters)
+{
+	uint64_t bits = 0;
+	for (const char *p = letters; *p; p++)
+		if (*p >= 'A' && *p <= 'z')
+			bits |= (uint64_t)1 << (*p - 'A');
+	return bits;
+}
+
 void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
 {
-	sbuf_addch(b, '(');
-	bool first = true;
+	/* Built in a small array, one append: FETCH 1:* (FLAGS) calls this
+	 * for every message. */
+	char out[64];
+	size_t n = 0;
+	out[n++] = '(';
 	for (size_t i = 0; i < sizeof flag_map / sizeof flag_map[0]; i++) {
 		if (strchr(m->me->flags, flag_map[i].letter) == NULL)
 			continue;
-		sbuf_printf(b, "%s%s", first ? "" : " ", flag_map[i].flag);
-		first = false;
+		if (n > 1)
+			out[n++] = ' ';
+		size_t k = strlen(flag_map[i].flag);
+		memcpy(out + n, flag_map[i].flag, k);
+		n += k;
 	}
-	if (m->recent)
-		sbuf_printf(b, "%s\\Recent", first ? "" : " ");
-	sbuf_addch(b, ')');
+	if (m->recent) {
+		if (n > 1)
+			out[n++] = ' ';
+		memcpy(out + n, "\\Recent", 7);
+		n += 7;
+	}
+	out[n++] = ')';
+	sbuf_add(b, out, n);
 }
 
 int imap_flags_to_letters(const char *const *flags, size_t n, char *out, size_t outsz)
@@ -87,16 +109,197 @@ int imap_folder_name(const char *name, const char **folder, char *err)
 	return 0;
 }
 
+static void snap_unref(struct imap_snap *sn)
+{
+	if (sn == NULL || --sn->refs > 0)
+		return;
+	mailbox_list_free(&sn->list);
+	free(sn->uid);
+	free(sn->order);
+	free(sn->was_new);
+	free(sn);
+}
+
+/* A folder's state outlives its last session by IMAP_FOLDER_LINGER_MS: a
+ * client that logs in again (phones do, often) finds the scan, the index
+ * and the cache in memory instead of reading them again. */
+#define IMAP_FOLDER_LINGER_MS 10000
+
+static void shared_destroy(struct imap_fshared *sh)
+{
+	if (sh->linger != NULL)
+		event_free(sh->linger);
+	if (sh->prevp != NULL) {
+		*sh->prevp = sh->next;
+		if (sh->next != NULL)
+			sh->next->prevp = sh->prevp;
+	}
+	if (sh->srv->watch != NULL) {
+		fswatch_remove(sh->srv->watch, sh->wnew);
+		fswatch_remove(sh->srv->watch, sh->wcur);
+	}
+	snap_unref(sh->snap);
+	imap_cache_free(sh->cache);
+	mail_index_free(sh->ix);
+	mailbox_close(sh->mb);
+	free(sh->key);
+	free(sh);
+	/* A big folder's scan and caches are megabytes in many small
+	 * blocks: give the freed pages back once nobody has it selected. */
+	malloc_trim(0);
+}
+
+static void linger_end(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	shared_destroy(arg);
+}
+
+static void shared_unref(struct imap_fshared *sh)
+{
+	if (sh == NULL || --sh->refs > 0)
+		return;
+	if (sh->linger == NULL)
+		sh->linger = loop_timer(sh->srv->loop, IMAP_FOLDER_LINGER_MS, false, linger_end, sh);
+	if (sh->linger == NULL)
+		shared_destroy(sh);
+}
+
+void imap_folder_free_all(struct imap_server *srv)
+{
+	while (srv->folders != NULL)
+		shared_destroy(srv->folders);
+}
+
+static void on_change(void *arg)
+{
+	struct imap_fshared *sh = arg;
+	sh->dirty = true;
+	imap_server_folder_changed(sh);
+}
+
+/* Watch new/ and cur/ (RFC 2177 IDLE hears of changes at once, and a
+ * scan is known stale without a stat). Without a watch, IDLE polls. */
+static void watch(struct imap_fshared *sh)
+{
+	struct imap_server *srv = sh->srv;
+	ik_err e;
+	if (srv->watch == NULL && !srv->watch_failed &&
+	    (srv->watch = fswatch_new(srv->loop, &e)) == NULL) {
+		srv->watch_failed = true;
+		log_event(LOG_WARNING, "imap_watch", "error=%s", e.msg);
+	}
+	if (srv->watch == NULL)
+		return;
+	int fd = mailbox_dirfd(sh->mb);
+	sh->wnew = fswatch_add(srv->watch, fd, "new", on_change, sh, &e);
+	sh->wcur = sh->wnew != NULL ? fswatch_add(srv->watch, fd, "cur", on_change, sh, &e) : NULL;
+	if (sh->wcur == NULL) {
+		fswatch_remove(srv->watch, sh->wnew);
+		sh->wnew = NULL;
+	}
+}
+
+/* A state that lingered unselected: its index file may have been
+ * deleted or replaced meanwhile (by hand, or a rebuild elsewhere); then
+ * the index is read again and the folder rescanned. */
+static int index_replaced(struct imap_fshared *sh, ik_err *e)
+{
+	struct stat st;
+	if (fstatat(mailbox_dirfd(sh->mb), MAIL_INDEX_FILE, &st, 0) == 0 &&
+	    (uint64_t)st.st_ino == sh->ix->ino)
+		return 0;
+	struct mail_index *ix;
+	if (mail_index_open(mailbox_dirfd(sh->mb), &ix, e) < 0)
+		return -1;
+	mail_index_free(sh->ix);
+	sh->ix = ix;
+	sh->dirty = true;
+	return 0;
+}
+
+/* The shared state of folder (NULL: INBOX) of the session's user: found
+ * among the generation's, or opened (Maildir, index) and added. */
+static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder, ik_err *e)
+{
+	char key[ACCOUNT_NAME_MAX + IMAP_MAILBOX_MAX + 4];
+	str_fmt(key, sizeof key, "%s/%s", ss->user, folder != NULL ? folder : "");
+	for (struct imap_fshared *sh = ss->srv->folders; sh != NULL; sh = sh->next)
+		if (strcmp(sh->key, key) == 0) {
+			if (sh->refs++ == 0 && sh->linger != NULL) {
+				event_free(sh->linger);
+				sh->linger = NULL;
+				if (index_replaced(sh, e) < 0) {
+					shared_unref(sh);
+					return NULL;
+				}
+			}
+			return sh;
+		}
+	struct imap_fshared *sh = calloc(1, sizeof *sh);
+	if (sh == NULL || (sh->key = strdup(key)) == NULL) {
+		free(sh);
+		ik_err_set(e, "out of memory");
+		return NULL;
+	}
+	sh->refs = 1;
+	sh->srv = ss->srv;
+	if (mailbox_open(ss->srv->store, ss->user, folder, &sh->mb, e) < 0 ||
+	    mail_index_open(mailbox_dirfd(sh->mb), &sh->ix, e) < 0) {
+		shared_destroy(sh);
+		return NULL;
+	}
+	sh->next = ss->srv->folders;
+	if (sh->next != NULL)
+		sh->next->prevp = &sh->next;
+	ss->srv->folders = sh;
+	sh->prevp = &ss->srv->folders;
+	watch(sh);
+	return sh;
+}
+
 void imap_folder_free(struct imap_folder *f)
 {
 	if (f == NULL)
 		return;
-	mail_index_free(f->ix);
-	imap_cache_free(f->cache);
-	mailbox_list_free(&f->list);
-	mailbox_close(f->mb);
+	snap_unref(f->snap);
+	shared_unref(f->sh);
 	free(f->msgs);
 	free(f);
+}
+
+struct imap_cache *imap_folder_cache(struct imap_folder *f)
+{
+	if (f->sh->cache == NULL)
+		f->sh->cache = imap_cache_load(mailbox_dirfd(f->mb));
+	return f->sh->cache;
+}
+
+const char *imap_folder_header(struct imap_folder *f, size_t i, size_t *len)
+{
+	struct imap_cache *c = imap_folder_cache(f);
+	struct mailbox_entry *me = f->msgs[i].me;
+	const char *h = c != NULL ? imap_cache_header(c, me->base, len) : NULL;
+	if (h != NULL)
+		return h;
+	struct sbuf b = SBUF_INIT(64u << 20);
+	ik_err e;
+	if (imap_folder_read_part(f, me, true, &b, &e) < 0) {
+		sbuf_free(&b);
+		return NULL;
+	}
+	const char *p = sbuf_cstr(&b);
+	const char *blank = b.len >= 2 && p[0] == '\r' && p[1] == '\n' ? p
+			    : memmem(p, b.len, "\r\n\r\n", 4);
+	size_t n = blank == NULL ? b.len : (size_t)(blank - p) + (blank == p ? 2 : 4);
+	if (c != NULL) {
+		imap_cache_set_header(c, me->base, p, n);
+		sbuf_free(&b);
+		return imap_cache_header(c, me->base, len);
+	}
+	sbuf_free(&b);
+	return NULL;
 }
 
 static int cmp_entry_base(const void *a, const void *b)
@@ -105,73 +308,233 @@ static int cmp_entry_base(const void *a, const void *b)
 	return strcmp((*x)->base, (*y)->base);
 }
 
-static void dir_mtimes(const struct imap_folder *f, struct timespec *n, struct timespec *c)
+static void dir_mtimes(int dirfd, struct timespec *n, struct timespec *c)
 {
 	struct stat st;
 	memset(n, 0, sizeof *n);
 	memset(c, 0, sizeof *c);
-	if (fstatat(mailbox_dirfd(f->mb), "new", &st, 0) == 0)
+	if (fstatat(dirfd, "new", &st, 0) == 0)
 		*n = st.st_mtim;
-	if (fstatat(mailbox_dirfd(f->mb), "cur", &st, 0) == 0)
+	if (fstatat(dirfd, "cur", &st, 0) == 0)
 		*c = st.st_mtim;
+}
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_entry_struct_base(const void *a, const void *b)
+{
+	return strcmp(((const struct mailbox_entry *)a)->base,
+		      ((const struct mailbox_entry *)b)->base);
+}
+
+void imap_folder_dir_mtimes(const struct imap_fshared *sh, struct timespec *n, struct timespec *c)
+{
+	dir_mtimes(mailbox_dirfd(sh->mb), n, c);
+}
+
+static bool ts_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
 bool imap_folder_changed(const struct imap_folder *f)
 {
+	if (f->sh->dirty)
+		return true;
 	struct timespec n, c;
-	dir_mtimes(f, &n, &c);
-	return n.tv_sec != f->new_mtime.tv_sec || n.tv_nsec != f->new_mtime.tv_nsec ||
-	       c.tv_sec != f->cur_mtime.tv_sec || c.tv_nsec != f->cur_mtime.tv_nsec;
+	dir_mtimes(mailbox_dirfd(f->mb), &n, &c);
+	return !ts_eq(&n, &f->new_mtime) || !ts_eq(&c, &f->cur_mtime);
 }
 
-int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e)
+static int cmp_base_entry(const void *key, const void *ent)
+{
+	return strcmp(key, ((const struct mailbox_entry *)ent)->base);
+}
+
+/* A file renamed (a flag change by another session or process) while
+ * readdir walks its directory can be missed by the walk, and the index
+ * would take it as expunged. When the directories changed during the
+ * scan and messages the index knows are missing, scan once more and take
+ * those found then. */
+static int scan_repair(struct imap_fshared *sh, struct mailbox_list *list,
+		       const struct timespec *new_m, const struct timespec *cur_m, ik_err *e)
+{
+	struct timespec n2, c2;
+	dir_mtimes(mailbox_dirfd(sh->mb), &n2, &c2);
+	if (ts_eq(&n2, new_m) && ts_eq(&c2, cur_m))
+		return 0;
+	char **names = calloc(list->n + 1, sizeof *names);
+	if (names == NULL)
+		return ik_err_set(e, "out of memory");
+	for (size_t i = 0; i < list->n; i++)
+		names[i] = list->v[i].base;
+	qsort(names, list->n, sizeof *names, cmp_str_ptr);
+	size_t missing = 0;
+	for (size_t i = 0; i < sh->ix->n && missing == 0; i++)
+		missing += bsearch(&sh->ix->v[i].base, names, list->n, sizeof *names,
+				   cmp_str_ptr) == NULL;
+	if (missing == 0) {
+		free(names);
+		return 0;
+	}
+	struct mailbox_list again = {NULL, 0};
+	if (mailbox_scan(sh->mb, &again, e) < 0) {
+		free(names);
+		return -1;
+	}
+	/* again in base order, to look the missing ones up */
+	struct mailbox_entry *v = again.v;
+	size_t an = again.n;
+	qsort(v, an, sizeof *v, cmp_entry_struct_base);
+	size_t add = 0;
+	bool *take = calloc(an + 1, sizeof *take);
+	for (size_t i = 0; take != NULL && i < sh->ix->n; i++) {
+		const char *base = sh->ix->v[i].base;
+		if (bsearch(&base, names, list->n, sizeof *names, cmp_str_ptr) != NULL)
+			continue;
+		struct mailbox_entry *hit = bsearch(base, v, an, sizeof *v, cmp_base_entry);
+		if (hit != NULL && !take[hit - v]) {
+			take[hit - v] = true;
+			add++;
+		}
+	}
+	int rc = 0;
+	if (add > 0) {
+		struct mailbox_entry *nv = realloc(list->v, (list->n + add) * sizeof *nv);
+		if (nv == NULL) {
+			rc = ik_err_set(e, "out of memory");
+		} else {
+			list->v = nv;
+			for (size_t i = 0; i < an; i++)
+				if (take[i]) {
+					list->v[list->n++] = v[i];
+					v[i].name = v[i].base = NULL;	/* moved */
+				}
+		}
+	}
+	free(take);
+	free(names);
+	mailbox_list_free(&again);
+	return rc;
+}
+
+/* Scan the folder, move new messages to cur/ (read-write), bring the
+ * index up to date and make the result the folder's current scan. */
+static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, ik_err *e)
 {
 	struct mailbox_list list = {NULL, 0};
 	/* Before the scan: a change made during it is seen next time. */
 	struct timespec new_m, cur_m;
-	dir_mtimes(f, &new_m, &cur_m);
-	if (mailbox_scan(f->mb, &list, e) < 0)
+	dir_mtimes(mailbox_dirfd(sh->mb), &new_m, &cur_m);
+	/* A change from now on is seen by the next scan. */
+	sh->dirty = false;
+	if (mailbox_scan(sh->mb, &list, e) < 0)
 		return -1;
+	if (scan_repair(sh, &list, &new_m, &cur_m, e) < 0) {
+		mailbox_list_free(&list);
+		return -1;
+	}
+	struct imap_snap *sn = calloc(1, sizeof *sn);
 	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
 	struct mailbox_entry **by = calloc(list.n + 1, sizeof *by);
 	bool *was_new = calloc(list.n + 1, sizeof *was_new);
-	struct imap_msg *msgs = NULL;
 	int rc = -1;
-	if (seen == NULL || by == NULL || was_new == NULL) {
+	if (sn == NULL || seen == NULL || by == NULL || was_new == NULL) {
 		ik_err_set(e, "out of memory");
 		goto out;
 	}
+	bool left_new = false;
 	for (size_t i = 0; i < list.n; i++) {
 		struct mailbox_entry *me = &list.v[i];
 		was_new[i] = me->in_new;
 		/* The first session to see a message moves it to cur/ and
 		 * holds its \Recent (RFC 3501 2.3.2). */
-		if (me->in_new && !f->readonly && mailbox_to_cur(f->mb, me, e) < 0)
+		if (me->in_new && !readonly && mailbox_to_cur(sh->mb, me, e) < 0)
 			goto out;
+		left_new = left_new || me->in_new;
 		seen[i].base = me->base;
 		seen[i].flags = me->flags;
 		by[i] = me;
 	}
-	if (mail_index_sync(f->ix, seen, list.n, e) < 0)
+	if (mail_index_sync(sh->ix, seen, list.n, e) < 0)
 		goto out;
 	qsort(by, list.n, sizeof *by, cmp_entry_base);
-	msgs = calloc(f->ix->n + 1, sizeof *msgs);
-	if (msgs == NULL) {
+	sn->uid = calloc(sh->ix->n + 1, sizeof *sn->uid);
+	sn->order = calloc(sh->ix->n + 1, sizeof *sn->order);
+	sn->was_new = calloc(sh->ix->n + 1, sizeof *sn->was_new);
+	if (sn->uid == NULL || sn->order == NULL || sn->was_new == NULL) {
 		ik_err_set(e, "out of memory");
 		goto out;
 	}
-	size_t n = 0;
-	for (size_t i = 0; i < f->ix->n; i++) {
-		struct mail_index_rec *r = &f->ix->v[i];
+	for (size_t i = 0; i < sh->ix->n; i++) {
+		struct mail_index_rec *r = &sh->ix->v[i];
 		struct mailbox_entry key = {.base = r->base}, *kp = &key;
 		struct mailbox_entry **hit = bsearch(&kp, by, list.n, sizeof *by, cmp_entry_base);
 		if (hit == NULL)
 			continue;	/* not indexable (odd name): not shown */
-		msgs[n].uid = r->uid;
-		msgs[n].modseq = r->modseq;
-		msgs[n].me = *hit;
-		msgs[n].recent = was_new[*hit - list.v];
-		n++;
+		sn->uid[sn->n] = r->uid;
+		sn->order[sn->n] = *hit;
+		sn->was_new[sn->n] = was_new[*hit - list.v];
+		sn->n++;
+	}
+	sn->refs = 1;
+	sn->list = list;
+	list.v = NULL;
+	list.n = 0;
+	sn->scanner = session_id(ss->s);
+	sn->has_new = left_new;
+	snap_unref(sh->snap);
+	sh->snap = sn;
+	sn = NULL;
+	/* Our own moves to cur/ changed the directories: take them after. */
+	if (readonly)
+		sh->new_mtime = new_m, sh->cur_mtime = cur_m;
+	else
+		dir_mtimes(mailbox_dirfd(sh->mb), &sh->new_mtime, &sh->cur_mtime);
+	rc = 0;
+out:
+	if (sn != NULL) {
+		sn->refs = 1;
+		snap_unref(sn);
+	}
+	free(seen);
+	free(by);
+	free(was_new);
+	mailbox_list_free(&list);
+	return rc;
+}
+
+int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e)
+{
+	struct imap_fshared *sh = f->sh;
+	/* Another session's scan serves when the directories have not
+	 * changed since (and, for a read-write session, it left nothing in
+	 * new/ that this one must move). */
+	struct timespec n_m, c_m;
+	dir_mtimes(mailbox_dirfd(sh->mb), &n_m, &c_m);
+	bool fresh = sh->snap != NULL && !sh->dirty && ts_eq(&n_m, &sh->new_mtime) &&
+		     ts_eq(&c_m, &sh->cur_mtime) && !(sh->snap->has_new && !f->readonly);
+	if (!fresh && rescan(ss, sh, f->readonly, e) < 0)
+		return -1;
+	struct imap_snap *sn = sh->snap;
+	struct imap_msg *msgs = calloc(sn->n + 1, sizeof *msgs);
+	if (msgs == NULL)
+		return ik_err_set(e, "out of memory");
+	bool mine = sn->scanner == session_id(ss->s) && !fresh;
+	size_t n = sn->n;
+	for (size_t i = 0; i < n; i++) {
+		struct imap_msg *m = &msgs[i];
+		m->uid = sn->uid[i];
+		m->me = sn->order[i];
+		m->recent = mine && sn->was_new[i];
+		m->told = imap_flag_bits(m->me->flags);
+		/* The index may hold more (other processes' records): by UID. */
+		struct mail_index_rec *r = i < sh->ix->n && sh->ix->v[i].uid == m->uid
+					   ? &sh->ix->v[i] : mail_index_find(sh->ix, m->uid);
+		m->modseq = r != NULL ? r->modseq : 0;
 	}
 	/* What the client knew (f->msgs) against what is there now, both by
 	 * ascending UID: expunges first, each renumbering what follows. */
@@ -195,7 +558,7 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 		size_t k = 0;
 		for (size_t i = 0; i < f->n && k < kept; i++) {
 			if (k < n && msgs[k].uid == f->msgs[i].uid) {
-				if (strcmp(f->msgs[i].me->flags, msgs[k].me->flags) != 0) {
+				if (f->msgs[i].told != msgs[k].told) {
 					sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", k + 1,
 						    msgs[k].uid);
 					imap_put_flags(&b, &msgs[k]);
@@ -215,27 +578,15 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	}
 	imap_send_sbuf(ss, &b);
 	free(f->msgs);
-	mailbox_list_free(&f->list);
 	f->msgs = msgs;
-	msgs = NULL;
 	f->n = n;
-	f->list = list;
-	list.v = NULL;
-	list.n = 0;
+	sn->refs++;
+	snap_unref(f->snap);
+	f->snap = sn;
 	f->recent = recent;
-	/* Our own moves to cur/ changed the directories: take them after. */
-	if (f->readonly)
-		f->new_mtime = new_m, f->cur_mtime = cur_m;
-	else
-		dir_mtimes(f, &f->new_mtime, &f->cur_mtime);
-	rc = 0;
-out:
-	free(msgs);
-	free(seen);
-	free(by);
-	free(was_new);
-	mailbox_list_free(&list);
-	return rc;
+	f->new_mtime = sh->new_mtime;
+	f->cur_mtime = sh->cur_mtime;
+	return 0;
 }
 
 int imap_folder_open(struct imap_sess *ss, const char *name, bool readonly,
@@ -250,9 +601,13 @@ int imap_folder_open(struct imap_sess *ss, const char *name, bool readonly,
 		return ik_err_set(e, "out of memory");
 	str_copy(f->name, sizeof f->name, folder == NULL ? "INBOX" : name);
 	f->readonly = readonly;
-	if (mailbox_open(ss->srv->store, ss->user, folder, &f->mb, e) < 0 ||
-	    mail_index_open(mailbox_dirfd(f->mb), &f->ix, e) < 0 ||
-	    imap_folder_sync(ss, f, false, e) < 0) {
+	if ((f->sh = shared_get(ss, folder, e)) == NULL) {
+		free(f);
+		return -1;
+	}
+	f->mb = f->sh->mb;
+	f->ix = f->sh->ix;
+	if (imap_folder_sync(ss, f, false, e) < 0) {
 		imap_folder_free(f);
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/account.h"
+#include "core/fswatch.h"
 #include "core/sasl.h"
 #include "core/server.h"
 #include "core/session.h"
@@ -47,34 +48,77 @@ struct imap_server {
 	const struct imap_conf *bound;
 	struct account_auth *auth;	/* NULL: no accounts database, nobody logs in */
 	struct mailstore *store;
-	/* Sessions in IDLE, and the core timer that looks at their folders
-	 * (made on the first IDLE, freed with the generation). */
-	struct imap_sess *idlers;
+	/* The core timer that looks at the folders of IDLE sessions that
+	 * no watch covers (made on the first IDLE, freed with the
+	 * generation). */
 	struct event *idle_timer;
+	/* inotify watches of the selected folders' new/ and cur/ (made with
+	 * the first folder; NULL and watch_failed when the kernel refused),
+	 * and the short timer that gathers a burst of changes into one wake. */
+	struct fswatch *watch;
+	bool watch_failed;
+	struct event *wake;
+	/* The folders some session of this generation has selected: one
+	 * shared state each (imap_folder.c). */
+	struct imap_fshared *folders;
 };
 
 /* One message of the selected folder: sequence number = index + 1. */
 struct imap_msg {
 	uint32_t uid;
-	uint64_t modseq;
 	bool recent;
-	struct mailbox_entry *me;	/* into the folder's list */
+	uint64_t modseq;
+	uint64_t told;			/* the flag letters this session last reported (bits) */
+	struct mailbox_entry *me;	/* into the folder's scan (shared, refcounted) */
 };
 
-/* The selected (or examined) folder. */
+/* One scan of a folder's files, shared by the sessions whose view it is:
+ * each holds a reference, so a rescan by one never moves the entries
+ * under another. */
+struct imap_snap {
+	unsigned refs;
+	struct mailbox_list list;
+	uint32_t *uid;			/* by position in order[]: ascending UIDs */
+	struct mailbox_entry **order;	/* the indexed messages, by UID */
+	bool *was_new;			/* by position in order[]: found in new/ */
+	size_t n;
+	uint64_t scanner;		/* session id of the scan: it holds the \Recent */
+	bool has_new;			/* messages left in new/ (a read-only scan) */
+};
+
+/* What every session that selected one folder shares in a worker: the
+ * Maildir handle, the index, the ENVELOPE/BODYSTRUCTURE/header cache and
+ * the last scan. Refcounted by the sessions' imap_folder. */
+struct imap_fshared {
+	struct imap_fshared *next, **prevp;	/* srv->folders */
+	unsigned refs;
+	char *key;			/* "user/folder" */
+	struct mailbox *mb;
+	struct mail_index *ix;
+	struct imap_cache *cache;	/* read when first needed (imap_folder_cache) */
+	struct imap_snap *snap;		/* the last scan, as the index knows it */
+	struct timespec new_mtime, cur_mtime;	/* of new/ and cur/ as of snap */
+	struct imap_sess *waiters;	/* IDLE sessions on this folder (imap_server.c) */
+	struct imap_server *srv;
+	struct fswatch_dir *wnew, *wcur;	/* NULL: not watched, polled */
+	bool dirty;			/* a watch saw a change since the last scan */
+	struct event *linger;		/* unselected: freed when this fires */
+};
+
+/* The selected (or examined) folder: this session's view. */
 struct imap_folder {
 	char name[IMAP_MAILBOX_MAX + 1];	/* as the client named it ("INBOX") */
 	bool readonly;			/* EXAMINE */
-	struct mailbox *mb;
+	struct imap_fshared *sh;
+	struct mailbox *mb;		/* sh->mb and sh->ix (borrowed) */
 	struct mail_index *ix;
-	struct mailbox_list list;	/* the files, as last scanned */
+	struct imap_snap *snap;		/* the scan msgs point into (a reference) */
 	struct imap_msg *msgs;
 	size_t n;
 	uint32_t recent;		/* \Recent messages for this session */
 	/* new/ and cur/ as of the last sync: a change of either (a
 	 * delivery, a rename by another session or tool) means sync again. */
 	struct timespec new_mtime, cur_mtime;
-	struct imap_cache *cache;	/* ENVELOPE, BODYSTRUCTURE, BODY by base name */
 };
 
 struct imap_sess {
@@ -98,7 +142,7 @@ struct imap_sess {
 	/* IDLE */
 	bool idling;
 	char idle_tag[IMAP_TAG_MAX + 1];
-	struct imap_sess *idle_next, **idle_prevp;	/* srv->idlers while idling */
+	struct imap_sess *idle_next, **idle_prevp;	/* sel->sh->waiters while idling */
 	/* ENABLE */
 	bool condstore;
 	struct imap_folder *sel;
@@ -111,6 +155,8 @@ void imap_server_remove(struct imap_sess *ss);
 /* IDLE: changes to the selected folder are reported within a second. */
 void imap_server_idle_add(struct imap_sess *ss);
 void imap_server_idle_remove(struct imap_sess *ss);
+/* A watched folder changed: its IDLE sessions sync soon. */
+void imap_server_folder_changed(struct imap_fshared *sh);
 
 /* ---- imap_session.c ---- */
 bool imap_sess_accept(struct imap_server *srv, int fd, const struct sockaddr *peer,
@@ -176,6 +222,18 @@ int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbu
 int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool header_only,
 			  struct sbuf *out, ik_err *e);
 int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me);
+/* The folder's shared ENVELOPE/BODYSTRUCTURE/header cache (read from its
+ * file on first use); NULL when out of memory. */
+struct imap_cache *imap_folder_cache(struct imap_folder *f);
+/* The header of message i (CRLF, up to and with its blank line), from the
+ * shared cache or read once and cached; NULL when unreadable. */
+const char *imap_folder_header(struct imap_folder *f, size_t i, size_t *len);
+/* Free the generation's folder states (all unselected by then). */
+void imap_folder_free_all(struct imap_server *srv);
+/* The modification times of the folder's new/ and cur/ now. */
+void imap_folder_dir_mtimes(const struct imap_fshared *sh, struct timespec *n, struct timespec *c);
+/* Flag letters as a bit set ('A'..'z'), to compare cheaply. */
+uint64_t imap_flag_bits(const char *letters);
 
 /* ---- imap_cache.c ---- */
 struct imap_cache;
@@ -186,12 +244,19 @@ void imap_cache_free(struct imap_cache *c);
  * is NULL. */
 const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
 				  const char *msg, size_t len);
+/* The header of base kept in memory (not in the file), or NULL; and
+ * keeping one (hdr[0, len), copied). */
+const char *imap_cache_header(struct imap_cache *c, const char *base, size_t *len);
+void imap_cache_set_header(struct imap_cache *c, const char *base, const char *hdr, size_t len);
 
 /* ---- imap_mime.c ---- */
 /* The message msg[0, len) (CRLF form): ENVELOPE / BODYSTRUCTURE (or
  * BODY with ext false), and the bytes of a section. */
 int imap_mime_envelope(const char *msg, size_t len, struct sbuf *out);
 int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *out);
+/* ENVELOPE, BODYSTRUCTURE and BODY of msg from a single parse. */
+int imap_mime_all(const char *msg, size_t len, struct sbuf *envelope, struct sbuf *bodystructure,
+		  struct sbuf *body);
 int imap_mime_section(const char *msg, size_t len, const struct imap_section *sec,
 		      struct sbuf *out);
 /* The Date: header as seconds since the epoch (-1: none). */

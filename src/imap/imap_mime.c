@@ -7,6 +7,7 @@
  * The message is given in CRLF form (what IMAP sizes count), parsed from
  * memory with a persistent stream, so a leaf part's content is a window
  * of the original bytes: its size and line count are exact. */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,9 +352,8 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 	sbuf_addch(b, ')');
 }
 
-int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *out)
+static void put_body(struct sbuf *out, GMimeMessage *m, const char *msg, size_t len, bool ext)
 {
-	GMimeMessage *m = parse(msg, len);
 	GMimeObject *body = m != NULL ? g_mime_message_get_mime_part(m) : NULL;
 	if (body == NULL) {
 		/* No body GMime could find: an empty text/plain, as RFC 2045 5.2
@@ -367,6 +367,29 @@ int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *
 	} else {
 		put_structure(out, body, ext, 0);
 	}
+}
+
+int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *out)
+{
+	GMimeMessage *m = parse(msg, len);
+	put_body(out, m, msg, len, ext);
+	if (m != NULL)
+		g_object_unref(m);
+	return 0;
+}
+
+int imap_mime_all(const char *msg, size_t len, struct sbuf *envelope, struct sbuf *bodystructure,
+		  struct sbuf *body)
+{
+	/* One parse for the three: the first FETCH of ENVELOPE or
+	 * BODYSTRUCTURE pays for GMime once per message, not three times. */
+	GMimeMessage *m = parse(msg, len);
+	if (m == NULL)
+		sbuf_addstr(envelope, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+	else
+		put_envelope(envelope, GMIME_OBJECT(m));
+	put_body(bodystructure, m, msg, len, true);
+	put_body(body, m, msg, len, false);
 	if (m != NULL)
 		g_object_unref(m);
 	return 0;
@@ -519,8 +542,11 @@ static bool raw_has(const char *p, size_t n, const char *needle)
 	size_t k = strlen(needle);
 	if (k == 0)
 		return true;
+	/* The first letter through a table before any compare: SEARCH runs
+	 * this over every message's header. */
+	int f = tolower((unsigned char)needle[0]);
 	for (size_t i = 0; i + k <= n; i++)
-		if (strncasecmp(p + i, needle, k) == 0)
+		if (tolower((unsigned char)p[i]) == f && strncasecmp(p + i, needle, k) == 0)
 			return true;
 	return false;
 }

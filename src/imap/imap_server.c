@@ -72,6 +72,10 @@ static void gen_free(void *gen)
 		return;
 	if (srv->idle_timer != NULL)
 		event_free(srv->idle_timer);
+	if (srv->wake != NULL)
+		event_free(srv->wake);
+	imap_folder_free_all(srv);
+	fswatch_free(srv->watch);
 	mailstore_free(srv->store);
 	free(srv);
 }
@@ -96,36 +100,86 @@ void imap_server_remove(struct imap_sess *ss)
 }
 
 /* RFC 2177: an IDLE session hears of new mail and of changes others make
- * without asking. Every IMAP_IDLE_POLL_MS the core's timer looks at the
- * folders of the idling sessions (two stats each) and syncs the changed
- * ones, whose untagged replies go out at once. */
+ * without asking. A folder's new/ and cur/ are watched (core/fswatch,
+ * inotify): a change marks the folder and, IMAP_WAKE_MS later (a burst of
+ * deliveries gathered), its IDLE sessions sync: the first one rescans,
+ * the others take its scan, and their untagged replies go out at once.
+ * A folder the kernel would not watch is polled every IMAP_IDLE_POLL_MS
+ * instead: two stats per folder, however many sessions wait on it. */
 #define IMAP_IDLE_POLL_MS 500
+#define IMAP_WAKE_MS 20
+
+static void wake_waiters(struct imap_fshared *sh, const struct timespec *n,
+			 const struct timespec *c)
+{
+	for (struct imap_sess *ss = sh->waiters, *next; ss != NULL; ss = next) {
+		next = ss->idle_next;
+		struct imap_folder *f = ss->sel;
+		ik_err e;
+		if (f == NULL || ss->closing)
+			continue;
+		if (sh->dirty || f->new_mtime.tv_sec != n->tv_sec ||
+		    f->new_mtime.tv_nsec != n->tv_nsec || f->cur_mtime.tv_sec != c->tv_sec ||
+		    f->cur_mtime.tv_nsec != c->tv_nsec)
+			imap_folder_sync(ss, f, true, &e);
+	}
+}
+
+static void wake_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct imap_server *srv = arg;
+	for (struct imap_fshared *sh = srv->folders; sh != NULL; sh = sh->next) {
+		if (sh->waiters == NULL || !sh->dirty)
+			continue;
+		struct timespec n, c;
+		imap_folder_dir_mtimes(sh, &n, &c);
+		wake_waiters(sh, &n, &c);
+	}
+}
+
+void imap_server_folder_changed(struct imap_fshared *sh)
+{
+	struct imap_server *srv = sh->srv;
+	if (sh->waiters == NULL)
+		return;	/* the next sync of a session rescans: it is dirty */
+	if (srv->wake == NULL)
+		srv->wake = event_new(loop_base(srv->loop), -1, 0, wake_tick, srv);
+	if (srv->wake != NULL && !event_pending(srv->wake, EV_TIMEOUT, NULL)) {
+		struct timeval tv = loop_tv(IMAP_WAKE_MS);
+		event_add(srv->wake, &tv);
+	}
+}
 
 static void idle_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct imap_server *srv = arg;
-	for (struct imap_sess *ss = srv->idlers, *next; ss != NULL; ss = next) {
-		next = ss->idle_next;
-		ik_err e;
-		if (ss->sel != NULL && !ss->closing && imap_folder_changed(ss->sel))
-			imap_folder_sync(ss, ss->sel, true, &e);
+	for (struct imap_fshared *sh = srv->folders; sh != NULL; sh = sh->next) {
+		if (sh->waiters == NULL || sh->wnew != NULL)
+			continue;
+		struct timespec n, c;
+		imap_folder_dir_mtimes(sh, &n, &c);
+		wake_waiters(sh, &n, &c);
 	}
 }
 
 void imap_server_idle_add(struct imap_sess *ss)
 {
 	struct imap_server *srv = ss->srv;
-	if (ss->idle_prevp != NULL)
+	/* Without a selected folder there is nothing to watch. */
+	if (ss->idle_prevp != NULL || ss->sel == NULL)
 		return;
-	if (srv->idle_timer == NULL)
+	struct imap_fshared *sh = ss->sel->sh;
+	if (sh->wnew == NULL && srv->idle_timer == NULL)
 		srv->idle_timer = loop_timer(srv->loop, IMAP_IDLE_POLL_MS, true, idle_tick, srv);
-	ss->idle_next = srv->idlers;
-	if (srv->idlers != NULL)
-		srv->idlers->idle_prevp = &ss->idle_next;
-	srv->idlers = ss;
-	ss->idle_prevp = &srv->idlers;
+	ss->idle_next = sh->waiters;
+	if (sh->waiters != NULL)
+		sh->waiters->idle_prevp = &ss->idle_next;
+	sh->waiters = ss;
+	ss->idle_prevp = &sh->waiters;
 }
 
 void imap_server_idle_remove(struct imap_sess *ss)
