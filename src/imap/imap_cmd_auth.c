@@ -303,10 +303,18 @@ void imap_cmd_enable(struct session_call *c)
 	}
 	struct sbuf b = SBUF_INIT(256);
 	sbuf_addstr(&b, "* ENABLED");
+	/* RFC 5161 3.1: only what this command newly enabled is listed;
+	 * QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
 	for (size_t i = 0; i < a.n; i++) {
 		if (imap_arg_atom_eq(&a.args[i], "CONDSTORE") && !ss->condstore) {
 			ss->condstore = true;
 			sbuf_addstr(&b, " CONDSTORE");
+		} else if (imap_arg_atom_eq(&a.args[i], "QRESYNC") && !ss->qresync) {
+			ss->qresync = ss->condstore = true;
+			sbuf_addstr(&b, " QRESYNC");
+		} else if (imap_arg_atom_eq(&a.args[i], "UTF8=ACCEPT") && !ss->utf8) {
+			ss->utf8 = true;
+			sbuf_addstr(&b, " UTF8=ACCEPT");
 		}
 	}
 	sbuf_addstr(&b, "\r\n");

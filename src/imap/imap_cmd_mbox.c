@@ -2,7 +2,10 @@
  * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND (RFC 3501 6.3),
  * with RFC 6154 special-use attributes in every LIST (as Dovecot shows
  * them), RFC 3348 CHILDREN attributes, RFC 4315 APPENDUID, RFC 5530
- * response codes and RFC 7162 HIGHESTMODSEQ. Folders are Maildir++
+ * response codes, RFC 7162 HIGHESTMODSEQ and QRESYNC (SELECT ... (QRESYNC
+ * ...), VANISHED (EARLIER)), keywords in FLAGS and PERMANENTFLAGS (with
+ * \* while the folder can name more; imap_keywords.c), RFC 6855 APPEND
+ * UTF8. Folders are Maildir++
  * directories ".Name" in the user's Maildir, "." the hierarchy delimiter;
  * subscriptions are the "subscriptions" file (one name a line, as
  * Dovecot keeps it). */
@@ -40,12 +43,126 @@ static int user_dir(struct imap_sess *ss)
 
 /* ---- SELECT, EXAMINE ---- */
 
+/* SELECT's parameters (RFC 4466 2.1): CONDSTORE, QRESYNC (uidvalidity
+ * modseq [known-uids [seq-match-data]]) (RFC 7162 3.1.8, 3.2.5). The
+ * seq-match-data only narrows what we would send anyway: it is checked
+ * for syntax and not used. */
+struct select_opts {
+	bool qresync;
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	struct imap_seqset *known;	/* NULL: every UID */
+};
+
+static int number_arg(const struct imap_arg *a, uint64_t max, uint64_t *v)
+{
+	if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 20)
+		return -1;
+	uint64_t x = 0;
+	for (const char *p = a->str; *p; p++) {
+		if (*p < '0' || *p > '9' || x > (max - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = x;
+	return x == 0 ? -1 : 0;
+}
+
+static int select_opts(struct imap_sess *ss, const struct imap_arg *list, struct select_opts *o,
+		       char *err)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct imap_arg *p = &list->list[i];
+		if (imap_arg_atom_eq(p, "CONDSTORE")) {
+			ss->condstore = true;
+			continue;
+		}
+		if (!imap_arg_atom_eq(p, "QRESYNC"))
+			return imap_err(err, "Unknown SELECT parameter");
+		if (!ss->qresync)
+			return imap_err(err, "QRESYNC is not enabled (ENABLE QRESYNC first)");
+		const struct imap_arg *q = i + 1 < list->n ? &list->list[++i] : NULL;
+		uint64_t uv;
+		if (q == NULL || q->type != IMAP_ARG_LIST || q->n < 2 || q->n > 4 ||
+		    number_arg(&q->list[0], UINT32_MAX, &uv) < 0 ||
+		    number_arg(&q->list[1], INT64_MAX, &o->modseq) < 0)
+			return imap_err(err, "Syntax: QRESYNC (uidvalidity modseq [known-uids "
+					"[(seqs uids)]])");
+		o->qresync = true;
+		o->uidvalidity = (uint32_t)uv;
+		const struct imap_arg *k = q->n >= 3 ? &q->list[2] : NULL;
+		if (k != NULL && k->type == IMAP_ARG_LIST) {
+			if (q->n != 3)
+				return imap_err(err, "Syntax: QRESYNC known-uids before (seqs uids)");
+			k = NULL;	/* only seq-match-data */
+		}
+		if (k != NULL) {
+			if (k->type != IMAP_ARG_ATOM || (o->known = malloc(sizeof *o->known)) == NULL ||
+			    imap_seqset_parse(k->str, k->len, o->known, err) < 0 || o->known->dollar)
+				return imap_err(err, "Invalid known-uids");
+		}
+		const struct imap_arg *m = q->n == 4 ? &q->list[3] : q->n == 3 && k == NULL
+					   ? &q->list[2] : NULL;
+		if (m != NULL && (m->type != IMAP_ARG_LIST || m->n != 2 ||
+				  m->list[0].type != IMAP_ARG_ATOM || m->list[1].type != IMAP_ARG_ATOM))
+			return imap_err(err, "Invalid seq-match-data");
+	}
+	return 0;
+}
+
+/* RFC 7162 3.2.5.2: the UIDs the client knows (known, or every UID below
+ * UIDNEXT) that are no longer in the folder. The index does not keep
+ * when each expunge happened, so every such UID is listed, the ones
+ * expunged before the client's MODSEQ too: the RFC allows more than
+ * needed, and a client ignores UIDs it does not have. */
+void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
+		       const struct imap_seqset *known)
+{
+	struct imap_uidrun r = {.b = b, .line = "* VANISHED (EARLIER) "};
+	uint32_t top = f->ix->uidnext > 0 ? f->ix->uidnext - 1 : 0;
+	/* Walk the ranges in ascending order without sorting them: take the
+	 * gaps between messages and test each gap's UIDs against known,
+	 * range by range (the gaps are few: only expunged UIDs). */
+	uint32_t next = 1;
+	for (size_t i = 0; i <= f->n && next <= top; i++) {
+		uint32_t stop = i < f->n ? f->msgs[i].uid : top + 1;
+		for (uint32_t u = next; u < stop; u++) {
+			if (known != NULL && !imap_seqset_has(known, u, top)) {
+				/* skip quickly to the next range start above u */
+				uint32_t jump = UINT32_MAX;
+				for (size_t k = 0; k < known->n; k++) {
+					uint32_t lo = known->r[k].lo, hi = known->r[k].hi;
+					if (lo > hi) {
+						uint32_t t = lo;
+						lo = hi;
+						hi = t;
+					}
+					if (lo == IMAP_SEQ_STAR)
+						lo = top;
+					if (lo > u && lo < jump)
+						jump = lo;
+				}
+				if (jump >= stop)
+					break;
+				u = jump - 1;
+				continue;
+			}
+			imap_uidrun_add(&r, u);
+		}
+		if (i < f->n)
+			next = f->msgs[i].uid + 1;
+	}
+	imap_uidrun_end(&r);
+}
+
 void imap_cmd_select(struct session_call *c)
 {
 	struct imap_sess *ss = c->proto;
 	bool examine = strcasecmp(c->cmd->verb, "EXAMINE") == 0;
 	struct imap_args a;
 	const char *name;
+	char err[IMAP_ERR_MAX];
+	struct select_opts o = {0};
 	if (parse_args(c, &a) < 0)
 		return;
 	if (a.n < 1 || a.n > 2 || !imap_arg_astring(&a.args[0], &name) ||
@@ -54,11 +171,17 @@ void imap_cmd_select(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
-	if (a.n == 2)
-		for (size_t i = 0; i < a.args[1].n; i++)
-			if (imap_arg_atom_eq(&a.args[1].list[i], "CONDSTORE"))
-				ss->condstore = true;
-	/* RFC 3501 6.3.1: a SELECT first deselects, whatever its outcome. */
+	if (a.n == 2 && select_opts(ss, &a.args[1], &o, err) < 0) {
+		free(o.known);
+		imap_args_free(&a);
+		imap_reply(ss, c->tag, "BAD", "%s", err);
+		return;
+	}
+	/* RFC 3501 6.3.1: a SELECT first deselects, whatever its outcome;
+	 * RFC 7162 3.2.11: a QRESYNC client is told so, to know that what
+	 * follows is the new mailbox's. */
+	if (ss->sel != NULL && ss->qresync)
+		imap_untagged(ss, "OK [CLOSED] Previous mailbox closed.");
 	imap_folder_free(ss->sel);
 	ss->sel = NULL;
 	imap_set_state(ss, IMAP_ST_AUTH);
@@ -67,16 +190,15 @@ void imap_cmd_select(struct session_call *c)
 	if (imap_folder_open(ss, name, examine, &f, &e) < 0) {
 		imap_reply(ss, c->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %.100s", name);
 		imap_args_free(&a);
+		free(o.known);
 		return;
 	}
 	imap_args_free(&a);
+	f->kw = imap_kw_open(mailbox_dirfd(f->mb));
 	ss->sel = f;
 	imap_set_state(ss, IMAP_ST_SELECTED);
-	struct sbuf b = SBUF_INIT(4096);
-	sbuf_addstr(&b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-	sbuf_addstr(&b, examine ? "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
-		    : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] "
-		      "Flags permitted.\r\n");
+	struct sbuf b = SBUF_INIT(64u << 20);
+	imap_put_flag_lists(&b, f);
 	sbuf_printf(&b, "* %zu EXISTS\r\n* %" PRIu32 " RECENT\r\n", f->n, f->recent);
 	for (size_t i = 0; i < f->n; i++) {
 		if (strchr(f->msgs[i].me->flags, 'S') == NULL) {
@@ -87,6 +209,20 @@ void imap_cmd_select(struct session_call *c)
 	sbuf_printf(&b, "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid\r\n", f->ix->uidvalidity);
 	sbuf_printf(&b, "* OK [UIDNEXT %" PRIu32 "] Predicted next UID\r\n", f->ix->uidnext);
 	sbuf_printf(&b, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest\r\n", f->ix->highestmodseq);
+	/* QRESYNC: what changed since the client's MODSEQ, when its UIDs
+	 * still hold; nothing changed (no expunge either) when its MODSEQ is
+	 * the highest. */
+	if (o.qresync && o.uidvalidity == f->ix->uidvalidity && o.modseq < f->ix->highestmodseq) {
+		imap_put_vanished(&b, f, o.known);
+		for (size_t i = 0; i < f->n; i++) {
+			if (f->msgs[i].modseq <= o.modseq)
+				continue;
+			sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", i + 1, f->msgs[i].uid);
+			imap_put_flags(&b, f, &f->msgs[i]);
+			sbuf_printf(&b, " MODSEQ (%" PRIu64 "))\r\n", f->msgs[i].modseq);
+		}
+	}
+	free(o.known);
 	sbuf_printf(&b, "%s OK [%s] %s completed.\r\n", c->tag, examine ? "READ-ONLY" : "READ-WRITE",
 		    examine ? "Examine" : "Select");
 	imap_send_sbuf(ss, &b);
@@ -572,19 +708,47 @@ void imap_cmd_append(struct session_call *c)
 			str_copy(err, sizeof err, "Invalid date-time");
 		i++;
 	}
-	ok = ok && i + 1 == a.n && a.args[i].type == IMAP_ARG_LITERAL;
-	char letters[16] = "";
-	if (ok && imap_flags_to_letters(flags, nflags, letters, sizeof letters) < 0) {
-		/* Keywords have no Maildir letter here yet. */
-		ok = false;
-		str_copy(err, sizeof err, "Only system flags can be stored");
+	/* RFC 6855 4: "UTF8 (~{n}...)" after ENABLE UTF8=ACCEPT. */
+	bool utf8 = ok && i + 2 == a.n && imap_arg_atom_eq(&a.args[i], "UTF8");
+	if (utf8) {
+		const struct imap_arg *l = &a.args[i + 1];
+		ok = ss->utf8 && l->type == IMAP_ARG_LIST && l->n == 1 &&
+		     l->list[0].type == IMAP_ARG_LITERAL && l->list[0].lit8;
+		if (!ss->utf8)
+			str_copy(err, sizeof err, "APPEND UTF8 needs ENABLE UTF8=ACCEPT");
+	} else {
+		ok = ok && i + 1 == a.n && a.args[i].type == IMAP_ARG_LITERAL;
+	}
+	char letters[MAILBOX_FLAGS_MAX] = "";
+	if (ok && nflags > 0) {
+		/* Keywords are named in the target folder's own file. */
+		const char *folder;
+		struct mailbox *mb = NULL;
+		ik_err e;
+		if (imap_folder_name(name, &folder, err) == 0 &&
+		    mailbox_open(ss->srv->store, ss->user, folder, &mb, &e) == 0) {
+			struct imap_keywords *kw = imap_kw_open(mailbox_dirfd(mb));
+			if (imap_flags_letters(mailbox_dirfd(mb), kw, flags, nflags, true, letters,
+					       sizeof letters, err) < 0)
+				ok = false;
+			imap_kw_free(kw);
+			mailbox_close(mb);
+			if (!ok) {
+				imap_args_free(&a);
+				imap_reply(ss, c->tag, "NO", "%s", err);
+				return;
+			}
+		}
+		/* A folder that is not there: TRYCREATE below. */
 	}
 	if (!ok) {
 		imap_args_free(&a);
 		imap_reply(ss, c->tag, "BAD", "%s", err);
 		return;
 	}
-	const struct imap_arg *msg = &a.args[i];
+	if (utf8)
+		i++;
+	const struct imap_arg *msg = utf8 ? &a.args[i].list[0] : &a.args[i];
 	if (msg->len == 0) {
 		imap_args_free(&a);
 		imap_reply(ss, c->tag, "NO", "Empty message");

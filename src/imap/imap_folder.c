@@ -26,7 +26,7 @@ static const struct {
 	{'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"},
 };
 
-void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
+void imap_put_flags(struct sbuf *b, const struct imap_folder *f, const struct imap_msg *m)
 {
 	sbuf_addch(b, '(');
 	bool first = true;
@@ -36,6 +36,7 @@ void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
 		sbuf_printf(b, "%s%s", first ? "" : " ", flag_map[i].flag);
 		first = false;
 	}
+	imap_kw_put_letters(b, f->kw, m->me->flags, &first);	/* imap_keywords.c */
 	if (m->recent)
 		sbuf_printf(b, "%s\\Recent", first ? "" : " ");
 	sbuf_addch(b, ')');
@@ -93,6 +94,7 @@ void imap_folder_free(struct imap_folder *f)
 		return;
 	mail_index_free(f->ix);
 	imap_cache_free(f->cache);
+	imap_kw_free(f->kw);
 	mailbox_list_free(&f->list);
 	mailbox_close(f->mb);
 	free(f->msgs);
@@ -178,6 +180,8 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	struct sbuf b = SBUF_INIT(16u << 20);
 	size_t j = 0, removed = 0;
 	uint32_t recent = 0;
+	/* QRESYNC (RFC 7162 3.2.10): expunges as one VANISHED of UIDs. */
+	struct imap_uidrun vanished = {.b = &b, .line = "* VANISHED "};
 	for (size_t i = 0; i < f->n; i++) {
 		while (j < n && msgs[j].uid < f->msgs[i].uid)
 			j++;
@@ -185,10 +189,13 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 			msgs[j].recent = msgs[j].recent || f->msgs[i].recent;
 			continue;
 		}
-		if (report)
+		if (report && ss->qresync)
+			imap_uidrun_add(&vanished, f->msgs[i].uid);
+		else if (report)
 			sbuf_printf(&b, "* %zu EXPUNGE\r\n", i + 1 - removed);
 		removed++;
 	}
+	imap_uidrun_end(&vanished);
 	size_t kept = f->n - removed;
 	if (report) {
 		/* Flag changes made by others, on the messages still known. */
@@ -198,7 +205,7 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 				if (strcmp(f->msgs[i].me->flags, msgs[k].me->flags) != 0) {
 					sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", k + 1,
 						    msgs[k].uid);
-					imap_put_flags(&b, &msgs[k]);
+					imap_put_flags(&b, f, &msgs[k]);
 					if (ss->condstore)
 						sbuf_printf(&b, " MODSEQ (%" PRIu64 ")", msgs[k].modseq);
 					sbuf_addstr(&b, ")\r\n");
@@ -475,8 +482,12 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *name, uint32_t 
 	str_fmt(src, sizeof src, "%s/%s", me->in_new ? "new" : "cur", me->name);
 	if (!me->has_vsize)
 		mailbox_vsize(f->mb, me, e);
+	/* Keyword letters mean what the target's dovecot-keywords says. */
+	char letters[MAILBOX_FLAGS_MAX];
+	if (imap_kw_remap(f->kw, mailbox_dirfd(mb), me->flags, letters, sizeof letters) < 0)
+		str_copy(letters, sizeof letters, me->flags);
 	str_fmt(dst, sizeof dst, "cur/%s,S=%" PRIu64 ",W=%" PRIu64 ":2,%s", base, me->size,
-		me->vsize, me->flags);
+		me->vsize, letters);
 	int rc = linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0);
 	/* Renamed by another session since our scan: find it, try again. */
 	if (rc < 0 && errno == ENOENT && mailbox_entry_find(f->mb, me, e) == 1) {

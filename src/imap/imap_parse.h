@@ -4,8 +4,9 @@
  * Follows RFC 3501 section 9 / RFC 9051 section 9 (formal syntax: atoms,
  * quoted strings, literals, lists, sequence sets, fetch attributes, section
  * specs, search keys, store flags), RFC 7888 (LITERAL+ / LITERAL-: "{n+}"),
- * RFC 7162 (CHANGEDSINCE, UNCHANGEDSINCE, MODSEQ search key) and RFC 4731
- * (ESEARCH RETURN options).
+ * RFC 7162 (CHANGEDSINCE, UNCHANGEDSINCE, MODSEQ search key), RFC 4731
+ * (ESEARCH RETURN options) and RFC 6855 / RFC 3516 (literal8 "~{n}", for
+ * APPEND UTF8).
  *
  * A command arrives as one buffer: its lines with every literal's bytes in
  * place after its "{n}" CRLF, as on the wire (the session assembles it;
@@ -61,6 +62,7 @@ struct imap_arg {
 	 * a literal may hold any byte but NUL. */
 	const char *str;
 	size_t len;
+	bool lit8;		/* LITERAL written "~{n}" (literal8) */
 	/* LIST: the children */
 	struct imap_arg *list;
 	size_t n;

@@ -15,7 +15,7 @@ from conftest import BIN, free_port, run
 from imapd_env import PASSWORD, Imapd, Raw, tls_context, uid_of
 
 CAPS = ("IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN "
-        "SPECIAL-USE ESEARCH CONDSTORE")
+        "SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT")
 
 MULTIPART = (
     "From: Alice Example <alice@example.org>\r\n"
@@ -255,7 +255,7 @@ def test_select_list_and_special_use(srv):
     assert r.cmd('b LIST "" ""') == ['* LIST (\\Noselect) "." ""', "b OK List completed."]
     sel = r.cmd("c SELECT INBOX")
     assert sel[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"
-    assert sel[1] == ("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] "
+    assert sel[1] == ("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
                       "Flags permitted.")
     assert sel[2:4] == ["* 0 EXISTS", "* 0 RECENT"]
     assert re.fullmatch(r"\* OK \[UIDVALIDITY \d+\] UIDs valid", sel[4])

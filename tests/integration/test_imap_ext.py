@@ -1,0 +1,237 @@
+"""inetkit imapd: the extensions beyond the base (QRESYNC, keywords kept as
+Dovecot keeps them, UTF8=ACCEPT) and the clients of issue 15 not covered
+in test_imapd.py (fetchmail). Exact replies over raw sockets; mail sent
+through inetkit smtpd."""
+import imaplib
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import run
+from imapd_env import PASSWORD, Imapd, Raw, tls_context
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = Imapd(tmp_path_factory.mktemp("imapext"))
+    yield s
+    s.stop()
+
+
+def fresh_user(srv, name, messages=0):
+    run("user", "add", name, "--db", srv.db, "--password-stdin", input=PASSWORD + "\n",
+        check=0)
+    for i in range(messages):
+        srv.send("%s@localhost" % name, "Subject: m%d\r\n\r\nbody %d\r\n" % (i + 1, i + 1))
+    return name
+
+
+def session(srv, user):
+    r = Raw(srv.tls_port, tls=True)
+    r.login(user)
+    return r
+
+
+def select_values(lines):
+    uv = int(re.search(r"UIDVALIDITY (\d+)", "\n".join(lines)).group(1))
+    hm = int(re.search(r"HIGHESTMODSEQ (\d+)", "\n".join(lines)).group(1))
+    return uv, hm
+
+
+# ---- QRESYNC (RFC 7162) ----------------------------------------------------
+
+def test_qresync_enable_select_and_vanished(srv):
+    user = fresh_user(srv, "qr1", messages=5)
+    a = session(srv, user)
+    assert a.cmd("e ENABLE QRESYNC") == ["* ENABLED QRESYNC", "e OK Enabled."]
+    # enabling twice lists nothing new (RFC 5161 3.1)
+    assert a.cmd("e2 ENABLE QRESYNC CONDSTORE") == ["* ENABLED", "e2 OK Enabled."]
+    uv, hm = select_values(a.cmd("s SELECT INBOX"))
+    # another session changes a flag and expunges two messages
+    b = session(srv, user)
+    b.cmd("s SELECT INBOX")
+    b.cmd("f STORE 1 +FLAGS.SILENT (\\Flagged)")
+    b.cmd("d STORE 2,4 +FLAGS.SILENT (\\Deleted)")
+    b.cmd("x EXPUNGE")
+    b.close()
+    # an expunge reaches a QRESYNC session as VANISHED, not EXPUNGE
+    lines = a.cmd("n NOOP")
+    assert lines[0] == "* VANISHED 2,4"
+    assert "* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent) MODSEQ (%d))" % (hm + 1) in lines
+    assert lines[-1] == "n OK NOOP completed."
+    a.cmd("u UNSELECT")
+    # a resync from the state before: what vanished, what changed
+    lines = a.cmd("q SELECT INBOX (QRESYNC (%d %d))" % (uv, hm))
+    assert "* VANISHED (EARLIER) 2,4" in lines
+    fetch = [l for l in lines if " FETCH " in l]
+    assert fetch == ["* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (%d))" % (hm + 1)]
+    assert lines[-1] == "q OK [READ-WRITE] Select completed."
+    # known UIDs narrow the VANISHED; an up-to-date client gets nothing;
+    # the previous mailbox is reported [CLOSED]
+    uv2, hm2 = select_values(lines)
+    lines = a.cmd("r SELECT INBOX (QRESYNC (%d %d 3:5))" % (uv, hm))
+    assert lines[0] == "* OK [CLOSED] Previous mailbox closed."
+    assert "* VANISHED (EARLIER) 4" in lines
+    lines = a.cmd("t SELECT INBOX (QRESYNC (%d %d 1:5 (1:3 1:3)))" % (uv2, hm2))
+    assert not [l for l in lines if "VANISHED" in l or " FETCH " in l]
+    # a wrong UIDVALIDITY: a plain SELECT
+    lines = a.cmd("w SELECT INBOX (QRESYNC (%d %d))" % (uv + 1, 1))
+    assert not [l for l in lines if "VANISHED" in l or " FETCH " in l]
+    # UID FETCH ... (CHANGEDSINCE n VANISHED)
+    lines = a.cmd("v UID FETCH 1:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % hm)
+    assert lines == ["* VANISHED (EARLIER) 2,4",
+                     "* 1 FETCH (UID 1 FLAGS (\\Flagged) MODSEQ (%d))" % (hm + 1),
+                     "v OK Fetch completed."]
+    assert a.cmd("v2 UID FETCH 3:* (FLAGS) (CHANGEDSINCE %d VANISHED)" % hm2) == [
+        "v2 OK Fetch completed."]
+    a.close()
+
+
+def test_qresync_refusals(srv):
+    user = fresh_user(srv, "qr2", messages=1)
+    a = session(srv, user)
+    assert a.cmd("s SELECT INBOX (QRESYNC (1 1))") == [
+        "s BAD QRESYNC is not enabled (ENABLE QRESYNC first)"]
+    a.cmd("s2 SELECT INBOX")
+    assert a.cmd("f UID FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)") == [
+        "f BAD VANISHED needs UID FETCH and ENABLE QRESYNC"]
+    a.cmd("e ENABLE QRESYNC")
+    assert a.cmd("g FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)") == [
+        "g BAD VANISHED needs UID FETCH and ENABLE QRESYNC"]
+    assert a.cmd("h SELECT INBOX (QRESYNC (1))") == [
+        "h BAD Syntax: QRESYNC (uidvalidity modseq [known-uids [(seqs uids)]])"]
+    assert a.cmd("i SELECT INBOX (FROB)") == ["i BAD Unknown SELECT parameter"]
+    a.close()
+
+
+def test_condstore_fetch_flags_carry_modseq(srv):
+    user = fresh_user(srv, "cs1", messages=1)
+    a = session(srv, user)
+    a.cmd("e ENABLE CONDSTORE")
+    a.cmd("s SELECT INBOX")
+    lines = a.cmd("f FETCH 1 (FLAGS)")
+    assert re.fullmatch(r"\* 1 FETCH \(FLAGS \(\\Recent\) MODSEQ \(\d+\)\)", lines[0]), lines
+    a.close()
+
+
+# ---- keywords, as Dovecot keeps them --------------------------------------
+
+def test_keywords_are_permanent_and_dovecot_compatible(srv):
+    user = fresh_user(srv, "kw1", messages=2)
+    a = session(srv, user)
+    a.cmd("s SELECT INBOX")
+    lines = a.cmd("k STORE 1 +FLAGS ($Forwarded Work)")
+    assert lines == [
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Work)",
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Work \\*)]"
+        " Flags permitted.",
+        "* 1 FETCH (FLAGS ($Forwarded Work \\Recent))",
+        "k OK Store completed."]
+    # Dovecot's file and letters: "0 $Forwarded", "1 Work"; letters a, b
+    md = srv.maildir(user)
+    with open(os.path.join(md, "dovecot-keywords")) as f:
+        assert f.read() == "0 $Forwarded\n1 Work\n"
+    names = os.listdir(os.path.join(md, "cur"))
+    assert sorted(n.split(":2,")[1] for n in names) == ["", "ab"]
+    # flags compare without case; SEARCH KEYWORD / UNKEYWORD
+    assert a.cmd("k2 STORE 2 +FLAGS.SILENT (work)") == ["k2 OK Store completed."]
+    assert a.cmd("q SEARCH KEYWORD WORK") == ["* SEARCH 1 2", "q OK Search completed."]
+    assert a.cmd("q2 SEARCH UNKEYWORD $Forwarded") == ["* SEARCH 2", "q2 OK Search completed."]
+    assert a.cmd("q3 SEARCH KEYWORD Nope") == ["* SEARCH", "q3 OK Search completed."]
+    assert a.cmd("r STORE 1 -FLAGS (Work)") == ["* 1 FETCH (FLAGS ($Forwarded \\Recent))",
+                                                 "r OK Store completed."]
+    assert a.cmd("r2 STORE 2 FLAGS (\\Seen)") == ["* 2 FETCH (FLAGS (\\Seen \\Recent))",
+                                                   "r2 OK Store completed."]
+    # a keyword Dovecot (or another session) named and set by a rename
+    with open(os.path.join(md, "dovecot-keywords"), "w") as f:
+        f.write("0 $Forwarded\n1 Work\n3 Later\n")
+    cur = os.path.join(md, "cur")
+    (two,) = [n for n in os.listdir(cur) if n.endswith(":2,S")]
+    os.rename(os.path.join(cur, two), os.path.join(cur, two[:-len(":2,S")] + ":2,Sd"))
+    lines = a.cmd("n NOOP")
+    assert "* 2 FETCH (UID 2 FLAGS (\\Seen Later \\Recent))" in lines, lines
+    # the names survive a new session and a COPY to a folder with its own file
+    b = session(srv, user)
+    lines = b.cmd("s SELECT INBOX")
+    assert lines[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Work Later)"
+    assert b.cmd("c COPY 2 Archive")[-1].startswith("c OK [COPYUID")
+    with open(os.path.join(srv.maildir(user, "Archive"), "dovecot-keywords")) as f:
+        assert f.read() == "0 Later\n"
+    b.cmd("x SELECT Archive")
+    assert b.cmd("y FETCH 1 (FLAGS)")[0] == "* 1 FETCH (FLAGS (\\Seen Later))"
+    # APPEND with a keyword names it in the target folder
+    msg = "Subject: kw\r\n\r\nx\r\n"
+    b.send("ap APPEND Drafts (\\Draft Todo) {%d+}\r\n%s\r\n" % (len(msg), msg))
+    assert b.until("ap")[-1].startswith("ap OK [APPENDUID")
+    with open(os.path.join(srv.maildir(user, "Drafts"), "dovecot-keywords")) as f:
+        assert f.read() == "0 Todo\n"
+    (d,) = os.listdir(os.path.join(srv.maildir(user, "Drafts"), "cur"))
+    assert d.endswith(":2,Da")
+    b.close()
+    a.close()
+
+
+def test_keyword_limit_and_invalid(srv):
+    user = fresh_user(srv, "kw2", messages=1)
+    a = session(srv, user)
+    a.cmd("s SELECT INBOX")
+    words = " ".join("k%02d" % i for i in range(26))
+    lines = a.cmd("a STORE 1 +FLAGS.SILENT (%s)" % words)
+    # the 26th fills the folder: \* goes away from PERMANENTFLAGS
+    assert lines[1].endswith(" k25)] Flags permitted."), lines
+    assert lines[-1] == "a OK Store completed."
+    assert a.cmd("b STORE 1 +FLAGS (one-more)") == [
+        "b NO [LIMIT] A mailbox holds at most 26 keywords"]
+    assert a.cmd("c STORE 1 +FLAGS (\\Bogus)") == ["c BAD Invalid flag"]
+    a.close()
+
+
+# ---- UTF8=ACCEPT (RFC 6855) -------------------------------------------------
+
+def test_utf8_accept_append(srv):
+    user = fresh_user(srv, "u8")
+    a = session(srv, user)
+    msg = "Subject: Grüße\r\nFrom: Jürgen <j@example.org>\r\n\r\nÄpfel\r\n".encode()
+    a.send(b"x APPEND INBOX UTF8 (~{%d+}\r\n" % len(msg) + msg + b")\r\n")
+    assert a.until("x") == ["x BAD APPEND UTF8 needs ENABLE UTF8=ACCEPT"]
+    assert a.cmd("e ENABLE UTF8=ACCEPT") == ["* ENABLED UTF8=ACCEPT", "e OK Enabled."]
+    a.send(b"y APPEND INBOX UTF8 (~{%d+}\r\n" % len(msg) + msg + b")\r\n")
+    assert a.until("y")[-1].startswith("y OK [APPENDUID")
+    a.cmd("s SELECT INBOX")
+    a.send("f FETCH 1 (BODY.PEEK[])\r\n")
+    assert a.line() == "* 1 FETCH (BODY[] {%d}" % len(msg)
+    assert a.f.read(len(msg)) == msg
+    assert a.until("f")[-1] == "f OK Fetch completed."
+    # UTF-8 in a quoted search string
+    assert a.cmd('g SEARCH CHARSET UTF-8 BODY "Äpfel"') == ["* SEARCH 1",
+                                                            "g OK Search completed."]
+    a.close()
+
+
+# ---- fetchmail --------------------------------------------------------------
+
+def test_fetchmail_fetches_over_imap(srv, tmp_path):
+    user = fresh_user(srv, "fm", messages=2)
+    out = tmp_path / "mda.out"
+    rc = tmp_path / "fetchmailrc"
+    rc.write_text(
+        "set no syslog\n"
+        "poll 127.0.0.1 service %d protocol IMAP auth password\n"
+        "  user \"%s\" password \"%s\" is \"x\" here\n"
+        "  sslproto tls1.2+ no sslcertck\n"
+        "  fetchall\n"
+        "  mda \"/bin/sh -c 'cat >> %s'\"\n" % (srv.port, user, PASSWORD, out))
+    rc.chmod(0o600)
+    env = dict(os.environ, HOME=str(tmp_path), FETCHMAILHOME=str(tmp_path))
+    p = subprocess.run(["fetchmail", "-f", str(rc), "-v", "--nosyslog"], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    data = out.read_text()
+    assert "Subject: m1" in data and "body 2" in data
+    # fetched mail is deleted on the server (no keep)
+    m = imaplib.IMAP4_SSL("127.0.0.1", srv.tls_port, ssl_context=tls_context())
+    m.login(user, PASSWORD)
+    assert m.select("INBOX") == ("OK", [b"0"])
+    m.logout()
