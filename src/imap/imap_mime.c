@@ -2,7 +2,9 @@
  * (GMime 3, as DESIGN.md chose: parsing MIME by hand is where mail
  * software breaks). RFC 3501 7.4.2 (the ENVELOPE and BODYSTRUCTURE
  * fields, section numbering, HEADER.FIELDS), RFC 2045/2046 (MIME),
- * RFC 2231 (parameters, decoded by GMime), RFC 5322 (header fields).
+ * RFC 5322 (header fields). Types, parameters, disposition and language
+ * come from the raw header fields as written (imap_parse_mime.c), the
+ * way Dovecot shows them; GMime finds the parts.
  *
  * The message is given in CRLF form (what IMAP sizes count), parsed from
  * memory with a persistent stream, so a leaf part's content is a window
@@ -176,58 +178,84 @@ int imap_mime_envelope(const char *msg, size_t len, struct sbuf *out)
 	return 0;
 }
 
-static void put_upper(struct sbuf *b, const char *s)
+/* A string as written (types, parameter names: the sender's case, as
+ * Dovecot sends them). */
+static void put_str(struct sbuf *b, const char *s)
 {
-	sbuf_addch(b, '"');
-	for (; *s; s++) {
-		char ch = *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
-		if (ch == '"' || ch == '\\')
-			sbuf_addch(b, '\\');
-		sbuf_addch(b, ch);
-	}
-	sbuf_addch(b, '"');
+	imap_put_string(b, s, strlen(s), false);
 }
 
-static void put_params(struct sbuf *b, GMimeParamList *l)
+/* The raw field name of o parsed (imap_parse_mime.c); -1: none or bad. */
+static int raw_field(GMimeObject *o, const char *name, bool ct, struct imap_mime_hdr *h)
 {
-	int n = l != NULL ? g_mime_param_list_length(l) : 0;
-	if (n == 0) {
+	char *v = raw_header(o, name);
+	int rc = v != NULL ? imap_mime_hdr_parse(v, strlen(v), ct, h) : -1;
+	free(v);
+	return rc;
+}
+
+/* body-fld-param: the parameters as written; a text part without a
+ * charset gets "charset" "us-ascii" (RFC 2045 5.2, and Dovecot adds it). */
+static void put_params(struct sbuf *b, const struct imap_mime_hdr *h, bool text)
+{
+	size_t n = h != NULL ? h->n : 0;
+	bool charset = false;
+	for (size_t i = 0; i < n; i++)
+		charset = charset || strcasecmp(h->p[i].name, "charset") == 0;
+	if (n == 0 && !text) {
 		sbuf_addstr(b, "NIL");
 		return;
 	}
 	sbuf_addch(b, '(');
-	for (int i = 0; i < n; i++) {
-		GMimeParam *p = g_mime_param_list_get_parameter_at(l, i);
+	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			sbuf_addch(b, ' ');
-		put_upper(b, g_mime_param_get_name(p));
+		put_str(b, h->p[i].name);
 		sbuf_addch(b, ' ');
-		put_nstr(b, g_mime_param_get_value(p));
+		put_str(b, h->p[i].value);
 	}
+	if (text && !charset)
+		sbuf_addstr(b, n > 0 ? " \"charset\" \"us-ascii\"" : "\"charset\" \"us-ascii\"");
 	sbuf_addch(b, ')');
 }
 
 static void put_disposition(struct sbuf *b, GMimeObject *o)
 {
-	GMimeContentDisposition *d = g_mime_object_get_content_disposition(o);
-	if (d == NULL) {
+	struct imap_mime_hdr h;
+	if (raw_field(o, "Content-Disposition", false, &h) < 0) {
 		sbuf_addstr(b, "NIL");
 		return;
 	}
 	sbuf_addch(b, '(');
-	put_upper(b, g_mime_content_disposition_get_disposition(d));
+	put_str(b, h.type);
 	sbuf_addch(b, ' ');
-	put_params(b, g_mime_content_disposition_get_parameters(d));
+	put_params(b, &h, false);
 	sbuf_addch(b, ')');
+	imap_mime_hdr_free(&h);
 }
 
-/* The extension fields after disposition: language, location. */
+/* The extension fields after disposition: language (a list, RFC 3501
+ * body-fld-lang), location. */
 static void put_lang_loc(struct sbuf *b, GMimeObject *o)
 {
 	char *lang = raw_header(o, "Content-Language");
 	char *loc = raw_header(o, "Content-Location");
+	const char *tags[16];
+	char buf[1024];
+	size_t n = 0;
 	sbuf_addch(b, ' ');
-	put_nstr(b, lang);
+	if (lang != NULL &&
+	    imap_mime_lang_parse(lang, strlen(lang), tags, 16, &n, buf, sizeof buf) == 0 && n > 0) {
+		sbuf_addch(b, '(');
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				sbuf_addch(b, ' ');
+			put_str(b, tags[i]);
+		}
+		sbuf_addch(b, ')');
+	} else {
+		put_nstr(b, lang);
+	}
 	sbuf_addch(b, ' ');
 	put_nstr(b, loc);
 	free(lang);
@@ -256,10 +284,10 @@ static void count_stream(GMimeStream *st, gint64 *size, gint64 *lines)
 			*lines += buf[i] == '\n';
 		last = buf[n - 1];
 	}
-	/* The CRLF before a boundary belongs to the boundary (RFC 2046
-	 * 5.1.1): a last line without one still counts. */
-	if (last != '\n')
-		(*lines)++;
+	/* Lines are the line ends in the content: the CRLF before a
+	 * boundary belongs to the boundary (RFC 2046 5.1.1), so a part
+	 * "abc" CRLF "--b" has none (as Dovecot counts). */
+	(void)last;
 	g_mime_stream_reset(st);
 }
 
@@ -281,26 +309,42 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 		sbuf_addch(b, '(');
 		for (int i = 0; i < n; i++)
 			put_structure(b, g_mime_multipart_get_part(mp, i), ext, depth + 1);
+		/* No part found (no or a wrong boundary): one empty text part,
+		 * as Dovecot shows it. */
 		if (n == 0)
-			sbuf_addstr(b, "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0)");
+			sbuf_printf(b, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0%s)",
+				    ext ? " NIL NIL NIL NIL" : "");
+		struct imap_mime_hdr h;
+		bool have = raw_field(o, "Content-Type", true, &h) == 0;
 		sbuf_addch(b, ' ');
-		put_upper(b, g_mime_content_type_get_media_subtype(ct));
+		put_str(b, have ? h.subtype : g_mime_content_type_get_media_subtype(ct));
 		if (ext) {
 			sbuf_addch(b, ' ');
-			put_params(b, g_mime_content_type_get_parameters(ct));
+			put_params(b, have ? &h : NULL, false);
 			sbuf_addch(b, ' ');
 			put_disposition(b, o);
 			put_lang_loc(b, o);
 		}
+		if (have)
+			imap_mime_hdr_free(&h);
 		sbuf_addch(b, ')');
 		return;
 	}
+	/* Type, subtype and parameters as the sender wrote them; without a
+	 * usable Content-Type, RFC 2045 5.2's default: text/plain us-ascii.
+	 * (message/rfc822 as a digest's default comes from GMime.) */
+	struct imap_mime_hdr h;
+	bool have = raw_field(o, "Content-Type", true, &h) == 0;
+	const char *type = have ? h.type : ct != NULL && GMIME_IS_MESSAGE_PART(o) ? "message" : "text";
+	const char *sub = have ? h.subtype : ct != NULL && GMIME_IS_MESSAGE_PART(o) ? "rfc822" : "plain";
 	sbuf_addch(b, '(');
-	put_upper(b, ct != NULL ? g_mime_content_type_get_media_type(ct) : "text");
+	put_str(b, type);
 	sbuf_addch(b, ' ');
-	put_upper(b, ct != NULL ? g_mime_content_type_get_media_subtype(ct) : "plain");
+	put_str(b, sub);
 	sbuf_addch(b, ' ');
-	put_params(b, ct != NULL ? g_mime_content_type_get_parameters(ct) : NULL);
+	put_params(b, have ? &h : NULL, strcasecmp(type, "text") == 0);
+	if (have)
+		imap_mime_hdr_free(&h);
 	char *id = raw_header(o, "Content-ID"), *desc = raw_header(o, "Content-Description");
 	char *enc = raw_header(o, "Content-Transfer-Encoding");
 	sbuf_addch(b, ' ');
@@ -308,7 +352,7 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 	sbuf_addch(b, ' ');
 	put_nstr(b, desc);
 	sbuf_addch(b, ' ');
-	put_upper(b, enc != NULL ? enc : "7bit");
+	put_str(b, enc != NULL && enc[0] != '\0' ? enc : "7bit");
 	free(id);
 	free(desc);
 	free(enc);
@@ -362,7 +406,7 @@ int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *
 		size_t lines = 0;
 		for (size_t i = h; i < len; i++)
 			lines += msg[i] == '\n';
-		sbuf_printf(out, "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+		sbuf_printf(out, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 			    "%zu %zu%s)", len - h, lines, ext ? " NIL NIL NIL NIL" : "");
 	} else {
 		put_structure(out, body, ext, 0);

@@ -248,6 +248,34 @@ int imap_search_parse(const struct imap_arg *args, size_t n, struct imap_search_
 		      char *err);
 void imap_search_free(struct imap_search_cmd *s);
 
+/* ---- MIME header fields for BODYSTRUCTURE (imap_parse_mime.c) ---- */
+
+#define IMAP_MIME_PARAMS_MAX 32	/* parameters kept of one header field */
+#define IMAP_MIME_HDR_MAX 65536	/* bytes of one field's value looked at */
+
+struct imap_mime_param {
+	const char *name, *value;	/* as written (value unquoted) */
+};
+
+/* "type/subtype; a=b" (Content-Type) or "type; a=b" (Content-Disposition),
+ * comments dropped, RFC 2231 pieces joined, case and encodings kept. */
+struct imap_mime_hdr {
+	const char *type, *subtype;	/* subtype NULL for a disposition */
+	struct imap_mime_param p[IMAP_MIME_PARAMS_MAX];
+	size_t n;
+	char *mem;		/* owned: every string above */
+	size_t used;
+};
+
+/* -1 (nothing to free) when raw holds no type (or no "/subtype" for a
+ * Content-Type): the caller uses the RFC 2045 default. */
+int imap_mime_hdr_parse(const char *raw, size_t len, bool content_type, struct imap_mime_hdr *h);
+void imap_mime_hdr_free(struct imap_mime_hdr *h);
+/* The language tags of a Content-Language value ("en, de" -> en, de),
+ * copied into buf; -1 when more than max or buf is too small. */
+int imap_mime_lang_parse(const char *raw, size_t len, const char **tags, size_t max, size_t *n,
+			 char *buf, size_t bufsz);
+
 /* ---- dates (RFC 3501 date, date-time) ---- */
 
 /* "1-Feb-1994" or "01-Feb-1994" (optionally quoted by the caller) ->
