@@ -41,6 +41,41 @@ static int user_dir(struct imap_sess *ss)
 		      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* ---- mailbox names (RFC 6855 3: UTF-8 after ENABLE UTF8=ACCEPT) ---- */
+
+const char *imap_mbox_in(const struct imap_sess *ss, const char *name, char *buf, size_t sz)
+{
+	/* An invalid UTF-8 name is left as sent: the folder checks refuse
+	 * what cannot be stored. */
+	if (!ss->utf8 || imap_utf8_to_utf7(name, buf, sz) < 0)
+		return name;
+	return buf;
+}
+
+void imap_put_mbox(struct sbuf *b, const struct imap_sess *ss, const char *name, bool atom_ok)
+{
+	char buf[IMAP_MAILBOX_MAX * 4 + 8];
+	/* A stored name that is not modified UTF-7 (written by an older
+	 * client as raw bytes) goes out as it is. */
+	if (ss->utf8 && imap_utf7_to_utf8(name, buf, sizeof buf) == 0) {
+		name = buf;
+		/* RFC 6855 3: UTF-8 may go in a quoted string (no literal). */
+		bool quotable = imap_string_form(name, strlen(name), atom_ok) < 2 ||
+				strpbrk(name, "\r\n") == NULL;
+		if (quotable && imap_string_form(name, strlen(name), atom_ok) == 2) {
+			sbuf_addch(b, '"');
+			for (const char *p = name; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					sbuf_addch(b, '\\');
+				sbuf_addch(b, *p);
+			}
+			sbuf_addch(b, '"');
+			return;
+		}
+	}
+	imap_put_string(b, name, strlen(name), atom_ok);
+}
+
 /* ---- SELECT, EXAMINE ---- */
 
 /* SELECT's parameters (RFC 4466 2.1): CONDSTORE, QRESYNC (uidvalidity
@@ -171,6 +206,8 @@ void imap_cmd_select(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	if (a.n == 2 && select_opts(ss, &a.args[1], &o, err) < 0) {
 		free(o.known);
 		imap_args_free(&a);
@@ -259,7 +296,8 @@ static const char *folder_arg(struct session_call *c, const struct imap_arg *arg
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return NULL;
 	}
-	str_copy(buf, sz, name);
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	str_copy(buf, sz, imap_mbox_in(ss, name, nbuf, sizeof nbuf));
 	/* RFC 3501 6.3.3: a trailing delimiter names the same mailbox. */
 	size_t n = strlen(buf);
 	if (n > 1 && buf[n - 1] == '.')
@@ -463,6 +501,8 @@ void imap_cmd_subscribe(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	int md = user_dir(ss);
 	struct sbuf subs = SBUF_INIT(1u << 20), out = SBUF_INIT(1u << 20);
 	int rc = md >= 0 ? read_subs(md, &subs) : -1;
@@ -536,8 +576,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void list_one(struct sbuf *b, const char *verb, const char *name, bool kids,
-		     const char *extra)
+static void list_one(struct sbuf *b, const struct imap_sess *ss, const char *verb,
+		     const char *name, bool kids, const char *extra)
 {
 	sbuf_printf(b, "* %s (%s", verb, kids ? "\\HasChildren" : "\\HasNoChildren");
 	const char *su = special_use(name);
@@ -546,7 +586,7 @@ static void list_one(struct sbuf *b, const char *verb, const char *name, bool ki
 	if (extra != NULL)
 		sbuf_printf(b, " %s", extra);
 	sbuf_addstr(b, ") \".\" ");
-	imap_put_string(b, name, strlen(name), false);
+	imap_put_mbox(b, ss, name, false);
 	sbuf_addstr(b, "\r\n");
 }
 
@@ -563,6 +603,9 @@ void imap_cmd_list(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char rbuf[IMAP_MAILBOX_MAX * 2 + 8], pbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	ref = imap_mbox_in(ss, ref, rbuf, sizeof rbuf);
+	pat = imap_mbox_in(ss, pat, pbuf, sizeof pbuf);
 	struct sbuf b = SBUF_INIT(16u << 20);
 	const char *verb = lsub ? "LSUB" : "LIST";
 	if (pat[0] == '\0') {
@@ -600,14 +643,14 @@ void imap_cmd_list(struct session_call *c)
 	/* INBOX first; its match ignores case (RFC 3501 5.1). */
 	if (match(full, "INBOX") || strcasecmp(full, "INBOX") == 0)
 		if (!lsub || subs_has(&subs, "INBOX"))
-			list_one(&b, verb, "INBOX", false, NULL);
+			list_one(&b, ss, verb, "INBOX", false, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (!match(full, names[i]) || (lsub && !subs_has(&subs, names[i])))
 			continue;
 		char prefix[IMAP_MAILBOX_MAX + 4];
 		str_fmt(prefix, sizeof prefix, "%s.", names[i]);
 		bool kids = i + 1 < n && str_has_prefix(names[i + 1], prefix);
-		list_one(&b, verb, names[i], kids, NULL);
+		list_one(&b, ss, verb, names[i], kids, NULL);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -634,6 +677,8 @@ void imap_cmd_status(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	static const char *const items[] = {"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
 					    "UNSEEN", "HIGHESTMODSEQ"};
 	unsigned want = 0;
@@ -666,7 +711,7 @@ void imap_cmd_status(struct session_call *c)
 		vals[4] += strchr(f->msgs[i].me->flags, 'S') == NULL;
 	struct sbuf b = SBUF_INIT(1024);
 	sbuf_addstr(&b, "* STATUS ");
-	imap_put_string(&b, f->name, strlen(f->name), true);
+	imap_put_mbox(&b, ss, f->name, true);
 	sbuf_addstr(&b, " (");
 	bool first = true;
 	for (size_t k = 0; k < 6; k++) {
@@ -698,6 +743,9 @@ void imap_cmd_append(struct session_call *c)
 	int64_t date = 0;
 	char err[IMAP_ERR_MAX] = "Syntax: APPEND mailbox [(flags)] [date-time] literal";
 	bool ok = a.n >= 2 && imap_arg_astring(&a.args[0], &name);
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	if (ok)
+		name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	if (ok && a.args[i].type == IMAP_ARG_LIST) {
 		ok = imap_flag_list(&a.args[i], 1, flags, &nflags, err) == 0;
 		i++;

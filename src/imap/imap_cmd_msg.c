@@ -624,6 +624,8 @@ void imap_cmd_copy(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	struct imap_folder *f = ss->sel;
 	if (move && f->readonly) {
 		free(set);

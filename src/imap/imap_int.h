@@ -255,6 +255,11 @@ int64_t imap_mime_date(const char *msg, size_t len);
 bool imap_mime_header_has(const char *msg, size_t len, const char *field, const char *needle);
 
 /* ---- imap_cmd_mbox.c ---- */
+/* A mailbox name from the client as it is stored (modified UTF-7): a
+ * UTF8=ACCEPT session's UTF-8 converted into buf; else name itself. */
+const char *imap_mbox_in(const struct imap_sess *ss, const char *name, char *buf, size_t sz);
+/* A stored name as this session is sent it (UTF-8 after UTF8=ACCEPT). */
+void imap_put_mbox(struct sbuf *b, const struct imap_sess *ss, const char *name, bool atom_ok);
 /* "* VANISHED (EARLIER) uids": the UIDs of known (NULL: all below
  * UIDNEXT) that f no longer holds (RFC 7162 3.2.5.2, 3.2.6). */
 void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,

@@ -276,6 +276,13 @@ void imap_mime_hdr_free(struct imap_mime_hdr *h);
 int imap_mime_lang_parse(const char *raw, size_t len, const char **tags, size_t max, size_t *n,
 			 char *buf, size_t bufsz);
 
+/* ---- mailbox names: modified UTF-7 <-> UTF-8 (imap_parse_utf7.c) ---- */
+
+/* 0, or -1 when in is not valid (shortest-form) modified UTF-7 / UTF-8
+ * or out (outsz bytes, NUL included) is too small. */
+int imap_utf7_to_utf8(const char *in, char *out, size_t outsz);
+int imap_utf8_to_utf7(const char *in, char *out, size_t outsz);
+
 /* ---- dates (RFC 3501 date, date-time) ---- */
 
 /* "1-Feb-1994" or "01-Feb-1994" (optionally quoted by the caller) ->

@@ -8,7 +8,10 @@
  *    IMAP_MIME_PARAMS_MAX parameters, every string NUL-terminated inside
  *    the field's own memory;
  *  - no parameter name is a piece of another ("name*0" never survives);
- *  - language tags are non-empty and hold no separator. */
+ *  - language tags are non-empty and hold no separator;
+ *  - mailbox names (imap_parse_utf7.c): modified UTF-7 -> UTF-8 -> back
+ *    gives the same bytes, and UTF-8 -> modified UTF-7 -> back too (only
+ *    shortest forms are accepted, so each name has one spelling). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(tags[i][0] != '\0');
 			CHECK(strpbrk(tags[i], ", \t(") == NULL);
 		}
+	}
+	char a[4096], b[8192], c[4096];
+	if (len < sizeof a && imap_utf7_to_utf8(s, b, sizeof b) == 0) {
+		CHECK(imap_utf8_to_utf7(b, c, sizeof c) == 0);
+		CHECK(strcmp(c, s) == 0);
+	}
+	if (len < sizeof a && imap_utf8_to_utf7(s, b, sizeof b) == 0) {
+		CHECK(imap_utf7_to_utf8(b, c, sizeof c) == 0);
+		CHECK(strcmp(c, s) == 0);
 	}
 	free(s);
 	return 0;

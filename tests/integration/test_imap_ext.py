@@ -235,3 +235,26 @@ def test_fetchmail_fetches_over_imap(srv, tmp_path):
     m.login(user, PASSWORD)
     assert m.select("INBOX") == ("OK", [b"0"])
     m.logout()
+
+
+def test_utf8_accept_mailbox_names(srv):
+    """A UTF8=ACCEPT client names folders in UTF-8; they are stored in
+    modified UTF-7 (".Entw&APw-rfe", as Dovecot stores them), so a client
+    without UTF8=ACCEPT sees the modified UTF-7 name of the same folder."""
+    user = fresh_user(srv, "u8box")
+    a = session(srv, user)
+    a.cmd("e ENABLE UTF8=ACCEPT")
+    assert a.cmd('c CREATE "Entwürfe"') == ["c OK Create completed."]
+    assert os.path.isdir(os.path.join(srv.maildir(user), ".Entw&APw-rfe"))
+    assert a.cmd('l LIST "" "Entw*"') == ['* LIST (\\HasNoChildren) "." "Entwürfe"',
+                                          "l OK List completed."]
+    assert a.cmd('s STATUS "Entwürfe" (MESSAGES)') == ['* STATUS "Entwürfe" (MESSAGES 0)',
+                                                      "s OK Status completed."]
+    assert a.cmd('x SELECT "Entwürfe"')[-1] == "x OK [READ-WRITE] Select completed."
+    assert a.cmd('d CREATE "A&B 😀"') == ["d OK Create completed."]
+    assert os.path.isdir(os.path.join(srv.maildir(user), ".A&-B &2D3eAA-"))
+    b = session(srv, user)
+    assert b.cmd('l LIST "" "*"').count('* LIST (\\HasNoChildren) "." "Entw&APw-rfe"') == 1
+    assert b.cmd('s SELECT "Entw&APw-rfe"')[-1] == "s OK [READ-WRITE] Select completed."
+    b.close()
+    a.close()

@@ -1,6 +1,7 @@
 /* Unit tests for the parsers of the IMAP extensions: MIME header fields as
  * BODYSTRUCTURE shows them (imap_parse_mime.c: raw case, comments,
- * RFC 2231 pieces, bad input) and literal8 "~{n}" (RFC 6855 APPEND UTF8). */
+ * RFC 2231 pieces, bad input), literal8 "~{n}" (RFC 6855 APPEND UTF8) and
+ * mailbox names in modified UTF-7 / UTF-8 (imap_parse_utf7.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +143,38 @@ static void literal8(void **state)
 	assert_string_equal(err, "Bad literal size");
 }
 
+static void utf7_names(void **state)
+{
+	(void)state;
+	char out[256], back[256];
+	static const char *const pairs[][2] = {
+		{"INBOX", "INBOX"},
+		{"Entw\xc3\xbcrfe", "Entw&APw-rfe"},
+		{"A&B", "A&-B"},
+		{"\xe5\x8f\xb0\xe5\x8c\x97", "&U,BTFw-"},	/* RFC 3501 5.1.3's example */
+		{"\xf0\x9f\x98\x80", "&2D3eAA-"},	/* a surrogate pair */
+		{"\xc3\xa9 \xc3\xa9", "&AOk- &AOk-"},
+	};
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		assert_int_equal(imap_utf8_to_utf7(pairs[i][0], out, sizeof out), 0);
+		assert_string_equal(out, pairs[i][1]);
+		assert_int_equal(imap_utf7_to_utf8(out, back, sizeof back), 0);
+		assert_string_equal(back, pairs[i][0]);
+	}
+	/* not modified UTF-7: unterminated, encoded ASCII, adjacent runs,
+	 * bad padding, lone surrogates, 8-bit bytes */
+	static const char *const bad7[] = {"&AOk", "&AEE-", "&AOk-&AOk-", "&AOl-", "&2D0-",
+					   "&-&", "\xc3\xa9", "&,-"};
+	for (size_t i = 0; i < sizeof bad7 / sizeof bad7[0]; i++)
+		assert_int_equal(imap_utf7_to_utf8(bad7[i], out, sizeof out), -1);
+	/* not UTF-8: overlong, surrogate, truncated, control */
+	static const char *const bad8[] = {"\xc0\xaf", "\xed\xa0\x80", "\xe5\x8f", "a\x01"};
+	for (size_t i = 0; i < sizeof bad8 / sizeof bad8[0]; i++)
+		assert_int_equal(imap_utf8_to_utf7(bad8[i], out, sizeof out), -1);
+	/* too small an output */
+	assert_int_equal(imap_utf8_to_utf7("Entw\xc3\xbcrfe", out, 8), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +183,7 @@ int main(void)
 		cmocka_unit_test(bad_fields),
 		cmocka_unit_test(languages),
 		cmocka_unit_test(literal8),
+		cmocka_unit_test(utf7_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
