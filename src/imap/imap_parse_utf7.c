@@ -108,8 +108,10 @@ int imap_utf7_to_utf8(const char *in, char *out, size_t outsz)
 			} else if (unit >= 0xdc00 && unit <= 0xdfff) {
 				return -1;
 			} else {
-				if (unit >= 0x20 && unit <= 0x7e)
-					return -1;	/* printable ASCII must not be encoded */
+				/* Printable ASCII must not be encoded; control
+				 * characters (NUL too) are not in names. */
+				if (unit < 0x80)
+					return -1;
 				if (put_utf8(out, outsz, &o, unit) < 0)
 					return -1;
 			}
