@@ -258,3 +258,28 @@ def test_utf8_accept_mailbox_names(srv):
     assert b.cmd('s SELECT "Entw&APw-rfe"')[-1] == "s OK [READ-WRITE] Select completed."
     b.close()
     a.close()
+
+
+def test_sessions_per_user_are_limited(tmp_path):
+    with Imapd(tmp_path, imap={"max_sessions_per_user": "2"}) as s:
+        a, b, c = (Raw(s.tls_port, tls=True) for _ in range(3))
+        a.login()
+        b.login()
+        lines = c.cmd('l0 LOGIN alice "%s"' % PASSWORD)
+        assert lines == ["l0 NO [LIMIT] Too many sessions of this user "
+                         "(max_sessions_per_user 2)"]
+        # another user is not counted against alice; a freed slot is usable
+        c.login("bob")
+        a.cmd("x LOGOUT")
+        a.close()
+        d = Raw(s.tls_port, tls=True)
+        deadline = time.monotonic() + 10
+        while True:
+            lines = d.cmd('l1 LOGIN alice "%s"' % PASSWORD)
+            if lines[-1].startswith("l1 OK") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert lines[-1].startswith("l1 OK"), lines
+        assert "imap_login_refused" in s.log()
+        for r in (b, c, d):
+            r.close()
