@@ -475,7 +475,12 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 			const char *blank = len > 0 ? strstr(msg, "\r\n\r\n") : NULL;
 			h = blank != NULL ? (size_t)(blank - msg) + 4 : len;
 		}
-		return contains_ci(msg + h, len - h, k->str2);
+		if (contains_ci(msg + h, len - h, k->str2))
+			return true;
+		/* Encoded text (base64, quoted-printable, encoded-words, other
+		 * charsets) holds the words only once decoded. */
+		return imap_search_needs_decoding(msg, len, k->str2) &&
+		       imap_search_decoded(msg, len, k->str2, k->op == IMAP_SK_TEXT);
 	}
 	case IMAP_SK_BEFORE:
 	case IMAP_SK_ON:

@@ -265,6 +265,13 @@ void imap_put_mbox(struct sbuf *b, const struct imap_sess *ss, const char *name,
 void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
 		       const struct imap_seqset *known);
 
+/* ---- imap_cmd_search_text.c ---- */
+/* Could msg[0, len) hold needle once decoded where its raw bytes do not? */
+bool imap_search_needs_decoding(const char *msg, size_t len, const char *needle);
+/* needle (UTF-8, any case) in the decoded text parts of msg, and with
+ * header set in its decoded header fields (SEARCH BODY / TEXT). */
+bool imap_search_decoded(const char *msg, size_t len, const char *needle, bool header);
+
 /* ---- handlers ---- */
 void imap_cmd_capability(struct session_call *c);
 void imap_cmd_noop(struct session_call *c);

@@ -283,3 +283,36 @@ def test_sessions_per_user_are_limited(tmp_path):
         assert "imap_login_refused" in s.log()
         for r in (b, c, d):
             r.close()
+
+
+def test_search_text_is_decoded(srv):
+    """SEARCH BODY / TEXT find words in base64, quoted-printable and
+    ISO-8859-1 bodies and in encoded-word headers, in any case."""
+    user = fresh_user(srv, "srch")
+    msgs = [
+        "Subject: qp\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\nUn caf=C3=A9 cr=C3=A8me\r\n",
+        "Subject: b64\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+        "--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n"
+        "\r\nR3LDvMOfZSBhdXMgS8O2bG4=\r\n--b--\r\n",
+        "Subject: latin1\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\nna\xefve\r\n",
+        "Subject: =?UTF-8?Q?R=C3=A9union?= demain\r\n\r\nplain body\r\n",
+    ]
+    a = session(srv, user)
+    for m in msgs:
+        data = m.encode("latin-1") if "\xef" in m else m.encode()
+        a.send(b"ap APPEND INBOX {%d+}\r\n" % len(data) + data + b"\r\n")
+        assert a.until("ap")[-1].startswith("ap OK")
+    a.cmd("s SELECT INBOX")
+    def search(q):
+        lines = a.cmd("q SEARCH CHARSET UTF-8 " + q)
+        assert lines[-1] == "q OK Search completed.", lines
+        return lines[0]
+    assert search('BODY "CAFÉ"') == "* SEARCH 1"
+    assert search('BODY "grüße aus köln"') == "* SEARCH 2"
+    assert search('BODY "naïve"') == "* SEARCH 3"
+    assert search('TEXT "réunion"') == "* SEARCH 4"
+    assert search('BODY "réunion"') == "* SEARCH"          # header only: not BODY
+    assert search('TEXT "plain BODY"') == "* SEARCH 4"     # the raw path still works
+    a.close()
