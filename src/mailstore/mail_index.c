@@ -130,8 +130,13 @@ static int apply(struct mail_index *ix, char *line, bool first)
 	ix->records++;
 	if (kind == '-') {
 		struct mail_index_rec *r = mail_index_find(ix, (uint32_t)a);
-		if (r != NULL)
-			r->uid = 0;	/* squeezed after the whole read */
+		/* Removed now, not marked: a zero UID in the middle would
+		 * break the binary search of the records that follow. */
+		if (r != NULL) {
+			free(r->base);
+			memmove(r, r + 1, (size_t)(ix->v + ix->n - (r + 1)) * sizeof *r);
+			ix->n--;
+		}
 		return *p == '\0' ? 0 : -1;
 	}
 	char *flags = p, *sp = strchr(p, ' ');
