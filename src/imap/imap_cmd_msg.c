@@ -546,6 +546,9 @@ void imap_cmd_search(struct session_call *c)
 	}
 	bool uid = is_uid(c);
 	struct imap_folder *f = ss->sel;
+	/* KEYWORD x: a keyword another session or Dovecot named since. */
+	if (f->kw != NULL)
+		imap_kw_load(mailbox_dirfd(f->mb), f->kw);
 	struct sbuf hits = SBUF_INIT(16u << 20);
 	uint32_t min = 0, max = 0, count = 0;
 	uint64_t top = 0;
