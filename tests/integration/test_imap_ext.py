@@ -1,10 +1,12 @@
 """inetkit imapd: the extensions beyond the base (QRESYNC, keywords kept as
-Dovecot keeps them, UTF8=ACCEPT) and the clients of issue 15 not covered
-in test_imapd.py (fetchmail). Exact replies over raw sockets; mail sent
+Dovecot keeps them, UTF8=ACCEPT, decoded SEARCH, sessions per user) and the
+clients of issue 15 not covered in test_imapd.py (fetchmail, mutt driven
+through tmux). Exact replies over raw sockets; mail sent
 through inetkit smtpd."""
 import imaplib
 import os
 import re
+import shutil
 import subprocess
 import time
 
@@ -316,3 +318,92 @@ def test_search_text_is_decoded(srv):
     assert search('BODY "réunion"') == "* SEARCH"          # header only: not BODY
     assert search('TEXT "plain BODY"') == "* SEARCH 4"     # the raw path still works
     a.close()
+
+
+# ---- mutt in tmux -------------------------------------------------------------
+
+class Tmux:
+    """A private tmux server (its own socket) running one program in a
+    120x40 window; keys sent, the screen read back."""
+
+    def __init__(self, sock, argv, env):
+        self.base = ["tmux", "-S", str(sock)]
+        subprocess.run(self.base + ["new-session", "-d", "-s", "t", "-x", "120", "-y", "40"]
+                       + argv, check=True, env=env)
+
+    def keys(self, *keys):
+        subprocess.run(self.base + ["send-keys", "-t", "t"] + list(keys), check=True)
+
+    def screen(self):
+        p = subprocess.run(self.base + ["capture-pane", "-p", "-t", "t"], capture_output=True,
+                           text=True)
+        return p.stdout
+
+    def wait_for(self, *texts, timeout=20):
+        """The screen once it shows one of texts."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s = self.screen()
+            if any(t in s for t in texts):
+                return s
+            time.sleep(0.1)
+        raise AssertionError("%r not on the screen:\n%s" % (texts, self.screen()))
+
+    def stop(self):
+        subprocess.run(self.base + ["kill-server"], capture_output=True)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("mutt") is None,
+                    reason="needs tmux and mutt")
+def test_mutt_in_tmux_reads_deletes_and_moves(srv, tmp_path):
+    user = fresh_user(srv, "tmuxmutt")
+    for n in ("first", "second", "third"):
+        srv.send("%s@localhost" % user, "Subject: %s in tmux\r\n\r\nbody of the %s one\r\n"
+                 % (n, n))
+    rc = tmp_path / "muttrc"
+    rc.write_text(
+        "set imap_user=%s\nset imap_pass=%s\nset ssl_starttls=yes\nset ssl_force_tls=yes\n"
+        "set certificate_file=%s\nset ssl_verify_host=no\nset ssl_verify_dates=no\n"
+        "set folder=imap://127.0.0.1:%d/\nset spoolfile=+INBOX\nset record=\n"
+        "set sort=date-sent\nset confirmappend=no\nset delete=yes\nset mark_old=no\n"
+        "set header_cache=\nset message_cachedir=\nset move=no\nset timeout=1\n"
+        "set imap_check_subscribed=no\nset pager_stop=yes\nset wait_key=no\n"
+        % (user, PASSWORD, tmp_path / "certs", srv.port))
+    env = dict(os.environ, HOME=str(tmp_path), LANG="C.UTF-8", TERM="screen")
+    t = Tmux(tmp_path / "tmux.sock", ["mutt", "-n", "-F", str(rc)], env)
+    try:
+        s = t.wait_for("in tmux", "accept (o)nce")
+        if "accept (o)nce" in s:
+            t.keys("o")
+        t.wait_for("third in tmux")
+        # read the first message in the pager, back to the index
+        t.keys("1", "Enter", "Enter")
+        t.wait_for("body of the first one")
+        t.keys("i")
+        t.wait_for("third in tmux")
+        # delete the second, move the third to Trash, sync
+        t.keys("2", "Enter", "d")
+        t.keys("3", "Enter", "s")
+        t.wait_for("Save to mailbox")
+        t.keys("C-u", "=Trash", "Enter")
+        time.sleep(1)
+        t.keys("$")
+        time.sleep(1)
+        t.keys("q")
+        deadline = time.monotonic() + 20
+        while "in tmux" in t.screen() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        t.stop()
+    m = imaplib.IMAP4_SSL("127.0.0.1", srv.tls_port, ssl_context=tls_context())
+    m.login(user, PASSWORD)
+    typ, data = m.select("INBOX")
+    assert data == [b"1"]
+    typ, data = m.fetch("1", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert b"\\Seen" in data[0][0]
+    assert data[0][1] == b"Subject: first in tmux\r\n\r\n"
+    assert m.status("Trash", "(MESSAGES)")[1] == [b"Trash (MESSAGES 1)"]
+    m.select("Trash")
+    typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    assert data[0][1] == b"Subject: third in tmux\r\n\r\n"
+    m.logout()
