@@ -197,6 +197,9 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	}
 	imap_uidrun_end(&vanished);
 	size_t kept = f->n - removed;
+	/* A keyword named by another session: FLAGS first (RFC 3501 7.2.6). */
+	if (report && imap_kw_untold(f->kw))
+		imap_put_flag_lists(&b, f);
 	if (report) {
 		/* Flag changes made by others, on the messages still known. */
 		size_t k = 0;

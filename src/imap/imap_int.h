@@ -68,6 +68,7 @@ struct imap_msg {
 struct imap_keywords {
 	char *name[IMAP_KEYWORDS_MAX];
 	int dirfd;			/* the folder's Maildir (not owned) */
+	unsigned gen, told;		/* name changes seen; as of the last FLAGS sent */
 	uint64_t ino;			/* the file as last read: read again when it changes */
 	struct timespec mtime;
 };
@@ -196,7 +197,8 @@ int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me);
  * only when out of memory. */
 struct imap_keywords *imap_kw_open(int dirfd);
 void imap_kw_free(struct imap_keywords *kw);
-/* Read the file again if it changed (another session, Dovecot). */
+/* Read the file again if it changed (another session, Dovecot): 1 when
+ * the names changed, 0 when not, -1 on an error. */
 int imap_kw_load(int dirfd, struct imap_keywords *kw);
 int imap_kw_find(const struct imap_keywords *kw, const char *name);	/* index or -1 */
 bool imap_kw_full(const struct imap_keywords *kw);
@@ -215,6 +217,8 @@ void imap_kw_put_letters(struct sbuf *b, struct imap_keywords *kw, const char *l
 			 bool *first);
 /* Does kw name every keyword letter of letters? */
 bool imap_kw_knows(const struct imap_keywords *kw, const char *letters);
+/* Did the names change since FLAGS last went out (the file is looked at)? */
+bool imap_kw_untold(struct imap_keywords *kw);
 /* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" of a folder. */
 void imap_put_flag_lists(struct sbuf *b, const struct imap_folder *f);
 /* The letters of a message of a folder with keywords from, as the folder

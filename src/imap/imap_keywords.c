@@ -85,10 +85,15 @@ int imap_kw_load(int dirfd, struct imap_keywords *kw)
 	int fd = openat(dirfd, KW_FILE, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0) {
+		int err = errno;
+		bool had = false;
+		for (size_t i = 0; i < IMAP_KEYWORDS_MAX; i++)
+			had = had || kw->name[i] != NULL;
 		kw_clear(kw);
 		kw->mtime = (struct timespec){0, 0};
 		kw->ino = 0;
-		return errno == ENOENT ? 0 : -1;
+		kw->gen += had;
+		return err != ENOENT ? -1 : had ? 1 : 0;
 	}
 	if (fstat(fd, &st) < 0 || st.st_size > KW_FILE_MAX) {
 		close(fd);
@@ -106,11 +111,21 @@ int imap_kw_load(int dirfd, struct imap_keywords *kw)
 		len += (size_t)n;
 	close(fd);
 	buf[len] = '\0';
-	kw_clear(kw);
+	struct imap_keywords old = *kw;
+	memset(kw->name, 0, sizeof kw->name);
 	kw_parse(kw, buf);
 	kw->ino = (uint64_t)st.st_ino;
 	kw->mtime = st.st_mtim;
-	return 0;
+	bool changed = false;
+	for (size_t i = 0; i < IMAP_KEYWORDS_MAX; i++) {
+		if ((old.name[i] == NULL) != (kw->name[i] == NULL) ||
+		    (old.name[i] != NULL && strcmp(old.name[i], kw->name[i]) != 0))
+			changed = true;
+		free(old.name[i]);
+	}
+	if (changed)
+		kw->gen++;
+	return changed ? 1 : 0;
 }
 
 struct imap_keywords *imap_kw_open(int dirfd)
@@ -167,7 +182,7 @@ int imap_kw_add(int dirfd, struct imap_keywords *kw, const char *name)
 		return -1;
 	/* Under the lock: what another writer (Dovecot too) added counts. */
 	kw->ino = 0;
-	int idx = imap_kw_load(dirfd, kw) == 0 ? imap_kw_find(kw, name) : -2;
+	int idx = imap_kw_load(dirfd, kw) >= 0 ? imap_kw_find(kw, name) : -2;
 	for (int i = 0; idx == -1 && i < IMAP_KEYWORDS_MAX; i++)
 		if (kw->name[i] == NULL && (kw->name[i] = strdup(name)) != NULL)
 			idx = i;
@@ -188,6 +203,7 @@ int imap_kw_add(int dirfd, struct imap_keywords *kw, const char *name)
 		imap_kw_load(dirfd, kw);
 		return -1;
 	}
+	kw->gen++;
 	struct stat st;
 	if (fstatat(dirfd, KW_FILE, &st, 0) == 0) {
 		kw->ino = (uint64_t)st.st_ino;
@@ -275,8 +291,18 @@ bool imap_kw_knows(const struct imap_keywords *kw, const char *letters)
 	return true;
 }
 
+bool imap_kw_untold(struct imap_keywords *kw)
+{
+	if (kw == NULL)
+		return false;
+	imap_kw_load(kw->dirfd, kw);
+	return kw->gen != kw->told;
+}
+
 void imap_put_flag_lists(struct sbuf *b, const struct imap_folder *f)
 {
+	if (f->kw != NULL)
+		f->kw->told = f->kw->gen;
 	sbuf_addstr(b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
 	imap_kw_put_names(b, f->kw);
 	sbuf_addstr(b, ")\r\n");

@@ -407,3 +407,20 @@ def test_mutt_in_tmux_reads_deletes_and_moves(srv, tmp_path):
     typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
     assert data[0][1] == b"Subject: third in tmux\r\n\r\n"
     m.logout()
+
+
+def test_other_sessions_hear_of_new_keywords(srv):
+    user = fresh_user(srv, "kw3", messages=1)
+    a, b = session(srv, user), session(srv, user)
+    a.cmd("s SELECT INBOX")
+    b.cmd("s SELECT INBOX")
+    a.cmd("k STORE 1 +FLAGS.SILENT (Shared)")
+    assert b.cmd("n NOOP") == [
+        "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Shared)",
+        "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft Shared \\*)]"
+        " Flags permitted.",
+        "* 1 FETCH (UID 1 FLAGS (Shared))",
+        "n OK NOOP completed."]
+    assert b.cmd("n2 NOOP") == ["n2 OK NOOP completed."]
+    a.close()
+    b.close()
