@@ -583,6 +583,9 @@ void imap_cmd_search(struct session_call *c)
 			for (const char *p = sbuf_cstr(&hits); *p; p++)
 				sbuf_addch(&b, *p == ' ' ? ',' : *p);
 		}
+		/* RFC 7162 3.1.5: with a MODSEQ key, the highest of the hits. */
+		if (count > 0 && uses_modseq(sc.root.kids))
+			sbuf_printf(&b, " MODSEQ %" PRIu64, top);
 		sbuf_addstr(&b, "\r\n");
 	} else {
 		sbuf_printf(&b, "* SEARCH%s%s", hits.len ? " " : "", sbuf_cstr(&hits));

@@ -424,3 +424,16 @@ def test_other_sessions_hear_of_new_keywords(srv):
     assert b.cmd("n2 NOOP") == ["n2 OK NOOP completed."]
     a.close()
     b.close()
+
+
+def test_esearch_with_modseq(srv):
+    user = fresh_user(srv, "es1", messages=3)
+    a = session(srv, user)
+    a.cmd("s SELECT INBOX (CONDSTORE)")
+    lines = a.cmd("f STORE 2 +FLAGS (\\Flagged)")
+    ms = int(re.search(r"MODSEQ \((\d+)\)", lines[0]).group(1))
+    assert a.cmd("e UID SEARCH RETURN (MIN COUNT) MODSEQ %d" % ms) == [
+        '* ESEARCH (TAG "e") UID MIN 2 COUNT 1 MODSEQ %d' % ms, "e OK Search completed."]
+    assert a.cmd("g SEARCH MODSEQ %d" % ms) == ["* SEARCH 2 (MODSEQ %d)" % ms,
+                                                 "g OK Search completed."]
+    a.close()
