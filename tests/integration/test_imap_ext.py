@@ -437,3 +437,52 @@ def test_esearch_with_modseq(srv):
     assert a.cmd("g SEARCH MODSEQ %d" % ms) == ["* SEARCH 2 (MODSEQ %d)" % ms,
                                                  "g OK Search completed."]
     a.close()
+
+
+def test_every_search_key(srv):
+    """Each SEARCH key of RFC 3501 6.4.4 (and MODSEQ) against four known
+    messages: exact hit lists."""
+    user = fresh_user(srv, "every")
+    a = session(srv, user)
+    msgs = [
+        ("(\\Answered \\Seen)", "01-Jan-2026 10:00:00 +0000",
+         "From: Alice <alice@example.org>\r\nTo: bob@example.org\r\nCc: carol@example.org\r\n"
+         "Bcc: dave@example.org\r\nSubject: alpha\r\nDate: Thu, 01 Jan 2026 10:00:00 +0000\r\n"
+         "\r\none\r\n"),
+        ("(\\Flagged \\Draft Work)", "15-Feb-2026 10:00:00 +0000",
+         "From: bob@example.org\r\nTo: alice@example.org\r\nSubject: beta\r\n"
+         "Date: Sun, 15 Feb 2026 10:00:00 +0000\r\n\r\n" + "x" * 2000 + "\r\n"),
+        ("(\\Deleted)", "20-Mar-2026 10:00:00 +0000",
+         "From: carol@example.org\r\nSubject: gamma\r\nX-Custom: yes\r\n"
+         "Date: Fri, 20 Mar 2026 10:00:00 +0000\r\n\r\nthree\r\n"),
+    ]
+    for flags, date, text in msgs:
+        a.send('ap APPEND INBOX %s "%s" {%d+}\r\n%s\r\n' % (flags, date, len(text), text))
+        assert a.until("ap")[-1].startswith("ap OK")
+    srv.send("%s@localhost" % user, "Subject: delta\r\nDate: Mon, 06 Apr 2026 10:00:00 +0000"
+             "\r\n\r\nfour\r\n")
+    a.cmd("s SELECT INBOX")
+    cases = {
+        "ALL": "1 2 3 4", "ANSWERED": "1", "UNANSWERED": "2 3 4",
+        "BCC dave": "1", "CC carol": "1", "TO alice": "2", "FROM carol": "3",
+        "SUBJECT gamma": "3", "HEADER X-Custom yes": "3", "HEADER X-Custom \"\"": "3",
+        "BODY three": "3", "TEXT alpha": "1",
+        "BEFORE 15-Feb-2026": "1", "ON 15-Feb-2026": "2", "SINCE 20-Mar-2026": "3 4",
+        "SENTBEFORE 15-Feb-2026": "1", "SENTON 20-Mar-2026": "3",
+        "SENTSINCE 20-Mar-2026": "3 4",
+        "DELETED": "3", "UNDELETED": "1 2 4", "DRAFT": "2", "UNDRAFT": "1 3 4",
+        "FLAGGED": "2", "UNFLAGGED": "1 3 4", "SEEN": "1", "UNSEEN": "2 3 4",
+        "KEYWORD Work": "2", "UNKEYWORD Work": "1 3 4",
+        "LARGER 1000": "2", "SMALLER 150": "3",
+        "RECENT": "4", "NEW": "4", "OLD": "1 2 3",
+        "NOT SEEN": "2 3 4", "OR ANSWERED FLAGGED": "1 2",
+        "(FLAGGED DRAFT)": "2", "2:3": "2 3", "UID 1,4": "1 4",
+        "1:* NOT (OR DELETED SEEN)": "2 4", "MODSEQ 1": "1 2 3 4",
+    }
+    got = {}
+    for key, want in cases.items():
+        lines = a.cmd("q SEARCH " + key)
+        assert lines[-1] == "q OK Search completed.", (key, lines)
+        got[key] = re.sub(r" \(MODSEQ \d+\)$", "", lines[0])[len("* SEARCH "):]
+    assert got == cases
+    a.close()
