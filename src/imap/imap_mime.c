@@ -71,6 +71,28 @@ static void put_nstr(struct sbuf *b, const char *s)
 		imap_put_string(b, s, strlen(s), false);
 }
 
+/* Address parts as the header holds them: GMime decodes RFC 2047
+ * encoded-words in display names, ENVELOPE carries them undecoded (RFC
+ * 3501 7.4.2; Dovecot does the same). put_addr_header hides every '?' as
+ * U+E000 (a private-use character, UTF-8 EE 80 80, that GMime keeps in a
+ * phrase) so that no "=?...?=" is decoded; here it becomes '?' again. */
+#define ADDR_QMARK "\xee\x80\x80"
+
+static void put_astr(struct sbuf *b, const char *s)
+{
+	struct sbuf c = SBUF_INIT(1u << 20);
+	for (const char *p = s; p != NULL && *p;) {
+		if (strncmp(p, ADDR_QMARK, 3) == 0) {
+			sbuf_addch(&c, '?');
+			p += 3;
+		} else {
+			sbuf_addch(&c, *p++);
+		}
+	}
+	put_nstr(b, s != NULL ? sbuf_cstr(&c) : NULL);
+	sbuf_free(&c);
+}
+
 static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 {
 	int n = l != NULL ? internet_address_list_length(l) : 0;
@@ -83,7 +105,7 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 		InternetAddress *ia = internet_address_list_get_address(l, i);
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			sbuf_addstr(b, "(NIL NIL ");
-			put_nstr(b, internet_address_get_name(ia));
+			put_astr(b, internet_address_get_name(ia));
 			sbuf_addstr(b, " NIL)");
 			InternetAddressList *members =
 				internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
@@ -96,13 +118,13 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 					internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(mi));
 				const char *at = strrchr(addr, '@');
 				sbuf_addch(b, '(');
-				put_nstr(b, internet_address_get_name(mi));
+				put_astr(b, internet_address_get_name(mi));
 				sbuf_addstr(b, " NIL ");
 				char *local = at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
-				put_nstr(b, local);
+				put_astr(b, local);
 				free(local);
 				sbuf_addch(b, ' ');
-				put_nstr(b, at != NULL ? at + 1 : NULL);
+				put_astr(b, at != NULL ? at + 1 : NULL);
 				sbuf_addch(b, ')');
 			}
 			sbuf_addstr(b, "(NIL NIL NIL NIL)");
@@ -111,14 +133,14 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 		const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
 		sbuf_addch(b, '(');
-		put_nstr(b, internet_address_get_name(ia));
+		put_astr(b, internet_address_get_name(ia));
 		sbuf_addstr(b, " NIL ");
 		char *local = addr == NULL ? NULL
 			      : at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
-		put_nstr(b, local != NULL && local[0] ? local : NULL);
+		put_astr(b, local != NULL && local[0] ? local : NULL);
 		free(local);
 		sbuf_addch(b, ' ');
-		put_nstr(b, at != NULL ? at + 1 : NULL);
+		put_astr(b, at != NULL ? at + 1 : NULL);
 		sbuf_addch(b, ')');
 	}
 	sbuf_addch(b, ')');
@@ -129,7 +151,16 @@ static void put_addr_header(struct sbuf *b, GMimeObject *o, const char *name, co
 	char *v = raw_header(o, name);
 	if (v == NULL && dflt != NULL)
 		v = raw_header(o, dflt);
-	InternetAddressList *l = v != NULL ? internet_address_list_parse(NULL, v) : NULL;
+	struct sbuf hid = SBUF_INIT(1u << 20);
+	for (const char *p = v; p != NULL && *p; p++) {
+		if (*p == '?')
+			sbuf_addstr(&hid, ADDR_QMARK);
+		else
+			sbuf_addch(&hid, *p);
+	}
+	InternetAddressList *l = v != NULL ? internet_address_list_parse(NULL, sbuf_cstr(&hid))
+			       : NULL;
+	sbuf_free(&hid);
 	put_addr_list(b, l);
 	if (l != NULL)
 		g_object_unref(l);
@@ -342,7 +373,8 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 	sbuf_addch(b, ' ');
 	put_str(b, sub);
 	sbuf_addch(b, ' ');
-	put_params(b, have ? &h : NULL, strcasecmp(type, "text") == 0);
+	bool is_text = strcasecmp(type, "text") == 0;
+	put_params(b, have ? &h : NULL, is_text);
 	if (have)
 		imap_mime_hdr_free(&h);
 	char *id = raw_header(o, "Content-ID"), *desc = raw_header(o, "Content-Description");
@@ -380,7 +412,7 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 			count_stream(content_stream(GMIME_PART(o)), &size, &lines);
 
 		sbuf_printf(b, " %lld", (long long)size);
-		if (ct == NULL || g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct), "text") == 0)
+		if (is_text)	/* the type as printed */
 			sbuf_printf(b, " %lld", (long long)lines);
 	}
 	if (ext) {

@@ -185,15 +185,17 @@ int imap_mime_hdr_parse(const char *raw, size_t len, bool content_type, struct i
 		return -1;
 	}
 	if (content_type) {
+		/* "type" without "/subtype": kept, with an empty subtype (as
+		 * Dovecot shows it) rather than replaced by text/plain. */
 		p = skip_cfws(p, end);
-		if (p >= end || *p != '/') {
-			imap_mime_hdr_free(h);
-			return -1;
+		if (p < end && *p == '/') {
+			p = skip_cfws(p + 1, end);
+			h->subtype = take(h, &p, end, false, false);
 		}
-		p = skip_cfws(p + 1, end);
-		if ((h->subtype = take(h, &p, end, false, false)) == NULL) {
-			imap_mime_hdr_free(h);
-			return -1;
+		if (h->subtype == NULL) {
+			char *d = h->mem + h->used++;
+			*d = '\0';
+			h->subtype = d;
 		}
 	}
 	/* Parameters: a bad one ends the list (what came before stays). */
