@@ -77,8 +77,16 @@ static void bad_fields(void **state)
 {
 	(void)state;
 	assert_int_equal(imap_mime_hdr_parse("", 0, true, &h), -1);
-	assert_int_equal(imap_mime_hdr_parse("text", 4, true, &h), -1);
-	assert_int_equal(imap_mime_hdr_parse("text/", 5, true, &h), -1);
+	/* a type without a subtype is kept, the subtype empty (as Dovecot) */
+	parse_ct("garbage");
+	assert_string_equal(h.type, "garbage");
+	assert_string_equal(h.subtype, "");
+	imap_mime_hdr_free(&h);
+	parse_ct("text/ ; a=b");
+	assert_string_equal(h.subtype, "");
+	assert_int_equal(h.n, 1);
+	imap_mime_hdr_free(&h);
+	assert_int_equal(imap_mime_hdr_parse("/plain", 6, true, &h), -1);
 	assert_int_equal(imap_mime_hdr_parse("(only a comment", 15, false, &h), -1);
 	/* a bad parameter ends the list; what came before stays */
 	parse_ct("text/plain; charset=utf-8; =x; y=z");
