@@ -679,15 +679,17 @@ void imap_cmd_status(struct session_call *c)
 	}
 	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
 	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
+	/* SIZE: RFC 8438 (STATUS=SIZE); DELETED: RFC 9051 6.3.11. */
 	static const char *const items[] = {"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-					    "UNSEEN", "HIGHESTMODSEQ"};
+					    "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED"};
+	enum { NITEMS = sizeof items / sizeof items[0] };
 	unsigned want = 0;
 	for (size_t i = 0; i < a.args[1].n; i++) {
 		size_t k;
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < NITEMS; k++)
 			if (imap_arg_atom_eq(&a.args[1].list[i], items[k]))
 				break;
-		if (k == 6) {
+		if (k == NITEMS) {
 			imap_args_free(&a);
 			imap_reply(ss, c->tag, "BAD", "Unknown STATUS item");
 			return;
@@ -705,16 +707,23 @@ void imap_cmd_status(struct session_call *c)
 		imap_args_free(&a);
 		return;
 	}
-	uint64_t vals[6] = {f->n, f->recent, f->ix->uidnext, f->ix->uidvalidity, 0,
-			    f->ix->highestmodseq};
-	for (size_t i = 0; i < f->n; i++)
-		vals[4] += strchr(f->msgs[i].me->flags, 'S') == NULL;
+	uint64_t vals[NITEMS] = {f->n, f->recent, f->ix->uidnext, f->ix->uidvalidity, 0,
+				 f->ix->highestmodseq, 0, 0};
+	for (size_t i = 0; i < f->n; i++) {
+		struct mailbox_entry *me = f->msgs[i].me;
+		vals[4] += strchr(me->flags, 'S') == NULL;
+		vals[7] += strchr(me->flags, 'T') != NULL;
+		/* RFC822.SIZE of each: from the name (W=) or counted once */
+		if ((want & (1u << 6)) && !me->has_vsize)
+			mailbox_vsize(f->mb, me, &e);
+		vals[6] += me->vsize;
+	}
 	struct sbuf b = SBUF_INIT(1024);
 	sbuf_addstr(&b, "* STATUS ");
 	imap_put_mbox(&b, ss, f->name, true);
 	sbuf_addstr(&b, " (");
 	bool first = true;
-	for (size_t k = 0; k < 6; k++) {
+	for (size_t k = 0; k < NITEMS; k++) {
 		if (!(want & (1u << k)))
 			continue;
 		sbuf_printf(&b, "%s%s %" PRIu64, first ? "" : " ", items[k], vals[k]);

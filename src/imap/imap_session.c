@@ -147,7 +147,7 @@ void imap_capabilities(const struct imap_sess *ss, struct sbuf *b)
 	bool tls = session_is_tls(ss->s);
 	bool login_ok = tls || ss->srv->conf->login_plaintext;
 	sbuf_addstr(b, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-		    "MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT");
+		    "MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE");
 	if (ss->state == IMAP_ST_NOAUTH) {
 		if (!tls && ss->srv->conf->ssl != NULL)
 			sbuf_addstr(b, " STARTTLS");

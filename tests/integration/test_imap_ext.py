@@ -486,3 +486,17 @@ def test_every_search_key(srv):
         got[key] = re.sub(r" \(MODSEQ \d+\)$", "", lines[0])[len("* SEARCH "):]
     assert got == cases
     a.close()
+
+
+def test_status_size_and_deleted(srv):
+    user = fresh_user(srv, "st1", messages=3)
+    a = session(srv, user)
+    a.cmd("s SELECT INBOX")
+    a.cmd("d STORE 2 +FLAGS.SILENT (\\Deleted)")
+    sizes = [int(re.search(r"RFC822.SIZE (\d+)", l).group(1))
+             for l in a.cmd("f FETCH 1:* (RFC822.SIZE)")[:-1]]
+    a.cmd("u UNSELECT")
+    assert a.cmd("t STATUS INBOX (MESSAGES SIZE DELETED)") == [
+        "* STATUS INBOX (MESSAGES 3 SIZE %d DELETED 1)" % sum(sizes),
+        "t OK Status completed."]
+    a.close()

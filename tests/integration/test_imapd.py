@@ -15,7 +15,7 @@ from conftest import BIN, free_port, run
 from imapd_env import PASSWORD, Imapd, Raw, tls_context, uid_of
 
 CAPS = ("IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN "
-        "SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT")
+        "SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE")
 
 MULTIPART = (
     "From: Alice Example <alice@example.org>\r\n"
