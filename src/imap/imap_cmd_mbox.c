@@ -221,6 +221,7 @@ void imap_cmd_select(struct session_call *c)
 		imap_untagged(ss, "OK [CLOSED] Previous mailbox closed.");
 	imap_folder_free(ss->sel);
 	ss->sel = NULL;
+	imap_kw_drop(ss);
 	imap_set_state(ss, IMAP_ST_AUTH);
 	struct imap_folder *f;
 	ik_err e;
@@ -231,11 +232,11 @@ void imap_cmd_select(struct session_call *c)
 		return;
 	}
 	imap_args_free(&a);
-	f->kw = imap_kw_open(mailbox_dirfd(f->mb));
+	ss->kw = imap_kw_open(mailbox_dirfd(f->mb));
 	ss->sel = f;
 	imap_set_state(ss, IMAP_ST_SELECTED);
 	struct sbuf b = SBUF_INIT(64u << 20);
-	imap_put_flag_lists(&b, f);
+	imap_put_flag_lists(&b, ss);
 	sbuf_printf(&b, "* %zu EXISTS\r\n* %" PRIu32 " RECENT\r\n", f->n, f->recent);
 	for (size_t i = 0; i < f->n; i++) {
 		if (strchr(f->msgs[i].me->flags, 'S') == NULL) {
@@ -255,7 +256,7 @@ void imap_cmd_select(struct session_call *c)
 			if (f->msgs[i].modseq <= o.modseq)
 				continue;
 			sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", i + 1, f->msgs[i].uid);
-			imap_put_flags(&b, f, &f->msgs[i]);
+			imap_put_msg_flags(&b, ss, &f->msgs[i]);
 			sbuf_printf(&b, " MODSEQ (%" PRIu64 "))\r\n", f->msgs[i].modseq);
 		}
 	}

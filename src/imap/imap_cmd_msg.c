@@ -145,7 +145,7 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	}
 	if (items & IMAP_FETCH_FLAGS) {
 		sbuf_printf(b, "%sFLAGS ", sep);
-		imap_put_flags(b, f, m);
+		imap_put_msg_flags(b, ss, m);
 		sep = " ";
 	}
 	if (items & IMAP_FETCH_INTERNALDATE) {
@@ -313,13 +313,13 @@ void imap_cmd_store(struct session_call *c)
 	 * file first (a STORE that removes them names nothing). */
 	char want[MAILBOX_FLAGS_MAX];
 	int dfd = mailbox_dirfd(f->mb);
-	if (f->kw == NULL)
-		f->kw = imap_kw_open(dfd);
+	if (ss->kw == NULL)
+		ss->kw = imap_kw_open(dfd);
 	bool kw_known_all = true;
 	for (size_t k = 0; k < st.nflags; k++)
-		if (st.flags[k][0] != '\\' && imap_kw_find(f->kw, st.flags[k]) < 0)
+		if (st.flags[k][0] != '\\' && imap_kw_find(ss->kw, st.flags[k]) < 0)
 			kw_known_all = false;
-	if (imap_flags_letters(dfd, f->kw, st.flags, st.nflags, st.op != IMAP_STORE_REMOVE, want,
+	if (imap_flags_letters(dfd, ss->kw, st.flags, st.nflags, st.op != IMAP_STORE_REMOVE, want,
 			       sizeof want, err) < 0) {
 		free(set);
 		imap_args_free(&a);
@@ -330,7 +330,7 @@ void imap_cmd_store(struct session_call *c)
 	struct sbuf b = SBUF_INIT(16u << 20), modified = SBUF_INIT(1u << 20);
 	/* RFC 3501 7.2.6: a new keyword changes FLAGS and PERMANENTFLAGS. */
 	if (!kw_known_all && st.op != IMAP_STORE_REMOVE)
-		imap_put_flag_lists(&b, f);
+		imap_put_flag_lists(&b, ss);
 	size_t from, to;
 	imap_folder_span(f, set, uid, &from, &to);
 	for (size_t i = from; i < to; i++) {
@@ -365,7 +365,7 @@ void imap_cmd_store(struct session_call *c)
 			if (uid)
 				sbuf_printf(&b, "UID %" PRIu32 " ", m->uid);
 			sbuf_addstr(&b, "FLAGS ");
-			imap_put_flags(&b, f, m);
+			imap_put_msg_flags(&b, ss, m);
 			if (ss->condstore || st.unchangedsince_given)
 				sbuf_printf(&b, " MODSEQ (%" PRIu64 ")", m->modseq);
 			sbuf_addstr(&b, ")\r\n");
@@ -449,7 +449,7 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 			has = imap_flags_to_letters(&k->str, 1, l, sizeof l) == 0 && l[0] != '\0' &&
 			      strchr(m->me->flags, l[0]) != NULL;
 		} else {
-			int idx = imap_kw_find(f->kw, k->str);
+			int idx = imap_kw_find(x->ss->kw, k->str);
 			has = idx >= 0 && strchr(m->me->flags, 'a' + idx) != NULL;
 		}
 		return k->op == IMAP_SK_FLAG ? has : !has;
@@ -547,8 +547,8 @@ void imap_cmd_search(struct session_call *c)
 	bool uid = is_uid(c);
 	struct imap_folder *f = ss->sel;
 	/* KEYWORD x: a keyword another session or Dovecot named since. */
-	if (f->kw != NULL)
-		imap_kw_load(mailbox_dirfd(f->mb), f->kw);
+	if (ss->kw != NULL)
+		imap_kw_load(mailbox_dirfd(f->mb), ss->kw);
 	struct sbuf hits = SBUF_INIT(16u << 20);
 	uint32_t min = 0, max = 0, count = 0;
 	uint64_t top = 0;
@@ -729,6 +729,7 @@ void imap_cmd_close(struct session_call *c)
 		expunge_where(ss, NULL, true);
 	imap_folder_free(ss->sel);
 	ss->sel = NULL;
+	imap_kw_drop(ss);
 	imap_set_state(ss, IMAP_ST_AUTH);
 	imap_reply(ss, c->tag, "OK", "%s completed.", strcasecmp(c->cmd->verb, "CLOSE") == 0
 		   ? "Close" : "Unselect");

@@ -26,7 +26,7 @@ static const struct {
 	{'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"},
 };
 
-void imap_put_flags(struct sbuf *b, const struct imap_folder *f, const struct imap_msg *m)
+void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
 {
 	sbuf_addch(b, '(');
 	bool first = true;
@@ -36,7 +36,6 @@ void imap_put_flags(struct sbuf *b, const struct imap_folder *f, const struct im
 		sbuf_printf(b, "%s%s", first ? "" : " ", flag_map[i].flag);
 		first = false;
 	}
-	imap_kw_put_letters(b, f->kw, m->me->flags, &first);	/* imap_keywords.c */
 	if (m->recent)
 		sbuf_printf(b, "%s\\Recent", first ? "" : " ");
 	sbuf_addch(b, ')');
@@ -94,7 +93,6 @@ void imap_folder_free(struct imap_folder *f)
 		return;
 	mail_index_free(f->ix);
 	imap_cache_free(f->cache);
-	imap_kw_free(f->kw);
 	mailbox_list_free(&f->list);
 	mailbox_close(f->mb);
 	free(f->msgs);
@@ -198,8 +196,8 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	imap_uidrun_end(&vanished);
 	size_t kept = f->n - removed;
 	/* A keyword named by another session: FLAGS first (RFC 3501 7.2.6). */
-	if (report && imap_kw_untold(f->kw))
-		imap_put_flag_lists(&b, f);
+	if (report && ss->sel == f && imap_kw_untold(ss->kw))
+		imap_put_flag_lists(&b, ss);
 	if (report) {
 		/* Flag changes made by others, on the messages still known. */
 		size_t k = 0;
@@ -208,7 +206,7 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 				if (strcmp(f->msgs[i].me->flags, msgs[k].me->flags) != 0) {
 					sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", k + 1,
 						    msgs[k].uid);
-					imap_put_flags(&b, f, &msgs[k]);
+					imap_put_msg_flags(&b, ss, &msgs[k]);	/* keywords too */
 					if (ss->condstore)
 						sbuf_printf(&b, " MODSEQ (%" PRIu64 ")", msgs[k].modseq);
 					sbuf_addstr(&b, ")\r\n");
@@ -487,7 +485,7 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *name, uint32_t 
 		mailbox_vsize(f->mb, me, e);
 	/* Keyword letters mean what the target's dovecot-keywords says. */
 	char letters[MAILBOX_FLAGS_MAX];
-	if (imap_kw_remap(f->kw, mailbox_dirfd(mb), me->flags, letters, sizeof letters) < 0)
+	if (imap_kw_remap(ss->kw, mailbox_dirfd(mb), me->flags, letters, sizeof letters) < 0)
 		str_copy(letters, sizeof letters, me->flags);
 	str_fmt(dst, sizeof dst, "cur/%s,S=%" PRIu64 ",W=%" PRIu64 ":2,%s", base, me->size,
 		me->vsize, letters);

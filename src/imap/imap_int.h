@@ -38,6 +38,18 @@ extern const struct session_cmds imap_cmds;
 #define IMAP_TAG_MAX 64
 #define IMAP_MAILBOX_MAX 200	/* a mailbox name (a Maildir++ folder name) */
 
+/* The keyword names of a folder (its dovecot-keywords file): letter
+ * 'a' + i is name[i]; imap_keywords.c. */
+#define IMAP_KEYWORDS_MAX 26
+#define IMAP_KEYWORD_MAX 100	/* bytes in one keyword name */
+struct imap_keywords {
+	char *name[IMAP_KEYWORDS_MAX];
+	int dirfd;			/* the folder's Maildir (not owned) */
+	unsigned gen, told;		/* name changes seen; as of the last FLAGS sent */
+	uint64_t ino;			/* the file as last read: read again when it changes */
+	struct timespec mtime;
+};
+
 struct imap_server {
 	struct imap_conf *conf;
 	struct loop *loop;
@@ -61,18 +73,6 @@ struct imap_msg {
 	struct mailbox_entry *me;	/* into the folder's list */
 };
 
-/* The keyword names of a folder (its dovecot-keywords file): letter
- * 'a' + i is name[i]; imap_keywords.c. */
-#define IMAP_KEYWORDS_MAX 26
-#define IMAP_KEYWORD_MAX 100	/* bytes in one keyword name */
-struct imap_keywords {
-	char *name[IMAP_KEYWORDS_MAX];
-	int dirfd;			/* the folder's Maildir (not owned) */
-	unsigned gen, told;		/* name changes seen; as of the last FLAGS sent */
-	uint64_t ino;			/* the file as last read: read again when it changes */
-	struct timespec mtime;
-};
-
 /* The selected (or examined) folder. */
 struct imap_folder {
 	char name[IMAP_MAILBOX_MAX + 1];	/* as the client named it ("INBOX") */
@@ -87,7 +87,6 @@ struct imap_folder {
 	 * delivery, a rename by another session or tool) means sync again. */
 	struct timespec new_mtime, cur_mtime;
 	struct imap_cache *cache;	/* ENVELOPE, BODYSTRUCTURE, BODY by base name */
-	struct imap_keywords *kw;	/* read at SELECT; NULL: none read */
 };
 
 struct imap_sess {
@@ -116,6 +115,7 @@ struct imap_sess {
 	bool condstore;
 	bool qresync;			/* RFC 7162: VANISHED for expunges */
 	bool utf8;			/* RFC 6855 UTF8=ACCEPT */
+	struct imap_keywords *kw;	/* of sel, read at SELECT; NULL: none */
 	struct imap_folder *sel;
 	bool closing;
 };
@@ -164,8 +164,8 @@ void imap_folder_free(struct imap_folder *f);
 int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, ik_err *e);
 /* Whether new/ or cur/ changed since the last sync (cheap: two stats). */
 bool imap_folder_changed(const struct imap_folder *f);
-/* "(\Seen \Answered ... keyword ...)" of a message of folder f. */
-void imap_put_flags(struct sbuf *b, const struct imap_folder *f, const struct imap_msg *m);
+/* "(\Seen \Answered ...)" of a message. */
+void imap_put_flags(struct sbuf *b, const struct imap_msg *m);
 /* Maildir letters <-> IMAP flags. -1: a flag Maildir cannot hold. */
 int imap_flags_to_letters(const char *const *flags, size_t n, char *out, size_t outsz);
 /* Messages of a sequence or UID set (indexes into f->msgs). */
@@ -191,50 +191,6 @@ int imap_folder_read(struct imap_folder *f, struct mailbox_entry *me, struct sbu
 int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool header_only,
 			  struct sbuf *out, ik_err *e);
 int64_t imap_folder_mtime(struct imap_folder *f, struct mailbox_entry *me);
-
-/* ---- imap_keywords.c ---- */
-/* The keywords of the Maildir dirfd (none when it has no file); NULL
- * only when out of memory. */
-struct imap_keywords *imap_kw_open(int dirfd);
-void imap_kw_free(struct imap_keywords *kw);
-/* Read the file again if it changed (another session, Dovecot): 1 when
- * the names changed, 0 when not, -1 on an error. */
-int imap_kw_load(int dirfd, struct imap_keywords *kw);
-int imap_kw_find(const struct imap_keywords *kw, const char *name);	/* index or -1 */
-bool imap_kw_full(const struct imap_keywords *kw);
-/* Name a new keyword in the file (under its lock): its index, -1. */
-int imap_kw_add(int dirfd, struct imap_keywords *kw, const char *name);
-/* IMAP flags (system flags and keywords) to Maildir letters, sorted. An
- * unknown keyword is made (create) or skipped. -1 with err ("Invalid
- * flag", "[LIMIT] ..."). */
-int imap_flags_letters(int dirfd, struct imap_keywords *kw, const char *const *flags, size_t n,
-		       bool create, char *out, size_t outsz, char *err);
-/* " name name" of every keyword of kw. */
-void imap_kw_put_names(struct sbuf *b, const struct imap_keywords *kw);
-/* The names of the keyword letters among letters, space-separated (the
- * file is read again when one has no name). */
-void imap_kw_put_letters(struct sbuf *b, struct imap_keywords *kw, const char *letters,
-			 bool *first);
-/* Does kw name every keyword letter of letters? */
-bool imap_kw_knows(const struct imap_keywords *kw, const char *letters);
-/* Did the names change since FLAGS last went out (the file is looked at)? */
-bool imap_kw_untold(struct imap_keywords *kw);
-/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" of a folder. */
-void imap_put_flag_lists(struct sbuf *b, const struct imap_folder *f);
-/* The letters of a message of a folder with keywords from, as the folder
- * to_dirfd names the same keywords (made there when missing). */
-int imap_kw_remap(const struct imap_keywords *from, int to_dirfd, const char *letters, char *out,
-		  size_t outsz);
-/* A UID set written from ascending UIDs: "3:5,9". With line set, the
- * set is a response line: line, the set, CRLF (nothing when empty). */
-struct imap_uidrun {
-	struct sbuf *b;
-	const char *line;
-	uint32_t lo, hi;
-	bool any;
-};
-void imap_uidrun_add(struct imap_uidrun *r, uint32_t uid);
-void imap_uidrun_end(struct imap_uidrun *r);
 
 /* ---- imap_cache.c ---- */
 struct imap_cache;
@@ -275,6 +231,54 @@ bool imap_search_needs_decoding(const char *msg, size_t len, const char *needle)
 /* needle (UTF-8, any case) in the decoded text parts of msg, and with
  * header set in its decoded header fields (SEARCH BODY / TEXT). */
 bool imap_search_decoded(const char *msg, size_t len, const char *needle, bool header);
+
+/* ---- imap_keywords.c ---- */
+/* The keywords of the Maildir dirfd (none when it has no file); NULL
+ * only when out of memory. */
+struct imap_keywords *imap_kw_open(int dirfd);
+void imap_kw_free(struct imap_keywords *kw);
+/* Read the file again if it changed (another session, Dovecot): 1 when
+ * the names changed, 0 when not, -1 on an error. */
+int imap_kw_load(int dirfd, struct imap_keywords *kw);
+int imap_kw_find(const struct imap_keywords *kw, const char *name);	/* index or -1 */
+bool imap_kw_full(const struct imap_keywords *kw);
+/* Name a new keyword in the file (under its lock): its index, -1. */
+int imap_kw_add(int dirfd, struct imap_keywords *kw, const char *name);
+/* IMAP flags (system flags and keywords) to Maildir letters, sorted. An
+ * unknown keyword is made (create) or skipped. -1 with err ("Invalid
+ * flag", "[LIMIT] ..."). */
+int imap_flags_letters(int dirfd, struct imap_keywords *kw, const char *const *flags, size_t n,
+		       bool create, char *out, size_t outsz, char *err);
+/* " name name" of every keyword of kw. */
+void imap_kw_put_names(struct sbuf *b, const struct imap_keywords *kw);
+/* The names of the keyword letters among letters, space-separated (the
+ * file is read again when one has no name). */
+void imap_kw_put_letters(struct sbuf *b, struct imap_keywords *kw, const char *letters,
+			 bool *first);
+/* Does kw name every keyword letter of letters? */
+bool imap_kw_knows(const struct imap_keywords *kw, const char *letters);
+/* Did the names change since FLAGS last went out (the file is looked at)? */
+bool imap_kw_untold(struct imap_keywords *kw);
+/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" of the selected folder. */
+void imap_put_flag_lists(struct sbuf *b, const struct imap_sess *ss);
+/* The flags of a message of the selected folder, keywords included. */
+void imap_put_msg_flags(struct sbuf *b, const struct imap_sess *ss, const struct imap_msg *m);
+/* Forget the selected folder's keywords (it is closed). */
+void imap_kw_drop(struct imap_sess *ss);
+/* The letters of a message of a folder with keywords from, as the folder
+ * to_dirfd names the same keywords (made there when missing). */
+int imap_kw_remap(const struct imap_keywords *from, int to_dirfd, const char *letters, char *out,
+		  size_t outsz);
+/* A UID set written from ascending UIDs: "3:5,9". With line set, the
+ * set is a response line: line, the set, CRLF (nothing when empty). */
+struct imap_uidrun {
+	struct sbuf *b;
+	const char *line;
+	uint32_t lo, hi;
+	bool any;
+};
+void imap_uidrun_add(struct imap_uidrun *r, uint32_t uid);
+void imap_uidrun_end(struct imap_uidrun *r);
 
 /* ---- handlers ---- */
 void imap_cmd_capability(struct session_call *c);

@@ -299,21 +299,43 @@ bool imap_kw_untold(struct imap_keywords *kw)
 	return kw->gen != kw->told;
 }
 
-void imap_put_flag_lists(struct sbuf *b, const struct imap_folder *f)
+void imap_put_flag_lists(struct sbuf *b, const struct imap_sess *ss)
 {
-	if (f->kw != NULL)
-		f->kw->told = f->kw->gen;
+	struct imap_keywords *kw = ss->kw;
+	if (kw != NULL)
+		kw->told = kw->gen;
 	sbuf_addstr(b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	imap_kw_put_names(b, f->kw);
+	imap_kw_put_names(b, kw);
 	sbuf_addstr(b, ")\r\n");
-	if (f->readonly) {
+	if (ss->sel == NULL || ss->sel->readonly) {
 		sbuf_addstr(b, "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n");
 		return;
 	}
 	sbuf_addstr(b, "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft");
-	imap_kw_put_names(b, f->kw);
-	sbuf_addstr(b, imap_kw_full(f->kw) ? ")] Flags permitted.\r\n"
+	imap_kw_put_names(b, kw);
+	sbuf_addstr(b, imap_kw_full(kw) ? ")] Flags permitted.\r\n"
 		    : " \\*)] Flags permitted.\r\n");
+}
+
+void imap_put_msg_flags(struct sbuf *b, const struct imap_sess *ss, const struct imap_msg *m)
+{
+	imap_put_flags(b, m);	/* "(\\Seen ... \\Recent)": the system flags */
+	bool any = false;
+	for (const char *p = m->me->flags; *p && !any; p++)
+		any = *p >= 'a' && *p <= 'z';
+	if (!any || ss->kw == NULL || b->len == 0)
+		return;
+	/* The keywords go inside the parentheses. */
+	bool first = b->len >= 2 && b->data[b->len - 2] == '(';
+	sbuf_truncate(b, b->len - 1);
+	imap_kw_put_letters(b, ss->kw, m->me->flags, &first);
+	sbuf_addch(b, ')');
+}
+
+void imap_kw_drop(struct imap_sess *ss)
+{
+	imap_kw_free(ss->kw);
+	ss->kw = NULL;
 }
 
 int imap_kw_remap(const struct imap_keywords *from, int to_dirfd, const char *letters, char *out,

@@ -392,6 +392,7 @@ static void sess_free(struct imap_sess *ss)
 {
 	imap_auth_cancel(ss);
 	imap_folder_free(ss->sel);
+	imap_kw_drop(ss);
 	cmd_reset(ss);
 	sbuf_free(&ss->cmd);
 	imap_server_remove(ss);

@@ -130,7 +130,7 @@ def test_keywords_are_permanent_and_dovecot_compatible(srv):
         "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Work)",
         "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Forwarded Work \\*)]"
         " Flags permitted.",
-        "* 1 FETCH (FLAGS ($Forwarded Work \\Recent))",
+        "* 1 FETCH (FLAGS (\\Recent $Forwarded Work))",
         "k OK Store completed."]
     # Dovecot's file and letters: "0 $Forwarded", "1 Work"; letters a, b
     md = srv.maildir(user)
@@ -143,7 +143,7 @@ def test_keywords_are_permanent_and_dovecot_compatible(srv):
     assert a.cmd("q SEARCH KEYWORD WORK") == ["* SEARCH 1 2", "q OK Search completed."]
     assert a.cmd("q2 SEARCH UNKEYWORD $Forwarded") == ["* SEARCH 2", "q2 OK Search completed."]
     assert a.cmd("q3 SEARCH KEYWORD Nope") == ["* SEARCH", "q3 OK Search completed."]
-    assert a.cmd("r STORE 1 -FLAGS (Work)") == ["* 1 FETCH (FLAGS ($Forwarded \\Recent))",
+    assert a.cmd("r STORE 1 -FLAGS (Work)") == ["* 1 FETCH (FLAGS (\\Recent $Forwarded))",
                                                  "r OK Store completed."]
     assert a.cmd("r2 STORE 2 FLAGS (\\Seen)") == ["* 2 FETCH (FLAGS (\\Seen \\Recent))",
                                                    "r2 OK Store completed."]
@@ -154,7 +154,7 @@ def test_keywords_are_permanent_and_dovecot_compatible(srv):
     (two,) = [n for n in os.listdir(cur) if n.endswith(":2,S")]
     os.rename(os.path.join(cur, two), os.path.join(cur, two[:-len(":2,S")] + ":2,Sd"))
     lines = a.cmd("n NOOP")
-    assert "* 2 FETCH (UID 2 FLAGS (\\Seen Later \\Recent))" in lines, lines
+    assert "* 2 FETCH (UID 2 FLAGS (\\Seen \\Recent Later))" in lines, lines
     # the names survive a new session and a COPY to a folder with its own file
     b = session(srv, user)
     lines = b.cmd("s SELECT INBOX")

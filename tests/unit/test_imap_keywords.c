@@ -141,9 +141,12 @@ static void twenty_six_at_most(void **state)
 	assert_int_equal(imap_flags_letters(sub, kw, one, 1, true, out, sizeof out, err), -1);
 	assert_string_equal(err, "[LIMIT] A mailbox holds at most 26 keywords");
 	/* PERMANENTFLAGS loses \* once full */
-	struct imap_folder f = {.kw = kw};
+	static struct imap_folder f;
+	static struct imap_sess ss;
+	ss.sel = &f;
+	ss.kw = kw;
 	struct sbuf b = SBUF_INIT(4096);
-	imap_put_flag_lists(&b, &f);
+	imap_put_flag_lists(&b, &ss);
 	assert_non_null(strstr(sbuf_cstr(&b), " k25)] Flags permitted."));
 	sbuf_free(&b);
 	imap_kw_free(kw);
