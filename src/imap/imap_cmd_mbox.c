@@ -145,16 +145,45 @@ static int select_opts(struct imap_sess *ss, const struct imap_arg *list, struct
 	return 0;
 }
 
-/* RFC 7162 3.2.5.2: the UIDs the client knows (known, or every UID below
- * UIDNEXT) that are no longer in the folder. The index does not keep
- * when each expunge happened, so every such UID is listed, the ones
- * expunged before the client's MODSEQ too: the RFC allows more than
- * needed, and a client ignores UIDs it does not have. */
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* RFC 7162 3.2.5.2 and 3.2.6: the UIDs of known (NULL: every UID below
+ * UIDNEXT) expunged after the client's MODSEQ. The index holds every
+ * expunge since its log was last written whole (base_modseq): a client
+ * at or after that point gets exactly its expunges. An older client gets
+ * every UID of its range that is gone, expunged before its MODSEQ or not:
+ * the RFC allows more than needed, and a client ignores UIDs it does not
+ * have. */
 void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
-		       const struct imap_seqset *known)
+		       const struct imap_seqset *known, uint64_t modseq)
 {
 	struct imap_uidrun r = {.b = b, .line = "* VANISHED (EARLIER) "};
 	uint32_t top = f->ix->uidnext > 0 ? f->ix->uidnext - 1 : 0;
+	const struct mail_index *ix = f->ix;
+	uint32_t *uids = modseq >= ix->base_modseq && ix->ngone > 0
+			 ? malloc(ix->ngone * sizeof *uids) : NULL;
+	if (modseq >= ix->base_modseq && (uids != NULL || ix->ngone == 0)) {
+		size_t n = 0;
+		for (size_t i = 0; i < ix->ngone; i++) {
+			uint32_t u = ix->gone[i].uid;
+			if (ix->gone[i].modseq > modseq && u <= top &&
+			    (known == NULL || imap_seqset_has(known, u, top)))
+				uids[n++] = u;
+		}
+		if (n > 0)
+			qsort(uids, n, sizeof *uids, cmp_u32);
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || uids[i] != uids[i - 1])
+				imap_uidrun_add(&r, uids[i]);
+		imap_uidrun_end(&r);
+		free(uids);
+		return;
+	}
+	free(uids);
 	/* Walk the ranges in ascending order without sorting them: take the
 	 * gaps between messages and test each gap's UIDs against known,
 	 * range by range (the gaps are few: only expunged UIDs). */
@@ -251,7 +280,7 @@ void imap_cmd_select(struct session_call *c)
 	 * still hold; nothing changed (no expunge either) when its MODSEQ is
 	 * the highest. */
 	if (o.qresync && o.uidvalidity == f->ix->uidvalidity && o.modseq < f->ix->highestmodseq) {
-		imap_put_vanished(&b, f, o.known);
+		imap_put_vanished(&b, f, o.known, o.modseq);
 		for (size_t i = 0; i < f->n; i++) {
 			if (f->msgs[i].modseq <= o.modseq)
 				continue;

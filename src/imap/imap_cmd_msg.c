@@ -258,11 +258,11 @@ void imap_cmd_fetch(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "VANISHED needs UID FETCH and ENABLE QRESYNC");
 		return;
 	}
-	/* RFC 7162 3.2.6: the UIDs of the set expunged since CHANGEDSINCE
-	 * (as SELECT's, a superset when it cannot tell when), first. */
+	/* RFC 7162 3.2.6: the UIDs of the set expunged since CHANGEDSINCE,
+	 * first. */
 	if (fa.vanished && fa.changedsince < f->ix->highestmodseq) {
 		struct sbuf v = SBUF_INIT(16u << 20);
-		imap_put_vanished(&v, f, set);
+		imap_put_vanished(&v, f, set, fa.changedsince);
 		imap_send_sbuf(ss, &v);
 	}
 	size_t from, to;

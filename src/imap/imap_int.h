@@ -221,9 +221,10 @@ const char *imap_mbox_in(const struct imap_sess *ss, const char *name, char *buf
 /* A stored name as this session is sent it (UTF-8 after UTF8=ACCEPT). */
 void imap_put_mbox(struct sbuf *b, const struct imap_sess *ss, const char *name, bool atom_ok);
 /* "* VANISHED (EARLIER) uids": the UIDs of known (NULL: all below
- * UIDNEXT) that f no longer holds (RFC 7162 3.2.5.2, 3.2.6). */
+ * UIDNEXT) expunged after modseq (RFC 7162 3.2.5.2, 3.2.6); more when the
+ * index no longer knows when they went. */
 void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
-		       const struct imap_seqset *known);
+		       const struct imap_seqset *known, uint64_t modseq);
 
 /* ---- imap_cmd_search_text.c ---- */
 /* Could msg[0, len) hold needle once decoded where its raw bytes do not? */

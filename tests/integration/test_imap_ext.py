@@ -500,3 +500,31 @@ def test_status_size_and_deleted(srv):
         "* STATUS INBOX (MESSAGES 3 SIZE %d DELETED 1)" % sum(sizes),
         "t OK Status completed."]
     a.close()
+
+
+def test_qresync_vanished_is_exact(srv):
+    """Expunges are dated in the index: a client is told only of those
+    after its MODSEQ, also after the server restarted."""
+    user = fresh_user(srv, "qr3", messages=5)
+    a = session(srv, user)
+    a.cmd("e ENABLE QRESYNC")
+    a.cmd("s SELECT INBOX")
+    a.cmd("d STORE 2 +FLAGS.SILENT (\\Deleted)")
+    a.cmd("x EXPUNGE")
+    uv, hm1 = select_values(a.cmd("s2 SELECT INBOX"))
+    a.cmd("d2 UID STORE 4 +FLAGS.SILENT (\\Deleted)")
+    a.cmd("x2 EXPUNGE")
+    a.cmd("u UNSELECT")
+    lines = a.cmd("q SELECT INBOX (QRESYNC (%d %d))" % (uv, hm1))
+    assert [l for l in lines if "VANISHED" in l] == ["* VANISHED (EARLIER) 4"]
+    assert a.cmd("f UID FETCH 1:* (UID) (CHANGEDSINCE %d VANISHED)" % hm1) == [
+        "* VANISHED (EARLIER) 4", "f OK Fetch completed."]
+    # an older state: both
+    assert a.cmd("g UID FETCH 1:* (UID) (CHANGEDSINCE 1 VANISHED)")[0] == \
+        "* VANISHED (EARLIER) 2,4"
+    a.close()
+    b = session(srv, user)                  # a new session reads the log
+    b.cmd("e ENABLE QRESYNC")
+    lines = b.cmd("q SELECT INBOX (QRESYNC (%d %d 1:5))" % (uv, hm1))
+    assert [l for l in lines if "VANISHED" in l] == ["* VANISHED (EARLIER) 4"]
+    b.close()
