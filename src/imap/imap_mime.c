@@ -500,25 +500,39 @@ static void message_section(const char *msg, size_t len, const struct imap_secti
 	}
 }
 
-static GMimeObject *find_part(GMimeMessage *m, const struct imap_section *sec)
+/* The part a section's numbers name (RFC 3501 6.4.5): numbers step into
+ * a multipart's parts and, through a message/rfc822 part, into its
+ * message; "1" of a message that is not multipart is its body, and a
+ * leaf has no parts under it. *owner: the message whose body the part is
+ * when it is such a body (its MIME header is that message's header). */
+static GMimeObject *find_part(GMimeMessage *m, const struct imap_section *sec,
+			      GMimeMessage **owner)
 {
 	GMimeObject *o = g_mime_message_get_mime_part(m);
+	*owner = NULL;
 	for (size_t i = 0; o != NULL && i < sec->nparts; i++) {
 		uint32_t k = sec->part[i];
+		GMimeMessage *in = i == 0 ? m : NULL;
 		if (GMIME_IS_MESSAGE_PART(o)) {
-			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-			o = inner != NULL ? g_mime_message_get_mime_part(inner) : NULL;
+			in = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+			o = in != NULL ? g_mime_message_get_mime_part(in) : NULL;
 			if (o == NULL)
 				return NULL;
+			*owner = NULL;
 		}
 		if (GMIME_IS_MULTIPART(o)) {
 			GMimeMultipart *mp = GMIME_MULTIPART(o);
 			if (k > (uint32_t)g_mime_multipart_get_count(mp))
 				return NULL;
 			o = g_mime_multipart_get_part(mp, (int)k - 1);
-		} else if (k != 1) {
-			return NULL;	/* a single part has only part 1 */
+			*owner = NULL;
+		} else if (k != 1 || *owner != NULL) {
+			/* Past a message's single body there is nothing. */
+			return NULL;
+		} else if (in != NULL) {
+			*owner = in;	/* "1": the body of a single-part message */
 		}
+		/* else a leaf's ".1" is the leaf itself, as Dovecot has it */
 	}
 	return o;
 }
@@ -531,21 +545,36 @@ int imap_mime_section(const char *msg, size_t len, const struct imap_section *se
 		return 0;
 	}
 	GMimeMessage *m = parse(msg, len);
-	GMimeObject *o = m != NULL ? find_part(m, sec) : NULL;
+	GMimeMessage *owner = NULL;
+	GMimeObject *o = m != NULL ? find_part(m, sec, &owner) : NULL;
 	if (o == NULL) {
 		if (m != NULL)
 			g_object_unref(m);
 		return 0;	/* a part that does not exist is empty (RFC 3501 6.4.5) */
 	}
-	if (sec->kind == IMAP_SECTION_MIME) {
+	bool message = GMIME_IS_MESSAGE_PART(o);
+	if (sec->kind == IMAP_SECTION_MIME && owner == m) {
+		/* The body of the message itself: its header (as Dovecot). */
+		sbuf_add(out, msg, header_end(msg, len));
+	} else if (sec->kind == IMAP_SECTION_MIME) {
 		GMimeFormatOptions *fo = g_mime_format_options_new();
 		g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
-		char *hdr = g_mime_object_get_headers(o, fo);
+		char *hdr = owner != NULL ? g_mime_object_get_headers(GMIME_OBJECT(owner), fo)
+			    : g_mime_object_get_headers(o, fo);
 		g_mime_format_options_free(fo);
+		/* The header and its blank line; a part that is empty from
+		 * boundary to boundary has neither (as Dovecot counts). */
+		gint64 size = 1, lines;
+		if (GMIME_IS_PART(o) && (hdr == NULL || hdr[0] == '\0'))
+			count_stream(content_stream(GMIME_PART(o)), &size, &lines);
 		if (hdr != NULL)
 			sbuf_addstr(out, hdr);
-		sbuf_addstr(out, "\r\n");
+		if (size > 0)
+			sbuf_addstr(out, "\r\n");
 		g_free(hdr);
+	} else if (sec->kind != IMAP_SECTION_ALL && !message) {
+		/* HEADER, HEADER.FIELDS, TEXT name parts of a message/rfc822
+		 * part only: elsewhere empty (RFC 3501 6.4.5; Dovecot too). */
 	} else if (sec->kind == IMAP_SECTION_ALL && GMIME_IS_PART(o)) {
 		GMimeStream *st = content_stream(GMIME_PART(o));
 		if (st != NULL) {

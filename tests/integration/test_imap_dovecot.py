@@ -212,3 +212,32 @@ def test_keywords_shared_with_dovecot(servers, tmp_path):
     for kw in ("Project-X", "$Label1", "Ours", "\\Flagged"):
         assert kw in got, got
     d.logout()
+
+
+SECTIONS = ["HEADER", "TEXT", "1", "1.MIME", "2", "2.MIME", "1.1", "1.2", "2.1", "2.2",
+            "2.HEADER", "2.TEXT", "1.2.1", "HEADER.FIELDS (SUBJECT FROM)", "1<2.5>"]
+
+
+def test_sections_as_dovecot(servers):
+    """BODY[section] of every corpus message, part numbers and MIME/HEADER/
+    TEXT of parts included, byte for byte as Dovecot sends them."""
+    dove, srv = servers
+    names = corpus()
+    d, o = dove.client(), ours(srv)
+    try:
+        n = len(names)
+        assert d.select("INBOX")[1] == [str(n).encode()]
+        assert o.select("INBOX")[1] == [str(n).encode()]
+        diffs = []
+        for i, name in enumerate(names, 1):
+            for sec in SECTIONS:
+                item = "BODY.PEEK[%s]" % sec if "<" not in sec else \
+                    "BODY.PEEK[%s]<%s" % tuple(sec.split("<"))
+                t = d.fetch(str(i), "(%s)" % item)
+                m = o.fetch(str(i), "(%s)" % item)
+                if t != m:
+                    diffs.append("%s %s\n  dovecot: %r\n  inetkit: %r" % (name, sec, t, m))
+        assert not diffs, "\n".join(diffs)
+    finally:
+        d.logout()
+        o.logout()
