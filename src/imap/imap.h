@@ -53,6 +53,7 @@ struct imap_conf {
 	bool login_plaintext;		/* LOGIN/AUTHENTICATE without TLS */
 	uint64_t max_literal;		/* APPEND and any literal */
 	uint64_t max_sessions, max_per_ip, max_errors, auth_attempts;
+	uint64_t max_per_user;		/* logged-in sessions of one user, per worker; 0: any */
 	uint64_t preauth_ms, auth_ms;	/* idle timeouts before / after login */
 	char state_dir[ACCOUNT_PATH_MAX];
 	char config_path[ACCOUNT_PATH_MAX];

@@ -97,8 +97,32 @@ static void make_special(struct imap_sess *ss)
 	close(md);
 }
 
+/* Logged-in sessions of user in this worker (the registry's list). A
+ * phone, a laptop and a few folders' IDLE sessions are normal; hundreds
+ * are a runaway client or an attack on one mailbox. */
+static uint64_t user_sessions(const struct imap_sess *ss, const char *user)
+{
+	uint64_t n = 0;
+	for (struct server_conn *c = server_first(ss->srv->core); c != NULL; c = server_next(c)) {
+		const struct imap_sess *o = c->arg;
+		if (o != NULL && o != ss && o->state != IMAP_ST_NOAUTH && !o->closing &&
+		    strcmp(o->user, user) == 0)
+			n++;
+	}
+	return n;
+}
+
 static void logged_in(struct imap_sess *ss, const char *tag, const char *name, bool app)
 {
+	uint64_t max = ss->srv->conf->max_per_user;
+	if (max > 0 && user_sessions(ss, name) >= max) {
+		log_event(LOG_NOTICE, "imap_login_refused", "session=%llu peer=%s user=%s "
+			  "reason=max_sessions_per_user", (unsigned long long)session_id(ss->s),
+			  ss->host, name);
+		imap_reply(ss, tag, "NO", "[LIMIT] Too many sessions of this user (max_sessions_per_user "
+			   "%llu)", (unsigned long long)max);
+		return;
+	}
 	str_copy(ss->user, sizeof ss->user, name);
 	session_set_login(ss->s, true);
 	imap_set_state(ss, IMAP_ST_AUTH);
@@ -303,10 +327,18 @@ void imap_cmd_enable(struct session_call *c)
 	}
 	struct sbuf b = SBUF_INIT(256);
 	sbuf_addstr(&b, "* ENABLED");
+	/* RFC 5161 3.1: only what this command newly enabled is listed;
+	 * QRESYNC implies CONDSTORE (RFC 7162 3.2.3). */
 	for (size_t i = 0; i < a.n; i++) {
 		if (imap_arg_atom_eq(&a.args[i], "CONDSTORE") && !ss->condstore) {
 			ss->condstore = true;
 			sbuf_addstr(&b, " CONDSTORE");
+		} else if (imap_arg_atom_eq(&a.args[i], "QRESYNC") && !ss->qresync) {
+			ss->qresync = ss->condstore = true;
+			sbuf_addstr(&b, " QRESYNC");
+		} else if (imap_arg_atom_eq(&a.args[i], "UTF8=ACCEPT") && !ss->utf8) {
+			ss->utf8 = true;
+			sbuf_addstr(&b, " UTF8=ACCEPT");
 		}
 	}
 	sbuf_addstr(&b, "\r\n");

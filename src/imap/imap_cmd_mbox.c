@@ -2,7 +2,10 @@
  * SUBSCRIBE, UNSUBSCRIBE, LIST, LSUB, STATUS, APPEND (RFC 3501 6.3),
  * with RFC 6154 special-use attributes in every LIST (as Dovecot shows
  * them), RFC 3348 CHILDREN attributes, RFC 4315 APPENDUID, RFC 5530
- * response codes and RFC 7162 HIGHESTMODSEQ. Folders are Maildir++
+ * response codes, RFC 7162 HIGHESTMODSEQ and QRESYNC (SELECT ... (QRESYNC
+ * ...), VANISHED (EARLIER)), keywords in FLAGS and PERMANENTFLAGS (with
+ * \* while the folder can name more; imap_keywords.c), RFC 6855 APPEND
+ * UTF8. Folders are Maildir++
  * directories ".Name" in the user's Maildir, "." the hierarchy delimiter;
  * subscriptions are the "subscriptions" file (one name a line, as
  * Dovecot keeps it). */
@@ -38,7 +41,183 @@ static int user_dir(struct imap_sess *ss)
 		      O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* ---- mailbox names (RFC 6855 3: UTF-8 after ENABLE UTF8=ACCEPT) ---- */
+
+const char *imap_mbox_in(const struct imap_sess *ss, const char *name, char *buf, size_t sz)
+{
+	/* An invalid UTF-8 name is left as sent: the folder checks refuse
+	 * what cannot be stored. */
+	if (!ss->utf8 || imap_utf8_to_utf7(name, buf, sz) < 0)
+		return name;
+	return buf;
+}
+
+void imap_put_mbox(struct sbuf *b, const struct imap_sess *ss, const char *name, bool atom_ok)
+{
+	char buf[IMAP_MAILBOX_MAX * 4 + 8];
+	/* A stored name that is not modified UTF-7 (written by an older
+	 * client as raw bytes) goes out as it is. */
+	if (ss->utf8 && imap_utf7_to_utf8(name, buf, sizeof buf) == 0) {
+		name = buf;
+		/* RFC 6855 3: UTF-8 may go in a quoted string (no literal). */
+		bool quotable = imap_string_form(name, strlen(name), atom_ok) < 2 ||
+				strpbrk(name, "\r\n") == NULL;
+		if (quotable && imap_string_form(name, strlen(name), atom_ok) == 2) {
+			sbuf_addch(b, '"');
+			for (const char *p = name; *p; p++) {
+				if (*p == '"' || *p == '\\')
+					sbuf_addch(b, '\\');
+				sbuf_addch(b, *p);
+			}
+			sbuf_addch(b, '"');
+			return;
+		}
+	}
+	imap_put_string(b, name, strlen(name), atom_ok);
+}
+
 /* ---- SELECT, EXAMINE ---- */
+
+/* SELECT's parameters (RFC 4466 2.1): CONDSTORE, QRESYNC (uidvalidity
+ * modseq [known-uids [seq-match-data]]) (RFC 7162 3.1.8, 3.2.5). The
+ * seq-match-data only narrows what we would send anyway: it is checked
+ * for syntax and not used. */
+struct select_opts {
+	bool qresync;
+	uint32_t uidvalidity;
+	uint64_t modseq;
+	struct imap_seqset *known;	/* NULL: every UID */
+};
+
+static int number_arg(const struct imap_arg *a, uint64_t max, uint64_t *v)
+{
+	if (a->type != IMAP_ARG_ATOM || a->len == 0 || a->len > 20)
+		return -1;
+	uint64_t x = 0;
+	for (const char *p = a->str; *p; p++) {
+		if (*p < '0' || *p > '9' || x > (max - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*p - '0');
+	}
+	*v = x;
+	return x == 0 ? -1 : 0;
+}
+
+static int select_opts(struct imap_sess *ss, const struct imap_arg *list, struct select_opts *o,
+		       char *err)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const struct imap_arg *p = &list->list[i];
+		if (imap_arg_atom_eq(p, "CONDSTORE")) {
+			ss->condstore = true;
+			continue;
+		}
+		if (!imap_arg_atom_eq(p, "QRESYNC"))
+			return imap_err(err, "Unknown SELECT parameter");
+		if (!ss->qresync)
+			return imap_err(err, "QRESYNC is not enabled (ENABLE QRESYNC first)");
+		const struct imap_arg *q = i + 1 < list->n ? &list->list[++i] : NULL;
+		uint64_t uv;
+		if (q == NULL || q->type != IMAP_ARG_LIST || q->n < 2 || q->n > 4 ||
+		    number_arg(&q->list[0], UINT32_MAX, &uv) < 0 ||
+		    number_arg(&q->list[1], INT64_MAX, &o->modseq) < 0)
+			return imap_err(err, "Syntax: QRESYNC (uidvalidity modseq [known-uids "
+					"[(seqs uids)]])");
+		o->qresync = true;
+		o->uidvalidity = (uint32_t)uv;
+		const struct imap_arg *k = q->n >= 3 ? &q->list[2] : NULL;
+		if (k != NULL && k->type == IMAP_ARG_LIST) {
+			if (q->n != 3)
+				return imap_err(err, "Syntax: QRESYNC known-uids before (seqs uids)");
+			k = NULL;	/* only seq-match-data */
+		}
+		if (k != NULL) {
+			if (k->type != IMAP_ARG_ATOM || (o->known = malloc(sizeof *o->known)) == NULL ||
+			    imap_seqset_parse(k->str, k->len, o->known, err) < 0 || o->known->dollar)
+				return imap_err(err, "Invalid known-uids");
+		}
+		const struct imap_arg *m = q->n == 4 ? &q->list[3] : q->n == 3 && k == NULL
+					   ? &q->list[2] : NULL;
+		if (m != NULL && (m->type != IMAP_ARG_LIST || m->n != 2 ||
+				  m->list[0].type != IMAP_ARG_ATOM || m->list[1].type != IMAP_ARG_ATOM))
+			return imap_err(err, "Invalid seq-match-data");
+	}
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* RFC 7162 3.2.5.2 and 3.2.6: the UIDs of known (NULL: every UID below
+ * UIDNEXT) expunged after the client's MODSEQ. The index holds every
+ * expunge since its log was last written whole (base_modseq): a client
+ * at or after that point gets exactly its expunges. An older client gets
+ * every UID of its range that is gone, expunged before its MODSEQ or not:
+ * the RFC allows more than needed, and a client ignores UIDs it does not
+ * have. */
+void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
+		       const struct imap_seqset *known, uint64_t modseq)
+{
+	struct imap_uidrun r = {.b = b, .line = "* VANISHED (EARLIER) "};
+	uint32_t top = f->ix->uidnext > 0 ? f->ix->uidnext - 1 : 0;
+	const struct mail_index *ix = f->ix;
+	uint32_t *uids = modseq >= ix->base_modseq && ix->ngone > 0
+			 ? malloc(ix->ngone * sizeof *uids) : NULL;
+	if (modseq >= ix->base_modseq && (uids != NULL || ix->ngone == 0)) {
+		size_t n = 0;
+		for (size_t i = 0; i < ix->ngone; i++) {
+			uint32_t u = ix->gone[i].uid;
+			if (ix->gone[i].modseq > modseq && u <= top &&
+			    (known == NULL || imap_seqset_has(known, u, top)))
+				uids[n++] = u;
+		}
+		if (n > 0)
+			qsort(uids, n, sizeof *uids, cmp_u32);
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || uids[i] != uids[i - 1])
+				imap_uidrun_add(&r, uids[i]);
+		imap_uidrun_end(&r);
+		free(uids);
+		return;
+	}
+	free(uids);
+	/* Walk the ranges in ascending order without sorting them: take the
+	 * gaps between messages and test each gap's UIDs against known,
+	 * range by range (the gaps are few: only expunged UIDs). */
+	uint32_t next = 1;
+	for (size_t i = 0; i <= f->n && next <= top; i++) {
+		uint32_t stop = i < f->n ? f->msgs[i].uid : top + 1;
+		for (uint32_t u = next; u < stop; u++) {
+			if (known != NULL && !imap_seqset_has(known, u, top)) {
+				/* skip quickly to the next range start above u */
+				uint32_t jump = UINT32_MAX;
+				for (size_t k = 0; k < known->n; k++) {
+					uint32_t lo = known->r[k].lo, hi = known->r[k].hi;
+					if (lo > hi) {
+						uint32_t t = lo;
+						lo = hi;
+						hi = t;
+					}
+					if (lo == IMAP_SEQ_STAR)
+						lo = top;
+					if (lo > u && lo < jump)
+						jump = lo;
+				}
+				if (jump >= stop)
+					break;
+				u = jump - 1;
+				continue;
+			}
+			imap_uidrun_add(&r, u);
+		}
+		if (i < f->n)
+			next = f->msgs[i].uid + 1;
+	}
+	imap_uidrun_end(&r);
+}
 
 void imap_cmd_select(struct session_call *c)
 {
@@ -46,6 +225,8 @@ void imap_cmd_select(struct session_call *c)
 	bool examine = strcasecmp(c->cmd->verb, "EXAMINE") == 0;
 	struct imap_args a;
 	const char *name;
+	char err[IMAP_ERR_MAX];
+	struct select_opts o = {0};
 	if (parse_args(c, &a) < 0)
 		return;
 	if (a.n < 1 || a.n > 2 || !imap_arg_astring(&a.args[0], &name) ||
@@ -54,29 +235,37 @@ void imap_cmd_select(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
-	if (a.n == 2)
-		for (size_t i = 0; i < a.args[1].n; i++)
-			if (imap_arg_atom_eq(&a.args[1].list[i], "CONDSTORE"))
-				ss->condstore = true;
-	/* RFC 3501 6.3.1: a SELECT first deselects, whatever its outcome. */
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
+	if (a.n == 2 && select_opts(ss, &a.args[1], &o, err) < 0) {
+		free(o.known);
+		imap_args_free(&a);
+		imap_reply(ss, c->tag, "BAD", "%s", err);
+		return;
+	}
+	/* RFC 3501 6.3.1: a SELECT first deselects, whatever its outcome;
+	 * RFC 7162 3.2.11: a QRESYNC client is told so, to know that what
+	 * follows is the new mailbox's. */
+	if (ss->sel != NULL && ss->qresync)
+		imap_untagged(ss, "OK [CLOSED] Previous mailbox closed.");
 	imap_folder_free(ss->sel);
 	ss->sel = NULL;
+	imap_kw_drop(ss);
 	imap_set_state(ss, IMAP_ST_AUTH);
 	struct imap_folder *f;
 	ik_err e;
 	if (imap_folder_open(ss, name, examine, &f, &e) < 0) {
 		imap_reply(ss, c->tag, "NO", "[NONEXISTENT] Mailbox doesn't exist: %.100s", name);
 		imap_args_free(&a);
+		free(o.known);
 		return;
 	}
 	imap_args_free(&a);
+	ss->kw = imap_kw_open(mailbox_dirfd(f->mb));
 	ss->sel = f;
 	imap_set_state(ss, IMAP_ST_SELECTED);
-	struct sbuf b = SBUF_INIT(4096);
-	sbuf_addstr(&b, "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)\r\n");
-	sbuf_addstr(&b, examine ? "* OK [PERMANENTFLAGS ()] Read-only mailbox.\r\n"
-		    : "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] "
-		      "Flags permitted.\r\n");
+	struct sbuf b = SBUF_INIT(64u << 20);
+	imap_put_flag_lists(&b, ss);
 	sbuf_printf(&b, "* %zu EXISTS\r\n* %" PRIu32 " RECENT\r\n", f->n, f->recent);
 	for (size_t i = 0; i < f->n; i++) {
 		if (strchr(f->msgs[i].me->flags, 'S') == NULL) {
@@ -87,6 +276,20 @@ void imap_cmd_select(struct session_call *c)
 	sbuf_printf(&b, "* OK [UIDVALIDITY %" PRIu32 "] UIDs valid\r\n", f->ix->uidvalidity);
 	sbuf_printf(&b, "* OK [UIDNEXT %" PRIu32 "] Predicted next UID\r\n", f->ix->uidnext);
 	sbuf_printf(&b, "* OK [HIGHESTMODSEQ %" PRIu64 "] Highest\r\n", f->ix->highestmodseq);
+	/* QRESYNC: what changed since the client's MODSEQ, when its UIDs
+	 * still hold; nothing changed (no expunge either) when its MODSEQ is
+	 * the highest. */
+	if (o.qresync && o.uidvalidity == f->ix->uidvalidity && o.modseq < f->ix->highestmodseq) {
+		imap_put_vanished(&b, f, o.known, o.modseq);
+		for (size_t i = 0; i < f->n; i++) {
+			if (f->msgs[i].modseq <= o.modseq)
+				continue;
+			sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", i + 1, f->msgs[i].uid);
+			imap_put_msg_flags(&b, ss, &f->msgs[i]);
+			sbuf_printf(&b, " MODSEQ (%" PRIu64 "))\r\n", f->msgs[i].modseq);
+		}
+	}
+	free(o.known);
 	sbuf_printf(&b, "%s OK [%s] %s completed.\r\n", c->tag, examine ? "READ-ONLY" : "READ-WRITE",
 		    examine ? "Examine" : "Select");
 	imap_send_sbuf(ss, &b);
@@ -123,7 +326,8 @@ static const char *folder_arg(struct session_call *c, const struct imap_arg *arg
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return NULL;
 	}
-	str_copy(buf, sz, name);
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	str_copy(buf, sz, imap_mbox_in(ss, name, nbuf, sizeof nbuf));
 	/* RFC 3501 6.3.3: a trailing delimiter names the same mailbox. */
 	size_t n = strlen(buf);
 	if (n > 1 && buf[n - 1] == '.')
@@ -327,6 +531,8 @@ void imap_cmd_subscribe(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	int md = user_dir(ss);
 	struct sbuf subs = SBUF_INIT(1u << 20), out = SBUF_INIT(1u << 20);
 	int rc = md >= 0 ? read_subs(md, &subs) : -1;
@@ -400,8 +606,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void list_one(struct sbuf *b, const char *verb, const char *name, bool kids,
-		     const char *extra)
+static void list_one(struct sbuf *b, const struct imap_sess *ss, const char *verb,
+		     const char *name, bool kids, const char *extra)
 {
 	sbuf_printf(b, "* %s (%s", verb, kids ? "\\HasChildren" : "\\HasNoChildren");
 	const char *su = special_use(name);
@@ -410,7 +616,7 @@ static void list_one(struct sbuf *b, const char *verb, const char *name, bool ki
 	if (extra != NULL)
 		sbuf_printf(b, " %s", extra);
 	sbuf_addstr(b, ") \".\" ");
-	imap_put_string(b, name, strlen(name), false);
+	imap_put_mbox(b, ss, name, false);
 	sbuf_addstr(b, "\r\n");
 }
 
@@ -427,6 +633,9 @@ void imap_cmd_list(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char rbuf[IMAP_MAILBOX_MAX * 2 + 8], pbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	ref = imap_mbox_in(ss, ref, rbuf, sizeof rbuf);
+	pat = imap_mbox_in(ss, pat, pbuf, sizeof pbuf);
 	struct sbuf b = SBUF_INIT(16u << 20);
 	const char *verb = lsub ? "LSUB" : "LIST";
 	if (pat[0] == '\0') {
@@ -464,14 +673,14 @@ void imap_cmd_list(struct session_call *c)
 	/* INBOX first; its match ignores case (RFC 3501 5.1). */
 	if (match(full, "INBOX") || strcasecmp(full, "INBOX") == 0)
 		if (!lsub || subs_has(&subs, "INBOX"))
-			list_one(&b, verb, "INBOX", false, NULL);
+			list_one(&b, ss, verb, "INBOX", false, NULL);
 	for (size_t i = 0; i < n; i++) {
 		if (!match(full, names[i]) || (lsub && !subs_has(&subs, names[i])))
 			continue;
 		char prefix[IMAP_MAILBOX_MAX + 4];
 		str_fmt(prefix, sizeof prefix, "%s.", names[i]);
 		bool kids = i + 1 < n && str_has_prefix(names[i + 1], prefix);
-		list_one(&b, verb, names[i], kids, NULL);
+		list_one(&b, ss, verb, names[i], kids, NULL);
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
@@ -498,15 +707,19 @@ void imap_cmd_status(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
+	/* SIZE: RFC 8438 (STATUS=SIZE); DELETED: RFC 9051 6.3.11. */
 	static const char *const items[] = {"MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY",
-					    "UNSEEN", "HIGHESTMODSEQ"};
+					    "UNSEEN", "HIGHESTMODSEQ", "SIZE", "DELETED"};
+	enum { NITEMS = sizeof items / sizeof items[0] };
 	unsigned want = 0;
 	for (size_t i = 0; i < a.args[1].n; i++) {
 		size_t k;
-		for (k = 0; k < 6; k++)
+		for (k = 0; k < NITEMS; k++)
 			if (imap_arg_atom_eq(&a.args[1].list[i], items[k]))
 				break;
-		if (k == 6) {
+		if (k == NITEMS) {
 			imap_args_free(&a);
 			imap_reply(ss, c->tag, "BAD", "Unknown STATUS item");
 			return;
@@ -524,16 +737,23 @@ void imap_cmd_status(struct session_call *c)
 		imap_args_free(&a);
 		return;
 	}
-	uint64_t vals[6] = {f->n, f->recent, f->ix->uidnext, f->ix->uidvalidity, 0,
-			    f->ix->highestmodseq};
-	for (size_t i = 0; i < f->n; i++)
-		vals[4] += strchr(f->msgs[i].me->flags, 'S') == NULL;
+	uint64_t vals[NITEMS] = {f->n, f->recent, f->ix->uidnext, f->ix->uidvalidity, 0,
+				 f->ix->highestmodseq, 0, 0};
+	for (size_t i = 0; i < f->n; i++) {
+		struct mailbox_entry *me = f->msgs[i].me;
+		vals[4] += strchr(me->flags, 'S') == NULL;
+		vals[7] += strchr(me->flags, 'T') != NULL;
+		/* RFC822.SIZE of each: from the name (W=) or counted once */
+		if ((want & (1u << 6)) && !me->has_vsize)
+			mailbox_vsize(f->mb, me, &e);
+		vals[6] += me->vsize;
+	}
 	struct sbuf b = SBUF_INIT(1024);
 	sbuf_addstr(&b, "* STATUS ");
-	imap_put_string(&b, f->name, strlen(f->name), true);
+	imap_put_mbox(&b, ss, f->name, true);
 	sbuf_addstr(&b, " (");
 	bool first = true;
-	for (size_t k = 0; k < 6; k++) {
+	for (size_t k = 0; k < NITEMS; k++) {
 		if (!(want & (1u << k)))
 			continue;
 		sbuf_printf(&b, "%s%s %" PRIu64, first ? "" : " ", items[k], vals[k]);
@@ -562,6 +782,9 @@ void imap_cmd_append(struct session_call *c)
 	int64_t date = 0;
 	char err[IMAP_ERR_MAX] = "Syntax: APPEND mailbox [(flags)] [date-time] literal";
 	bool ok = a.n >= 2 && imap_arg_astring(&a.args[0], &name);
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	if (ok)
+		name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	if (ok && a.args[i].type == IMAP_ARG_LIST) {
 		ok = imap_flag_list(&a.args[i], 1, flags, &nflags, err) == 0;
 		i++;
@@ -572,19 +795,47 @@ void imap_cmd_append(struct session_call *c)
 			str_copy(err, sizeof err, "Invalid date-time");
 		i++;
 	}
-	ok = ok && i + 1 == a.n && a.args[i].type == IMAP_ARG_LITERAL;
-	char letters[16] = "";
-	if (ok && imap_flags_to_letters(flags, nflags, letters, sizeof letters) < 0) {
-		/* Keywords have no Maildir letter here yet. */
-		ok = false;
-		str_copy(err, sizeof err, "Only system flags can be stored");
+	/* RFC 6855 4: "UTF8 (~{n}...)" after ENABLE UTF8=ACCEPT. */
+	bool utf8 = ok && i + 2 == a.n && imap_arg_atom_eq(&a.args[i], "UTF8");
+	if (utf8) {
+		const struct imap_arg *l = &a.args[i + 1];
+		ok = ss->utf8 && l->type == IMAP_ARG_LIST && l->n == 1 &&
+		     l->list[0].type == IMAP_ARG_LITERAL && l->list[0].lit8;
+		if (!ss->utf8)
+			str_copy(err, sizeof err, "APPEND UTF8 needs ENABLE UTF8=ACCEPT");
+	} else {
+		ok = ok && i + 1 == a.n && a.args[i].type == IMAP_ARG_LITERAL;
+	}
+	char letters[MAILBOX_FLAGS_MAX] = "";
+	if (ok && nflags > 0) {
+		/* Keywords are named in the target folder's own file. */
+		const char *folder;
+		struct mailbox *mb = NULL;
+		ik_err e;
+		if (imap_folder_name(name, &folder, err) == 0 &&
+		    mailbox_open(ss->srv->store, ss->user, folder, &mb, &e) == 0) {
+			struct imap_keywords *kw = imap_kw_open(mailbox_dirfd(mb));
+			if (imap_flags_letters(mailbox_dirfd(mb), kw, flags, nflags, true, letters,
+					       sizeof letters, err) < 0)
+				ok = false;
+			imap_kw_free(kw);
+			mailbox_close(mb);
+			if (!ok) {
+				imap_args_free(&a);
+				imap_reply(ss, c->tag, "NO", "%s", err);
+				return;
+			}
+		}
+		/* A folder that is not there: TRYCREATE below. */
 	}
 	if (!ok) {
 		imap_args_free(&a);
 		imap_reply(ss, c->tag, "BAD", "%s", err);
 		return;
 	}
-	const struct imap_arg *msg = &a.args[i];
+	if (utf8)
+		i++;
+	const struct imap_arg *msg = utf8 ? &a.args[i].list[0] : &a.args[i];
 	if (msg->len == 0) {
 		imap_args_free(&a);
 		imap_reply(ss, c->tag, "NO", "Empty message");

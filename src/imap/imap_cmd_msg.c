@@ -2,7 +2,9 @@
  * EXPUNGE, CLOSE, UNSELECT, CHECK, IDLE, and their UID forms. RFC 3501
  * 6.4 and 7.4.2, RFC 4315 (UIDPLUS: COPYUID, UID EXPUNGE), RFC 6851
  * (MOVE), RFC 3691 (UNSELECT), RFC 2177 (IDLE), RFC 4731 (ESEARCH),
- * RFC 7162 (CONDSTORE: MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE). */
+ * RFC 7162 (CONDSTORE: MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE; QRESYNC:
+ * UID FETCH ... (VANISHED)), keywords (STORE, SEARCH KEYWORD; their
+ * Maildir letters in imap_keywords.c). */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +157,9 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 		set_seen(ss, i);
 	if (seen && !had_seen && !f->readonly)
 		items |= IMAP_FETCH_FLAGS;
+	/* RFC 7162 3.1.4.1: with CONDSTORE on, FLAGS come with MODSEQ. */
+	if (ss->condstore && (items & IMAP_FETCH_FLAGS))
+		items |= IMAP_FETCH_MODSEQ;
 	const char *sep = "";
 	sbuf_printf(b, "* %zu FETCH (", i + 1);
 	if (items & IMAP_FETCH_UID) {
@@ -163,7 +168,7 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	}
 	if (items & IMAP_FETCH_FLAGS) {
 		sbuf_printf(b, "%sFLAGS ", sep);
-		imap_put_flags(b, m);
+		imap_put_msg_flags(b, ss, m);
 		sep = " ";
 	}
 	if (items & IMAP_FETCH_INTERNALDATE) {
@@ -292,6 +297,19 @@ void imap_cmd_fetch(struct session_call *c)
 	}
 	bool uid = is_uid(c);
 	struct imap_folder *f = ss->sel;
+	if (fa.vanished && (!uid || !ss->qresync)) {
+		free(set);
+		imap_args_free(&a);
+		imap_reply(ss, c->tag, "BAD", "VANISHED needs UID FETCH and ENABLE QRESYNC");
+		return;
+	}
+	/* RFC 7162 3.2.6: the UIDs of the set expunged since CHANGEDSINCE,
+	 * first. */
+	if (fa.vanished && fa.changedsince < f->ix->highestmodseq) {
+		struct sbuf v = SBUF_INIT(16u << 20);
+		imap_put_vanished(&v, f, set, fa.changedsince);
+		imap_send_sbuf(ss, &v);
+	}
 	size_t from, to;
 	imap_folder_span(f, set, uid, &from, &to);
 	/* One buffer for the replies, handed on every 256 KiB: no
@@ -343,17 +361,28 @@ void imap_cmd_store(struct session_call *c)
 		imap_reply(ss, c->tag, "NO", "[READ-ONLY] Mailbox is read-only");
 		return;
 	}
-	/* Keywords have no Maildir letter here: only system flags count
-	 * (PERMANENTFLAGS says so, without \*). */
-	const char *sys[IMAP_FLAGS_MAX];
-	size_t nsys = 0;
+	/* Keywords new to the folder are named in its dovecot-keywords
+	 * file first (a STORE that removes them names nothing). */
+	char want[MAILBOX_FLAGS_MAX];
+	int dfd = mailbox_dirfd(f->mb);
+	if (ss->kw == NULL)
+		ss->kw = imap_kw_open(dfd);
+	bool kw_known_all = true;
 	for (size_t k = 0; k < st.nflags; k++)
-		if (st.flags[k][0] == '\\')
-			sys[nsys++] = st.flags[k];
-	char want[16];
-	imap_flags_to_letters(sys, nsys, want, sizeof want);
+		if (st.flags[k][0] != '\\' && imap_kw_find(ss->kw, st.flags[k]) < 0)
+			kw_known_all = false;
+	if (imap_flags_letters(dfd, ss->kw, st.flags, st.nflags, st.op != IMAP_STORE_REMOVE, want,
+			       sizeof want, err) < 0) {
+		free(set);
+		imap_args_free(&a);
+		imap_reply(ss, c->tag, "NO", "%s", err);
+		return;
+	}
 	bool uid = is_uid(c);
 	struct sbuf b = SBUF_INIT(16u << 20), modified = SBUF_INIT(1u << 20);
+	/* RFC 3501 7.2.6: a new keyword changes FLAGS and PERMANENTFLAGS. */
+	if (!kw_known_all && st.op != IMAP_STORE_REMOVE)
+		imap_put_flag_lists(&b, ss);
 	size_t from, to;
 	imap_folder_span(f, set, uid, &from, &to);
 	for (size_t i = from; i < to; i++) {
@@ -365,17 +394,19 @@ void imap_cmd_store(struct session_call *c)
 				    uid ? m->uid : (uint32_t)(i + 1));
 			continue;
 		}
+		/* The letters STORE manages: system flags and keywords; others
+		 * (P, "passed", which IMAP cannot name) stay as they are. */
 		char letters[MAILBOX_FLAGS_MAX] = "";
 		size_t n = 0;
 		const char *cur = m->me->flags;
-		for (char l = 'A'; l <= 'z'; l++) {
-			bool sysl = strchr("DFRST", l) != NULL;
+		for (int l = 0x21; l < 0x7f; l++) {
+			bool managed = strchr("DFRST", l) != NULL || (l >= 'a' && l <= 'z');
 			bool has = strchr(cur, l) != NULL;
 			bool in = strchr(want, l) != NULL;
-			bool keep = st.op == IMAP_STORE_SET ? (sysl ? in : has)
+			bool keep = st.op == IMAP_STORE_SET ? (managed ? in : has)
 				    : st.op == IMAP_STORE_ADD ? (has || in) : (has && !in);
 			if (keep && n + 1 < sizeof letters)
-				letters[n++] = l;
+				letters[n++] = (char)l;
 		}
 		letters[n] = '\0';
 		ik_err e;
@@ -387,7 +418,7 @@ void imap_cmd_store(struct session_call *c)
 			if (uid)
 				sbuf_printf(&b, "UID %" PRIu32 " ", m->uid);
 			sbuf_addstr(&b, "FLAGS ");
-			imap_put_flags(&b, m);
+			imap_put_msg_flags(&b, ss, m);
 			if (ss->condstore || st.unchangedsince_given)
 				sbuf_printf(&b, " MODSEQ (%" PRIu64 ")", m->modseq);
 			sbuf_addstr(&b, ")\r\n");
@@ -472,8 +503,14 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 	case IMAP_SK_FLAG:
 	case IMAP_SK_NOFLAG: {
 		char l[8] = "";
-		bool has = imap_flags_to_letters(&k->str, 1, l, sizeof l) == 0 && l[0] != '\0' &&
-			   strchr(m->me->flags, l[0]) != NULL;
+		bool has;
+		if (k->str[0] == '\\') {
+			has = imap_flags_to_letters(&k->str, 1, l, sizeof l) == 0 && l[0] != '\0' &&
+			      strchr(m->me->flags, l[0]) != NULL;
+		} else {
+			int idx = imap_kw_find(x->ss->kw, k->str);
+			has = idx >= 0 && strchr(m->me->flags, 'a' + idx) != NULL;
+		}
 		return k->op == IMAP_SK_FLAG ? has : !has;
 	}
 	case IMAP_SK_NEW:
@@ -497,7 +534,12 @@ static bool eval(struct search_ctx *x, const struct imap_search *k)
 			const char *blank = len > 0 ? strstr(msg, "\r\n\r\n") : NULL;
 			h = blank != NULL ? (size_t)(blank - msg) + 4 : len;
 		}
-		return contains_ci(msg + h, len - h, k->str2);
+		if (contains_ci(msg + h, len - h, k->str2))
+			return true;
+		/* Encoded text (base64, quoted-printable, encoded-words, other
+		 * charsets) holds the words only once decoded. */
+		return imap_search_needs_decoding(msg, len, k->str2) &&
+		       imap_search_decoded(msg, len, k->str2, k->op == IMAP_SK_TEXT);
 	}
 	case IMAP_SK_BEFORE:
 	case IMAP_SK_ON:
@@ -563,6 +605,9 @@ void imap_cmd_search(struct session_call *c)
 	}
 	bool uid = is_uid(c);
 	struct imap_folder *f = ss->sel;
+	/* KEYWORD x: a keyword another session or Dovecot named since. */
+	if (ss->kw != NULL)
+		imap_kw_load(mailbox_dirfd(f->mb), ss->kw);
 	struct sbuf hits = SBUF_INIT(16u << 20);
 	uint32_t min = 0, max = 0, count = 0;
 	uint64_t top = 0;
@@ -597,6 +642,9 @@ void imap_cmd_search(struct session_call *c)
 			for (const char *p = sbuf_cstr(&hits); *p; p++)
 				sbuf_addch(&b, *p == ' ' ? ',' : *p);
 		}
+		/* RFC 7162 3.1.5: with a MODSEQ key, the highest of the hits. */
+		if (count > 0 && uses_modseq(sc.root.kids))
+			sbuf_printf(&b, " MODSEQ %" PRIu64, top);
 		sbuf_addstr(&b, "\r\n");
 	} else {
 		sbuf_printf(&b, "* SEARCH%s%s", hits.len ? " " : "", sbuf_cstr(&hits));
@@ -646,6 +694,8 @@ void imap_cmd_copy(struct session_call *c)
 		imap_reply(ss, c->tag, "BAD", "Syntax: %s", c->cmd->help);
 		return;
 	}
+	char nbuf[IMAP_MAILBOX_MAX * 2 + 8];
+	name = imap_mbox_in(ss, name, nbuf, sizeof nbuf);
 	struct imap_folder *f = ss->sel;
 	if (move && f->readonly) {
 		free(set);
@@ -738,6 +788,7 @@ void imap_cmd_close(struct session_call *c)
 		expunge_where(ss, NULL, true);
 	imap_folder_free(ss->sel);
 	ss->sel = NULL;
+	imap_kw_drop(ss);
 	imap_set_state(ss, IMAP_ST_AUTH);
 	imap_reply(ss, c->tag, "OK", "%s completed.", strcasecmp(c->cmd->verb, "CLOSE") == 0
 		   ? "Close" : "Unselect");

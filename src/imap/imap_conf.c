@@ -30,6 +30,9 @@ static int read_keys(struct cfg *cfg, const char *sec, struct imap_conf *c, ik_e
 			 "workers; more are answered BYE", 1000, 1, 1000000, &c->max_sessions, e) < 0 ||
 	    cfg_get_uint(cfg, sec, "max_sessions_per_ip", "Sessions from one client address; 0: "
 			 "no limit", 50, 0, 1000000, &c->max_per_ip, e) < 0 ||
+	    cfg_get_uint(cfg, sec, "max_sessions_per_user", "Logged-in sessions of one user in "
+			 "one worker process; more logins are refused NO [LIMIT]; 0: no limit", 20, 0,
+			 1000000, &c->max_per_user, e) < 0 ||
 	    cfg_get_uint(cfg, sec, "max_errors", "BAD replies in one session before it is closed "
 			 "with BYE", 20, 1, 100000, &c->max_errors, e) < 0 ||
 	    cfg_get_uint(cfg, sec, "auth_attempts", "Failed logins in one session before it is "

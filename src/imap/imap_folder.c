@@ -541,6 +541,8 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 	struct sbuf b = SBUF_INIT(16u << 20);
 	size_t j = 0, removed = 0;
 	uint32_t recent = 0;
+	/* QRESYNC (RFC 7162 3.2.10): expunges as one VANISHED of UIDs. */
+	struct imap_uidrun vanished = {.b = &b, .line = "* VANISHED "};
 	for (size_t i = 0; i < f->n; i++) {
 		while (j < n && msgs[j].uid < f->msgs[i].uid)
 			j++;
@@ -548,11 +550,17 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 			msgs[j].recent = msgs[j].recent || f->msgs[i].recent;
 			continue;
 		}
-		if (report)
+		if (report && ss->qresync)
+			imap_uidrun_add(&vanished, f->msgs[i].uid);
+		else if (report)
 			sbuf_printf(&b, "* %zu EXPUNGE\r\n", i + 1 - removed);
 		removed++;
 	}
+	imap_uidrun_end(&vanished);
 	size_t kept = f->n - removed;
+	/* A keyword named by another session: FLAGS first (RFC 3501 7.2.6). */
+	if (report && ss->sel == f && imap_kw_untold(ss->kw))
+		imap_put_flag_lists(&b, ss);
 	if (report) {
 		/* Flag changes made by others, on the messages still known. */
 		size_t k = 0;
@@ -561,7 +569,7 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 				if (f->msgs[i].told != msgs[k].told) {
 					sbuf_printf(&b, "* %zu FETCH (UID %" PRIu32 " FLAGS ", k + 1,
 						    msgs[k].uid);
-					imap_put_flags(&b, &msgs[k]);
+					imap_put_msg_flags(&b, ss, &msgs[k]);	/* keywords too */
 					if (ss->condstore)
 						sbuf_printf(&b, " MODSEQ (%" PRIu64 ")", msgs[k].modseq);
 					sbuf_addstr(&b, ")\r\n");
@@ -830,8 +838,12 @@ int imap_folder_copy(struct imap_sess *ss, size_t i, const char *name, uint32_t 
 	str_fmt(src, sizeof src, "%s/%s", me->in_new ? "new" : "cur", me->name);
 	if (!me->has_vsize)
 		mailbox_vsize(f->mb, me, e);
+	/* Keyword letters mean what the target's dovecot-keywords says. */
+	char letters[MAILBOX_FLAGS_MAX];
+	if (imap_kw_remap(ss->kw, mailbox_dirfd(mb), me->flags, letters, sizeof letters) < 0)
+		str_copy(letters, sizeof letters, me->flags);
 	str_fmt(dst, sizeof dst, "cur/%s,S=%" PRIu64 ",W=%" PRIu64 ":2,%s", base, me->size,
-		me->vsize, me->flags);
+		me->vsize, letters);
 	int rc = linkat(mailbox_dirfd(f->mb), src, mailbox_dirfd(mb), dst, 0);
 	/* Renamed by another session since our scan: find it, try again. */
 	if (rc < 0 && errno == ENOENT && mailbox_entry_find(f->mb, me, e) == 1) {

@@ -39,6 +39,18 @@ extern const struct session_cmds imap_cmds;
 #define IMAP_TAG_MAX 64
 #define IMAP_MAILBOX_MAX 200	/* a mailbox name (a Maildir++ folder name) */
 
+/* The keyword names of a folder (its dovecot-keywords file): letter
+ * 'a' + i is name[i]; imap_keywords.c. */
+#define IMAP_KEYWORDS_MAX 26
+#define IMAP_KEYWORD_MAX 100	/* bytes in one keyword name */
+struct imap_keywords {
+	char *name[IMAP_KEYWORDS_MAX];
+	int dirfd;			/* the folder's Maildir (not owned) */
+	unsigned gen, told;		/* name changes seen; as of the last FLAGS sent */
+	uint64_t ino;			/* the file as last read: read again when it changes */
+	struct timespec mtime;
+};
+
 struct imap_server {
 	struct imap_conf *conf;
 	struct loop *loop;
@@ -145,6 +157,9 @@ struct imap_sess {
 	struct imap_sess *idle_next, **idle_prevp;	/* sel->sh->waiters while idling */
 	/* ENABLE */
 	bool condstore;
+	bool qresync;			/* RFC 7162: VANISHED for expunges */
+	bool utf8;			/* RFC 6855 UTF8=ACCEPT */
+	struct imap_keywords *kw;	/* of sel, read at SELECT; NULL: none */
 	struct imap_folder *sel;
 	bool closing;
 };
@@ -263,6 +278,73 @@ int imap_mime_section(const char *msg, size_t len, const struct imap_section *se
 int64_t imap_mime_date(const char *msg, size_t len);
 /* A header field named field whose decoded value holds needle (any case). */
 bool imap_mime_header_has(const char *msg, size_t len, const char *field, const char *needle);
+
+/* ---- imap_cmd_mbox.c ---- */
+/* A mailbox name from the client as it is stored (modified UTF-7): a
+ * UTF8=ACCEPT session's UTF-8 converted into buf; else name itself. */
+const char *imap_mbox_in(const struct imap_sess *ss, const char *name, char *buf, size_t sz);
+/* A stored name as this session is sent it (UTF-8 after UTF8=ACCEPT). */
+void imap_put_mbox(struct sbuf *b, const struct imap_sess *ss, const char *name, bool atom_ok);
+/* "* VANISHED (EARLIER) uids": the UIDs of known (NULL: all below
+ * UIDNEXT) expunged after modseq (RFC 7162 3.2.5.2, 3.2.6); more when the
+ * index no longer knows when they went. */
+void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
+		       const struct imap_seqset *known, uint64_t modseq);
+
+/* ---- imap_cmd_search_text.c ---- */
+/* Could msg[0, len) hold needle once decoded where its raw bytes do not? */
+bool imap_search_needs_decoding(const char *msg, size_t len, const char *needle);
+/* needle (UTF-8, any case) in the decoded text parts of msg, and with
+ * header set in its decoded header fields (SEARCH BODY / TEXT). */
+bool imap_search_decoded(const char *msg, size_t len, const char *needle, bool header);
+
+/* ---- imap_keywords.c ---- */
+/* The keywords of the Maildir dirfd (none when it has no file); NULL
+ * only when out of memory. */
+struct imap_keywords *imap_kw_open(int dirfd);
+void imap_kw_free(struct imap_keywords *kw);
+/* Read the file again if it changed (another session, Dovecot): 1 when
+ * the names changed, 0 when not, -1 on an error. */
+int imap_kw_load(int dirfd, struct imap_keywords *kw);
+int imap_kw_find(const struct imap_keywords *kw, const char *name);	/* index or -1 */
+bool imap_kw_full(const struct imap_keywords *kw);
+/* Name a new keyword in the file (under its lock): its index, -1. */
+int imap_kw_add(int dirfd, struct imap_keywords *kw, const char *name);
+/* IMAP flags (system flags and keywords) to Maildir letters, sorted. An
+ * unknown keyword is made (create) or skipped. -1 with err ("Invalid
+ * flag", "[LIMIT] ..."). */
+int imap_flags_letters(int dirfd, struct imap_keywords *kw, const char *const *flags, size_t n,
+		       bool create, char *out, size_t outsz, char *err);
+/* " name name" of every keyword of kw. */
+void imap_kw_put_names(struct sbuf *b, const struct imap_keywords *kw);
+/* The names of the keyword letters among letters, space-separated (the
+ * file is read again when one has no name). */
+void imap_kw_put_letters(struct sbuf *b, struct imap_keywords *kw, const char *letters,
+			 bool *first);
+/* Does kw name every keyword letter of letters? */
+bool imap_kw_knows(const struct imap_keywords *kw, const char *letters);
+/* Did the names change since FLAGS last went out (the file is looked at)? */
+bool imap_kw_untold(struct imap_keywords *kw);
+/* "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" of the selected folder. */
+void imap_put_flag_lists(struct sbuf *b, const struct imap_sess *ss);
+/* The flags of a message of the selected folder, keywords included. */
+void imap_put_msg_flags(struct sbuf *b, const struct imap_sess *ss, const struct imap_msg *m);
+/* Forget the selected folder's keywords (it is closed). */
+void imap_kw_drop(struct imap_sess *ss);
+/* The letters of a message of a folder with keywords from, as the folder
+ * to_dirfd names the same keywords (made there when missing). */
+int imap_kw_remap(const struct imap_keywords *from, int to_dirfd, const char *letters, char *out,
+		  size_t outsz);
+/* A UID set written from ascending UIDs: "3:5,9". With line set, the
+ * set is a response line: line, the set, CRLF (nothing when empty). */
+struct imap_uidrun {
+	struct sbuf *b;
+	const char *line;
+	uint32_t lo, hi;
+	bool any;
+};
+void imap_uidrun_add(struct imap_uidrun *r, uint32_t uid);
+void imap_uidrun_end(struct imap_uidrun *r);
 
 /* ---- handlers ---- */
 void imap_cmd_capability(struct session_call *c);

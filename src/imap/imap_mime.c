@@ -2,7 +2,9 @@
  * (GMime 3, as DESIGN.md chose: parsing MIME by hand is where mail
  * software breaks). RFC 3501 7.4.2 (the ENVELOPE and BODYSTRUCTURE
  * fields, section numbering, HEADER.FIELDS), RFC 2045/2046 (MIME),
- * RFC 2231 (parameters, decoded by GMime), RFC 5322 (header fields).
+ * RFC 5322 (header fields). Types, parameters, disposition and language
+ * come from the raw header fields as written (imap_parse_mime.c), the
+ * way Dovecot shows them; GMime finds the parts.
  *
  * The message is given in CRLF form (what IMAP sizes count), parsed from
  * memory with a persistent stream, so a leaf part's content is a window
@@ -70,6 +72,28 @@ static void put_nstr(struct sbuf *b, const char *s)
 		imap_put_string(b, s, strlen(s), false);
 }
 
+/* Address parts as the header holds them: GMime decodes RFC 2047
+ * encoded-words in display names, ENVELOPE carries them undecoded (RFC
+ * 3501 7.4.2; Dovecot does the same). put_addr_header hides every '?' as
+ * U+E000 (a private-use character, UTF-8 EE 80 80, that GMime keeps in a
+ * phrase) so that no "=?...?=" is decoded; here it becomes '?' again. */
+#define ADDR_QMARK "\xee\x80\x80"
+
+static void put_astr(struct sbuf *b, const char *s)
+{
+	struct sbuf c = SBUF_INIT(1u << 20);
+	for (const char *p = s; p != NULL && *p;) {
+		if (strncmp(p, ADDR_QMARK, 3) == 0) {
+			sbuf_addch(&c, '?');
+			p += 3;
+		} else {
+			sbuf_addch(&c, *p++);
+		}
+	}
+	put_nstr(b, s != NULL ? sbuf_cstr(&c) : NULL);
+	sbuf_free(&c);
+}
+
 static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 {
 	int n = l != NULL ? internet_address_list_length(l) : 0;
@@ -82,7 +106,7 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 		InternetAddress *ia = internet_address_list_get_address(l, i);
 		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
 			sbuf_addstr(b, "(NIL NIL ");
-			put_nstr(b, internet_address_get_name(ia));
+			put_astr(b, internet_address_get_name(ia));
 			sbuf_addstr(b, " NIL)");
 			InternetAddressList *members =
 				internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia));
@@ -95,13 +119,13 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 					internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(mi));
 				const char *at = strrchr(addr, '@');
 				sbuf_addch(b, '(');
-				put_nstr(b, internet_address_get_name(mi));
+				put_astr(b, internet_address_get_name(mi));
 				sbuf_addstr(b, " NIL ");
 				char *local = at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
-				put_nstr(b, local);
+				put_astr(b, local);
 				free(local);
 				sbuf_addch(b, ' ');
-				put_nstr(b, at != NULL ? at + 1 : NULL);
+				put_astr(b, at != NULL ? at + 1 : NULL);
 				sbuf_addch(b, ')');
 			}
 			sbuf_addstr(b, "(NIL NIL NIL NIL)");
@@ -110,14 +134,14 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 		const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
 		sbuf_addch(b, '(');
-		put_nstr(b, internet_address_get_name(ia));
+		put_astr(b, internet_address_get_name(ia));
 		sbuf_addstr(b, " NIL ");
 		char *local = addr == NULL ? NULL
 			      : at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
-		put_nstr(b, local != NULL && local[0] ? local : NULL);
+		put_astr(b, local != NULL && local[0] ? local : NULL);
 		free(local);
 		sbuf_addch(b, ' ');
-		put_nstr(b, at != NULL ? at + 1 : NULL);
+		put_astr(b, at != NULL ? at + 1 : NULL);
 		sbuf_addch(b, ')');
 	}
 	sbuf_addch(b, ')');
@@ -128,7 +152,16 @@ static void put_addr_header(struct sbuf *b, GMimeObject *o, const char *name, co
 	char *v = raw_header(o, name);
 	if (v == NULL && dflt != NULL)
 		v = raw_header(o, dflt);
-	InternetAddressList *l = v != NULL ? internet_address_list_parse(NULL, v) : NULL;
+	struct sbuf hid = SBUF_INIT(1u << 20);
+	for (const char *p = v; p != NULL && *p; p++) {
+		if (*p == '?')
+			sbuf_addstr(&hid, ADDR_QMARK);
+		else
+			sbuf_addch(&hid, *p);
+	}
+	InternetAddressList *l = v != NULL ? internet_address_list_parse(NULL, sbuf_cstr(&hid))
+			       : NULL;
+	sbuf_free(&hid);
 	put_addr_list(b, l);
 	if (l != NULL)
 		g_object_unref(l);
@@ -177,58 +210,84 @@ int imap_mime_envelope(const char *msg, size_t len, struct sbuf *out)
 	return 0;
 }
 
-static void put_upper(struct sbuf *b, const char *s)
+/* A string as written (types, parameter names: the sender's case, as
+ * Dovecot sends them). */
+static void put_str(struct sbuf *b, const char *s)
 {
-	sbuf_addch(b, '"');
-	for (; *s; s++) {
-		char ch = *s >= 'a' && *s <= 'z' ? (char)(*s - 32) : *s;
-		if (ch == '"' || ch == '\\')
-			sbuf_addch(b, '\\');
-		sbuf_addch(b, ch);
-	}
-	sbuf_addch(b, '"');
+	imap_put_string(b, s, strlen(s), false);
 }
 
-static void put_params(struct sbuf *b, GMimeParamList *l)
+/* The raw field name of o parsed (imap_parse_mime.c); -1: none or bad. */
+static int raw_field(GMimeObject *o, const char *name, bool ct, struct imap_mime_hdr *h)
 {
-	int n = l != NULL ? g_mime_param_list_length(l) : 0;
-	if (n == 0) {
+	char *v = raw_header(o, name);
+	int rc = v != NULL ? imap_mime_hdr_parse(v, strlen(v), ct, h) : -1;
+	free(v);
+	return rc;
+}
+
+/* body-fld-param: the parameters as written; a text part without a
+ * charset gets "charset" "us-ascii" (RFC 2045 5.2, and Dovecot adds it). */
+static void put_params(struct sbuf *b, const struct imap_mime_hdr *h, bool text)
+{
+	size_t n = h != NULL ? h->n : 0;
+	bool charset = false;
+	for (size_t i = 0; i < n; i++)
+		charset = charset || strcasecmp(h->p[i].name, "charset") == 0;
+	if (n == 0 && !text) {
 		sbuf_addstr(b, "NIL");
 		return;
 	}
 	sbuf_addch(b, '(');
-	for (int i = 0; i < n; i++) {
-		GMimeParam *p = g_mime_param_list_get_parameter_at(l, i);
+	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			sbuf_addch(b, ' ');
-		put_upper(b, g_mime_param_get_name(p));
+		put_str(b, h->p[i].name);
 		sbuf_addch(b, ' ');
-		put_nstr(b, g_mime_param_get_value(p));
+		put_str(b, h->p[i].value);
 	}
+	if (text && !charset)
+		sbuf_addstr(b, n > 0 ? " \"charset\" \"us-ascii\"" : "\"charset\" \"us-ascii\"");
 	sbuf_addch(b, ')');
 }
 
 static void put_disposition(struct sbuf *b, GMimeObject *o)
 {
-	GMimeContentDisposition *d = g_mime_object_get_content_disposition(o);
-	if (d == NULL) {
+	struct imap_mime_hdr h;
+	if (raw_field(o, "Content-Disposition", false, &h) < 0) {
 		sbuf_addstr(b, "NIL");
 		return;
 	}
 	sbuf_addch(b, '(');
-	put_upper(b, g_mime_content_disposition_get_disposition(d));
+	put_str(b, h.type);
 	sbuf_addch(b, ' ');
-	put_params(b, g_mime_content_disposition_get_parameters(d));
+	put_params(b, &h, false);
 	sbuf_addch(b, ')');
+	imap_mime_hdr_free(&h);
 }
 
-/* The extension fields after disposition: language, location. */
+/* The extension fields after disposition: language (a list, RFC 3501
+ * body-fld-lang), location. */
 static void put_lang_loc(struct sbuf *b, GMimeObject *o)
 {
 	char *lang = raw_header(o, "Content-Language");
 	char *loc = raw_header(o, "Content-Location");
+	const char *tags[16];
+	char buf[1024];
+	size_t n = 0;
 	sbuf_addch(b, ' ');
-	put_nstr(b, lang);
+	if (lang != NULL &&
+	    imap_mime_lang_parse(lang, strlen(lang), tags, 16, &n, buf, sizeof buf) == 0 && n > 0) {
+		sbuf_addch(b, '(');
+		for (size_t i = 0; i < n; i++) {
+			if (i > 0)
+				sbuf_addch(b, ' ');
+			put_str(b, tags[i]);
+		}
+		sbuf_addch(b, ')');
+	} else {
+		put_nstr(b, lang);
+	}
 	sbuf_addch(b, ' ');
 	put_nstr(b, loc);
 	free(lang);
@@ -257,10 +316,10 @@ static void count_stream(GMimeStream *st, gint64 *size, gint64 *lines)
 			*lines += buf[i] == '\n';
 		last = buf[n - 1];
 	}
-	/* The CRLF before a boundary belongs to the boundary (RFC 2046
-	 * 5.1.1): a last line without one still counts. */
-	if (last != '\n')
-		(*lines)++;
+	/* Lines are the line ends in the content: the CRLF before a
+	 * boundary belongs to the boundary (RFC 2046 5.1.1), so a part
+	 * "abc" CRLF "--b" has none (as Dovecot counts). */
+	(void)last;
 	g_mime_stream_reset(st);
 }
 
@@ -282,26 +341,43 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 		sbuf_addch(b, '(');
 		for (int i = 0; i < n; i++)
 			put_structure(b, g_mime_multipart_get_part(mp, i), ext, depth + 1);
+		/* No part found (no or a wrong boundary): one empty text part,
+		 * as Dovecot shows it. */
 		if (n == 0)
-			sbuf_addstr(b, "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 0 0)");
+			sbuf_printf(b, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0%s)",
+				    ext ? " NIL NIL NIL NIL" : "");
+		struct imap_mime_hdr h;
+		bool have = raw_field(o, "Content-Type", true, &h) == 0;
 		sbuf_addch(b, ' ');
-		put_upper(b, g_mime_content_type_get_media_subtype(ct));
+		put_str(b, have ? h.subtype : g_mime_content_type_get_media_subtype(ct));
 		if (ext) {
 			sbuf_addch(b, ' ');
-			put_params(b, g_mime_content_type_get_parameters(ct));
+			put_params(b, have ? &h : NULL, false);
 			sbuf_addch(b, ' ');
 			put_disposition(b, o);
 			put_lang_loc(b, o);
 		}
+		if (have)
+			imap_mime_hdr_free(&h);
 		sbuf_addch(b, ')');
 		return;
 	}
+	/* Type, subtype and parameters as the sender wrote them; without a
+	 * usable Content-Type, RFC 2045 5.2's default: text/plain us-ascii.
+	 * (message/rfc822 as a digest's default comes from GMime.) */
+	struct imap_mime_hdr h;
+	bool have = raw_field(o, "Content-Type", true, &h) == 0;
+	const char *type = have ? h.type : ct != NULL && GMIME_IS_MESSAGE_PART(o) ? "message" : "text";
+	const char *sub = have ? h.subtype : ct != NULL && GMIME_IS_MESSAGE_PART(o) ? "rfc822" : "plain";
 	sbuf_addch(b, '(');
-	put_upper(b, ct != NULL ? g_mime_content_type_get_media_type(ct) : "text");
+	put_str(b, type);
 	sbuf_addch(b, ' ');
-	put_upper(b, ct != NULL ? g_mime_content_type_get_media_subtype(ct) : "plain");
+	put_str(b, sub);
 	sbuf_addch(b, ' ');
-	put_params(b, ct != NULL ? g_mime_content_type_get_parameters(ct) : NULL);
+	bool is_text = strcasecmp(type, "text") == 0;
+	put_params(b, have ? &h : NULL, is_text);
+	if (have)
+		imap_mime_hdr_free(&h);
 	char *id = raw_header(o, "Content-ID"), *desc = raw_header(o, "Content-Description");
 	char *enc = raw_header(o, "Content-Transfer-Encoding");
 	sbuf_addch(b, ' ');
@@ -309,7 +385,7 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 	sbuf_addch(b, ' ');
 	put_nstr(b, desc);
 	sbuf_addch(b, ' ');
-	put_upper(b, enc != NULL ? enc : "7bit");
+	put_str(b, enc != NULL && enc[0] != '\0' ? enc : "7bit");
 	free(id);
 	free(desc);
 	free(enc);
@@ -337,7 +413,7 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 			count_stream(content_stream(GMIME_PART(o)), &size, &lines);
 
 		sbuf_printf(b, " %lld", (long long)size);
-		if (ct == NULL || g_ascii_strcasecmp(g_mime_content_type_get_media_type(ct), "text") == 0)
+		if (is_text)	/* the type as printed */
 			sbuf_printf(b, " %lld", (long long)lines);
 	}
 	if (ext) {
@@ -362,7 +438,7 @@ static void put_body(struct sbuf *out, GMimeMessage *m, const char *msg, size_t 
 		size_t lines = 0;
 		for (size_t i = h; i < len; i++)
 			lines += msg[i] == '\n';
-		sbuf_printf(out, "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
+		sbuf_printf(out, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 			    "%zu %zu%s)", len - h, lines, ext ? " NIL NIL NIL NIL" : "");
 	} else {
 		put_structure(out, body, ext, 0);
@@ -447,25 +523,39 @@ static void message_section(const char *msg, size_t len, const struct imap_secti
 	}
 }
 
-static GMimeObject *find_part(GMimeMessage *m, const struct imap_section *sec)
+/* The part a section's numbers name (RFC 3501 6.4.5): numbers step into
+ * a multipart's parts and, through a message/rfc822 part, into its
+ * message; "1" of a message that is not multipart is its body, and a
+ * leaf has no parts under it. *owner: the message whose body the part is
+ * when it is such a body (its MIME header is that message's header). */
+static GMimeObject *find_part(GMimeMessage *m, const struct imap_section *sec,
+			      GMimeMessage **owner)
 {
 	GMimeObject *o = g_mime_message_get_mime_part(m);
+	*owner = NULL;
 	for (size_t i = 0; o != NULL && i < sec->nparts; i++) {
 		uint32_t k = sec->part[i];
+		GMimeMessage *in = i == 0 ? m : NULL;
 		if (GMIME_IS_MESSAGE_PART(o)) {
-			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-			o = inner != NULL ? g_mime_message_get_mime_part(inner) : NULL;
+			in = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+			o = in != NULL ? g_mime_message_get_mime_part(in) : NULL;
 			if (o == NULL)
 				return NULL;
+			*owner = NULL;
 		}
 		if (GMIME_IS_MULTIPART(o)) {
 			GMimeMultipart *mp = GMIME_MULTIPART(o);
 			if (k > (uint32_t)g_mime_multipart_get_count(mp))
 				return NULL;
 			o = g_mime_multipart_get_part(mp, (int)k - 1);
-		} else if (k != 1) {
-			return NULL;	/* a single part has only part 1 */
+			*owner = NULL;
+		} else if (k != 1 || *owner != NULL) {
+			/* Past a message's single body there is nothing. */
+			return NULL;
+		} else if (in != NULL) {
+			*owner = in;	/* "1": the body of a single-part message */
 		}
+		/* else a leaf's ".1" is the leaf itself, as Dovecot has it */
 	}
 	return o;
 }
@@ -478,21 +568,36 @@ int imap_mime_section(const char *msg, size_t len, const struct imap_section *se
 		return 0;
 	}
 	GMimeMessage *m = parse(msg, len);
-	GMimeObject *o = m != NULL ? find_part(m, sec) : NULL;
+	GMimeMessage *owner = NULL;
+	GMimeObject *o = m != NULL ? find_part(m, sec, &owner) : NULL;
 	if (o == NULL) {
 		if (m != NULL)
 			g_object_unref(m);
 		return 0;	/* a part that does not exist is empty (RFC 3501 6.4.5) */
 	}
-	if (sec->kind == IMAP_SECTION_MIME) {
+	bool message = GMIME_IS_MESSAGE_PART(o);
+	if (sec->kind == IMAP_SECTION_MIME && owner == m) {
+		/* The body of the message itself: its header (as Dovecot). */
+		sbuf_add(out, msg, header_end(msg, len));
+	} else if (sec->kind == IMAP_SECTION_MIME) {
 		GMimeFormatOptions *fo = g_mime_format_options_new();
 		g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
-		char *hdr = g_mime_object_get_headers(o, fo);
+		char *hdr = owner != NULL ? g_mime_object_get_headers(GMIME_OBJECT(owner), fo)
+			    : g_mime_object_get_headers(o, fo);
 		g_mime_format_options_free(fo);
+		/* The header and its blank line; a part that is empty from
+		 * boundary to boundary has neither (as Dovecot counts). */
+		gint64 size = 1, lines;
+		if (GMIME_IS_PART(o) && (hdr == NULL || hdr[0] == '\0'))
+			count_stream(content_stream(GMIME_PART(o)), &size, &lines);
 		if (hdr != NULL)
 			sbuf_addstr(out, hdr);
-		sbuf_addstr(out, "\r\n");
+		if (size > 0)
+			sbuf_addstr(out, "\r\n");
 		g_free(hdr);
+	} else if (sec->kind != IMAP_SECTION_ALL && !message) {
+		/* HEADER, HEADER.FIELDS, TEXT name parts of a message/rfc822
+		 * part only: elsewhere empty (RFC 3501 6.4.5; Dovecot too). */
 	} else if (sec->kind == IMAP_SECTION_ALL && GMIME_IS_PART(o)) {
 		GMimeStream *st = content_stream(GMIME_PART(o));
 		if (st != NULL) {

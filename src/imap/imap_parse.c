@@ -224,6 +224,11 @@ static int parse_level(struct parser *ps, unsigned depth, struct imap_arg **firs
 			r = parse_quoted(ps, a);
 		} else if (c == '{') {
 			r = parse_literal(ps, a);
+		} else if (c == '~' && ps->end - ps->p > 1 && ps->p[1] == '{') {
+			/* literal8 (RFC 3516, RFC 6855 APPEND UTF8): "~{n}". */
+			ps->p++;
+			r = parse_literal(ps, a);
+			a->lit8 = true;
 		} else {
 			r = parse_atom(ps, a);
 		}

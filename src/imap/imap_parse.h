@@ -4,8 +4,9 @@
  * Follows RFC 3501 section 9 / RFC 9051 section 9 (formal syntax: atoms,
  * quoted strings, literals, lists, sequence sets, fetch attributes, section
  * specs, search keys, store flags), RFC 7888 (LITERAL+ / LITERAL-: "{n+}"),
- * RFC 7162 (CHANGEDSINCE, UNCHANGEDSINCE, MODSEQ search key) and RFC 4731
- * (ESEARCH RETURN options).
+ * RFC 7162 (CHANGEDSINCE, UNCHANGEDSINCE, MODSEQ search key), RFC 4731
+ * (ESEARCH RETURN options) and RFC 6855 / RFC 3516 (literal8 "~{n}", for
+ * APPEND UTF8).
  *
  * A command arrives as one buffer: its lines with every literal's bytes in
  * place after its "{n}" CRLF, as on the wire (the session assembles it;
@@ -61,6 +62,7 @@ struct imap_arg {
 	 * a literal may hold any byte but NUL. */
 	const char *str;
 	size_t len;
+	bool lit8;		/* LITERAL written "~{n}" (literal8) */
 	/* LIST: the children */
 	struct imap_arg *list;
 	size_t n;
@@ -245,6 +247,41 @@ struct imap_search_cmd {
 int imap_search_parse(const struct imap_arg *args, size_t n, struct imap_search_cmd *out,
 		      char *err);
 void imap_search_free(struct imap_search_cmd *s);
+
+/* ---- MIME header fields for BODYSTRUCTURE (imap_parse_mime.c) ---- */
+
+#define IMAP_MIME_PARAMS_MAX 32	/* parameters kept of one header field */
+#define IMAP_MIME_HDR_MAX 65536	/* bytes of one field's value looked at */
+
+struct imap_mime_param {
+	const char *name, *value;	/* as written (value unquoted) */
+};
+
+/* "type/subtype; a=b" (Content-Type) or "type; a=b" (Content-Disposition),
+ * comments dropped, RFC 2231 pieces joined, case and encodings kept. */
+struct imap_mime_hdr {
+	const char *type, *subtype;	/* subtype NULL for a disposition */
+	struct imap_mime_param p[IMAP_MIME_PARAMS_MAX];
+	size_t n;
+	char *mem;		/* owned: every string above */
+	size_t used;
+};
+
+/* -1 (nothing to free) when raw holds no type (or no "/subtype" for a
+ * Content-Type): the caller uses the RFC 2045 default. */
+int imap_mime_hdr_parse(const char *raw, size_t len, bool content_type, struct imap_mime_hdr *h);
+void imap_mime_hdr_free(struct imap_mime_hdr *h);
+/* The language tags of a Content-Language value ("en, de" -> en, de),
+ * copied into buf; -1 when more than max or buf is too small. */
+int imap_mime_lang_parse(const char *raw, size_t len, const char **tags, size_t max, size_t *n,
+			 char *buf, size_t bufsz);
+
+/* ---- mailbox names: modified UTF-7 <-> UTF-8 (imap_parse_utf7.c) ---- */
+
+/* 0, or -1 when in is not valid (shortest-form) modified UTF-7 / UTF-8
+ * or out (outsz bytes, NUL included) is too small. */
+int imap_utf7_to_utf8(const char *in, char *out, size_t outsz);
+int imap_utf8_to_utf7(const char *in, char *out, size_t outsz);
 
 /* ---- dates (RFC 3501 date, date-time) ---- */
 

@@ -10,6 +10,7 @@
  * bytes follow at once; a refused one is still read and dropped, never
  * run as commands), RFC 2595 / RFC 3501 6.2.1 (after STARTTLS the core
  * drops what the client pipelined in plaintext). */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,7 +147,7 @@ void imap_capabilities(const struct imap_sess *ss, struct sbuf *b)
 	bool tls = session_is_tls(ss->s);
 	bool login_ok = tls || ss->srv->conf->login_plaintext;
 	sbuf_addstr(b, "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS "
-		    "MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE");
+		    "MOVE CHILDREN SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE");
 	if (ss->state == IMAP_ST_NOAUTH) {
 		if (!tls && ss->srv->conf->ssl != NULL)
 			sbuf_addstr(b, " STARTTLS");
@@ -391,6 +392,7 @@ static void sess_free(struct imap_sess *ss)
 {
 	imap_auth_cancel(ss);
 	imap_folder_free(ss->sel);
+	imap_kw_drop(ss);
 	cmd_reset(ss);
 	sbuf_free(&ss->cmd);
 	imap_server_remove(ss);
@@ -491,4 +493,40 @@ bool imap_sess_accept(struct imap_server *srv, int fd, const struct sockaddr *pe
 	sbuf_addstr(&b, "] inetkit IMAP ready.\r\n");
 	imap_send_sbuf(ss, &b);
 	return true;
+}
+
+/* ---- UID sets ---- */
+
+static void uidrun_flush(struct imap_uidrun *r)
+{
+	if (!r->any)
+		return;
+	if (r->lo == r->hi)
+		sbuf_printf(r->b, "%" PRIu32, r->lo);
+	else
+		sbuf_printf(r->b, "%" PRIu32 ":%" PRIu32, r->lo, r->hi);
+}
+
+void imap_uidrun_add(struct imap_uidrun *r, uint32_t uid)
+{
+	if (r->any && r->hi != UINT32_MAX && uid == r->hi + 1) {
+		r->hi = uid;
+		return;
+	}
+	if (r->any) {
+		uidrun_flush(r);
+		sbuf_addch(r->b, ',');
+	} else if (r->line != NULL) {
+		sbuf_addstr(r->b, r->line);
+	}
+	r->lo = r->hi = uid;
+	r->any = true;
+}
+
+void imap_uidrun_end(struct imap_uidrun *r)
+{
+	uidrun_flush(r);
+	if (r->any && r->line != NULL)
+		sbuf_addstr(r->b, "\r\n");
+	r->any = false;
 }

@@ -35,6 +35,26 @@ static void clear_recs(struct mail_index *ix)
 	for (size_t i = 0; i < ix->n; i++)
 		free(ix->v[i].base);
 	ix->n = 0;
+	ix->ngone = 0;
+}
+
+/* Remember an expunge; out of memory, forget them all (VANISHED then
+ * lists more than needed, which RFC 7162 allows). */
+static void gone_add(struct mail_index *ix, uint32_t uid, uint64_t modseq)
+{
+	if (ix->ngone == ix->capgone) {
+		size_t nc = ix->capgone ? ix->capgone * 2 : 64;
+		struct mail_index_gone *g = realloc(ix->gone, nc * sizeof *g);
+		if (g == NULL) {
+			ix->ngone = 0;
+			ix->base_modseq = modseq;
+			return;
+		}
+		ix->gone = g;
+		ix->capgone = nc;
+	}
+	ix->gone[ix->ngone].uid = uid;
+	ix->gone[ix->ngone++].modseq = modseq;
 }
 
 void mail_index_free(struct mail_index *ix)
@@ -43,6 +63,7 @@ void mail_index_free(struct mail_index *ix)
 		return;
 	clear_recs(ix);
 	free(ix->v);
+	free(ix->gone);
 	free(ix);
 }
 
@@ -117,6 +138,7 @@ static int apply(struct mail_index *ix, char *line, bool first)
 		ix->uidvalidity = (uint32_t)a;
 		ix->uidnext = (uint32_t)b;
 		ix->highestmodseq = c;
+		ix->base_modseq = c;
 		return 0;
 	}
 	char kind = line[0];
@@ -129,9 +151,15 @@ static int apply(struct mail_index *ix, char *line, bool first)
 		ix->highestmodseq = b;
 	ix->records++;
 	if (kind == '-') {
+		gone_add(ix, (uint32_t)a, b);
 		struct mail_index_rec *r = mail_index_find(ix, (uint32_t)a);
-		if (r != NULL)
-			r->uid = 0;	/* squeezed after the whole read */
+		/* Removed now, not marked: a zero UID in the middle would
+		 * break the binary search of the records that follow. */
+		if (r != NULL) {
+			free(r->base);
+			memmove(r, r + 1, (size_t)(ix->v + ix->n - (r + 1)) * sizeof *r);
+			ix->n--;
+		}
 		return *p == '\0' ? 0 : -1;
 	}
 	char *flags = p, *sp = strchr(p, ' ');
@@ -258,6 +286,8 @@ static int rewrite(struct mail_index *ix, ik_err *e)
 	ix->ino = (uint64_t)st.st_ino;
 	ix->off = b.len;
 	ix->records = ix->n;
+	ix->ngone = 0;	/* the new log holds no expunge records */
+	ix->base_modseq = ix->highestmodseq;
 	sbuf_free(&b);
 	return 0;
 }
@@ -438,6 +468,7 @@ int mail_index_sync(struct mail_index *ix, const struct mail_index_seen *seen, s
 		struct mail_index_rec *r = &ix->v[i];
 		if (sbuf_printf(&b, "- %" PRIu32 " %" PRIu64 "\n", r->uid, ++ix->highestmodseq) < 0)
 			goto toobig;
+		gone_add(ix, r->uid, ix->highestmodseq);
 		nrec++;
 		r->uid = 0;
 	}

@@ -61,6 +61,15 @@ struct mail_index {
 	size_t records;
 	uint32_t last_uid;	/* the largest UID a "+" record gave */
 	bool rebuilt;		/* the last open or sync had to rebuild */
+	/* Expunges since the log was last written whole (its first line's
+	 * HIGHESTMODSEQ, base_modseq): every one after base_modseq is here,
+	 * so QRESYNC's VANISHED (EARLIER) can be exact (RFC 7162 3.2.5.2). */
+	struct mail_index_gone {
+		uint32_t uid;
+		uint64_t modseq;
+	} *gone;
+	size_t ngone, capgone;
+	uint64_t base_modseq;
 };
 
 /* A message as found on disk (mailbox_scan): its base name and flags. */

@@ -15,7 +15,7 @@ from conftest import BIN, free_port, run
 from imapd_env import PASSWORD, Imapd, Raw, tls_context, uid_of
 
 CAPS = ("IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UNSELECT UIDPLUS MOVE CHILDREN "
-        "SPECIAL-USE ESEARCH CONDSTORE")
+        "SPECIAL-USE ESEARCH CONDSTORE QRESYNC UTF8=ACCEPT STATUS=SIZE")
 
 MULTIPART = (
     "From: Alice Example <alice@example.org>\r\n"
@@ -255,7 +255,7 @@ def test_select_list_and_special_use(srv):
     assert r.cmd('b LIST "" ""') == ['* LIST (\\Noselect) "." ""', "b OK List completed."]
     sel = r.cmd("c SELECT INBOX")
     assert sel[0] == "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"
-    assert sel[1] == ("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] "
+    assert sel[1] == ("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] "
                       "Flags permitted.")
     assert sel[2:4] == ["* 0 EXISTS", "* 0 RECENT"]
     assert re.fullmatch(r"\* OK \[UIDVALIDITY \d+\] UIDs valid", sel[4])
@@ -309,14 +309,15 @@ def test_fetch_every_item(srv):
         assert b'"=?UTF-8?Q?caf=C3=A9?= report"' in f.read()
     assert m.fetch("1", "(ENVELOPE)")[1][0].decode().endswith('"<m1@example.org>"))')
     typ, data = m.fetch("1", "(BODYSTRUCTURE)")
+    # as Dovecot writes it: the sender's case, lines = line ends in the part
     assert data[0].decode().endswith(
-        'BODYSTRUCTURE (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 24 2 NIL NIL NIL NIL)'
-        '("APPLICATION" "OCTET-STREAM" ("NAME" "data.bin") NIL NIL "BASE64" 8 NIL '
-        '("ATTACHMENT" ("FILENAME" "data.bin")) NIL NIL) "MIXED" ("BOUNDARY" "XYZ") NIL NIL NIL))')
+        'BODYSTRUCTURE (("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 24 1 NIL NIL NIL NIL)'
+        '("application" "octet-stream" ("name" "data.bin") NIL NIL "base64" 8 NIL '
+        '("attachment" ("filename" "data.bin")) NIL NIL) "mixed" ("boundary" "XYZ") NIL NIL NIL))')
     typ, data = m.fetch("1", "(BODY)")
     assert data[0].decode().endswith(
-        'BODY (("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" 24 2)'
-        '("APPLICATION" "OCTET-STREAM" ("NAME" "data.bin") NIL NIL "BASE64" 8) "MIXED"))')
+        'BODY (("text" "plain" ("charset" "utf-8") NIL NIL "7bit" 24 1)'
+        '("application" "octet-stream" ("name" "data.bin") NIL NIL "base64" 8) "mixed"))')
     typ, data = m.fetch("1", "(BODY.PEEK[1] BODY.PEEK[2] BODY.PEEK[2.MIME] BODY.PEEK[]<0.20>)")
     # the CRLF before a boundary is the boundary's (RFC 2046 5.1.1)
     assert data[0][1] == b"Hello Bob,\r\nthe numbers."

@@ -14,7 +14,7 @@ C: hi
 S: a2 OK [APPENDUID {n} 1] Append completed.
 C: a3 SELECT INBOX
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft)] Flags permitted.
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted.
 S: * 1 EXISTS
 S: * 0 RECENT
 S: * OK [UIDVALIDITY {n}] UIDs valid

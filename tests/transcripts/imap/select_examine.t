@@ -7,7 +7,7 @@ C: a1 LOGIN selma {password}
 S: a1 OK [CAPABILITY {*}] Logged in
 C: a2 SELECT Sent
 S: * FLAGS (\Answered \Flagged \Deleted \Seen \Draft)
-S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft)] Flags permitted.
+S: * OK [PERMANENTFLAGS (\Answered \Flagged \Deleted \Seen \Draft \*)] Flags permitted.
 S: * 0 EXISTS
 S: * 0 RECENT
 S: * OK [UIDVALIDITY {n}] UIDs valid
