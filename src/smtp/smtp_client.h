@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
@@ -47,6 +48,11 @@ struct smtp_client_opts {
 	uint64_t connect_ms;
 	uint64_t reply_ms;		/* greeting and each command */
 	uint64_t data_ms;		/* the end of DATA */
+	/* `inetkit mail send`: TLS from the first byte (port 465, RFC 8314),
+	 * under the same policy's context; and the dialogue on trace with
+	 * each step labelled, AUTH arguments as "****", the body as its size. */
+	bool implicit_tls;
+	FILE *trace;
 };
 
 /* What the dialogue gave, per recipient: code is the RCPT reply when that

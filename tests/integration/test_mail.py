@@ -1,0 +1,304 @@
+"""`inetkit mail`: the mail client, against inetkit's own smtpd/pop3d/imapd
+and Debian's Postfix and Dovecot started on loopback.
+
+Messages are parsed back with Python's `email` package (the reference
+reader here): subject, addresses, every part, attachment bytes and names."""
+import email
+import email.policy
+import json
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, free_port, run
+from smtpd_env import PASSWORD, Smtpd
+
+
+def mail(*args, input=None, timeout=60, env=None):
+    return subprocess.run([BIN, "mail", *args], input=input, capture_output=True,
+                          timeout=timeout, env=env)
+
+
+def parse(data):
+    return email.message_from_bytes(data, policy=email.policy.default)
+
+
+def ip_cert(directory):
+    """A self-signed certificate for 127.0.0.1 (so --cacert verifies the
+    chain and the address), written where Smtpd(tls=True) reads it."""
+    cert = os.path.join(directory, "cert.pem")
+    key = os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert
+
+
+def account_conf(path, name="test", **keys):
+    keys.setdefault("password_command", "echo %s" % PASSWORD)
+    with open(path, "a") as f:
+        f.write("[account %s]\n" % name)
+        for k, v in keys.items():
+            f.write("%s = %s\n" % (k, v))
+    return str(path)
+
+
+CHINESE_SUBJECT = "你好，世界 — 测试邮件"
+CHINESE_NAME = "报告 2026（终稿）.bin"
+
+
+@pytest.fixture
+def files(tmp_path):
+    d = tmp_path / "files"
+    d.mkdir()
+    blob = bytes(range(256)) * 40 + b"\r\n.\r\nend\n\x00"
+    (d / CHINESE_NAME).write_bytes(blob)
+    (d / "table.csv").write_bytes(b"a,b\r\n1,2\r\n")
+    (d / "page.html").write_text("<p>Grüße <b>bold</b></p>\n", encoding="utf-8")
+    return d, blob
+
+
+def compose_args(d):
+    return ["--from", "Zhang San <alice@example.test>", "--to", "Bob <bob@example.test>",
+            "--cc", "carol@example.test", "--bcc", "hidden@example.test",
+            "--subject", CHINESE_SUBJECT, "--body", "Héllo wörld\n你好\n.leading dot\n",
+            "--html", str(d / "page.html"),
+            "--attach", str(d / CHINESE_NAME), "--attach", str(d / "table.csv"),
+            "--header", "X-Mailer-Test: yes"]
+
+
+def check_composed(msg, blob):
+    assert str(msg["subject"]) == CHINESE_SUBJECT
+    assert msg["from"].addresses[0].addr_spec == "alice@example.test"
+    assert msg["from"].addresses[0].display_name == "Zhang San"
+    assert msg["to"].addresses[0].addr_spec == "bob@example.test"
+    assert msg["cc"].addresses[0].addr_spec == "carol@example.test"
+    assert msg["bcc"] is None and b"hidden" not in msg.as_bytes()
+    assert msg["x-mailer-test"] == "yes"
+    assert msg["message-id"].startswith("<") and msg["date"] is not None
+    assert msg.get_content_type() == "multipart/mixed"
+    body = msg.get_body(preferencelist=("plain",))
+    assert body.get_content() == "Héllo wörld\n你好\n.leading dot\n"
+    html = msg.get_body(preferencelist=("html",))
+    assert "Grüße" in html.get_content()
+    atts = list(msg.iter_attachments())
+    assert [a.get_filename() for a in atts] == [CHINESE_NAME, "table.csv"]
+    assert atts[0].get_content_type() == "application/octet-stream"
+    assert atts[0].get_payload(decode=True) == blob
+    assert atts[1].get_content_type() == "text/csv"
+    assert atts[1].get_payload(decode=True) == b"a,b\r\n1,2\r\n"
+
+
+# ---- composing ----
+
+def test_dry_run_parses_back_with_python_email(files):
+    d, blob = files
+    p = mail("send", "-n", *compose_args(d))
+    assert p.returncode == 0, p.stderr
+    check_composed(parse(p.stdout), blob)
+    # the subject is RFC 2047-encoded, the file name RFC 2231 (filename*)
+    assert b"Subject: =?UTF-8?" in p.stdout
+    assert b"filename*" in p.stdout
+    assert all(b < 0x80 for b in p.stdout)
+
+
+def test_body_from_stdin_and_quoted_printable_for_mostly_ascii():
+    text = "A long line of mostly plain text with one accent: café.\n" * 3
+    p = mail("send", "-n", "--from", "a@example.test", "--to", "b@example.test",
+             "--subject", "plain", input=text.encode())
+    assert p.returncode == 0, p.stderr
+    assert b"Content-Transfer-Encoding: quoted-printable" in p.stdout
+    assert parse(p.stdout).get_content() == text
+
+
+@pytest.mark.parametrize("header", ["X-A: one\r\nBcc: evil@example.test", "X-A: a\nb",
+                                    "Bcc: x@example.test", "Bad Name: v", "NoColon"])
+def test_bad_headers_are_refused(header):
+    p = mail("send", "-n", "--from", "a@example.test", "--to", "b@example.test",
+             "--body", "x", "--header", header)
+    assert p.returncode == 2
+    assert p.stdout == b""
+    assert p.stderr.startswith(b"inetkit mail: --header")
+
+
+def test_bad_input_is_refused_before_anything():
+    p = mail("send", "-n", "--to", "b@example.test", "--body", "x")
+    assert p.returncode == 2 and b"no sender" in p.stderr
+    p = mail("send", "-n", "--from", "a@example.test", "--body", "x")
+    assert p.returncode == 2 and b"no recipient" in p.stderr
+    p = mail("send", "-n", "--from", "a@example.test", "--to", "not an address", "--body", "x")
+    assert p.returncode == 2 and b"not an address" in p.stderr
+    p = mail("send", "-n", "--from", "a@example.test", "--to", "b@example.test",
+             "--subject", "two\nlines", "--body", "x")
+    assert p.returncode == 2
+    p = mail("send", "--maildir", "x")
+    assert p.returncode == 2 and b"--maildir does not apply to mail send" in p.stderr
+
+
+def test_help():
+    p = subprocess.run([BIN, "mail", "--help"], capture_output=True)
+    assert p.returncode == 0 and b"Usage: inetkit mail VERB" in p.stdout
+
+
+# ---- sending through inetkit smtpd ----
+
+@pytest.fixture
+def smtpd(tmp_path):
+    srv = Smtpd(tmp_path / "smtpd", users=("alice", "bob", "carol", "hidden"), tls=True,
+                start=False)
+    ip_cert(srv.base)            # replaces the certificate Smtpd made
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def test_send_submission_starttls_auth_verified(smtpd, files, tmp_path):
+    d, blob = files
+    conf = account_conf(tmp_path / "mail.conf", user="alice",
+                        smtp_server="127.0.0.1:%d" % smtpd.sub_port,
+                        cacert=os.path.join(smtpd.base, "cert.pem"))
+    p = mail("send", "--config", conf, "--json", *compose_args(d)[:-2],
+             "--to", "carol@localhost")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["ok"] is True and res["refused"] == []
+    assert res["accepted"] == ["bob@example.test", "carol@localhost", "carol@example.test",
+                               "hidden@example.test"]
+    for user in ("bob", "carol", "hidden"):
+        smtpd.wait_stored(user, 2 if user == "carol" else 1)
+    data = smtpd.messages("hidden")[0]
+    msg = parse(data)
+    assert str(msg["subject"]) == CHINESE_SUBJECT
+    assert msg["bcc"] is None and b"hidden@" not in data.split(b"\n\n", 1)[1]
+    atts = list(msg.iter_attachments())
+    assert atts[0].get_filename() == CHINESE_NAME
+    assert atts[0].get_payload(decode=True) == blob
+    assert msg["message-id"] == res["message_id"]
+    log = smtpd.log()
+    assert "tls=TLSv1.3" in log or "TLSv1.3" in log
+
+
+def test_send_implicit_tls_and_trace_masks_secrets(smtpd, tmp_path):
+    conf = account_conf(tmp_path / "mail.conf", user="alice", tls="implicit",
+                        smtp_server="127.0.0.1:%d" % smtpd.subs_port, insecure="yes")
+    p = mail("send", "--config", conf, "--trace", "--from", "alice@example.test",
+             "--to", "bob@example.test", "--subject", "traced", "--body", "secret body text")
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    for step in ("step: TLS (implicit", "step: greeting", "step: capability",
+                 "step: authentication", "step: envelope", "step: data"):
+        assert step in err, err
+    assert "> AUTH PLAIN ****" in err
+    assert PASSWORD not in err
+    import base64
+    assert base64.b64encode(b"\0alice\0" + PASSWORD.encode()).decode() not in err
+    assert "secret body text" not in err
+    assert "< 235" in err and "> MAIL FROM:<alice@example.test>" in err
+    smtpd.wait_stored("bob", 1)
+
+
+def test_refused_recipients_are_named_and_the_rest_delivered(smtpd, tmp_path):
+    conf = account_conf(tmp_path / "mail.conf", user="alice",
+                        smtp_server="127.0.0.1:%d" % smtpd.sub_port, insecure="yes")
+    p = mail("send", "--config", conf, "--from", "alice@example.test",
+             "--to", "bob@example.test", "--to", "nosuchuser@example.test",
+             "--body", "partly")
+    assert p.returncode == 1
+    err = p.stderr.decode()
+    assert err.startswith("inetkit mail: refused nosuchuser@example.test: 550"), err
+    assert "sent <" in p.stdout.decode() and "to 1 of 2 recipients" in p.stdout.decode()
+    smtpd.wait_stored("bob", 1)
+
+
+def test_wrong_password_and_unverified_certificate_fail_cleanly(smtpd, tmp_path):
+    conf = account_conf(tmp_path / "bad.conf", user="alice", password_command="echo wrong",
+                        smtp_server="127.0.0.1:%d" % smtpd.sub_port, insecure="yes")
+    snap = smtpd.snapshot()
+    p = mail("send", "--config", conf, "--from", "alice@example.test", "--to",
+             "bob@example.test", "--body", "x")
+    assert p.returncode == 1
+    assert p.stderr.decode().startswith("inetkit mail: not sent: AUTH refused"), p.stderr
+    # the system store does not know the self-signed certificate
+    empty = tmp_path / "empty-netrc"
+    empty.write_text("")
+    p = mail("send", "--server", "127.0.0.1:%d" % smtpd.sub_port, "--user", "alice",
+             "--netrc-file", str(empty), "--from", "alice@example.test", "--to",
+             "bob@example.test", "--body", "x", input=b"")
+    assert p.returncode == 1
+    assert b"no password" in p.stderr
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login alice password %s\n" % PASSWORD)
+    netrc.chmod(0o600)
+    p = mail("send", "--server", "127.0.0.1:%d" % smtpd.sub_port, "--netrc-file", str(netrc),
+             "--from", "alice@example.test", "--to", "bob@example.test", "--body", "x")
+    assert p.returncode == 1
+    assert b"certificate verify failed" in p.stderr, p.stderr
+    smtpd.assert_nothing_stored(snap)
+
+
+def test_accounts_file_errors(tmp_path):
+    conf = tmp_path / "mail.conf"
+    conf.write_text("[account a]\nsmtp_server = h:1\nbogus = 1\n")
+    p = mail("send", "--config", str(conf), "-n", "--from", "a@b.c", "--to", "d@e.f",
+             "--body", "x")
+    assert p.returncode == 2 and b"bogus" in p.stderr
+    conf.write_text("[account a]\nfrom = a@example.test\n[account b]\nfrom = b@example.test\n")
+    p = mail("send", "--config", str(conf), "-n", "--to", "d@e.f", "--body", "x")
+    assert p.returncode == 2 and b"--account" in p.stderr
+    p = mail("send", "--config", str(conf), "--account", "b", "-n", "--to", "d@e.f",
+             "--body", "x")
+    assert p.returncode == 0 and b"From: b@example.test" in p.stdout
+    p = mail("send", "--config", str(conf), "--account", "zz", "-n", "--to", "d@e.f",
+             "--body", "x")
+    assert p.returncode == 2 and b"no [account zz]" in p.stderr
+
+
+# ---- Postfix ----
+
+postfix_missing = pytest.mark.skipif(not shutil.which("postfix"),
+                                     reason="Debian's postfix missing")
+
+
+@postfix_missing
+def test_send_to_postfix_and_starttls_required_refused_by_it(tmp_path, files):
+    from test_relay_out import _postfix, _connects
+    d, blob = files
+    port = free_port()
+    w, conf, new = _postfix(tmp_path, port, "dest.test", "dora")
+    try:
+        deadline = time.monotonic() + 30
+        while not _connects("127.0.0.1", port):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        empty = tmp_path / "empty-netrc"
+        empty.write_text("")
+        base = ["--server", "127.0.0.1:%d" % port, "--netrc-file", str(empty),
+                "--from", "alice@example.test", "--to", "dora@dest.test",
+                "--subject", CHINESE_SUBJECT, "--body", "to postfix",
+                "--attach", str(d / CHINESE_NAME)]
+        # Postfix here offers no STARTTLS: TLS is required by default
+        p = mail("send", "--trace", *base)
+        assert p.returncode == 1
+        assert p.stderr.decode().splitlines()[-1] == (
+            "inetkit mail: not sent: 4.7.5 TLS is required for 127.0.0.1 but the server "
+            "does not offer STARTTLS")
+        assert "MAIL FROM" not in p.stderr.decode()
+        p = mail("send", "--no-tls", *base)
+        assert p.returncode == 0, p.stderr
+        deadline = time.monotonic() + 30
+        while not (os.path.isdir(new) and os.listdir(new)):
+            assert time.monotonic() < deadline, "nothing delivered by postfix"
+            time.sleep(0.1)
+        assert len(os.listdir(new)) == 1
+        msg = parse(open(os.path.join(new, os.listdir(new)[0]), "rb").read())
+        assert str(msg["subject"]) == CHINESE_SUBJECT
+        att = next(msg.iter_attachments())
+        assert att.get_filename() == CHINESE_NAME and att.get_payload(decode=True) == blob
+    finally:
+        subprocess.run(["postfix", "-c", conf, "stop"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
