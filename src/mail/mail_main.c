@@ -81,6 +81,7 @@ struct verb {
 
 static const struct verb verbs[] = {
 	{"send", 0, 0, O_SEND | O_JSON, mail_cmd_send},
+	{"fetch", 0, 0, O_FETCH, mail_cmd_fetch},
 };
 
 enum {
