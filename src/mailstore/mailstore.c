@@ -398,6 +398,6 @@ int maildir_tmp_commit(int md, int fd, const char *name, uint64_t size, const ch
 void maildir_tmp_discard(int md, const char *name)
 {
 	char rel[NAME_MAX + 8];
-	if (str_fmt(rel, sizeof rel, "tmp/%s", name) == 0)
+	if (str_fmt(rel, sizeof rel, "tmp/%s", name) >= 0)
 		unlinkat(md, rel, 0);
 }

@@ -302,3 +302,230 @@ def test_send_to_postfix_and_starttls_required_refused_by_it(tmp_path, files):
     finally:
         subprocess.run(["postfix", "-c", conf, "stop"], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+
+
+# ---- fetch ----
+
+def netrc_for(tmp_path, user="alice", password=PASSWORD, host="127.0.0.1"):
+    p = tmp_path / ("netrc-" + user)
+    p.write_text("machine %s login %s password %s\n" % (host, user, password))
+    p.chmod(0o600)
+    return str(p)
+
+
+def maildir_files(md, sub=None):
+    out = []
+    for s in ([sub] if sub else ["new", "cur"]):
+        d = os.path.join(md, s)
+        if os.path.isdir(d):
+            out += sorted(os.path.join(d, n) for n in os.listdir(d))
+    return out
+
+
+def composed(files, n):
+    """A message made by `inetkit mail send -n` (Chinese subject and
+    attachment name), as bytes."""
+    d, blob = files
+    p = mail("send", "-n", "--from", "alice@example.test", "--to", "bob@example.test",
+             "--subject", "%s %d" % (CHINESE_SUBJECT, n), "--body", "message %d\n" % n,
+             "--attach", str(d / CHINESE_NAME))
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def fetched_count(p):
+    line = p.stdout.decode().strip().splitlines()[-1]
+    assert line.startswith("fetched "), p.stdout
+    return int(line.split()[1])
+
+
+@pytest.fixture
+def pop3d(tmp_path):
+    from pop3d_env import Pop3d
+    srv = Pop3d(tmp_path / "pop3d")
+    yield srv
+    srv.stop()
+
+
+def test_fetch_pop3_stls_idempotent_then_delete(pop3d, files, tmp_path):
+    msgs = [composed(files, i) for i in range(3)]
+    for m in msgs:
+        pop3d.deliver(m)
+    md = str(tmp_path / "Mail")
+    args = ["fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % pop3d.port, "-k",
+            "--netrc-file", netrc_for(tmp_path), "--maildir", md]
+    p = mail(*args)
+    assert p.returncode == 0, p.stderr
+    assert fetched_count(p) == 3
+    got = sorted(open(f, "rb").read() for f in maildir_files(md, "new"))
+    assert got == sorted(msgs)                      # byte-identical, LF line ends
+    for data in got:
+        att = next(parse(data).iter_attachments())
+        assert att.get_filename() == CHINESE_NAME and att.get_payload(decode=True) == files[1]
+    assert not os.listdir(os.path.join(md, "tmp"))
+    # fetch twice fetches nothing new; the server still has everything
+    p = mail(*args)
+    assert p.returncode == 0 and fetched_count(p) == 0
+    pop3d.deliver(composed(files, 9))
+    p = mail(*args, "--delete")
+    assert p.returncode == 0 and fetched_count(p) == 1
+    assert len(maildir_files(md)) == 4
+    assert pop3d.all_files() == []                   # DELE'd at QUIT
+    p = mail(*args)
+    assert p.returncode == 0 and fetched_count(p) == 0
+
+
+def test_fetch_trace_labels_steps_and_masks(pop3d, tmp_path):
+    pop3d.deliver(b"Subject: secret subject\n\nsecret body\n")
+    p = mail("fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % pop3d.port, "-k",
+             "--netrc-file", netrc_for(tmp_path), "--maildir", str(tmp_path / "M"), "--trace")
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    for step in ("step: greeting", "step: capability", "step: TLS (STLS", "step: authentication",
+                 "step: listing", "step: retrieval", "step: end"):
+        assert step in err, err
+    assert "> PASS ****" in err and PASSWORD not in err
+    assert "secret body" not in err and "secret subject" not in err
+
+
+def test_fetch_journal_settles_a_crash_between_rename_and_record(pop3d, tmp_path):
+    # pop3d's UIDLs are its Maildir base names: the journal's keys
+    uidl = [pop3d.deliver(b"Subject: m%d\nMessage-ID: <m%d@x>\n\nbody\n" % (i, i))
+            for i in range(3)]
+    md = str(tmp_path / "Mail")
+    args = ["fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % pop3d.port, "-k",
+            "--netrc-file", netrc_for(tmp_path), "--maildir", md]
+    assert fetched_count(mail(*args)) == 3
+    jdir = os.path.join(md, ".inetkit-fetch")
+    [jname] = os.listdir(jdir)
+    jpath = os.path.join(jdir, jname)
+    lines = open(jpath).read().splitlines()
+    assert sorted(lines) == sorted("+ %s -" % u for u in uidl)
+    local = {parse(open(f, "rb").read())["message-id"]: f for f in maildir_files(md)}
+    # A crash after the rename (the file is in new/) but before "+": settled
+    # as done. A crash before the rename: tmp/ file removed, fetched again.
+    done_name = os.path.basename(local["<m0@x>"]).split(",")[0]
+    os.unlink(local["<m1@x>"])
+    open(os.path.join(md, "tmp", "crashed.tmpname"), "w").write("partial")
+    with open(jpath, "w") as f:
+        f.write("+ %s -\n" % uidl[2])
+        f.write("? %s %s\n" % (uidl[0], done_name))
+        f.write("? %s crashed.tmpname\n" % uidl[1])
+        f.write("+ torn-line-without-newline")
+    p = mail(*args)
+    assert p.returncode == 0, p.stderr
+    assert fetched_count(p) == 1
+    ids = sorted(parse(open(f, "rb").read())["message-id"] for f in maildir_files(md))
+    assert ids == ["<m0@x>", "<m1@x>", "<m2@x>"]
+    assert os.listdir(os.path.join(md, "tmp")) == []
+    assert fetched_count(mail(*args)) == 0
+
+
+@pytest.fixture
+def imapd(tmp_path):
+    from imapd_env import Imapd
+    srv = Imapd(tmp_path / "imapd", users=("alice",))
+    yield srv
+    srv.stop()
+
+
+def test_fetch_imap_starttls_incremental_and_implicit_tls(imapd, files, tmp_path):
+    msgs = [composed(files, i) for i in range(2)]
+    for m in msgs:
+        imapd.send("alice@localhost", m.replace(b"\n", b"\r\n"))
+    md = str(tmp_path / "Mail")
+    base = ["fetch", "--protocol", "imap", "-k", "--netrc-file", netrc_for(tmp_path),
+            "--maildir", md]
+    p = mail(*base, "--server", "127.0.0.1:%d" % imapd.port)
+    assert p.returncode == 0, p.stderr
+    assert fetched_count(p) == 2
+    for f in maildir_files(md):
+        msg = parse(open(f, "rb").read())
+        att = next(msg.iter_attachments())
+        assert att.get_filename() == CHINESE_NAME and att.get_payload(decode=True) == files[1]
+    imapd.send("alice@localhost", composed(files, 5).replace(b"\n", b"\r\n"))
+    # the same mailbox over implicit TLS: one journal, only the new one
+    p = mail(*base, "--server", "127.0.0.1:%d" % imapd.tls_port, "--implicit-tls")
+    assert p.returncode == 0, p.stderr
+    assert fetched_count(p) == 1
+    p = mail(*base, "--server", "127.0.0.1:%d" % imapd.port)
+    assert fetched_count(p) == 0
+    assert len(maildir_files(md)) == 3
+
+
+# ---- Dovecot ----
+
+dovecot_missing = pytest.mark.skipif(not os.path.exists("/usr/sbin/dovecot"),
+                                     reason="Debian's dovecot missing")
+
+
+@pytest.fixture
+def dovecot():
+    from mail_peers import Dovecot
+    d = Dovecot()
+    yield d
+    d.stop()
+
+
+@dovecot_missing
+def test_fetch_from_dovecot_imap_all_folders_flags_kept(dovecot, files, tmp_path):
+    dovecot.deliver(composed(files, 1))
+    dovecot.deliver(b"Subject: seen\n\nold\n", flags="FS")
+    dovecot.deliver(b"Subject: in work\n\nx\n", folder="Work", flags="R")
+    md = str(tmp_path / "Mail")
+    args = ["fetch", "--protocol", "imap", "--server", "127.0.0.1:%d" % dovecot.imap_port,
+            "--no-tls", "--user", dovecot.user,
+            "--netrc-file", netrc_for(tmp_path, dovecot.user, dovecot.password),
+            "--maildir", md, "--all-folders"]
+    p = mail(*args)
+    assert p.returncode == 0, p.stderr + dovecot.log().encode()
+    assert fetched_count(p) == 3
+    new = maildir_files(md, "new")
+    cur = maildir_files(md, "cur")
+    assert len(new) == 1 and len(cur) == 1
+    assert cur[0].endswith(":2,FS")
+    assert parse(open(cur[0], "rb").read())["subject"] == "seen"
+    work = maildir_files(os.path.join(md, ".Work"), "cur")
+    assert len(work) == 1 and work[0].endswith(":2,R")
+    att = next(parse(open(new[0], "rb").read()).iter_attachments())
+    assert att.get_payload(decode=True) == files[1]
+    # BODY.PEEK and EXAMINE: the message in new/ on the server stays unseen
+    assert len(os.listdir(os.path.join(dovecot.maildir, "new"))) + len(
+        [n for n in os.listdir(os.path.join(dovecot.maildir, "cur")) if not n.endswith("S")]) == 1
+    assert fetched_count(mail(*args)) == 0
+    # TLS is the default: Dovecot here offers none
+    p = mail("fetch", "--protocol", "imap", "--server", "127.0.0.1:%d" % dovecot.imap_port,
+             "--user", dovecot.user, "--netrc-file",
+             netrc_for(tmp_path, dovecot.user, dovecot.password), "--maildir", md)
+    assert p.returncode == 1
+    assert p.stderr.decode().strip() == (
+        "inetkit mail: TLS is required but 127.0.0.1 does not offer STARTTLS (use --no-tls "
+        "to allow plaintext)")
+
+
+@dovecot_missing
+def test_fetch_from_dovecot_pop3_killed_then_resumed(dovecot, tmp_path):
+    n = 300
+    for i in range(n):
+        dovecot.deliver(b"Subject: m%d\nMessage-ID: <k%d@x>\n\n%s\n" % (i, i, b"x" * 2000))
+    md = str(tmp_path / "Mail")
+    args = ["fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % dovecot.pop3_port,
+            "--no-tls", "--user", dovecot.user,
+            "--netrc-file", netrc_for(tmp_path, dovecot.user, dovecot.password),
+            "--maildir", md]
+    proc = subprocess.Popen([BIN, "mail", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(maildir_files(md)) < 20 and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.kill()
+    proc.communicate()
+    first = len(maildir_files(md))
+    p = mail(*args)
+    assert p.returncode == 0, p.stderr
+    assert fetched_count(p) == n - first
+    ids = [parse(open(f, "rb").read())["message-id"] for f in maildir_files(md)]
+    assert len(ids) == n and len(set(ids)) == n
+    assert os.listdir(os.path.join(md, "tmp")) == []
+    assert fetched_count(mail(*args)) == 0
