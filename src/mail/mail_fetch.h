@@ -70,6 +70,8 @@ struct mail_session {
 	struct sbuf fetch_text;		/* the current FETCH response, literals left out */
 	char fetch_flags[64];		/* Maildir letters of its FLAGS */
 	uint64_t fetch_uid;
+	uint64_t fetch_size;		/* RFC822.SIZE */
+	uint64_t fetch_seq;		/* the message number of "* n FETCH" */
 	bool fetch_has_flags;
 	bool cap_starttls, cap_logindisabled;
 	bool tagged_ok;			/* the last tagged reply was OK */

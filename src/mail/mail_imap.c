@@ -114,6 +114,8 @@ static void fetch_items(struct mail_session *s)
 			continue;
 		if (is_word(p, end, "UID")) {
 			s->fetch_uid = number_at(p + 4, end, NULL);
+		} else if (is_word(p, end, "RFC822.SIZE")) {
+			s->fetch_size = number_at(p + 12, end, NULL);
 		} else if (is_word(p, end, "FLAGS") && p + 6 < end && p[6] == '(') {
 			const char *close = memchr(p + 7, ')', (size_t)(end - p - 7));
 			if (close) {
@@ -216,6 +218,8 @@ int imap_client_line(struct mail_session *s, struct client_reply *r, const char 
 				s->exists = v;
 			else if (is_word(n + 1, end, "FETCH")) {
 				sbuf_reset(&s->fetch_text);
+				s->fetch_seq = v;
+				s->fetch_size = 0;
 				s->fetch_uid = 0;
 				s->fetch_has_flags = false;
 				s->fetch_flags[0] = '\0';

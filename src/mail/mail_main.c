@@ -82,6 +82,8 @@ struct verb {
 static const struct verb verbs[] = {
 	{"send", 0, 0, O_SEND | O_JSON, mail_cmd_send},
 	{"fetch", 0, 0, O_FETCH, mail_cmd_fetch},
+	{"list", 0, 0, O_LIST | O_JSON, mail_cmd_list},
+	{"read", 1, 1, O_READ, mail_cmd_read},
 };
 
 enum {

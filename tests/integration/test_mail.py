@@ -529,3 +529,118 @@ def test_fetch_from_dovecot_pop3_killed_then_resumed(dovecot, tmp_path):
     assert len(ids) == n and len(set(ids)) == n
     assert os.listdir(os.path.join(md, "tmp")) == []
     assert fetched_count(mail(*args)) == 0
+
+
+# ---- list and read ----
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "mail_corpus")
+
+
+def python_made_message():
+    """A message composed by Python's email package (the third sample
+    besides the Thunderbird- and mutt-style files of tests/mail_corpus)."""
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = "Li Lei <li@example.cn>"
+    m["To"] = "bob@example.org"
+    m["Subject"] = "会议纪要 (minutes)"
+    m["Date"] = "Wed, 02 Dec 2026 10:00:00 +0800"
+    m.set_content("第一项：预算。\nSecond: schedule.\n")
+    m.add_attachment(b"\x89PNG\r\n\x1a\n" + bytes(100), maintype="image", subtype="png",
+                     filename="图表.png")
+    return m.as_bytes()
+
+
+def make_maildir(path, messages):
+    for sub in ("tmp", "new", "cur"):
+        os.makedirs(os.path.join(path, sub), exist_ok=True)
+    for i, (data, flags) in enumerate(messages):
+        name = "%d.M%dP1.test" % (1796000000 + i, i)
+        if flags is None:
+            p = os.path.join(path, "new", name)
+        else:
+            p = os.path.join(path, "cur", name + ":2," + flags)
+        with open(p, "wb") as f:
+            f.write(data)
+        os.utime(p, (1796000000 + i, 1796000000 + i))
+
+
+def test_list_and_read_a_corpus_of_other_clients_messages(tmp_path):
+    md = str(tmp_path / "Mail")
+    make_maildir(md, [(open(os.path.join(CORPUS, "thunderbird.eml"), "rb").read(), "S"),
+                      (open(os.path.join(CORPUS, "mutt.eml"), "rb").read(), None),
+                      (python_made_message(), "RS")])
+    p = mail("list", "--maildir", md, "--json")
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout)
+    assert [(e["n"], e["subject"], e["flags"]) for e in got] == [
+        (1, "Grüße aus Köln", "S"), (2, "Résumé and a long attachment name", "N"),
+        (3, "会议纪要 (minutes)", "RS")]
+    assert got[0]["from"] == "Jürgen Müller <juergen@example.net>"
+    assert got[0]["date"] == "2026-12-03 18:04"
+    p = mail("list", "--maildir", md)
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("   1  2026-12-03 18:04  Jürgen Müller")
+    assert lines[2].endswith("会议纪要 (minutes)")
+    out = tmp_path / "saved"
+    out.mkdir()
+    p = mail("read", "1", "--maildir", md, "--save-attachments", str(out))
+    assert p.returncode == 0, p.stderr
+    text = p.stdout.decode()
+    assert "Subject: Grüße aus Köln\n" in text
+    assert "viele Grüße aus Köln. Die Datei hängt an." in text
+    assert "[attachment 1] Übersicht.txt (text/plain, 20 bytes) saved as Übersicht.txt" in text
+    assert (out / "Übersicht.txt").read_bytes() == "Übersicht: 1, 2, 3\n".encode()
+    p = mail("read", "2", "--maildir", md, "--save-attachments", str(out))
+    text = p.stdout.decode()
+    assert "Voilà mon résumé." in text                 # iso-8859-1 QP -> UTF-8
+    assert (out / "简历 — Anne.pdf").read_bytes().startswith(b"%PDF-1.4")
+    p = mail("read", "3", "--maildir", md, "--save-attachments", str(out))
+    assert "第一项：预算。" in p.stdout.decode()
+    assert (out / "图表.png").read_bytes() == b"\x89PNG\r\n\x1a\n" + bytes(100)
+    p = mail("read", "4", "--maildir", md)
+    assert p.returncode == 1 and b"no message 4 (there are 3)" in p.stderr
+
+
+def test_saved_attachment_names_are_sanitised_and_never_replace(tmp_path):
+    from email.message import EmailMessage
+    m = EmailMessage()
+    m["From"] = "x@example.org"
+    m["Subject"] = "hostile names"
+    m.set_content("see attachments\x1b[31m red?\n")
+    for name in ("../../etc/passwd", ".bashrc", "a\\b\\c.txt", "..", "bell\x07.txt"):
+        m.add_attachment(b"data for " + name.encode(), maintype="application",
+                         subtype="octet-stream", filename=name)
+    md = str(tmp_path / "Mail")
+    make_maildir(md, [(m.as_bytes(), None)])
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "passwd").write_bytes(b"already here")
+    p = mail("read", "1", "--maildir", md, "--save-attachments", str(out))
+    assert p.returncode == 0, p.stderr
+    assert b"\x1b" not in p.stdout and b"\x07" not in p.stdout
+    assert sorted(os.listdir(out)) == ["attachment-4", "bashrc", "bell_.txt", "c.txt",
+                                       "passwd", "passwd (1)"]
+    assert (out / "passwd").read_bytes() == b"already here"
+    assert (out / "passwd (1)").read_bytes() == b"data for ../../etc/passwd"
+    assert not os.path.exists(tmp_path / "etc")
+
+
+def test_list_and_read_a_remote_imap_folder(imapd, files, tmp_path):
+    imapd.send("alice@localhost", composed(files, 7).replace(b"\n", b"\r\n"))
+    args = ["--protocol", "imap", "--server", "127.0.0.1:%d" % imapd.port, "-k",
+            "--netrc-file", netrc_for(tmp_path)]
+    p = mail("list", "--json", *args)
+    assert p.returncode == 0, p.stderr
+    [e] = json.loads(p.stdout)
+    assert e["subject"] == "%s 7" % CHINESE_SUBJECT and e["from"] == "alice@example.test"
+    assert e["uid"] == 1 and e["size"] > 1000
+    out = tmp_path / "saved"
+    out.mkdir()
+    p = mail("read", "1", *args, "--save-attachments", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "message 7" in p.stdout.decode()
+    assert (out / CHINESE_NAME).read_bytes() == files[1]
+    # read used BODY.PEEK: still unseen
+    p = mail("list", "--json", *args)
+    assert "S" not in json.loads(p.stdout)[0]["flags"]
