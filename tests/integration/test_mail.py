@@ -8,6 +8,7 @@ import email.policy
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -644,3 +645,164 @@ def test_list_and_read_a_remote_imap_folder(imapd, files, tmp_path):
     # read used BODY.PEEK: still unseen
     p = mail("list", "--json", *args)
     assert "S" not in json.loads(p.stdout)[0]["flags"]
+
+
+# ---- hostile servers ----
+
+class Hostile:
+    """A scripted server on loopback: greeting, then for each command line
+    received, script(line) returns bytes to send, or an iterator of chunks
+    (an endless stream), or None to close."""
+
+    def __init__(self, greeting, script):
+        import threading
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.greeting, self.script = greeting, script
+        self.sent = 0
+        self.t = threading.Thread(target=self._serve, daemon=True)
+        self.t.start()
+
+    def _serve(self):
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        try:
+            c.sendall(self.greeting)
+            f = c.makefile("rb")
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                out = self.script(line.rstrip(b"\r\n").decode("latin-1"))
+                if out is None:
+                    return
+                if isinstance(out, bytes):
+                    c.sendall(out)
+                    continue
+                for chunk in out:
+                    c.sendall(chunk)
+                    self.sent += len(chunk)
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def endless(chunk=b"x" * 65536, limit=300 * 1024 * 1024):
+    n = 0
+    while n < limit:
+        yield chunk
+        n += len(chunk)
+
+
+def pop3_script(uidl_body):
+    def script(line):
+        verb = line.split(" ")[0].upper()
+        if verb == "CAPA":
+            return b"+OK\r\nUSER\r\n.\r\n"
+        if verb in ("USER", "PASS", "QUIT"):
+            return b"+OK\r\n"
+        if verb == "UIDL":
+            return uidl_body() if callable(uidl_body) else uidl_body
+        return b"-ERR what\r\n"
+    return script
+
+
+def imap_script(fetch_reply):
+    def script(line):
+        tag, _, rest = line.partition(" ")
+        verb = rest.split(" ")[0].upper()
+        if verb == "CAPABILITY":
+            return b"* CAPABILITY IMAP4rev1\r\n" + tag.encode() + b" OK\r\n"
+        if verb in ("LOGIN", "LOGOUT"):
+            return tag.encode() + b" OK\r\n"
+        if verb == "EXAMINE":
+            return (b"* 1 EXISTS\r\n* OK [UIDVALIDITY 5] x\r\n" + tag.encode() +
+                    b" OK [READ-ONLY] done\r\n")
+        if rest.upper().startswith("UID SEARCH"):
+            return b"* SEARCH 1\r\n" + tag.encode() + b" OK\r\n"
+        if rest.upper().startswith("UID FETCH"):
+            return fetch_reply(tag.encode())
+        return tag.encode() + b" BAD what\r\n"
+    return script
+
+
+def run_hostile(tmp_path, proto, srv):
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    p = mail("fetch", "--protocol", proto, "--server", "127.0.0.1:%d" % srv.port, "--no-tls",
+             "--user", "alice", "--netrc-file", netrc_for(tmp_path), "--maildir",
+             str(tmp_path / "Mail"), timeout=120)
+    rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    srv.close()
+    assert p.returncode == 1
+    assert os.listdir(tmp_path / "Mail" / "new") == []
+    assert os.listdir(tmp_path / "Mail" / "tmp") == []
+    return p.stderr.decode(), max(rss_kib, before)
+
+
+def test_hostile_endless_line_fails_cleanly_in_bounded_memory(tmp_path):
+    srv = Hostile(b"+OK hi\r\n", pop3_script(lambda: endless()))
+    err, rss = run_hostile(tmp_path, "pop3", srv)
+    assert err.startswith("inetkit mail: 127.0.0.1:%d sent a reply line longer than" % srv.port)
+    assert srv.sent < 300 * 1024 * 1024      # gave up long before the end
+    assert rss < 200 * 1024                  # KiB: far below what was sent
+
+
+def test_hostile_endless_multiline_body_is_bounded(tmp_path):
+    srv = Hostile(b"+OK hi\r\n", pop3_script(
+        lambda: iter([b"+OK\r\n"] + list(endless(b"1 abc\r\n" * 8192, 100 * 1024 * 1024)))))
+    err, rss = run_hostile(tmp_path, "pop3", srv)
+    assert "sent a body longer than 67108864 bytes" in err, err
+    assert rss < 300 * 1024
+
+
+def test_hostile_bogus_multiline_listing(tmp_path):
+    srv = Hostile(b"+OK hi\r\n", pop3_script(b"+OK\r\n1 good\r\nnot a pair\r\n.\r\n"))
+    err, _ = run_hostile(tmp_path, "pop3", srv)
+    assert err.strip() == "inetkit mail: 127.0.0.1 sent a malformed UIDL listing"
+
+
+def test_hostile_garbage_instead_of_pop3(tmp_path):
+    srv = Hostile(b"220 smtp.example ESMTP\r\n", pop3_script(b""))
+    err, _ = run_hostile(tmp_path, "pop3", srv)
+    assert err.strip() == ("inetkit mail: 127.0.0.1:%d: not a POP3 reply: '220 smtp.example "
+                           "ESMTP'" % srv.port)
+
+
+def test_hostile_huge_literal_refused_before_reading(tmp_path):
+    srv = Hostile(b"* OK hi\r\n", imap_script(
+        lambda tag: iter([b"* 1 FETCH (UID 1 BODY[] {300000000000}\r\n"] +
+                         list(endless(limit=8 * 1024 * 1024)))))
+    err, rss = run_hostile(tmp_path, "imap", srv)
+    assert "announced a literal of 300000000000 bytes, more than the 268435456 allowed" in err
+    assert rss < 200 * 1024
+
+
+def test_hostile_literal_cut_short_leaves_nothing(tmp_path):
+    srv = Hostile(b"* OK hi\r\n", imap_script(
+        lambda tag: iter([b"* 1 FETCH (UID 1 BODY[] {1000}\r\nSubject: x\r\n\r\nonly this"])))
+    srv_close = srv.script
+
+    def script(line):
+        out = srv_close(line)
+        if line.split(" ")[1:2] == ["UID"] and "FETCH" in line:
+            return iter(list(out) + [b""])
+        return out
+    srv.script = script
+    import threading
+    threading.Timer(3, srv.close).start()
+    p = mail("fetch", "--protocol", "imap", "--server", "127.0.0.1:%d" % srv.port, "--no-tls",
+             "--user", "alice", "--netrc-file", netrc_for(tmp_path), "--maildir",
+             str(tmp_path / "Mail"), "--timeout", "2s", timeout=60)
+    assert p.returncode == 1
+    assert os.listdir(tmp_path / "Mail" / "new") == []
+    assert os.listdir(tmp_path / "Mail" / "tmp") == []
