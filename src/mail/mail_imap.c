@@ -28,7 +28,7 @@ static const char *const secret_verbs[] = {"LOGIN", "AUTHENTICATE", NULL};
 static bool is_word(const char *p, const char *end, const char *w)
 {
 	size_t n = strlen(w);
-	return (size_t)(end - p) >= n && strncasecmp(p, w, n) == 0 &&
+	return p <= end && (size_t)(end - p) >= n && strncasecmp(p, w, n) == 0 &&
 	       (p + n == end || p[n] == ' ' || p[n] == ']' || p[n] == ')' || p[n] == '(');
 }
 
@@ -108,9 +108,9 @@ static void fetch_items(struct mail_session *s)
 {
 	const char *t = s->fetch_text.data ? s->fetch_text.data : "";
 	const char *end = t + s->fetch_text.len;
-	const char *p = strchr(t, '(');
+	const char *p = memchr(t, '(', s->fetch_text.len);
 	for (; p && p < end; p++) {
-		if (p[-1] != '(' && p[-1] != ' ')
+		if (p == t || (p[-1] != '(' && p[-1] != ' '))
 			continue;
 		if (is_word(p, end, "UID")) {
 			s->fetch_uid = number_at(p + 4, end, NULL);
@@ -131,6 +131,8 @@ static void fetch_items(struct mail_session *s)
 /* LIST: "(\Flags) "/" name" -> "name" in s->list unless \Noselect. */
 static void list_item(struct mail_session *s, const char *p, const char *end)
 {
+	while (p < end && *p == ' ')
+		p++;
 	if (p >= end || *p != '(')
 		return;
 	const char *close = memchr(p, ')', (size_t)(end - p));
@@ -142,12 +144,16 @@ static void list_item(struct mail_session *s, const char *p, const char *end)
 	p = close + 1;
 	while (p < end && *p == ' ')
 		p++;
+	if (p >= end)
+		return;
 	/* the separator: "x" or NIL */
-	if (p < end && *p == '"') {
+	if (*p == '"') {
 		p++;
 		if (p < end && *p == '\\')
 			p++;
 		p += 2;
+		if (p > end)
+			return;
 	} else if (is_word(p, end, "NIL")) {
 		p += 3;
 	}
@@ -210,11 +216,13 @@ int imap_client_line(struct mail_session *s, struct client_reply *r, const char 
 				q = n;
 			}
 		} else if (is_word(p, end, "LIST") && s->list) {
-			list_item(s, p + 5, end);
-		} else if (*p >= '0' && *p <= '9') {
+			list_item(s, p + 4, end);
+		} else if (p < end && *p >= '0' && *p <= '9') {
 			const char *n;
 			uint64_t v = number_at(p, end, &n);
-			if (is_word(n + 1, end, "EXISTS"))
+			if (n >= end || *n != ' ')
+				;	/* not "* N WORD" */
+			else if (is_word(n + 1, end, "EXISTS"))
 				s->exists = v;
 			else if (is_word(n + 1, end, "FETCH")) {
 				sbuf_reset(&s->fetch_text);
