@@ -18,12 +18,25 @@
 #include "mail/mail_fetch.h"
 #include "mailstore/mailstore.h"
 
-int maildir_msg_begin(struct maildir_msg *m, int md, ik_err *e)
+int maildir_msg_begin(struct maildir_msg *m, int md, struct fetch_state *st, const char *key,
+		      ik_err *e)
 {
 	memset(m, 0, sizeof *m);
 	m->md = md;
-	m->fd = maildir_tmp_create(md, m->name, sizeof m->name, e);
-	return m->fd < 0 ? -1 : 0;
+	m->fd = -1;
+	/* the name is recorded before the file exists: a kill at any point
+	 * leaves nothing in tmp/ that the next run does not settle */
+	for (int tries = 0; tries < 8; tries++) {
+		if (maildir_tmp_name(m->name, sizeof m->name, e) < 0 ||
+		    fetch_state_intent(st, key, m->name, e) < 0)
+			return -1;
+		m->fd = maildir_tmp_open(md, m->name, e);
+		if (m->fd >= 0)
+			return 0;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
 }
 
 /* CR LF -> LF as the Maildir format stores it (a CR alone stays). */
@@ -95,8 +108,6 @@ int maildir_msg_commit(struct maildir_msg *m, const char *flags, struct fetch_st
 		       const char *key, ik_err *e)
 {
 	bool cur = flags && flags[0];
-	if (fetch_state_intent(st, key, m->name, e) < 0)
-		return -1;
 	if (maildir_tmp_commit(m->md, m->fd, m->name, m->size, cur ? flags : NULL, m->final,
 			       sizeof m->final, e) < 0)
 		return -1;

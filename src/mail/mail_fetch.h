@@ -44,11 +44,12 @@ struct maildir_msg {
 	bool held_cr;
 	char final[320];	/* its name in new/ or cur/ after commit */
 };
-int maildir_msg_begin(struct maildir_msg *m, int md, ik_err *e);
+/* tmp/NAME made and "? KEY NAME" journaled. */
+int maildir_msg_begin(struct maildir_msg *m, int md, struct fetch_state *st, const char *key,
+		      ik_err *e);
 /* A client core sink writing the network's CR LF text as LF into m. */
 void maildir_msg_sink(struct maildir_msg *m, struct client_sink *s);
-/* Journal intent, fsync + rename into new/ (flags NULL or "") or cur/,
- * journal done. */
+/* fsync + rename into new/ (flags NULL or "") or cur/, journal done. */
 int maildir_msg_commit(struct maildir_msg *m, const char *flags, struct fetch_state *st,
 		       const char *key, ik_err *e);
 void maildir_msg_abort(struct maildir_msg *m);

@@ -426,7 +426,7 @@ int imap_fetch_folder(struct mail_session *s, const struct mail_cli *c, const ch
 			continue;
 		struct maildir_msg mm;
 		struct client_sink sink;
-		if (maildir_msg_begin(&mm, md, e) < 0) {
+		if (maildir_msg_begin(&mm, md, st, key, e) < 0) {
 			rc = -1;
 			break;
 		}

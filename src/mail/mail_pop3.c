@@ -277,7 +277,7 @@ int pop3_fetch(struct mail_session *s, const struct mail_cli *c, int md, struct 
 		if (!fetch_state_has(st, m->uid)) {
 			struct maildir_msg mm;
 			struct client_sink sink;
-			if (maildir_msg_begin(&mm, md, e) < 0)
+			if (maildir_msg_begin(&mm, md, st, m->uid, e) < 0)
 				goto out_bar;
 			maildir_msg_sink(&mm, &sink);
 			k = cmd_multi(s, "RETR", num, &sink, e);

@@ -3,8 +3,8 @@
  * message is never copied twice) and resumable (a killed fetch loses
  * nothing and duplicates nothing).
  *
- * Each message goes: fetched into tmp/NAME; "? KEY NAME" appended to the
- * journal and fsync'ed; tmp/NAME fsync'ed and renamed into new/ or cur/,
+ * Each message goes: tmp/NAME made; "? KEY NAME" appended to the journal
+ * and fsync'ed; the message fetched into tmp/NAME, fsync'ed and renamed into new/ or cur/,
  * that directory fsync'ed (mailstore's maildir_tmp_commit); "+ KEY NAME"
  * appended and fsync'ed. On the next start a "?" without its "+" is
  * settled by looking: a Maildir file named NAME... exists (the rename

@@ -351,20 +351,34 @@ int maildir_path_open(const char *path, ik_err *e)
 	return md;
 }
 
+int maildir_tmp_name(char *name, size_t namesz, ik_err *e)
+{
+	char host[MAILSTORE_HOST_MAX], id[MAILSTORE_ID_MAX];
+	host_part(host, sizeof host);
+	if (mailstore_unique(id, sizeof id) < 0 || str_fmt(name, namesz, "%s.%s", id, host) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	return 0;
+}
+
+int maildir_tmp_open(int md, const char *name, ik_err *e)
+{
+	char rel[NAME_MAX + 8];
+	if (str_fmt(rel, sizeof rel, "tmp/%s", name) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	int fd = openat(md, rel, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ik_err_errno(e, errno, "cannot create tmp/%s", name);
+	return fd;
+}
+
 int maildir_tmp_create(int md, char *name, size_t namesz, ik_err *e)
 {
-	char host[MAILSTORE_HOST_MAX], id[MAILSTORE_ID_MAX], rel[NAME_MAX + 8];
-	host_part(host, sizeof host);
 	for (int tries = 0; tries < 8; tries++) {
-		if (mailstore_unique(id, sizeof id) < 0 ||
-		    str_fmt(name, namesz, "%s.%s", id, host) < 0 ||
-		    str_fmt(rel, sizeof rel, "tmp/%s", name) < 0)
-			return ik_err_set(e, "Maildir name too long");
-		int fd = openat(md, rel, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd >= 0)
+		if (maildir_tmp_name(name, namesz, e) < 0)
+			return -1;
+		int fd = maildir_tmp_open(md, name, e);
+		if (fd >= 0 || errno != EEXIST)
 			return fd;
-		if (errno != EEXIST)
-			return ik_err_errno(e, errno, "cannot create tmp/%s", name);
 	}
 	return ik_err_set(e, "cannot find a unique name in tmp/");
 }

@@ -124,6 +124,11 @@ int mailstore_usage(struct mailstore *ms, const char *name, uint64_t *bytes,
 int maildir_path_open(const char *path, ik_err *e);
 /* A new file tmp/NAME with a unique name (into name); returns its fd. */
 int maildir_tmp_create(int md, char *name, size_t namesz, ik_err *e);
+/* The same in two steps, for a caller that records NAME before the file
+ * exists: a unique name, then tmp/NAME made (O_EXCL: -1 with errno EEXIST
+ * when taken). */
+int maildir_tmp_name(char *name, size_t namesz, ik_err *e);
+int maildir_tmp_open(int md, const char *name, ik_err *e);
 /* fsync fd, rename tmp/NAME to new/NAME,S=size (flags NULL) or to
  * cur/NAME,S=size:2,FLAGS, fsync that directory. final: the new name. */
 int maildir_tmp_commit(int md, int fd, const char *name, uint64_t size, const char *flags,
