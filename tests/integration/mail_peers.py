@@ -7,19 +7,26 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
-from conftest import free_port
+if "pytest" in sys.modules:
+    from conftest import free_port      # the tests' port pool
+else:                                   # bench/mail-client imports this file too
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
 
 DOVECOT = "/usr/sbin/dovecot"
 NOBODY = 65534
 
 
 class Dovecot:
-    def __init__(self, user="dora", password="dovecot-pass-1"):
+    def __init__(self, user="dora", password="dovecot-pass-1", parent="/var/tmp"):
         self.user, self.password = user, password
-        self.base = tempfile.mkdtemp(prefix="ik-dovecot-", dir="/var/tmp")
+        self.base = tempfile.mkdtemp(prefix="ik-dovecot-", dir=parent)
         os.chmod(self.base, 0o755)
         self.imap_port = free_port()
         self.pop3_port = free_port()
