@@ -13,36 +13,19 @@
 #include <unistd.h>
 
 #include "core/cli.h"
+#include "core/fsutil.h"
 #include "core/term.h"
 #include "lib/str.h"
 #include "mail/mail_fetch.h"
 #include "mailstore/mailstore.h"
 
-int maildir_msg_begin(struct maildir_msg *m, int md, struct fetch_state *st, const char *key,
-		      ik_err *e)
-{
-	memset(m, 0, sizeof *m);
-	m->md = md;
-	m->fd = -1;
-	/* the name is recorded before the file exists: a kill at any point
-	 * leaves nothing in tmp/ that the next run does not settle */
-	for (int tries = 0; tries < 8; tries++) {
-		if (maildir_tmp_name(m->name, sizeof m->name, e) < 0 ||
-		    fetch_state_intent(st, key, m->name, e) < 0)
-			return -1;
-		m->fd = maildir_tmp_open(md, m->name, e);
-		if (m->fd >= 0)
-			return 0;
-		if (errno != EEXIST)
-			return -1;
-	}
-	return -1;
-}
-
 /* CR LF -> LF as the Maildir format stores it (a CR alone stays). */
 static int msg_write(void *arg, const void *p, size_t n, ik_err *e)
 {
-	struct maildir_msg *m = arg;
+	struct fetch_batch *b = arg;
+	if (b->cur >= b->n)
+		return ik_err_set(e, "internal: no message to write to");
+	struct maildir_msg *m = &b->v[b->cur];
 	char out[8192 + 1];
 	const char *in = p;
 	size_t i = 0;
@@ -68,61 +51,155 @@ static int msg_write(void *arg, const void *p, size_t n, ik_err *e)
 		if (m->size + o > MAIL_MSG_MAX)
 			return ik_err_set(e, "a message larger than %llu bytes",
 					  (unsigned long long)MAIL_MSG_MAX);
-		size_t done = 0;
-		while (done < o) {
-			ssize_t w = write(m->fd, out + done, o - done);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				return ik_err_errno(e, errno, "writing tmp/%s", m->name);
-			done += (size_t)w;
-		}
+		if (fs_write_all(m->fd, out, o) < 0)
+			return ik_err_errno(e, errno, "writing tmp/%s", m->name);
 		m->size += o;
 	}
 	return 0;
 }
 
-static int msg_end(void *arg, ik_err *e)
+static int msg_begin(void *arg, uint64_t size, ik_err *e)
 {
-	struct maildir_msg *m = arg;
-	if (!m->held_cr)
-		return 0;
-	m->held_cr = false;
-	if (write(m->fd, "\r", 1) != 1)
-		return ik_err_errno(e, errno, "writing tmp/%s", m->name);
-	m->size++;
+	(void)size;
+	struct fetch_batch *b = arg;
+	b->cur = SIZE_MAX;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].id == *b->id_src && !b->v[i].got) {
+			b->cur = i;
+			break;
+		}
+	if (b->cur == SIZE_MAX)
+		return ik_err_set(e, "the server sent a message body for UID %llu, which was "
+				  "not asked for (or before its UID)",
+				  (unsigned long long)*b->id_src);
 	return 0;
 }
 
-void maildir_msg_sink(struct maildir_msg *m, struct client_sink *s)
+static int msg_end(void *arg, ik_err *e)
+{
+	struct fetch_batch *b = arg;
+	if (b->cur >= b->n)
+		return 0;
+	struct maildir_msg *m = &b->v[b->cur];
+	if (m->held_cr) {
+		m->held_cr = false;
+		if (write(m->fd, "\r", 1) != 1)
+			return ik_err_errno(e, errno, "writing tmp/%s", m->name);
+		m->size++;
+	}
+	m->got = true;
+	return 0;
+}
+
+void fetch_batch_init(struct fetch_batch *b, int md, struct fetch_state *st)
+{
+	memset(b, 0, sizeof *b);
+	b->md = md;
+	b->st = st;
+	b->cur = SIZE_MAX;
+}
+
+int fetch_batch_add(struct fetch_batch *b, const char *key, uint64_t id, uint64_t size_hint,
+		    ik_err *e)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 16;
+		struct maildir_msg *v = realloc(b->v, cap * sizeof *v);
+		if (!v)
+			return ik_err_set(e, "out of memory");
+		b->v = v;
+		b->cap = cap;
+	}
+	struct maildir_msg *m = &b->v[b->n];
+	memset(m, 0, sizeof *m);
+	m->fd = -1;
+	m->id = id;
+	m->size_hint = size_hint;
+	if (str_copy(m->key, sizeof m->key, key) < 0)
+		return ik_err_set(e, "fetch state: key too long");
+	if (maildir_tmp_name(m->name, sizeof m->name, e) < 0)
+		return -1;
+	b->n++;
+	return 0;
+}
+
+int fetch_batch_start(struct fetch_batch *b, ik_err *e)
+{
+	struct maildir_msg *ptrs[FETCH_BATCH_MAX];
+	if (b->n > FETCH_BATCH_MAX)
+		return ik_err_set(e, "internal: batch too large");
+	for (size_t i = 0; i < b->n; i++)
+		ptrs[i] = &b->v[i];
+	/* the names are journaled before the files exist: a kill at any
+	 * point leaves nothing in tmp/ that the next run does not settle */
+	if (fetch_state_record(b->st, '?', ptrs, b->n, e) < 0)
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		b->v[i].fd = maildir_tmp_open(b->md, b->v[i].name, e);
+		if (b->v[i].fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void fetch_batch_sink(struct fetch_batch *b, size_t i, struct client_sink *s)
 {
 	memset(s, 0, sizeof *s);
+	if (i != SIZE_MAX)
+		b->cur = i;
+	else
+		s->begin = msg_begin;
 	s->write = msg_write;
 	s->end = msg_end;
-	s->arg = m;
+	s->arg = b;
 	s->fd = -1;
 	s->max = MAIL_MSG_MAX;
 }
 
-int maildir_msg_commit(struct maildir_msg *m, const char *flags, struct fetch_state *st,
-		       const char *key, ik_err *e)
+int fetch_batch_commit(struct fetch_batch *b, size_t *got, ik_err *e)
 {
-	bool cur = flags && flags[0];
-	if (maildir_tmp_commit(m->md, m->fd, m->name, m->size, cur ? flags : NULL, m->final,
-			       sizeof m->final, e) < 0)
-		return -1;
-	close(m->fd);
-	m->fd = -1;
-	return fetch_state_done(st, key, m->name, e);
+	struct maildir_msg *ptrs[FETCH_BATCH_MAX];
+	size_t n = 0;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].got)
+			ptrs[n++] = &b->v[i];
+	if (n > 0) {
+		if (maildir_sync_all(b->md, e) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			struct maildir_msg *m = ptrs[i];
+			if (maildir_tmp_place(b->md, m->name, m->size, m->flags[0] ? m->flags : NULL,
+					      m->final, sizeof m->final, e) < 0)
+				return -1;
+			close(m->fd);
+			m->fd = -1;
+		}
+		if (maildir_sync_all(b->md, e) < 0 || fetch_state_record(b->st, '+', ptrs, n, e) < 0)
+			return -1;
+	}
+	*got += n;
+	fetch_batch_reset(b);
+	return 0;
 }
 
-void maildir_msg_abort(struct maildir_msg *m)
+void fetch_batch_reset(struct fetch_batch *b)
 {
-	if (m->fd >= 0) {
-		close(m->fd);
-		m->fd = -1;
-		maildir_tmp_discard(m->md, m->name);
-	}
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].fd >= 0) {
+			close(b->v[i].fd);
+			b->v[i].fd = -1;
+			maildir_tmp_discard(b->md, b->v[i].name);
+		}
+	b->n = 0;
+	b->cur = SIZE_MAX;
+}
+
+void fetch_batch_free(struct fetch_batch *b)
+{
+	fetch_batch_reset(b);
+	free(b->v);
+	b->v = NULL;
+	b->cap = 0;
 }
 
 int mail_session_open(struct mail_session *s, const struct mail_cli *c, int proto, ik_err *e)

@@ -28,31 +28,55 @@ struct fetch_state {
 /* id names the source ("pop3 alice@host:110"); settles what a crash left. */
 int fetch_state_open(struct fetch_state *st, int md, const char *id, ik_err *e);
 bool fetch_state_has(const struct fetch_state *st, const char *key);
-int fetch_state_intent(struct fetch_state *st, const char *key, const char *name, ik_err *e);
-int fetch_state_done(struct fetch_state *st, const char *key, const char *name, ik_err *e);
+struct maildir_msg;
+/* "KIND KEY NAME" for each message, one write and one fdatasync; '+'
+ * also marks the keys done. */
+int fetch_state_record(struct fetch_state *st, char kind, struct maildir_msg *const *msgs,
+		       size_t n, ik_err *e);
 /* Rewrite atomically with the keys keep() accepts (keep NULL: all). */
 int fetch_state_rewrite(struct fetch_state *st, bool (*keep)(const char *key, void *arg),
 			void *arg, ik_err *e);
 void fetch_state_close(struct fetch_state *st);
 
-/* ---- one message into a Maildir (mail_fetch.c) ---- */
+/* ---- a batch of messages into a Maildir (mail_fetch.c) ---- */
 struct maildir_msg {
-	int md;
-	int fd;
+	char key[700];		/* the journal's */
+	uint64_t id;		/* POP3 message number, IMAP UID */
+	uint64_t size_hint;	/* the server's size, for the progress bar */
 	char name[256];		/* tmp/NAME */
+	int fd;
 	uint64_t size;		/* bytes written (LF line ends) */
 	bool held_cr;
-	char final[320];	/* its name in new/ or cur/ after commit */
+	bool got;		/* the whole message arrived */
+	char flags[16];		/* Maildir letters; "" goes to new/ */
+	char final[320];	/* its name in new/ or cur/ */
 };
-/* tmp/NAME made and "? KEY NAME" journaled. */
-int maildir_msg_begin(struct maildir_msg *m, int md, struct fetch_state *st, const char *key,
-		      ik_err *e);
-/* A client core sink writing the network's CR LF text as LF into m. */
-void maildir_msg_sink(struct maildir_msg *m, struct client_sink *s);
-/* fsync + rename into new/ (flags NULL or "") or cur/, journal done. */
-int maildir_msg_commit(struct maildir_msg *m, const char *flags, struct fetch_state *st,
-		       const char *key, ik_err *e);
-void maildir_msg_abort(struct maildir_msg *m);
+struct fetch_batch {
+	int md;
+	struct fetch_state *st;
+	struct maildir_msg *v;
+	size_t n, cap;
+	size_t cur;		/* the message the sink writes to */
+	/* IMAP: where the UID of the FETCH being read is, so that the sink's
+	 * begin picks that message */
+	const uint64_t *id_src;
+};
+#define FETCH_BATCH_MAX 128
+void fetch_batch_init(struct fetch_batch *b, int md, struct fetch_state *st);
+int fetch_batch_add(struct fetch_batch *b, const char *key, uint64_t id, uint64_t size_hint,
+		    ik_err *e);
+/* Journal the batch ("?"), then make its tmp/ files. */
+int fetch_batch_start(struct fetch_batch *b, ik_err *e);
+/* A client core sink writing the network's CR LF text as LF into message
+ * i; i = SIZE_MAX: each literal goes to the message whose id *b->id_src
+ * names when it begins (IMAP, many messages in one FETCH). */
+void fetch_batch_sink(struct fetch_batch *b, size_t i, struct client_sink *s);
+/* Flush, place the messages that arrived, flush, journal ("+"); the
+ * others' tmp/ files are removed. *got += how many were placed. */
+int fetch_batch_commit(struct fetch_batch *b, size_t *got, ik_err *e);
+/* Remove every tmp/ file, forget the batch (also after a commit). */
+void fetch_batch_reset(struct fetch_batch *b);
+void fetch_batch_free(struct fetch_batch *b);
 
 /* ---- a session (mail_fetch.c opens; mail_pop3.c, mail_imap.c speak) ---- */
 struct mail_session {
@@ -75,6 +99,10 @@ struct mail_session {
 	uint64_t fetch_seq;		/* the message number of "* n FETCH" */
 	bool fetch_has_flags;
 	bool cap_starttls, cap_logindisabled;
+	bool cap_pipelining;		/* POP3 PIPELINING (RFC 2449) */
+	/* IMAP: called after each FETCH line or segment is parsed */
+	void (*on_fetch)(struct mail_session *s, void *arg);
+	void *on_fetch_arg;
 	bool tagged_ok;			/* the last tagged reply was OK */
 };
 

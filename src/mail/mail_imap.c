@@ -185,6 +185,8 @@ int imap_client_line(struct mail_session *s, struct client_reply *r, const char 
 		if (sbuf_add(&s->fetch_text, line, len) < 0)
 			return ik_err_set(e, "a FETCH response too long");
 		fetch_items(s);
+		if (s->on_fetch)
+			s->on_fetch(s, s->on_fetch_arg);
 	} else if (len >= 2 && line[0] == '*' && line[1] == ' ') {
 		const char *p = line + 2;
 		if (is_word(p, end, "OK")) {
@@ -234,6 +236,8 @@ int imap_client_line(struct mail_session *s, struct client_reply *r, const char 
 				if (sbuf_add(&s->fetch_text, n + 1, (size_t)(end - n - 1)) < 0)
 					return ik_err_set(e, "a FETCH response too long");
 				fetch_items(s);
+				if (s->on_fetch)
+					s->on_fetch(s, s->on_fetch_arg);
 			}
 		}
 	} else if (len > 0 && line[0] != '+') {
@@ -360,6 +364,20 @@ int imap_folders(struct mail_session *s, GPtrArray *out, ik_err *e)
 	return rc;
 }
 
+/* After each FETCH line or segment: the flags of the message being read,
+ * wherever in the response they come. */
+static void keep_flags(struct mail_session *s, void *arg)
+{
+	struct fetch_batch *b = arg;
+	if (!s->fetch_has_flags)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].id == s->fetch_uid) {
+			str_copy(b->v[i].flags, sizeof b->v[i].flags, s->fetch_flags);
+			break;
+		}
+}
+
 /* The journal key of a message: FOLDER/UIDVALIDITY/UID with bytes the
  * journal cannot hold as %XX. */
 static void msg_key(const char *folder, uint64_t uidvalidity, uint64_t uid, char *out,
@@ -401,54 +419,65 @@ int imap_fetch_folder(struct mail_session *s, const struct mail_cli *c, const ch
 		g_ptr_array_free(uids, TRUE);
 		return -1;
 	}
-	size_t todo = 0;
-	char key[700];
-	for (guint i = 0; i < uids->len; i++) {
-		uint64_t uid;
-		str_to_u64(uids->pdata[i], UINT64_MAX, &uid);
-		msg_key(folder, s->uidvalidity, uid, key, sizeof key);
-		if (!fetch_state_has(st, key))
-			todo++;
-	}
+	struct fetch_batch fb;
+	fetch_batch_init(&fb, md, st);
+	fb.id_src = &s->fetch_uid;
 	struct ftp_progress bar;
 	char label[64];
 	str_fmt(label, sizeof label, "%.50s", folder);
-	/* the sizes are not asked for: the bar counts messages */
+	/* the sizes are not asked for: the bar counts bytes as they come */
 	ftp_progress_begin(&bar, !c->quiet && !c->trace && term_is_tty(stderr), label, 0, 0);
-	if (todo > 0)
-		client_trace_note(s->c, "step: retrieval (UID FETCH BODY.PEEK[]: each new message "
-				  "with its flags; its text is not shown)");
-	for (guint i = 0; rc == 0 && i < uids->len; i++) {
-		uint64_t uid;
-		str_to_u64(uids->pdata[i], UINT64_MAX, &uid);
-		msg_key(folder, s->uidvalidity, uid, key, sizeof key);
-		if (fetch_state_has(st, key))
-			continue;
-		struct maildir_msg mm;
-		struct client_sink sink;
-		if (maildir_msg_begin(&mm, md, st, key, e) < 0) {
-			rc = -1;
+	bool said = false;
+	s->on_fetch = keep_flags;
+	s->on_fetch_arg = &fb;
+	guint i = 0;
+	char key[700];
+	while (rc == 0 && i < uids->len) {
+		for (; i < uids->len && fb.n < FETCH_BATCH_MAX; i++) {
+			uint64_t uid;
+			str_to_u64(uids->pdata[i], UINT64_MAX, &uid);
+			msg_key(folder, s->uidvalidity, uid, key, sizeof key);
+			if (!fetch_state_has(st, key) && (rc = fetch_batch_add(&fb, key, uid, 0, e)) < 0)
+				break;
+		}
+		if (rc < 0 || fb.n == 0)
 			break;
+		if (!said)
+			client_trace_note(s->c, "step: retrieval (UID FETCH BODY.PEEK[]: the new "
+					  "messages, %d at a time, with their flags; their text is not "
+					  "shown)", FETCH_BATCH_MAX);
+		said = true;
+		struct sbuf set;
+		sbuf_init(&set, 64 * 1024);
+		/* "3:9,12,20:22": the UIDs of the batch, ascending */
+		for (size_t k = 0; k < fb.n && rc == 0; k++) {
+			size_t run = k;
+			while (run + 1 < fb.n && fb.v[run + 1].id == fb.v[run].id + 1)
+				run++;
+			if (sbuf_printf(&set, "%s%llu", k ? "," : "", (unsigned long long)fb.v[k].id) < 0 ||
+			    (run > k && sbuf_printf(&set, ":%llu", (unsigned long long)fb.v[run].id) < 0))
+				rc = ik_err_set(e, "UID set too long");
+			k = run;
 		}
-		maildir_msg_sink(&mm, &sink);
-		char arg[64];
-		str_fmt(arg, sizeof arg, "%llu (UID FLAGS BODY.PEEK[])", (unsigned long long)uid);
-		s->fetch_uid = 0;
-		rc = cmd(s, "UID FETCH", arg, &sink, e);
-		if (rc == 0 && (s->fetch_uid != uid || s->r.nliterals != 1)) {
-			/* gone since the SEARCH (expunged by another client) */
-			maildir_msg_abort(&mm);
-			continue;
-		}
+		if (rc == 0 && sbuf_addstr(&set, " (UID FLAGS BODY.PEEK[])") < 0)
+			rc = ik_err_set(e, "UID set too long");
 		if (rc == 0)
-			rc = maildir_msg_commit(&mm, s->fetch_flags, st, key, e);
-		if (rc < 0) {
-			maildir_msg_abort(&mm);
-			break;
-		}
-		(*got)++;
-		ftp_progress_add(&bar, mm.size);
+			rc = fetch_batch_start(&fb, e);
+		struct client_sink sink;
+		fetch_batch_sink(&fb, SIZE_MAX, &sink);
+		if (rc == 0)
+			rc = cmd(s, "UID FETCH", set.data, &sink, e);
+		sbuf_free(&set);
+		for (size_t k = 0; rc == 0 && k < fb.n; k++)
+			if (fb.v[k].got)
+				ftp_progress_add(&bar, fb.v[k].size);
+		/* a UID missing from the answer was expunged since the SEARCH:
+		 * its tmp/ file goes, it is not recorded */
+		if (rc == 0)
+			rc = fetch_batch_commit(&fb, got, e);
 	}
+	s->on_fetch = NULL;
+	fetch_batch_free(&fb);
 	ftp_progress_end(&bar);
 	g_ptr_array_free(uids, TRUE);
 	return rc;

@@ -110,6 +110,9 @@ int pop3_greeting_login(struct mail_session *s, bool implicit, bool tls, const c
 			size_t l = nl ? (size_t)(nl - p) : (size_t)(b + n - p);
 			if (l >= 4 && strncasecmp(p, "STLS", 4) == 0 && (l == 4 || p[4] == '\r'))
 				stls = true;
+			if (l >= 10 && strncasecmp(p, "PIPELINING", 10) == 0 &&
+			    (l == 10 || p[10] == '\r'))
+				s->cap_pipelining = true;
 			p += l + 1;
 		}
 	}
@@ -269,38 +272,66 @@ int pop3_fetch(struct mail_session *s, const struct mail_cli *c, int md, struct 
 	ftp_progress_begin(&bar, !c->quiet && !c->trace && term_is_tty(stderr), "fetch", total, 0);
 	if (todo > 0)
 		client_trace_note(s->c, "step: retrieval (RETR: each new message; its text is "
-				  "not shown)");
-	for (guint i = 0; i < acc.msgs->len; i++) {
-		struct pop3_msg *m = &g_array_index(acc.msgs, struct pop3_msg, i);
+				  "not shown)%s", s->cap_pipelining ? "; PIPELINING: several "
+				  "commands sent before their replies are read" : "");
+	struct fetch_batch fb;
+	fetch_batch_init(&fb, md, st);
+	guint i = 0;
+	while (i < acc.msgs->len) {
+		/* the next batch of new messages */
+		for (; i < acc.msgs->len && fb.n < FETCH_BATCH_MAX; i++) {
+			struct pop3_msg *m = &g_array_index(acc.msgs, struct pop3_msg, i);
+			if (!fetch_state_has(st, m->uid) &&
+			    fetch_batch_add(&fb, m->uid, m->n, m->size, e) < 0)
+				goto out_batch;
+		}
+		if (fb.n == 0)
+			break;
+		if (fetch_batch_start(&fb, e) < 0)
+			goto out_batch;
+		/* RFC 2449 PIPELINING: the RETRs go out in groups, the replies
+		 * are read in order; else one at a time */
+		size_t group = s->cap_pipelining ? 16 : 1;
+		for (size_t k = 0; k < fb.n; k += group) {
+			size_t end = k + group < fb.n ? k + group : fb.n;
+			for (size_t j = k; j < end; j++) {
+				char num[24];
+				str_fmt(num, sizeof num, "%llu", (unsigned long long)fb.v[j].id);
+				if (client_send(s->c, "RETR", num, e) < 0)
+					goto out_batch;
+			}
+			for (size_t j = k; j < end; j++) {
+				struct client_sink sink;
+				fetch_batch_sink(&fb, j, &sink);
+				struct client_call call = {.expect = CLIENT_EXPECT_DOT, .sink = &sink};
+				client_reply_free(&s->r);
+				client_reply_init(&s->r);
+				client_expect_next(s->c, &call);
+				if (client_read_reply(s->c, &s->r, e) < 0)
+					goto out_batch;
+				if (s->r.code != 1) {
+					refused(s, "RETR", e);
+					goto out_batch;
+				}
+				fb.v[j].got = true;
+				ftp_progress_add(&bar, fb.v[j].size_hint);
+			}
+		}
+		if (fetch_batch_commit(&fb, got, e) < 0)
+			goto out_batch;
+	}
+	/* DELE only once the copies are safely in the Maildir (and the
+	 * server removes them only at QUIT, RFC 1939 6) */
+	for (guint j = 0; del && j < acc.msgs->len; j++) {
+		struct pop3_msg *m = &g_array_index(acc.msgs, struct pop3_msg, j);
 		char num[24];
 		str_fmt(num, sizeof num, "%llu", (unsigned long long)m->n);
-		if (!fetch_state_has(st, m->uid)) {
-			struct maildir_msg mm;
-			struct client_sink sink;
-			if (maildir_msg_begin(&mm, md, st, m->uid, e) < 0)
-				goto out_bar;
-			maildir_msg_sink(&mm, &sink);
-			k = cmd_multi(s, "RETR", num, &sink, e);
-			if (k != 1) {
-				maildir_msg_abort(&mm);
-				if (k == 0)
-					refused(s, "RETR", e);
-				goto out_bar;
-			}
-			if (maildir_msg_commit(&mm, NULL, st, m->uid, e) < 0) {
-				maildir_msg_abort(&mm);
-				goto out_bar;
-			}
-			(*got)++;
-			ftp_progress_add(&bar, m->size);
-		}
-		/* DELE only once the copy is safely in the Maildir (and
-		 * the server removes it only at QUIT, RFC 1939 6) */
-		if (del && cmd_ok(s, "DELE", num, e) < 0)
-			goto out_bar;
+		if (fetch_state_has(st, m->uid) && cmd_ok(s, "DELE", num, e) < 0)
+			goto out_batch;
 	}
 	rc = fetch_state_rewrite(st, uid_on_server, acc.uids, e);
-out_bar:
+out_batch:
+	fetch_batch_free(&fb);
 	ftp_progress_end(&bar);
 out:
 	g_array_free(acc.msgs, TRUE);

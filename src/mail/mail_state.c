@@ -3,10 +3,11 @@
  * message is never copied twice) and resumable (a killed fetch loses
  * nothing and duplicates nothing).
  *
- * Each message goes: tmp/NAME made; "? KEY NAME" appended to the journal
- * and fsync'ed; the message fetched into tmp/NAME, fsync'ed and renamed into new/ or cur/,
- * that directory fsync'ed (mailstore's maildir_tmp_commit); "+ KEY NAME"
- * appended and fsync'ed. On the next start a "?" without its "+" is
+ * A batch of messages goes: "? KEY NAME" appended to the journal for each
+ * and fsync'ed, before any tmp/NAME exists; the messages fetched into
+ * tmp/, flushed (syncfs), renamed into new/ or cur/, flushed again;
+ * "+ KEY NAME" appended for each and fsync'ed. Four flushes per batch,
+ * not per message. On the next start a "?" without its "+" is
  * settled by looking: a Maildir file named NAME... exists (the rename
  * happened: done) or not (tmp/NAME is removed: fetched again). A torn last
  * line (a crash mid-append) is ignored. At the end of a run the journal is
@@ -176,19 +177,32 @@ bool fetch_state_has(const struct fetch_state *st, const char *key)
 	return g_hash_table_contains(st->done, key);
 }
 
-int fetch_state_intent(struct fetch_state *st, const char *key, const char *name, ik_err *e)
+int fetch_state_record(struct fetch_state *st, char kind, struct maildir_msg *const *msgs,
+		       size_t n, ik_err *e)
 {
-	if (!token_ok(key) || !token_ok(name))
-		return ik_err_set(e, "fetch state: unusable key '%s'", key);
-	return append_line(st, '?', key, name, e);
-}
-
-int fetch_state_done(struct fetch_state *st, const char *key, const char *name, ik_err *e)
-{
-	if (append_line(st, '+', key, name, e) < 0)
-		return -1;
-	g_hash_table_add(st->done, g_strdup(key));
-	return 0;
+	if (n == 0)
+		return 0;
+	struct sbuf b;
+	sbuf_init(&b, STATE_MAX);
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (kind == '?' && (!token_ok(msgs[i]->key) || !token_ok(msgs[i]->name)))
+			rc = ik_err_set(e, "fetch state: unusable key '%s'", msgs[i]->key);
+		else if (sbuf_printf(&b, "%c %s %s\n", kind, msgs[i]->key, msgs[i]->name) < 0)
+			rc = ik_err_set(e, "fetch state: too much at once");
+	}
+	if (rc == 0) {
+		ssize_t w = write(st->fd, b.data, b.len);
+		if (w != (ssize_t)b.len)
+			rc = ik_err_errno(e, w < 0 ? errno : EIO, "fetch state %s", st->path);
+		else if (fdatasync(st->fd) < 0)
+			rc = ik_err_errno(e, errno, "fsync fetch state %s", st->path);
+	}
+	sbuf_free(&b);
+	if (rc == 0 && kind == '+')
+		for (size_t i = 0; i < n; i++)
+			g_hash_table_add(st->done, g_strdup(msgs[i]->key));
+	return rc;
 }
 
 int fetch_state_rewrite(struct fetch_state *st, bool (*keep)(const char *key, void *arg),

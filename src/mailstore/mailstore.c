@@ -415,3 +415,24 @@ void maildir_tmp_discard(int md, const char *name)
 	if (str_fmt(rel, sizeof rel, "tmp/%s", name) >= 0)
 		unlinkat(md, rel, 0);
 }
+
+int maildir_tmp_place(int md, const char *name, uint64_t size, const char *flags, char *final,
+		      size_t finalsz, ik_err *e)
+{
+	char from[NAME_MAX + 8], to[NAME_MAX + 8];
+	int rc = flags ? str_fmt(final, finalsz, "%s,S=%" PRIu64 ":2,%s", name, size, flags)
+		       : str_fmt(final, finalsz, "%s,S=%" PRIu64, name, size);
+	if (rc < 0 || str_fmt(from, sizeof from, "tmp/%s", name) < 0 ||
+	    str_fmt(to, sizeof to, "%s/%s", flags ? "cur" : "new", final) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	if (renameat(md, from, md, to) < 0)
+		return ik_err_errno(e, errno, "rename tmp/%s", name);
+	return 0;
+}
+
+int maildir_sync_all(int md, ik_err *e)
+{
+	if (syncfs(md) < 0)
+		return ik_err_errno(e, errno, "syncfs");
+	return 0;
+}

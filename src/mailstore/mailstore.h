@@ -133,6 +133,14 @@ int maildir_tmp_open(int md, const char *name, ik_err *e);
  * cur/NAME,S=size:2,FLAGS, fsync that directory. final: the new name. */
 int maildir_tmp_commit(int md, int fd, const char *name, uint64_t size, const char *flags,
 		       char *final, size_t finalsz, ik_err *e);
+/* Many messages at once (a client fetching a batch): write each tmp/
+ * file, maildir_sync_all, maildir_tmp_place each (a rename only), and
+ * maildir_sync_all again: two flushes for the batch instead of three
+ * fsyncs per message. syncfs(2): every file of the Maildir's file system
+ * is on disk when it returns. */
+int maildir_tmp_place(int md, const char *name, uint64_t size, const char *flags, char *final,
+		      size_t finalsz, ik_err *e);
+int maildir_sync_all(int md, ik_err *e);
 /* Remove tmp/NAME (an aborted message). */
 void maildir_tmp_discard(int md, const char *name);
 
