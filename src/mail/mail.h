@@ -51,6 +51,8 @@ struct mail_account {
 	bool insecure;
 	const char *cacert;
 	const char *maildir;
+	/* "~/x" in maildir and cacert, with $HOME put in */
+	char maildir_buf[2048], cacert_buf[2048];
 };
 
 struct mail_cli {

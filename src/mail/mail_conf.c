@@ -24,6 +24,21 @@ extern char **environ;
 static const char *const proto_words[] = {"pop3", "imap", NULL};
 static const char *const tls_words[] = {"no", "yes", "implicit", NULL};
 
+/* "~/path" -> "$HOME/path" (a config file is not a shell). */
+static int expand_home(struct cfg *cfg, const char *sec, const char *key, const char **v,
+		       char *buf, size_t bufsz, ik_err *e)
+{
+	if (!*v || strncmp(*v, "~/", 2) != 0)
+		return 0;
+	const char *home = getenv("HOME");
+	if (!home || !home[0])
+		return cfg_error(cfg, sec, key, e, "'~/' but HOME is not set");
+	if (str_fmt(buf, bufsz, "%s/%s", home, *v + 2) < 0)
+		return cfg_error(cfg, sec, key, e, "path too long");
+	*v = buf;
+	return 0;
+}
+
 static int read_account(struct cfg *cfg, const char *sec, struct mail_account *a, ik_err *e)
 {
 	memset(a, 0, sizeof *a);
@@ -46,7 +61,10 @@ static int read_account(struct cfg *cfg, const char *sec, struct mail_account *a
 	    cfg_get_str(cfg, sec, "cacert", "trust the CAs in this file instead of the system's",
 			NULL, &a->cacert, e) < 0 ||
 	    cfg_get_str(cfg, sec, "maildir", "the local Maildir fetch writes into", NULL,
-			&a->maildir, e) < 0)
+			&a->maildir, e) < 0 ||
+	    expand_home(cfg, sec, "maildir", &a->maildir, a->maildir_buf, sizeof a->maildir_buf,
+			e) < 0 ||
+	    expand_home(cfg, sec, "cacert", &a->cacert, a->cacert_buf, sizeof a->cacert_buf, e) < 0)
 		return -1;
 	return 0;
 }
@@ -88,6 +106,11 @@ int mail_conf_load(struct mail_cli *c, ik_err *e)
 		only = sec;
 		if (c->account_name && strcmp(a.name, c->account_name) == 0) {
 			c->acct = a;
+			/* the expanded paths live in the struct itself */
+			if (a.maildir == a.maildir_buf)
+				c->acct.maildir = c->acct.maildir_buf;
+			if (a.cacert == a.cacert_buf)
+				c->acct.cacert = c->acct.cacert_buf;
 			c->have_acct = true;
 		}
 	}

@@ -806,3 +806,20 @@ def test_hostile_literal_cut_short_leaves_nothing(tmp_path):
     assert p.returncode == 1
     assert os.listdir(tmp_path / "Mail" / "new") == []
     assert os.listdir(tmp_path / "Mail" / "tmp") == []
+
+
+def test_account_paths_expand_home_and_smtputf8_is_used(smtpd, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    conf = account_conf(tmp_path / "mail.conf", user="alice", insecure="yes",
+                        smtp_server="127.0.0.1:%d" % smtpd.sub_port, maildir="~/Mail")
+    env = dict(os.environ, HOME=str(home))
+    p = mail("list", "--config", conf, env=env)
+    assert p.returncode == 1 and ("%s/Mail/new" % home).encode() in p.stderr
+    # a UTF-8 local part: the message goes with SMTPUTF8 (RFC 6531)
+    p = mail("send", "--config", conf, "--trace", "--from", "用户@example.test",
+             "--to", "bob@example.test", "--body", "utf8", env=env)
+    assert p.returncode == 0, p.stderr
+    assert "> MAIL FROM:<用户@example.test> SIZE=" in p.stderr.decode()
+    assert " SMTPUTF8" in p.stderr.decode()
+    smtpd.wait_stored("bob", 1)
