@@ -18,5 +18,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_queue(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_dkim(int argc, char **argv);
+int cmd_mail(int argc, char **argv);
 
 #endif

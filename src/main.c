@@ -32,6 +32,7 @@ static const struct subcommand subcommands[] = {
 	{"queue", cmd_queue, "the outbound mail queue: list, show and delete entries"},
 	{"trace", cmd_trace, "see packets: layers, TCP handshake and close, dialogues; pcap files"},
 	{"dkim", cmd_dkim, "DKIM signing keys: make one and print its DNS record"},
+	{"mail", cmd_mail, "mail client: compose and send, fetch over POP3/IMAP, list and read"},
 	{"serve", cmd_serve, "run the configured services in one supervised process tree"},
 };
 

@@ -326,3 +326,113 @@ int mailstore_usage(struct mailstore *ms, const char *name, uint64_t *bytes,
 	}
 	return rc;
 }
+
+/* ---- a Maildir of its own (a mail client's: `inetkit mail fetch`) ---- */
+
+int maildir_path_open(const char *path, ik_err *e)
+{
+	if (fs_mkdir_p(path, 0700, (unsigned)-1, (unsigned)-1, e) < 0)
+		return ik_err_prefix(e, "Maildir %s", path);
+	int md = open(path, DIR_FLAGS);
+	if (md < 0)
+		return ik_err_errno(e, errno, "Maildir %s", path);
+	static const char *const parts[] = {"tmp", "cur", "new"};
+	for (size_t i = 0; i < 3; i++)
+		if (mkdirat(md, parts[i], 0700) < 0 && errno != EEXIST) {
+			int err = errno;
+			close(md);
+			return ik_err_errno(e, err, "Maildir %s/%s", path, parts[i]);
+		}
+	if (fsync(md) < 0) {
+		int err = errno;
+		close(md);
+		return ik_err_errno(e, err, "fsync Maildir %s", path);
+	}
+	return md;
+}
+
+int maildir_tmp_name(char *name, size_t namesz, ik_err *e)
+{
+	char host[MAILSTORE_HOST_MAX], id[MAILSTORE_ID_MAX];
+	host_part(host, sizeof host);
+	if (mailstore_unique(id, sizeof id) < 0 || str_fmt(name, namesz, "%s.%s", id, host) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	return 0;
+}
+
+int maildir_tmp_open(int md, const char *name, ik_err *e)
+{
+	char rel[NAME_MAX + 8];
+	if (str_fmt(rel, sizeof rel, "tmp/%s", name) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	int fd = openat(md, rel, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return ik_err_errno(e, errno, "cannot create tmp/%s", name);
+	return fd;
+}
+
+int maildir_tmp_create(int md, char *name, size_t namesz, ik_err *e)
+{
+	for (int tries = 0; tries < 8; tries++) {
+		if (maildir_tmp_name(name, namesz, e) < 0)
+			return -1;
+		int fd = maildir_tmp_open(md, name, e);
+		if (fd >= 0 || errno != EEXIST)
+			return fd;
+	}
+	return ik_err_set(e, "cannot find a unique name in tmp/");
+}
+
+int maildir_tmp_commit(int md, int fd, const char *name, uint64_t size, const char *flags,
+		       char *final, size_t finalsz, ik_err *e)
+{
+	char from[NAME_MAX + 8], to[NAME_MAX + 8];
+	if (fsync(fd) < 0)
+		return ik_err_errno(e, errno, "fsync tmp/%s", name);
+	int rc = flags ? str_fmt(final, finalsz, "%s,S=%" PRIu64 ":2,%s", name, size, flags)
+		       : str_fmt(final, finalsz, "%s,S=%" PRIu64, name, size);
+	if (rc < 0 || str_fmt(from, sizeof from, "tmp/%s", name) < 0 ||
+	    str_fmt(to, sizeof to, "%s/%s", flags ? "cur" : "new", final) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	/* rename, not link: a client's Maildir may sit on a file system
+	 * without hard links; the name is unique, so nothing is replaced */
+	if (renameat(md, from, md, to) < 0)
+		return ik_err_errno(e, errno, "rename tmp/%s", name);
+	int dir = openat(md, flags ? "cur" : "new", DIR_FLAGS);
+	if (dir < 0)
+		return ik_err_errno(e, errno, "open %s/", flags ? "cur" : "new");
+	rc = fsync(dir);
+	int err = errno;
+	close(dir);
+	if (rc < 0)
+		return ik_err_errno(e, err, "fsync %s/", flags ? "cur" : "new");
+	return 0;
+}
+
+void maildir_tmp_discard(int md, const char *name)
+{
+	char rel[NAME_MAX + 8];
+	if (str_fmt(rel, sizeof rel, "tmp/%s", name) >= 0)
+		unlinkat(md, rel, 0);
+}
+
+int maildir_tmp_place(int md, const char *name, uint64_t size, const char *flags, char *final,
+		      size_t finalsz, ik_err *e)
+{
+	char from[NAME_MAX + 8], to[NAME_MAX + 8];
+	int rc = flags ? str_fmt(final, finalsz, "%s,S=%" PRIu64 ":2,%s", name, size, flags)
+		       : str_fmt(final, finalsz, "%s,S=%" PRIu64, name, size);
+	if (rc < 0 || str_fmt(from, sizeof from, "tmp/%s", name) < 0 ||
+	    str_fmt(to, sizeof to, "%s/%s", flags ? "cur" : "new", final) < 0)
+		return ik_err_set(e, "Maildir name too long");
+	if (renameat(md, from, md, to) < 0)
+		return ik_err_errno(e, errno, "rename tmp/%s", name);
+	return 0;
+}
+
+int maildir_sync_all(int md, ik_err *e)
+{
+	if (syncfs(md) < 0)
+		return ik_err_errno(e, errno, "syncfs");
+	return 0;
+}

@@ -114,6 +114,36 @@ int mailstore_deliver(struct mailstore *ms, struct mail_spool *sp, const char *n
 int mailstore_usage(struct mailstore *ms, const char *name, uint64_t *bytes,
 		    uint64_t *messages, ik_err *e);
 
+/* ---- a Maildir of its own (a mail client's), outside any state_dir ----
+ * The same format and names as the mailboxes above: a message is written
+ * into tmp/, fsync'ed, renamed into new/ (or cur/ with ":2,FLAGS"), and
+ * the directory fsync'ed; only then does it exist. Blocking. */
+
+/* Open the Maildir at path, making it (and tmp/ new/ cur/, 0700) when
+ * missing; returns its directory fd. */
+int maildir_path_open(const char *path, ik_err *e);
+/* A new file tmp/NAME with a unique name (into name); returns its fd. */
+int maildir_tmp_create(int md, char *name, size_t namesz, ik_err *e);
+/* The same in two steps, for a caller that records NAME before the file
+ * exists: a unique name, then tmp/NAME made (O_EXCL: -1 with errno EEXIST
+ * when taken). */
+int maildir_tmp_name(char *name, size_t namesz, ik_err *e);
+int maildir_tmp_open(int md, const char *name, ik_err *e);
+/* fsync fd, rename tmp/NAME to new/NAME,S=size (flags NULL) or to
+ * cur/NAME,S=size:2,FLAGS, fsync that directory. final: the new name. */
+int maildir_tmp_commit(int md, int fd, const char *name, uint64_t size, const char *flags,
+		       char *final, size_t finalsz, ik_err *e);
+/* Many messages at once (a client fetching a batch): write each tmp/
+ * file, maildir_sync_all, maildir_tmp_place each (a rename only), and
+ * maildir_sync_all again: two flushes for the batch instead of three
+ * fsyncs per message. syncfs(2): every file of the Maildir's file system
+ * is on disk when it returns. */
+int maildir_tmp_place(int md, const char *name, uint64_t size, const char *flags, char *final,
+		      size_t finalsz, ik_err *e);
+int maildir_sync_all(int md, ik_err *e);
+/* Remove tmp/NAME (an aborted message). */
+void maildir_tmp_discard(int md, const char *name);
+
 /* Close the spool file and remove its name from .spool (the links made by
  * mailstore_deliver and the queue stay). Safe on NULL. */
 void mail_spool_free(struct mail_spool *sp);

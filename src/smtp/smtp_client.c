@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 
 #include "core/dotstuff.h"
+#include "core/term.h"
 #include "core/reply_num.h"
 #include "core/tls.h"
 #include "lib/base64.h"
@@ -189,18 +190,88 @@ static void fail(struct smtp_client *c, int code, bool temp, const char *fmt, ..
 	finish(c);
 }
 
+/* --trace (mail send): "> " sent, "< " received, "* " notes, in the
+ * format of the blocking client core's trace; control bytes as '?'. */
+static void trace_text(struct smtp_client *c, char dir, const char *s, size_t n)
+{
+	if (!c->o.trace)
+		return;
+	flockfile(c->o.trace);
+	putc_unlocked(dir, c->o.trace);
+	putc_unlocked(' ', c->o.trace);
+	for (size_t i = 0; i < n; i++)
+		putc_unlocked(term_safe_char((unsigned char)s[i]), c->o.trace);
+	putc_unlocked('\n', c->o.trace);
+	funlockfile(c->o.trace);
+	fflush(c->o.trace);
+}
+
+static void trace_note(struct smtp_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void trace_note(struct smtp_client *c, const char *fmt, ...)
+{
+	if (!c->o.trace)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	trace_text(c, '*', buf, strlen(buf));
+}
+
+/* The learner's map of the dialogue: which step of RFC 5321 this is. */
+static void trace_step(struct smtp_client *c, const char *step)
+{
+	trace_note(c, "step: %s", step);
+}
+
+/* keep: how many bytes of the line the trace shows before "****"
+ * (SIZE_MAX: all of it). */
+static int send_vline(struct smtp_client *c, size_t keep, const char *fmt, va_list ap)
+{
+	char buf[2048];
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	if (n < 0 || (size_t)n >= sizeof buf)
+		return -1;
+	if (c->o.trace) {
+		if (keep >= (size_t)n) {
+			trace_text(c, '>', buf, (size_t)n);
+		} else {
+			char shown[64];
+			str_fmt(shown, sizeof shown, "%.*s****", (int)keep, buf);
+			trace_text(c, '>', shown, strlen(shown));
+		}
+	}
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int rc = evbuffer_add(out, buf, (size_t)n);
+	explicit_bzero(buf, sizeof buf);
+	if (rc < 0 || evbuffer_add(out, "\r\n", 2) < 0)
+		return -1;
+	return 0;
+}
+
 static int send_line(struct smtp_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 static int send_line(struct smtp_client *c, const char *fmt, ...)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	va_list ap;
 	va_start(ap, fmt);
-	int rc = evbuffer_add_vprintf(out, fmt, ap);
+	int rc = send_vline(c, SIZE_MAX, fmt, ap);
 	va_end(ap);
-	if (rc < 0 || evbuffer_add(out, "\r\n", 2) < 0)
-		return -1;
-	return 0;
+	return rc;
+}
+
+/* A line holding credentials: the trace shows its first keep bytes. */
+static int send_secret(struct smtp_client *c, size_t keep, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int send_secret(struct smtp_client *c, size_t keep, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = send_vline(c, keep, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static void set_timeout(struct smtp_client *c, uint64_t ms)
@@ -214,6 +285,7 @@ static void send_ehlo(struct smtp_client *c)
 	c->ext = 0;
 	c->max_size = 0;
 	c->st = ST_EHLO;
+	trace_step(c, "capability (EHLO: which extensions the server offers)");
 	send_line(c, "EHLO %s", c->o.helo);
 }
 
@@ -223,6 +295,7 @@ static void after_ehlo(struct smtp_client *c)
 {
 	if (!c->tls && c->o.tls != SMTP_TLS_NONE && (c->ext & SMTP_EXT_STARTTLS)) {
 		c->st = ST_STARTTLS;
+		trace_step(c, "TLS (STARTTLS: encrypt the connection, then EHLO again)");
 		send_line(c, "STARTTLS");
 		return;
 	}
@@ -250,12 +323,14 @@ static void after_ehlo(struct smtp_client *c)
 			}
 			explicit_bzero(raw, sizeof raw);
 			c->st = ST_AUTH;
-			send_line(c, "AUTH PLAIN %s", resp);
+			trace_step(c, "authentication (AUTH PLAIN: user and password, base64)");
+			send_secret(c, strlen("AUTH PLAIN "), "AUTH PLAIN %s", resp);
 			explicit_bzero(resp, sizeof resp);
 			return;
 		}
 		if (c->ext & SMTP_EXT_AUTH_LOGIN) {
 			c->st = ST_AUTH_LOGIN_USER;
+			trace_step(c, "authentication (AUTH LOGIN: user, then password, base64)");
 			send_line(c, "AUTH LOGIN");
 			return;
 		}
@@ -325,6 +400,7 @@ static void send_envelope(struct smtp_client *c)
 		}
 	}
 	c->st = ST_MAIL;
+	trace_step(c, "envelope (MAIL FROM and RCPT TO: who sends, who receives)");
 	c->rcpt_next = 0;
 	c->accepted = 0;
 	send_line(c, "MAIL FROM:<%s>%s", c->env->from, params);
@@ -368,6 +444,9 @@ static void fill_body(struct smtp_client *c)
 			char end[DOTSTUFF_END_MAX];
 			size_t el = dotstuff_end(&c->stuffer, end);
 			evbuffer_add(out, end, el);
+			trace_note(c, "sent a message of %llu bytes (dot-stuffed, CR LF line ends)",
+				   (unsigned long long)c->msg_off);
+			trace_text(c, '>', ".", 1);
 			c->body_done = true;
 			c->st = ST_DOT;
 			set_timeout(c, c->o.data_ms);
@@ -392,6 +471,7 @@ static bool ok2(int code) { return code >= 200 && code < 300; }
 static void transaction_end(struct smtp_client *c, bool usable)
 {
 	if (!c->o.keep_open || !usable) {
+		trace_step(c, "end (QUIT)");
 		send_line(c, "QUIT");
 		/* The results are final now; the QUIT reply adds nothing. */
 		finish(c);
@@ -480,6 +560,7 @@ static void start_body(struct smtp_client *c)
 	dotstuff_stuff_init(&c->stuffer);
 	if (!(c->ext & SMTP_EXT_CHUNKING)) {
 		c->st = ST_DATA;
+		trace_step(c, "data (DATA: the message itself, ended by a line \".\")");
 		send_line(c, "DATA");
 		return;
 	}
@@ -494,7 +575,35 @@ static void start_body(struct smtp_client *c)
 	c->bdat_sent = c->bdat_acked = 0;
 	c->bdat_last = false;
 	c->st = ST_BDAT;
+	trace_step(c, "data (BDAT: the message in chunks of a stated size)");
 	send_chunk(c);
+}
+
+/* Put a TLS filter over the connection (after STARTTLS's 220, or at once
+ * for implicit TLS): the verifying context when TLS is required. */
+static int start_tls(struct smtp_client *c)
+{
+	bool verify = c->o.tls == SMTP_TLS_REQUIRED;
+	SSL_CTX *ctx = verify ? c->o.tls_verify : c->o.tls_may;
+	ik_err e;
+	SSL *ssl = ctx ? tls_client_ssl(ctx, c->o.tls_name ? c->o.tls_name : c->host,
+					NULL, &e) : NULL;
+	if (!ssl) {
+		fail(c, 454, true, "TLS: %s", ctx ? e.msg : "no TLS context");
+		return -1;
+	}
+	struct bufferevent *tb = bufferevent_openssl_filter_new(
+		loop_base(c->loop), c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
+		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!tb) {
+		SSL_free(ssl);
+		fail(c, 454, true, "TLS: cannot start the handshake");
+		return -1;
+	}
+	c->bev = tb;
+	c->tls = true;
+	rewire(c);
+	return 0;
 }
 
 /* One complete reply in c->code / c->text. */
@@ -545,26 +654,8 @@ static void on_reply(struct smtp_client *c)
 		/* RFC 3207 4.2: anything the server sent after 220 is discarded */
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		evbuffer_drain(in, evbuffer_get_length(in));
-		bool verify = c->o.tls == SMTP_TLS_REQUIRED;
-		SSL_CTX *ctx = verify ? c->o.tls_verify : c->o.tls_may;
-		ik_err e;
-		SSL *ssl = ctx ? tls_client_ssl(ctx, c->o.tls_name ? c->o.tls_name : c->host,
-						NULL, &e) : NULL;
-		if (!ssl) {
-			fail(c, 454, true, "TLS: %s", ctx ? e.msg : "no TLS context");
+		if (start_tls(c) < 0)
 			return;
-		}
-		struct bufferevent *tb = bufferevent_openssl_filter_new(
-			loop_base(c->loop), c->bev, ssl, BUFFEREVENT_SSL_CONNECTING,
-			BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-		if (!tb) {
-			SSL_free(ssl);
-			fail(c, 454, true, "TLS: cannot start the handshake");
-			return;
-		}
-		c->bev = tb;
-		c->tls = true;
-		rewire(c);
 		send_ehlo(c);
 		return;
 	}
@@ -590,7 +681,7 @@ static void on_reply(struct smtp_client *c)
 		}
 		if (c->rcpt_next++ == 1)
 			c->st = ST_AUTH_LOGIN_PASS;
-		send_line(c, "%s", resp);
+		send_secret(c, 0, "%s", resp);
 		explicit_bzero(resp, sizeof resp);
 		return;
 	}
@@ -708,6 +799,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			fail(c, 451, true, "%s", e.msg);
 			return;
 		}
+		trace_text(c, '<', line, len);
 		const char *t = len > 4 ? line + 4 : "";
 		if (first)
 			str_copy(c->text, sizeof c->text, t);
@@ -738,7 +830,23 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
+		if (c->st != ST_CONNECT) {
+			/* a TLS filter's handshake is done: the dialogue goes on */
+			if (c->o.trace) {
+				SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+				trace_note(c, "TLS: %s %s", ssl ? SSL_get_version(ssl) : "?",
+					   ssl ? SSL_get_cipher_name(ssl) : "?");
+			}
+			return;
+		}
+		trace_note(c, "connected to %s", c->res.remote);
 		c->st = ST_GREETING;
+		if (c->o.implicit_tls) {
+			trace_step(c, "TLS (implicit: encrypted from the first byte)");
+			if (start_tls(c) < 0)
+				return;
+		}
+		trace_step(c, "greeting (the server's 220)");
 		set_timeout(c, c->o.reply_ms);
 		return;
 	}

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include <openssl/ssl.h>
@@ -53,6 +54,11 @@ struct smtp_client_opts {
 	uint64_t data_ms;		/* the end of DATA */
 	bool keep_open;			/* a clean end leaves the connection open for
 					 * smtp_client_next (result.reusable) */
+	/* `inetkit mail send`: TLS from the first byte (port 465, RFC 8314),
+	 * under the same policy's context; and the dialogue on trace with
+	 * each step labelled, AUTH arguments as "****", the body as its size. */
+	bool implicit_tls;
+	FILE *trace;
 };
 
 /* What the dialogue gave, per recipient: code is the RCPT reply when that

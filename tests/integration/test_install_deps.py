@@ -226,3 +226,15 @@ def test_nftables_for_the_trace_loss_test_is_installed(tmp_path):
     install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
     assert len(install) == 1
     assert "nftables" in install[0].split()
+
+
+def test_mail_client_peers_are_installed(tmp_path):
+    # bench/mail-client compares `inetkit mail send` with msmtp and
+    # `inetkit mail fetch` with fetchmail and getmail6.
+    env, log = _shim(tmp_path)
+    p = _run(env)
+    assert p.returncode == 0, p.stderr
+    install = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert len(install) == 1
+    words = install[0].split()
+    assert "msmtp" in words and "getmail6" in words and "fetchmail" in words
