@@ -421,46 +421,73 @@ static int scan_repair(struct imap_fshared *sh, struct mailbox_list *list,
 	return rc;
 }
 
+/* What rescan's listing gives the index, made under the index's lock. */
+struct rescan_job {
+	struct imap_fshared *sh;
+	bool readonly;
+	struct timespec new_m, cur_m;	/* the directories before the scan */
+	struct mailbox_list list;
+	struct mail_index_seen *seen;
+	bool *was_new;
+	bool left_new;
+};
+
+/* mail_index_scan_fn: scan, look again for what a rename hid, move new
+ * messages to cur/ (read-write). Under the index's lock, so that the
+ * listing is never older than the records other processes appended. */
+static int rescan_list(void *arg, struct mail_index *ix, const struct mail_index_seen **seen,
+		       size_t *n, ik_err *e)
+{
+	(void)ix;	/* sh->ix: already read up to date by the caller */
+	struct rescan_job *j = arg;
+	struct imap_fshared *sh = j->sh;
+	/* Before the scan: a change made during it is seen next time. */
+	dir_mtimes(mailbox_dirfd(sh->mb), &j->new_m, &j->cur_m);
+	/* A change from now on is seen by the next scan. */
+	sh->dirty = false;
+	if (mailbox_scan(sh->mb, &j->list, e) < 0)
+		return -1;
+	if (scan_repair(sh, &j->list, &j->new_m, &j->cur_m, e) < 0)
+		return -1;
+	j->seen = calloc(j->list.n + 1, sizeof *j->seen);
+	j->was_new = calloc(j->list.n + 1, sizeof *j->was_new);
+	if (j->seen == NULL || j->was_new == NULL)
+		return ik_err_set(e, "out of memory");
+	for (size_t i = 0; i < j->list.n; i++) {
+		struct mailbox_entry *me = &j->list.v[i];
+		j->was_new[i] = me->in_new;
+		/* The first session to see a message moves it to cur/ and
+		 * holds its \Recent (RFC 3501 2.3.2). */
+		if (me->in_new && !j->readonly && mailbox_to_cur(sh->mb, me, e) < 0)
+			return -1;
+		j->left_new = j->left_new || me->in_new;
+		j->seen[i].base = me->base;
+		j->seen[i].flags = me->flags;
+	}
+	*seen = j->seen;
+	*n = j->list.n;
+	return 0;
+}
+
 /* Scan the folder, move new messages to cur/ (read-write), bring the
  * index up to date and make the result the folder's current scan. */
 static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, ik_err *e)
 {
-	struct mailbox_list list = {NULL, 0};
-	/* Before the scan: a change made during it is seen next time. */
-	struct timespec new_m, cur_m;
-	dir_mtimes(mailbox_dirfd(sh->mb), &new_m, &cur_m);
-	/* A change from now on is seen by the next scan. */
-	sh->dirty = false;
-	if (mailbox_scan(sh->mb, &list, e) < 0)
-		return -1;
-	if (scan_repair(sh, &list, &new_m, &cur_m, e) < 0) {
-		mailbox_list_free(&list);
-		return -1;
-	}
-	struct imap_snap *sn = calloc(1, sizeof *sn);
-	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
-	struct mailbox_entry **by = calloc(list.n + 1, sizeof *by);
-	bool *was_new = calloc(list.n + 1, sizeof *was_new);
+	struct rescan_job j = {.sh = sh, .readonly = readonly};
+	struct imap_snap *sn = NULL;
+	struct mailbox_entry **by = NULL;
 	int rc = -1;
-	if (sn == NULL || seen == NULL || by == NULL || was_new == NULL) {
+	if (mail_index_sync_scan(sh->ix, rescan_list, &j, e) < 0)
+		goto out;
+	struct mailbox_list list = j.list;
+	sn = calloc(1, sizeof *sn);
+	by = calloc(list.n + 1, sizeof *by);
+	if (sn == NULL || by == NULL) {
 		ik_err_set(e, "out of memory");
 		goto out;
 	}
-	bool left_new = false;
-	for (size_t i = 0; i < list.n; i++) {
-		struct mailbox_entry *me = &list.v[i];
-		was_new[i] = me->in_new;
-		/* The first session to see a message moves it to cur/ and
-		 * holds its \Recent (RFC 3501 2.3.2). */
-		if (me->in_new && !readonly && mailbox_to_cur(sh->mb, me, e) < 0)
-			goto out;
-		left_new = left_new || me->in_new;
-		seen[i].base = me->base;
-		seen[i].flags = me->flags;
-		by[i] = me;
-	}
-	if (mail_index_sync(sh->ix, seen, list.n, e) < 0)
-		goto out;
+	for (size_t i = 0; i < list.n; i++)
+		by[i] = &list.v[i];
 	qsort(by, list.n, sizeof *by, cmp_entry_base);
 	sn->uid = calloc(sh->ix->n + 1, sizeof *sn->uid);
 	sn->order = calloc(sh->ix->n + 1, sizeof *sn->order);
@@ -477,21 +504,21 @@ static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, 
 			continue;	/* not indexable (odd name): not shown */
 		sn->uid[sn->n] = r->uid;
 		sn->order[sn->n] = *hit;
-		sn->was_new[sn->n] = was_new[*hit - list.v];
+		sn->was_new[sn->n] = j.was_new[*hit - list.v];
 		sn->n++;
 	}
 	sn->refs = 1;
 	sn->list = list;
-	list.v = NULL;
-	list.n = 0;
+	j.list.v = NULL;
+	j.list.n = 0;
 	sn->scanner = session_id(ss->s);
-	sn->has_new = left_new;
+	sn->has_new = j.left_new;
 	snap_unref(sh->snap);
 	sh->snap = sn;
 	sn = NULL;
 	/* Our own moves to cur/ changed the directories: take them after. */
 	if (readonly)
-		sh->new_mtime = new_m, sh->cur_mtime = cur_m;
+		sh->new_mtime = j.new_m, sh->cur_mtime = j.cur_m;
 	else
 		dir_mtimes(mailbox_dirfd(sh->mb), &sh->new_mtime, &sh->cur_mtime);
 	rc = 0;
@@ -500,10 +527,10 @@ out:
 		sn->refs = 1;
 		snap_unref(sn);
 	}
-	free(seen);
+	free(j.seen);
 	free(by);
-	free(was_new);
-	mailbox_list_free(&list);
+	free(j.was_new);
+	mailbox_list_free(&j.list);
 	return rc;
 }
 
@@ -739,25 +766,43 @@ static void unique_base(char *out, size_t sz)
 		(int)getpid(), ++counter, host);
 }
 
+struct learn_job {
+	struct mailbox *mb;
+	struct mailbox_list list;
+	struct mail_index_seen *seen;
+};
+
+/* mail_index_scan_fn: the target folder as it is, under its index's lock. */
+static int learn_list(void *arg, struct mail_index *ix, const struct mail_index_seen **seen,
+		      size_t *n, ik_err *e)
+{
+	(void)ix;
+	struct learn_job *j = arg;
+	if (mailbox_scan(j->mb, &j->list, e) < 0)
+		return -1;
+	if ((j->seen = calloc(j->list.n + 1, sizeof *j->seen)) == NULL)
+		return ik_err_set(e, "out of memory");
+	for (size_t i = 0; i < j->list.n; i++) {
+		j->seen[i].base = j->list.v[i].base;
+		j->seen[i].flags = j->list.v[i].flags;
+	}
+	*seen = j->seen;
+	*n = j->list.n;
+	return 0;
+}
+
 /* The UID the target folder's index gives base (a scan and a sync). */
 static void learn_uid(struct mailbox *mb, const char *base, uint32_t *uidvalidity,
 		      uint32_t *uid)
 {
 	*uid = 0;
 	*uidvalidity = 0;
-	struct mailbox_list list = {NULL, 0};
+	struct learn_job j = {.mb = mb};
 	struct mail_index *ix = NULL;
 	ik_err e;
-	if (mailbox_scan(mb, &list, &e) < 0 || mail_index_open(mailbox_dirfd(mb), &ix, &e) < 0)
+	if (mail_index_open(mailbox_dirfd(mb), &ix, &e) < 0)
 		goto out;
-	struct mail_index_seen *seen = calloc(list.n + 1, sizeof *seen);
-	if (seen == NULL)
-		goto out;
-	for (size_t i = 0; i < list.n; i++) {
-		seen[i].base = list.v[i].base;
-		seen[i].flags = list.v[i].flags;
-	}
-	if (mail_index_sync(ix, seen, list.n, &e) == 0) {
+	if (mail_index_sync_scan(ix, learn_list, &j, &e) == 0) {
 		*uidvalidity = ix->uidvalidity;
 		for (size_t i = ix->n; i-- > 0;)
 			if (strcmp(ix->v[i].base, base) == 0) {
@@ -765,10 +810,10 @@ static void learn_uid(struct mailbox *mb, const char *base, uint32_t *uidvalidit
 				break;
 			}
 	}
-	free(seen);
 out:
+	free(j.seen);
 	mail_index_free(ix);
-	mailbox_list_free(&list);
+	mailbox_list_free(&j.list);
 }
 
 static int open_target(struct imap_sess *ss, const char *name, struct mailbox **mb, ik_err *e)

@@ -386,14 +386,10 @@ static int rebuild(struct mail_index *ix, const struct mail_index_seen *seen, si
 	return rewrite(ix, e);
 }
 
-int mail_index_sync(struct mail_index *ix, const struct mail_index_seen *seen, size_t n,
-		    ik_err *e)
+/* mail_index_sync's work, with the file locked (fd) and read. */
+static int sync_locked(struct mail_index *ix, int fd, bool damaged,
+		       const struct mail_index_seen *seen, size_t n, ik_err *e)
 {
-	bool damaged;
-	ix->rebuilt = false;
-	int fd = lock_and_read(ix, &damaged, e);
-	if (fd < 0)
-		return -1;
 	int rc = -1;
 	struct sbuf b = SBUF_INIT(INDEX_MAX_BYTES);
 	struct mail_index_rec **by = NULL;
@@ -483,6 +479,34 @@ out:
 	free(by);
 	free(present);
 	sbuf_free(&b);
+	return rc;
+}
+
+int mail_index_sync(struct mail_index *ix, const struct mail_index_seen *seen, size_t n,
+		    ik_err *e)
+{
+	bool damaged;
+	ix->rebuilt = false;
+	int fd = lock_and_read(ix, &damaged, e);
+	if (fd < 0)
+		return -1;
+	int rc = sync_locked(ix, fd, damaged, seen, n, e);
+	close(fd);	/* releases the lock */
+	return rc;
+}
+
+int mail_index_sync_scan(struct mail_index *ix, mail_index_scan_fn scan, void *arg, ik_err *e)
+{
+	bool damaged;
+	ix->rebuilt = false;
+	int fd = lock_and_read(ix, &damaged, e);
+	if (fd < 0)
+		return -1;
+	const struct mail_index_seen *seen = NULL;
+	size_t n = 0;
+	int rc = scan(arg, ix, &seen, &n, e);
+	if (rc == 0)
+		rc = sync_locked(ix, fd, damaged, seen, n, e);
 	close(fd);	/* releases the lock */
 	return rc;
 }

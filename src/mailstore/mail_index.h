@@ -91,6 +91,20 @@ void mail_index_free(struct mail_index *ix);
 int mail_index_sync(struct mail_index *ix, const struct mail_index_seen *seen, size_t n,
 		    ik_err *e);
 
+/* The same, with the listing made under the index's lock: lock, read what
+ * other processes appended, then scan(arg, ix, &seen, &n) lists the
+ * folder (ix already holds every record the log has), then sync. A
+ * listing made before the lock can be older than records another process
+ * appended meanwhile ("+ UID BASE" for a file it moved from new/ to cur/
+ * after our listing): those messages would be taken as expunged and get
+ * new UIDs. Under the lock no other indexer adds or removes records, so
+ * what the scan misses is really gone (renames by flag changes, which do
+ * not take this lock, are the scan's to look for again). seen stays the
+ * callback's until the call returns. */
+typedef int (*mail_index_scan_fn)(void *arg, struct mail_index *ix,
+				  const struct mail_index_seen **seen, size_t *n, ik_err *e);
+int mail_index_sync_scan(struct mail_index *ix, mail_index_scan_fn scan, void *arg, ik_err *e);
+
 /* Record our own flag change of a message (STORE) under the lock; sets
  * its new MODSEQ. -1 with e when the UID is no longer in the index. */
 int mail_index_set_flags(struct mail_index *ix, uint32_t uid, const char *flags,

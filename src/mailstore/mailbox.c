@@ -24,6 +24,7 @@ struct mailbox {
 	int md_fd;	/* the Maildir (or Maildir++ folder) */
 	int new_fd;	/* -1 until needed (mailbox_release_dirs closes them) */
 	int cur_fd;
+	int lock_fd;	/* MAILBOX_LOCK_FILE while the session lock is held */
 	char what[NAME_MAX * 2 + 4];	/* "NAME" or "NAME/.Folder", for messages */
 };
 
@@ -51,6 +52,7 @@ void mailbox_close(struct mailbox *mb)
 		return;
 	close_fd(mb->new_fd);
 	close_fd(mb->cur_fd);
+	close_fd(mb->lock_fd);
 	close_fd(mb->md_fd);
 	free(mb);
 }
@@ -74,7 +76,7 @@ int mailbox_open(struct mailstore *ms, const char *name, const char *folder,
 	struct mailbox *mb = calloc(1, sizeof *mb);
 	if (mb == NULL)
 		return ik_err_errno(e, ENOMEM, "cannot open mailbox %s", name);
-	mb->new_fd = mb->cur_fd = -1;
+	mb->new_fd = mb->cur_fd = mb->lock_fd = -1;
 	bool missing;
 	mb->md_fd = mailstore_maildir_open(ms, name, folder == NULL, &missing, e);
 	if (mb->md_fd < 0)
@@ -126,26 +128,48 @@ int mailbox_dirfd(const struct mailbox *mb)
 	return mb->md_fd;
 }
 
+static int open_lock_file(struct mailbox *mb, ik_err *e)
+{
+	int fd = openat(mb->md_fd, MAILBOX_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+	if (fd < 0)
+		ik_err_errno(e, errno, "cannot open %s/" MAILBOX_LOCK_FILE, mb->what);
+	return fd;
+}
+
 int mailbox_lock(struct mailbox *mb, ik_err *e)
 {
-	/* flock on the Maildir's own fd: held per open file, so two sessions
-	 * of one process exclude each other as two processes do, and a
-	 * locked session costs no descriptor of its own. */
-	if (flock(mb->md_fd, LOCK_EX | LOCK_NB) == 0)
+	if (mb->lock_fd >= 0)
 		return 0;
-	if (errno == EWOULDBLOCK)
+	/* flock on a regular file in the Maildir: held per open file, so two
+	 * sessions of one process exclude each other as two processes do;
+	 * and, unlike a flock of the directory, the NFS client sends it to
+	 * the server, so sessions on two nodes sharing the Maildir exclude
+	 * each other too (docs/scale-out.md). */
+	int fd = open_lock_file(mb, e);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		mb->lock_fd = fd;
+		return 0;
+	}
+	int err = errno;
+	close(fd);
+	if (err == EWOULDBLOCK)
 		return 1;
-	return ik_err_errno(e, errno, "cannot lock %s", mb->what);
+	return ik_err_errno(e, err, "cannot lock %s", mb->what);
 }
 
 int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e)
 {
-	int fd = openat(mb->md_fd, MAILBOX_LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-			0600);
+	int fd = mb->lock_fd >= 0 ? mb->lock_fd : open_lock_file(mb, e);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		ik_err_errno(e, errno, "cannot open the stamp file of %s", mb->what);
-		close_fd(fd);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0) {
+		ik_err_errno(e, errno, "cannot read the stamp file of %s", mb->what);
+		if (fd != mb->lock_fd)
+			close(fd);
 		return -1;
 	}
 	struct timespec now;
@@ -155,7 +179,8 @@ int mailbox_lock_age(struct mailbox *mb, int64_t *age_s, ik_err *e)
 	int rc = 0;
 	if ((st.st_size == 0 && pwrite(fd, "1", 1, 0) != 1) || futimens(fd, NULL) < 0)
 		rc = ik_err_errno(e, errno, "cannot stamp %s/" MAILBOX_LOCK_FILE, mb->what);
-	close(fd);
+	if (fd != mb->lock_fd)
+		close(fd);
 	return rc;
 }
 
@@ -331,12 +356,32 @@ int mailbox_scan(struct mailbox *mb, struct mailbox_list *out, ik_err *e)
 {
 	struct mailbox_list l = {0};
 	size_t cap = 0;
-	if (scan_dir(mb, false, &l, &cap, e) < 0 || scan_dir(mb, true, &l, &cap, e) < 0) {
+	/* new/ before cur/: a message another process moves from new/ to
+	 * cur/ meanwhile is then seen in one or the other (or both), never in
+	 * neither, as it could be when cur/ is read first. */
+	if (scan_dir(mb, true, &l, &cap, e) < 0 || scan_dir(mb, false, &l, &cap, e) < 0) {
 		mailbox_list_free(&l);
 		return -1;
 	}
 	if (l.n > 1)
 		qsort(l.v, l.n, sizeof *l.v, entry_cmp);
+	/* Seen in both: the cur/ name is the one that still exists. */
+	size_t k = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		if (k > 0 && strcmp(l.v[k - 1].base, l.v[i].base) == 0) {
+			struct mailbox_entry *keep = &l.v[k - 1], *drop = &l.v[i];
+			if (keep->in_new && !drop->in_new) {
+				struct mailbox_entry t = *keep;
+				*keep = *drop;
+				*drop = t;
+			}
+			free(drop->name);
+			free(drop->base);
+			continue;
+		}
+		l.v[k++] = l.v[i];
+	}
+	l.n = k;
 	*out = l;
 	return 0;
 }

@@ -32,7 +32,7 @@
 #include "mailstore/mailstore.h"
 
 #define MAILBOX_FLAGS_MAX 32	/* flag letters kept, NUL included */
-#define MAILBOX_LOCK_FILE "inetkit-session.lock"	/* the time of the last lock */
+#define MAILBOX_LOCK_FILE "inetkit-session.lock"	/* the session lock; its mtime: the last lock */
 
 struct mailbox;
 
@@ -64,14 +64,15 @@ int mailbox_dirfd(const struct mailbox *mb);
 /* Closes the files (and so releases the lock). Safe on NULL. */
 void mailbox_close(struct mailbox *mb);
 
-/* The exclusive session lock (flock on the Maildir directory itself, not
- * waiting): 0 taken, 1 held by another session (of any process), -1
- * error. Released by mailbox_close. */
+/* The exclusive session lock (flock of the regular file
+ * MAILBOX_LOCK_FILE in the Maildir, not waiting): 0 taken, 1 held by
+ * another session (of any process, or of another NFS client), -1 error.
+ * Released by mailbox_close. */
 int mailbox_lock(struct mailbox *mb, ik_err *e);
 
 /* Close the new/ and cur/ descriptors kept open for speed; the next call
- * that needs one opens it again. A session that waits long then holds a
- * single descriptor (the Maildir's, which carries the lock). */
+ * that needs one opens it again. A session that waits long then holds two
+ * descriptors (the Maildir's and the lock file's). */
 void mailbox_release_dirs(struct mailbox *mb);
 
 /* After mailbox_lock: the seconds since the previous session took the

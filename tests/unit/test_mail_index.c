@@ -242,12 +242,68 @@ static void odd_names(void **state)
 	mail_index_free(a);
 }
 
+/* mail_index_sync_scan lists under the lock, after the log was read: a
+ * record another process appended before is there for the scan to see,
+ * and a message the listing shows keeps that process's UID. A listing
+ * made before the lock (mail_index_sync with an old list) would have
+ * taken it as expunged. */
+struct scan_arg {
+	const struct mail_index_seen *s;
+	size_t n;
+	size_t known;	/* ix->n when the scan ran */
+};
+
+static int scan_cb(void *arg, struct mail_index *ix, const struct mail_index_seen **seen,
+		   size_t *n, ik_err *e)
+{
+	(void)e;
+	struct scan_arg *a = arg;
+	a->known = ix->n;
+	*seen = a->s;
+	*n = a->n;
+	return 0;
+}
+
+static int scan_fails(void *arg, struct mail_index *ix, const struct mail_index_seen **seen,
+		      size_t *n, ik_err *e)
+{
+	(void)arg, (void)ix, (void)seen, (void)n;
+	return ik_err_set(e, "cannot read the folder");
+}
+
+static void scan_under_lock(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	struct mail_index *a = open_ix(), *b = open_ix();
+	struct mail_index_seen one[] = {{"100.a.host", ""}};
+	struct mail_index_seen two[] = {{"100.a.host", ""}, {"101.b.host", "S"}};
+	sync_ok(a, one, 1);
+	sync_ok(b, two, 2);	/* "another process" indexes 101 as UID 2 */
+	struct scan_arg arg = {two, 2, 0};
+	ik_err e;
+	assert_int_equal(mail_index_sync_scan(a, scan_cb, &arg, &e), 0);
+	assert_int_equal(arg.known, 2);	/* b's record was read before the scan */
+	assert_int_equal(a->n, 2);
+	assert_int_equal(a->v[1].uid, 2);
+	char buf[4096];
+	read_file(buf, sizeof buf);
+	assert_null(strstr(buf, "\n- "));	/* nothing expunged */
+	/* A failing scan changes nothing and says why. */
+	assert_int_equal(mail_index_sync_scan(a, scan_fails, NULL, &e), -1);
+	assert_string_equal(e.msg, "cannot read the folder");
+	assert_int_equal(a->n, 2);
+	mail_index_free(a);
+	mail_index_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(uids_persist), cmocka_unit_test(modseq),
 		cmocka_unit_test(damage),       cmocka_unit_test(compaction),
 		cmocka_unit_test(odd_names),
+		cmocka_unit_test(scan_under_lock),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

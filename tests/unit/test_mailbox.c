@@ -184,6 +184,15 @@ static void test_lock(void **state)
 	ik_err e = {""};
 	assert_int_equal(mailbox_lock(a, &e), 0);
 	assert_int_equal(mailbox_lock(b, &e), 1);
+	/* An idle session gives back new/ and cur/, not the lock. */
+	mailbox_release_dirs(a);
+	assert_int_equal(mailbox_lock(b, &e), 1);
+	/* The lock is a regular file's (NFS sends those to the server). */
+	char p[512];
+	struct stat st;
+	str_fmt(p, sizeof p, "%s/mail/alice/" MAILBOX_LOCK_FILE, f->dir);
+	assert_int_equal(stat(p, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
 	mailbox_close(a);
 	assert_int_equal(mailbox_lock(b, &e), 0);
 	mailbox_close(b);
