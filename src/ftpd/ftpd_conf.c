@@ -16,6 +16,7 @@
 #include "lib/str.h"
 #include "core/tls.h"
 #include "core/listener.h"
+#include "core/server_conf.h"
 #include "ftpd/ftpd.h"
 #include "ftpd/ftpd_anon.h"
 #include "ftpd/ftpd_glob.h"
@@ -241,9 +242,7 @@ void ftpd_conf_free(struct ftpd_conf *c)
 int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e)
 {
 	if (c->tls && c->ssl == NULL) {
-		struct tls_server_opts o = {c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL};
-		c->ssl = tls_server_ctx(&o, e);
-		if (c->ssl == NULL)
+		if (server_conf_tls(&c->ssl, c->cert, c->key, e) < 0)
 			return -1;
 		/* RFC 7301 and the ALPACA paper: a client that names another
 		 * protocol is not talking to an FTP server on purpose. */
@@ -303,12 +302,7 @@ int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e)
 {
 	if (ftpd_conf_prepare(c, e) < 0)
 		return -1;
-	if (c->nlisten > 0 && listen_bind_specs(set, (const char *const *)c->listen, c->nlisten,
-						SOCK_STREAM, 0, e) < 0)
+	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0)
 		return -1;
-	c->implicit_from = set->n;
-	if (c->nimplicit > 0 && listen_bind_specs(set, (const char *const *)c->implicit,
-						  c->nimplicit, SOCK_STREAM, 0, e) < 0)
-		return -1;
-	return 0;
+	return server_conf_bind(set, c->implicit, c->nimplicit, &c->implicit_from, e);
 }
