@@ -133,17 +133,15 @@ struct service_ctx;
  * verifies logins (NULL: anonymous logins only, checked here); ctx may
  * be NULL (no accounts, this process's counts). server_stop is graceful:
  * idle sessions are told 421, transfers end first. */
-struct server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-/* New settings (SIGHUP): a new generation with conf c takes the listening
- * sockets over; open sessions go on with the settings they started with.
- * c must outlive those sessions (the runner frees confs only at exit).
- * Listen addresses of c that differ from the bound ones are logged, not
- * bound ("restart <ctx->restart> to apply them"); with no certificate
- * file before or now, the certificate made in memory stays (clients may
- * have pinned it). Returns -1 with e set and nothing changed (a TLS key
- * that does not load, an xferlog that cannot be opened, ...). */
-int ftpd_server_reload(struct server *srv, struct ftpd_conf *c, ik_err *e);
+void *ftpd_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
+/* Reload (SIGHUP, server_service_reload): a new generation with the new
+ * conf takes the listening sockets over; open sessions go on with the
+ * settings they started with. Listen addresses that differ from the bound
+ * ones are logged, not bound ("restart <ctx->restart> to apply them");
+ * with no certificate file before or now, the certificate made in memory
+ * stays (clients may have pinned it). Refused, nothing changed: a TLS key
+ * that does not load, an xferlog that cannot be opened, tls = no with
+ * implicit FTPS sockets open. */
 
 #endif

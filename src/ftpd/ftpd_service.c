@@ -45,11 +45,6 @@ static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
 	return ftpd_server_start(conf, l, set, ctx, e);
 }
 
-static int svc_reload(void *running, void *new_conf, ik_err *e)
-{
-	return ftpd_server_reload(running, new_conf, e);
-}
-
 static void svc_free_conf(void *conf) { ftpd_conf_free(conf); }
 
 static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
@@ -70,7 +65,7 @@ const struct service_ops service_ftp = {
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = server_service_stop,
-	.reload = svc_reload,
+	.reload = server_service_reload,
 	.free_running = server_service_free,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,

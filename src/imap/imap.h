@@ -70,10 +70,8 @@ int imap_conf_prepare(struct imap_conf *c, ik_err *e);
 int imap_bind(struct imap_conf *c, struct listen_set *set, ik_err *e);
 
 struct server;
-struct server *imap_server_start(struct imap_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-int imap_server_reload(struct server *srv, struct imap_conf *c, ik_err *e);
+void *imap_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
 
 extern const struct service_ops service_imap;
 

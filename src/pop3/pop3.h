@@ -79,10 +79,8 @@ int pop3_bind(struct pop3_conf *c, struct listen_set *set, ik_err *e);
 int pop3_apop_secret(const char *path, const char *name, char *out, size_t outsz, ik_err *e);
 
 struct server;
-struct server *pop3_server_start(struct pop3_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-int pop3_server_reload(struct server *srv, struct pop3_conf *c, ik_err *e);
+void *pop3_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
 
 extern const struct service_ops service_pop3;
 

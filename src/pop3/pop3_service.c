@@ -42,11 +42,6 @@ static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
 	return pop3_server_start(conf, l, set, ctx, e);
 }
 
-static int svc_reload(void *running, void *new_conf, ik_err *e)
-{
-	return pop3_server_reload(running, new_conf, e);
-}
-
 static void svc_free_conf(void *conf) { pop3_conf_free(conf); }
 
 /* Try-it lines that read what the SMTP try-it line sent to alice. */
@@ -78,7 +73,7 @@ const struct service_ops service_pop3 = {
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = server_service_stop,
-	.reload = svc_reload,
+	.reload = server_service_reload,
 	.free_running = server_service_free,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,

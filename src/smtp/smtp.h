@@ -132,11 +132,10 @@ struct server;
  * users (NULL: no accounts database; only aliases and postmaster receive,
  * and AUTH is not offered). The mailstore and the queue are opened under
  * ctx->state_dir. */
-struct server *smtp_server_start(struct smtp_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-/* SIGHUP: new sessions get c; open ones keep theirs (see ftpd). */
-int smtp_server_reload(struct server *srv, struct smtp_conf *c, ik_err *e);
+void *smtp_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
+/* SIGHUP (server_service_reload): new sessions get the new conf; open
+ * ones keep theirs (see ftpd). */
 
 extern const struct service_ops service_smtp;
 

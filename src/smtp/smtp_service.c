@@ -44,11 +44,6 @@ static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
 	return smtp_server_start(conf, l, set, ctx, e);
 }
 
-static int svc_reload(void *running, void *new_conf, ik_err *e)
-{
-	return smtp_server_reload(running, new_conf, e);
-}
-
 static void svc_free_conf(void *conf) { smtp_conf_free(conf); }
 
 /* path relative to the current directory when it is under it: what a
@@ -129,7 +124,7 @@ const struct service_ops service_smtp = {
 	.bind = svc_bind,
 	.start = svc_start,
 	.stop = server_service_stop,
-	.reload = svc_reload,
+	.reload = server_service_reload,
 	.free_running = server_service_free,
 	.free_conf = svc_free_conf,
 	.describe = svc_describe,
