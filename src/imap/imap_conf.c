@@ -10,6 +10,7 @@
 #include "core/fsutil.h"
 #include "core/tls.h"
 #include "core/server_conf.h"
+#include "core/workers.h"
 #include "imap/imap.h"
 #include "lib/str.h"
 
@@ -55,8 +56,8 @@ static int read_keys(struct cfg *cfg, const char *sec, struct imap_conf *c, ik_e
 	return 0;
 }
 
-struct imap_conf *imap_conf_read(struct cfg *cfg, const char *sec,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
+void *imap_conf_read(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e)
 {
 	struct imap_conf *c = calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -76,8 +77,9 @@ fail:
 	return NULL;
 }
 
-void imap_conf_free(struct imap_conf *c)
+void imap_conf_free(void *conf)
 {
+	struct imap_conf *c = conf;
 	if (c == NULL)
 		return;
 	listen_spec_free(c->listen, c->nlisten);
@@ -92,18 +94,24 @@ int imap_conf_prepare(struct imap_conf *c, ik_err *e)
 	return server_conf_tls(&c->ssl, c->cert, c->key, e);
 }
 
-int imap_conf_check(const struct imap_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e)
+int imap_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e)
 {
+	const struct imap_conf *c = conf;
 	return server_conf_state_subdir(cfg, c->state_dir, "mail", user, uid, gid,
 					"the IMAP server reads mail there", e);
 }
 
-int imap_bind(struct imap_conf *c, struct listen_set *set, ik_err *e)
+int imap_bind(void *conf, struct listen_set *set, ik_err *e)
 {
+	struct imap_conf *c = conf;
 	if (imap_conf_prepare(c, e) < 0)
 		return -1;
 	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0)
 		return -1;
-	return server_conf_bind(set, c->tls_listen, c->ntls_listen, &c->tls_from, e);
+	if (server_conf_bind(set, c->tls_listen, c->ntls_listen, &c->tls_from, e) < 0)
+		return -1;
+	/* A session holds its connection and a selected folder's files. */
+	workers_raise_nofile(c->max_sessions * 6 + 64);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #include "core/fsutil.h"
 #include "core/tls.h"
 #include "core/server_conf.h"
+#include "core/workers.h"
 #include "lib/sbuf.h"
 #include "lib/str.h"
 #include "pop3/pop3.h"
@@ -82,8 +83,8 @@ static int read_auth(struct cfg *cfg, const char *sec, struct pop3_conf *c, ik_e
 	return 0;
 }
 
-struct pop3_conf *pop3_conf_read(struct cfg *cfg, const char *sec,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
+void *pop3_conf_read(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e)
 {
 	struct pop3_conf *c = calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -114,8 +115,9 @@ fail:
 	return NULL;
 }
 
-void pop3_conf_free(struct pop3_conf *c)
+void pop3_conf_free(void *conf)
 {
+	struct pop3_conf *c = conf;
 	if (c == NULL)
 		return;
 	listen_spec_free(c->listen, c->nlisten);
@@ -130,9 +132,10 @@ int pop3_conf_prepare(struct pop3_conf *c, ik_err *e)
 	return server_conf_tls(&c->ssl, c->cert, c->key, e);
 }
 
-int pop3_conf_check(const struct pop3_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e)
+int pop3_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e)
 {
+	const struct pop3_conf *c = conf;
 	if (server_conf_state_subdir(cfg, c->state_dir, "mail", user, uid, gid,
 				     "the POP3 server reads mail there", e) < 0)
 		return -1;
@@ -181,11 +184,17 @@ int pop3_apop_secret(const char *path, const char *name, char *out, size_t outsz
 	return found;
 }
 
-int pop3_bind(struct pop3_conf *c, struct listen_set *set, ik_err *e)
+int pop3_bind(void *conf, struct listen_set *set, ik_err *e)
 {
+	struct pop3_conf *c = conf;
 	if (pop3_conf_prepare(c, e) < 0)
 		return -1;
 	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0)
 		return -1;
-	return server_conf_bind(set, c->tls_listen, c->ntls_listen, &c->tls_from, e);
+	if (server_conf_bind(set, c->tls_listen, c->ntls_listen, &c->tls_from, e) < 0)
+		return -1;
+	/* A session holds its connection, and once logged in its maildrop's
+	 * two directories, its lock file and a message being read. */
+	workers_raise_nofile(c->max_sessions * 6 + 64);
+	return 0;
 }

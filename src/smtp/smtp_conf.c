@@ -26,6 +26,7 @@
 #include "smtp/smtp_route.h"
 #include "core/dns.h"
 #include "core/server_conf.h"
+#include "core/workers.h"
 #include <stdio.h>
 
 static int read_hostname(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
@@ -289,8 +290,8 @@ static int read_relay_out(struct cfg *cfg, const char *sec, struct smtp_conf *c,
 	return 0;
 }
 
-struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
+void *smtp_conf_read(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e)
 {
 	struct smtp_conf *c = calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -328,8 +329,9 @@ fail:
 	return NULL;
 }
 
-void smtp_conf_free(struct smtp_conf *c)
+void smtp_conf_free(void *conf)
 {
+	struct smtp_conf *c = conf;
 	if (c == NULL)
 		return;
 	listen_spec_free(c->listen, c->nlisten);
@@ -370,9 +372,10 @@ static int make_dir(const struct smtp_conf *c, struct cfg *cfg, const char *name
 					"the SMTP server stores mail there", e);
 }
 
-int smtp_conf_check(const struct smtp_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e)
+int smtp_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e)
 {
+	const struct smtp_conf *c = conf;
 	if (make_dir(c, cfg, "mail", user, uid, gid, e) < 0 ||
 	    make_dir(c, cfg, "mail/.spool", user, uid, gid, e) < 0 ||
 	    make_dir(c, cfg, "queue", user, uid, gid, e) < 0)
@@ -396,12 +399,17 @@ int smtp_conf_check(const struct smtp_conf *c, struct cfg *cfg, const char *user
 	return 0;
 }
 
-int smtp_bind(struct smtp_conf *c, struct listen_set *set, ik_err *e)
+int smtp_bind(void *conf, struct listen_set *set, ik_err *e)
 {
+	struct smtp_conf *c = conf;
 	if (smtp_conf_prepare(c, e) < 0)
 		return -1;
 	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0 ||
 	    server_conf_bind(set, c->submission, c->nsubmission, &c->submission_from, e) < 0)
 		return -1;
-	return server_conf_bind(set, c->submissions, c->nsubmissions, &c->submissions_from, e);
+	if (server_conf_bind(set, c->submissions, c->nsubmissions, &c->submissions_from, e) < 0)
+		return -1;
+	/* A session holds its connection and, while receiving, a spool file. */
+	workers_raise_nofile(c->max_sessions * 2 + 64);
+	return 0;
 }
