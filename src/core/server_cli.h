@@ -40,9 +40,10 @@ struct server_cli_opt {
 	enum server_cli_kind kind;
 	enum server_cli_sec sec;	/* KEY, FLAG: the section written */
 	const char *key;
-	const char *value;		/* FLAG: the value; KEY: a second line "also = yes"
-					 * with also below, NULL: none */
-	const char *also;		/* KEY: that second line's key */
+	/* FLAG: the value written ("yes"). KEY with also set: a second line
+	 * "also = value" (ftpd's --root DIR also turns anonymous on). */
+	const char *value;
+	const char *also;
 	bool no_default_listen;		/* LIST: given without a "listen" list, it
 					 * writes "listen =" (no default socket) */
 };
