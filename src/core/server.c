@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/server.h"
+#include "core/service.h"
 #include "core/shmcount.h"
 #include "lib/str.h"
 #include "net/endpoint.h"
@@ -51,6 +52,12 @@ struct server {
 	bool done_scheduled;
 	unsigned busy;			/* iterating: no generation is freed */
 	bool freeing, orphaned;
+	/* Started by server_kind_start: what a reload makes its generation
+	 * with, and the current generation's conf. */
+	const struct server_kind *kind;
+	const struct service_ctx *ctx;
+	const void *bound;
+	void *conf;
 	/* The connection proto->accept is making, for server_conn_add. */
 	bool accepting, pend_counted, pend_added;
 	unsigned char pend_key[SHMCOUNT_KEY_LEN];
@@ -428,9 +435,62 @@ void server_free(struct server *srv)
 	destroy(srv);
 }
 
+struct server *server_kind_start(const struct server_kind *k, void *conf, struct loop *l,
+				 const struct listen_set *set, const struct service_ctx *ctx,
+				 ik_err *e)
+{
+	struct server_genargs a = {l, set, ctx, conf};
+	void *gen = k->gen_new(conf, &a, e);
+	if (gen == NULL)
+		return NULL;
+	struct server_opts o = {
+		.proto = k->proto,
+		.refused_event = k->refused_event,
+		.shared = ctx != NULL ? ctx->shared : NULL,
+	};
+	struct server_limits lim = k->limits(conf);
+	struct server *srv = server_new(l, set, &o, gen, &lim, e);
+	if (srv == NULL) {
+		k->proto->gen_free(gen);
+		return NULL;
+	}
+	srv->kind = k;
+	srv->ctx = ctx;
+	srv->bound = conf;
+	srv->conf = conf;
+	k->gen_core(gen, srv);
+	return srv;
+}
+
+int server_kind_reload(struct server *srv, void *conf, ik_err *e)
+{
+	const struct server_kind *k = srv->kind;
+	const char *restart = srv->ctx != NULL ? srv->ctx->restart : k->restart;
+	struct server_genargs a = {srv->loop, srv->set, srv->ctx, srv->bound};
+	if (k->keep(conf, srv->conf, &a, restart, e) < 0)
+		return -1;
+	void *gen = k->gen_new(conf, &a, e);
+	if (gen == NULL)
+		return -1;
+	k->gen_core(gen, srv);
+	struct server_limits lim = k->limits(conf);
+	if (server_reload(srv, gen, &lim, e) < 0) {
+		k->proto->gen_free(gen);
+		return -1;
+	}
+	srv->conf = conf;
+	k->listen_check(srv->bound, conf, restart);
+	return 0;
+}
+
 void server_service_stop(void *running, void (*done)(void *), void *arg)
 {
 	server_stop(running, done, arg);
+}
+
+int server_service_reload(void *running, void *new_conf, ik_err *e)
+{
+	return server_kind_reload(running, new_conf, e);
 }
 
 void server_service_free(void *running) { server_free(running); }

@@ -136,10 +136,77 @@ void server_close_all(struct server *srv, const char *reason);
 /* Close what is left and free; the generations too. NULL is ignored. */
 void server_free(struct server *srv);
 
-/* service_ops.stop and .free_running (core/service.h) of a service
- * whose running object is a struct server. */
+/* ---- a session server's generations, made from its conf ----
+ *
+ * FTP, SMTP, POP3 and IMAP each make a generation from a conf the same
+ * way: at start, and again at every reload, with the same loop, sockets,
+ * runner context and bound conf (the one the sockets were opened from).
+ * A struct server_kind says what differs; server_kind_start and
+ * server_kind_reload (service_ops.reload: server_service_reload) do the
+ * rest: the generation, its limits, the hand-over, and the log line
+ * "listen_changed" when a reload names other sockets than those open. */
+
+struct service_ctx;
+
+/* What a generation is made with. */
+struct server_genargs {
+	struct loop *loop;
+	const struct listen_set *set;
+	const struct service_ctx *ctx;	/* the runner's; NULL: none (no accounts) */
+	const void *bound;		/* the conf the sockets were bound from */
+};
+
+struct server_kind {
+	const struct server_proto *proto;	/* its gen_free undoes gen_new */
+	const char *refused_event;		/* "pop3_refused" */
+	const char *restart;			/* without ctx->restart: "inetkit pop3d" */
+	/* The generation for conf: what it needs made from it (pools,
+	 * stores; a TLS context not yet made), and a kept as its sessions
+	 * need it. NULL with e set. */
+	void *(*gen_new)(void *conf, const struct server_genargs *a, ik_err *e);
+	/* gen's struct server, for its sessions to register with. */
+	void (*gen_core)(void *gen, struct server *core);
+	struct server_limits (*limits)(const void *conf);
+	/* Reload, before gen_new: into conf from running (the current
+	 * generation's conf) what the open sockets fix (the index where each
+	 * listen list starts) and the certificate made in memory
+	 * (server_conf_tls_keep); -1 (e set) refuses what those sockets
+	 * cannot serve. restart names what to restart. */
+	int (*keep)(void *conf, const void *running, const struct server_genargs *a,
+		    const char *restart, ik_err *e);
+	/* Reload, after: listen_log_changed when conf's listen lists are not
+	 * those of bound. */
+	void (*listen_check)(const void *bound, const void *conf, const char *restart);
+};
+
+/* server_new with k's first generation, made from conf (which the sockets
+ * of set were bound from). NULL with e set. */
+struct server *server_kind_start(const struct server_kind *k, void *conf, struct loop *l,
+				 const struct listen_set *set, const struct service_ctx *ctx,
+				 ik_err *e);
+/* A new generation from conf (see struct server_kind); -1 with e set and
+ * nothing changed. */
+int server_kind_reload(struct server *srv, void *conf, ik_err *e);
+
+/* service_ops.stop, .reload (a server started with server_kind_start)
+ * and .free_running (core/service.h) of a service whose running object
+ * is a struct server. */
 void server_service_stop(void *running, void (*done)(void *arg), void *arg);
+int server_service_reload(void *running, void *new_conf, ik_err *e);
 void server_service_free(void *running);
+
+/* What every generation struct of a server_kind holds, under these
+ * names: its conf, loop, sockets, runner context, the accounts from it
+ * and the bound conf. In gen_new: SERVER_GEN_SET(srv, c, a). */
+#define SERVER_GEN_SET(g, c, a)                                                         \
+	do {                                                                            \
+		(g)->conf = (c);                                                        \
+		(g)->loop = (a)->loop;                                                  \
+		(g)->set = (a)->set;                                                    \
+		(g)->ctx = (a)->ctx;                                                    \
+		(g)->auth = (a)->ctx != NULL ? (a)->ctx->auth : NULL;                   \
+		(g)->bound = (a)->bound;                                                \
+	} while (0)
 
 /* The current generation, and whether gen is one still in use. */
 void *server_gen(const struct server *srv);

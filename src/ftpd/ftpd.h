@@ -105,24 +105,26 @@ struct ftpd_conf {
 	bool log_commands;		/* every command at info level */
 };
 
-/* Read every key of [section] (and nothing else). cert/key are the files
- * of [tls]; cert NULL or "" means a self-signed certificate (made in
- * memory when the file does not exist). Returns NULL with e set. */
-struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *section, const char *cert,
-				 const char *key, bool *enabled, ik_err *e);
-void ftpd_conf_free(struct ftpd_conf *c);
+/* service_ops.configure (core/service.h): read every key of [section] (and
+ * nothing else). ctx->tls_cert/tls_key are the files of [tls]; NULL or ""
+ * means a self-signed certificate (made in memory when the file does not
+ * exist). Returns NULL with e set. */
+struct service_ctx;
+void *ftpd_conf_read(struct cfg *cfg, const char *section, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e);
+void ftpd_conf_free(void *conf);
 /* Before binding, as root or as the service user to be: the anonymous
  * root (when anonymous logins are on) is a directory that user (uid/gid,
  * (unsigned)-1 for this process's user) can read, and the xferlog's
  * directory one it can search (it opens the file again on SIGHUP). Errors
  * name cfg's file, line and key, the path and the fix. */
-int ftpd_conf_check(const struct ftpd_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e);
+int ftpd_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e);
 /* Before binding, while still privileged: the TLS context and the
  * xferlog file (given to the service user, core/fsutil.h). Idempotent. */
 int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e);
 /* Bind the plain listeners, then the implicit FTPS ones, into set. */
-int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e);
+int ftpd_bind(void *conf, struct listen_set *set, ik_err *e);
 
 struct server;
 struct service_ctx;
@@ -133,17 +135,15 @@ struct service_ctx;
  * verifies logins (NULL: anonymous logins only, checked here); ctx may
  * be NULL (no accounts, this process's counts). server_stop is graceful:
  * idle sessions are told 421, transfers end first. */
-struct server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-/* New settings (SIGHUP): a new generation with conf c takes the listening
- * sockets over; open sessions go on with the settings they started with.
- * c must outlive those sessions (the runner frees confs only at exit).
- * Listen addresses of c that differ from the bound ones are logged, not
- * bound ("restart <ctx->restart> to apply them"); with no certificate
- * file before or now, the certificate made in memory stays (clients may
- * have pinned it). Returns -1 with e set and nothing changed (a TLS key
- * that does not load, an xferlog that cannot be opened, ...). */
-int ftpd_server_reload(struct server *srv, struct ftpd_conf *c, ik_err *e);
+void *ftpd_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
+/* Reload (SIGHUP, server_service_reload): a new generation with the new
+ * conf takes the listening sockets over; open sessions go on with the
+ * settings they started with. Listen addresses that differ from the bound
+ * ones are logged, not bound ("restart <ctx->restart> to apply them");
+ * with no certificate file before or now, the certificate made in memory
+ * stays (clients may have pinned it). Refused, nothing changed: a TLS key
+ * that does not load, an xferlog that cannot be opened, tls = no with
+ * implicit FTPS sockets open. */
 
 #endif

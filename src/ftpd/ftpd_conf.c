@@ -16,6 +16,10 @@
 #include "lib/str.h"
 #include "core/tls.h"
 #include "core/listener.h"
+#include "core/log.h"
+#include "core/server_conf.h"
+#include "core/service.h"
+#include "core/workers.h"
 #include "ftpd/ftpd.h"
 #include "ftpd/ftpd_anon.h"
 #include "ftpd/ftpd_glob.h"
@@ -156,9 +160,10 @@ static int read_tls(struct cfg *cfg, const char *sec, struct ftpd_conf *c, ik_er
 	return 0;
 }
 
-struct ftpd_conf *ftpd_conf_read(struct cfg *cfg, const char *sec, const char *cert,
-				 const char *key, bool *enabled, ik_err *e)
+void *ftpd_conf_read(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e)
 {
+	const char *cert = ctx->tls_cert, *key = ctx->tls_key;
 	struct ftpd_conf *c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		ik_err_set(e, "out of memory");
@@ -225,8 +230,9 @@ fail:
 	return NULL;
 }
 
-void ftpd_conf_free(struct ftpd_conf *c)
+void ftpd_conf_free(void *conf)
 {
+	struct ftpd_conf *c = conf;
 	if (c == NULL)
 		return;
 	listen_spec_free(c->listen, c->nlisten);
@@ -241,9 +247,7 @@ void ftpd_conf_free(struct ftpd_conf *c)
 int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e)
 {
 	if (c->tls && c->ssl == NULL) {
-		struct tls_server_opts o = {c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL};
-		c->ssl = tls_server_ctx(&o, e);
-		if (c->ssl == NULL)
+		if (server_conf_tls(&c->ssl, c->cert, c->key, e) < 0)
 			return -1;
 		/* RFC 7301 and the ALPACA paper: a client that names another
 		 * protocol is not talking to an FTP server on purpose. */
@@ -260,9 +264,10 @@ int ftpd_conf_prepare(struct ftpd_conf *c, ik_err *e)
 	return 0;
 }
 
-int ftpd_conf_check(const struct ftpd_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e)
+int ftpd_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e)
 {
+	const struct ftpd_conf *c = conf;
 	ik_err why;
 	int rc;
 	if (c->anon.enabled) {
@@ -299,16 +304,19 @@ int ftpd_conf_check(const struct ftpd_conf *c, struct cfg *cfg, const char *user
 	return 0;
 }
 
-int ftpd_bind(struct ftpd_conf *c, struct listen_set *set, ik_err *e)
+int ftpd_bind(void *conf, struct listen_set *set, ik_err *e)
 {
+	struct ftpd_conf *c = conf;
 	if (ftpd_conf_prepare(c, e) < 0)
 		return -1;
-	if (c->nlisten > 0 && listen_bind_specs(set, (const char *const *)c->listen, c->nlisten,
-						SOCK_STREAM, 0, e) < 0)
+	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0)
 		return -1;
-	c->implicit_from = set->n;
-	if (c->nimplicit > 0 && listen_bind_specs(set, (const char *const *)c->implicit,
-						  c->nimplicit, SOCK_STREAM, 0, e) < 0)
+	if (server_conf_bind(set, c->implicit, c->nimplicit, &c->implicit_from, e) < 0)
 		return -1;
+	/* A session holds its control and data connections and a file. */
+	workers_raise_nofile(c->max_sessions * 3 + 64);
+	if (c->anon.enabled)
+		log_event(LOG_INFO, "ftp_anonymous", "root=%s upload=%s", c->anon.root,
+			  c->anon.upload[0] ? c->anon.upload : "-");
 	return 0;
 }

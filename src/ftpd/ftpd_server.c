@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/offload.h"
 #include "core/server.h"
+#include "core/server_conf.h"
 #include "core/service.h"
 #include "lib/str.h"
 #include "ftpd/ftpd_sess.h"
@@ -124,10 +125,9 @@ static struct ev_token_bucket_cfg *bucket(uint64_t rate, bool write)
 				       &tick);
 }
 
-static struct ftpd_server *gen_new(struct ftpd_conf *c, struct loop *l,
-				   const struct listen_set *set, const struct service_ctx *ctx,
-				   const struct ftpd_conf *bound, ik_err *e)
+static void *gen_new(void *conf, const struct server_genargs *a, ik_err *e)
 {
+	struct ftpd_conf *c = conf;
 	if (c->tls && c->ssl == NULL && ftpd_conf_prepare(c, e) < 0)
 		return NULL;
 	struct ftpd_server *srv = calloc(1, sizeof *srv);
@@ -135,13 +135,8 @@ static struct ftpd_server *gen_new(struct ftpd_conf *c, struct loop *l,
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	srv->conf = c;
-	srv->loop = l;
-	srv->set = set;
-	srv->ctx = ctx;
-	srv->auth = ctx != NULL ? ctx->auth : NULL;
-	srv->bound = bound;
-	srv->pool = offload_new(l, 1, 1024, e);
+	SERVER_GEN_SET(srv, c, a);
+	srv->pool = offload_new(a->loop, 1, 1024, e);
 	if (srv->pool == NULL)
 		goto fail;
 	srv->rate_down = bucket(c->download_rate, true);
@@ -156,61 +151,50 @@ fail:
 	return NULL;
 }
 
-static struct server_limits limits(const struct ftpd_conf *c)
+static void gen_core(void *gen, struct server *core) { ((struct ftpd_server *)gen)->core = core; }
+
+static struct server_limits limits(const void *conf)
 {
-	struct server_limits lim = {c->max_sessions, c->max_per_ip};
-	return lim;
+	const struct ftpd_conf *c = conf;
+	return (struct server_limits){c->max_sessions, c->max_per_ip};
 }
 
-struct server *ftpd_server_start(struct ftpd_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e)
+static int keep(void *conf, const void *running, const struct server_genargs *a,
+		const char *restart, ik_err *e)
 {
-	struct ftpd_server *gen = gen_new(c, l, set, ctx, c, e);
-	if (gen == NULL)
-		return NULL;
-	struct server_opts o = {
-		.proto = &ftp_proto,
-		.refused_event = "ftp_refused",
-		.shared = ctx != NULL ? ctx->shared : NULL,
-	};
-	struct server_limits lim = limits(c);
-	gen->core = server_new(l, set, &o, gen, &lim, e);
-	if (gen->core == NULL) {
-		gen_free(gen);
-		return NULL;
-	}
-	return gen->core;
-}
-
-int ftpd_server_reload(struct server *core, struct ftpd_conf *c, ik_err *e)
-{
-	const struct ftpd_server *cur = server_gen(core);
-	const struct ftpd_conf *old = cur->bound, *now = cur->conf;
-	const char *restart = cur->ctx != NULL ? cur->ctx->restart : "inetkit ftpd";
+	struct ftpd_conf *c = conf;
+	const struct ftpd_conf *now = running;
 	/* The sockets stay the ones bound at start, whatever c lists. */
 	c->implicit_from = now->implicit_from;
-	if (c->implicit_from < cur->set->n && !c->tls)
+	if (c->implicit_from < a->set->n && !c->tls)
 		return ik_err_set(e, "[%s] tls = no, but implicit FTPS sockets are open; restart %s "
 				  "to close them, or keep tls = yes", c->section, restart);
-	/* No certificate file before or now: keep the one made in memory,
-	 * which clients may have pinned. Both confs hold a reference. */
-	if (c->tls && c->cert[0] == '\0' && c->ssl == NULL && now->tls && now->cert[0] == '\0' &&
-	    now->ssl != NULL && SSL_CTX_up_ref(now->ssl) == 1)
-		c->ssl = now->ssl;
-	if (ftpd_conf_prepare(c, e) < 0)
-		return -1;
-	struct ftpd_server *gen = gen_new(c, cur->loop, cur->set, cur->ctx, old, e);
-	if (gen == NULL)
-		return -1;
-	gen->core = core;
-	struct server_limits lim = limits(c);
-	if (server_reload(core, gen, &lim, e) < 0) {
-		gen_free(gen);
-		return -1;
-	}
+	if (c->tls && now->tls)
+		server_conf_tls_keep(&c->ssl, c->cert, now->ssl, now->cert);
+	return ftpd_conf_prepare(c, e);
+}
+
+static void listen_check(const void *bound, const void *conf, const char *restart)
+{
+	const struct ftpd_conf *old = bound, *c = conf;
 	if (!str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
 	    !str_list_equal(old->implicit, old->nimplicit, c->implicit, c->nimplicit))
 		listen_log_changed(c->section, restart);
-	return 0;
+}
+
+static const struct server_kind ftp_kind = {
+	.proto = &ftp_proto,
+	.refused_event = "ftp_refused",
+	.restart = "inetkit ftpd",
+	.gen_new = gen_new,
+	.gen_core = gen_core,
+	.limits = limits,
+	.keep = keep,
+	.listen_check = listen_check,
+};
+
+void *ftpd_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e)
+{
+	return server_kind_start(&ftp_kind, conf, l, set, ctx, e);
 }

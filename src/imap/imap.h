@@ -61,19 +61,20 @@ struct imap_conf {
 	SSL_CTX *ssl;
 };
 
-struct imap_conf *imap_conf_read(struct cfg *cfg, const char *section,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e);
-void imap_conf_free(struct imap_conf *c);
-int imap_conf_check(const struct imap_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e);
+/* The service_ops members (core/service.h): configure, free_conf, check
+ * (STATE_DIR/mail for the service user), bind (the STARTTLS sockets, then
+ * the implicit TLS ones); and the TLS context, once. */
+void *imap_conf_read(struct cfg *cfg, const char *section, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e);
+void imap_conf_free(void *conf);
+int imap_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e);
 int imap_conf_prepare(struct imap_conf *c, ik_err *e);
-int imap_bind(struct imap_conf *c, struct listen_set *set, ik_err *e);
+int imap_bind(void *conf, struct listen_set *set, ik_err *e);
 
 struct server;
-struct server *imap_server_start(struct imap_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-int imap_server_reload(struct server *srv, struct imap_conf *c, ik_err *e);
+void *imap_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
 
 extern const struct service_ops service_imap;
 

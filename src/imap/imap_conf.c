@@ -9,6 +9,8 @@
 
 #include "core/fsutil.h"
 #include "core/tls.h"
+#include "core/server_conf.h"
+#include "core/workers.h"
 #include "imap/imap.h"
 #include "lib/str.h"
 
@@ -54,8 +56,8 @@ static int read_keys(struct cfg *cfg, const char *sec, struct imap_conf *c, ik_e
 	return 0;
 }
 
-struct imap_conf *imap_conf_read(struct cfg *cfg, const char *sec,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
+void *imap_conf_read(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e)
 {
 	struct imap_conf *c = calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -66,22 +68,18 @@ struct imap_conf *imap_conf_read(struct cfg *cfg, const char *sec,
 	if (cfg_get_bool(cfg, sec, "enabled", "Run this service", true, enabled, e) < 0 ||
 	    read_keys(cfg, sec, c, e) < 0)
 		goto fail;
-	if (str_copy(c->state_dir, sizeof c->state_dir,
-		     ctx->state_dir != NULL ? ctx->state_dir : ACCOUNT_DEFAULT_STATE_DIR) < 0 ||
-	    (ctx->tls_cert != NULL && str_copy(c->cert, sizeof c->cert, ctx->tls_cert) < 0) ||
-	    (ctx->tls_key != NULL && str_copy(c->key, sizeof c->key, ctx->tls_key) < 0)) {
-		ik_err_set(e, "[tls] or state_dir path too long");
+	if (server_conf_paths(ctx, cfg, sizeof c->state_dir, c->state_dir, c->cert, c->key,
+			      c->config_path, e) < 0)
 		goto fail;
-	}
-	str_copy(c->config_path, sizeof c->config_path, cfg_path(cfg));
 	return c;
 fail:
 	imap_conf_free(c);
 	return NULL;
 }
 
-void imap_conf_free(struct imap_conf *c)
+void imap_conf_free(void *conf)
 {
+	struct imap_conf *c = conf;
 	if (c == NULL)
 		return;
 	listen_spec_free(c->listen, c->nlisten);
@@ -93,40 +91,27 @@ void imap_conf_free(struct imap_conf *c)
 
 int imap_conf_prepare(struct imap_conf *c, ik_err *e)
 {
-	if (c->ssl != NULL)
-		return 0;
-	struct tls_server_opts o = {c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL};
-	c->ssl = tls_server_ctx(&o, e);
-	return c->ssl != NULL ? 0 : -1;
+	return server_conf_tls(&c->ssl, c->cert, c->key, e);
 }
 
-int imap_conf_check(const struct imap_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e)
+int imap_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e)
 {
-	char path[ACCOUNT_PATH_MAX + 16];
-	if (str_fmt(path, sizeof path, "%s/mail", c->state_dir) < 0)
-		return cfg_error(cfg, "serve", "state_dir", e, "path too long");
-	ik_err why;
-	if (fs_mkdir_p(path, 0700, uid, gid, &why) < 0)
-		return cfg_error(cfg, "serve", "state_dir", e, "%s; choose another state_dir",
-				 why.msg);
-	if (fs_user_access(path, R_OK | W_OK | X_OK, user, uid, gid, &why) != 0)
-		return cfg_error(cfg, "serve", "state_dir", e, "%s (the IMAP server reads mail "
-				 "there)", why.msg);
-	return 0;
+	const struct imap_conf *c = conf;
+	return server_conf_state_subdir(cfg, c->state_dir, "mail", user, uid, gid,
+					"the IMAP server reads mail there", e);
 }
 
-int imap_bind(struct imap_conf *c, struct listen_set *set, ik_err *e)
+int imap_bind(void *conf, struct listen_set *set, ik_err *e)
 {
+	struct imap_conf *c = conf;
 	if (imap_conf_prepare(c, e) < 0)
 		return -1;
-	if (c->nlisten > 0 && listen_bind_specs(set, (const char *const *)c->listen, c->nlisten,
-						SOCK_STREAM, 0, e) < 0)
+	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0)
 		return -1;
-	c->tls_from = set->n;
-	if (c->ntls_listen > 0 &&
-	    listen_bind_specs(set, (const char *const *)c->tls_listen, c->ntls_listen, SOCK_STREAM,
-			      0, e) < 0)
+	if (server_conf_bind(set, c->tls_listen, c->ntls_listen, &c->tls_from, e) < 0)
 		return -1;
+	/* A session holds its connection and a selected folder's files. */
+	workers_raise_nofile(c->max_sessions * 6 + 64);
 	return 0;
 }

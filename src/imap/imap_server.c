@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "core/server.h"
+#include "core/server_conf.h"
 #include "core/service.h"
 #include "imap/imap_int.h"
 #include "lib/str.h"
@@ -193,10 +194,9 @@ void imap_server_idle_remove(struct imap_sess *ss)
 	ss->idle_prevp = NULL;
 }
 
-static struct imap_server *gen_new(struct imap_conf *c, struct loop *l,
-				   const struct listen_set *set, const struct service_ctx *ctx,
-				   const struct imap_conf *bound, ik_err *e)
+static void *gen_new(void *conf, const struct server_genargs *a, ik_err *e)
 {
+	struct imap_conf *c = conf;
 	if (imap_conf_prepare(c, e) < 0)
 		return NULL;
 	g_mime_init();
@@ -205,12 +205,7 @@ static struct imap_server *gen_new(struct imap_conf *c, struct loop *l,
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	srv->conf = c;
-	srv->loop = l;
-	srv->set = set;
-	srv->ctx = ctx;
-	srv->auth = ctx != NULL ? ctx->auth : NULL;
-	srv->bound = bound;
+	SERVER_GEN_SET(srv, c, a);
 	if (mailstore_open(c->state_dir, &srv->store, e) < 0) {
 		ik_err_prefix(e, "[%s] %s", c->section, c->state_dir);
 		gen_free(srv);
@@ -219,53 +214,46 @@ static struct imap_server *gen_new(struct imap_conf *c, struct loop *l,
 	return srv;
 }
 
-static struct server_limits limits(const struct imap_conf *c)
+static void gen_core(void *gen, struct server *core) { ((struct imap_server *)gen)->core = core; }
+
+static struct server_limits limits(const void *conf)
 {
-	struct server_limits lim = {c->max_sessions, c->max_per_ip};
-	return lim;
+	const struct imap_conf *c = conf;
+	return (struct server_limits){c->max_sessions, c->max_per_ip};
 }
 
-struct server *imap_server_start(struct imap_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e)
+static int keep(void *conf, const void *running, const struct server_genargs *a,
+		const char *restart, ik_err *e)
 {
-	struct imap_server *gen = gen_new(c, l, set, ctx, c, e);
-	if (gen == NULL)
-		return NULL;
-	struct server_opts o = {
-		.proto = &imap_proto,
-		.refused_event = "imap_refused",
-		.shared = ctx != NULL ? ctx->shared : NULL,
-	};
-	struct server_limits lim = limits(c);
-	gen->core = server_new(l, set, &o, gen, &lim, e);
-	if (gen->core == NULL) {
-		gen_free(gen);
-		return NULL;
-	}
-	return gen->core;
-}
-
-int imap_server_reload(struct server *core, struct imap_conf *c, ik_err *e)
-{
-	const struct imap_server *cur = server_gen(core);
-	const struct imap_conf *old = cur->bound, *now = cur->conf;
-	const char *restart = cur->ctx != NULL ? cur->ctx->restart : "inetkit imapd";
+	(void)a, (void)restart, (void)e;
+	struct imap_conf *c = conf;
+	const struct imap_conf *now = running;
 	c->tls_from = now->tls_from;
-	if (c->cert[0] == '\0' && c->ssl == NULL && now->cert[0] == '\0' && now->ssl != NULL &&
-	    SSL_CTX_up_ref(now->ssl) == 1)
-		c->ssl = now->ssl;
-	struct imap_server *gen = gen_new(c, cur->loop, cur->set, cur->ctx, old, e);
-	if (gen == NULL)
-		return -1;
-	gen->core = core;
-	struct server_limits lim = limits(c);
-	if (server_reload(core, gen, &lim, e) < 0) {
-		gen_free(gen);
-		return -1;
-	}
+	server_conf_tls_keep(&c->ssl, c->cert, now->ssl, now->cert);
+	return 0;
+}
+
+static void listen_check(const void *bound, const void *conf, const char *restart)
+{
+	const struct imap_conf *old = bound, *c = conf;
 	if (!str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
 	    !str_list_equal(old->tls_listen, old->ntls_listen, c->tls_listen, c->ntls_listen))
 		listen_log_changed(c->section, restart);
-	return 0;
+}
+
+static const struct server_kind imap_kind = {
+	.proto = &imap_proto,
+	.refused_event = "imap_refused",
+	.restart = "inetkit imapd",
+	.gen_new = gen_new,
+	.gen_core = gen_core,
+	.limits = limits,
+	.keep = keep,
+	.listen_check = listen_check,
+};
+
+void *imap_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e)
+{
+	return server_kind_start(&imap_kind, conf, l, set, ctx, e);
 }

@@ -6,44 +6,8 @@
 #include <string.h>
 
 #include "core/server.h"
-#include "core/workers.h"
 #include "imap/imap.h"
 #include "lib/sbuf.h"
-
-static void *svc_configure(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
-			   bool *enabled, ik_err *e)
-{
-	return imap_conf_read(cfg, sec, ctx, enabled, e);
-}
-
-static int svc_check(void *conf, struct cfg *c, const char *user, unsigned uid, unsigned gid,
-		     ik_err *e)
-{
-	return imap_conf_check(conf, c, user, uid, gid, e);
-}
-
-static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
-{
-	struct imap_conf *c = conf;
-	if (imap_bind(c, set, e) < 0)
-		return -1;
-	/* A session holds its connection and a selected folder's files. */
-	workers_raise_nofile(c->max_sessions * 6 + 64);
-	return 0;
-}
-
-static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
-		       const struct service_ctx *ctx, ik_err *e)
-{
-	return imap_server_start(conf, l, set, ctx, e);
-}
-
-static int svc_reload(void *running, void *new_conf, ik_err *e)
-{
-	return imap_server_reload(running, new_conf, e);
-}
-
-static void svc_free_conf(void *conf) { imap_conf_free(conf); }
 
 static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
 {
@@ -68,13 +32,13 @@ const struct service_ops service_imap = {
 	.summary = "IMAP server: mail clients read the Maildir of local users, with STARTTLS "
 		   "or implicit TLS (RFC 3501)",
 	.shared_limits = true,
-	.configure = svc_configure,
-	.check = svc_check,
-	.bind = svc_bind,
-	.start = svc_start,
+	.configure = imap_conf_read,
+	.check = imap_conf_check,
+	.bind = imap_bind,
+	.start = imap_server_start,
 	.stop = server_service_stop,
-	.reload = svc_reload,
+	.reload = server_service_reload,
 	.free_running = server_service_free,
-	.free_conf = svc_free_conf,
+	.free_conf = imap_conf_free,
 	.describe = svc_describe,
 };

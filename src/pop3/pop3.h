@@ -67,22 +67,23 @@ struct pop3_conf {
 	SSL_CTX *ssl;
 };
 
-struct pop3_conf *pop3_conf_read(struct cfg *cfg, const char *section,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e);
-void pop3_conf_free(struct pop3_conf *c);
-int pop3_conf_check(const struct pop3_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e);
+/* The service_ops members (core/service.h): configure, free_conf, check
+ * (STATE_DIR/mail for the service user), bind (the STARTTLS sockets, then
+ * the implicit TLS ones); and the TLS context, once. */
+void *pop3_conf_read(struct cfg *cfg, const char *section, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e);
+void pop3_conf_free(void *conf);
+int pop3_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e);
 int pop3_conf_prepare(struct pop3_conf *c, ik_err *e);
-int pop3_bind(struct pop3_conf *c, struct listen_set *set, ik_err *e);
+int pop3_bind(void *conf, struct listen_set *set, ik_err *e);
 /* The APOP secret of name from the apop_secrets file at path (blocking):
  * 1 found, 0 not, -1 error. */
 int pop3_apop_secret(const char *path, const char *name, char *out, size_t outsz, ik_err *e);
 
 struct server;
-struct server *pop3_server_start(struct pop3_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-int pop3_server_reload(struct server *srv, struct pop3_conf *c, ik_err *e);
+void *pop3_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
 
 extern const struct service_ops service_pop3;
 

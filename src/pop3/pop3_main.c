@@ -4,21 +4,11 @@
  * (serve/runner.h). Like smtpd it makes no accounts.db (without one
  * nobody can log in) and no certificate file (one is made in memory).
  * RFCs: see src/pop3/pop3.h. */
-#include <getopt.h>
-#include <stdio.h>
-#include <string.h>
 
-#include "core/acl.h"
-#include "core/cli.h"
-#include "core/workers.h"
-#include "lib/sbuf.h"
-#include "lib/str.h"
+#include "core/server_cli.h"
 #include "serve/runner.h"
 #include "pop3/pop3.h"
 #include "commands.h"
-
-#define CMD "pop3d"
-#define STOP_GRACE_MS 10000
 
 static const char help_text[] =
 	"Usage: inetkit pop3d --config FILE [--check] [--workers N]\n"
@@ -59,156 +49,29 @@ static const char help_text[] =
 	"quick options the --cert/--key files; new sessions get the new settings.\n"
 	"Exit status: 0 stopped normally, 1 failed to start or run, 2 bad usage.\n";
 
-enum {
-	OPT_CONFIG = 256, OPT_CHECK, OPT_LISTEN, OPT_TLS, OPT_STATE, OPT_PLAIN, OPT_CERT, OPT_KEY,
-	OPT_USER, OPT_WORKERS, OPT_ALLOW, OPT_DENY,
+static const struct server_cli_opt opts[] = {
+	SERVER_CLI_OPTS_FIRST,
+	{"listen", SERVER_CLI_LIST, 0, "listen", NULL, NULL, false},
+	{"implicit-tls", SERVER_CLI_LIST, 0, "implicit_tls_listen", NULL, NULL, true},
+	SERVER_CLI_OPT_STATE_DIR,
+	{"allow-plaintext-auth", SERVER_CLI_FLAG, 0, "allow_plaintext_auth", "yes", NULL, false},
+	SERVER_CLI_OPTS_TLS,
+	SERVER_CLI_OPTS_LAST,
 };
 
-static const struct option opts[] = {
-	{"config", required_argument, NULL, OPT_CONFIG},
-	{"check", no_argument, NULL, OPT_CHECK},
-	{"listen", required_argument, NULL, OPT_LISTEN},
-	{"implicit-tls", required_argument, NULL, OPT_TLS},
-	{"state-dir", required_argument, NULL, OPT_STATE},
-	{"allow-plaintext-auth", no_argument, NULL, OPT_PLAIN},
-	{"cert", required_argument, NULL, OPT_CERT},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"user", required_argument, NULL, OPT_USER},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"allow", required_argument, NULL, OPT_ALLOW},
-	{"deny", required_argument, NULL, OPT_DENY},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+static const struct server_cli pop3d_cli = {
+	.cmd = "pop3d",
+	.section = "pop3",
+	.help = help_text,
+	.quick_names = "--listen, --implicit-tls",
+	.grace_ms = 10000,
+	.values = 0,
+	.list_sep = " ",
+	.opts = opts,
+	.nopts = sizeof opts / sizeof opts[0],
 };
-
-/* A value written into the generated INI text must survive it whole. */
-static int ini_value(const char *opt, const char *v)
-{
-	if (v[0] == '\0' || strpbrk(v, "\r\n;#, ") != NULL)
-		return cli_usage_error(CMD, "%s '%s': empty, or holds a character (line break, ';', "
-				       "'#', ',', space) the configuration cannot hold", opt, v);
-	return 0;
-}
-
-struct quick {
-	struct sbuf serve, tls, pop3, listen, tls_listen;
-	struct acl *acl;
-	bool any;
-};
-
-static int quick_add(struct quick *q, struct sbuf *sec, const char *opt, const char *key,
-		     const char *v)
-{
-	if (ini_value(opt, v) != 0)
-		return CLI_USAGE;
-	q->any = true;
-	if (sbuf_printf(sec, "%s = %s\n", key, v) < 0)
-		return cli_usage_error(CMD, "too many options");
-	return 0;
-}
-
-static int quick_list(struct quick *q, struct sbuf *list, const char *opt, const char *v)
-{
-	if (ini_value(opt, v) != 0)
-		return CLI_USAGE;
-	q->any = true;
-	if (sbuf_printf(list, "%s%s", list->len ? " " : "", v) < 0)
-		return cli_usage_error(CMD, "too many %s options", opt);
-	return 0;
-}
-
-static int parse(int argc, char **argv, const char **config, bool *check, uint64_t *workers,
-		 bool *workers_set, struct quick *q)
-{
-	opterr = 0;
-	optind = 0;
-	int o, rc = 0;
-	while (rc == 0 && (o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (o) {
-		case OPT_CONFIG: *config = optarg; break;
-		case OPT_CHECK: *check = true; break;
-		case OPT_LISTEN: rc = quick_list(q, &q->listen, "--listen", optarg); break;
-		case OPT_TLS: rc = quick_list(q, &q->tls_listen, "--implicit-tls", optarg); break;
-		case OPT_STATE: rc = quick_add(q, &q->serve, "--state-dir", "state_dir", optarg); break;
-		case OPT_USER: rc = quick_add(q, &q->serve, "--user", "user", optarg); break;
-		case OPT_CERT: rc = quick_add(q, &q->tls, "--cert", "cert", optarg); break;
-		case OPT_KEY: rc = quick_add(q, &q->tls, "--key", "key", optarg); break;
-		case OPT_PLAIN:
-			rc = quick_add(q, &q->pop3, "--allow-plaintext-auth", "allow_plaintext_auth",
-				       "yes");
-			break;
-		case OPT_ALLOW:
-		case OPT_DENY: {
-			ik_err e;
-			q->any = true;
-			if (acl_option(&q->acl, "pop3", o == OPT_ALLOW ? ACL_ALLOW : ACL_DENY, optarg,
-				       &e) < 0)
-				rc = cli_usage_error(CMD, "%s", e.msg);
-			break;
-		}
-		case OPT_WORKERS:
-			if (str_to_u64(optarg, WORKERS_MAX, workers) < 0)
-				rc = cli_usage_error(CMD, "--workers '%s' must be a number from 0 to %d",
-						     optarg, WORKERS_MAX);
-			*workers_set = true;
-			break;
-		case 'h': rc = -1; break;
-		case ':': rc = cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]); break;
-		default: rc = cli_unknown_option(CMD, argv[optind - 1], CLI_NAMES(opts)); break;
-		}
-	}
-	if (rc == 0 && optind < argc)
-		rc = cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-	if (rc == 0 && *config != NULL && q->any)
-		rc = cli_usage_error(CMD, "--config cannot be combined with the quick options "
-				     "(--listen, --implicit-tls, ...); put them in the file's [pop3] "
-				     "section");
-	if (rc == 0 && q->listen.len > 0 &&
-	    sbuf_printf(&q->pop3, "listen = %s\n", sbuf_cstr(&q->listen)) < 0)
-		rc = cli_usage_error(CMD, "too many options");
-	if (rc == 0 && q->tls_listen.len > 0 &&
-	    sbuf_printf(&q->pop3, "implicit_tls_listen = %s\n", sbuf_cstr(&q->tls_listen)) < 0)
-		rc = cli_usage_error(CMD, "too many options");
-	/* Implicit TLS alone: no STLS socket unless --listen says so. */
-	if (rc == 0 && q->listen.len == 0 && q->tls_listen.len > 0)
-		sbuf_printf(&q->pop3, "listen =\n");
-	return rc;
-}
 
 int cmd_pop3d(int argc, char **argv)
 {
-	const char *config = NULL;
-	bool check = false, workers_set = false;
-	uint64_t workers = 0;
-	struct quick q = {SBUF_INIT(8192), SBUF_INIT(8192), SBUF_INIT(32768), SBUF_INIT(4096),
-			  SBUF_INIT(4096), NULL, false};
-	int rc = parse(argc, argv, &config, &check, &workers, &workers_set, &q);
-	if (rc != 0) {
-		if (rc < 0)
-			rc = cli_help(help_text);
-		goto out;
-	}
-	struct runner_opts ro = {
-		.cmd = CMD,
-		.restart = "inetkit pop3d",
-		.section = "pop3",
-		.manual = "inetkit-pop3d(8)",
-		.standalone = true,
-		.grace_ms = STOP_GRACE_MS,
-		.workers_set = workers_set || config == NULL,
-		.workers = (unsigned)workers,
-		.acl = q.acl,
-		.log_ident = "inetkit-pop3d",
-	};
-	struct sbuf t = SBUF_INIT(64 * 1024);
-	sbuf_printf(&t, "[serve]\n%s[tls]\n%s[pop3]\n%s", sbuf_cstr(&q.serve), sbuf_cstr(&q.tls),
-		    sbuf_cstr(&q.pop3));
-	rc = runner_standalone(&ro, config, sbuf_cstr(&t), check);
-	sbuf_free(&t);
-out:
-	acl_free(q.acl);
-	struct sbuf *all[] = {&q.serve, &q.tls, &q.pop3, &q.listen, &q.tls_listen};
-	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-		sbuf_free(all[i]);
-	return rc;
+	return runner_server_cli(&pop3d_cli, argc, argv);
 }

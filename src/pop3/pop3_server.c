@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/offload.h"
 #include "core/server.h"
+#include "core/server_conf.h"
 #include "core/service.h"
 #include "lib/str.h"
 #include "pop3/pop3_int.h"
@@ -96,10 +97,9 @@ void pop3_server_remove(struct pop3_sess *ps)
 	server_conn_remove(&ps->conn);
 }
 
-static struct pop3_server *gen_new(struct pop3_conf *c, struct loop *l,
-				   const struct listen_set *set, const struct service_ctx *ctx,
-				   const struct pop3_conf *bound, ik_err *e)
+static void *gen_new(void *conf, const struct server_genargs *a, ik_err *e)
 {
+	struct pop3_conf *c = conf;
 	if (pop3_conf_prepare(c, e) < 0)
 		return NULL;
 	struct pop3_server *srv = calloc(1, sizeof *srv);
@@ -107,12 +107,7 @@ static struct pop3_server *gen_new(struct pop3_conf *c, struct loop *l,
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	srv->conf = c;
-	srv->loop = l;
-	srv->set = set;
-	srv->ctx = ctx;
-	srv->auth = ctx != NULL ? ctx->auth : NULL;
-	srv->bound = bound;
+	SERVER_GEN_SET(srv, c, a);
 	if (gethostname(srv->hostname, sizeof srv->hostname) < 0 || srv->hostname[0] == '\0')
 		str_copy(srv->hostname, sizeof srv->hostname, "localhost");
 	srv->hostname[sizeof srv->hostname - 1] = '\0';
@@ -120,7 +115,7 @@ static struct pop3_server *gen_new(struct pop3_conf *c, struct loop *l,
 		ik_err_prefix(e, "[%s] %s", c->section, c->state_dir);
 		goto fail;
 	}
-	srv->pool = offload_new(l, POP3_POOL_THREADS, POP3_POOL_QUEUE, e);
+	srv->pool = offload_new(a->loop, POP3_POOL_THREADS, POP3_POOL_QUEUE, e);
 	if (srv->pool == NULL)
 		goto fail;
 	return srv;
@@ -129,53 +124,46 @@ fail:
 	return NULL;
 }
 
-static struct server_limits limits(const struct pop3_conf *c)
+static void gen_core(void *gen, struct server *core) { ((struct pop3_server *)gen)->core = core; }
+
+static struct server_limits limits(const void *conf)
 {
-	struct server_limits lim = {c->max_sessions, c->max_per_ip};
-	return lim;
+	const struct pop3_conf *c = conf;
+	return (struct server_limits){c->max_sessions, c->max_per_ip};
 }
 
-struct server *pop3_server_start(struct pop3_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e)
+static int keep(void *conf, const void *running, const struct server_genargs *a,
+		const char *restart, ik_err *e)
 {
-	struct pop3_server *gen = gen_new(c, l, set, ctx, c, e);
-	if (gen == NULL)
-		return NULL;
-	struct server_opts o = {
-		.proto = &pop3_proto,
-		.refused_event = "pop3_refused",
-		.shared = ctx != NULL ? ctx->shared : NULL,
-	};
-	struct server_limits lim = limits(c);
-	gen->core = server_new(l, set, &o, gen, &lim, e);
-	if (gen->core == NULL) {
-		gen_free(gen);
-		return NULL;
-	}
-	return gen->core;
-}
-
-int pop3_server_reload(struct server *core, struct pop3_conf *c, ik_err *e)
-{
-	const struct pop3_server *cur = server_gen(core);
-	const struct pop3_conf *old = cur->bound, *now = cur->conf;
-	const char *restart = cur->ctx != NULL ? cur->ctx->restart : "inetkit pop3d";
+	(void)a, (void)restart, (void)e;
+	struct pop3_conf *c = conf;
+	const struct pop3_conf *now = running;
 	c->tls_from = now->tls_from;
-	if (c->cert[0] == '\0' && c->ssl == NULL && now->cert[0] == '\0' && now->ssl != NULL &&
-	    SSL_CTX_up_ref(now->ssl) == 1)
-		c->ssl = now->ssl;
-	struct pop3_server *gen = gen_new(c, cur->loop, cur->set, cur->ctx, old, e);
-	if (gen == NULL)
-		return -1;
-	gen->core = core;
-	struct server_limits lim = limits(c);
-	if (server_reload(core, gen, &lim, e) < 0) {
-		gen_free(gen);
-		return -1;
-	}
+	server_conf_tls_keep(&c->ssl, c->cert, now->ssl, now->cert);
+	return 0;
+}
+
+static void listen_check(const void *bound, const void *conf, const char *restart)
+{
+	const struct pop3_conf *old = bound, *c = conf;
 	if (!str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
 	    !str_list_equal(old->tls_listen, old->ntls_listen, c->tls_listen, c->ntls_listen))
 		listen_log_changed(c->section, restart);
-	return 0;
+}
+
+static const struct server_kind pop3_kind = {
+	.proto = &pop3_proto,
+	.refused_event = "pop3_refused",
+	.restart = "inetkit pop3d",
+	.gen_new = gen_new,
+	.gen_core = gen_core,
+	.limits = limits,
+	.keep = keep,
+	.listen_check = listen_check,
+};
+
+void *pop3_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e)
+{
+	return server_kind_start(&pop3_kind, conf, l, set, ctx, e);
 }

@@ -9,45 +9,7 @@
 #include <string.h>
 
 #include "core/server.h"
-#include "core/workers.h"
-#include "lib/str.h"
 #include "pop3/pop3.h"
-
-static void *svc_configure(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
-			   bool *enabled, ik_err *e)
-{
-	return pop3_conf_read(cfg, sec, ctx, enabled, e);
-}
-
-static int svc_check(void *conf, struct cfg *c, const char *user, unsigned uid, unsigned gid,
-		     ik_err *e)
-{
-	return pop3_conf_check(conf, c, user, uid, gid, e);
-}
-
-static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
-{
-	struct pop3_conf *c = conf;
-	if (pop3_bind(c, set, e) < 0)
-		return -1;
-	/* A session holds its connection, and once logged in its maildrop's
-	 * two directories, its lock file and a message being read. */
-	workers_raise_nofile(c->max_sessions * 6 + 64);
-	return 0;
-}
-
-static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
-		       const struct service_ctx *ctx, ik_err *e)
-{
-	return pop3_server_start(conf, l, set, ctx, e);
-}
-
-static int svc_reload(void *running, void *new_conf, ik_err *e)
-{
-	return pop3_server_reload(running, new_conf, e);
-}
-
-static void svc_free_conf(void *conf) { pop3_conf_free(conf); }
 
 /* Try-it lines that read what the SMTP try-it line sent to alice. */
 static void svc_describe(void *conf, const struct server_endpoint *ep, struct sbuf *out)
@@ -73,13 +35,13 @@ const struct service_ops service_pop3 = {
 	.summary = "POP3 server: the Maildirs smtpd delivers to, with STLS, implicit TLS and "
 		   "AUTH (RFC 1939, RFC 2449)",
 	.shared_limits = true,
-	.configure = svc_configure,
-	.check = svc_check,
-	.bind = svc_bind,
-	.start = svc_start,
+	.configure = pop3_conf_read,
+	.check = pop3_conf_check,
+	.bind = pop3_bind,
+	.start = pop3_server_start,
 	.stop = server_service_stop,
-	.reload = svc_reload,
+	.reload = server_service_reload,
 	.free_running = server_service_free,
-	.free_conf = svc_free_conf,
+	.free_conf = pop3_conf_free,
 	.describe = svc_describe,
 };

@@ -12,6 +12,7 @@
 #include "core/fsutil.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/server_cli.h"
 #include "core/shmcount.h"
 #include "core/workers.h"
 #include "lib/str.h"
@@ -174,6 +175,37 @@ int runner_standalone(const struct runner_opts *o, const char *config, const cha
 	else
 		rc = runner_run(&r);
 	runner_close(&r);
+	return rc;
+}
+
+int runner_server_cli(const struct server_cli *d, int argc, char **argv)
+{
+	struct server_cli_args a;
+	int rc = server_cli_parse(d, argc, argv, &a);
+	if (rc != 0) {
+		server_cli_args_free(&a);
+		return rc < 0 ? cli_help(d->help) : rc;
+	}
+	/* Static: syslog keeps the ident for the life of the process. */
+	static char restart[64], manual[64], ident[64];
+	str_fmt(restart, sizeof restart, "inetkit %s", d->cmd);
+	str_fmt(manual, sizeof manual, "inetkit-%s(8)", d->cmd);
+	str_fmt(ident, sizeof ident, "inetkit-%s", d->cmd);
+	/* Quick options: [serve] workers is theirs to give, 0 unless --workers. */
+	struct runner_opts ro = {
+		.cmd = d->cmd,
+		.restart = restart,
+		.section = d->section,
+		.manual = manual,
+		.standalone = true,
+		.grace_ms = d->grace_ms,
+		.workers_set = a.workers_set || a.config == NULL,
+		.workers = (unsigned)a.workers,
+		.acl = a.acl,
+		.log_ident = ident,
+	};
+	rc = runner_standalone(&ro, a.config, sbuf_cstr(&a.text), a.check);
+	server_cli_args_free(&a);
 	return rc;
 }
 

@@ -117,6 +117,12 @@ int runner_run(struct runner *r);
  * for a config that does not load). */
 int runner_standalone(const struct runner_opts *o, const char *config, const char *text,
 		      bool check);
+/* `inetkit ftpd`, `smtpd`, `pop3d`, `imapd`: d's command line
+ * (core/server_cli.h) made into runner_standalone's config, file or
+ * text, with d's names ("inetkit pop3d", "inetkit-pop3d(8)", syslog ident
+ * "inetkit-pop3d"). The exit status. */
+struct server_cli;
+int runner_server_cli(const struct server_cli *d, int argc, char **argv);
 /* The workers on r->ws: what runner_run does after start-up, and what
  * tcp/udp listen call with sockets they bound. The exit status. */
 int runner_workers(struct runner *r);

@@ -106,23 +106,24 @@ struct smtp_conf {
 	bool dmarc_enforce;		/* a DMARC p=reject failure is 550 5.7.1 */
 };
 
-/* Read every key of [section] (and nothing else); state_dir, cert and key
- * come from the runner ([serve], [tls]). Returns NULL with e set. */
-struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *section,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e);
-void smtp_conf_free(struct smtp_conf *c);
+/* service_ops.configure (core/service.h): read every key of [section] (and
+ * nothing else); state_dir, cert and key come from the runner ([serve],
+ * [tls]). Returns NULL with e set. */
+void *smtp_conf_read(struct cfg *cfg, const char *section, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e);
+void smtp_conf_free(void *conf);
 /* Before binding, as root: STATE_DIR/mail and STATE_DIR/queue exist and
  * belong to the service user (uid/gid; (unsigned)-1: this process), and
  * what a crash left in the spool and the queue is removed, once, before
  * any worker receives. */
-int smtp_conf_check(const struct smtp_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e);
+int smtp_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e);
 /* The TLS context (idempotent). */
 int smtp_conf_prepare(struct smtp_conf *c, ik_err *e);
 /* Whether domain (lower case) is one of ours. */
 bool smtp_conf_local_domain(const struct smtp_conf *c, const char *domain);
 /* Bind the three roles' sockets into set, in order. */
-int smtp_bind(struct smtp_conf *c, struct listen_set *set, ik_err *e);
+int smtp_bind(void *conf, struct listen_set *set, ik_err *e);
 
 struct server;
 
@@ -132,11 +133,10 @@ struct server;
  * users (NULL: no accounts database; only aliases and postmaster receive,
  * and AUTH is not offered). The mailstore and the queue are opened under
  * ctx->state_dir. */
-struct server *smtp_server_start(struct smtp_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e);
-/* SIGHUP: new sessions get c; open ones keep theirs (see ftpd). */
-int smtp_server_reload(struct server *srv, struct smtp_conf *c, ik_err *e);
+void *smtp_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e);
+/* SIGHUP (server_service_reload): new sessions get the new conf; open
+ * ones keep theirs (see ftpd). */
 
 extern const struct service_ops service_smtp;
 

@@ -25,6 +25,8 @@
 #include "smtp/smtp_queue.h"
 #include "smtp/smtp_route.h"
 #include "core/dns.h"
+#include "core/server_conf.h"
+#include "core/workers.h"
 #include <stdio.h>
 
 static int read_hostname(struct cfg *cfg, const char *sec, struct smtp_conf *c, ik_err *e)
@@ -288,8 +290,8 @@ static int read_relay_out(struct cfg *cfg, const char *sec, struct smtp_conf *c,
 	return 0;
 }
 
-struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
-				 const struct service_ctx *ctx, bool *enabled, ik_err *e)
+void *smtp_conf_read(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
+		     bool *enabled, ik_err *e)
 {
 	struct smtp_conf *c = calloc(1, sizeof *c);
 	if (c == NULL) {
@@ -318,22 +320,18 @@ struct smtp_conf *smtp_conf_read(struct cfg *cfg, const char *sec,
 			goto fail;
 		}
 	}
-	if (str_copy(c->state_dir, sizeof c->state_dir,
-		     ctx->state_dir != NULL ? ctx->state_dir : ACCOUNT_DEFAULT_STATE_DIR) < 0 ||
-	    (ctx->tls_cert != NULL && str_copy(c->cert, sizeof c->cert, ctx->tls_cert) < 0) ||
-	    (ctx->tls_key != NULL && str_copy(c->key, sizeof c->key, ctx->tls_key) < 0)) {
-		ik_err_set(e, "[tls] or state_dir path too long");
+	if (server_conf_paths(ctx, cfg, sizeof c->state_dir, c->state_dir, c->cert, c->key,
+			      c->config_path, e) < 0)
 		goto fail;
-	}
-	str_copy(c->config_path, sizeof c->config_path, cfg_path(cfg));
 	return c;
 fail:
 	smtp_conf_free(c);
 	return NULL;
 }
 
-void smtp_conf_free(struct smtp_conf *c)
+void smtp_conf_free(void *conf)
 {
+	struct smtp_conf *c = conf;
 	if (c == NULL)
 		return;
 	listen_spec_free(c->listen, c->nlisten);
@@ -362,11 +360,7 @@ bool smtp_conf_local_domain(const struct smtp_conf *c, const char *domain)
 
 int smtp_conf_prepare(struct smtp_conf *c, ik_err *e)
 {
-	if (c->ssl != NULL)
-		return 0;
-	struct tls_server_opts o = {c->cert[0] ? c->cert : NULL, c->key[0] ? c->key : NULL};
-	c->ssl = tls_server_ctx(&o, e);
-	return c->ssl != NULL ? 0 : -1;
+	return server_conf_tls(&c->ssl, c->cert, c->key, e);
 }
 
 /* STATE_DIR/NAME for the service user; a directory it cannot use is an
@@ -374,23 +368,14 @@ int smtp_conf_prepare(struct smtp_conf *c, ik_err *e)
 static int make_dir(const struct smtp_conf *c, struct cfg *cfg, const char *name,
 		    const char *user, unsigned uid, unsigned gid, ik_err *e)
 {
-	char path[ACCOUNT_PATH_MAX + 16];
-	if (str_fmt(path, sizeof path, "%s/%s", c->state_dir, name) < 0)
-		return cfg_error(cfg, "serve", "state_dir", e, "path too long");
-	ik_err why;
-	if (fs_mkdir_p(path, 0700, uid, gid, &why) < 0)
-		return cfg_error(cfg, "serve", "state_dir", e, "%s; choose another state_dir",
-				 why.msg);
-	int rc = fs_user_access(path, R_OK | W_OK | X_OK, user, uid, gid, &why);
-	if (rc != 0)
-		return cfg_error(cfg, "serve", "state_dir", e, "%s (the SMTP server stores mail "
-				 "there)", why.msg);
-	return 0;
+	return server_conf_state_subdir(cfg, c->state_dir, name, user, uid, gid,
+					"the SMTP server stores mail there", e);
 }
 
-int smtp_conf_check(const struct smtp_conf *c, struct cfg *cfg, const char *user, unsigned uid,
-		    unsigned gid, ik_err *e)
+int smtp_conf_check(void *conf, struct cfg *cfg, const char *user, unsigned uid, unsigned gid,
+		    ik_err *e)
 {
+	const struct smtp_conf *c = conf;
 	if (make_dir(c, cfg, "mail", user, uid, gid, e) < 0 ||
 	    make_dir(c, cfg, "mail/.spool", user, uid, gid, e) < 0 ||
 	    make_dir(c, cfg, "queue", user, uid, gid, e) < 0)
@@ -414,22 +399,17 @@ int smtp_conf_check(const struct smtp_conf *c, struct cfg *cfg, const char *user
 	return 0;
 }
 
-int smtp_bind(struct smtp_conf *c, struct listen_set *set, ik_err *e)
+int smtp_bind(void *conf, struct listen_set *set, ik_err *e)
 {
+	struct smtp_conf *c = conf;
 	if (smtp_conf_prepare(c, e) < 0)
 		return -1;
-	if (c->nlisten > 0 && listen_bind_specs(set, (const char *const *)c->listen, c->nlisten,
-						SOCK_STREAM, 0, e) < 0)
+	if (server_conf_bind(set, c->listen, c->nlisten, NULL, e) < 0 ||
+	    server_conf_bind(set, c->submission, c->nsubmission, &c->submission_from, e) < 0)
 		return -1;
-	c->submission_from = set->n;
-	if (c->nsubmission > 0 &&
-	    listen_bind_specs(set, (const char *const *)c->submission, c->nsubmission, SOCK_STREAM,
-			      0, e) < 0)
+	if (server_conf_bind(set, c->submissions, c->nsubmissions, &c->submissions_from, e) < 0)
 		return -1;
-	c->submissions_from = set->n;
-	if (c->nsubmissions > 0 &&
-	    listen_bind_specs(set, (const char *const *)c->submissions, c->nsubmissions,
-			      SOCK_STREAM, 0, e) < 0)
-		return -1;
+	/* A session holds its connection and, while receiving, a spool file. */
+	workers_raise_nofile(c->max_sessions * 2 + 64);
 	return 0;
 }

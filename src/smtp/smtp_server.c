@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/offload.h"
 #include "core/server.h"
+#include "core/server_conf.h"
 #include "core/service.h"
 #include "core/dns.h"
 #include "core/metrics.h"
@@ -126,10 +127,9 @@ void smtp_server_remove(struct smtp_sess *ss)
 	server_conn_remove(&ss->conn);
 }
 
-static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
-				   const struct listen_set *set, const struct service_ctx *ctx,
-				   const struct smtp_conf *bound, ik_err *e)
+static void *gen_new(void *conf, const struct server_genargs *a, ik_err *e)
 {
+	struct smtp_conf *c = conf;
 	if (smtp_conf_prepare(c, e) < 0)
 		return NULL;
 	struct smtp_server *srv = calloc(1, sizeof *srv);
@@ -137,18 +137,13 @@ static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
 		ik_err_set(e, "out of memory");
 		return NULL;
 	}
-	srv->conf = c;
-	srv->loop = l;
-	srv->set = set;
-	srv->ctx = ctx;
-	srv->auth = ctx != NULL ? ctx->auth : NULL;
-	srv->bound = bound;
+	SERVER_GEN_SET(srv, c, a);
 	if (mailstore_open(c->state_dir, &srv->store, e) < 0 ||
 	    smtp_queue_open(c->state_dir, &srv->queue, e) < 0) {
 		ik_err_prefix(e, "[%s] %s", c->section, c->state_dir);
 		goto fail;
 	}
-	srv->pool = offload_new(l, SMTP_POOL_THREADS, SMTP_POOL_QUEUE, e);
+	srv->pool = offload_new(a->loop, SMTP_POOL_THREADS, SMTP_POOL_QUEUE, e);
 	if (srv->pool == NULL)
 		goto fail;
 	if (c->relay_enabled && (srv->relay = smtp_relay_start(srv, e)) == NULL)
@@ -157,7 +152,7 @@ static struct smtp_server *gen_new(struct smtp_conf *c, struct loop *l,
 		struct dns_opts o;
 		dns_opts_default(&o);
 		o.servers = c->dns_servers[0] != '\0' ? c->dns_servers : NULL;
-		if ((srv->dns = dns_new(l, &o, e)) == NULL) {
+		if ((srv->dns = dns_new(a->loop, &o, e)) == NULL) {
 			ik_err_prefix(e, "[%s] dns_servers", c->section);
 			goto fail;
 		}
@@ -168,59 +163,50 @@ fail:
 	return NULL;
 }
 
-static struct server_limits limits(const struct smtp_conf *c)
+static void gen_core(void *gen, struct server *core) { ((struct smtp_server *)gen)->core = core; }
+
+static struct server_limits limits(const void *conf)
 {
-	struct server_limits lim = {c->max_sessions, c->max_per_ip};
-	return lim;
+	const struct smtp_conf *c = conf;
+	return (struct server_limits){c->max_sessions, c->max_per_ip};
 }
 
-struct server *smtp_server_start(struct smtp_conf *c, struct loop *l,
-				 const struct listen_set *set, const struct service_ctx *ctx,
-				 ik_err *e)
+static int keep(void *conf, const void *running, const struct server_genargs *a,
+		const char *restart, ik_err *e)
 {
-	struct smtp_server *gen = gen_new(c, l, set, ctx, c, e);
-	if (gen == NULL)
-		return NULL;
-	struct server_opts o = {
-		.proto = &smtp_proto,
-		.refused_event = "smtp_refused",
-		.shared = ctx != NULL ? ctx->shared : NULL,
-	};
-	struct server_limits lim = limits(c);
-	metrics_declare("smtp", true);
-	gen->core = server_new(l, set, &o, gen, &lim, e);
-	if (gen->core == NULL) {
-		gen_free(gen);
-		return NULL;
-	}
-	return gen->core;
-}
-
-int smtp_server_reload(struct server *core, struct smtp_conf *c, ik_err *e)
-{
-	const struct smtp_server *cur = server_gen(core);
-	const struct smtp_conf *old = cur->bound, *now = cur->conf;
-	const char *restart = cur->ctx != NULL ? cur->ctx->restart : "inetkit smtpd";
+	(void)a, (void)restart, (void)e;
+	struct smtp_conf *c = conf;
+	const struct smtp_conf *now = running;
 	/* The sockets stay the ones bound at start, whatever c lists. */
 	c->submission_from = now->submission_from;
 	c->submissions_from = now->submissions_from;
-	/* No certificate file before or now: keep the one made in memory,
-	 * which clients may have pinned. Both confs hold a reference. */
-	if (c->cert[0] == '\0' && c->ssl == NULL && now->cert[0] == '\0' && now->ssl != NULL &&
-	    SSL_CTX_up_ref(now->ssl) == 1)
-		c->ssl = now->ssl;
-	struct smtp_server *gen = gen_new(c, cur->loop, cur->set, cur->ctx, old, e);
-	if (gen == NULL)
-		return -1;
-	gen->core = core;
-	struct server_limits lim = limits(c);
-	if (server_reload(core, gen, &lim, e) < 0) {
-		gen_free(gen);
-		return -1;
-	}
+	server_conf_tls_keep(&c->ssl, c->cert, now->ssl, now->cert);
+	return 0;
+}
+
+static void listen_check(const void *bound, const void *conf, const char *restart)
+{
+	const struct smtp_conf *old = bound, *c = conf;
 	if (!str_list_equal(old->listen, old->nlisten, c->listen, c->nlisten) ||
 	    !str_list_equal(old->submission, old->nsubmission, c->submission, c->nsubmission) ||
 	    !str_list_equal(old->submissions, old->nsubmissions, c->submissions, c->nsubmissions))
 		listen_log_changed(c->section, restart);
-	return 0;
+}
+
+static const struct server_kind smtp_kind = {
+	.proto = &smtp_proto,
+	.refused_event = "smtp_refused",
+	.restart = "inetkit smtpd",
+	.gen_new = gen_new,
+	.gen_core = gen_core,
+	.limits = limits,
+	.keep = keep,
+	.listen_check = listen_check,
+};
+
+void *smtp_server_start(void *conf, struct loop *l, const struct listen_set *set,
+			const struct service_ctx *ctx, ik_err *e)
+{
+	metrics_declare("smtp", true);
+	return server_kind_start(&smtp_kind, conf, l, set, ctx, e);
 }

@@ -10,46 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "core/server.h"
-#include "core/workers.h"
 #include "lib/str.h"
 #include "smtp/smtp.h"
-
-static void *svc_configure(struct cfg *cfg, const char *sec, const struct service_ctx *ctx,
-			   bool *enabled, ik_err *e)
-{
-	return smtp_conf_read(cfg, sec, ctx, enabled, e);
-}
-
-static int svc_check(void *conf, struct cfg *c, const char *user, unsigned uid, unsigned gid,
-		     ik_err *e)
-{
-	return smtp_conf_check(conf, c, user, uid, gid, e);
-}
-
-static int svc_bind(void *conf, struct listen_set *set, ik_err *e)
-{
-	struct smtp_conf *c = conf;
-	if (smtp_bind(c, set, e) < 0)
-		return -1;
-	/* A session holds its connection and, while receiving, a spool file. */
-	workers_raise_nofile(c->max_sessions * 2 + 64);
-	return 0;
-}
-
-static void *svc_start(void *conf, struct loop *l, const struct listen_set *set,
-		       const struct service_ctx *ctx, ik_err *e)
-{
-	return smtp_server_start(conf, l, set, ctx, e);
-}
-
-static int svc_reload(void *running, void *new_conf, ik_err *e)
-{
-	return smtp_server_reload(running, new_conf, e);
-}
-
-static void svc_free_conf(void *conf) { smtp_conf_free(conf); }
 
 /* path relative to the current directory when it is under it: what a
  * user types in the terminal the banner is printed in. */
@@ -124,13 +87,13 @@ const struct service_ops service_smtp = {
 	.summary = "SMTP server: mail for local users into Maildir, submission with STARTTLS "
 		   "and AUTH (RFC 5321, RFC 6409)",
 	.shared_limits = true,
-	.configure = svc_configure,
-	.check = svc_check,
-	.bind = svc_bind,
-	.start = svc_start,
+	.configure = smtp_conf_read,
+	.check = smtp_conf_check,
+	.bind = smtp_bind,
+	.start = smtp_server_start,
 	.stop = server_service_stop,
-	.reload = svc_reload,
+	.reload = server_service_reload,
 	.free_running = server_service_free,
-	.free_conf = svc_free_conf,
+	.free_conf = smtp_conf_free,
 	.describe = svc_describe,
 };

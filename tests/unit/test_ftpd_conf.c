@@ -14,6 +14,7 @@
 
 #include "core/config.h"
 #include "ftpd/ftpd_anon.h"
+#include "core/service.h"
 #include "ftpd/ftpd.h"
 #include "ftpd/ftpd_ascii.h"
 
@@ -22,7 +23,7 @@ static struct ftpd_conf *read_text(const char *text, ik_err *e)
 	struct cfg *c = cfg_load_string("t.conf", text, e);
 	assert_non_null(c);
 	bool enabled = false;
-	struct ftpd_conf *conf = ftpd_conf_read(c, "ftp", NULL, NULL, &enabled, e);
+	struct ftpd_conf *conf = ftpd_conf_read(c, "ftp", &(struct service_ctx){0}, &enabled, e);
 	if (conf != NULL)
 		assert_int_equal(cfg_check_unused(c, e), 0);
 	cfg_free(c);

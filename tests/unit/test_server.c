@@ -432,6 +432,138 @@ static void banner_endpoints(void **state)
 	listen_set_close(&set);
 }
 
+/* ---- a server_kind: generations made from confs ---- */
+
+struct kconf {
+	const char *name;
+	uint64_t total;
+	bool refuse, fail;	/* keep refuses; gen_new fails */
+	int listen;		/* differs from the bound conf's: logged */
+};
+
+struct kgen {
+	const struct kconf *conf;
+	const void *bound;
+	struct server *core;
+};
+
+static struct {
+	const void *running, *bound;
+	const char *restart;
+	int keeps, checks, changed;
+} kseen;
+
+static void *kgen_new(void *conf, const struct server_genargs *a, ik_err *e)
+{
+	const struct kconf *c = conf;
+	if (c->fail) {
+		ik_err_set(e, "no generation for %s", c->name);
+		return NULL;
+	}
+	struct kgen *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	g->conf = c;
+	g->bound = a->bound;
+	return g;
+}
+
+static void kgen_core(void *gen, struct server *core) { ((struct kgen *)gen)->core = core; }
+
+static void kgen_free(void *gen)
+{
+	free(gen);
+	gen_owner->gens_freed++;
+}
+
+static struct server_limits klimits(const void *conf)
+{
+	return (struct server_limits){((const struct kconf *)conf)->total, 0};
+}
+
+static int kkeep(void *conf, const void *running, const struct server_genargs *a,
+		 const char *restart, ik_err *e)
+{
+	(void)a;
+	const struct kconf *c = conf;
+	kseen.running = running;
+	kseen.restart = restart;
+	kseen.keeps++;
+	return c->refuse ? ik_err_set(e, "%s refused", c->name) : 0;
+}
+
+static void kcheck(const void *bound, const void *conf, const char *restart)
+{
+	(void)restart;
+	kseen.bound = bound;
+	kseen.checks++;
+	kseen.changed += ((const struct kconf *)bound)->listen != ((const struct kconf *)conf)->listen;
+}
+
+static const struct server_proto kproto = {
+	.accept = stub_accept,
+	.refusal = stub_refusal,
+	.stop_conn = stub_stop_conn,
+	.close_conn = stub_close_conn,
+	.gen_free = kgen_free,
+};
+
+static const struct server_kind kind = {
+	.proto = &kproto,
+	.refused_event = "k_refused",
+	.restart = "inetkit kd",
+	.gen_new = kgen_new,
+	.gen_core = kgen_core,
+	.limits = klimits,
+	.keep = kkeep,
+	.listen_check = kcheck,
+};
+
+static void kind_start_and_reload(void **state)
+{
+	(void)state;
+	ik_err e;
+	struct loop *l = loop_new(&e);
+	struct listen_set set;
+	bind_local(&set);
+	struct stub t = {0};
+	gen_owner = &t;
+	struct kconf a = {"A", 5, false, false, 1}, b = {"B", 5, false, false, 1},
+		     c = {"C", 5, true, false, 1}, d = {"D", 5, false, true, 1},
+		     f = {"F", 5, false, false, 2};
+	struct server *srv = server_kind_start(&kind, &a, l, &set, NULL, &e);
+	assert_non_null(srv);
+	const struct kgen *g = server_gen(srv);
+	assert_ptr_equal(g->conf, &a);
+	assert_ptr_equal(g->bound, &a);
+	assert_ptr_equal(g->core, srv);
+	/* A reload: keep sees the running conf, the new generation the bound one. */
+	assert_int_equal(server_service_reload(srv, &b, &e), 0);
+	g = server_gen(srv);
+	assert_ptr_equal(g->conf, &b);
+	assert_ptr_equal(g->bound, &a);
+	assert_ptr_equal(g->core, srv);
+	assert_ptr_equal(kseen.running, &a);
+	assert_string_equal(kseen.restart, "inetkit kd");
+	assert_ptr_equal(kseen.bound, &a);
+	assert_int_equal(kseen.changed, 0);
+	assert_int_equal(t.gens_freed, 1);	/* A: no sessions */
+	/* Refused by keep, or no generation: nothing changes. */
+	assert_int_equal(server_kind_reload(srv, &c, &e), -1);
+	assert_string_equal(e.msg, "C refused");
+	assert_int_equal(server_kind_reload(srv, &d, &e), -1);
+	assert_string_equal(e.msg, "no generation for D");
+	assert_ptr_equal(((const struct kgen *)server_gen(srv))->conf, &b);
+	assert_int_equal(kseen.checks, 1);
+	/* Other listen addresses than the bound ones are noticed. */
+	assert_int_equal(server_kind_reload(srv, &f, &e), 0);
+	assert_ptr_equal(kseen.running, &b);
+	assert_int_equal(kseen.changed, 1);
+	server_free(srv);
+	assert_int_equal(t.gens_freed, 3);
+	listen_set_close(&set);
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -440,6 +572,7 @@ int main(void)
 		cmocka_unit_test(stop_waits_for_the_last_session),
 		cmocka_unit_test(reload_keeps_sessions_in_their_generation),
 		cmocka_unit_test(banner_endpoints),
+		cmocka_unit_test(kind_start_and_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
