@@ -736,17 +736,29 @@ def imap_script(fetch_reply):
 
 
 def run_hostile(tmp_path, proto, srv):
-    import resource
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    p = mail("fetch", "--protocol", proto, "--server", "127.0.0.1:%d" % srv.port, "--no-tls",
-             "--user", "alice", "--netrc-file", netrc_for(tmp_path), "--maildir",
-             str(tmp_path / "Mail"), timeout=120)
-    rss_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Runs `inetkit mail fetch` against a hostile server; returns its
+    stderr and the peak RSS (KiB) of that one process, read with wait4 so
+    that no other child of the test run counts."""
+    import threading
+    errpath = tmp_path / "fetch.err"
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen([BIN, "mail", "fetch", "--protocol", proto, "--server",
+                              "127.0.0.1:%d" % srv.port, "--no-tls", "--user", "alice",
+                              "--netrc-file", netrc_for(tmp_path), "--maildir",
+                              str(tmp_path / "Mail")],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    timer = threading.Timer(120, p.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(p.pid, 0)
+    finally:
+        timer.cancel()
+    p.returncode = os.waitstatus_to_exitcode(status)
     srv.close()
     assert p.returncode == 1
     assert os.listdir(tmp_path / "Mail" / "new") == []
     assert os.listdir(tmp_path / "Mail" / "tmp") == []
-    return p.stderr.decode(), max(rss_kib, before)
+    return errpath.read_bytes().decode(), usage.ru_maxrss
 
 
 def test_hostile_endless_line_fails_cleanly_in_bounded_memory(tmp_path):
