@@ -39,9 +39,12 @@ static const char *const owned_headers[] = {
 
 int mail_header_check(const char *h, char *name, size_t namesz, const char **value, ik_err *e)
 {
+	/* the message quotes only what comes before the line end: a CR
+	 * echoed to the terminal would overwrite the message itself */
 	if (strpbrk(h, "\r\n"))
-		return ik_err_set(e, "--header '%.40s...': CR and LF are not allowed (one header "
-				  "per --header; folding is done for you)", h);
+		return ik_err_set(e, "--header '%.*s...': CR and LF are not allowed (one header "
+				  "per --header; folding is done for you)",
+				  (int)(strcspn(h, "\r\n") < 40 ? strcspn(h, "\r\n") : 40), h);
 	const char *colon = strchr(h, ':');
 	if (!colon || colon == h)
 		return ik_err_set(e, "--header '%s': write it as 'Name: value'", h);
@@ -138,7 +141,8 @@ static int add_addresses(const char *opt, const char *text, InternetAddressList 
 			 struct mail_envelope_out *env, bool rcpt, ik_err *e)
 {
 	if (strpbrk(text, "\r\n"))
-		return ik_err_set(e, "%s '%.40s': CR and LF are not allowed", opt, text);
+		return ik_err_set(e, "%s '%.*s...': CR and LF are not allowed", opt,
+				  (int)(strcspn(text, "\r\n") < 40 ? strcspn(text, "\r\n") : 40), text);
 	if (!str_utf8_valid(text, strlen(text)))
 		return ik_err_set(e, "%s: not UTF-8", opt);
 	InternetAddressList *got = internet_address_list_parse(NULL, text);

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/cli.h"
@@ -70,6 +69,33 @@ static int copy_to_stdout(int fd, ik_err *e)
 		off += n;
 	}
 	return fflush(stdout) == 0 ? 0 : ik_err_errno(e, errno, "standard output");
+}
+
+/* The message's size as it goes over the wire: the composer writes LF
+ * line ends, SMTP sends CR LF (RFC 1870: SIZE counts the CR LF pairs), so
+ * each LF not already after a CR adds one byte. */
+static int wire_size(int fd, uint64_t *size, ik_err *e)
+{
+	char buf[65536];
+	off_t off = 0;
+	uint64_t n = 0;
+	char prev = '\0';
+	for (;;) {
+		ssize_t got = pread(fd, buf, sizeof buf, off);
+		if (got < 0)
+			return ik_err_errno(e, errno, "reading the message");
+		if (got == 0)
+			break;
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] == '\n' && prev != '\r')
+				n++;
+			prev = buf[i];
+		}
+		n += (uint64_t)got;
+		off += got;
+	}
+	*size = n;
+	return 0;
 }
 
 static void print_result(const struct mail_cli *c, const struct mail_envelope_out *out,
@@ -154,9 +180,9 @@ int mail_cmd_send(struct mail_cli *c)
 		rc = copy_to_stdout(fd, &e) < 0 ? cli_error("mail", CLI_FAIL, "%s", e.msg) : CLI_OK;
 		goto done;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		rc = cli_error("mail", CLI_FAIL, "fstat: %s", strerror(errno));
+	uint64_t size;
+	if (wire_size(fd, &size, &e) < 0) {
+		rc = cli_error("mail", CLI_FAIL, "%s", e.msg);
 		goto done;
 	}
 	char host[MAIL_HOST_MAX];
@@ -192,7 +218,7 @@ int mail_cmd_send(struct mail_cli *c)
 		env.rcpt[i].addr = out.rcpt[i];
 		idx[i] = i;
 	}
-	env.size = (uint64_t)st.st_size;
+	env.size = size;
 	env.smtputf8 = out.smtputf8;
 	env.body = out.eightbit ? SMTP_BODY_8BITMIME : SMTP_BODY_7BIT;
 

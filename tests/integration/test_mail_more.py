@@ -231,3 +231,210 @@ def test_send_through_postfix_then_fetch_from_dovecot(dovecot, two_files, tmp_pa
         check_attachments(got, expected)
         p = mail(*args)
         assert p.stdout.decode() == "fetched 0 new messages into %s\n" % md
+
+
+# ---- composing (--dry-run prints exactly what would be sent) ----
+
+def dry(*args, input=b""):
+    p = mail("send", "-n", "--from", "a@example.test", *args, input=input)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def headers_of(data):
+    return data.split(b"\n\n", 1)[0].decode()
+
+
+def test_body_encoding_is_chosen_by_content(tmp_path):
+    # plain ASCII in short lines: 7bit, nothing to encode
+    out = dry("--to", "b@example.test", "--subject", "s", input=b"plain ascii text\n")
+    assert headers_of(out).endswith("Content-Type: text/plain; charset=us-ascii")
+    assert out.endswith(b"\n\nplain ascii text\n")
+    # mostly CJK, from --body-file: base64 (quoted-printable would triple it)
+    zh = "你好世界，这是一封测试邮件。\n第二行，还是中文。\n"
+    body = tmp_path / "body.txt"
+    body.write_text(zh, encoding="utf-8")
+    out = dry("--to", "b@example.test", "--body-file", str(body))
+    assert "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64" in \
+        headers_of(out)
+    assert parse(out).get_content() == zh
+    assert all(b < 0x80 for b in out)
+    # stdin, mostly ASCII with one accent: quoted-printable
+    out = dry("--to", "b@example.test", input="Le café est prêt.\n".encode())
+    assert "Content-Transfer-Encoding: quoted-printable" in headers_of(out)
+    # GMime names the smallest charset that holds the text
+    assert "Content-Type: text/plain; charset=iso-8859-1" in headers_of(out)
+    assert out.endswith(b"\n\nLe caf=E9 est pr=EAt.\n")
+    assert parse(out).get_content() == "Le café est prêt.\n"
+    # a body that is not UTF-8 is refused, naming where it came from
+    body.write_bytes(b"caf\xe9\n")
+    p = mail("send", "-n", "--from", "a@example.test", "--to", "b@example.test",
+             "--body-file", str(body))
+    assert p.returncode == 2 and p.stdout == b""
+    assert p.stderr.decode() == ("inetkit mail: --body-file: the text is not UTF-8 (attach a "
+                                 "binary file with --attach)\n")
+
+
+def test_html_alternative_and_attachments_structure(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text("<p>Grüße</p>\n", encoding="utf-8")
+    out = dry("--to", "b@example.test", "--body", "text part\n", "--html", str(page))
+    msg = parse(out)
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/alternative", "text/plain", "text/html"]
+    assert msg.get_body(("plain",)).get_content() == "text part\n"
+    assert msg.get_body(("html",)).get_content() == "<p>Grüße</p>\n"
+    names = ["report.pdf", "photo.PNG", "notes.txt", "archive.tar.gz", "data.bin", "README",
+             "很长的中文文件名称用于测试折叠参数编码是否正确 — final version (2).png"]
+    for i, n in enumerate(names):
+        (tmp_path / n).write_bytes(bytes([i]) * (i + 1) + b"\r\n\x00")
+    out = dry("--to", "b@example.test", "--body", "x\n", "--html", str(page),
+              *sum((["--attach", str(tmp_path / n)] for n in names), []))
+    msg = parse(out)
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "text/html",
+        "application/pdf", "image/png", "text/plain", "application/gzip",
+        "application/octet-stream", "application/octet-stream", "image/png"]
+    atts = list(msg.iter_attachments())
+    assert [a.get_filename() for a in atts] == names
+    for i, a in enumerate(atts):
+        assert a["content-disposition"].split(";")[0] == "attachment"
+        assert a["content-transfer-encoding"] == "base64"
+        assert a.get_payload(decode=True) == bytes([i]) * (i + 1) + b"\r\n\x00"
+    # a long UTF-8 name: RFC 2231 continuations, filename*0*=UTF-8''...
+    text = out.decode()
+    assert "filename*0*=UTF-8''%E5%BE%88%E9%95%BF" in text
+    assert "filename*1*=" in text
+    assert all(b < 0x80 for b in out)
+
+
+def test_message_id_date_utf8_header_and_bcc_only():
+    out = dry("--bcc", "hidden@example.test", "--subject", "only bcc", "--body", "x\n",
+              "--header", "X-Note: café au lait", "--header", "Reply-To: r@example.test")
+    h = headers_of(out)
+    msg = parse(out)
+    # Bcc recipients are in the envelope only: no To, no Cc, no Bcc header
+    assert msg["to"] is None and msg["cc"] is None and msg["bcc"] is None
+    assert b"hidden" not in out
+    assert "\nX-Note: =?UTF-8?" in "\n" + h and str(msg["x-note"]) == "café au lait"
+    assert msg["reply-to"] == "r@example.test"
+    mid = msg["message-id"]
+    assert re.fullmatch(r"<[^<>@\s]+@example\.test>", mid), mid
+    when = email.utils.parsedate_to_datetime(msg["date"])
+    assert when.tzinfo is not None
+    assert abs(time.time() - when.timestamp()) < 86400
+    again = parse(dry("--to", "b@example.test", "--body", "x\n"))
+    assert again["message-id"] != mid
+
+
+@pytest.mark.parametrize("header,why", [
+    ("Content-Type: text/html", "--header Content-Type: the MIME structure is written by "
+                                "inetkit"),
+    ("Message-ID: <x@y>", "--header Message-ID: use the option for it, not --header "
+                          "(Message-ID is written by inetkit)"),
+    ("X-A: one\rBcc: evil@example.test", "--header 'X-A: one...': CR and LF are not allowed "
+                                          "(one header per --header; folding is done for you)"),
+])
+def test_header_refusals_say_why(header, why):
+    p = mail("send", "-n", "--from", "a@example.test", "--to", "b@example.test", "--body", "x",
+             "--header", header)
+    assert p.returncode == 2 and p.stdout == b""
+    assert p.stderr.decode().split("\n")[0] == "inetkit mail: " + why
+
+
+def test_no_password_option_exists():
+    # passwords never on the command line: there is no option for one
+    p = mail("send", "-n", "--password", "secret", "--from", "a@example.test", "--to",
+             "b@example.test", "--body", "x")
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == "inetkit mail: unknown option '--password'"
+
+
+# ---- sending: exit status, JSON, credentials ----
+
+def sub_conf(smtpd, tmp_path, **keys):
+    keys.setdefault("user", "alice")
+    keys.setdefault("insecure", "yes")
+    return account_conf(tmp_path / "mail.conf", smtp_server="127.0.0.1:%d" % smtpd.sub_port,
+                        **keys)
+
+
+def test_send_every_recipient_refused_is_exit_1_and_each_named(smtpd, tmp_path):
+    conf = sub_conf(smtpd, tmp_path)
+    snap = smtpd.snapshot()
+    base = ["send", "--config", conf, "--from", "alice@example.test",
+            "--to", "nosuch@example.test", "--cc", "nobody@example.test", "--body", "x"]
+    p = mail(*base)
+    assert p.returncode == 1 and p.stdout == b""
+    reason = "550 5.1.1 <%s>: Recipient address rejected: no such user in domain example.test"
+    assert p.stderr.decode() == "".join(
+        "inetkit mail: refused %s: %s\n" % (a, reason % a)
+        for a in ("nosuch@example.test", "nobody@example.test"))
+    p = mail(*base, "--json")
+    assert p.returncode == 1 and p.stderr == b""
+    res = json.loads(p.stdout)
+    assert res["ok"] is False and res["accepted"] == []
+    assert res["refused"] == [{"address": a, "code": 550, "reply": (reason % a)[4:]}
+                              for a in ("nosuch@example.test", "nobody@example.test")]
+    smtpd.assert_nothing_stored(snap)
+
+
+def test_send_json_names_the_refused_and_the_accepted(smtpd, tmp_path):
+    conf = sub_conf(smtpd, tmp_path)
+    p = mail("send", "--config", conf, "--json", "--from", "alice@example.test",
+             "--to", "bob@example.test", "--bcc", "ghost@example.test", "--body", "x")
+    assert p.returncode == 1
+    res = json.loads(p.stdout)
+    assert res["ok"] is False and res["server"] == "127.0.0.1:%d" % smtpd.sub_port
+    assert res["accepted"] == ["bob@example.test"]
+    assert [(r["address"], r["code"]) for r in res["refused"]] == [("ghost@example.test", 550)]
+    smtpd.wait_stored("bob", 1)
+    assert b"ghost" not in smtpd.messages("bob")[0]
+
+
+def test_send_declares_the_size_it_sends(smtpd, tmp_path):
+    # RFC 1870: SIZE counts the message as sent, CR LF line ends included
+    conf = sub_conf(smtpd, tmp_path)
+    body = "line\n" * 50
+    p = mail("send", "--config", conf, "--trace", "--json", "--from", "alice@example.test",
+             "--to", "bob@example.test", "--body", body)
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    size = int(re.search(r"> MAIL FROM:<alice@example.test> SIZE=(\d+)", err).group(1))
+    chunks = [int(n) for n in re.findall(r"> BDAT (\d+)", err)]
+    assert chunks and sum(chunks) == size
+    assert json.loads(p.stdout)["size"] == size
+    smtpd.wait_stored("bob", 1)
+
+
+def test_send_with_home_netrc_and_cacert(smtpd, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".netrc").write_text("machine 127.0.0.1 login alice password %s\n" % PASSWORD)
+    (home / ".netrc").chmod(0o600)
+    env = dict(os.environ, HOME=str(home))
+    p = mail("send", "--server", "127.0.0.1:%d" % smtpd.sub_port, "--cacert",
+             os.path.join(smtpd.base, "cert.pem"), "--trace", "--from", "alice@example.test",
+             "--to", "bob@example.test", "--body", "x", env=env)
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    steps = [l[len("* step: "):].split(" (")[0] for l in err.splitlines()
+             if l.startswith("* step: ")]
+    assert steps == ["greeting", "capability", "TLS", "capability", "authentication",
+                     "envelope", "data", "end"]
+    assert "> AUTH PLAIN ****" in err and PASSWORD not in err
+    smtpd.wait_stored("bob", 1)
+
+
+def test_password_command_failures_send_nothing(smtpd, tmp_path):
+    snap = smtpd.snapshot()
+    for cmd, why in (("exit 3", "password_command failed (exit status 3)"),
+                     ("true", "password_command printed nothing")):
+        path = tmp_path / ("conf-" + cmd.replace(" ", "_"))
+        conf = account_conf(path, user="alice", password_command=cmd, insecure="yes",
+                            smtp_server="127.0.0.1:%d" % smtpd.sub_port)
+        p = mail("send", "--config", conf, "--from", "alice@example.test", "--to",
+                 "bob@example.test", "--body", "x")
+        assert p.returncode == 1 and p.stdout == b""
+        assert p.stderr.decode() == "inetkit mail: %s\n" % why
+    smtpd.assert_nothing_stored(snap)
