@@ -91,10 +91,11 @@ static int msg_end(void *arg, ik_err *e)
 	return 0;
 }
 
-void fetch_batch_init(struct fetch_batch *b, int md, struct fetch_state *st)
+void fetch_batch_init(struct fetch_batch *b, int md, const char *sub, struct fetch_state *st)
 {
 	memset(b, 0, sizeof *b);
 	b->md = md;
+	b->sub = sub;
 	b->st = st;
 	b->cur = SIZE_MAX;
 }
@@ -132,7 +133,7 @@ int fetch_batch_start(struct fetch_batch *b, ik_err *e)
 		ptrs[i] = &b->v[i];
 	/* the names are journaled before the files exist: a kill at any
 	 * point leaves nothing in tmp/ that the next run does not settle */
-	if (fetch_state_record(b->st, '?', ptrs, b->n, e) < 0)
+	if (fetch_state_record(b->st, '?', b->sub, ptrs, b->n, e) < 0)
 		return -1;
 	for (size_t i = 0; i < b->n; i++) {
 		b->v[i].fd = maildir_tmp_open(b->md, b->v[i].name, e);
@@ -174,7 +175,7 @@ int fetch_batch_commit(struct fetch_batch *b, size_t *got, ik_err *e)
 			close(m->fd);
 			m->fd = -1;
 		}
-		if (maildir_sync_all(b->md, e) < 0 || fetch_state_record(b->st, '+', ptrs, n, e) < 0)
+		if (maildir_sync_all(b->md, e) < 0 || fetch_state_record(b->st, '+', b->sub, ptrs, n, e) < 0)
 			return -1;
 	}
 	*got += n;
@@ -332,7 +333,7 @@ int mail_cmd_fetch(struct mail_cli *c)
 					break;
 				}
 			}
-			frc = imap_fetch_folder(&s, c, folders->pdata[i], fmd, &st, &got, &e);
+			frc = imap_fetch_folder(&s, c, folders->pdata[i], fmd, local, &st, &got, &e);
 			if (fmd != md)
 				close(fmd);
 		}

@@ -30,9 +30,10 @@ int fetch_state_open(struct fetch_state *st, int md, const char *id, ik_err *e);
 bool fetch_state_has(const struct fetch_state *st, const char *key);
 struct maildir_msg;
 /* "KIND KEY NAME" for each message, one write and one fdatasync; '+'
- * also marks the keys done. */
-int fetch_state_record(struct fetch_state *st, char kind, struct maildir_msg *const *msgs,
-		       size_t n, ik_err *e);
+ * also marks the keys done. sub: the Maildir++ folder the messages go
+ * to, relative to st->md ("" for the top): NAME is then "SUB/NAME". */
+int fetch_state_record(struct fetch_state *st, char kind, const char *sub,
+		       struct maildir_msg *const *msgs, size_t n, ik_err *e);
 /* Rewrite atomically with the keys keep() accepts (keep NULL: all). */
 int fetch_state_rewrite(struct fetch_state *st, bool (*keep)(const char *key, void *arg),
 			void *arg, ik_err *e);
@@ -53,6 +54,7 @@ struct maildir_msg {
 };
 struct fetch_batch {
 	int md;
+	const char *sub;	/* md's Maildir++ folder below the journal's ("" or ".A") */
 	struct fetch_state *st;
 	struct maildir_msg *v;
 	size_t n, cap;
@@ -62,7 +64,7 @@ struct fetch_batch {
 	const uint64_t *id_src;
 };
 #define FETCH_BATCH_MAX 128
-void fetch_batch_init(struct fetch_batch *b, int md, struct fetch_state *st);
+void fetch_batch_init(struct fetch_batch *b, int md, const char *sub, struct fetch_state *st);
 int fetch_batch_add(struct fetch_batch *b, const char *key, uint64_t id, uint64_t size_hint,
 		    ik_err *e);
 /* Journal the batch ("?"), then make its tmp/ files. */
@@ -129,8 +131,10 @@ int imap_greeting_login(struct mail_session *s, bool implicit, bool tls, const c
 			ik_err *e);
 /* Every selectable folder (LIST "" "*"); names malloc'ed in *out. */
 int imap_folders(struct mail_session *s, GPtrArray *out, ik_err *e);
+/* md: the folder's local Maildir, sub its name below the journal's
+ * Maildir ("" for INBOX). */
 int imap_fetch_folder(struct mail_session *s, const struct mail_cli *c, const char *folder,
-		      int md, struct fetch_state *st, size_t *got, ik_err *e);
+		      int md, const char *sub, struct fetch_state *st, size_t *got, ik_err *e);
 int imap_logout(struct mail_session *s, ik_err *e);
 extern const struct client_dialect imap_client_dialect;
 /* The IMAP untagged-line parser the hook uses, exported for the unit

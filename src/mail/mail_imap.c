@@ -396,7 +396,7 @@ static void msg_key(const char *folder, uint64_t uidvalidity, uint64_t uid, char
 }
 
 int imap_fetch_folder(struct mail_session *s, const struct mail_cli *c, const char *folder,
-		      int md, struct fetch_state *st, size_t *got, ik_err *e)
+		      int md, const char *sub, struct fetch_state *st, size_t *got, ik_err *e)
 {
 	char qf[600];
 	if (quoted(folder, qf, sizeof qf, e) < 0)
@@ -420,7 +420,7 @@ int imap_fetch_folder(struct mail_session *s, const struct mail_cli *c, const ch
 		return -1;
 	}
 	struct fetch_batch fb;
-	fetch_batch_init(&fb, md, st);
+	fetch_batch_init(&fb, md, sub, st);
 	fb.id_src = &s->fetch_uid;
 	struct ftp_progress bar;
 	char label[64];

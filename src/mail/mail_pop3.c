@@ -275,7 +275,7 @@ int pop3_fetch(struct mail_session *s, const struct mail_cli *c, int md, struct 
 				  "not shown)%s", s->cap_pipelining ? "; PIPELINING: several "
 				  "commands sent before their replies are read" : "");
 	struct fetch_batch fb;
-	fetch_batch_init(&fb, md, st);
+	fetch_batch_init(&fb, md, "", st);
 	guint i = 0;
 	while (i < acc.msgs->len) {
 		/* the next batch of new messages */

@@ -12,7 +12,10 @@
  * happened: done) or not (tmp/NAME is removed: fetched again). A torn last
  * line (a crash mid-append) is ignored. At the end of a run the journal is
  * rewritten (temporary file, fsync, rename, directory fsync) holding only
- * what is still worth remembering. KEY is a POP3 UIDL or "FOLDER/UIDVALIDITY/UID"
+ * what is still worth remembering. A message fetched into a Maildir++
+ * folder (IMAP --folder, --all-folders) is journaled as "SUB/NAME", SUB
+ * the folder's directory (".Work") with spaces and '%' as %XX: a crash is
+ * settled in the folder the message went to, not in the top Maildir. KEY is a POP3 UIDL or "FOLDER/UIDVALIDITY/UID"
  * for IMAP (RFC 1939 7, RFC 3501 2.3.1.1). */
 #include <dirent.h>
 #include <errno.h>
@@ -72,6 +75,43 @@ static bool in_maildir(int md, const char *name)
 			return true;
 	}
 	return false;
+}
+
+/* SUB/NAME of a "?" line: the directory of the Maildir++ folder (opened
+ * below md, no symbolic link followed) and NAME; the top Maildir (a dup
+ * of md) when there is no '/'. -1 for a directory that is not a folder
+ * name (a journal edited by hand) or cannot be opened. */
+static int settle_dir(int md, char *name, const char **base)
+{
+	char *slash = strrchr(name, '/');
+	if (!slash) {
+		*base = name;
+		return fcntl(md, F_DUPFD_CLOEXEC, 0);
+	}
+	*slash = '\0';
+	*base = slash + 1;
+	char dir[300];
+	size_t o = 0;
+	for (const char *p = name; *p; p++) {
+		unsigned v;
+		if (*p == '%') {
+			int hi = p[1] ? str_hex_digit(p[1]) : -1;
+			int lo = hi >= 0 && p[2] ? str_hex_digit(p[2]) : -1;
+			if (lo < 0)
+				return -1;
+			v = (unsigned)(hi * 16 + lo);
+			p += 2;
+		} else {
+			v = (unsigned char)*p;
+		}
+		if (o + 1 >= sizeof dir || v == '/' || v == 0)
+			return -1;
+		dir[o++] = (char)v;
+	}
+	dir[o] = '\0';
+	if (dir[0] != '.' || strcmp(dir, ".") == 0 || strcmp(dir, "..") == 0)
+		return -1;
+	return openat(md, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 static int append_line(struct fetch_state *st, char kind, const char *key, const char *name,
@@ -160,13 +200,21 @@ int fetch_state_open(struct fetch_state *st, int md, const char *id, ik_err *e)
 	g_hash_table_iter_init(&it, pending);
 	int rc = 0;
 	while (rc == 0 && g_hash_table_iter_next(&it, &k, &v)) {
-		if (in_maildir(md, v)) {
+		char name[600];
+		const char *base;
+		if (str_copy(name, sizeof name, v) < 0)
+			continue;
+		int dfd = settle_dir(md, name, &base);
+		if (dfd < 0)
+			continue;	/* not ours to touch: fetched again */
+		if (in_maildir(dfd, base)) {
 			g_hash_table_add(st->done, g_strdup(k));
 			rc = append_line(st, '+', k, v, e);
 			st->recovered++;
 		} else {
-			maildir_tmp_discard(md, v);
+			maildir_tmp_discard(dfd, base);
 		}
+		close(dfd);
 	}
 	g_hash_table_destroy(pending);
 	return rc;
@@ -177,18 +225,32 @@ bool fetch_state_has(const struct fetch_state *st, const char *key)
 	return g_hash_table_contains(st->done, key);
 }
 
-int fetch_state_record(struct fetch_state *st, char kind, struct maildir_msg *const *msgs,
-		       size_t n, ik_err *e)
+int fetch_state_record(struct fetch_state *st, char kind, const char *sub,
+		       struct maildir_msg *const *msgs, size_t n, ik_err *e)
 {
 	if (n == 0)
 		return 0;
+	/* the folder's directory as one token of the line */
+	char dir[300];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)sub; *p; p++) {
+		bool esc = *p <= ' ' || *p == 0x7f || *p == '%';
+		if (o + (esc ? 4 : 2) > sizeof dir)
+			return ik_err_set(e, "fetch state: folder name too long");
+		if (esc)
+			o += (size_t)str_fmt(dir + o, sizeof dir - o, "%%%02X", *p);
+		else
+			dir[o++] = (char)*p;
+	}
+	dir[o] = '\0';
 	struct sbuf b;
 	sbuf_init(&b, STATE_MAX);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (kind == '?' && (!token_ok(msgs[i]->key) || !token_ok(msgs[i]->name)))
 			rc = ik_err_set(e, "fetch state: unusable key '%s'", msgs[i]->key);
-		else if (sbuf_printf(&b, "%c %s %s\n", kind, msgs[i]->key, msgs[i]->name) < 0)
+		else if (sbuf_printf(&b, "%c %s %s%s%s\n", kind, msgs[i]->key, dir, dir[0] ? "/" : "",
+				     msgs[i]->name) < 0)
 			rc = ik_err_set(e, "fetch state: too much at once");
 	}
 	if (rc == 0) {

@@ -438,3 +438,86 @@ def test_password_command_failures_send_nothing(smtpd, tmp_path):
         assert p.returncode == 1 and p.stdout == b""
         assert p.stderr.decode() == "inetkit mail: %s\n" % why
     smtpd.assert_nothing_stored(snap)
+
+
+# ---- fetch: folders, the journal, resuming, the terminal ----
+
+def imap_fill(imapd, folder, messages):
+    """APPEND (data, flags) to folder of alice's mailbox over imaplib."""
+    import imaplib
+    from imapd_env import tls_context
+    m = imaplib.IMAP4_SSL("127.0.0.1", imapd.tls_port, ssl_context=tls_context())
+    m.login("alice", PASSWORD)
+    if folder != "INBOX":
+        m.create(folder)
+    for data, flags in messages:
+        typ, _ = m.append(folder, flags, None, data.replace(b"\n", b"\r\n"))
+        assert typ == "OK"
+    m.logout()
+
+
+def imap_args(imapd, tmp_path, md):
+    return ["fetch", "--protocol", "imap", "--server", "127.0.0.1:%d" % imapd.port, "-k",
+            "--netrc-file", netrc_for(tmp_path), "--maildir", md]
+
+
+def test_fetch_imap_folder_option_flags_kept(imapd, tmp_path):
+    imap_fill(imapd, "INBOX", [(b"Subject: inbox\n\nin\n", "")])
+    imap_fill(imapd, "Work", [(b"Subject: w1\n\none\n", r"(\Seen \Flagged)"),
+                              (b"Subject: w2\n\ntwo\n", ""),
+                              (b"Subject: w3\n\nthree\n", r"(\Answered \Seen)")])
+    md = str(tmp_path / "Mail")
+    args = imap_args(imapd, tmp_path, md)
+    p = mail(*args, "--folder", "Work")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == "fetched 3 new messages into %s\n" % md
+    assert maildir_files(md) == []                      # INBOX not asked for
+    work = os.path.join(md, ".Work")
+    assert [os.path.basename(f).split(":2,")[1] for f in maildir_files(work, "cur")] and \
+        sorted(os.path.basename(f).split(":2,")[1] for f in maildir_files(work, "cur")) == \
+        ["FS", "RS"]
+    [unseen] = maildir_files(work, "new")
+    assert parse(open(unseen, "rb").read())["subject"] == "w2"
+    # both folders named: only INBOX is new
+    p = mail(*args, "--folder", "INBOX", "--folder", "Work")
+    assert p.stdout.decode() == "fetched 1 new message into %s\n" % md
+    [f] = maildir_files(md)
+    assert parse(open(f, "rb").read())["subject"] == "inbox"
+    # list and read a local Maildir++ folder with --folder
+    p = mail("list", "--maildir", md, "--folder", "Work", "--json")
+    assert sorted((e["subject"], e["flags"]) for e in json.loads(p.stdout)) == [
+        ("w1", "FS"), ("w2", "N"), ("w3", "RS")]
+
+
+def test_journal_settles_a_crash_inside_a_folder(imapd, tmp_path):
+    """A crash between the rename into .Work/cur and the journal's "+": the
+    next run finds the file in the folder it went to (no second copy); a
+    crash before the rename: the folder's tmp/ file is removed."""
+    imap_fill(imapd, "Work", [(b"Subject: w%d\nMessage-ID: <w%d@x>\n\nbody\n" % (i, i),
+                               r"(\Seen)") for i in range(3)])
+    md = str(tmp_path / "Mail")
+    args = imap_args(imapd, tmp_path, md) + ["--folder", "Work"]
+    p = mail(*args)
+    assert p.stdout.decode() == "fetched 3 new messages into %s\n" % md
+    work = os.path.join(md, ".Work")
+    jdir = os.path.join(md, ".inetkit-fetch")
+    [jname] = os.listdir(jdir)
+    jpath = os.path.join(jdir, jname)
+    keys = sorted(l.split()[1] for l in open(jpath).read().splitlines())
+    assert [k.rsplit("/", 1)[1] for k in keys] == ["1", "2", "3"]
+    by_id = {parse(open(f, "rb").read())["message-id"]: f for f in maildir_files(work)}
+    done_name = os.path.basename(by_id["<w0@x>"]).split(":")[0].split(",")[0]
+    os.unlink(by_id["<w1@x>"])
+    with open(os.path.join(work, "tmp", "crashed.tmpname"), "w") as f:
+        f.write("partial")
+    with open(jpath, "w") as f:
+        f.write("+ %s -\n" % keys[2])
+        f.write("? %s .Work/%s\n" % (keys[0], done_name))
+        f.write("? %s .Work/crashed.tmpname\n" % keys[1])
+    p = mail(*args)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.decode() == "fetched 1 new message into %s\n" % md
+    ids = sorted(parse(open(f, "rb").read())["message-id"] for f in maildir_files(work))
+    assert ids == ["<w0@x>", "<w1@x>", "<w2@x>"]
+    assert os.listdir(os.path.join(work, "tmp")) == []
+    assert os.listdir(os.path.join(md, "tmp")) == []
