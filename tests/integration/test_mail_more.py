@@ -521,3 +521,114 @@ def test_journal_settles_a_crash_inside_a_folder(imapd, tmp_path):
     assert ids == ["<w0@x>", "<w1@x>", "<w2@x>"]
     assert os.listdir(os.path.join(work, "tmp")) == []
     assert os.listdir(os.path.join(md, "tmp")) == []
+
+
+@dovecot_missing
+def test_fetch_from_dovecot_imap_killed_then_resumed(dovecot, tmp_path):
+    n = 400
+    for i in range(n):
+        dovecot.deliver(b"Subject: m%d\nMessage-ID: <i%d@x>\n\n%s\n" % (i, i, b"y" * 3000),
+                        folder="Work" if i % 2 else None)
+    md = str(tmp_path / "Mail")
+    args = ["fetch", "--protocol", "imap", "--server", "127.0.0.1:%d" % dovecot.imap_port,
+            "--no-tls", "--user", dovecot.user, "--all-folders",
+            "--netrc-file", netrc_for(tmp_path, dovecot.user, dovecot.password),
+            "--maildir", md]
+    proc = subprocess.Popen([BIN, "mail", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    # killed once something is in and before everything is
+    while len(maildir_files(md)) < 10 and proc.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+    proc.kill()
+    proc.communicate()
+
+    def all_ids():
+        return [parse(open(f, "rb").read())["message-id"]
+                for f in maildir_files(md) + maildir_files(os.path.join(md, ".Work"))]
+    first = len(all_ids())
+    assert first < n
+    p = mail(*args)
+    assert p.returncode == 0, p.stderr
+    assert fetched_count(p) == n - first
+    ids = all_ids()
+    assert len(ids) == n and len(set(ids)) == n
+    for d in (md, os.path.join(md, ".Work")):
+        assert os.listdir(os.path.join(d, "tmp")) == []
+    assert fetched_count(mail(*args)) == 0
+
+
+BAR = re.compile(r"\r(?P<label>.{30}) (?P<pct>.{3,4}) +(?P<done>\S+( \S+)?) +\S+( \S+)?/s"
+                 r"( ETA \d\d:\d\d:\d\d| in \d+\.\ds)\x1b\[K")
+
+
+def on_terminal(argv):
+    """Run argv with standard error on a pseudo-terminal (standard output a
+    pipe); returns (exit status, stdout, what the terminal got)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    tty = b""
+    while True:
+        r, _, _ = select.select([master], [], [], 120)
+        assert r, "no output from %s" % argv
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:          # EIO: the other side is closed
+            break
+        if not chunk:
+            break
+        tty += chunk
+    out = p.stdout.read()
+    p.wait()
+    os.close(master)
+    return p.returncode, out, tty.decode()
+
+
+def test_progress_bar_on_a_terminal_only(pop3d, imapd, tmp_path):
+    for i in range(5):
+        pop3d.deliver(b"Subject: p%d\n\n%s\n" % (i, b"z" * 999))
+    imap_fill(imapd, "INBOX", [(b"Subject: q\n\n" + b"q" * 2000 + b"\n", "")])
+    md = str(tmp_path / "M")
+    pop = ["fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % pop3d.port, "-k",
+           "--netrc-file", netrc_for(tmp_path), "--maildir", md]
+    rc, out, tty = on_terminal([BIN, "mail", *pop])
+    assert rc == 0, tty
+    assert out.decode() == "fetched 5 new messages into %s\n" % md
+    bars = list(BAR.finditer(tty))
+    assert bars, repr(tty)
+    last = bars[-1]
+    assert last.group("label").rstrip() == "fetch" and last.group("pct").strip() == "100%"
+    assert " in " in last.group(0) and tty.endswith("\x1b[K\r\n")
+    # IMAP: one bar per folder, labelled with its name
+    rc, out, tty = on_terminal([BIN, "mail", *imap_args(imapd, tmp_path, str(tmp_path / "I"))])
+    assert rc == 0, tty
+    assert BAR.search(tty).group("label").rstrip() == "INBOX"
+    # not on a pipe, and not with --quiet
+    p = mail(*pop)
+    assert p.stderr == b"" and p.stdout.decode() == "fetched 0 new messages into %s\n" % md
+    rc, out, tty = on_terminal([BIN, "mail", *pop, "--quiet"])
+    assert rc == 0 and out == b"" and tty == ""
+
+
+def test_fetch_pop3_keep_is_the_default_and_explicit(pop3d, tmp_path):
+    pop3d.deliver(b"Subject: k\n\nkeep me\n")
+    md = str(tmp_path / "M")
+    args = ["fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % pop3d.port, "-k",
+            "--netrc-file", netrc_for(tmp_path), "--maildir", md]
+    before = pop3d.all_files()
+    p = mail(*args, "--keep")
+    assert p.stdout.decode() == "fetched 1 new message into %s\n" % md
+    # still on the server (the server itself moved it to cur/, seen)
+    assert [f.split(",")[0] for f in pop3d.all_files()] == [before[0].split(",")[0]]
+    for bad, why in ((["--keep", "--delete"], "--keep and --delete exclude each other"),
+                     (["--folder", "X"], "--folder and --all-folders are IMAP's")):
+        p = mail(*args, *bad)
+        assert p.returncode == 2
+        assert p.stderr.decode().splitlines()[0] == "inetkit mail: " + why
+    p = mail("fetch", "--protocol", "imap", "--delete", "--server", "127.0.0.1:1",
+             "--maildir", md)
+    assert p.returncode == 2
+    assert p.stderr.decode().splitlines()[0] == ("inetkit mail: --delete is POP3's (IMAP "
+                                                 "fetch keeps the mail)")
