@@ -632,3 +632,63 @@ def test_fetch_pop3_keep_is_the_default_and_explicit(pop3d, tmp_path):
     assert p.returncode == 2
     assert p.stderr.decode().splitlines()[0] == ("inetkit mail: --delete is POP3's (IMAP "
                                                  "fetch keeps the mail)")
+
+
+# ---- --trace on every verb ----
+
+def steps_of(err):
+    return [l[len("* step: "):].split(" (")[0] for l in err.splitlines()
+            if l.startswith("* step: ")]
+
+
+def test_trace_on_imap_fetch_list_and_read(imapd, tmp_path):
+    msg = (b"From: Li Lei <li@example.cn>\nDate: Wed, 02 Dec 2026 10:00:00 +0000\n"
+           b"Subject: secret subject\n\nsecret body text\n")
+    imap_fill(imapd, "INBOX", [(msg, r"(\Flagged)")])
+    md = str(tmp_path / "M")
+    remote = ["--protocol", "imap", "--server", "127.0.0.1:%d" % imapd.port, "-k",
+              "--netrc-file", netrc_for(tmp_path), "--trace"]
+    p = mail("fetch", *remote, "--maildir", md)
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    assert steps_of(err) == ["greeting", "capability", "TLS", "authentication", "folder",
+                             "listing", "retrieval", "end"], err
+    assert re.search(r"^> \S+ LOGIN \*\*\*\*$", err, re.M), err
+    assert PASSWORD not in err and "secret body" not in err and "secret subject" not in err
+    assert re.search(r"^> \S+ UID FETCH 1 \(UID FLAGS BODY\.PEEK\[\]\)$", err, re.M), err
+
+    p = mail("list", *remote, env=dict(os.environ, TZ="UTC"))
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    assert steps_of(err) == ["greeting", "capability", "TLS", "authentication", "folder",
+                             "listing", "end"], err
+    assert PASSWORD not in err and re.search(r"^> \S+ LOGIN \*\*\*\*$", err, re.M)
+    line = p.stdout.decode()
+    size = len(msg) + msg.count(b"\n")           # as the server counts it, CR LF
+    assert line == "   1  2026-12-02 10:00  %-28s  %-5s %9s  secret subject\n" % (
+        "Li Lei <li@example.cn>", "F", "%d B" % size)
+
+    p = mail("read", "1", *remote, env=dict(os.environ, TZ="UTC"))
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    assert steps_of(err) == ["greeting", "capability", "TLS", "authentication", "folder",
+                             "listing", "retrieval", "end"], err
+    assert "secret body" not in err and PASSWORD not in err
+    assert p.stdout.decode() == ("Date: 2026-12-02 10:00\nFrom: Li Lei <li@example.cn>\n"
+                                 "Subject: secret subject\n\nsecret body text\n")
+
+
+@dovecot_missing
+def test_stls_required_and_refused_by_a_plaintext_pop3_server(dovecot, tmp_path):
+    dovecot.deliver(b"Subject: x\n\nx\n")
+    md = str(tmp_path / "M")
+    p = mail("fetch", "--protocol", "pop3", "--server", "127.0.0.1:%d" % dovecot.pop3_port,
+             "--user", dovecot.user, "--netrc-file",
+             netrc_for(tmp_path, dovecot.user, dovecot.password), "--maildir", md, "--trace")
+    assert p.returncode == 1
+    err = p.stderr.decode()
+    assert err.splitlines()[-1] == ("inetkit mail: TLS is required but 127.0.0.1 does not "
+                                    "offer STLS (use --no-tls to allow plaintext)"), err
+    # nothing of the credentials went out
+    assert "> USER" not in err and "> PASS" not in err and "> AUTH" not in err
+    assert maildir_files(md) == []
