@@ -28,6 +28,9 @@
 #include "smtp/smtp_client.h"
 
 #define LINE_MAX_BYTES 4096
+/* One whole reply: an EHLO reply is a few hundred bytes; a server that
+ * keeps a multi-line reply going forever is cut off here. */
+#define REPLY_MAX_BYTES (64 * 1024)
 #define BODY_SLICE (64 * 1024)
 
 enum st {
@@ -55,6 +58,7 @@ struct smtp_client {
 	void *arg;
 	enum st st;
 	struct reply_num rn;
+	size_t reply_bytes;	/* of the reply being read */
 	int code;
 	char text[400];		/* the first line of the reply, after the code */
 	unsigned ext;		/* SMTP_EXT_* of the last EHLO */
@@ -793,6 +797,23 @@ static void on_read(struct bufferevent *bev, void *arg)
 		}
 		ik_err e;
 		bool first = c->rn.code == 0;
+		/* RFC 5321 4.2.1: every line of a multi-line reply begins with
+		 * its code and '-' or ' ' (RFC 959's free text lines are
+		 * FTP's, not SMTP's): another line would leave us waiting for
+		 * an end that never comes */
+		if (!first && (reply_num_code(line, len) != c->rn.code ||
+			       (len > 3 && line[3] != ' ' && line[3] != '-'))) {
+			free(line);
+			fail(c, 451, true, "%s sent a malformed multi-line reply (a line not "
+			     "starting with %d)", c->host, c->rn.code);
+			return;
+		}
+		c->reply_bytes = first ? len : c->reply_bytes + len;
+		if (c->reply_bytes > REPLY_MAX_BYTES) {
+			free(line);
+			fail(c, 451, true, "%s sent a reply over %d bytes", c->host, REPLY_MAX_BYTES);
+			return;
+		}
 		int rc = reply_num_line(&c->rn, line, len, "SMTP", &e);
 		if (rc < 0) {
 			free(line);

@@ -692,3 +692,76 @@ def test_stls_required_and_refused_by_a_plaintext_pop3_server(dovecot, tmp_path)
     # nothing of the credentials went out
     assert "> USER" not in err and "> PASS" not in err and "> AUTH" not in err
     assert maildir_files(md) == []
+
+
+# ---- hostile SMTP servers ----
+
+def smtp_script(ehlo_reply):
+    def script(line):
+        verb = line.split(" ")[0].upper()
+        if verb in ("EHLO", "HELO"):
+            return ehlo_reply() if callable(ehlo_reply) else ehlo_reply
+        if verb == "QUIT":
+            return b"221 bye\r\n"
+        if verb in ("MAIL", "RCPT"):
+            return b"250 ok\r\n"
+        return b"500 what\r\n"
+    return script
+
+
+def send_hostile(tmp_path, srv):
+    """`inetkit mail send` to a hostile server: exit status, stderr and the
+    peak RSS (KiB) of that one process (wait4)."""
+    errpath = tmp_path / "send.err"
+    empty = tmp_path / "empty-netrc"
+    empty.write_text("")
+    with open(errpath, "wb") as err:
+        p = subprocess.Popen([BIN, "mail", "send", "--server", "127.0.0.1:%d" % srv.port,
+                              "--no-tls", "--netrc-file", str(empty), "--from",
+                              "a@example.test", "--to", "b@example.test", "--body", "x",
+                              "--timeout", "20s"],
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    timer = threading.Timer(120, p.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(p.pid, 0)
+    finally:
+        timer.cancel()
+    srv.close()
+    return os.waitstatus_to_exitcode(status), errpath.read_bytes().decode(), usage.ru_maxrss
+
+
+def test_hostile_smtp_endless_line(tmp_path):
+    srv = Hostile(b"220 hi\r\n", smtp_script(lambda: endless()))
+    rc, err, rss = send_hostile(tmp_path, srv)
+    assert rc == 1, err
+    assert err == ("inetkit mail: not sent: 127.0.0.1 sent a reply line over 4096 "
+                   "bytes\n"), err
+    assert srv.sent < 300 * 1024 * 1024
+    assert rss < 200 * 1024
+
+
+def test_hostile_smtp_endless_multiline_reply(tmp_path):
+    srv = Hostile(b"220 hi\r\n", smtp_script(
+        lambda: endless(b"250-PIPELINING\r\n" * 4096, 300 * 1024 * 1024)))
+    rc, err, rss = send_hostile(tmp_path, srv)
+    assert rc == 1, err
+    assert err == ("inetkit mail: not sent: 127.0.0.1 sent a reply over 65536 bytes\n"), err
+    assert srv.sent < 300 * 1024 * 1024
+    assert rss < 200 * 1024
+
+
+def test_hostile_smtp_bogus_multiline_and_garbage(tmp_path):
+    # a continuation whose code changes half-way, then a greeting that is not SMTP
+    for greeting, reply, why in (
+            (b"220 hi\r\n", b"250-one\r\n550 two\r\n",
+             "127.0.0.1 sent a malformed multi-line reply (a line not starting with 250)"),
+            (b"220 hi\r\n", b"250-one\r\nfree text\r\n250 end\r\n",
+             "127.0.0.1 sent a malformed multi-line reply (a line not starting with 250)"),
+            (b"+OK POP3 here\r\n", b"",
+             "malformed SMTP reply '+OK POP3 here' (expected a 3-digit code from 100 to 599)")):
+        srv = Hostile(greeting, smtp_script(reply))
+        rc, err, _ = send_hostile(tmp_path, srv)
+        assert rc == 1, err
+        # no waiting for the time-out: the reply is refused as it comes
+        assert err == "inetkit mail: not sent: %s\n" % why
