@@ -25,7 +25,7 @@ import time
 
 import pytest
 
-from conftest import BIN, free_port
+from conftest import BIN, ROOT, free_port
 from smtpd_env import PASSWORD, Smtpd
 from test_mail import (CHINESE_NAME, CHINESE_SUBJECT, Hostile, account_conf,  # noqa: F401
                        composed, dovecot, dovecot_missing, endless, fetched_count, files,
@@ -765,3 +765,19 @@ def test_hostile_smtp_bogus_multiline_and_garbage(tmp_path):
         assert rc == 1, err
         # no waiting for the time-out: the reply is refused as it comes
         assert err == "inetkit mail: not sent: %s\n" % why
+
+
+# ---- the manual ----
+
+def test_manual_documents_every_option():
+    p = subprocess.run([BIN, "mail", "--help"], capture_output=True)
+    options = set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*|-[a-z46])\b", p.stdout.decode()))
+    assert "--save-attachments" in options and "-k" in options and "-4" in options
+    with open(os.path.join(ROOT, "docs", "inetkit-mail.1")) as f:
+        page = f.read()
+    text = page.replace("\\-", "-")
+    missing = sorted(o for o in options | {"--help"}
+                     if not re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(o), text))
+    assert missing == []
+    for section in (".SH LIMITS", ".SH EXIT STATUS", ".SH ACCOUNTS"):
+        assert section in page
