@@ -781,3 +781,34 @@ def test_manual_documents_every_option():
     assert missing == []
     for section in (".SH LIMITS", ".SH EXIT STATUS", ".SH ACCOUNTS"):
         assert section in page
+
+
+def test_fetch_certificates_checked_and_implicit_tls_pop3(suite, tmp_path):
+    empty = tmp_path / "empty-netrc"
+    empty.write_text("")
+    # no login: the MX listener takes mail for its own users
+    p = mail("send", "--server", "127.0.0.1:%d" % suite.smtpd.port, "--no-tls",
+             "--netrc-file", str(empty),
+             "--from", "x@example.test", "--to", "alice@example.test", "--body", "over 25\n")
+    assert p.returncode == 0, p.stderr
+    suite.smtpd.wait_stored("alice", 1)
+    md = str(tmp_path / "M")
+    base = ["fetch", "--netrc-file", netrc_for(tmp_path), "--maildir", md]
+    # the system store does not know the test certificate: refused, nothing fetched
+    for proto, port in (("pop3", suite.pop3s_port), ("imap", suite.imap_port)):
+        p = mail(*base, "--protocol", proto, "--server", "127.0.0.1:%d" % port,
+                 *(["--implicit-tls"] if proto == "pop3" else []))
+        assert p.returncode == 1
+        assert p.stderr.decode() == (
+            "inetkit mail: TLS handshake with 127.0.0.1:%d: certificate verify failed: "
+            "self-signed certificate (use --cacert FILE for a private CA, or --insecure to "
+            "skip the check)\n" % port)
+        assert maildir_files(md) == []
+    # POP3 over implicit TLS (RFC 8314), the certificate checked with --cacert
+    p = mail(*base, "--protocol", "pop3", "--server", "127.0.0.1:%d" % suite.pop3s_port,
+             "--implicit-tls", "--cacert", suite.cert, "--trace")
+    assert p.returncode == 0, p.stderr
+    assert steps_of(p.stderr.decode())[:2] == ["TLS", "greeting"]
+    assert p.stdout.decode() == "fetched 1 new message into %s\n" % md
+    [f] = maildir_files(md)
+    assert parse(open(f, "rb").read()).get_content() == "over 25\n"
