@@ -28,7 +28,7 @@ import pytest
 from conftest import BIN, ROOT, free_port
 from smtpd_env import PASSWORD, Smtpd
 from test_mail import (CHINESE_NAME, CHINESE_SUBJECT, Hostile, account_conf,  # noqa: F401
-                       composed, dovecot, dovecot_missing, endless, fetched_count, files,
+                       dovecot, dovecot_missing, endless, fetched_count, files,
                        imapd, ip_cert, mail, maildir_files, netrc_for, parse, pop3d,
                        postfix_missing, smtpd)
 
@@ -473,9 +473,8 @@ def test_fetch_imap_folder_option_flags_kept(imapd, tmp_path):
     assert p.stdout.decode() == "fetched 3 new messages into %s\n" % md
     assert maildir_files(md) == []                      # INBOX not asked for
     work = os.path.join(md, ".Work")
-    assert [os.path.basename(f).split(":2,")[1] for f in maildir_files(work, "cur")] and \
-        sorted(os.path.basename(f).split(":2,")[1] for f in maildir_files(work, "cur")) == \
-        ["FS", "RS"]
+    assert sorted(os.path.basename(f).split(":2,")[1] for f in maildir_files(work, "cur")) \
+        == ["FS", "RS"]
     [unseen] = maildir_files(work, "new")
     assert parse(open(unseen, "rb").read())["subject"] == "w2"
     # both folders named: only INBOX is new
