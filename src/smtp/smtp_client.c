@@ -52,6 +52,7 @@ struct smtp_client {
 	size_t n;
 	int msg_fd;
 	off_t msg_off;
+	uint64_t body_sent;	/* DATA: bytes written, stuffed, CR LF, before the end line */
 	struct dot_stuffer stuffer;
 	bool body_done;
 	smtp_client_cb cb;
@@ -448,8 +449,10 @@ static void fill_body(struct smtp_client *c)
 			char end[DOTSTUFF_END_MAX];
 			size_t el = dotstuff_end(&c->stuffer, end);
 			evbuffer_add(out, end, el);
+			/* what went on the wire before the end line, not the
+			 * file's size (LF line ends) */
 			trace_note(c, "sent a message of %llu bytes (dot-stuffed, CR LF line ends)",
-				   (unsigned long long)c->msg_off);
+				   (unsigned long long)c->body_sent);
 			trace_text(c, '>', ".", 1);
 			c->body_done = true;
 			c->st = ST_DOT;
@@ -463,6 +466,7 @@ static void fill_body(struct smtp_client *c)
 			done += dotstuff_stuff(&c->stuffer, in + done, (size_t)n - done, stuffed,
 					       sizeof stuffed, &wl);
 			evbuffer_add(out, stuffed, wl);
+			c->body_sent += wl;
 		}
 	}
 }
@@ -561,6 +565,7 @@ static void send_chunk(struct smtp_client *c)
 static void start_body(struct smtp_client *c)
 {
 	c->msg_off = 0;
+	c->body_sent = 0;
 	dotstuff_stuff_init(&c->stuffer);
 	if (!(c->ext & SMTP_EXT_CHUNKING)) {
 		c->st = ST_DATA;

@@ -811,3 +811,48 @@ def test_fetch_certificates_checked_and_implicit_tls_pop3(suite, tmp_path):
     assert p.stdout.decode() == "fetched 1 new message into %s\n" % md
     [f] = maildir_files(md)
     assert parse(open(f, "rb").read()).get_content() == "over 25\n"
+
+
+def test_send_trace_over_data_masks_the_body(tmp_path):
+    """A server without CHUNKING: the message goes with DATA; the trace
+    shows the dialogue line by line and the message only as its size."""
+    got = []
+
+    def script(line):
+        if got and got[-1] is not None:          # inside DATA
+            got.append(line)
+            if line == ".":
+                got.append(None)
+                return b"250 2.0.0 queued\r\n"
+            return b""
+        verb = line.split(" ")[0].upper()
+        if verb == "EHLO":
+            return b"250-sink.test\r\n250 8BITMIME\r\n"
+        if verb in ("MAIL", "RCPT"):
+            return b"250 ok\r\n"
+        if verb == "DATA":
+            got.append("")
+            return b"354 go ahead\r\n"
+        if verb == "QUIT":
+            return b"221 bye\r\n"
+        return b"500 what\r\n"
+    srv = Hostile(b"220 sink.test ESMTP\r\n", script)
+    empty = tmp_path / "empty-netrc"
+    empty.write_text("")
+    p = mail("send", "--server", "127.0.0.1:%d" % srv.port, "--no-tls", "--netrc-file",
+             str(empty), "--trace", "--from", "a@example.test", "--to", "b@example.test",
+             "--subject", "hidden subject", "--body", "hidden body\n.dot line\n")
+    srv.close()
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode()
+    sent = "".join(l + "\r\n" for l in got[1:-2])
+    assert "hidden body" in sent and "\r\n..dot line\r\n" in sent      # dot-stuffed
+    assert "hidden" not in err
+    dialogue = [l for l in err.splitlines() if l[:2] in ("> ", "< ")]
+    assert re.fullmatch(r"> EHLO \S+", dialogue[1])
+    assert dialogue[:1] + dialogue[2:] == [
+        "< 220 sink.test ESMTP", "< 250-sink.test", "< 250 8BITMIME",
+        "> MAIL FROM:<a@example.test>", "< 250 ok", "> RCPT TO:<b@example.test>", "< 250 ok",
+        "> DATA", "< 354 go ahead", "> .", "< 250 2.0.0 queued", "> QUIT"]
+    assert "* sent a message of %d bytes (dot-stuffed, CR LF line ends)\n" % len(sent) in err
+    assert steps_of(err) == ["greeting", "capability", "envelope", "data", "end"]
