@@ -175,7 +175,8 @@ int fetch_batch_commit(struct fetch_batch *b, size_t *got, ik_err *e)
 			close(m->fd);
 			m->fd = -1;
 		}
-		if (maildir_sync_all(b->md, e) < 0 || fetch_state_record(b->st, '+', b->sub, ptrs, n, e) < 0)
+		if (maildir_sync_all(b->md, e) < 0 ||
+		    fetch_state_record(b->st, '+', b->sub, ptrs, n, e) < 0)
 			return -1;
 	}
 	*got += n;

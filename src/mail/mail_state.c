@@ -12,11 +12,12 @@
  * happened: done) or not (tmp/NAME is removed: fetched again). A torn last
  * line (a crash mid-append) is ignored. At the end of a run the journal is
  * rewritten (temporary file, fsync, rename, directory fsync) holding only
- * what is still worth remembering. A message fetched into a Maildir++
- * folder (IMAP --folder, --all-folders) is journaled as "SUB/NAME", SUB
- * the folder's directory (".Work") with spaces and '%' as %XX: a crash is
- * settled in the folder the message went to, not in the top Maildir. KEY is a POP3 UIDL or "FOLDER/UIDVALIDITY/UID"
- * for IMAP (RFC 1939 7, RFC 3501 2.3.1.1). */
+ * what is still worth remembering. KEY is a POP3 UIDL or
+ * "FOLDER/UIDVALIDITY/UID" for IMAP (RFC 1939 7, RFC 3501 2.3.1.1). A
+ * message fetched into a Maildir++ folder (IMAP --folder, --all-folders)
+ * is journaled as "SUB/NAME", SUB the folder's directory (".Work") with
+ * spaces and '%' as %XX: a crash is settled in the folder the message went
+ * to, not in the top Maildir. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
