@@ -289,9 +289,11 @@ int pop3_fetch(struct mail_session *s, const struct mail_cli *c, int md, struct 
 			break;
 		if (fetch_batch_start(&fb, e) < 0)
 			goto out_batch;
-		/* RFC 2449 PIPELINING: the RETRs go out in groups, the replies
-		 * are read in order; else one at a time */
-		size_t group = s->cap_pipelining ? 16 : 1;
+		/* RFC 2449 PIPELINING: the batch's RETRs go out together (at
+		 * most FETCH_BATCH_MAX short lines, far below any socket
+		 * buffer, so the sending never waits on the unread replies),
+		 * the replies are read in order; else one at a time */
+		size_t group = s->cap_pipelining ? fb.n : 1;
 		for (size_t k = 0; k < fb.n; k += group) {
 			size_t end = k + group < fb.n ? k + group : fb.n;
 			for (size_t j = k; j < end; j++) {
