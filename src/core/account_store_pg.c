@@ -20,10 +20,82 @@
 #include <string.h>
 #include <time.h>
 
+#include <pthread.h>
+
 #include <libpq-fe.h>
 
 #include "core/account_store_int.h"
+#include "lib/dynload.h"
 #include "lib/str.h"
+
+/* libpq is loaded when a store URL is first opened, not linked: it brings
+ * about twenty libraries (Kerberos, LDAP, GnuTLS...) that every other
+ * inetkit command would otherwise map and relocate at each start (a third
+ * of a short command's run time: `inetkit mail send`, `inetkit addr`). The
+ * header gives the types and constants at build time. */
+DYNLOAD_PTR(PQclear);
+DYNLOAD_PTR(PQntuples);
+DYNLOAD_PTR(PQexec);
+DYNLOAD_PTR(PQerrorMessage);
+DYNLOAD_PTR(PQstatus);
+DYNLOAD_PTR(PQresultStatus);
+DYNLOAD_PTR(PQresultErrorMessage);
+DYNLOAD_PTR(PQgetvalue);
+DYNLOAD_PTR(PQsetNoticeProcessor);
+DYNLOAD_PTR(PQreset);
+DYNLOAD_PTR(PQfinish);
+DYNLOAD_PTR(PQexecParams);
+DYNLOAD_PTR(PQconnectdb);
+DYNLOAD_PTR(PQcmdTuples);
+
+static const struct dynload_sym pq_syms[] = {
+	DYNLOAD_SYM(PQclear),
+	DYNLOAD_SYM(PQntuples),
+	DYNLOAD_SYM(PQexec),
+	DYNLOAD_SYM(PQerrorMessage),
+	DYNLOAD_SYM(PQstatus),
+	DYNLOAD_SYM(PQresultStatus),
+	DYNLOAD_SYM(PQresultErrorMessage),
+	DYNLOAD_SYM(PQgetvalue),
+	DYNLOAD_SYM(PQsetNoticeProcessor),
+	DYNLOAD_SYM(PQreset),
+	DYNLOAD_SYM(PQfinish),
+	DYNLOAD_SYM(PQexecParams),
+	DYNLOAD_SYM(PQconnectdb),
+	DYNLOAD_SYM(PQcmdTuples),
+};
+static pthread_once_t pq_once = PTHREAD_ONCE_INIT;
+static ik_err pq_err;
+static int pq_rc = -1;
+
+static void pq_load_once(void)
+{
+	pq_rc = dynload("libpq.so.5", pq_syms, sizeof pq_syms / sizeof pq_syms[0],
+			"a PostgreSQL account store", "libpq5", &pq_err);
+}
+
+static int pq_load(ik_err *e)
+{
+	pthread_once(&pq_once, pq_load_once);
+	if (pq_rc == 0)
+		return 0;
+	return ik_err_set(e, "%s", pq_err.msg);
+}
+
+#define PQclear dl_PQclear
+#define PQntuples dl_PQntuples
+#define PQexec dl_PQexec
+#define PQerrorMessage dl_PQerrorMessage
+#define PQstatus dl_PQstatus
+#define PQresultStatus dl_PQresultStatus
+#define PQresultErrorMessage dl_PQresultErrorMessage
+#define PQgetvalue dl_PQgetvalue
+#define PQsetNoticeProcessor dl_PQsetNoticeProcessor
+#define PQreset dl_PQreset
+#define PQfinish dl_PQfinish
+#define PQexecParams dl_PQexecParams
+#define PQconnectdb dl_PQconnectdb
+#define PQcmdTuples dl_PQcmdTuples
 
 #define SCHEMA_LOCK_KEY "7596005620264370276"	/* any constant, the same for every node */
 
@@ -230,6 +302,8 @@ fail:
 int pg_store_open(const char *url, struct pgstore **out, ik_err *e)
 {
 	*out = NULL;
+	if (pq_load(e) < 0)
+		return -1;
 	struct pgstore *p = calloc(1, sizeof *p);
 	if (p == NULL)
 		return ik_err_set(e, "out of memory");

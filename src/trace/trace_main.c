@@ -13,9 +13,90 @@
 
 #include "commands.h"
 #include "core/cli.h"
+#include "lib/dynload.h"
 #include "lib/str.h"
 #include "trace/trace.h"
 #include "trace/watch.h"
+
+/* libpcap is loaded when a trace starts, not linked: it brings D-Bus,
+ * systemd's library and their compressors, which every other inetkit
+ * command would otherwise map at each start. */
+DYNLOAD_PTR(pcap_activate);
+DYNLOAD_PTR(pcap_breakloop);
+DYNLOAD_PTR(pcap_close);
+DYNLOAD_PTR(pcap_compile);
+DYNLOAD_PTR(pcap_create);
+DYNLOAD_PTR(pcap_datalink);
+DYNLOAD_PTR(pcap_dispatch);
+DYNLOAD_PTR(pcap_dump);
+DYNLOAD_PTR(pcap_dump_close);
+DYNLOAD_PTR(pcap_dump_flush);
+DYNLOAD_PTR(pcap_dump_open);
+DYNLOAD_PTR(pcap_freecode);
+DYNLOAD_PTR(pcap_get_selectable_fd);
+DYNLOAD_PTR(pcap_geterr);
+DYNLOAD_PTR(pcap_next_ex);
+DYNLOAD_PTR(pcap_open_offline);
+DYNLOAD_PTR(pcap_set_buffer_size);
+DYNLOAD_PTR(pcap_set_immediate_mode);
+DYNLOAD_PTR(pcap_set_promisc);
+DYNLOAD_PTR(pcap_set_snaplen);
+DYNLOAD_PTR(pcap_set_timeout);
+DYNLOAD_PTR(pcap_setfilter);
+DYNLOAD_PTR(pcap_setnonblock);
+DYNLOAD_PTR(pcap_stats);
+
+static const struct dynload_sym pcap_syms[] = {
+	DYNLOAD_SYM(pcap_activate),
+	DYNLOAD_SYM(pcap_breakloop),
+	DYNLOAD_SYM(pcap_close),
+	DYNLOAD_SYM(pcap_compile),
+	DYNLOAD_SYM(pcap_create),
+	DYNLOAD_SYM(pcap_datalink),
+	DYNLOAD_SYM(pcap_dispatch),
+	DYNLOAD_SYM(pcap_dump),
+	DYNLOAD_SYM(pcap_dump_close),
+	DYNLOAD_SYM(pcap_dump_flush),
+	DYNLOAD_SYM(pcap_dump_open),
+	DYNLOAD_SYM(pcap_freecode),
+	DYNLOAD_SYM(pcap_get_selectable_fd),
+	DYNLOAD_SYM(pcap_geterr),
+	DYNLOAD_SYM(pcap_next_ex),
+	DYNLOAD_SYM(pcap_open_offline),
+	DYNLOAD_SYM(pcap_set_buffer_size),
+	DYNLOAD_SYM(pcap_set_immediate_mode),
+	DYNLOAD_SYM(pcap_set_promisc),
+	DYNLOAD_SYM(pcap_set_snaplen),
+	DYNLOAD_SYM(pcap_set_timeout),
+	DYNLOAD_SYM(pcap_setfilter),
+	DYNLOAD_SYM(pcap_setnonblock),
+	DYNLOAD_SYM(pcap_stats),
+};
+
+#define pcap_activate dl_pcap_activate
+#define pcap_breakloop dl_pcap_breakloop
+#define pcap_close dl_pcap_close
+#define pcap_compile dl_pcap_compile
+#define pcap_create dl_pcap_create
+#define pcap_datalink dl_pcap_datalink
+#define pcap_dispatch dl_pcap_dispatch
+#define pcap_dump dl_pcap_dump
+#define pcap_dump_close dl_pcap_dump_close
+#define pcap_dump_flush dl_pcap_dump_flush
+#define pcap_dump_open dl_pcap_dump_open
+#define pcap_freecode dl_pcap_freecode
+#define pcap_get_selectable_fd dl_pcap_get_selectable_fd
+#define pcap_geterr dl_pcap_geterr
+#define pcap_next_ex dl_pcap_next_ex
+#define pcap_open_offline dl_pcap_open_offline
+#define pcap_set_buffer_size dl_pcap_set_buffer_size
+#define pcap_set_immediate_mode dl_pcap_set_immediate_mode
+#define pcap_set_promisc dl_pcap_set_promisc
+#define pcap_set_snaplen dl_pcap_set_snaplen
+#define pcap_set_timeout dl_pcap_set_timeout
+#define pcap_setfilter dl_pcap_setfilter
+#define pcap_setnonblock dl_pcap_setnonblock
+#define pcap_stats dl_pcap_stats
 
 static const char trace_help[] =
 	"Usage: inetkit trace [OPTIONS] [FILTER]\n"
@@ -374,6 +455,10 @@ static int run_trace(struct trace_opts *o)
 	struct run r = {.o = o};
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	int rc = 0;
+	ik_err e;
+	if (dynload("libpcap.so.0.8", pcap_syms, sizeof pcap_syms / sizeof pcap_syms[0],
+		    "inetkit trace", "libpcap0.8", &e) < 0)
+		return cli_error("trace", CLI_FAIL, "%s", e.msg);
 	r.x.out = stdout;
 	r.x.view = o->view;
 	term_colors_for(stdout, &r.x.col);
