@@ -585,6 +585,13 @@ int mailbox_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 	return rename_to(mb, me, NULL, "", "", false, e);
 }
 
+int mailbox_move_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	if (!me->in_new)
+		return 0;
+	return rename_to(mb, me, NULL, "", "", false, e);
+}
+
 int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *flags,
 		      ik_err *e)
 {

@@ -96,6 +96,15 @@ int mailbox_vsize(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
  * fsync: mailbox_sync once after a batch. */
 int mailbox_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
 
+/* As mailbox_to_cur, without reading the file: W= goes into the name
+ * only when the size is known already (the delivery wrote it, or
+ * mailbox_vsize ran); otherwise the next rename of the message (a flag
+ * change) adds it once something needed the size. For a reader that
+ * moves a whole new/ at once (IMAP's first SELECT of a folder): 10,000
+ * messages are 10,000 renames, not 10,000 files read as well. A message
+ * already in cur/ is left as it is. */
+int mailbox_move_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
+
 /* Set the flags (letters; any order, kept sorted and once each) by a
  * rename; a message still in new/ goes to cur/ with them. They replace
  * whatever flags the file has, also those another session or tool set

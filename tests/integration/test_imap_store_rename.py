@@ -188,3 +188,32 @@ def test_store_on_a_message_removed_behind_its_back(srv):
     assert len(rest) == 1
     assert flags_of(list(rest.values())[0][1]) == "S"
     m.logout()
+
+
+def test_first_select_moves_to_cur_without_reading(srv):
+    # The first SELECT renames new/ to cur/ without reading the files:
+    # W= (the CR LF size) is learnt when a FETCH reads the message and
+    # written by the next rename; sizes are right all along.
+    user = fresh(srv, 0)
+    m = client(srv, user)
+    m.select("INBOX")
+    d = srv.maildir(user)
+    data = b"Subject: lf only\n\nline one\nline two\n"
+    with open(os.path.join(d, "new", "1790000000.M1P1Q1.tool"), "wb") as f:
+        f.write(data)
+    m.select("INBOX")
+    (base,) = files(srv, user)
+    sub, name = files(srv, user)[base]
+    assert (sub, name) == ("cur", "1790000000.M1P1Q1.tool:2,")
+    crlf = data.replace(b"\n", b"\r\n")
+    typ, got = m.fetch("1", "(RFC822.SIZE)")
+    assert got[0] == b"1 (RFC822.SIZE %d)" % len(crlf)
+    typ, got = m.fetch("1", "(BODY.PEEK[])")
+    assert got[0][1] == crlf
+    typ, got = m.store("1", "+FLAGS", "(\\Seen)")
+    assert typ == "OK"
+    sub, name = files(srv, user)[base]
+    assert name == "1790000000.M1P1Q1.tool,W=%d:2,S" % len(crlf)
+    typ, got = m.fetch("1", "(RFC822.SIZE BODY.PEEK[])")
+    assert got[0][0].startswith(b"1 (RFC822.SIZE %d " % len(crlf)) and got[0][1] == crlf
+    m.logout()

@@ -283,6 +283,29 @@ static void test_empty_body(void **state)
 	built_free(&b);
 }
 
+/* SEARCH SUBJECT and friends: decoded, any case, only the named field. */
+static void test_header_has(void **state)
+{
+	(void)state;
+	static const char h[] = "From: topic 9 <x@example.org>\r\n"
+				"Subject: Message 7 about\r\n Topic 7\r\n"
+				"X-Enc: =?UTF-8?Q?caf=C3=A9_au_lait?=\r\n"
+				"\r\n"
+				"body topic 8\r\n";
+	size_t n = strlen(h);
+	assert_true(imap_mime_header_has(h, n, "Subject", "topic 7"));
+	assert_true(imap_mime_header_has(h, n, "subject", "MESSAGE 7"));
+	assert_false(imap_mime_header_has(h, n, "Subject", "topic 9"));	/* From's */
+	assert_false(imap_mime_header_has(h, n, "Subject", "topic 8"));	/* the body's */
+	assert_true(imap_mime_header_has(h, n, "From", "topic 9"));
+	assert_true(imap_mime_header_has(h, n, "X-Enc", "CAFÉ au"));	/* decoded */
+	assert_false(imap_mime_header_has(h, n, "X-Enc", "utf-8"));	/* not the raw word */
+	static const char plain[] = "Subject: message 17 about topic 7\r\n\r\n";
+	assert_true(imap_mime_header_has(plain, strlen(plain), "Subject", "topic 7"));
+	assert_false(imap_mime_header_has(plain, strlen(plain), "Subject", "topic 8"));
+	assert_false(imap_mime_header_has(plain, strlen(plain), "Subjec", "topic 7"));
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -292,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_broken_boundary),
 		cmocka_unit_test(test_message_rfc822),
 		cmocka_unit_test(test_empty_body),
+		cmocka_unit_test(test_header_has),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	g_mime_shutdown();
