@@ -44,8 +44,9 @@ void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
 	char out[64];
 	size_t n = 0;
 	out[n++] = '(';
+	uint64_t bits = imap_flag_bits(m->me->flags);
 	for (size_t i = 0; i < sizeof flag_map / sizeof flag_map[0]; i++) {
-		if (strchr(m->me->flags, flag_map[i].letter) == NULL)
+		if (!(bits & (uint64_t)1 << (flag_map[i].letter - 'A')))
 			continue;
 		if (n > 1)
 			out[n++] = ' ';

@@ -647,11 +647,15 @@ static bool raw_has(const char *p, size_t n, const char *needle)
 	size_t k = strlen(needle);
 	if (k == 0)
 		return true;
-	/* The first letter through a table before any compare: SEARCH runs
-	 * this over every message's header. */
-	int f = tolower((unsigned char)needle[0]);
+	/* The first byte by a mask before any compare (no call per byte):
+	 * SEARCH runs this over every message's header. A letter matches in
+	 * either case: its 0x20 bit set; anything else as it is. */
+	unsigned char c0 = (unsigned char)needle[0];
+	bool letter = isalpha(c0) && c0 < 0x80;
+	unsigned char want = letter ? (unsigned char)(c0 | 0x20) : c0;
+	unsigned char mask = letter ? 0x20 : 0;
 	for (size_t i = 0; i + k <= n; i++)
-		if (tolower((unsigned char)p[i]) == f && strncasecmp(p + i, needle, k) == 0)
+		if (((unsigned char)p[i] | mask) == want && strncasecmp(p + i, needle, k) == 0)
 			return true;
 	return false;
 }
