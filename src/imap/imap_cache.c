@@ -53,6 +53,10 @@ struct imap_cache {
 	 * empty); at most half full. Every FETCH and SEARCH looks up here. */
 	size_t *slot;
 	size_t nslot;		/* a power of two */
+	/* The entry found last: FETCH 1:* and SEARCH walk the messages in
+	 * the order their entries were made, so the next one is usually
+	 * the one after it (no hash, no probe into a cold slot array). */
+	size_t last;
 };
 
 static size_t hash_str(const char *s)
@@ -242,10 +246,17 @@ static struct cache_ent *find(struct imap_cache *c, const char *base)
 {
 	if (c->nslot == 0)
 		return NULL;
+	size_t next = c->last + 1;
+	if (next < c->n && strcmp(c->v[next].base, base) == 0) {
+		c->last = next;
+		return &c->v[next];
+	}
 	size_t m = c->nslot - 1, h = hash_str(base) & m;
 	for (; c->slot[h] != 0; h = (h + 1) & m)
-		if (strcmp(c->v[c->slot[h] - 1].base, base) == 0)
-			return &c->v[c->slot[h] - 1];
+		if (strcmp(c->v[c->slot[h] - 1].base, base) == 0) {
+			c->last = c->slot[h] - 1;
+			return &c->v[c->last];
+		}
 	return NULL;
 }
 

@@ -5,12 +5,14 @@
  * RFC 7162 (CONDSTORE: MODSEQ, CHANGEDSINCE, UNCHANGEDSINCE; QRESYNC:
  * UID FETCH ... (VANISHED)), keywords (STORE, SEARCH KEYWORD; their
  * Maildir letters in imap_keywords.c). */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "core/log.h"
 #include "imap/imap_int.h"
 #include "lib/str.h"
 
@@ -86,10 +88,8 @@ static void set_seen(struct imap_sess *ss, size_t i)
 	struct imap_msg *m = &f->msgs[i];
 	if (f->readonly || strchr(m->me->flags, 'S') != NULL)
 		return;
-	char letters[MAILBOX_FLAGS_MAX];
-	str_fmt(letters, sizeof letters, "%sS", m->me->flags);
 	ik_err e;
-	if (mailbox_set_flags(f->mb, m->me, letters, &e) == 0)
+	if (mailbox_change_flags(f->mb, m->me, "S", "", false, &e) == 0)
 		mail_index_set_flags(f->ix, m->uid, m->me->flags, &m->modseq, &e);
 	m->told = imap_flag_bits(m->me->flags);
 }
@@ -98,6 +98,26 @@ static void put_literal(struct sbuf *b, const char *p, size_t n)
 {
 	sbuf_printf(b, "{%zu}\r\n", n);
 	sbuf_add(b, p, n);
+}
+
+/* text, then v in decimal: FETCH 1:* writes this for every message, and
+ * a printf per message was most of the time a FETCH (FLAGS) took. */
+static void put_num(struct sbuf *b, const char *text, uint64_t v)
+{
+	char buf[48];
+	size_t t = strlen(text);
+	char digits[24];
+	size_t n = 0;
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	if (t > sizeof buf - sizeof digits)
+		t = sizeof buf - sizeof digits;
+	memcpy(buf, text, t);
+	for (size_t k = 0; k < n; k++)
+		buf[t + k] = digits[n - 1 - k];
+	sbuf_add(b, buf, t + n);
 }
 
 static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *fa, bool uid,
@@ -161,13 +181,14 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	if (ss->condstore && (items & IMAP_FETCH_FLAGS))
 		items |= IMAP_FETCH_MODSEQ;
 	const char *sep = "";
-	sbuf_printf(b, "* %zu FETCH (", i + 1);
+	put_num(b, "* ", i + 1);
+	sbuf_addstr(b, " FETCH (");
 	if (items & IMAP_FETCH_UID) {
-		sbuf_printf(b, "UID %" PRIu32, m->uid);
+		put_num(b, "UID ", m->uid);
 		sep = " ";
 	}
 	if (items & IMAP_FETCH_FLAGS) {
-		sbuf_printf(b, "%sFLAGS ", sep);
+		sbuf_addstr(b, *sep ? " FLAGS " : "FLAGS ");
 		imap_put_msg_flags(b, ss, m);
 		sep = " ";
 	}
@@ -383,6 +404,29 @@ void imap_cmd_store(struct session_call *c)
 	/* RFC 3501 7.2.6: a new keyword changes FLAGS and PERMANENTFLAGS. */
 	if (!kw_known_all && st.op != IMAP_STORE_REMOVE)
 		imap_put_flag_lists(&b, ss);
+	/* The change as letters to add and to remove, applied to the flags
+	 * each file has when it is renamed, not to this session's view of
+	 * them: a flag another session or tool (mutt, POP3) set meanwhile is
+	 * kept. The letters STORE manages are the system flags and keywords;
+	 * others (P, "passed", which IMAP cannot name) stay as they are. */
+	char add[MAILBOX_FLAGS_MAX] = "", del[MAILBOX_FLAGS_MAX + 32] = "";
+	if (st.op != IMAP_STORE_REMOVE)
+		str_copy(add, sizeof add, want);
+	if (st.op == IMAP_STORE_REMOVE) {
+		str_copy(del, sizeof del, want);
+	} else if (st.op == IMAP_STORE_SET) {
+		size_t n = 0;
+		for (const char *l = "DFRSTabcdefghijklmnopqrstuvwxyz"; *l; l++)
+			if (strchr(want, *l) == NULL)
+				del[n++] = *l;
+		del[n] = '\0';
+	}
+	uint64_t add_bits = imap_flag_bits(add), del_bits = imap_flag_bits(del);
+	/* Renamed elsewhere since the last sync? Then a STORE that changes
+	 * nothing in this session's view looks at the file all the same. */
+	bool check = imap_folder_changed(f);
+	size_t gone = 0, failed = 0;
+	ik_err e = {""};
 	size_t from, to;
 	imap_folder_span(f, set, uid, &from, &to);
 	for (size_t i = from; i < to; i++) {
@@ -394,26 +438,22 @@ void imap_cmd_store(struct session_call *c)
 				    uid ? m->uid : (uint32_t)(i + 1));
 			continue;
 		}
-		/* The letters STORE manages: system flags and keywords; others
-		 * (P, "passed", which IMAP cannot name) stay as they are. */
-		char letters[MAILBOX_FLAGS_MAX] = "";
-		size_t n = 0;
-		const char *cur = m->me->flags;
-		for (int l = 0x21; l < 0x7f; l++) {
-			bool managed = strchr("DFRST", l) != NULL || (l >= 'a' && l <= 'z');
-			bool has = strchr(cur, l) != NULL;
-			bool in = strchr(want, l) != NULL;
-			bool keep = st.op == IMAP_STORE_SET ? (managed ? in : has)
-				    : st.op == IMAP_STORE_ADD ? (has || in) : (has && !in);
-			if (keep && n + 1 < sizeof letters)
-				letters[n++] = (char)l;
+		char before[MAILBOX_FLAGS_MAX];
+		str_copy(before, sizeof before, m->me->flags);
+		if (mailbox_change_flags(f->mb, m->me, add, del, check, &e) < 0) {
+			if (errno == ENOENT)
+				gone++;
+			else
+				failed++;
+			continue;
 		}
-		letters[n] = '\0';
-		ik_err e;
-		if (strcmp(letters, cur) != 0 && mailbox_set_flags(f->mb, m->me, letters, &e) == 0)
+		if (strcmp(before, m->me->flags) != 0)
 			mail_index_set_flags(f->ix, m->uid, m->me->flags, &m->modseq, &e);
+		/* .SILENT leaves out only what this STORE did (RFC 3501
+		 * 6.4.6): flags changed elsewhere are still reported. */
+		uint64_t expect = (m->told & ~del_bits) | add_bits;
 		m->told = imap_flag_bits(m->me->flags);
-		if (!st.silent || st.unchangedsince_given) {
+		if (!st.silent || st.unchangedsince_given || m->told != expect) {
 			sbuf_printf(&b, "* %zu FETCH (", i + 1);
 			if (uid)
 				sbuf_printf(&b, "UID %" PRIu32 " ", m->uid);
@@ -425,7 +465,14 @@ void imap_cmd_store(struct session_call *c)
 		}
 	}
 	imap_send_sbuf(ss, &b);
-	if (modified.len > 0)
+	if (failed > 0) {
+		log_event(LOG_ERR, "imap_store_failed", "user=%s reason=\"%s\"", ss->user, e.msg);
+		imap_reply(ss, c->tag, "NO", "[SERVERBUG] Cannot store the flags of %zu message%s.",
+			   failed, failed == 1 ? "" : "s");
+	} else if (gone > 0) {
+		/* Removed by another session or tool: the next sync says so. */
+		imap_reply(ss, c->tag, "NO", "[EXPUNGEISSUED] Some of the messages no longer exist.");
+	} else if (modified.len > 0)
 		imap_reply(ss, c->tag, "OK", "[MODIFIED %s] Conditional store failed.",
 			   sbuf_cstr(&modified));
 	else

@@ -44,8 +44,9 @@ void imap_put_flags(struct sbuf *b, const struct imap_msg *m)
 	char out[64];
 	size_t n = 0;
 	out[n++] = '(';
+	uint64_t bits = imap_flag_bits(m->me->flags);
 	for (size_t i = 0; i < sizeof flag_map / sizeof flag_map[0]; i++) {
-		if (strchr(m->me->flags, flag_map[i].letter) == NULL)
+		if (!(bits & (uint64_t)1 << (flag_map[i].letter - 'A')))
 			continue;
 		if (n > 1)
 			out[n++] = ' ';
@@ -457,9 +458,15 @@ static int rescan_list(void *arg, struct mail_index *ix, const struct mail_index
 		struct mailbox_entry *me = &j->list.v[i];
 		j->was_new[i] = me->in_new;
 		/* The first session to see a message moves it to cur/ and
-		 * holds its \Recent (RFC 3501 2.3.2). */
-		if (me->in_new && !j->readonly && mailbox_to_cur(sh->mb, me, e) < 0)
-			return -1;
+		 * holds its \Recent (RFC 3501 2.3.2). Its size with CR LF
+		 * (W=) is found when a FETCH first needs it, not here: the
+		 * first SELECT of a large new/ reads no message. */
+		if (me->in_new && !j->readonly && mailbox_move_to_cur(sh->mb, me, e) < 0) {
+			/* Removed by another process since the listing: left as
+			 * it is (in new/), the next sync sees it gone. */
+			if (errno != ENOENT)
+				return -1;
+		}
 		j->left_new = j->left_new || me->in_new;
 		j->seen[i].base = me->base;
 		j->seen[i].flags = me->flags;
@@ -715,6 +722,7 @@ int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool 
 	struct mailbox_reader *r;
 	if (mailbox_read_open(f->mb, me, &o, &r, e) < 0)
 		return -1;
+	size_t start = out->len;
 	int rc = 0;
 	for (;;) {
 		size_t chunk = header_only ? 8192 : 65536;
@@ -734,6 +742,14 @@ int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool 
 		/* The header ends at the first blank line (RFC 5322 2.1). */
 		if (header_only && memmem(out->data, out->len, "\r\n\r\n", 4) != NULL)
 			break;
+	}
+	/* Read whole: its CR LF size is known now (the first SELECT moved
+	 * it to cur/ without reading it), for RFC822.SIZE and the next
+	 * BODY[] (read straight into the reply), and the next rename puts
+	 * it in the name as W=. */
+	if (rc == 0 && !header_only && !me->has_vsize && mailbox_read_whole(r)) {
+		me->vsize = out->len - start;
+		me->has_vsize = true;
 	}
 	mailbox_read_close(r);
 	return rc;

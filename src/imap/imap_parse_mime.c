@@ -7,7 +7,8 @@
  * (disposition), RFC 3282 (Content-Language: a comma list), RFC 2231
  * (parameter continuations "name*0", "name*1*": joined into one
  * parameter, "name*" when any piece is charset/percent-encoded; the
- * encoding is left as sent) and RFC 3501 7.4.2 (body-fld-param,
+ * encoding is left as sent, a plain piece's '%' escaped and "''" put
+ * before a value whose first piece is plain) and RFC 3501 7.4.2 (body-fld-param,
  * body-fld-dsp, body-fld-lang).
  *
  * Why not GMime's decoded parameters: clients compare BODYSTRUCTURE with
@@ -151,10 +152,29 @@ static void join_pieces(struct imap_mime_hdr *h)
 			*d++ = '*';
 		*d++ = '\0';
 		char *value = d;
+		/* An encoded ("name*") value is charset'language'percent-text:
+		 * when its first piece is plain, the charset and language are
+		 * empty; a plain piece's '%' is a '%', so it is written %25
+		 * (Dovecot joins them so too). */
+		bool first_plain = true;
 		for (size_t j = 0; j < k; j++) {
-			size_t vl = strlen(h->p[idx[j]].value);
-			memcpy(d, h->p[idx[j]].value, vl);
-			d += vl;
+			size_t bl2;
+			bool e2 = false;
+			piece(h->p[idx[j]].name, &bl2, &e2);
+			if (j == 0)
+				first_plain = !e2;
+			if (j == 0 && any_enc && first_plain) {
+				*d++ = '\'';
+				*d++ = '\'';
+			}
+			for (const char *v = h->p[idx[j]].value; *v; v++) {
+				if (any_enc && !e2 && *v == '%') {
+					memcpy(d, "%25", 3);
+					d += 3;
+				} else {
+					*d++ = *v;
+				}
+			}
 		}
 		*d++ = '\0';
 		h->used += (size_t)(d - name);
@@ -171,10 +191,11 @@ int imap_mime_hdr_parse(const char *raw, size_t len, bool content_type, struct i
 	memset(h, 0, sizeof *h);
 	/* Every string taken is a piece of the input plus its NUL (at most
 	 * 2 * (IMAP_MIME_PARAMS_MAX + 2) of them); the joined pieces copy
-	 * names and values once more. */
+	 * names and values once more, a '%' of a plain piece as three
+	 * bytes, and "''" before each joined value. */
 	if (len > IMAP_MIME_HDR_MAX)
 		return -1;
-	h->mem = malloc(2 * len + 8 * IMAP_MIME_PARAMS_MAX + 64);
+	h->mem = malloc(4 * len + 8 * IMAP_MIME_PARAMS_MAX + 64);
 	if (h->mem == NULL)
 		return -1;
 	const char *p = raw, *end = raw + len;

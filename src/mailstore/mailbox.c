@@ -505,15 +505,51 @@ int mailbox_vsize(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 
 /* ---- changes ---- */
 
-static int rename_to(struct mailbox *mb, struct mailbox_entry *me, const char *flags, ik_err *e)
+/* The flags a change gives: set (NULL: the file's flags now, me->flags)
+ * with add added and del removed, normalised. */
+static void flags_target(const struct mailbox_entry *me, const char *set, const char *add,
+			 const char *del, char *out, size_t outsz)
 {
-	char nn[NAME_MAX + 1];
-	for (int tries = 0; tries < 3; tries++) {
+	char all[2 * MAILBOX_FLAGS_MAX];
+	size_t n = 0;
+	for (const char *p = set != NULL ? set : me->flags; *p && n + 1 < sizeof all; p++)
+		all[n++] = *p;
+	for (const char *p = add; *p && n + 1 < sizeof all; p++)
+		all[n++] = *p;
+	all[n] = '\0';
+	char norm[MAILBOX_FLAGS_MAX];
+	flags_norm(all, norm, sizeof norm);
+	size_t o = 0;
+	for (const char *p = norm; *p && o + 1 < outsz; p++)
+		if (strchr(del, *p) == NULL)
+			out[o++] = *p;
+	out[o] = '\0';
+}
+
+/* Rename me to cur/ with the flags of flags_target. The target is worked
+ * out again from the flags found on disk whenever the file is not where
+ * me says (another session, mutt or POP3 renamed it: found again by its
+ * base name in new/ or cur/), so a flag set or cleared elsewhere since me
+ * was scanned is kept, not undone. With check, a change that leaves me's
+ * name as it is looks the file up first (a change made elsewhere may make
+ * this one a real rename). */
+static int rename_to(struct mailbox *mb, struct mailbox_entry *me, const char *set,
+		     const char *add, const char *del, bool check, ik_err *e)
+{
+	char nn[NAME_MAX + 1], flags[MAILBOX_FLAGS_MAX];
+	for (int tries = 0; tries < 4; tries++) {
+		flags_target(me, set, add, del, flags, sizeof flags);
 		if (cur_name(me, flags, nn, sizeof nn) < 0)
 			return ik_err_set(e, "message name too long: %s", me->name);
-		if (!me->in_new && strcmp(nn, me->name) == 0)
-			return 0;
-		if (renameat(sub_fd(mb, me->in_new), me->name, sub_fd(mb, false), nn) == 0) {
+		int err;
+		if (!me->in_new && strcmp(nn, me->name) == 0) {
+			struct stat st;
+			if (!check || fstatat(sub_fd(mb, false), me->name, &st,
+					      AT_SYMLINK_NOFOLLOW) == 0)
+				return 0;
+			err = errno;
+			check = false;	/* found again below: its name is now known */
+		} else if (renameat(sub_fd(mb, me->in_new), me->name, sub_fd(mb, false), nn) == 0) {
 			char *n = strdup(nn);
 			if (n == NULL)
 				return ik_err_errno(e, ENOMEM, "cannot rename a message");
@@ -522,14 +558,21 @@ static int rename_to(struct mailbox *mb, struct mailbox_entry *me, const char *f
 			me->in_new = false;
 			str_copy(me->flags, sizeof me->flags, flags);
 			return 0;
+		} else {
+			err = errno;
 		}
-		if (errno != ENOENT)
-			return ik_err_errno(e, errno, "cannot rename %s in %s", me->name, mb->what);
+		if (err != ENOENT)
+			return ik_err_errno(e, err, "cannot rename %s in %s", me->name, mb->what);
 		int r = mailbox_entry_find(mb, me, e);
-		if (r <= 0)
-			return r < 0 ? -1 : ik_err_errno(e, ENOENT, "message %s of %s is gone",
-							 me->base, mb->what);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			ik_err_errno(e, ENOENT, "message %s of %s is gone", me->base, mb->what);
+			errno = ENOENT;	/* the caller tells "gone" from a failure */
+			return -1;
+		}
 	}
+	errno = EAGAIN;
 	return ik_err_set(e, "message %s of %s keeps moving", me->base, mb->what);
 }
 
@@ -539,17 +582,26 @@ int mailbox_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 		return 0;
 	if (mailbox_vsize(mb, me, e) < 0)
 		return -1;
-	char flags[MAILBOX_FLAGS_MAX];
-	str_copy(flags, sizeof flags, me->flags);
-	return rename_to(mb, me, flags, e);
+	return rename_to(mb, me, NULL, "", "", false, e);
+}
+
+int mailbox_move_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
+{
+	if (!me->in_new)
+		return 0;
+	return rename_to(mb, me, NULL, "", "", false, e);
 }
 
 int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *flags,
 		      ik_err *e)
 {
-	char f[MAILBOX_FLAGS_MAX];
-	flags_norm(flags, f, sizeof f);
-	return rename_to(mb, me, f, e);
+	return rename_to(mb, me, flags, "", "", false, e);
+}
+
+int mailbox_change_flags(struct mailbox *mb, struct mailbox_entry *me, const char *add,
+			 const char *del, bool check, ik_err *e)
+{
+	return rename_to(mb, me, NULL, add, del, check, e);
 }
 
 int mailbox_remove(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)

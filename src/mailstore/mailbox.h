@@ -96,10 +96,33 @@ int mailbox_vsize(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
  * fsync: mailbox_sync once after a batch. */
 int mailbox_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
 
+/* As mailbox_to_cur, without reading the file: W= goes into the name
+ * only when the size is known already (the delivery wrote it, or
+ * mailbox_vsize ran); otherwise the next rename of the message (a flag
+ * change) adds it once something needed the size. For a reader that
+ * moves a whole new/ at once (IMAP's first SELECT of a folder): 10,000
+ * messages are 10,000 renames, not 10,000 files read as well. A message
+ * already in cur/ is left as it is. */
+int mailbox_move_to_cur(struct mailbox *mb, struct mailbox_entry *me, ik_err *e);
+
 /* Set the flags (letters; any order, kept sorted and once each) by a
- * rename; a message still in new/ goes to cur/ with them. */
+ * rename; a message still in new/ goes to cur/ with them. They replace
+ * whatever flags the file has, also those another session or tool set
+ * since me was scanned: to change some flags, mailbox_change_flags. */
 int mailbox_set_flags(struct mailbox *mb, struct mailbox_entry *me, const char *flags,
 		      ik_err *e);
+
+/* Add the letters add and remove the letters del (either may be "") by a
+ * rename to cur/, applied to the flags the file has when it is renamed:
+ * when another session, mutt or POP3 renamed it since me was scanned, it
+ * is found again by its base name (in new/ or cur/) and the change is
+ * applied to the flags found there, so theirs are kept. me->flags are the
+ * file's flags afterwards. With check set, a change that leaves me's name
+ * as it is still looks the file up (one fstatat): set it when the
+ * directories changed since the scan. -1 with errno ENOENT: the message
+ * is gone (removed elsewhere). */
+int mailbox_change_flags(struct mailbox *mb, struct mailbox_entry *me, const char *add,
+			 const char *del, bool check, ik_err *e);
 
 /* Remove (expunge) a message. One already gone counts as removed. The
  * Maildir++ usage line is updated. No fsync: mailbox_sync after a batch. */

@@ -432,10 +432,10 @@ static void update_work(void *arg)
 		struct mailbox_entry *me = &d->list.v[i];
 		if (!d->retrieved[i] || d->deleted[i] || strchr(me->flags, 'S') != NULL)
 			continue;
-		char flags[MAILBOX_FLAGS_MAX + 1];
+		/* Added to the flags the file has now: one an IMAP session or
+		 * mutt set since the scan is kept. */
 		ik_err e = {"too many flags"};
-		if (str_fmt(flags, sizeof flags, "%sS", me->flags) < 0 ||
-		    mailbox_set_flags(d->mb, me, flags, &e) < 0)
+		if (mailbox_change_flags(d->mb, me, "S", "", false, &e) < 0)
 			log_event(LOG_WARNING, "pop3_seen_failed", "message=%s reason=\"%s\"", me->base,
 				  e.msg);
 		else

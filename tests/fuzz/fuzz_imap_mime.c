@@ -12,12 +12,22 @@
  *  - language tags are non-empty and hold no separator;
  *  - mailbox names (imap_parse_utf7.c): modified UTF-7 -> UTF-8 -> back
  *    gives the same bytes, and UTF-8 -> modified UTF-7 -> back too (only
- *    shortest forms are accepted, so each name has one spelling). */
+ *    shortest forms are accepted, so each name has one spelling);
+ *  - the same bytes as a whole message (imap_mime.c, GMime underneath):
+ *    ENVELOPE, BODYSTRUCTURE and BODY are each one well-formed IMAP
+ *    parenthesised list (quoted strings closed, literals as long as they
+ *    say, parentheses balanced, nothing after the last one), the values
+ *    of the single parse (imap_mime_all, what the cache stores) are the
+ *    values of the separate calls, and BODY[section] of a few sections
+ *    never fails. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <gmime/gmime.h>
+
+#include "imap/imap_int.h"
 #include "imap/imap_parse.h"
 
 #define CHECK(cond)                                                                      \
@@ -65,8 +75,100 @@ static void check_field(const char *s, size_t size, bool ct)
 	imap_mime_hdr_free(&h);
 }
 
+/* One IMAP list, exactly: "(" ... ")" with atoms, quoted strings and
+ * literals inside. */
+static bool one_list(const char *s, size_t n)
+{
+	size_t i = 0;
+	int depth = 0;
+	if (n == 0 || s[0] != '(')
+		return false;
+	while (i < n) {
+		char c = s[i];
+		if (c == '(') {
+			depth++;
+			i++;
+		} else if (c == ')') {
+			if (--depth < 0)
+				return false;
+			i++;
+			if (depth == 0)
+				return i == n;
+		} else if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++) {
+				if (s[i] == '\\')
+					i++;
+				else if (s[i] == '\r' || s[i] == '\n')
+					return false;
+			}
+			if (i >= n)
+				return false;
+			i++;
+		} else if (c == '{') {
+			size_t len = 0;
+			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+				len = len * 10 + (size_t)(s[i] - '0');
+			if (i + 3 > n || s[i] != '}' || s[i + 1] != '\r' || s[i + 2] != '\n')
+				return false;
+			i += 3;
+			if (len > n - i)
+				return false;
+			i += len;
+		} else if (c == '\r' || c == '\n' || c == '\0') {
+			return false;
+		} else {
+			i++;
+		}
+	}
+	return false;
+}
+
+static void check_message(const char *msg, size_t len)
+{
+	struct sbuf env = SBUF_INIT(16u << 20), bs = SBUF_INIT(16u << 20),
+		    body = SBUF_INIT(16u << 20), one = SBUF_INIT(16u << 20);
+	CHECK(imap_mime_all(msg, len, &env, &bs, &body) == 0);
+	CHECK(one_list(env.data, env.len));
+	CHECK(one_list(bs.data, bs.len));
+	CHECK(one_list(body.data, body.len));
+	CHECK(imap_mime_envelope(msg, len, &one) == 0);
+	CHECK(one.len == env.len && memcmp(one.data, env.data, env.len) == 0);
+	sbuf_reset(&one);
+	CHECK(imap_mime_bodystructure(msg, len, true, &one) == 0);
+	CHECK(one.len == bs.len && memcmp(one.data, bs.data, bs.len) == 0);
+	sbuf_reset(&one);
+	CHECK(imap_mime_bodystructure(msg, len, false, &one) == 0);
+	CHECK(one.len == body.len && memcmp(one.data, body.data, body.len) == 0);
+	static const char *const specs[] = {
+		"BODY[1]", "BODY[1.MIME]", "BODY[2.1]", "BODY[1.2.3]", "BODY[2.HEADER]",
+		"BODY[2.TEXT]", "BODY[HEADER.FIELDS (Subject From)]", "BODY[TEXT]",
+	};
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+		struct imap_section sec;
+		char err[IMAP_ERR_MAX];
+		CHECK(imap_section_parse(specs[i], strlen(specs[i]), &sec, err) == 0);
+		sbuf_reset(&one);
+		CHECK(imap_mime_section(msg, len, &sec, &one) == 0);
+	}
+	sbuf_free(&env);
+	sbuf_free(&bs);
+	sbuf_free(&body);
+	sbuf_free(&one);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	g_mime_init();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* The bytes as a message (large ones only cost time). */
+	if (size <= 1u << 16)
+		check_message((const char *)data, size);
 	if (size > IMAP_MIME_HDR_MAX)
 		return 0;
 	/* The field value as the header parser hands it: a C string. */

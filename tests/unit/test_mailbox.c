@@ -177,6 +177,75 @@ static void test_scan_move_flags_remove(void **state)
 	mailbox_close(mb);
 }
 
+static void move(const struct fx *f, const char *from, const char *to)
+{
+	char a[512], b[512];
+	str_fmt(a, sizeof a, "%s/mail/alice/%s", f->dir, from);
+	str_fmt(b, sizeof b, "%s/mail/alice/%s", f->dir, to);
+	assert_int_equal(rename(a, b), 0);
+}
+
+/* A change of flags is applied to the flags the file has when it is
+ * renamed: what another session, mutt or POP3 did since the scan stays. */
+static void test_change_flags_after_renames_elsewhere(void **state)
+{
+	struct fx *f = *state;
+	struct mailbox *mb = open_alice(f);
+	put(f, "cur", "1.a,S=2,W=3:2,", "x\n");
+	put(f, "new", "2.b,S=2", "y\n");
+	struct mailbox_list l;
+	ik_err e = {""};
+	assert_int_equal(mailbox_scan(mb, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+
+	/* mutt flagged 1.a: +S keeps its F. */
+	move(f, "cur/1.a,S=2,W=3:2,", "cur/1.a,S=2,W=3:2,F");
+	assert_int_equal(mailbox_change_flags(mb, &l.v[0], "S", "", false, &e), 0);
+	assert_true(exists(f, "cur", "1.a,S=2,W=3:2,FS"));
+	assert_string_equal(l.v[0].flags, "FS");
+
+	/* POP3 moved 2.b to cur/ (W= added) and marked it seen: found there. */
+	move(f, "new/2.b,S=2", "cur/2.b,S=2,W=3:2,S");
+	assert_int_equal(mailbox_change_flags(mb, &l.v[1], "R", "", false, &e), 0);
+	assert_true(exists(f, "cur", "2.b,S=2,W=3:2,RS"));
+	assert_false(l.v[1].in_new);
+
+	/* A change that is none in the entry's view: with check, the file
+	 * is looked at and the flag set elsewhere is removed. */
+	move(f, "cur/1.a,S=2,W=3:2,FS", "cur/1.a,S=2,W=3:2,FST");
+	assert_int_equal(mailbox_change_flags(mb, &l.v[0], "", "T", false, &e), 0);
+	assert_true(exists(f, "cur", "1.a,S=2,W=3:2,FST"));	/* not looked at */
+	assert_int_equal(mailbox_change_flags(mb, &l.v[0], "", "T", true, &e), 0);
+	assert_true(exists(f, "cur", "1.a,S=2,W=3:2,FS"));
+	assert_string_equal(l.v[0].flags, "FS");
+
+	/* Back to new/ without info (a tool undid the move): out again. */
+	move(f, "cur/2.b,S=2,W=3:2,RS", "new/2.b,S=2,W=3");
+	assert_int_equal(mailbox_change_flags(mb, &l.v[1], "F", "S", false, &e), 0);
+	assert_true(exists(f, "cur", "2.b,S=2,W=3:2,F"));
+
+	/* mailbox_to_cur keeps the flags found too. */
+	move(f, "cur/2.b,S=2,W=3:2,F", "new/2.b,S=2,W=3");
+	l.v[1].in_new = true;
+	free(l.v[1].name);
+	l.v[1].name = strdup("2.b,S=2");
+	move(f, "new/2.b,S=2,W=3", "cur/2.b,S=2,W=3:2,D");
+	assert_int_equal(mailbox_to_cur(mb, &l.v[1], &e), 0);
+	assert_true(exists(f, "cur", "2.b,S=2,W=3:2,D"));
+
+	/* Removed elsewhere: -1, errno ENOENT, nothing made. */
+	char p[512];
+	str_fmt(p, sizeof p, "%s/mail/alice/cur/1.a,S=2,W=3:2,FS", f->dir);
+	assert_int_equal(unlink(p), 0);
+	errno = 0;
+	assert_int_equal(mailbox_change_flags(mb, &l.v[0], "S", "", true, &e), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(mailbox_change_flags(mb, &l.v[0], "R", "", false, &e), -1);
+	assert_int_equal(errno, ENOENT);
+	mailbox_list_free(&l);
+	mailbox_close(mb);
+}
+
 static void test_lock(void **state)
 {
 	struct fx *f = *state;
@@ -388,6 +457,8 @@ int main(void)
 		cmocka_unit_test(test_name_parse),
 		cmocka_unit_test(test_crlf_size),
 		cmocka_unit_test_setup_teardown(test_scan_move_flags_remove, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_flags_after_renames_elsewhere, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
