@@ -121,6 +121,15 @@ static void snap_unref(struct imap_snap *sn)
 	free(sn);
 }
 
+static void release_drop(struct imap_fshared *sh)
+{
+	for (size_t i = sh->relpos; i < sh->nrel; i++)
+		snap_unref(sh->rel[i].sn);
+	free(sh->rel);
+	sh->rel = NULL;
+	sh->nrel = sh->relpos = sh->caprel = 0;
+}
+
 /* A folder's state outlives its last session by IMAP_FOLDER_LINGER_MS: a
  * client that logs in again (phones do, often) finds the scan, the index
  * and the cache in memory instead of reading them again. */
@@ -130,6 +139,9 @@ static void shared_destroy(struct imap_fshared *sh)
 {
 	if (sh->linger != NULL)
 		event_free(sh->linger);
+	if (sh->rel_ev != NULL)
+		event_free(sh->rel_ev);
+	release_drop(sh);
 	if (sh->prevp != NULL) {
 		*sh->prevp = sh->next;
 		if (sh->next != NULL)
@@ -260,10 +272,84 @@ static struct imap_fshared *shared_get(struct imap_sess *ss, const char *folder,
 	return sh;
 }
 
+/* Renames per loop turn when messages leave new/: a few milliseconds, so
+ * that other sessions' commands go on between batches. */
+#define IMAP_RELEASE_BATCH 512
+
+static void release_step(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct imap_fshared *sh = arg;
+	size_t end = sh->relpos + IMAP_RELEASE_BATCH < sh->nrel ? sh->relpos + IMAP_RELEASE_BATCH
+								 : sh->nrel;
+	for (; sh->relpos < end; sh->relpos++) {
+		struct imap_release *r = &sh->rel[sh->relpos];
+		ik_err e;
+		/* Moved meanwhile (a STORE, another process) or expunged
+		 * (ENOENT): nothing to do. */
+		if (r->me->in_new && mailbox_move_to_cur(sh->mb, r->me, &e) < 0 && errno != ENOENT) {
+			log_event(LOG_WARNING, "imap_to_cur", "folder=%s error=%s", sh->key, e.msg);
+			release_drop(sh);	/* left in new/, where every reader finds them */
+			return;
+		}
+		snap_unref(r->sn);
+	}
+	if (sh->relpos < sh->nrel) {
+		struct timeval zero = {0, 0};
+		event_add(sh->rel_ev, &zero);
+	} else {
+		release_drop(sh);
+	}
+}
+
+/* The messages this session held \Recent for leave new/ for cur/ when it
+ * lets the folder go (CLOSE, another SELECT, LOGOUT, a dropped
+ * connection), as Dovecot moves them when it drops their \Recent: the
+ * SELECT that found them renamed nothing, and a Maildir reader (mutt)
+ * then no longer shows as new what an IMAP client has listed. Done after
+ * the command that let go, in batches; a message whose flags changed is
+ * in cur/ already. */
+static void release_recent(struct imap_folder *f)
+{
+	struct imap_fshared *sh = f->sh;
+	if (f->readonly || getenv("XXNOREL"))
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		struct imap_msg *m = &f->msgs[i];
+		if (!m->recent || !m->me->in_new)
+			continue;
+		if (sh->nrel == sh->caprel) {
+			size_t nc = sh->caprel ? sh->caprel * 2 : 256;
+			struct imap_release *v = realloc(sh->rel, nc * sizeof *v);
+			if (v == NULL)
+				break;	/* left in new/ */
+			sh->rel = v;
+			sh->caprel = nc;
+		}
+		sh->rel[sh->nrel].me = m->me;
+		sh->rel[sh->nrel++].sn = f->snap;
+		f->snap->refs++;
+	}
+	if (sh->relpos == sh->nrel)
+		return;
+	if (sh->rel_ev == NULL)
+		sh->rel_ev = event_new(loop_base(sh->srv->loop), -1, 0, release_step, sh);
+	if (sh->rel_ev == NULL) {
+		release_drop(sh);
+		return;
+	}
+	if (!event_pending(sh->rel_ev, EV_TIMEOUT, NULL)) {
+		struct timeval zero = {0, 0};
+		event_add(sh->rel_ev, &zero);
+	}
+}
+
 void imap_folder_free(struct imap_folder *f)
 {
 	if (f == NULL)
 		return;
+	release_recent(f);
 	snap_unref(f->snap);
 	shared_unref(f->sh);
 	free(f->msgs);
@@ -425,17 +511,18 @@ static int scan_repair(struct imap_fshared *sh, struct mailbox_list *list,
 /* What rescan's listing gives the index, made under the index's lock. */
 struct rescan_job {
 	struct imap_fshared *sh;
-	bool readonly;
 	struct timespec new_m, cur_m;	/* the directories before the scan */
 	struct mailbox_list list;
 	struct mail_index_seen *seen;
 	bool *was_new;
-	bool left_new;
 };
 
-/* mail_index_scan_fn: scan, look again for what a rename hid, move new
- * messages to cur/ (read-write). Under the index's lock, so that the
- * listing is never older than the records other processes appended. */
+/* mail_index_scan_fn: scan and look again for what a rename hid. Under
+ * the index's lock, so that the listing is never older than the records
+ * other processes appended. Nothing is moved here: a message found in
+ * new/ stays there until the session that holds its \Recent lets the
+ * folder go (release_recent) or its flags change, so the first SELECT of
+ * a big new/ renames no file. */
 static int rescan_list(void *arg, struct mail_index *ix, const struct mail_index_seen **seen,
 		       size_t *n, ik_err *e)
 {
@@ -457,17 +544,6 @@ static int rescan_list(void *arg, struct mail_index *ix, const struct mail_index
 	for (size_t i = 0; i < j->list.n; i++) {
 		struct mailbox_entry *me = &j->list.v[i];
 		j->was_new[i] = me->in_new;
-		/* The first session to see a message moves it to cur/ and
-		 * holds its \Recent (RFC 3501 2.3.2). Its size with CR LF
-		 * (W=) is found when a FETCH first needs it, not here: the
-		 * first SELECT of a large new/ reads no message. */
-		if (me->in_new && !j->readonly && mailbox_move_to_cur(sh->mb, me, e) < 0) {
-			/* Removed by another process since the listing: left as
-			 * it is (in new/), the next sync sees it gone. */
-			if (errno != ENOENT)
-				return -1;
-		}
-		j->left_new = j->left_new || me->in_new;
 		j->seen[i].base = me->base;
 		j->seen[i].flags = me->flags;
 	}
@@ -476,11 +552,11 @@ static int rescan_list(void *arg, struct mail_index *ix, const struct mail_index
 	return 0;
 }
 
-/* Scan the folder, move new messages to cur/ (read-write), bring the
- * index up to date and make the result the folder's current scan. */
-static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, ik_err *e)
+/* Scan the folder, bring the index up to date and make the result the
+ * folder's current scan. */
+static int rescan(struct imap_fshared *sh, ik_err *e)
 {
-	struct rescan_job j = {.sh = sh, .readonly = readonly};
+	struct rescan_job j = {.sh = sh};
 	struct imap_snap *sn = NULL;
 	struct mailbox_entry **by = NULL;
 	int rc = -1;
@@ -518,16 +594,11 @@ static int rescan(struct imap_sess *ss, struct imap_fshared *sh, bool readonly, 
 	sn->list = list;
 	j.list.v = NULL;
 	j.list.n = 0;
-	sn->scanner = session_id(ss->s);
-	sn->has_new = j.left_new;
 	snap_unref(sh->snap);
 	sh->snap = sn;
 	sn = NULL;
-	/* Our own moves to cur/ changed the directories: take them after. */
-	if (readonly)
-		sh->new_mtime = j.new_m, sh->cur_mtime = j.cur_m;
-	else
-		dir_mtimes(mailbox_dirfd(sh->mb), &sh->new_mtime, &sh->cur_mtime);
+	sh->new_mtime = j.new_m;
+	sh->cur_mtime = j.cur_m;
 	rc = 0;
 out:
 	if (sn != NULL) {
@@ -545,25 +616,34 @@ int imap_folder_sync(struct imap_sess *ss, struct imap_folder *f, bool report, i
 {
 	struct imap_fshared *sh = f->sh;
 	/* Another session's scan serves when the directories have not
-	 * changed since (and, for a read-write session, it left nothing in
-	 * new/ that this one must move). */
+	 * changed since. */
 	struct timespec n_m, c_m;
 	dir_mtimes(mailbox_dirfd(sh->mb), &n_m, &c_m);
 	bool fresh = sh->snap != NULL && !sh->dirty && ts_eq(&n_m, &sh->new_mtime) &&
-		     ts_eq(&c_m, &sh->cur_mtime) && !(sh->snap->has_new && !f->readonly);
-	if (!fresh && rescan(ss, sh, f->readonly, e) < 0)
+		     ts_eq(&c_m, &sh->cur_mtime);
+	if (!fresh && rescan(sh, e) < 0)
 		return -1;
 	struct imap_snap *sn = sh->snap;
-	struct imap_msg *msgs = calloc(sn->n + 1, sizeof *msgs);
+	size_t n = sn->n;
+	/* \Recent (RFC 3501 2.3.2): the messages found in new/ whose UIDs
+	 * no session has had yet are this one's, if it may change the
+	 * folder (an EXAMINE leaves them to the next SELECT). The index
+	 * keeps which UIDs were given, for every process. */
+	uint32_t from = UINT32_MAX, upto = n > 0 ? sn->uid[n - 1] + 1 : 0;
+	ik_err ce;
+	if (!f->readonly && sh->ix->first_recent < upto &&
+	    mail_index_claim_recent(sh->ix, upto, &from, &ce) < 0) {
+		log_event(LOG_WARNING, "imap_recent", "folder=%s error=%s", sh->key, ce.msg);
+		from = UINT32_MAX;	/* no \Recent rather than no SELECT */
+	}
+	struct imap_msg *msgs = calloc(n + 1, sizeof *msgs);
 	if (msgs == NULL)
 		return ik_err_set(e, "out of memory");
-	bool mine = sn->scanner == session_id(ss->s) && !fresh;
-	size_t n = sn->n;
 	for (size_t i = 0; i < n; i++) {
 		struct imap_msg *m = &msgs[i];
 		m->uid = sn->uid[i];
 		m->me = sn->order[i];
-		m->recent = mine && sn->was_new[i];
+		m->recent = sn->was_new[i] && m->uid >= from && m->uid < upto;
 		m->told = imap_flag_bits(m->me->flags);
 		/* The index may hold more (other processes' records): by UID. */
 		struct mail_index_rec *r = i < sh->ix->n && sh->ix->v[i].uid == m->uid

@@ -94,8 +94,6 @@ struct imap_snap {
 	struct mailbox_entry **order;	/* the indexed messages, by UID */
 	bool *was_new;			/* by position in order[]: found in new/ */
 	size_t n;
-	uint64_t scanner;		/* session id of the scan: it holds the \Recent */
-	bool has_new;			/* messages left in new/ (a read-only scan) */
 };
 
 /* What every session that selected one folder shares in a worker: the
@@ -115,6 +113,15 @@ struct imap_fshared {
 	struct fswatch_dir *wnew, *wcur;	/* NULL: not watched, polled */
 	bool dirty;			/* a watch saw a change since the last scan */
 	struct event *linger;		/* unselected: freed when this fires */
+	/* Messages sessions let go of, to move from new/ to cur/ a batch
+	 * per loop turn (imap_folder.c release_recent); each holds a
+	 * reference to the scan its entry is in. */
+	struct imap_release {
+		struct mailbox_entry *me;
+		struct imap_snap *sn;
+	} *rel;
+	size_t nrel, relpos, caprel;
+	struct event *rel_ev;
 };
 
 /* The selected (or examined) folder: this session's view. */

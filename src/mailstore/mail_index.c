@@ -26,6 +26,7 @@ int mail_index_open(int dirfd, struct mail_index **out, ik_err *e)
 		return ik_err_set(e, "out of memory");
 	ix->dirfd = dirfd;
 	ix->uidnext = 1;
+	ix->first_recent = 1;
 	*out = ix;
 	return 0;
 }
@@ -142,6 +143,15 @@ static int apply(struct mail_index *ix, char *line, bool first)
 		return 0;
 	}
 	char kind = line[0];
+	if (kind == 'r' && line[1] == ' ') {
+		char *p = line + 2;
+		if (next_u64(&p, UINT32_MAX, &a) < 0 || a == 0 || *p != '\0')
+			return -1;
+		ix->records++;
+		if (a > ix->first_recent)
+			ix->first_recent = (uint32_t)a;	/* never goes back */
+		return 0;
+	}
 	if ((kind != '+' && kind != '=' && kind != '-') || line[1] != ' ')
 		return -1;
 	char *p = line + 2;
@@ -214,6 +224,7 @@ static int refresh(struct mail_index *ix, int fd, ik_err *e)
 		ix->uidnext = 1;
 		ix->last_uid = 0;
 		ix->highestmodseq = 0;
+		ix->first_recent = 1;
 	}
 	if ((uint64_t)st.st_size == ix->off)
 		return 0;
@@ -261,6 +272,8 @@ static int rewrite(struct mail_index *ix, ik_err *e)
 	struct sbuf b = SBUF_INIT(INDEX_MAX_BYTES);
 	int rc = sbuf_printf(&b, INDEX_MAGIC "%" PRIu32 " %" PRIu32 " %" PRIu64 "\n",
 			     ix->uidvalidity, ix->uidnext, ix->highestmodseq);
+	if (rc == 0 && ix->first_recent > 1)
+		rc = sbuf_printf(&b, "r %" PRIu32 "\n", ix->first_recent);
 	for (size_t i = 0; rc == 0 && i < ix->n; i++)
 		rc = add_rec_line(&b, &ix->v[i]);
 	if (rc < 0) {
@@ -285,7 +298,7 @@ static int rewrite(struct mail_index *ix, ik_err *e)
 	}
 	ix->ino = (uint64_t)st.st_ino;
 	ix->off = b.len;
-	ix->records = ix->n;
+	ix->records = ix->n + (ix->first_recent > 1);
 	ix->ngone = 0;	/* the new log holds no expunge records */
 	ix->base_modseq = ix->highestmodseq;
 	sbuf_free(&b);
@@ -371,6 +384,7 @@ static int rebuild(struct mail_index *ix, const struct mail_index_seen *seen, si
 	ix->uidnext = 1;
 	ix->last_uid = 0;
 	ix->highestmodseq = 1;
+	ix->first_recent = 1;	/* new UIDs: each is recent again, once */
 	for (size_t i = 0; i < n; i++) {
 		if (!base_ok(seen[i].base) || !flags_ok(seen[i].flags))
 			continue;
@@ -537,6 +551,33 @@ int mail_index_set_flags(struct mail_index *ix, uint32_t uid, const char *flags,
 		sbuf_free(&b);
 	}
 	*modseq = r->modseq;
+	close(fd);
+	return rc;
+}
+
+int mail_index_claim_recent(struct mail_index *ix, uint32_t upto, uint32_t *from, ik_err *e)
+{
+	*from = upto;
+	bool damaged;
+	int fd = lock_and_read(ix, &damaged, e);
+	if (fd < 0)
+		return -1;
+	int rc = 0;
+	/* A damaged index is rebuilt by the next sync, with new UIDs that
+	 * are all recent again: nothing to take from this one. */
+	if (!damaged && ix->first_recent < upto) {
+		struct sbuf b = SBUF_INIT(64);
+		rc = sbuf_printf(&b, "r %" PRIu32 "\n", upto);
+		if (rc == 0)
+			rc = append(ix, fd, &b, 1, e);
+		else
+			ik_err_set(e, "index: out of memory");
+		sbuf_free(&b);
+		if (rc == 0) {
+			*from = ix->first_recent;
+			ix->first_recent = upto;
+		}
+	}
 	close(fd);
 	return rc;
 }

@@ -19,6 +19,10 @@
  *   + UID MODSEQ FLAGS BASE    a message got its UID
  *   = UID MODSEQ FLAGS         its flags changed
  *   - UID MODSEQ               it was expunged
+ *   r UID                      every UID below this one has had its
+ *                              \Recent given to a session (RFC 3501
+ *                              2.3.2: one session only), as Dovecot's
+ *                              first_recent_uid
  *
  * (FLAGS are the Maildir letters, "-" for none). Records are appended
  * under an exclusive flock of the file, in one write; when the log holds
@@ -60,6 +64,7 @@ struct mail_index {
 	uint64_t off;
 	size_t records;
 	uint32_t last_uid;	/* the largest UID a "+" record gave */
+	uint32_t first_recent;	/* UIDs from here have not had their \Recent */
 	bool rebuilt;		/* the last open or sync had to rebuild */
 	/* Expunges since the log was last written whole (its first line's
 	 * HIGHESTMODSEQ, base_modseq): every one after base_modseq is here,
@@ -109,6 +114,14 @@ int mail_index_sync_scan(struct mail_index *ix, mail_index_scan_fn scan, void *a
  * its new MODSEQ. -1 with e when the UID is no longer in the index. */
 int mail_index_set_flags(struct mail_index *ix, uint32_t uid, const char *flags,
 			 uint64_t *modseq, ik_err *e);
+
+/* Take the \Recent of the UIDs [first_recent, upto) for the caller's
+ * session (RFC 3501 2.3.2: a message is recent in one session only,
+ * whichever process it runs in), under the lock: *from is set to where
+ * the caller's range starts (== upto: nothing was left to take). upto is
+ * the caller's view (one more than the largest UID it knows), so that a
+ * UID another process gave meanwhile stays for the session that sees it. */
+int mail_index_claim_recent(struct mail_index *ix, uint32_t upto, uint32_t *from, ik_err *e);
 
 /* The record of a UID, or NULL (binary search). */
 struct mail_index_rec *mail_index_find(struct mail_index *ix, uint32_t uid);

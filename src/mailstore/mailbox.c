@@ -325,6 +325,8 @@ static int scan_dir(struct mailbox *mb, bool in_new, struct mailbox_list *l, siz
 		}
 		if (r > 0)
 			continue;
+		/* Parsed once here, not in each comparison of the sort. */
+		me->stamp = strtoull(me->base, NULL, 10);
 		if (!me->has_size) {
 			struct stat st;
 			if (fstatat(dfd, me->name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
@@ -346,9 +348,8 @@ static int scan_dir(struct mailbox *mb, bool in_new, struct mailbox_list *l, siz
 static int entry_cmp(const void *a, const void *b)
 {
 	const struct mailbox_entry *x = a, *y = b;
-	uint64_t sx = strtoull(x->base, NULL, 10), sy = strtoull(y->base, NULL, 10);
-	if (sx != sy)
-		return sx < sy ? -1 : 1;
+	if (x->stamp != y->stamp)
+		return x->stamp < y->stamp ? -1 : 1;
 	return strcmp(x->base, y->base);
 }
 

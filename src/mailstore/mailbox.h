@@ -44,6 +44,7 @@ struct mailbox_entry {
 	bool has_vsize;		/* vsize known (W= or read once) */
 	uint64_t size;		/* octets as stored (LF line ends) */
 	uint64_t vsize;		/* octets with CR LF line ends */
+	uint64_t stamp;		/* the seconds that start the name (delivery order) */
 	char flags[MAILBOX_FLAGS_MAX];	/* the letters after ":2,", sorted */
 };
 

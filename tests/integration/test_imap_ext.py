@@ -136,8 +136,10 @@ def test_keywords_are_permanent_and_dovecot_compatible(srv):
     md = srv.maildir(user)
     with open(os.path.join(md, "dovecot-keywords")) as f:
         assert f.read() == "0 $Forwarded\n1 Work\n"
+    # message 2 is still in new/ (this session holds its \Recent)
+    assert len(os.listdir(os.path.join(md, "new"))) == 1
     names = os.listdir(os.path.join(md, "cur"))
-    assert sorted(n.split(":2,")[1] for n in names) == ["", "ab"]
+    assert sorted(n.split(":2,")[1] for n in names) == ["ab"]
     # flags compare without case; SEARCH KEYWORD / UNKEYWORD
     assert a.cmd("k2 STORE 2 +FLAGS.SILENT (work)") == ["k2 OK Store completed."]
     assert a.cmd("q SEARCH KEYWORD WORK") == ["* SEARCH 1 2", "q OK Search completed."]

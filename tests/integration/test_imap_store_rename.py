@@ -5,6 +5,7 @@ its unique base name (in new/ or cur/), keep the flags it did not touch and
 lose no message."""
 import imaplib
 import os
+import time
 
 import pytest
 
@@ -190,10 +191,11 @@ def test_store_on_a_message_removed_behind_its_back(srv):
     m.logout()
 
 
-def test_first_select_moves_to_cur_without_reading(srv):
-    # The first SELECT renames new/ to cur/ without reading the files:
-    # W= (the CR LF size) is learnt when a FETCH reads the message and
-    # written by the next rename; sizes are right all along.
+def test_first_select_renames_nothing(srv):
+    # The first SELECT of a new/ full of mail reads and renames no file:
+    # the message stays in new/ while this session holds its \Recent; W=
+    # (the CR LF size) is learnt when a FETCH reads it and written by the
+    # next rename; sizes are right all along.
     user = fresh(srv, 0)
     m = client(srv, user)
     m.select("INBOX")
@@ -201,19 +203,57 @@ def test_first_select_moves_to_cur_without_reading(srv):
     data = b"Subject: lf only\n\nline one\nline two\n"
     with open(os.path.join(d, "new", "1790000000.M1P1Q1.tool"), "wb") as f:
         f.write(data)
-    m.select("INBOX")
+    typ, got = m.select("INBOX")
+    assert m.response("RECENT") == ("RECENT", [b"1"])
     (base,) = files(srv, user)
-    sub, name = files(srv, user)[base]
-    assert (sub, name) == ("cur", "1790000000.M1P1Q1.tool:2,")
+    assert files(srv, user)[base] == ("new", "1790000000.M1P1Q1.tool")
     crlf = data.replace(b"\n", b"\r\n")
     typ, got = m.fetch("1", "(RFC822.SIZE)")
     assert got[0] == b"1 (RFC822.SIZE %d)" % len(crlf)
     typ, got = m.fetch("1", "(BODY.PEEK[])")
     assert got[0][1] == crlf
+    assert files(srv, user)[base][0] == "new"
     typ, got = m.store("1", "+FLAGS", "(\\Seen)")
     assert typ == "OK"
+    assert got == [b"1 (FLAGS (\\Seen \\Recent))"]
     sub, name = files(srv, user)[base]
-    assert name == "1790000000.M1P1Q1.tool,W=%d:2,S" % len(crlf)
+    assert (sub, name) == ("cur", "1790000000.M1P1Q1.tool,W=%d:2,S" % len(crlf))
     typ, got = m.fetch("1", "(RFC822.SIZE BODY.PEEK[])")
     assert got[0][0].startswith(b"1 (RFC822.SIZE %d " % len(crlf)) and got[0][1] == crlf
     m.logout()
+
+
+def test_recent_messages_leave_new_when_the_session_ends(srv):
+    # The session that holds their \Recent moves them to cur/ when it lets
+    # the folder go (here: LOGOUT); a read-only EXAMINE neither takes
+    # their \Recent nor moves them; a second session never sees them
+    # \Recent, even when they are still in new/.
+    user = fresh(srv, 3)
+    ro = client(srv, user)
+    ro.select("INBOX", readonly=True)
+    assert ro.response("RECENT") == ("RECENT", [b"0"])
+    ro.logout()
+    assert sorted(sub for sub, _ in files(srv, user).values()) == ["new"] * 3
+    a = client(srv, user)
+    a.select("INBOX")
+    assert a.response("RECENT") == ("RECENT", [b"3"])
+    b = client(srv, user)
+    b.select("INBOX")
+    assert b.response("RECENT") == ("RECENT", [b"0"])
+    assert sorted(sub for sub, _ in files(srv, user).values()) == ["new"] * 3
+    typ, got = b.fetch("1:*", "(FLAGS)")
+    assert got == [b"1 (FLAGS ())", b"2 (FLAGS ())", b"3 (FLAGS ())"]
+    a.logout()
+    # moved a batch per loop turn, after the LOGOUT's reply
+    for _ in range(100):
+        if sorted(sub for sub, _ in files(srv, user).values()) == ["cur"] * 3:
+            break
+        time.sleep(0.05)
+    assert sorted(name.split(":2,")[1] for _, name in files(srv, user).values()) == [""] * 3
+    typ, got = b.fetch("1:*", "(FLAGS BODY.PEEK[TEXT])")
+    assert [x[1] for x in got if isinstance(x, tuple)] == [b"body %d\r\n" % i for i in range(3)]
+    b.logout()
+    c = client(srv, user)
+    c.select("INBOX")
+    assert c.response("RECENT") == ("RECENT", [b"0"])
+    c.logout()

@@ -475,10 +475,12 @@ def test_messages_other_tools_wrote_are_picked_up(srv):
     assert m.response("EXISTS")[1][-1] == b"1"
     typ, data = m.fetch("1", "(UID BODY.PEEK[])")
     assert data[0][1] == b"Subject: copied\r\n\r\nby cp\r\n"
-    # mutt sets a flag by renaming the file: the next sync shows it
+    # mutt sets a flag by renaming the file (here from new/, where it
+    # stays while this session holds its \Recent): the next sync shows it
     cur = os.path.join(srv.maildir(user), "cur")
-    (name,) = os.listdir(cur)
-    os.rename(os.path.join(cur, name), os.path.join(cur, name.split(":")[0] + ":2,F"))
+    assert os.listdir(cur) == [] and os.listdir(new) == ["1700000000.cp.host"]
+    os.rename(os.path.join(new, "1700000000.cp.host"),
+              os.path.join(cur, "1700000000.cp.host:2,F"))
     m.noop()
     assert m.response("FETCH") == ("FETCH", [b"1 (UID 1 FLAGS (\\Flagged \\Recent))"])
     m.logout()

@@ -297,6 +297,58 @@ static void scan_under_lock(void **state)
 	mail_index_free(b);
 }
 
+/* \Recent is given once per UID, whichever index (process) asks first;
+ * the mark survives a rewrite and is read by the others; a damaged index
+ * gives nothing (its rebuild makes every UID recent again, once). */
+static void recent_once(void **state)
+{
+	(void)state;
+	unlinkat(dfd, MAIL_INDEX_FILE, 0);
+	struct mail_index *a = open_ix(), *b = open_ix();
+	struct mail_index_seen s[] = {{"1.a", ""}, {"2.b", ""}, {"3.c", ""}};
+	sync_ok(a, s, 2);
+	ik_err e;
+	uint32_t from;
+	assert_int_equal(mail_index_claim_recent(a, 3, &from, &e), 0);
+	assert_int_equal(from, 1);	/* UIDs 1 and 2: a's */
+	assert_int_equal(a->first_recent, 3);
+	sync_ok(b, s, 3);	/* b, another process, sees UID 3 arrive */
+	assert_int_equal(b->first_recent, 3);
+	assert_int_equal(mail_index_claim_recent(b, 3, &from, &e), 0);
+	assert_int_equal(from, 3);	/* nothing left below 3 */
+	/* b's view goes to UID 3: only that one is b's. */
+	assert_int_equal(mail_index_claim_recent(b, 4, &from, &e), 0);
+	assert_int_equal(from, 3);
+	/* a's view is older than b's claim: it takes nothing. */
+	assert_int_equal(mail_index_claim_recent(a, 4, &from, &e), 0);
+	assert_int_equal(from, 4);
+	assert_int_equal(a->first_recent, 4);
+	/* Compaction keeps the mark. */
+	uint64_t m;
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(mail_index_set_flags(a, 1, i % 2 ? "S" : "", &m, &e), 0);
+	sync_ok(a, s, 3);
+	char buf[512];
+	read_file(buf, sizeof buf);
+	assert_non_null(strstr(buf, "\nr 4\n"));
+	assert_null(strstr(buf, "\n= "));
+	mail_index_free(b);
+	b = open_ix();
+	sync_ok(b, s, 3);
+	assert_int_equal(b->first_recent, 4);
+	/* A damaged index: nothing given; the rebuild starts again at 1. */
+	write_file("inetkit-index 1 5 4 9\nr x\n");
+	assert_int_equal(mail_index_claim_recent(b, 4, &from, &e), 0);
+	assert_int_equal(from, 4);
+	sync_ok(b, s, 3);
+	assert_true(b->rebuilt);
+	assert_int_equal(b->first_recent, 1);
+	assert_int_equal(mail_index_claim_recent(b, 4, &from, &e), 0);
+	assert_int_equal(from, 1);
+	mail_index_free(a);
+	mail_index_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +356,7 @@ int main(void)
 		cmocka_unit_test(damage),       cmocka_unit_test(compaction),
 		cmocka_unit_test(odd_names),
 		cmocka_unit_test(scan_under_lock),
+		cmocka_unit_test(recent_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
