@@ -313,7 +313,7 @@ static void release_step(evutil_socket_t fd, short what, void *arg)
 static void release_recent(struct imap_folder *f)
 {
 	struct imap_fshared *sh = f->sh;
-	if (f->readonly || getenv("XXNOREL"))
+	if (f->readonly)
 		return;
 	for (size_t i = 0; i < f->n; i++) {
 		struct imap_msg *m = &f->msgs[i];
