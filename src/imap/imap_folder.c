@@ -564,14 +564,10 @@ static int rescan(struct imap_fshared *sh, ik_err *e)
 		goto out;
 	struct mailbox_list list = j.list;
 	sn = calloc(1, sizeof *sn);
-	by = calloc(list.n + 1, sizeof *by);
-	if (sn == NULL || by == NULL) {
+	if (sn == NULL) {
 		ik_err_set(e, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < list.n; i++)
-		by[i] = &list.v[i];
-	qsort(by, list.n, sizeof *by, cmp_entry_base);
 	sn->uid = calloc(sh->ix->n + 1, sizeof *sn->uid);
 	sn->order = calloc(sh->ix->n + 1, sizeof *sn->order);
 	sn->was_new = calloc(sh->ix->n + 1, sizeof *sn->was_new);
@@ -579,10 +575,28 @@ static int rescan(struct imap_fshared *sh, ik_err *e)
 		ik_err_set(e, "out of memory");
 		goto out;
 	}
+	size_t next = 0;
 	for (size_t i = 0; i < sh->ix->n; i++) {
 		struct mail_index_rec *r = &sh->ix->v[i];
-		struct mailbox_entry key = {.base = r->base}, *kp = &key;
-		struct mailbox_entry **hit = bsearch(&kp, by, list.n, sizeof *by, cmp_entry_base);
+		/* The records (by UID) and the listing (delivery order) are
+		 * mostly in the same order: one comparison each, until the
+		 * first that is not; then the listing is sorted by name. */
+		struct mailbox_entry *cand = next < list.n ? &list.v[next] : NULL, **hit = &cand;
+		if (by != NULL || cand == NULL || strcmp(cand->base, r->base) != 0) {
+			if (by == NULL) {
+				if ((by = calloc(list.n + 1, sizeof *by)) == NULL) {
+					ik_err_set(e, "out of memory");
+					goto out;
+				}
+				for (size_t k = 0; k < list.n; k++)
+					by[k] = &list.v[k];
+				qsort(by, list.n, sizeof *by, cmp_entry_base);
+			}
+			struct mailbox_entry key = {.base = r->base}, *kp = &key;
+			hit = bsearch(&kp, by, list.n, sizeof *by, cmp_entry_base);
+		} else {
+			next++;
+		}
 		if (hit == NULL)
 			continue;	/* not indexable (odd name): not shown */
 		sn->uid[sn->n] = r->uid;

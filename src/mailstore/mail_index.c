@@ -423,28 +423,44 @@ static int sync_locked(struct mail_index *ix, int fd, bool damaged,
 		ix->v = v;
 		ix->cap = ix->n + n;
 	}
-	by = malloc((ix->n + 1) * sizeof *by);
 	present = calloc(ix->n + 1, sizeof *present);
-	if (by == NULL || present == NULL) {
+	if (present == NULL) {
 		ik_err_set(e, "index: out of memory");
 		goto out;
 	}
-	size_t known = ix->n, nrec = 0;
-	for (size_t i = 0; i < known; i++)
-		by[i] = &ix->v[i];
-	qsort(by, known, sizeof *by, cmp_base);
+	size_t known = ix->n, nrec = 0, next = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!base_ok(seen[i].base) || !flags_ok(seen[i].flags))
 			continue;
-		struct mail_index_rec key = {.base = (char *)seen[i].base}, *kp = &key;
-		struct mail_index_rec **hit = bsearch(&kp, by, known, sizeof *by, cmp_base);
-		if (hit != NULL) {
-			size_t at = (size_t)(*hit - ix->v);
+		/* The listing (delivery order) and the records (UID order,
+		 * given in delivery order) mostly agree: each is then found
+		 * at the next record, one comparison. At the first that is
+		 * not (a new message, one gone, the same name twice), the
+		 * records are sorted by name for the rest. */
+		struct mail_index_rec *found = NULL;
+		if (by == NULL && next < known && strcmp(ix->v[next].base, seen[i].base) == 0) {
+			found = &ix->v[next++];
+		} else {
+			if (by == NULL) {
+				if ((by = malloc((known + 1) * sizeof *by)) == NULL) {
+					ik_err_set(e, "index: out of memory");
+					goto out;
+				}
+				for (size_t k = 0; k < known; k++)
+					by[k] = &ix->v[k];
+				qsort(by, known, sizeof *by, cmp_base);
+			}
+			struct mail_index_rec key = {.base = (char *)seen[i].base}, *kp = &key;
+			struct mail_index_rec **hit = bsearch(&kp, by, known, sizeof *by, cmp_base);
+			found = hit != NULL ? *hit : NULL;
+		}
+		if (found != NULL) {
+			size_t at = (size_t)(found - ix->v);
 			if (present[at])
 				continue;	/* the same base twice (new/ and cur/) */
 			present[at] = true;
-			if (strcmp((*hit)->flags, seen[i].flags) != 0) {
-				struct mail_index_rec *r = *hit;
+			if (strcmp(found->flags, seen[i].flags) != 0) {
+				struct mail_index_rec *r = found;
 				r->modseq = ++ix->highestmodseq;
 				str_copy(r->flags, sizeof r->flags, seen[i].flags);
 				if (sbuf_printf(&b, "= %" PRIu32 " %" PRIu64 " %s\n", r->uid, r->modseq,
