@@ -26,6 +26,8 @@ static int msg_write(void *arg, const void *p, size_t n, ik_err *e)
 	if (b->cur >= b->n)
 		return ik_err_set(e, "internal: no message to write to");
 	struct maildir_msg *m = &b->v[b->cur];
+	if (m->fd < 0 && (m->fd = maildir_tmp_open(b->md, m->name, e)) < 0)
+		return -1;
 	char out[8192 + 1];
 	const char *in = p;
 	size_t i = 0;
@@ -81,12 +83,19 @@ static int msg_end(void *arg, ik_err *e)
 	if (b->cur >= b->n)
 		return 0;
 	struct maildir_msg *m = &b->v[b->cur];
+	/* an empty message has had no write: its file is made here */
+	if (m->fd < 0 && (m->fd = maildir_tmp_open(b->md, m->name, e)) < 0)
+		return -1;
 	if (m->held_cr) {
 		m->held_cr = false;
 		if (write(m->fd, "\r", 1) != 1)
 			return ik_err_errno(e, errno, "writing tmp/%s", m->name);
 		m->size++;
 	}
+	/* flushed with the batch (syncfs), so closed now: one descriptor at
+	 * a time whatever the batch's size */
+	close(m->fd);
+	m->fd = -1;
 	m->got = true;
 	return 0;
 }
@@ -133,14 +142,7 @@ int fetch_batch_start(struct fetch_batch *b, ik_err *e)
 		ptrs[i] = &b->v[i];
 	/* the names are journaled before the files exist: a kill at any
 	 * point leaves nothing in tmp/ that the next run does not settle */
-	if (fetch_state_record(b->st, '?', b->sub, ptrs, b->n, e) < 0)
-		return -1;
-	for (size_t i = 0; i < b->n; i++) {
-		b->v[i].fd = maildir_tmp_open(b->md, b->v[i].name, e);
-		if (b->v[i].fd < 0)
-			return -1;
-	}
-	return 0;
+	return fetch_state_record(b->st, '?', b->sub, ptrs, b->n, e);
 }
 
 void fetch_batch_sink(struct fetch_batch *b, size_t i, struct client_sink *s)
@@ -172,8 +174,7 @@ int fetch_batch_commit(struct fetch_batch *b, size_t *got, ik_err *e)
 			if (maildir_tmp_place(b->md, m->name, m->size, m->flags[0] ? m->flags : NULL,
 					      m->final, sizeof m->final, e) < 0)
 				return -1;
-			close(m->fd);
-			m->fd = -1;
+			m->placed = true;
 		}
 		if (maildir_sync_all(b->md, e) < 0 ||
 		    fetch_state_record(b->st, '+', b->sub, ptrs, n, e) < 0)
@@ -186,12 +187,16 @@ int fetch_batch_commit(struct fetch_batch *b, size_t *got, ik_err *e)
 
 void fetch_batch_reset(struct fetch_batch *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->v[i].fd >= 0) {
-			close(b->v[i].fd);
-			b->v[i].fd = -1;
-			maildir_tmp_discard(b->md, b->v[i].name);
-		}
+	for (size_t i = 0; i < b->n; i++) {
+		struct maildir_msg *m = &b->v[i];
+		if (m->fd >= 0)
+			close(m->fd);
+		m->fd = -1;
+		/* not in new/ or cur/: its tmp/ file, if made, goes (its "?"
+		 * in the journal is settled by the next run in any case) */
+		if (!m->placed)
+			maildir_tmp_discard(b->md, m->name);
+	}
 	b->n = 0;
 	b->cur = SIZE_MAX;
 }

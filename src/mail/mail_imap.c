@@ -18,6 +18,8 @@
 
 enum { I_ST_CLOSED, I_ST_GREETING, I_ST_CAPA, I_ST_STARTTLS, I_ST_AUTH, I_ST_SELECTED,
        I_ST_LOGOUT, I_ST_COUNT };
+#define IMAP_SET_RUNS 300
+
 static const char *const state_names[] = {
 	[I_ST_CLOSED] = "closed", [I_ST_GREETING] = "greeting", [I_ST_CAPA] = "capability",
 	[I_ST_STARTTLS] = "starttls", [I_ST_AUTH] = "authenticate", [I_ST_SELECTED] = "selected",
@@ -433,18 +435,26 @@ int imap_fetch_folder(struct mail_session *s, const struct mail_cli *c, const ch
 	guint i = 0;
 	char key[700];
 	while (rc == 0 && i < uids->len) {
-		for (; i < uids->len && fb.n < FETCH_BATCH_MAX; i++) {
+		/* runs: the UID set's ranges; at most IMAP_SET_RUNS of them
+		 * (each "n:m," at most 22 octets) keeps the command under the
+		 * 8192 octets RFC 7162 4 asks clients to stay below */
+		size_t runs = 0;
+		for (; i < uids->len && fb.n < FETCH_BATCH_MAX && runs < IMAP_SET_RUNS; i++) {
 			uint64_t uid;
 			str_to_u64(uids->pdata[i], UINT64_MAX, &uid);
 			msg_key(folder, s->uidvalidity, uid, key, sizeof key);
-			if (!fetch_state_has(st, key) && (rc = fetch_batch_add(&fb, key, uid, 0, e)) < 0)
+			if (fetch_state_has(st, key))
+				continue;
+			if (fb.n == 0 || fb.v[fb.n - 1].id + 1 != uid)
+				runs++;
+			if ((rc = fetch_batch_add(&fb, key, uid, 0, e)) < 0)
 				break;
 		}
 		if (rc < 0 || fb.n == 0)
 			break;
 		if (!said)
 			client_trace_note(s->c, "step: retrieval (UID FETCH BODY.PEEK[]: the new "
-					  "messages, %d at a time, with their flags; their text is not "
+					  "messages, up to %d at a time, with their flags; their text is not "
 					  "shown)", FETCH_BATCH_MAX);
 		said = true;
 		struct sbuf set;

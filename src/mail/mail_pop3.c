@@ -15,6 +15,8 @@
 
 enum { P_ST_CLOSED, P_ST_GREETING, P_ST_CAPA, P_ST_STLS, P_ST_AUTH, P_ST_TRANSACTION, P_ST_QUIT,
        P_ST_COUNT };
+#define POP3_PIPELINE 256
+
 static const char *const state_names[] = {
 	[P_ST_CLOSED] = "closed", [P_ST_GREETING] = "greeting", [P_ST_CAPA] = "capa",
 	[P_ST_STLS] = "stls", [P_ST_AUTH] = "authorization", [P_ST_TRANSACTION] = "transaction",
@@ -289,11 +291,11 @@ int pop3_fetch(struct mail_session *s, const struct mail_cli *c, int md, struct 
 			break;
 		if (fetch_batch_start(&fb, e) < 0)
 			goto out_batch;
-		/* RFC 2449 PIPELINING: the batch's RETRs go out together (at
-		 * most FETCH_BATCH_MAX short lines, far below any socket
-		 * buffer, so the sending never waits on the unread replies),
-		 * the replies are read in order; else one at a time */
-		size_t group = s->cap_pipelining ? fb.n : 1;
+		/* RFC 2449 PIPELINING: the batch's RETRs go out in groups
+		 * (at most POP3_PIPELINE short lines, 3 KiB, far below any
+		 * socket buffer, so the sending never waits on the unread
+		 * replies), the replies are read in order; else one at a time */
+		size_t group = s->cap_pipelining ? POP3_PIPELINE : 1;
 		for (size_t k = 0; k < fb.n; k += group) {
 			size_t end = k + group < fb.n ? k + group : fb.n;
 			for (size_t j = k; j < end; j++) {
