@@ -718,6 +718,39 @@ static size_t convert(struct mailbox_reader *r, const char *in, size_t n, char *
 	return n;
 }
 
+/* convert without dot-stuffing or a line limit (IMAP BODY[], POP3
+ * RETR of a client that asked for neither): no per-line bookkeeping,
+ * only whether the last byte out was a CR and whether a line is open. */
+static size_t convert_plain(struct mailbox_reader *r, const char *in, size_t n, char *out,
+			    size_t *o)
+{
+	size_t i = 0, k = *o;
+	bool cr = r->prev_cr;
+	const char *nl;
+	while (i < n && (nl = memchr(in + i, '\n', n - i)) != NULL) {
+		size_t end = (size_t)(nl - in);
+		if (end > i) {
+			memcpy(out + k, in + i, end - i);
+			k += end - i;
+			cr = in[end - 1] == '\r';
+		}
+		if (!cr)
+			out[k++] = '\r';
+		out[k++] = '\n';
+		cr = false;
+		i = end + 1;
+	}
+	r->at_line_start = i == n;
+	if (i < n) {
+		memcpy(out + k, in + i, n - i);
+		k += n - i;
+		cr = in[n - 1] == '\r';
+	}
+	r->prev_cr = cr;
+	*o = k;
+	return n;
+}
+
 /* The last line without a line end gets one (final_crlf). */
 static void finish(struct mailbox_reader *r, char *out, size_t *o)
 {
@@ -755,7 +788,8 @@ int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *
 		*len = o;
 		return 0;
 	}
-	size_t used = convert(r, in, (size_t)n, out, &o);
+	size_t used = r->o.dot_stuff || r->o.body_lines_limit
+		? convert(r, in, (size_t)n, out, &o) : convert_plain(r, in, (size_t)n, out, &o);
 	r->off += used;
 	/* Short: the end of the file, done now without one more read to
 	 * see it (a regular file reads short only there). */
