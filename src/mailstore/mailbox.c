@@ -718,9 +718,9 @@ static size_t convert(struct mailbox_reader *r, const char *in, size_t n, char *
 	return n;
 }
 
-/* convert without dot-stuffing or a line limit (IMAP BODY[], POP3
- * RETR of a client that asked for neither): no per-line bookkeeping,
- * only whether the last byte out was a CR and whether a line is open. */
+/* convert without dot-stuffing or a line limit (IMAP's reads; POP3
+ * always dot-stuffs): no per-line bookkeeping, only whether the last
+ * byte out was a CR and whether a line is open (what finish needs). */
 static size_t convert_plain(struct mailbox_reader *r, const char *in, size_t n, char *out,
 			    size_t *o)
 {
