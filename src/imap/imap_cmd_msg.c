@@ -94,12 +94,6 @@ static void set_seen(struct imap_sess *ss, size_t i)
 	m->told = imap_flag_bits(m->me->flags);
 }
 
-static void put_literal(struct sbuf *b, const char *p, size_t n)
-{
-	sbuf_printf(b, "{%zu}\r\n", n);
-	sbuf_add(b, p, n);
-}
-
 /* text, then v in decimal: FETCH 1:* writes this for every message, and
  * a printf per message was most of the time a FETCH (FLAGS) took. */
 static void put_num(struct sbuf *b, const char *text, uint64_t v)
@@ -118,6 +112,13 @@ static void put_num(struct sbuf *b, const char *text, uint64_t v)
 	for (size_t k = 0; k < n; k++)
 		buf[t + k] = digits[n - 1 - k];
 	sbuf_add(b, buf, t + n);
+}
+
+static void put_literal(struct sbuf *b, const char *p, size_t n)
+{
+	put_num(b, "{", n);
+	sbuf_add(b, "}\r\n", 3);
+	sbuf_add(b, p, n);
 }
 
 static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *fa, bool uid,
@@ -254,7 +255,11 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	}
 	if (direct) {
 		size_t start = b->len;
-		sbuf_printf(b, "%sBODY[%s] {%" PRIu64 "}\r\n", sep, s0->spec, m->me->vsize);
+		sbuf_addstr(b, sep);
+		sbuf_addstr(b, "BODY[");
+		sbuf_addstr(b, s0->spec);
+		put_num(b, "] {", m->me->vsize);
+		sbuf_add(b, "}\r\n", 3);
 		size_t mark = b->len;
 		if (imap_folder_read(f, m->me, b, &e) == 0 && b->len - mark == m->me->vsize) {
 			sbuf_addstr(b, ")\r\n");

@@ -818,8 +818,14 @@ int imap_folder_read_part(struct imap_folder *f, struct mailbox_entry *me, bool 
 		return -1;
 	size_t start = out->len;
 	int rc = 0;
+	/* A whole message of known stored size (S=) is read in one piece
+	 * sized to it (the reader takes cap / 2 bytes a call, its CR LF
+	 * form is at most twice that): the reply buffer grows by what the
+	 * message needs, not by 64 KiB. */
+	size_t chunk = header_only ? 8192 : 65536;
+	if (!header_only && me->has_size && me->size < 32768)
+		chunk = me->size * 2 + 16 > 8192 ? (size_t)me->size * 2 + 16 : 8192;
 	for (;;) {
-		size_t chunk = header_only ? 8192 : 65536;
 		char *p = sbuf_reserve(out, chunk);
 		size_t len;
 		if (p == NULL) {

@@ -150,6 +150,7 @@ struct imap_section {
 
 struct imap_fetch {
 	unsigned items;		/* IMAP_FETCH_* */
+	/* Only [0, nbodies) is set: the rest is stale (not cleared per FETCH). */
 	struct imap_section bodies[IMAP_FETCH_BODIES_MAX];
 	size_t nbodies;
 	bool changedsince_given;	/* (CHANGEDSINCE n) modifier, RFC 7162 */

@@ -242,7 +242,15 @@ static int parse_u64_str(const char *s, uint64_t *v)
 
 int imap_fetch_parse(const struct imap_arg *args, size_t n, struct imap_fetch *f, char *err)
 {
-	memset(f, 0, sizeof *f);
+	/* Not a memset of the whole: bodies[] is 32 sections of ~1.6 KiB,
+	 * 52 KiB cleared for every FETCH (most of what a UID FETCH n
+	 * BODY.PEEK[] cost in user space). A section is cleared by
+	 * imap_section_parse as it is added; none past nbodies is read. */
+	f->items = 0;
+	f->nbodies = 0;
+	f->changedsince_given = false;
+	f->changedsince = 0;
+	f->vanished = false;
 	if (n == 0)
 		return ERR(err, "Missing FETCH attributes");
 	if (args[0].type == IMAP_ARG_LIST) {

@@ -53,12 +53,37 @@ void imap_reply(struct imap_sess *ss, const char *tag, const char *status, const
 {
 	if (ss->closing)
 		return;
+	/* Every command ends here, most with a constant text ("Fetch
+	 * completed."): that is copied, not formatted, and the line is put
+	 * together here, not by a second printf. */
 	char text[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
-	va_end(ap);
-	session_printf(ss->s, "%s %s %s\r\n", tag != NULL ? tag : "*", status, text);
+	const char *txt = fmt;
+	if (strchr(fmt, '%') != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(text, sizeof text, fmt, ap);
+		va_end(ap);
+		txt = text;
+	}
+	const char *t = tag != NULL ? tag : "*";
+	size_t tl = strlen(t), sl = strlen(status), xl = strlen(txt);
+	char line[1280];
+	if (tl + sl + xl + 4 <= sizeof line) {
+		char *p = line;
+		memcpy(p, t, tl);
+		p += tl;
+		*p++ = ' ';
+		memcpy(p, status, sl);
+		p += sl;
+		*p++ = ' ';
+		memcpy(p, txt, xl);
+		p += xl;
+		*p++ = '\r';
+		*p++ = '\n';
+		session_write(ss->s, line, (size_t)(p - line));
+	} else {
+		session_printf(ss->s, "%s %s %s\r\n", t, status, txt);
+	}
 	if (strcmp(status, "BAD") != 0)
 		return;
 	if (++ss->errors < ss->srv->conf->max_errors)

@@ -32,7 +32,7 @@ struct mailbox_reader {
 	int fd;
 	struct mailbox_read_opts o;
 	uint64_t off;
-	uint64_t size;		/* of the file when opened */
+	bool eof;		/* a read came back short: the end of the file */
 	bool at_line_start;
 	bool prev_cr;
 	bool in_body;
@@ -640,18 +640,14 @@ int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
 	struct mailbox_reader *r = calloc(1, sizeof *r);
 	if (r == NULL)
 		return ik_err_errno(e, ENOMEM, "cannot read a message");
+	/* No fstat for the size: a read that comes back short is the end
+	 * (a Maildir message is never written in place), so a message that
+	 * fits the first read costs open, read, close. */
 	r->fd = open_msg(mb, me, e);
 	if (r->fd < 0) {
 		free(r);
 		return -1;
 	}
-	struct stat st;
-	if (fstat(r->fd, &st) < 0) {
-		int err = errno;
-		mailbox_read_close(r);
-		return ik_err_errno(e, err, "cannot read message %s", me->base);
-	}
-	r->size = (uint64_t)st.st_size;
 	r->o = *o;
 	r->at_line_start = true;
 	*out = r;
@@ -660,7 +656,7 @@ int mailbox_read_open(struct mailbox *mb, struct mailbox_entry *me,
 
 bool mailbox_read_whole(const struct mailbox_reader *r)
 {
-	return r->done && r->off >= r->size;
+	return r->done && r->eof;
 }
 
 void mailbox_read_close(struct mailbox_reader *r)
@@ -723,6 +719,39 @@ static size_t convert(struct mailbox_reader *r, const char *in, size_t n, char *
 	return n;
 }
 
+/* convert without dot-stuffing or a line limit (IMAP's reads; POP3
+ * always dot-stuffs): no per-line bookkeeping, only whether the last
+ * byte out was a CR and whether a line is open (what finish needs). */
+static size_t convert_plain(struct mailbox_reader *r, const char *in, size_t n, char *out,
+			    size_t *o)
+{
+	size_t i = 0, k = *o;
+	bool cr = r->prev_cr;
+	const char *nl;
+	while (i < n && (nl = memchr(in + i, '\n', n - i)) != NULL) {
+		size_t end = (size_t)(nl - in);
+		if (end > i) {
+			memcpy(out + k, in + i, end - i);
+			k += end - i;
+			cr = in[end - 1] == '\r';
+		}
+		if (!cr)
+			out[k++] = '\r';
+		out[k++] = '\n';
+		cr = false;
+		i = end + 1;
+	}
+	r->at_line_start = i == n;
+	if (i < n) {
+		memcpy(out + k, in + i, n - i);
+		k += n - i;
+		cr = in[n - 1] == '\r';
+	}
+	r->prev_cr = cr;
+	*o = k;
+	return n;
+}
+
 /* The last line without a line end gets one (final_crlf). */
 static void finish(struct mailbox_reader *r, char *out, size_t *o)
 {
@@ -747,19 +776,37 @@ int mailbox_read_chunk(struct mailbox_reader *r, char *out, size_t cap, size_t *
 	char in[32768];
 	if (want > sizeof in)
 		want = sizeof in;
-	ssize_t n = pread(r->fd, in, want, (off_t)r->off);
+	ssize_t n;
+	do
+		n = pread(r->fd, in, want, (off_t)r->off);
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return ik_err_errno(e, errno, "cannot read a message");
 	size_t o = 0;
 	if (n == 0) {
+		r->eof = true;
 		finish(r, out, &o);
 		*len = o;
 		return 0;
 	}
-	r->off += convert(r, in, (size_t)n, out, &o);
-	/* At the size the file had when opened: done now, without one more
-	 * read to see the end (a file that grew is not a message). */
-	if (!r->done && r->off >= r->size)
+	size_t used = r->o.dot_stuff || r->o.body_lines_limit
+		? convert(r, in, (size_t)n, out, &o) : convert_plain(r, in, (size_t)n, out, &o);
+	r->off += used;
+	/* Short: the end of the file, done now without one more read to
+	 * see it (a regular file reads short only there). */
+	if (used == (size_t)n && (size_t)n < want) {
+		r->eof = true;
+	} else if (r->done && used == (size_t)n) {
+		/* The line limit fell on the last byte read: whether that was
+		 * all of the file decides mailbox_read_whole. */
+		char c;
+		ssize_t k;
+		do
+			k = pread(r->fd, &c, 1, (off_t)r->off);
+		while (k < 0 && errno == EINTR);
+		r->eof = k == 0;
+	}
+	if (!r->done && r->eof)
 		finish(r, out, &o);
 	*len = o;
 	return 0;

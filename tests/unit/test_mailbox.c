@@ -379,6 +379,44 @@ static void test_read(void **state)
 	mailbox_close(mb);
 }
 
+/* The ends the reader finds without a size: a CR before the LF in
+ * another read, lone CRs, a last line without LF, and a TOP whose line
+ * limit falls on the last byte of a read that was not short. */
+static void test_read_ends(void **state)
+{
+	struct fx *f = *state;
+	struct mailbox *mb = open_alice(f);
+	put(f, "new", "1.a", "A: b\r\n\nx\ry\r\r\nz\r");
+	put(f, "new", "2.b", "A: b\n\none\ntwo\n");
+	struct mailbox_list l;
+	ik_err e = {""};
+	assert_int_equal(mailbox_scan(mb, &l, &e), 0);
+	assert_int_equal(l.n, 2);
+	struct mailbox_read_opts plain = {0}, fin = {.final_crlf = true};
+	for (size_t cap = 8; cap <= 40; cap++) {
+		char *s = read_all(mb, &l.v[0], &plain, cap);
+		assert_string_equal(s, "A: b\r\n\r\nx\ry\r\r\nz\r");
+		assert_true(last_whole);
+		free(s);
+		s = read_all(mb, &l.v[0], &fin, cap);
+		assert_string_equal(s, "A: b\r\n\r\nx\ry\r\r\nz\r\n");
+		free(s);
+		struct mailbox_read_opts top = {.dot_stuff = true, .final_crlf = true,
+						.body_lines_limit = true, .body_lines = 2};
+		s = read_all(mb, &l.v[1], &top, cap);
+		assert_string_equal(s, "A: b\r\n\r\none\r\ntwo\r\n");
+		assert_true(last_whole);	/* all of it: a retrieval */
+		free(s);
+		top.body_lines = 1;
+		s = read_all(mb, &l.v[1], &top, cap);
+		assert_string_equal(s, "A: b\r\n\r\none\r\n");
+		assert_false(last_whole);
+		free(s);
+	}
+	mailbox_list_free(&l);
+	mailbox_close(mb);
+}
+
 static size_t file_lines(const struct fx *f, char *buf, size_t bufsz)
 {
 	char p[512];
@@ -462,6 +500,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retrieved_times, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
