@@ -117,6 +117,12 @@ static void flush(struct imap_cache *c)
 	sbuf_reset(&c->pending);
 }
 
+void imap_cache_flush(struct imap_cache *c)
+{
+	if (c != NULL)
+		flush(c);
+}
+
 void imap_cache_free(struct imap_cache *c)
 {
 	if (c == NULL)
@@ -346,8 +352,12 @@ const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *b
 		    sbuf_add(r, sbuf_cstr(&b[2]), b[2].len) < 0 || sbuf_add(r, msg, hl) < 0)
 			sbuf_truncate(r, mark);
 		/* What a FETCH computed is in the file when its reply goes
-		 * out (other workers and processes read it from there). */
-		flush(c);
+		 * out (other workers and processes read it from there): the
+		 * FETCH loop calls imap_cache_flush before it sends a batch
+		 * of replies, so a FETCH 1:* appends once per batch, not
+		 * once per message (an open, a lock, a write and a close). */
+		if (c->pending.len >= CACHE_FLUSH)
+			flush(c);
 	}
 	for (int i = 0; i < 3; i++)
 		sbuf_free(&b[i]);
