@@ -374,13 +374,15 @@ static char *object_string(GMimeObject *o)
 }
 
 /* The content of a leaf as counted from the message's own bytes (the
- * header-only parse, imap_mime_all): NULL elsewhere. */
+ * header-only parse, imap_mime_all): NULL elsewhere. ext_at: set to
+ * where in b the leaf's extension fields begin (what BODY leaves out). */
 struct leaf_count {
 	gint64 size, lines;
+	size_t ext_at;
 };
 
 static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned depth,
-			  const struct leaf_count *known)
+			  struct leaf_count *known)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
 	if (GMIME_IS_MULTIPART(o) && depth < 32) {
@@ -468,6 +470,8 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 		if (is_text)	/* the type as printed */
 			sbuf_printf(b, " %lld", (long long)lines);
 	}
+	if (known != NULL)
+		known->ext_at = b->len;
 	if (ext) {
 		char *md5 = raw_header(o, "Content-MD5");
 		sbuf_addch(b, ' ');
@@ -531,12 +535,17 @@ static gint64 count_lines(const char *p, size_t n)
  * is (a line it does not take for a field ends the header there). */
 static GMimeObject *parse_head(const char *msg, size_t len, struct leaf_count *lc)
 {
+	/* One parser per thread, kept: a new one allocates its read buffer
+	 * (4 KiB), and freeing that next to the heap's top made malloc
+	 * consolidate its free lists once per message. */
+	static _Thread_local GMimeParser *p;
+	if (p == NULL && (p = g_mime_parser_new()) == NULL)
+		return NULL;
 	size_t h = header_end(msg, len);
 	GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, h);
-	GMimeParser *p = g_mime_parser_new_with_stream(st);
+	g_mime_parser_init_with_stream(p, st);
 	g_mime_parser_set_persist_stream(p, TRUE);
 	GMimeObject *o = g_mime_parser_construct_part(p, NULL);
-	g_object_unref(p);
 	g_object_unref(st);
 	if (o == NULL)
 		return NULL;
@@ -563,8 +572,14 @@ int imap_mime_all(const char *msg, size_t len, struct sbuf *envelope, struct sbu
 	GMimeObject *o = parse_head(msg, len, &lc);
 	if (o != NULL) {
 		put_envelope(envelope, o);
+		/* BODY is BODYSTRUCTURE without the extension fields: for a
+		 * leaf, what comes before them, closed. */
+		size_t start = bodystructure->len;
 		put_structure(bodystructure, o, true, 0, &lc);
-		put_structure(body, o, false, 0, &lc);
+		if (lc.ext_at >= start && lc.ext_at <= bodystructure->len) {
+			sbuf_add(body, bodystructure->data + start, lc.ext_at - start);
+			sbuf_addch(body, ')');
+		}
 		g_object_unref(o);
 		return 0;
 	}
