@@ -8,7 +8,9 @@
  *
  * The message is given in CRLF form (what IMAP sizes count), parsed from
  * memory with a persistent stream, so a leaf part's content is a window
- * of the original bytes: its size and line count are exact. */
+ * of the original bytes: its size and line count are exact. A message
+ * that is a single leaf (most mail) has only its header parsed by GMime
+ * for imap_mime_all (parse_head): its content is the rest of the bytes. */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include <gmime/gmime.h>
 
 #include "imap/imap_int.h"
+
+static bool raw_has(const char *p, size_t n, const char *needle);
 
 static GMimeMessage *parse(const char *msg, size_t len)
 {
@@ -539,9 +543,14 @@ static GMimeObject *parse_head(const char *msg, size_t len, struct leaf_count *l
 	 * (4 KiB), and freeing that next to the heap's top made malloc
 	 * consolidate its free lists once per message. */
 	static _Thread_local GMimeParser *p;
+	size_t h = header_end(msg, len);
+	/* A header that names a multipart or message type anywhere (GMime
+	 * decides what it is, this only guesses) is parsed whole at once,
+	 * not twice: real mail is often multipart. */
+	if (raw_has(msg, h, "multipart") || raw_has(msg, h, "message/"))
+		return NULL;
 	if (p == NULL && (p = g_mime_parser_new()) == NULL)
 		return NULL;
-	size_t h = header_end(msg, len);
 	GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, h);
 	g_mime_parser_init_with_stream(p, st);
 	g_mime_parser_set_persist_stream(p, TRUE);
