@@ -57,6 +57,10 @@ struct imap_cache {
 	 * the order their entries were made, so the next one is usually
 	 * the one after it (no hash, no probe into a cold slot array). */
 	size_t last;
+	/* Where imap_cache_get writes the three values before copying them:
+	 * kept from one message to the next (no growing and freeing of
+	 * three buffers per message computed). */
+	struct sbuf scratch[3];
 };
 
 static size_t hash_str(const char *s)
@@ -117,12 +121,20 @@ static void flush(struct imap_cache *c)
 	sbuf_reset(&c->pending);
 }
 
+void imap_cache_flush(struct imap_cache *c)
+{
+	if (c != NULL)
+		flush(c);
+}
+
 void imap_cache_free(struct imap_cache *c)
 {
 	if (c == NULL)
 		return;
 	flush(c);
 	sbuf_free(&c->pending);
+	for (int i = 0; i < 3; i++)
+		sbuf_free(&c->scratch[i]);
 	for (size_t i = 0; i < c->n; i++)
 		ent_free(&c->v[i]);
 	free(c->v);
@@ -183,6 +195,8 @@ struct imap_cache *imap_cache_load(int dirfd)
 		return NULL;
 	c->dirfd = dirfd;
 	sbuf_init(&c->pending, CACHE_MAX_BYTES);
+	for (int i = 0; i < 3; i++)
+		sbuf_init(&c->scratch[i], CACHE_MAX_BYTES);
 	int fd = openat(dirfd, CACHE_FILE, O_RDONLY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size > CACHE_MAX_BYTES) {
@@ -329,8 +343,9 @@ const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *b
 		return (const char *const *)hit->val;
 	if (msg == NULL)
 		return NULL;
-	struct sbuf b[3] = {SBUF_INIT(CACHE_MAX_BYTES), SBUF_INIT(CACHE_MAX_BYTES),
-			    SBUF_INIT(CACHE_MAX_BYTES)};
+	struct sbuf *b = c->scratch;
+	for (int i = 0; i < 3; i++)
+		sbuf_reset(&b[i]);
 	imap_mime_all(msg, len, &b[0], &b[1], &b[2]);
 	char *val[3];
 	for (int i = 0; i < 3; i++)
@@ -346,11 +361,16 @@ const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *b
 		    sbuf_add(r, sbuf_cstr(&b[2]), b[2].len) < 0 || sbuf_add(r, msg, hl) < 0)
 			sbuf_truncate(r, mark);
 		/* What a FETCH computed is in the file when its reply goes
-		 * out (other workers and processes read it from there). */
-		flush(c);
+		 * out (other workers and processes read it from there): the
+		 * FETCH loop calls imap_cache_flush before it sends a batch
+		 * of replies, so a FETCH 1:* appends once per batch, not
+		 * once per message (an open, a lock, a write and a close). */
+		if (c->pending.len >= CACHE_FLUSH)
+			flush(c);
 	}
 	for (int i = 0; i < 3; i++)
-		sbuf_free(&b[i]);
+		if (b[i].cap > (64u << 10))	/* an odd message's: not kept */
+			sbuf_free(&b[i]);
 	struct cache_ent *e = ok ? find_or_add(c, base) : NULL;
 	if (e == NULL) {
 		for (int i = 0; i < 3; i++)

@@ -121,8 +121,10 @@ static void put_literal(struct sbuf *b, const char *p, size_t n)
 	sbuf_add(b, p, n);
 }
 
+/* msg: the caller's buffer for the message (empty; kept from one
+ * message to the next, so reading one costs no allocation). */
 static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *fa, bool uid,
-		      struct sbuf *b)
+		      struct sbuf *b, struct sbuf *msgbuf)
 {
 	struct imap_folder *f = ss->sel;
 	struct imap_msg *m = &f->msgs[i];
@@ -157,17 +159,16 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 				 IMAP_FETCH_RFC822_TEXT));
 	if (direct)
 		need_body = false;
-	struct sbuf msg = SBUF_INIT(ss->srv->conf->max_literal * 2 + 1);
+	struct sbuf *msg = msgbuf;
+	sbuf_reset(msg);
 	const char *hdr = NULL;
 	size_t hdrlen = 0;
 	if (header_only && (hdr = imap_folder_header(f, i, &hdrlen)) == NULL)
 		header_only = false;
 	/* The reader finds a renamed file again by itself (a directory
 	 * scan): only then, never on every FETCH. */
-	if (need_body && !header_only && imap_folder_read(f, m->me, &msg, &e) < 0) {
-		sbuf_free(&msg);
+	if (need_body && !header_only && imap_folder_read(f, m->me, msg, &e) < 0)
 		return;
-	}
 	bool seen = false;
 	for (size_t k = 0; k < fa->nbodies; k++)
 		seen = seen || !fa->bodies[k].peek;
@@ -201,7 +202,7 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 	if (items & IMAP_FETCH_RFC822_SIZE) {
 		uint64_t size = m->me->vsize;
 		if (need_body && !header_only)
-			size = msg.len;
+			size = msg->len;
 		else if (!m->me->has_vsize && mailbox_vsize(f->mb, m->me, &e) == 0)
 			size = m->me->vsize;
 		sbuf_printf(b, "%sRFC822.SIZE %" PRIu64, sep, size);
@@ -211,8 +212,8 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 		sbuf_printf(b, "%sMODSEQ (%" PRIu64 ")", sep, m->modseq);
 		sep = " ";
 	}
-	const char *data = header_only ? hdr : sbuf_cstr(&msg);
-	size_t datalen = header_only ? hdrlen : msg.len;
+	const char *data = header_only ? hdr : sbuf_cstr(msg);
+	size_t datalen = header_only ? hdrlen : msg->len;
 	if ((items & mime) && cached == NULL)
 		cached = imap_cache_get(cache, mailbox_dirfd(f->mb), m->me->base, data, datalen);
 	static const struct {
@@ -267,13 +268,12 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 		}
 		/* A W= that does not match the file: the long way. */
 		sbuf_truncate(b, start);
-		if (imap_folder_read(f, m->me, &msg, &e) < 0) {
+		if (imap_folder_read(f, m->me, msg, &e) < 0) {
 			sbuf_addstr(b, ")\r\n");
-			sbuf_free(&msg);
 			return;
 		}
-		data = sbuf_cstr(&msg);
-		datalen = msg.len;
+		data = sbuf_cstr(msg);
+		datalen = msg->len;
 	}
 	for (size_t k = 0; k < fa->nbodies; k++) {
 		const struct imap_section *sec = &fa->bodies[k];
@@ -299,7 +299,6 @@ static void fetch_one(struct imap_sess *ss, size_t i, const struct imap_fetch *f
 		sep = " ";
 	}
 	sbuf_addstr(b, ")\r\n");
-	sbuf_free(&msg);
 }
 
 void imap_cmd_fetch(struct session_call *c)
@@ -341,18 +340,24 @@ void imap_cmd_fetch(struct session_call *c)
 	/* One buffer for the replies, handed on every 256 KiB: no
 	 * allocation per message. */
 	struct sbuf b = SBUF_INIT(ss->srv->conf->max_literal * 2 + (1u << 20));
+	struct sbuf msg = SBUF_INIT(ss->srv->conf->max_literal * 2 + 1);
 	for (size_t i = from; i < to && !ss->closing; i++) {
 		if (!imap_folder_match(f, i, set, uid))
 			continue;
 		if (fa.changedsince_given && f->msgs[i].modseq <= fa.changedsince)
 			continue;
-		fetch_one(ss, i, &fa, uid, &b);
+		fetch_one(ss, i, &fa, uid, &b, &msg);
 		if (b.len >= (256u << 10)) {
+			/* What these replies computed is in the cache file
+			 * before they go out. */
+			imap_cache_flush(f->sh->cache);
 			if (!ss->closing)
 				session_write(ss->s, b.data, b.len);
 			sbuf_reset(&b);
 		}
 	}
+	sbuf_free(&msg);
+	imap_cache_flush(f->sh->cache);
 	imap_send_sbuf(ss, &b);
 	free(set);
 	imap_args_free(&a);

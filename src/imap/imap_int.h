@@ -262,10 +262,13 @@ struct imap_cache;
 struct imap_cache *imap_cache_load(int dirfd);
 void imap_cache_free(struct imap_cache *c);
 /* ENVELOPE, BODYSTRUCTURE, BODY of the message base: cached, or computed
- * from msg[0, len) (CRLF form) and cached; NULL when not cached and msg
- * is NULL. */
+ * from msg[0, len) (CRLF form) and cached (in the file at the next
+ * imap_cache_flush); NULL when not cached and msg is NULL. */
 const char *const *imap_cache_get(struct imap_cache *c, int dirfd, const char *base,
 				  const char *msg, size_t len);
+/* Append what was computed and not yet written to the file: call it
+ * before a reply that carries computed values goes out. */
+void imap_cache_flush(struct imap_cache *c);
 /* The header of base kept in memory (not in the file), or NULL; and
  * keeping one (hdr[0, len), copied). */
 const char *imap_cache_header(struct imap_cache *c, const char *base, size_t *len);

@@ -8,7 +8,9 @@
  *
  * The message is given in CRLF form (what IMAP sizes count), parsed from
  * memory with a persistent stream, so a leaf part's content is a window
- * of the original bytes: its size and line count are exact. */
+ * of the original bytes: its size and line count are exact. A message
+ * that is a single leaf (most mail) has only its header parsed by GMime
+ * for imap_mime_all (parse_head): its content is the rest of the bytes. */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include <gmime/gmime.h>
 
 #include "imap/imap_int.h"
+
+static bool raw_has(const char *p, size_t n, const char *needle);
 
 static GMimeMessage *parse(const char *msg, size_t len)
 {
@@ -79,19 +83,50 @@ static void put_nstr(struct sbuf *b, const char *s)
  * phrase) so that no "=?...?=" is decoded; here it becomes '?' again. */
 #define ADDR_QMARK "\xee\x80\x80"
 
-static void put_astr(struct sbuf *b, const char *s)
+/* s[0, n) with each hidden '?' shown again; NIL when empty. */
+static void put_astrn(struct sbuf *b, const char *s, size_t n)
 {
-	struct sbuf c = SBUF_INIT(1u << 20);
-	for (const char *p = s; p != NULL && *p;) {
-		if (strncmp(p, ADDR_QMARK, 3) == 0) {
-			sbuf_addch(&c, '?');
-			p += 3;
+	if (s == NULL || n == 0) {
+		sbuf_addstr(b, "NIL");
+		return;
+	}
+	/* Most names and addresses hold no '?': put as they are. */
+	if (memmem(s, n, ADDR_QMARK, 3) == NULL) {
+		imap_put_string(b, s, n, false);
+		return;
+	}
+	char *c = malloc(n + 1);
+	if (c == NULL)
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		if (n - i >= 3 && memcmp(s + i, ADDR_QMARK, 3) == 0) {
+			c[k++] = '?';
+			i += 3;
 		} else {
-			sbuf_addch(&c, *p++);
+			c[k++] = s[i++];
 		}
 	}
-	put_nstr(b, s != NULL ? sbuf_cstr(&c) : NULL);
-	sbuf_free(&c);
+	imap_put_string(b, c, k, false);
+	free(c);
+}
+
+static void put_astr(struct sbuf *b, const char *s)
+{
+	put_astrn(b, s, s != NULL ? strlen(s) : 0);
+}
+
+/* (name NIL local domain) of an address "local@domain" (the last '@'). */
+static void put_mailbox(struct sbuf *b, const char *name, const char *addr)
+{
+	const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
+	sbuf_addch(b, '(');
+	put_astr(b, name);
+	sbuf_addstr(b, " NIL ");
+	put_astrn(b, addr, addr == NULL ? 0 : at != NULL ? (size_t)(at - addr) : strlen(addr));
+	sbuf_addch(b, ' ');
+	put_astr(b, at != NULL ? at + 1 : NULL);
+	sbuf_addch(b, ')');
 }
 
 static void put_addr_list(struct sbuf *b, InternetAddressList *l)
@@ -113,58 +148,66 @@ static void put_addr_list(struct sbuf *b, InternetAddressList *l)
 			int m = members != NULL ? internet_address_list_length(members) : 0;
 			for (int j = 0; j < m; j++) {
 				InternetAddress *mi = internet_address_list_get_address(members, j);
-				if (!INTERNET_ADDRESS_IS_MAILBOX(mi))
-					continue;
-				const char *addr =
-					internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(mi));
-				const char *at = strrchr(addr, '@');
-				sbuf_addch(b, '(');
-				put_astr(b, internet_address_get_name(mi));
-				sbuf_addstr(b, " NIL ");
-				char *local = at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
-				put_astr(b, local);
-				free(local);
-				sbuf_addch(b, ' ');
-				put_astr(b, at != NULL ? at + 1 : NULL);
-				sbuf_addch(b, ')');
+				if (INTERNET_ADDRESS_IS_MAILBOX(mi))
+					put_mailbox(b, internet_address_get_name(mi),
+						    internet_address_mailbox_get_addr(
+							    INTERNET_ADDRESS_MAILBOX(mi)));
 			}
 			sbuf_addstr(b, "(NIL NIL NIL NIL)");
 			continue;
 		}
-		const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-		const char *at = addr != NULL ? strrchr(addr, '@') : NULL;
-		sbuf_addch(b, '(');
-		put_astr(b, internet_address_get_name(ia));
-		sbuf_addstr(b, " NIL ");
-		char *local = addr == NULL ? NULL
-			      : at != NULL ? strndup(addr, (size_t)(at - addr)) : strdup(addr);
-		put_astr(b, local != NULL && local[0] ? local : NULL);
-		free(local);
-		sbuf_addch(b, ' ');
-		put_astr(b, at != NULL ? at + 1 : NULL);
-		sbuf_addch(b, ')');
+		put_mailbox(b, internet_address_get_name(ia),
+			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
 	}
 	sbuf_addch(b, ')');
 }
 
-static void put_addr_header(struct sbuf *b, GMimeObject *o, const char *name, const char *dflt)
+/* The address list of the raw field value v (NULL: absent). */
+static void put_addr_value(struct sbuf *b, const char *v)
 {
-	char *v = raw_header(o, name);
-	if (v == NULL && dflt != NULL)
-		v = raw_header(o, dflt);
-	struct sbuf hid = SBUF_INIT(1u << 20);
-	for (const char *p = v; p != NULL && *p; p++) {
-		if (*p == '?')
-			sbuf_addstr(&hid, ADDR_QMARK);
-		else
-			sbuf_addch(&hid, *p);
+	InternetAddressList *l = NULL;
+	size_t q = 0, n = 0;
+	for (const char *p = v; p != NULL && *p; p++, n++)
+		q += *p == '?';
+	if (v != NULL && q == 0) {
+		l = internet_address_list_parse(NULL, v);
+	} else if (v != NULL) {
+		char *hid = malloc(n + 2 * q + 1), *d = hid;
+		if (hid != NULL) {
+			for (const char *p = v; *p; p++) {
+				if (*p == '?') {
+					memcpy(d, ADDR_QMARK, 3);
+					d += 3;
+				} else {
+					*d++ = *p;
+				}
+			}
+			*d = '\0';
+			l = internet_address_list_parse(NULL, hid);
+			free(hid);
+		}
 	}
-	InternetAddressList *l = v != NULL ? internet_address_list_parse(NULL, sbuf_cstr(&hid))
-			       : NULL;
-	sbuf_free(&hid);
 	put_addr_list(b, l);
 	if (l != NULL)
 		g_object_unref(l);
+}
+
+/* The field name's address list; absent, the one put at b[from, from +
+ * n) again (From stands for a missing Sender and Reply-To, RFC 3501
+ * 7.4.2): the same value parsed once, not three times. */
+static void put_addr_header(struct sbuf *b, GMimeObject *o, const char *name, size_t from,
+			    size_t n)
+{
+	char *v = raw_header(o, name);
+	if (v == NULL && n > 0) {
+		char *d = sbuf_reserve(b, n);	/* may move b->data */
+		if (d != NULL) {
+			memcpy(d, b->data + from, n);
+			sbuf_commit(b, n);
+		}
+		return;
+	}
+	put_addr_value(b, v);
 	free(v);
 }
 
@@ -178,15 +221,17 @@ static void put_envelope(struct sbuf *b, GMimeObject *o)
 		free(v);
 		sbuf_addch(b, ' ');
 	}
-	put_addr_header(b, o, "From", NULL);
+	size_t from = b->len;
+	put_addr_header(b, o, "From", 0, 0);
+	size_t n = b->len - from;
 	sbuf_addch(b, ' ');
-	put_addr_header(b, o, "Sender", "From");
+	put_addr_header(b, o, "Sender", from, n);
 	sbuf_addch(b, ' ');
-	put_addr_header(b, o, "Reply-To", "From");
+	put_addr_header(b, o, "Reply-To", from, n);
 	static const char *const addrs[] = {"To", "Cc", "Bcc"};
 	for (size_t i = 0; i < 3; i++) {
 		sbuf_addch(b, ' ');
-		put_addr_header(b, o, addrs[i], NULL);
+		put_addr_header(b, o, addrs[i], 0, 0);
 	}
 	static const char *const ids[] = {"In-Reply-To", "Message-ID"};
 	for (size_t i = 0; i < 2; i++) {
@@ -332,7 +377,16 @@ static char *object_string(GMimeObject *o)
 	return s;
 }
 
-static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned depth)
+/* The content of a leaf as counted from the message's own bytes (the
+ * header-only parse, imap_mime_all): NULL elsewhere. ext_at: set to
+ * where in b the leaf's extension fields begin (what BODY leaves out). */
+struct leaf_count {
+	gint64 size, lines;
+	size_t ext_at;
+};
+
+static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned depth,
+			  struct leaf_count *known)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(o);
 	if (GMIME_IS_MULTIPART(o) && depth < 32) {
@@ -340,7 +394,7 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 		int n = g_mime_multipart_get_count(mp);
 		sbuf_addch(b, '(');
 		for (int i = 0; i < n; i++)
-			put_structure(b, g_mime_multipart_get_part(mp, i), ext, depth + 1);
+			put_structure(b, g_mime_multipart_get_part(mp, i), ext, depth + 1, NULL);
 		/* No part found (no or a wrong boundary): one empty text part,
 		 * as Dovecot shows it. */
 		if (n == 0)
@@ -403,19 +457,25 @@ static void put_structure(struct sbuf *b, GMimeObject *o, bool ext, unsigned dep
 		if (m != NULL) {
 			put_envelope(b, GMIME_OBJECT(m));
 			sbuf_addch(b, ' ');
-			put_structure(b, g_mime_message_get_mime_part(m), ext, depth + 1);
+			put_structure(b, g_mime_message_get_mime_part(m), ext, depth + 1, NULL);
 		} else {
 			sbuf_addstr(b, "NIL NIL");
 		}
 		sbuf_printf(b, " %lld", (long long)lines);
 	} else {
-		if (GMIME_IS_PART(o))
+		if (known != NULL) {
+			size = known->size;
+			lines = known->lines;
+		} else if (GMIME_IS_PART(o)) {
 			count_stream(content_stream(GMIME_PART(o)), &size, &lines);
+		}
 
 		sbuf_printf(b, " %lld", (long long)size);
 		if (is_text)	/* the type as printed */
 			sbuf_printf(b, " %lld", (long long)lines);
 	}
+	if (known != NULL)
+		known->ext_at = b->len;
 	if (ext) {
 		char *md5 = raw_header(o, "Content-MD5");
 		sbuf_addch(b, ' ');
@@ -441,7 +501,7 @@ static void put_body(struct sbuf *out, GMimeMessage *m, const char *msg, size_t 
 		sbuf_printf(out, "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" "
 			    "%zu %zu%s)", len - h, lines, ext ? " NIL NIL NIL NIL" : "");
 	} else {
-		put_structure(out, body, ext, 0);
+		put_structure(out, body, ext, 0, NULL);
 	}
 }
 
@@ -454,11 +514,84 @@ int imap_mime_bodystructure(const char *msg, size_t len, bool ext, struct sbuf *
 	return 0;
 }
 
+/* Line ends in p[0, n): memchr finds them a vector at a time (a body is
+ * mostly text between them). */
+static gint64 count_lines(const char *p, size_t n)
+{
+	gint64 lines = 0;
+	const char *end = p + n;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		lines++;
+		p++;
+	}
+	return lines;
+}
+
+/* The message's header block alone through GMime, for a message that is
+ * one leaf part (not multipart, not message/): GMime parses its fields
+ * and decides its type, and the content, which is then the rest of the
+ * message to its end (as the full parse finds it: no boundary ends it),
+ * is counted from msg directly. A GMimeMessage over the whole message
+ * cost four times as much: every address field parsed into lists, the
+ * date, the body copied and scanned line by line, and all of it freed.
+ * NULL (the caller parses the whole message) when the message is not
+ * such a leaf, or when GMime did not end the header where the blank line
+ * is (a line it does not take for a field ends the header there). */
+static GMimeObject *parse_head(const char *msg, size_t len, struct leaf_count *lc)
+{
+	/* One parser per thread, kept: a new one allocates its read buffer
+	 * (4 KiB), and freeing that next to the heap's top made malloc
+	 * consolidate its free lists once per message. */
+	static _Thread_local GMimeParser *p;
+	size_t h = header_end(msg, len);
+	/* A header that names a multipart or message type anywhere (GMime
+	 * decides what it is, this only guesses) is parsed whole at once,
+	 * not twice: real mail is often multipart. */
+	if (raw_has(msg, h, "multipart") || raw_has(msg, h, "message/"))
+		return NULL;
+	if (p == NULL && (p = g_mime_parser_new()) == NULL)
+		return NULL;
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, h);
+	g_mime_parser_init_with_stream(p, st);
+	g_mime_parser_set_persist_stream(p, TRUE);
+	GMimeObject *o = g_mime_parser_construct_part(p, NULL);
+	g_object_unref(st);
+	if (o == NULL)
+		return NULL;
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	GMimeStream *cs = GMIME_IS_PART(o) ? content_stream(GMIME_PART(o)) : NULL;
+	if (ct == NULL || g_mime_content_type_is_type(ct, "multipart", "*") ||
+	    g_mime_content_type_is_type(ct, "message", "*") || cs == NULL ||
+	    cs->bound_start != (gint64)h) {
+		g_object_unref(o);
+		return NULL;
+	}
+	lc->size = (gint64)(len - h);
+	lc->lines = count_lines(msg + h, len - h);
+	return o;
+}
+
 int imap_mime_all(const char *msg, size_t len, struct sbuf *envelope, struct sbuf *bodystructure,
 		  struct sbuf *body)
 {
 	/* One parse for the three: the first FETCH of ENVELOPE or
-	 * BODYSTRUCTURE pays for GMime once per message, not three times. */
+	 * BODYSTRUCTURE pays for GMime once per message, not three times.
+	 * Most mail is a single part: its header is all GMime reads. */
+	struct leaf_count lc;
+	GMimeObject *o = parse_head(msg, len, &lc);
+	if (o != NULL) {
+		put_envelope(envelope, o);
+		/* BODY is BODYSTRUCTURE without the extension fields: for a
+		 * leaf, what comes before them, closed. */
+		size_t start = bodystructure->len;
+		put_structure(bodystructure, o, true, 0, &lc);
+		if (lc.ext_at >= start && lc.ext_at <= bodystructure->len) {
+			sbuf_add(body, bodystructure->data + start, lc.ext_at - start);
+			sbuf_addch(body, ')');
+		}
+		g_object_unref(o);
+		return 0;
+	}
 	GMimeMessage *m = parse(msg, len);
 	if (m == NULL)
 		sbuf_addstr(envelope, "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");

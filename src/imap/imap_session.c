@@ -143,15 +143,24 @@ void imap_put_string(struct sbuf *b, const char *s, size_t len, bool atom_ok)
 	case 0:
 		sbuf_add(b, s, len);
 		break;
-	case 1:
-		sbuf_addch(b, '"');
+	case 1: {
+		/* Room for the worst case (at most 1024 bytes, each escaped)
+		 * once, not a call per byte: ENVELOPE and BODYSTRUCTURE are
+		 * mostly quoted strings. */
+		char *d = sbuf_reserve(b, 2 * len + 2);
+		if (d == NULL)
+			break;
+		size_t n = 0;
+		d[n++] = '"';
 		for (size_t i = 0; i < len; i++) {
 			if (s[i] == '"' || s[i] == '\\')
-				sbuf_addch(b, '\\');
-			sbuf_addch(b, s[i]);
+				d[n++] = '\\';
+			d[n++] = s[i];
 		}
-		sbuf_addch(b, '"');
+		d[n++] = '"';
+		sbuf_commit(b, n);
 		break;
+	}
 	default:
 		sbuf_printf(b, "{%zu}\r\n", len);
 		sbuf_add(b, s, len);

@@ -17,9 +17,10 @@
  *    ENVELOPE, BODYSTRUCTURE and BODY are each one well-formed IMAP
  *    parenthesised list (quoted strings closed, literals as long as they
  *    say, parentheses balanced, nothing after the last one), the values
- *    of the single parse (imap_mime_all, what the cache stores) are the
- *    values of the separate calls, and BODY[section] of a few sections
- *    never fails. */
+ *    of the single parse (imap_mime_all, what the cache stores; for a
+ *    single-part message GMime parses the header alone there) are the
+ *    values of the separate calls (which parse the whole message), and
+ *    BODY[section] of a few sections never fails. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

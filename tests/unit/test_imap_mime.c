@@ -283,6 +283,107 @@ static void test_empty_body(void **state)
 	built_free(&b);
 }
 
+/* Single-part messages take imap_mime_all's short way (GMime reads the
+ * header alone; the body is counted from the bytes): the same strings as
+ * the whole-message parse (build() compares the two), which are these. */
+static void test_single_part(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *msg, *env, *bs, *body;
+	} cases[] = {
+		/* charset and another parameter, 8bit body */
+		{"From: A <a@b.c>\r\n"
+		 "Content-Type: text/plain; charset=\"ISO-8859-1\"; format=flowed\r\n"
+		 "Content-Transfer-Encoding: 8bit\r\n\r\n"
+		 "h\xe9llo\r\n\xe9\r\n",
+		 "(NIL NIL ((\"A\" NIL \"a\" \"b.c\")) ((\"A\" NIL \"a\" \"b.c\")) "
+		 "((\"A\" NIL \"a\" \"b.c\")) NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"ISO-8859-1\" \"format\" \"flowed\") NIL NIL "
+		 "\"8bit\" 10 2 NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"ISO-8859-1\" \"format\" \"flowed\") NIL NIL "
+		 "\"8bit\" 10 2)"},
+		/* a header and its blank line, no body */
+		{"Subject: x\r\nFrom: a@b\r\n\r\n",
+		 "(NIL \"x\" ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
+		 "NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)"},
+		/* a header without its blank line, nor a last line end */
+		{"Subject: x\r\nFrom: a@b",
+		 "(NIL \"x\" ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
+		 "NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)"},
+		/* a body without a last line end: no line counted for it */
+		{"Subject: x\r\n\r\nbody without newline",
+		 "(NIL \"x\" NIL NIL NIL NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 20 0 NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 20 0)"},
+		/* RFC 2231 pieces, every extension field */
+		{"Content-Type: application/octet-stream; name*0*=utf-8''a%20b; name*1=c.txt\r\n"
+		 "Content-Disposition: attachment; filename*=utf-8''x%20y.bin\r\n"
+		 "Content-Language: en, de\r\nContent-Location: http://x/y\r\n"
+		 "Content-ID: <id@x>\r\nContent-Description: desc\r\nContent-MD5: abc==\r\n\r\n"
+		 "data\r\n",
+		 "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+		 "(\"application\" \"octet-stream\" (\"name*\" \"utf-8''a%20bc.txt\") \"<id@x>\" "
+		 "\"desc\" \"7bit\" 6 \"abc==\" (\"attachment\" (\"filename*\" \"utf-8''x%20y.bin\")) "
+		 "(\"en\" \"de\") \"http://x/y\")",
+		 "(\"application\" \"octet-stream\" (\"name*\" \"utf-8''a%20bc.txt\") \"<id@x>\" "
+		 "\"desc\" \"7bit\" 6)"},
+		/* a line GMime does not take for a field, inside the header */
+		{"Subject: x\r\nthis is not a header\r\nFrom: a@b\r\n\r\nbody\r\n",
+		 "(NIL \"x\" ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) ((NIL NIL \"a\" \"b\")) "
+		 "NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1 NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1)"},
+		/* a type without a subtype */
+		{"Content-Type: text\r\n\r\nbody\r\n",
+		 "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1 NIL NIL NIL NIL)",
+		 "(\"text\" \"\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1)"},
+		/* a message/rfc822 the short way's guess misses (GMime reads
+		 * "message /rfc822" as one): parsed whole after all */
+		{"Content-Type: message /rfc822\r\n\r\nSubject: inner\r\n\r\nbody\r\n",
+		 "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+		 "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 24 (NIL \"inner\" NIL NIL NIL NIL NIL "
+		 "NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1 "
+		 "NIL NIL NIL NIL) 3 NIL NIL NIL NIL)",
+		 "(\"message\" \"rfc822\" NIL NIL NIL \"7bit\" 24 (NIL \"inner\" NIL NIL NIL NIL NIL "
+		 "NIL NIL NIL) (\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 6 1) "
+		 "3)"},
+		/* no bytes at all */
+		{"", "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0 NIL NIL NIL NIL)",
+		 "(\"text\" \"plain\" (\"charset\" \"us-ascii\") NIL NIL \"7bit\" 0 0)"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct built b;
+		build(cases[i].msg, &b);
+		assert_string_equal(sbuf_cstr(&b.env), cases[i].env);
+		assert_string_equal(sbuf_cstr(&b.bs), cases[i].bs);
+		assert_string_equal(sbuf_cstr(&b.body), cases[i].body);
+		built_free(&b);
+	}
+	/* Sender and Reply-To: From's list when absent, their own when
+	 * present (even empty); a '?' in a name or address stays a '?', an
+	 * encoded word stays encoded. */
+	struct built b;
+	build("From: =?utf-8?q?J=C3=B6rg?= <j@x.de>, \"Q?\" <q?@x>\r\n"
+	      "Reply-To: r@x\r\nTo: group: a@b, c@d;, e@f\r\n\r\nx\r\n", &b);
+	assert_string_equal(sbuf_cstr(&b.env),
+		"(NIL NIL ((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"x.de\")(\"Q?\" NIL \"q?\" \"x\")) "
+		"((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"x.de\")(\"Q?\" NIL \"q?\" \"x\")) "
+		"((NIL NIL \"r\" \"x\")) ((NIL NIL \"group\" NIL)(NIL NIL \"a\" \"b\")"
+		"(NIL NIL \"c\" \"d\")(NIL NIL NIL NIL)(NIL NIL \"e\" \"f\")) NIL NIL NIL NIL)");
+	built_free(&b);
+	build("From: a@b\r\nSender:\r\n\r\n", &b);
+	assert_string_equal(sbuf_cstr(&b.env),
+		"(NIL NIL ((NIL NIL \"a\" \"b\")) NIL ((NIL NIL \"a\" \"b\")) NIL NIL NIL NIL NIL)");
+	built_free(&b);
+}
+
 /* SEARCH SUBJECT and friends: decoded, any case, only the named field. */
 static void test_header_has(void **state)
 {
@@ -315,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_broken_boundary),
 		cmocka_unit_test(test_message_rfc822),
 		cmocka_unit_test(test_empty_body),
+		cmocka_unit_test(test_single_part),
 		cmocka_unit_test(test_header_has),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
