@@ -123,8 +123,6 @@ static void snap_unref(struct imap_snap *sn)
 
 static void release_drop(struct imap_fshared *sh)
 {
-	for (size_t i = sh->relpos; i < sh->nrel; i++)
-		snap_unref(sh->rel[i].sn);
 	free(sh->rel);
 	sh->rel = NULL;
 	sh->nrel = sh->relpos = sh->caprel = 0;
@@ -283,17 +281,32 @@ static void release_step(evutil_socket_t fd, short what, void *arg)
 	struct imap_fshared *sh = arg;
 	size_t end = sh->relpos + IMAP_RELEASE_BATCH < sh->nrel ? sh->relpos + IMAP_RELEASE_BATCH
 								 : sh->nrel;
+	/* The entries of the folder's current scan are the ones moved (and
+	 * renamed in place), so that the sessions that take that scan know
+	 * where the files are; a session on an older scan finds a moved
+	 * file with a stat (mailbox_entry_find). */
+	struct imap_snap *sn = sh->snap;
 	for (; sh->relpos < end; sh->relpos++) {
-		struct imap_release *r = &sh->rel[sh->relpos];
+		uint32_t uid = sh->rel[sh->relpos];
+		size_t lo = 0, hi = sn != NULL ? sn->n : 0;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (sn->uid[mid] < uid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (sn == NULL || lo == sn->n || sn->uid[lo] != uid)
+			continue;	/* expunged meanwhile */
+		struct mailbox_entry *me = sn->order[lo];
 		ik_err e;
-		/* Moved meanwhile (a STORE, another process) or expunged
+		/* Moved meanwhile (a STORE, another process) or removed
 		 * (ENOENT): nothing to do. */
-		if (r->me->in_new && mailbox_move_to_cur(sh->mb, r->me, &e) < 0 && errno != ENOENT) {
+		if (me->in_new && mailbox_move_to_cur(sh->mb, me, &e) < 0 && errno != ENOENT) {
 			log_event(LOG_WARNING, "imap_to_cur", "folder=%s error=%s", sh->key, e.msg);
 			release_drop(sh);	/* left in new/, where every reader finds them */
 			return;
 		}
-		snap_unref(r->sn);
 	}
 	if (sh->relpos < sh->nrel) {
 		struct timeval zero = {0, 0};
@@ -321,15 +334,13 @@ static void release_recent(struct imap_folder *f)
 			continue;
 		if (sh->nrel == sh->caprel) {
 			size_t nc = sh->caprel ? sh->caprel * 2 : 256;
-			struct imap_release *v = realloc(sh->rel, nc * sizeof *v);
+			uint32_t *v = realloc(sh->rel, nc * sizeof *v);
 			if (v == NULL)
 				break;	/* left in new/ */
 			sh->rel = v;
 			sh->caprel = nc;
 		}
-		sh->rel[sh->nrel].me = m->me;
-		sh->rel[sh->nrel++].sn = f->snap;
-		f->snap->refs++;
+		sh->rel[sh->nrel++] = m->uid;
 	}
 	if (sh->relpos == sh->nrel)
 		return;

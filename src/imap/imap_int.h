@@ -113,13 +113,10 @@ struct imap_fshared {
 	struct fswatch_dir *wnew, *wcur;	/* NULL: not watched, polled */
 	bool dirty;			/* a watch saw a change since the last scan */
 	struct event *linger;		/* unselected: freed when this fires */
-	/* Messages sessions let go of, to move from new/ to cur/ a batch
-	 * per loop turn (imap_folder.c release_recent); each holds a
-	 * reference to the scan its entry is in. */
-	struct imap_release {
-		struct mailbox_entry *me;
-		struct imap_snap *sn;
-	} *rel;
+	/* UIDs of messages sessions let go of, to move from new/ to cur/ a
+	 * batch per loop turn (imap_folder.c release_recent), found in the
+	 * folder's scan of that turn. */
+	uint32_t *rel;
 	size_t nrel, relpos, caprel;
 	struct event *rel_ev;
 };

@@ -398,8 +398,37 @@ void mailbox_list_free(struct mailbox_list *l)
 	l->n = 0;
 }
 
+/* The move most often made behind our back, new/NAME to cur/NAME:2,FLAGS
+ * (another session letting its \Recent go, mutt, POP3), looked for with
+ * a stat or two before a whole directory is read: a FETCH of many
+ * messages moved meanwhile must not read cur/ once for each. With and
+ * without the W= that the mover may or may not have known. 1: found. */
+static int find_moved(struct mailbox *mb, struct mailbox_entry *me)
+{
+	char nn[NAME_MAX + 1];
+	for (int with_w = me->has_vsize ? 1 : 0; with_w >= 0; with_w--) {
+		struct mailbox_entry t = *me;
+		t.has_vsize = with_w == 1;
+		struct stat st;
+		if (cur_name(&t, me->flags, nn, sizeof nn) < 0 ||
+		    fstatat(sub_fd(mb, false), nn, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		char *n = strdup(nn);
+		if (n == NULL)
+			return 0;	/* the directory read below finds it */
+		free(me->name);
+		me->name = n;
+		me->in_new = false;
+		return 1;
+	}
+	return 0;
+}
+
 int mailbox_entry_find(struct mailbox *mb, struct mailbox_entry *me, ik_err *e)
 {
+	if (me->in_new && find_moved(mb, me) == 1)
+		return 1;
 	for (int pass = 0; pass < 2; pass++) {
 		bool in_new = pass == 1;
 		int fd = openat(sub_fd(mb, in_new), ".", DIR_FLAGS);

@@ -246,6 +246,46 @@ static void test_change_flags_after_renames_elsewhere(void **state)
 	mailbox_close(mb);
 }
 
+/* A file moved new/ -> cur/ behind the entry (the usual move: the name
+ * with ":2,FLAGS", with or without the W= the mover knew) is found by
+ * mailbox_entry_find with a stat, and a move it cannot guess by reading
+ * the directories. */
+static void test_find_moved(void **state)
+{
+	struct fx *f = *state;
+	struct mailbox *mb = open_alice(f);
+	put(f, "new", "1.a,S=2", "x\n");
+	put(f, "new", "2.b,S=2", "y\n");
+	put(f, "new", "3.c,S=2", "z\n");
+	struct mailbox_list l;
+	ik_err e = {""};
+	assert_int_equal(mailbox_scan(mb, &l, &e), 0);
+	assert_int_equal(l.n, 3);
+	move(f, "new/1.a,S=2", "cur/1.a,S=2:2,");
+	assert_int_equal(mailbox_entry_find(mb, &l.v[0], &e), 1);
+	assert_false(l.v[0].in_new);
+	assert_string_equal(l.v[0].name, "1.a,S=2:2,");
+	/* the entry knows the CR LF size; the mover did not (and then did) */
+	assert_int_equal(mailbox_vsize(mb, &l.v[1], &e), 0);
+	move(f, "new/2.b,S=2", "cur/2.b,S=2:2,");
+	assert_int_equal(mailbox_entry_find(mb, &l.v[1], &e), 1);
+	assert_string_equal(l.v[1].name, "2.b,S=2:2,");
+	move(f, "cur/2.b,S=2:2,", "new/2.b,S=2");
+	l.v[1].in_new = true;
+	free(l.v[1].name);
+	l.v[1].name = strdup("2.b,S=2");
+	move(f, "new/2.b,S=2", "cur/2.b,S=2,W=3:2,");
+	assert_int_equal(mailbox_entry_find(mb, &l.v[1], &e), 1);
+	assert_string_equal(l.v[1].name, "2.b,S=2,W=3:2,");
+	/* moved with a flag set: not guessed, found by reading cur/ */
+	move(f, "new/3.c,S=2", "cur/3.c,S=2:2,S");
+	assert_int_equal(mailbox_entry_find(mb, &l.v[2], &e), 1);
+	assert_string_equal(l.v[2].name, "3.c,S=2:2,S");
+	assert_string_equal(l.v[2].flags, "S");
+	mailbox_list_free(&l);
+	mailbox_close(mb);
+}
+
 static void test_lock(void **state)
 {
 	struct fx *f = *state;
@@ -497,6 +537,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_move_flags_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_change_flags_after_renames_elsewhere, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_find_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
