@@ -19,12 +19,14 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 
+#include "core/connector.h"
 #include "core/dotstuff.h"
 #include "core/term.h"
 #include "core/reply_num.h"
 #include "core/tls.h"
 #include "lib/base64.h"
 #include "lib/str.h"
+#include "net/endpoint.h"
 #include "smtp/smtp_client.h"
 
 #define LINE_MAX_BYTES 4096
@@ -69,7 +71,7 @@ struct smtp_client {
 	size_t rcpt_next;	/* RCPT replies seen */
 	size_t accepted;
 	struct smtp_client_result res;
-	struct event *later;	/* deferred failure from start */
+	struct connector *conn;	/* connecting (core/connector), until its callback */
 	off_t msg_end;		/* BDAT: the file's size */
 	size_t bdat_sent, bdat_acked;
 	bool bdat_last;		/* the LAST chunk is out */
@@ -149,8 +151,6 @@ static void client_free(void *arg)
 	struct smtp_client *c = arg;
 	free(c->res.rcpt);
 	free(c->idx);
-	if (c->later)
-		event_free(c->later);
 	free(c);
 }
 
@@ -865,20 +865,11 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 			}
 			return;
 		}
-		trace_note(c, "connected to %s", c->res.remote);
-		c->st = ST_GREETING;
-		if (c->o.implicit_tls) {
-			trace_step(c, "TLS (implicit: encrypted from the first byte)");
-			if (start_tls(c) < 0)
-				return;
-		}
-		trace_step(c, "greeting (the server's 220)");
-		set_timeout(c, c->o.reply_ms);
-		return;
+		return;	/* ST_CONNECT has no bufferevent: on_connected */
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		fail(c, 451, true, "4.4.2 %s: no answer in time (%s)", c->host,
-		     c->st == ST_CONNECT ? "connecting" : c->st == ST_DOT ? "end of data" : "reply");
+		     c->st == ST_DOT ? "end of data" : "reply");
 		return;
 	}
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -901,12 +892,38 @@ static void rewire(struct smtp_client *c)
 	set_timeout(c, c->o.reply_ms);
 }
 
-static void deferred_fail(evutil_socket_t fd, short what, void *arg)
+/* core/connector's answer: the socket is connected (the bufferevent is
+ * made on it, the greeting awaited) or every attempt failed. */
+static void on_connected(int fd, const struct endpoint *ep, int err, const char *why, void *arg)
 {
-	(void)fd;
-	(void)what;
+	(void)ep;
 	struct smtp_client *c = arg;
-	fail(c, 451, true, "4.4.1 %s: %s", c->host, c->res.text);
+	c->conn = NULL;
+	if (fd < 0) {
+		if (err == ETIMEDOUT)
+			fail(c, 451, true, "4.4.2 %s: no answer in time (connecting)", c->host);
+		else
+			fail(c, 451, true, "4.4.1 %s: %s", c->host, why);
+		return;
+	}
+	c->bev = bufferevent_socket_new(loop_base(c->loop), fd,
+					BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!c->bev) {
+		close(fd);
+		fail(c, 451, true, "4.3.0 %s: out of memory", c->host);
+		return;
+	}
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	trace_note(c, "connected to %s", c->res.remote);
+	c->st = ST_GREETING;
+	if (c->o.implicit_tls) {
+		trace_step(c, "TLS (implicit: encrypted from the first byte)");
+		if (start_tls(c) < 0)
+			return;
+	}
+	trace_step(c, "greeting (the server's 220)");
+	set_timeout(c, c->o.reply_ms);
 }
 
 struct smtp_client *smtp_client_start(struct loop *l, const struct sockaddr *sa, socklen_t salen,
@@ -948,35 +965,20 @@ struct smtp_client *smtp_client_start(struct loop *l, const struct sockaddr *sa,
 	c->st = ST_CONNECT;
 	c->res.transactions = 1;
 	reply_num_init(&c->rn);
-	char addr[64] = "?";
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr, sizeof addr);
+	char addr[64];
+	endpoint_format_host(sa, addr, sizeof addr);
 	str_fmt(c->res.remote, sizeof c->res.remote, "%s [%s]", host, addr);
-	c->bev = bufferevent_socket_new(loop_base(l), -1,
-					BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!c->bev) {
+	/* The core connects (a non-blocking connect on the loop, bounded
+	 * by connect_ms); the callback always runs from the loop. */
+	struct endpoint ep;
+	endpoint_from_sockaddr(&ep, sa, salen);
+	struct connector_opts co = {.timeout_ms = c->o.connect_ms};
+	c->conn = connector_start(l, &ep, 1, &co, on_connected, c, e);
+	if (!c->conn) {
 		free(c->res.rcpt);
 		free(c->idx);
 		free(c);
-		return ik_err_set(e, "out of memory"), NULL;
-	}
-	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	set_timeout(c, c->o.connect_ms);
-	if (bufferevent_socket_connect(c->bev, sa, (int)salen) < 0) {
-		/* Reported from the loop, as every other failure. */
-		str_fmt(c->res.text, sizeof c->res.text, "%s", strerror(errno ? errno : ECONNREFUSED));
-		c->later = evtimer_new(loop_base(l), deferred_fail, c);
-		struct timeval zero = {0, 0};
-		if (!c->later || evtimer_add(c->later, &zero) < 0) {
-			bufferevent_free(c->bev);
-			free(c->res.rcpt);
-			free(c->idx);
-			free(c);
-			return ik_err_set(e, "out of memory"), NULL;
-		}
+		return NULL;
 	}
 	return c;
 }
@@ -986,6 +988,8 @@ void smtp_client_abort(struct smtp_client *c)
 	if (!c)
 		return;
 	c->cb = NULL;
+	if (c->conn)
+		connector_cancel(c->conn);
 	if (c->bev)
 		bufferevent_free(c->bev);
 	client_free(c);

@@ -216,6 +216,23 @@ def test_refused_recipients_are_named_and_the_rest_delivered(smtpd, tmp_path):
     smtpd.wait_stored("bob", 1)
 
 
+def test_closed_port_is_a_clean_temporary_failure():
+    # Nothing listens: the connect (core/connector) is refused; each
+    # recipient is named with the 451 and nothing hangs.
+    port = free_port()
+    p = mail("send", "--server", "127.0.0.1:%d" % port, "--no-tls", "--from", "a@example.test",
+             "--to", "b@example.test", "--body", "x", timeout=30)
+    assert p.returncode == 1
+    assert p.stderr.decode() == "inetkit mail: not sent: 4.4.1 127.0.0.1: connection refused\n"
+    p = mail("send", "--server", "127.0.0.1:%d" % port, "--no-tls", "--from", "a@example.test",
+             "--to", "b@example.test", "--to", "c@example.test", "--body", "x", "--json",
+             timeout=30)
+    assert p.returncode == 1
+    r = json.loads(p.stdout)
+    assert (r["ok"], r["code"], r["accepted"]) == (False, 451, [])
+    assert [x["reply"] for x in r["refused"]] == ["4.4.1 127.0.0.1: connection refused"] * 2
+
+
 def test_wrong_password_and_unverified_certificate_fail_cleanly(smtpd, tmp_path):
     conf = account_conf(tmp_path / "bad.conf", user="alice", password_command="echo wrong",
                         smtp_server="127.0.0.1:%d" % smtpd.sub_port, insecure="yes")
