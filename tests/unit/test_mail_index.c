@@ -70,6 +70,19 @@ static void write_file(const char *s)
 	close(fd);
 }
 
+/* Make ix's log long (UID 1's flags changed 400 times), sync so that it
+ * is rewritten (only a sync compacts), and read the file into buf. */
+static void compact(struct mail_index *ix, const struct mail_index_seen *s, size_t n, char *buf,
+		    size_t sz)
+{
+	ik_err e;
+	uint64_t m;
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(mail_index_set_flags(ix, 1, i % 2 ? "S" : "", &m, &e), 0);
+	sync_ok(ix, s, n);
+	read_file(buf, sz);
+}
+
 static void uids_persist(void **state)
 {
 	(void)state;
@@ -205,14 +218,8 @@ static void compaction(void **state)
 	struct mail_index_seen s[] = {{"1.a", ""}, {"2.b", ""}};
 	sync_ok(a, s, 2);
 	sync_ok(b, s, 2);
-	ik_err e;
-	uint64_t m;
-	for (int i = 0; i < 400; i++)
-		assert_int_equal(mail_index_set_flags(a, 1, i % 2 ? "S" : "", &m, &e), 0);
-	/* Rewritten only at a sync, when the log is long. */
-	sync_ok(a, s, 2);
 	char buf[512];
-	read_file(buf, sizeof buf);
+	compact(a, s, 2, buf, sizeof buf);
 	assert_true(str_has_prefix(buf, "inetkit-index 1 "));
 	assert_non_null(strstr(buf, "\n+ 1 "));
 	assert_null(strstr(buf, "\n= "));
@@ -324,12 +331,8 @@ static void recent_once(void **state)
 	assert_int_equal(from, 4);
 	assert_int_equal(a->first_recent, 4);
 	/* Compaction keeps the mark. */
-	uint64_t m;
-	for (int i = 0; i < 400; i++)
-		assert_int_equal(mail_index_set_flags(a, 1, i % 2 ? "S" : "", &m, &e), 0);
-	sync_ok(a, s, 3);
 	char buf[512];
-	read_file(buf, sizeof buf);
+	compact(a, s, 3, buf, sizeof buf);
 	assert_non_null(strstr(buf, "\nr 4\n"));
 	assert_null(strstr(buf, "\n= "));
 	mail_index_free(b);

@@ -185,6 +185,15 @@ static void move(const struct fx *f, const char *from, const char *to)
 	assert_int_equal(rename(a, b), 0);
 }
 
+/* The entry's view set back to new/NAME, as a scan would have seen it. */
+static void entry_in_new(struct mailbox_entry *me, const char *name)
+{
+	me->in_new = true;
+	free(me->name);
+	me->name = strdup(name);
+	assert_non_null(me->name);
+}
+
 /* A change of flags is applied to the flags the file has when it is
  * renamed: what another session, mutt or POP3 did since the scan stays. */
 static void test_change_flags_after_renames_elsewhere(void **state)
@@ -226,9 +235,7 @@ static void test_change_flags_after_renames_elsewhere(void **state)
 
 	/* mailbox_to_cur keeps the flags found too. */
 	move(f, "cur/2.b,S=2,W=3:2,F", "new/2.b,S=2,W=3");
-	l.v[1].in_new = true;
-	free(l.v[1].name);
-	l.v[1].name = strdup("2.b,S=2");
+	entry_in_new(&l.v[1], "2.b,S=2");
 	move(f, "new/2.b,S=2,W=3", "cur/2.b,S=2,W=3:2,D");
 	assert_int_equal(mailbox_to_cur(mb, &l.v[1], &e), 0);
 	assert_true(exists(f, "cur", "2.b,S=2,W=3:2,D"));
@@ -271,9 +278,7 @@ static void test_find_moved(void **state)
 	assert_int_equal(mailbox_entry_find(mb, &l.v[1], &e), 1);
 	assert_string_equal(l.v[1].name, "2.b,S=2:2,");
 	move(f, "cur/2.b,S=2:2,", "new/2.b,S=2");
-	l.v[1].in_new = true;
-	free(l.v[1].name);
-	l.v[1].name = strdup("2.b,S=2");
+	entry_in_new(&l.v[1], "2.b,S=2");
 	move(f, "new/2.b,S=2", "cur/2.b,S=2,W=3:2,");
 	assert_int_equal(mailbox_entry_find(mb, &l.v[1], &e), 1);
 	assert_string_equal(l.v[1].name, "2.b,S=2,W=3:2,");
