@@ -145,12 +145,6 @@ static int select_opts(struct imap_sess *ss, const struct imap_arg *list, struct
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* RFC 7162 3.2.5.2 and 3.2.6: the UIDs of known (NULL: every UID below
  * UIDNEXT) expunged after the client's MODSEQ. The index holds every
  * expunge since its log was last written whole (base_modseq): a client
@@ -175,7 +169,7 @@ void imap_put_vanished(struct sbuf *b, const struct imap_folder *f,
 				uids[n++] = u;
 		}
 		if (n > 0)
-			qsort(uids, n, sizeof *uids, cmp_u32);
+			qsort(uids, n, sizeof *uids, imap_cmp_uid);
 		for (size_t i = 0; i < n; i++)
 			if (i == 0 || uids[i] != uids[i - 1])
 				imap_uidrun_add(&r, uids[i]);

@@ -28,6 +28,12 @@ static const struct {
 	{'D', "\\Draft"}, {'F', "\\Flagged"}, {'R', "\\Answered"}, {'S', "\\Seen"}, {'T', "\\Deleted"},
 };
 
+int imap_cmp_uid(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 uint64_t imap_flag_bits(const char *letters)
 {
 	uint64_t bits = 0;
@@ -286,19 +292,13 @@ static void release_step(evutil_socket_t fd, short what, void *arg)
 	 * where the files are; a session on an older scan finds a moved
 	 * file with a stat (mailbox_entry_find). */
 	struct imap_snap *sn = sh->snap;
-	for (; sh->relpos < end; sh->relpos++) {
-		uint32_t uid = sh->rel[sh->relpos];
-		size_t lo = 0, hi = sn != NULL ? sn->n : 0;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (sn->uid[mid] < uid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (sn == NULL || lo == sn->n || sn->uid[lo] != uid)
-			continue;	/* expunged meanwhile */
-		struct mailbox_entry *me = sn->order[lo];
+	for (; sh->relpos < end && sn != NULL; sh->relpos++) {
+		/* sn->uid ascends: found by bsearch, or expunged meanwhile */
+		const uint32_t *at = bsearch(&sh->rel[sh->relpos], sn->uid, sn->n, sizeof *sn->uid,
+					     imap_cmp_uid);
+		if (at == NULL)
+			continue;
+		struct mailbox_entry *me = sn->order[at - sn->uid];
 		ik_err e;
 		/* Moved meanwhile (a STORE, another process) or removed
 		 * (ENOENT): nothing to do. */
@@ -592,8 +592,10 @@ static int rescan(struct imap_fshared *sh, ik_err *e)
 		/* The records (by UID) and the listing (delivery order) are
 		 * mostly in the same order: one comparison each, until the
 		 * first that is not; then the listing is sorted by name. */
-		struct mailbox_entry *cand = next < list.n ? &list.v[next] : NULL, **hit = &cand;
-		if (by != NULL || cand == NULL || strcmp(cand->base, r->base) != 0) {
+		struct mailbox_entry *me;
+		if (by == NULL && next < list.n && strcmp(list.v[next].base, r->base) == 0) {
+			me = &list.v[next++];
+		} else {
 			if (by == NULL) {
 				if ((by = calloc(list.n + 1, sizeof *by)) == NULL) {
 					ik_err_set(e, "out of memory");
@@ -604,15 +606,15 @@ static int rescan(struct imap_fshared *sh, ik_err *e)
 				qsort(by, list.n, sizeof *by, cmp_entry_base);
 			}
 			struct mailbox_entry key = {.base = r->base}, *kp = &key;
-			hit = bsearch(&kp, by, list.n, sizeof *by, cmp_entry_base);
-		} else {
-			next++;
+			struct mailbox_entry **hit = bsearch(&kp, by, list.n, sizeof *by,
+							     cmp_entry_base);
+			me = hit != NULL ? *hit : NULL;
 		}
-		if (hit == NULL)
+		if (me == NULL)
 			continue;	/* not indexable (odd name): not shown */
 		sn->uid[sn->n] = r->uid;
-		sn->order[sn->n] = *hit;
-		sn->was_new[sn->n] = j.was_new[*hit - list.v];
+		sn->order[sn->n] = me;
+		sn->was_new[sn->n] = j.was_new[me - list.v];
 		sn->n++;
 	}
 	sn->refs = 1;

@@ -253,6 +253,8 @@ void imap_folder_free_all(struct imap_server *srv);
 void imap_folder_dir_mtimes(const struct imap_fshared *sh, struct timespec *n, struct timespec *c);
 /* Flag letters as a bit set ('A'..'z'), to compare cheaply. */
 uint64_t imap_flag_bits(const char *letters);
+/* qsort/bsearch order of uint32_t UIDs. */
+int imap_cmp_uid(const void *a, const void *b);
 
 /* ---- imap_cache.c ---- */
 struct imap_cache;

@@ -19,6 +19,15 @@
 #include "mail/mail_fetch.h"
 #include "mailstore/mailstore.h"
 
+/* The message's tmp/ file, made at its first byte (a batch holds one
+ * open at a time; msg_end closes it). */
+static int msg_file(struct fetch_batch *b, struct maildir_msg *m, ik_err *e)
+{
+	if (m->fd < 0 && (m->fd = maildir_tmp_open(b->md, m->name, e)) < 0)
+		return -1;
+	return 0;
+}
+
 /* CR LF -> LF as the Maildir format stores it (a CR alone stays). */
 static int msg_write(void *arg, const void *p, size_t n, ik_err *e)
 {
@@ -26,7 +35,7 @@ static int msg_write(void *arg, const void *p, size_t n, ik_err *e)
 	if (b->cur >= b->n)
 		return ik_err_set(e, "internal: no message to write to");
 	struct maildir_msg *m = &b->v[b->cur];
-	if (m->fd < 0 && (m->fd = maildir_tmp_open(b->md, m->name, e)) < 0)
+	if (msg_file(b, m, e) < 0)
 		return -1;
 	char out[8192 + 1];
 	const char *in = p;
@@ -84,7 +93,7 @@ static int msg_end(void *arg, ik_err *e)
 		return 0;
 	struct maildir_msg *m = &b->v[b->cur];
 	/* an empty message has had no write: its file is made here */
-	if (m->fd < 0 && (m->fd = maildir_tmp_open(b->md, m->name, e)) < 0)
+	if (msg_file(b, m, e) < 0)
 		return -1;
 	if (m->held_cr) {
 		m->held_cr = false;
